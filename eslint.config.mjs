@@ -4,15 +4,42 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 const ioModules = [
-  'node:fs', 'node:fs/promises', 'node:net', 'node:http', 'node:http2', 'node:https', 'node:tls',
-  'node:dgram', 'node:child_process', 'node:worker_threads', 'node:dns', 'node:os',
-  'fs', 'net', 'http', 'http2', 'https', 'tls', 'dgram', 'child_process',
-  '@grpc/grpc-js', '@kubernetes/client-node', 'undici', 'prom-client',
+  'node:fs',
+  'node:fs/promises',
+  'node:net',
+  'node:http',
+  'node:http2',
+  'node:https',
+  'node:tls',
+  'node:dgram',
+  'node:child_process',
+  'node:worker_threads',
+  'node:dns',
+  'node:os',
+  'fs',
+  'net',
+  'http',
+  'http2',
+  'https',
+  'tls',
+  'dgram',
+  'child_process',
+  '@grpc/grpc-js',
+  '@kubernetes/client-node',
+  'undici',
+  'prom-client',
 ];
 
 export default [
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/src/gen/**', '**/build/**', '**/.nx/**', 'tools/lint-fixtures/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/src/gen/**',
+      '**/build/**',
+      '**/.nx/**',
+      'tools/lint-fixtures/**',
+    ],
   },
   ...tseslint.configs.recommended,
   {
@@ -30,8 +57,14 @@ export default [
             { sourceTag: 'scope:api-types', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:ca', onlyDependOnLibsWithTags: ['scope:api-types'] },
             { sourceTag: 'scope:proxy', onlyDependOnLibsWithTags: ['scope:api-types', 'scope:ca'] },
-            { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:api-types', 'scope:ca', 'scope:proxy'] },
-            { sourceTag: 'scope:control-plane', onlyDependOnLibsWithTags: ['scope:api-types', 'scope:ca', 'scope:agent'] },
+            {
+              sourceTag: 'scope:agent',
+              onlyDependOnLibsWithTags: ['scope:api-types', 'scope:ca', 'scope:proxy'],
+            },
+            {
+              sourceTag: 'scope:control-plane',
+              onlyDependOnLibsWithTags: ['scope:api-types', 'scope:ca', 'scope:agent'],
+            },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
             { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['*'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
@@ -45,7 +78,15 @@ export default [
     files: ['packages/control-plane/src/translate/**/*.ts', 'packages/control-plane/src/model/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ioModules.map((name) => ({ name, message: 'translate/ and model/ are pure: do I/O in ingest/ or serve/.' })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ioModules.map((name) => ({
+            name,
+            message: 'translate/ and model/ are pure: do I/O in ingest/ or serve/.',
+          })),
+        },
+      ],
     },
   },
   prettier,

@@ -1,0 +1,2 @@
+// Public API of @skein/agent. Everything other packages may use is exported here by name.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @skein/cli. Everything other packages may use is exported here by name.
+export {};
