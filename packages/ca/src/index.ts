@@ -1,10 +1,22 @@
 // Public API of @skein/ca: the CA core, its gRPC service (standalone or embedded), the CSR client,
 // key and CSR helpers for workloads, and SPIFFE identities.
-export { generateKeyPair, privateKeyToPem, importPrivateKeyPem, type KeyAlgorithm, type KeyPair } from './pki/keys.js';
+export {
+  generateKeyPair,
+  privateKeyToPem,
+  importPrivateKeyPem,
+  type KeyAlgorithm,
+  type KeyPair,
+} from './pki/keys.js';
 export { createCsr, parseCsr, type CsrSubject } from './pki/csr.js';
 export { splitPem } from './pki/pem.js';
 export { spiffeId, parseSpiffeId, type WorkloadId } from './pki/spiffe.js';
-export { createRootCa, pluginCa, verifyMaterial, type CaMaterial, type RootOptions } from './pki/ca-material.js';
+export {
+  createRootCa,
+  pluginCa,
+  verifyMaterial,
+  type CaMaterial,
+  type RootOptions,
+} from './pki/ca-material.js';
 export {
   CertificateAuthority,
   CertificateRequestError,
@@ -27,7 +39,12 @@ export {
   type TokenReviewer,
   type TokenReviewResult,
 } from './authn/token-review.js';
-export { caServiceHandlers, createCertificate, callCredentials, type CaServiceOptions } from './server/ca-service.js';
+export {
+  caServiceHandlers,
+  createCertificate,
+  callCredentials,
+  type CaServiceOptions,
+} from './server/ca-service.js';
 export {
   issueServingCertificate,
   servingCredentials,

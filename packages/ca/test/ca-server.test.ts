@@ -46,12 +46,19 @@ describe('skein-ca gRPC service', () => {
 
   async function csrFor(uri?: string) {
     const keys = await generateKeyPair();
-    return { keyPem: await privateKeyToPem(keys.privateKey), csr: await createCsr(keys, uri ? { uris: [uri] } : {}) };
+    return {
+      keyPem: await privateKeyToPem(keys.privateKey),
+      csr: await createCsr(keys, uri ? { uris: [uri] } : {}),
+    };
   }
 
   it('issues a certificate to a bootstrap-token caller for its own identity', async () => {
     const { csr } = await csrFor(ID_A);
-    const chain = await requestCertificate({ address, rootCertPem: running.rootCertPem, token: () => 'secret-a' }, csr, 3600);
+    const chain = await requestCertificate(
+      { address, rootCertPem: running.rootCertPem, token: () => 'secret-a' },
+      csr,
+      3600,
+    );
     expect(chain).toHaveLength(2);
     const leaf = new X509Certificate(chain[0]!);
     expect(leaf.subjectAltName).toBe(`URI:${ID_A}`);
@@ -61,7 +68,11 @@ describe('skein-ca gRPC service', () => {
 
   it('gives a CSR without SANs the caller identity', async () => {
     const { csr } = await csrFor();
-    const chain = await requestCertificate({ address, rootCertPem: running.rootCertPem, token: () => 'secret-a' }, csr, 60);
+    const chain = await requestCertificate(
+      { address, rootCertPem: running.rootCertPem, token: () => 'secret-a' },
+      csr,
+      60,
+    );
     expect(new X509Certificate(chain[0]!).subjectAltName).toBe(`URI:${ID_A}`);
   });
 
@@ -69,7 +80,9 @@ describe('skein-ca gRPC service', () => {
     const { csr } = await csrFor(`spiffe://${TD}/ns/kube-system/sa/admin`);
     await expect(
       requestCertificate({ address, rootCertPem: running.rootCertPem, token: () => 'secret-a' }, csr, 60),
-    ).rejects.toThrow(/7 PERMISSION_DENIED: CSR asks for identity spiffe:\/\/cluster.local\/ns\/kube-system\/sa\/admin but the caller is authenticated as spiffe:\/\/cluster.local\/ns\/default\/sa\/a/);
+    ).rejects.toThrow(
+      /7 PERMISSION_DENIED: CSR asks for identity spiffe:\/\/cluster.local\/ns\/kube-system\/sa\/admin but the caller is authenticated as spiffe:\/\/cluster.local\/ns\/default\/sa\/a/,
+    );
   });
 
   it('refuses callers without credentials or with an unknown token', async () => {
@@ -123,7 +136,9 @@ describe('directory store', () => {
 
   it('creates the root once; concurrent and later starters get the same root', async () => {
     const caDir = join(dir, 'ca');
-    const results = await Promise.all([1, 2, 3].map(() => loadOrCreateDirectoryCa(caDir, { trustDomain: TD })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => loadOrCreateDirectoryCa(caDir, { trustDomain: TD })),
+    );
     const roots = new Set(results.map((r) => r.material.rootCertPem));
     expect(roots.size).toBe(1);
     expect(results.filter((r) => r.source === 'self-signed (created)')).toHaveLength(1);

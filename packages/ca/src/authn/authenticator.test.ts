@@ -9,7 +9,10 @@ import { authenticate, BootstrapTokenAuthenticator, MeshCertificateAuthenticator
 
 describe('authenticators', () => {
   it('maps bootstrap tokens to identities and rejects malformed files', async () => {
-    const a = BootstrapTokenAuthenticator.parse('t1 ns1 sa1\n# comment\n\nt2 ns2 sa2 # trailing\n', 'example.org');
+    const a = BootstrapTokenAuthenticator.parse(
+      't1 ns1 sa1\n# comment\n\nt2 ns2 sa2 # trailing\n',
+      'example.org',
+    );
     expect(await a.authenticate({ metadata: { authorization: 'Bearer t2' } })).toEqual({
       identity: 'spiffe://example.org/ns/ns2/sa/sa2',
       method: 'bootstrap-token',
@@ -23,9 +26,12 @@ describe('authenticators', () => {
     const ca = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local', now }), {
       now: () => now,
     });
-    const other = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local', now }), {
-      now: () => now,
-    });
+    const other = await CertificateAuthority.create(
+      await createRootCa({ trustDomain: 'cluster.local', now }),
+      {
+        now: () => now,
+      },
+    );
     const csr = await createCsr(await generateKeyPair(), {});
     const id = 'spiffe://cluster.local/ns/a/sa/b';
     const der = (pem: string) => new X509Certificate(pem).raw;
@@ -34,9 +40,17 @@ describe('authenticators', () => {
     const otherTd = der((await ca.signWorkloadCsr(csr, 'spiffe://evil.org/ns/a/sa/b', 3600)).certChain[0]!);
     const auth = new MeshCertificateAuthenticator(ca.material.caCertPem, 'cluster.local', () => now + 1000);
     expect((await auth.authenticate({ metadata: {}, peerCertificateDer: good }))?.identity).toBe(id);
-    await expect(auth.authenticate({ metadata: {}, peerCertificateDer: foreign })).rejects.toThrow(/not issued by this CA/);
-    await expect(auth.authenticate({ metadata: {}, peerCertificateDer: otherTd })).rejects.toThrow(/trust domain evil.org/);
-    const late = new MeshCertificateAuthenticator(ca.material.caCertPem, 'cluster.local', () => now + 7200_000);
+    await expect(auth.authenticate({ metadata: {}, peerCertificateDer: foreign })).rejects.toThrow(
+      /not issued by this CA/,
+    );
+    await expect(auth.authenticate({ metadata: {}, peerCertificateDer: otherTd })).rejects.toThrow(
+      /trust domain evil.org/,
+    );
+    const late = new MeshCertificateAuthenticator(
+      ca.material.caCertPem,
+      'cluster.local',
+      () => now + 7200_000,
+    );
     await expect(late.authenticate({ metadata: {}, peerCertificateDer: good })).rejects.toThrow(/expired/);
     await expect(authenticate([auth], { metadata: {}, peerCertificateDer: foreign })).rejects.toThrow(
       'authentication failed (mesh-certificate: client certificate is not issued by this CA)',

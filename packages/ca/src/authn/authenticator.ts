@@ -67,7 +67,8 @@ export class BootstrapTokenAuthenticator implements Authenticator {
       const t = line.replace(/#.*/, '').trim();
       if (!t) return;
       const parts = t.split(/\s+/);
-      if (parts.length !== 3) throw new Error(`tokens file line ${i + 1}: expected "<token> <namespace> <service-account>"`);
+      if (parts.length !== 3)
+        throw new Error(`tokens file line ${i + 1}: expected "<token> <namespace> <service-account>"`);
       tokens.set(parts[0]!, { namespace: parts[1]!, serviceAccount: parts[2]! });
     });
     return new BootstrapTokenAuthenticator(tokens, trustDomain);
@@ -102,14 +103,16 @@ export class MeshCertificateAuthenticator implements Authenticator {
     const cert = new X509Certificate(creds.peerCertificateDer);
     if (!cert.verify(this.issuer.publicKey)) throw new Error('client certificate is not issued by this CA');
     const t = this.now();
-    if (t < Date.parse(cert.validFrom) || t > Date.parse(cert.validTo)) throw new Error('client certificate expired');
+    if (t < Date.parse(cert.validFrom) || t > Date.parse(cert.validTo))
+      throw new Error('client certificate expired');
     const uris = (cert.subjectAltName ?? '')
       .split(', ')
       .filter((s) => s.startsWith('URI:'))
       .map((s) => s.slice(4));
     const id = uris.map(parseSpiffeId).find((x) => x !== undefined);
     if (!id || uris.length !== 1) throw new Error('client certificate carries no single SPIFFE identity');
-    if (id.trustDomain !== this.trustDomain) throw new Error(`client certificate trust domain ${id.trustDomain} is not ${this.trustDomain}`);
+    if (id.trustDomain !== this.trustDomain)
+      throw new Error(`client certificate trust domain ${id.trustDomain} is not ${this.trustDomain}`);
     return { identity: uris[0]!, method: this.name };
   }
 }

@@ -33,6 +33,9 @@ export class TokenReviewAuthenticator implements Authenticator {
     }
     const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(r.username ?? '');
     if (!m) throw new Error(`token user ${r.username ?? '?'} is not a service account`);
-    return { identity: spiffeId({ trustDomain: this.trustDomain, namespace: m[1]!, serviceAccount: m[2]! }), method: this.name };
+    return {
+      identity: spiffeId({ trustDomain: this.trustDomain, namespace: m[1]!, serviceAccount: m[2]! }),
+      method: this.name,
+    };
   }
 }

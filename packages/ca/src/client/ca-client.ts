@@ -21,7 +21,11 @@ export interface CaClientOptions {
 const Client = grpc.makeGenericClientConstructor(caServiceDefinition, 'IstioCertificateService');
 
 /** Requests a certificate chain ([leaf, ...intermediates, root]) for a CSR. */
-export async function requestCertificate(o: CaClientOptions, csrPem: string, ttlSeconds: number): Promise<string[]> {
+export async function requestCertificate(
+  o: CaClientOptions,
+  csrPem: string,
+  ttlSeconds: number,
+): Promise<string[]> {
   const cert = o.clientCertificate?.();
   const creds = grpc.credentials.createSsl(
     Buffer.from(o.rootCertPem),
@@ -42,8 +46,12 @@ export async function requestCertificate(o: CaClientOptions, csrPem: string, ttl
     return await new Promise<string[]>((resolve, reject) => {
       client.makeUnaryRequest(
         '/istio.v1.auth.IstioCertificateService/CreateCertificate',
-        (m: istioCaV1.IstioCertificateRequest) => caServiceDefinition['createCertificate']!.requestSerialize(m),
-        (b: Buffer) => caServiceDefinition['createCertificate']!.responseDeserialize(b) as istioCaV1.IstioCertificateResponse,
+        (m: istioCaV1.IstioCertificateRequest) =>
+          caServiceDefinition['createCertificate']!.requestSerialize(m),
+        (b: Buffer) =>
+          caServiceDefinition['createCertificate']!.responseDeserialize(
+            b,
+          ) as istioCaV1.IstioCertificateResponse,
         req,
         md,
         { deadline: Date.now() + 15_000 },

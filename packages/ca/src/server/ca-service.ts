@@ -9,7 +9,13 @@ export interface CaServiceOptions {
   ca: CertificateAuthority;
   authenticators: Authenticator[];
   /** Called once per request with its outcome (structured log line). */
-  log?: (entry: { identity?: string; method?: string; ok: boolean; error?: string; ttlSeconds?: number }) => void;
+  log?: (entry: {
+    identity?: string;
+    method?: string;
+    ok: boolean;
+    error?: string;
+    ttlSeconds?: number;
+  }) => void;
 }
 
 type Request = istioCaV1.IstioCertificateRequest;

@@ -19,7 +19,10 @@ export interface ServingCertificate {
   notAfter: Date;
 }
 
-export async function issueServingCertificate(ca: CertificateAuthority, id: ServingIdentity): Promise<ServingCertificate> {
+export async function issueServingCertificate(
+  ca: CertificateAuthority,
+  id: ServingIdentity,
+): Promise<ServingCertificate> {
   const keys = await generateKeyPair();
   const issued = await ca.issueServing(
     keys.publicKey,

@@ -4,7 +4,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRootCa, pluginCa, verifyMaterial, type CaMaterial, type RootOptions } from '../pki/ca-material.js';
+import {
+  createRootCa,
+  pluginCa,
+  verifyMaterial,
+  type CaMaterial,
+  type RootOptions,
+} from '../pki/ca-material.js';
 
 export interface LoadedMaterial {
   material: CaMaterial;
@@ -25,7 +31,8 @@ export async function loadOrCreateDirectoryCa(dir: string, root: RootOptions): P
     return { material, source: 'plugin' };
   }
   const selfDir = join(dir, 'self-signed');
-  if (existsSync(selfDir)) return { material: await readSelfSigned(selfDir), source: 'self-signed (existing)' };
+  if (existsSync(selfDir))
+    return { material: await readSelfSigned(selfDir), source: 'self-signed (existing)' };
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const material = await createRootCa(root);
   const tmp = await mkdtemp(join(dir, '.self-signed-'));
