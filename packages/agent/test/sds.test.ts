@@ -116,14 +116,19 @@ describe('SDS with rotation', () => {
     stream.cancel();
     client.close();
 
-    const [first, second] = responses as { versionInfo: string; resources: Record<string, any>[] }[];
-    expect(first!.resources.map((r) => r['name'])).toEqual(['default', 'ROOTCA']);
-    const chainOf = (r: { resources: Record<string, any>[] }) =>
-      Buffer.from(r.resources[0]!['tlsCertificate']['certificateChain']['inlineBytes'], 'base64').toString();
+    type SecretJson = {
+      name: string;
+      tlsCertificate?: { certificateChain: { inlineBytes: string } };
+      validationContext?: { trustedCa: { inlineBytes: string } };
+    };
+    const [first, second] = responses as unknown as { versionInfo: string; resources: SecretJson[] }[];
+    expect(first!.resources.map((r) => r.name)).toEqual(['default', 'ROOTCA']);
+    const chainOf = (r: { resources: SecretJson[] }) =>
+      Buffer.from(r.resources[0]!.tlsCertificate!.certificateChain.inlineBytes, 'base64').toString();
     const leaf1 = new X509Certificate(chainOf(first!));
     const leaf2 = new X509Certificate(chainOf(second!));
     const root = new X509Certificate(
-      Buffer.from(first!.resources[1]!['validationContext']['trustedCa']['inlineBytes'], 'base64').toString(),
+      Buffer.from(first!.resources[1]!.validationContext!.trustedCa.inlineBytes, 'base64').toString(),
     );
     expect(leaf1.subjectAltName).toBe(`URI:${ID}`);
     expect(leaf1.verify(root.publicKey)).toBe(true);
