@@ -1,9 +1,14 @@
 // Entry point of skein-agent: every flag of every subcommand, with its default and description.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { SKEIN_VERSION } from '@skein/api-types';
+import { SKEIN_VERSION, parseDuration } from '@skein/api-types';
+import { spiffeId } from '@skein/ca';
 import { buildBootstrap } from './bootstrap/build-bootstrap.js';
 import { bootstrapOptionsFromFlags, type BootstrapFlags } from './bootstrap/bootstrap-flags.js';
+import { runAgent } from './lifecycle/run-agent.js';
+import { waitForReady } from './lifecycle/wait.js';
+import type { AppProbers } from './status/app-probes.js';
 
 const env = process.env;
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -78,4 +83,140 @@ withBootstrapFlags(
   else process.stdout.write(json);
 });
 
-program.parse();
+interface ProxyFlags extends BootstrapFlags {
+  configPath: string;
+  proxyBinary: string;
+  proxyArg: string[];
+  caAddress?: string;
+  caRootCert: string;
+  caServerName?: string;
+  tokenFile?: string;
+  bootstrapToken?: string;
+  trustDomain: string;
+  certTtl: string;
+  statusAddress: string;
+  appProbers?: string;
+  appMetricsUrl?: string;
+  terminationDrainDuration: string;
+  exitOnZeroActiveConnections: boolean;
+}
+
+const defaultProxyBinary = fileURLToPath(new URL('../../../bin/skein-proxy', import.meta.url));
+
+withBootstrapFlags(
+  program
+    .command('proxy')
+    .description(
+      'run the sidecar: certificates over SDS, status server, the proxy child process; exit with it',
+    )
+    .option('--config-path <file>', 'where to write the bootstrap', './etc/skein/proxy/envoy-rev.json')
+    .option(
+      '--proxy-binary <path>',
+      'the proxy to run (env SKEIN_PROXY_BIN)',
+      env['SKEIN_PROXY_BIN'] ?? defaultProxyBinary,
+    )
+    .option('--proxy-arg <arg>', 'extra argument for the proxy (repeatable)', collect, [] as string[])
+    .option(
+      '--ca-address <host:port>',
+      'CA (skein-ca or skeind) TLS gRPC address; none: no SDS (env CA_ADDR)',
+      env['CA_ADDR'],
+    )
+    .option(
+      '--ca-root-cert <file>',
+      'mesh root certificate that signs the CA serving certificate',
+      './var/run/secrets/istio/root-cert.pem',
+    )
+    .option('--ca-server-name <sni>', 'TLS name to verify on the CA (default: its host)')
+    .option(
+      '--token-file <file>',
+      'service-account or bootstrap token file sent to the CA',
+      './var/run/secrets/tokens/istio-token',
+    )
+    .option(
+      '--bootstrap-token <token>',
+      'a bootstrap token for directory-mode CAs (env SKEIN_BOOTSTRAP_TOKEN)',
+      env['SKEIN_BOOTSTRAP_TOKEN'],
+    )
+    .option('--trust-domain <td>', 'trust domain of the requested SPIFFE identity', 'cluster.local')
+    .option('--cert-ttl <duration>', 'requested workload certificate TTL', '24h')
+    .option('--status-address <ip>', 'status server address (probes, merged metrics, readiness)', '0.0.0.0')
+    .option(
+      '--app-probers <json>',
+      'rewritten app probes (env ISTIO_KUBE_APP_PROBERS)',
+      env['ISTIO_KUBE_APP_PROBERS'],
+    )
+    .option('--app-metrics-url <url>', 'app metrics merged into /stats/prometheus')
+    .option(
+      '--termination-drain-duration <duration>',
+      'drain time on SIGTERM (env TERMINATION_DRAIN_DURATION)',
+      env['TERMINATION_DRAIN_DURATION'] ?? '5s',
+    )
+    .option('--exit-on-zero-active-connections', 'stop draining as soon as no connection remains', false),
+).action(async (f: ProxyFlags) => {
+  const bootstrap = bootstrapOptionsFromFlags(f);
+  const log = (msg: string, fields?: Record<string, unknown>) =>
+    process.stderr.write(
+      `${JSON.stringify({ time: new Date().toISOString(), scope: 'agent', msg, ...fields })}\n`,
+    );
+  const agent = await runAgent({
+    bootstrap,
+    bootstrapPath: f.configPath,
+    proxyCommand: f.proxyBinary,
+    proxyArgs: f.proxyArg,
+    ...(f.caAddress
+      ? {
+          ca: {
+            address: f.caAddress,
+            rootCertPem: readFileSync(f.caRootCert, 'utf8'),
+            ...(f.caServerName ? { serverName: f.caServerName } : {}),
+            ...(f.bootstrapToken
+              ? { token: f.bootstrapToken }
+              : f.tokenFile
+                ? { tokenFile: f.tokenFile }
+                : {}),
+            clusterId: f.clusterId,
+            identity: spiffeId({
+              trustDomain: f.trustDomain,
+              namespace: f.namespace,
+              serviceAccount: f.serviceAccount,
+            }),
+            ttlSeconds: Math.round(parseDuration(f.certTtl) / 1000),
+          },
+        }
+      : {}),
+    status: {
+      host: f.statusAddress,
+      port: Number(f.agentPort),
+      ...(f.appProbers ? { probers: JSON.parse(f.appProbers) as AppProbers } : {}),
+      appHost: f.podIp,
+      ...(f.appMetricsUrl ? { appMetricsUrl: f.appMetricsUrl } : {}),
+    },
+    drainDurationMs: parseDuration(f.terminationDrainDuration),
+    exitOnZeroActiveConnections: f.exitOnZeroActiveConnections,
+    log,
+  });
+  const onSignal = () => void agent.terminate();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  process.exit(await agent.done);
+});
+
+program
+  .command('wait')
+  .description('wait until the proxy is ready (for holding the application until then)')
+  .option('--url <url>', 'readiness URL', 'http://localhost:15021/healthz/ready')
+  .option('--timeout <duration>', 'give up after', '60s')
+  .option('--period <duration>', 'poll period', '500ms')
+  .action(async (f: { url: string; timeout: string; period: string }) => {
+    const ok = await waitForReady({
+      url: f.url,
+      timeoutMs: parseDuration(f.timeout),
+      periodMs: parseDuration(f.period),
+    });
+    process.stderr.write(
+      ok ? 'skein-agent: proxy is ready\n' : `skein-agent: proxy not ready after ${f.timeout}\n`,
+    );
+    process.exit(ok ? 0 : 1);
+  });
+
+await program.parseAsync();
