@@ -9,6 +9,15 @@ import { bootstrapOptionsFromFlags, type BootstrapFlags } from './bootstrap/boot
 import { runAgent } from './lifecycle/run-agent.js';
 import { waitForReady } from './lifecycle/wait.js';
 import type { AppProbers } from './status/app-probes.js';
+import { applyIptables, cleanupIptables, familyAvailable } from './iptables/apply-iptables.js';
+import { processRunner } from './iptables/command-runner.js';
+import {
+  DEFAULT_IPTABLES_CONFIG as IPT,
+  list,
+  nameservers,
+  type IptablesConfig,
+} from './iptables/iptables-config.js';
+import { iptablesSave } from './iptables/iptables-rules.js';
 
 const env = process.env;
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -217,6 +226,76 @@ program
       ok ? 'skein-agent: proxy is ready\n' : `skein-agent: proxy not ready after ${f.timeout}\n`,
     );
     process.exit(ok ? 0 : 1);
+  });
+
+program
+  .command('iptables')
+  .description('the init step: install the traffic capture rules (istio-iptables flags)')
+  .option('-p, --envoy-port <port>', 'outbound capture port', String(IPT.proxyPort))
+  .option('-z, --inbound-capture-port <port>', 'inbound capture port', String(IPT.inboundCapturePort))
+  .option('-u, --proxy-uid <uids>', 'UIDs never captured (comma-separated)', IPT.proxyUids.join(','))
+  .option('-g, --proxy-gid <gids>', 'GIDs never captured (comma-separated)', IPT.proxyGids.join(','))
+  .addOption(
+    new Option('-m, --inbound-interception-mode <mode>', 'interception mode')
+      .choices(['REDIRECT'])
+      .default('REDIRECT'),
+  )
+  .option('-i, --outbound-ip-ranges-include <cidrs>', "outbound CIDRs captured ('*' all)", '*')
+  .option('-x, --outbound-ip-ranges-exclude <cidrs>', 'outbound CIDRs never captured', '')
+  .option('-b, --inbound-ports-include <ports>', "inbound ports captured ('*' all)", '*')
+  .option(
+    '-d, --inbound-ports-exclude <ports>',
+    "inbound ports never captured (with '*')",
+    IPT.excludeInboundPorts.join(','),
+  )
+  .option('-o, --outbound-ports-exclude <ports>', 'outbound ports never captured', '')
+  .option('-q, --outbound-ports-include <ports>', 'outbound ports always captured', '')
+  .option('-c, --kube-virt-interfaces <ifaces>', 'interfaces whose inbound traffic is not captured', '')
+  .option('--redirect-dns', 'capture DNS (port 53) to the agent DNS proxy', false)
+  .option('--dns-servers <ips>', 'resolvers whose DNS is captured (default: /etc/resolv.conf)')
+  .option('--dns-port <port>', 'agent DNS proxy port', String(IPT.dnsPort))
+  .option('--ipv4-only', 'do not configure IPv6', false)
+  .option('-n, --dry-run', 'print the rules in iptables-save form instead of installing them', false)
+  .option('--cleanup', 'remove the rules and chains this command installs', false)
+  .action(async (f: Record<string, string | boolean>) => {
+    const s = (k: string) => String(f[k] ?? '');
+    const config: IptablesConfig = {
+      ...IPT,
+      proxyPort: Number(s('envoyPort')),
+      inboundCapturePort: Number(s('inboundCapturePort')),
+      proxyUids: list(s('proxyUid')),
+      proxyGids: list(s('proxyGid')),
+      includeOutboundCidrs: list(s('outboundIpRangesInclude')),
+      excludeOutboundCidrs: list(s('outboundIpRangesExclude')),
+      includeInboundPorts: list(s('inboundPortsInclude')),
+      excludeInboundPorts: list(s('inboundPortsExclude')),
+      excludeOutboundPorts: list(s('outboundPortsExclude')),
+      includeOutboundPorts: list(s('outboundPortsInclude')),
+      excludeInterfaces: list(s('kubeVirtInterfaces')),
+      captureDns: f['redirectDns'] === true,
+      dnsServers:
+        f['dnsServers'] !== undefined
+          ? list(s('dnsServers'))
+          : f['redirectDns'] === true
+            ? nameservers(readFileSync('/etc/resolv.conf', 'utf8'))
+            : [],
+      dnsPort: Number(s('dnsPort')),
+    };
+    const families: (4 | 6)[] = f['ipv4Only'] === true ? [4] : [4, 6];
+    if (f['dryRun'] === true) {
+      for (const fam of families) {
+        process.stdout.write(`# ${fam === 4 ? 'iptables' : 'ip6tables'}-save\n${iptablesSave(config, fam)}`);
+      }
+      return;
+    }
+    const run = processRunner();
+    if (f['cleanup'] === true) {
+      for (const fam of families) if (await familyAvailable(run, fam)) await cleanupIptables(run, fam);
+      process.stderr.write('skein-agent: iptables rules removed\n');
+      return;
+    }
+    const done = await applyIptables(run, config, families);
+    process.stderr.write(`skein-agent: iptables rules installed for IPv${done.join(' and IPv')}\n`);
   });
 
 await program.parseAsync();
