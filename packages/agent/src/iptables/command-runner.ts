@@ -12,8 +12,8 @@ export function processRunner(prefix: string[] = []): CommandRunner {
         });
         let stdout = '';
         let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('error', (e) => resolve({ code: 127, stdout, stderr: e.message }));
         child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
         if (child.stdin) {
