@@ -54,3 +54,35 @@ export {
 export { startCa, DEFAULT_SERVING_IDENTITY, type StartCaOptions, type RunningCa } from './server/start-ca.js';
 export { loadOrCreateDirectoryCa, type LoadedMaterial } from './store/directory-store.js';
 export { requestCertificate, type CaClientOptions } from './client/ca-client.js';
+export {
+  DEFAULT_ROOT_NAMESPACE,
+  policyApplies,
+  selectorMatches,
+  type WorkloadView,
+} from './security/workload-view.js';
+export { resolveInboundMtls, modeForPort, type InboundMtls, type MtlsMode } from './security/mtls-mode.js';
+export {
+  autoMtlsTransportSocketMatches,
+  expectedIdentities,
+  inboundChainVariants,
+  istioMutualUpstreamTlsContext,
+  meshDownstreamTlsContext,
+  meshSni,
+  sdsConfig,
+  tlsInspectorFilter,
+  tlsTransportSocket,
+  DOWNSTREAM_TLS_TYPE,
+  UPSTREAM_TLS_TYPE,
+  MESH_ALPN,
+  type InboundChainVariant,
+} from './security/tls-context.js';
+export {
+  acceptPeer,
+  checkPeerSans,
+  peerPrincipal,
+  tlsClientOptions,
+  tlsServerOptions,
+  type DataSourceJson,
+  type SecretJson,
+  type SecretLookup,
+} from './security/node-tls-options.js';
