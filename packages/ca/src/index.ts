@@ -86,3 +86,29 @@ export {
   type SecretJson,
   type SecretLookup,
 } from './security/node-tls-options.js';
+export {
+  translateAuthorizationPolicies,
+  type AuthzOptions,
+  type AuthzTranslation,
+  type RbacAction,
+  type RbacFilter,
+  type RbacRulesJson,
+  type SecurityProblem,
+} from './security/authz/authorization-policy.js';
+export {
+  evaluateRbac,
+  evaluateRbacChain,
+  matchingPolicy,
+  permissionMatches,
+  principalMatches,
+  stringMatches,
+  type RbacDecision,
+  type RbacRequest,
+} from './security/authz/rbac-engine.js';
+export {
+  translateRequestAuthentication,
+  jwksCluster,
+  JWT_AUTHN_TYPE,
+  type JwksCluster,
+  type JwtTranslation,
+} from './security/jwt-authn.js';
