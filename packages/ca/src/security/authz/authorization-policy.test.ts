@@ -1,6 +1,11 @@
 // AuthorizationPolicy allow/deny tables: Istio YAML (validated by api-types) translated to RBAC
 // and evaluated for requests and connections.
-import { parseYamlDocuments, validateMeshObject, type AuthorizationPolicy } from '@skein/api-types';
+import {
+  encodeJson,
+  parseYamlDocuments,
+  validateMeshObject,
+  type AuthorizationPolicy,
+} from '@skein/api-types';
 import { describe, expect, it } from 'vitest';
 import { translateAuthorizationPolicies, type RbacRulesJson } from './authorization-policy.js';
 import { evaluateRbacChain, type RbacRequest } from './rbac-engine.js';
@@ -203,8 +208,7 @@ spec:
     expect(evaluateRbacChain(r, other).allowed).toBe(false);
   });
 
-  it('produces RBAC filters that are valid Envoy messages', async () => {
-    const { encodeJson } = await import('@skein/api-types');
+  it('produces RBAC filters that are valid Envoy messages', () => {
     const t = translateAuthorizationPolicies(policies(POLICY), { trustDomain: TD });
     for (const f of [...t.httpFilters, ...t.networkFilters]) {
       const { '@type': type, ...body } = f.typedConfig;
