@@ -1,9 +1,20 @@
-// Entry point of skeinctl: parses the command line and starts the program.
+// Entry point of skeinctl: one command tree, every command with --help.
 import { Command } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
+import { registerAnalyze } from './commands/analyze.js';
+import { registerProxyConfig } from './commands/proxy-config.js';
+import { registerVersion } from './commands/version.js';
 
 const program = new Command('skeinctl')
   .description('skeinctl: the Skein command line')
-  .version(SKEIN_VERSION, '--version', 'print the release version');
+  .version(SKEIN_VERSION, '--version', 'print the release version')
+  .showHelpAfterError();
 
-program.parse();
+registerVersion(program);
+registerAnalyze(program);
+registerProxyConfig(program);
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
