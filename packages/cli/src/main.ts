@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { registerAnalyze } from './commands/analyze.js';
+import { registerDemo } from './commands/demo.js';
 import { registerProxyConfig } from './commands/proxy-config.js';
 import { registerVersion } from './commands/version.js';
 
@@ -13,6 +14,7 @@ const program = new Command('skeinctl')
 registerVersion(program);
 registerAnalyze(program);
 registerProxyConfig(program);
+registerDemo(program);
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
