@@ -59,6 +59,14 @@ export function registerDemo(program: Command): void {
       if (!(rps > 0 && rps <= 5000)) throw new Error('--rps must be between 1 and 5000');
       if (!Number.isInteger(base) || base < 0 || base > 255) throw new Error('--base must be 0..255');
       const steps = opts.steps === defaultStepText ? [...defaultSteps] : parseSteps(opts.steps);
-      process.exitCode = await runDemo({ root: repoRoot(), durationSec, rps, steps, base, keep: Boolean(opts.keep), out: process.stdout });
+      process.exitCode = await runDemo({
+        root: repoRoot(),
+        durationSec,
+        rps,
+        steps,
+        base,
+        keep: Boolean(opts.keep),
+        out: process.stdout,
+      });
     });
 }

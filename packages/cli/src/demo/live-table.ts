@@ -47,6 +47,7 @@ export class LiveTable {
     if (this.tty) this.out.write('\r\u001b[2K');
     const mark = verdict.ok ? green('✔', this.tty) : red('✘', this.tty);
     this.out.write(`${mark} ${row(title, s)}\n`);
-    for (const n of verdict.notes) this.out.write(`    ${verdict.ok ? dim(n, this.tty) : red(n, this.tty)}\n`);
+    for (const n of verdict.notes)
+      this.out.write(`    ${verdict.ok ? dim(n, this.tty) : red(n, this.tty)}\n`);
   }
 }

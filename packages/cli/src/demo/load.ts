@@ -56,9 +56,21 @@ export class Load {
       } catch {
         version = undefined;
       }
-      return { status: res.statusCode, ...(version ? { version } : {}), body, ms: performance.now() - started, headers };
+      return {
+        status: res.statusCode,
+        ...(version ? { version } : {}),
+        body,
+        ms: performance.now() - started,
+        headers,
+      };
     } catch (err) {
-      return { status: 0, body: '', ms: performance.now() - started, error: (err as Error).message, headers: {} };
+      return {
+        status: 0,
+        body: '',
+        ms: performance.now() - started,
+        error: (err as Error).message,
+        headers: {},
+      };
     }
   }
 
@@ -101,12 +113,17 @@ export class Load {
   }
 }
 
-export function recordInto(stats: () => StepStats, expectFault: () => boolean, expectedVersion: (h: Record<string, string>) => string | undefined): Recorder {
+export function recordInto(
+  stats: () => StepStats,
+  expectFault: () => boolean,
+  expectedVersion: (h: Record<string, string>) => string | undefined,
+): Recorder {
   return (o, h) => {
     const s = stats();
     if (o.status === 200 && o.version) {
       const want = expectedVersion(h);
-      if (want && want !== o.version) s.failed(o.ms, false, `request ${JSON.stringify(h)} reached ${o.version}, expected ${want}`);
+      if (want && want !== o.version)
+        s.failed(o.ms, false, `request ${JSON.stringify(h)} reached ${o.version}, expected ${want}`);
       else s.ok(o.version, o.ms);
     } else if (expectFault() && o.status === 503 && /fault filter abort/.test(o.body)) {
       s.failed(o.ms, true, 'injected fault');

@@ -58,7 +58,10 @@ export class ProcessGroup {
 /** Resolves when the child sends its 'ready' IPC message, or rejects after `timeoutMs`. */
 export function whenReady(c: Child, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${c.name} did not start within ${timeoutMs} ms (log: ${c.log})`)), timeoutMs);
+    const t = setTimeout(
+      () => reject(new Error(`${c.name} did not start within ${timeoutMs} ms (log: ${c.log})`)),
+      timeoutMs,
+    );
     c.proc.once('message', () => {
       clearTimeout(t);
       resolve();
@@ -71,7 +74,12 @@ export function whenReady(c: Child, timeoutMs: number): Promise<void> {
 }
 
 /** Polls `probe` until it resolves true, or rejects with `what` after `timeoutMs`. */
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -13,8 +13,17 @@ import { ProcessGroup, waitFor, whenReady } from './processes.js';
 import { parsePrometheusText, sumOf } from './prom-text.js';
 import { StepStats } from './stats.js';
 import {
-  APP_PORT, HOST, NAMESPACE, SERVICE_PORT, meshYaml, stepTitle, topology, virtualServiceYaml,
-  type Step, type Topology, type Workload,
+  APP_PORT,
+  HOST,
+  NAMESPACE,
+  SERVICE_PORT,
+  meshYaml,
+  stepTitle,
+  topology,
+  virtualServiceYaml,
+  type Step,
+  type Topology,
+  type Workload,
 } from './topology.js';
 
 export interface DemoOptions {
@@ -37,7 +46,10 @@ async function serverCounts(t: Topology): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const w of t.workloads.filter((x) => x.version)) {
     const samples = parsePrometheusText(await getText(stats(w)));
-    out.set(w.version as string, sumOf(samples, 'istio_requests_total', { reporter: 'destination', response_code: '200' }));
+    out.set(
+      w.version as string,
+      sumOf(samples, 'istio_requests_total', { reporter: 'destination', response_code: '200' }),
+    );
   }
   return out;
 }
@@ -59,7 +71,12 @@ function within(measured: number, expected: number, n: number): boolean {
   return Math.abs(measured - expected) <= 4 * Math.sqrt((expected * (1 - expected)) / Math.max(1, n)) + 0.02;
 }
 
-function verdictOf(step: Step, s: StepStats, server: Map<string, number>, faults503: number | undefined): { ok: boolean; notes: string[] } {
+function verdictOf(
+  step: Step,
+  s: StepStats,
+  server: Map<string, number>,
+  faults503: number | undefined,
+): { ok: boolean; notes: string[] } {
   const notes: string[] = [];
   let ok = s.unexpectedErrors === 0;
   if (!ok) notes.push(`${s.unexpectedErrors} unexpected failures, e.g. ${s.errorSamples.join(' | ')}`);
@@ -68,7 +85,9 @@ function verdictOf(step: Step, s: StepStats, server: Map<string, number>, faults
     const want = step.v2 / (step.v1 + step.v2);
     if (!within(s.share('v2'), want, served)) {
       ok = false;
-      notes.push(`v2 share ${(s.share('v2') * 100).toFixed(1)}% is outside the tolerance around ${(want * 100).toFixed(0)}%`);
+      notes.push(
+        `v2 share ${(s.share('v2') * 100).toFixed(1)}% is outside the tolerance around ${(want * 100).toFixed(0)}%`,
+      );
     }
   }
   if (step.kind === 'header' && (!s.byVersion.get('v1') || !s.byVersion.get('v2'))) {
@@ -79,21 +98,33 @@ function verdictOf(step: Step, s: StepStats, server: Map<string, number>, faults
     const rate = s.expectedErrors / Math.max(1, s.requests);
     if (!within(rate, step.abortPercent / 100, s.requests)) {
       ok = false;
-      notes.push(`abort rate ${(rate * 100).toFixed(1)}% is outside the tolerance around ${step.abortPercent}%`);
+      notes.push(
+        `abort rate ${(rate * 100).toFixed(1)}% is outside the tolerance around ${step.abortPercent}%`,
+      );
     }
     if (faults503 !== undefined && Math.abs(faults503 - s.expectedErrors) > 1) {
       ok = false;
-      notes.push(`client sidecar counted ${faults503} istio_requests_total{response_code="${step.status}"}, the client saw ${s.expectedErrors}`);
-    } else if (faults503 !== undefined) notes.push(`istio_requests_total{reporter="source",response_code="${step.status}"} +${faults503} on the client sidecar`);
+      notes.push(
+        `client sidecar counted ${faults503} istio_requests_total{response_code="${step.status}"}, the client saw ${s.expectedErrors}`,
+      );
+    } else if (faults503 !== undefined)
+      notes.push(
+        `istio_requests_total{reporter="source",response_code="${step.status}"} +${faults503} on the client sidecar`,
+      );
   }
   for (const [version, count] of server) {
     const seen = s.byVersion.get(version) ?? 0;
     if (Math.abs(count - seen) > 1) {
       ok = false;
-      notes.push(`${version}'s sidecar counted ${count} requests in istio_requests_total, the client saw ${seen}`);
+      notes.push(
+        `${version}'s sidecar counted ${count} requests in istio_requests_total, the client saw ${seen}`,
+      );
     }
   }
-  if (ok && step.kind !== 'fault') notes.push(`cross-checked with the server sidecars' istio_requests_total: v1 +${server.get('v1') ?? 0}, v2 +${server.get('v2') ?? 0}`);
+  if (ok && step.kind !== 'fault')
+    notes.push(
+      `cross-checked with the server sidecars' istio_requests_total: v1 +${server.get('v1') ?? 0}, v2 +${server.get('v2') ?? 0}`,
+    );
   return { ok, notes };
 }
 
@@ -132,15 +163,30 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
     say(`▸ starting skeind (directory mode, config in ${configDir})`);
     group.start('skeind', bin(o.root, 'skeind'), [
-      '--config-dir', configDir, '--xds-addr', `${t.controlPlaneIp}:15010`, '--http-addr', `${t.controlPlaneIp}:15014`,
+      '--config-dir',
+      configDir,
+      '--xds-addr',
+      `${t.controlPlaneIp}:15010`,
+      '--http-addr',
+      `${t.controlPlaneIp}:15014`,
     ]);
-    await waitFor('skeind /ready', async () => (await fetch(`http://${t.controlPlaneIp}:15014/ready`)).ok, 30_000);
+    await waitFor(
+      'skeind /ready',
+      async () => (await fetch(`http://${t.controlPlaneIp}:15014/ready`)).ok,
+      30_000,
+    );
 
     say('▸ starting reviews v1 and v2 and the client, each behind its own skein-proxy');
     for (const w of t.workloads) {
       if (w.version) {
         await whenReady(
-          group.start(`app-${w.name}`, process.execPath, [join(import.meta.dirname, 'sample-app.js'), '--listen', `${w.ip}:${APP_PORT}`, '--version', w.version]),
+          group.start(`app-${w.name}`, process.execPath, [
+            join(import.meta.dirname, 'sample-app.js'),
+            '--listen',
+            `${w.ip}:${APP_PORT}`,
+            '--version',
+            w.version,
+          ]),
           10_000,
         );
       }
@@ -163,8 +209,18 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       writeFileSync(file, JSON.stringify(bootstrap, null, 2));
       group.start(`proxy-${w.name}`, bin(o.root, 'skein-proxy'), ['-c', file]);
     }
-    for (const w of t.workloads) await waitFor(`${w.name}'s proxy to be ready`, async () => (await fetch(`${admin(w)}/ready`)).ok, 30_000);
-    await waitFor('the client to reach reviews through its sidecar', async () => (await load.once()).status === 200, 30_000, 200);
+    for (const w of t.workloads)
+      await waitFor(
+        `${w.name}'s proxy to be ready`,
+        async () => (await fetch(`${admin(w)}/ready`)).ok,
+        30_000,
+      );
+    await waitFor(
+      'the client to reach reviews through its sidecar',
+      async () => (await load.once()).status === 200,
+      30_000,
+      200,
+    );
 
     say('');
     say('Where to look:');
@@ -178,7 +234,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     // What the requests now in flight may legitimately see.
     let expectFault = false;
     let expectedVersion: (h: Record<string, string>) => string | undefined = () => undefined;
-    load.recorder = recordInto(() => current, () => expectFault, (h) => expectedVersion(h));
+    load.recorder = recordInto(
+      () => current,
+      () => expectFault,
+      (h) => expectedVersion(h),
+    );
     table.start();
     let failures = 0;
     let previous: Step | undefined;
@@ -193,12 +253,21 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         load.start();
         const before = await routeVersions(client);
         writeAtomic(vsFile, virtualServiceYaml(s));
-        await waitFor('the client sidecar to get the new routes', async () => (await routeVersions(client)) !== before, 15_000);
+        await waitFor(
+          'the client sidecar to get the new routes',
+          async () => (await routeVersions(client)) !== before,
+          15_000,
+        );
         await new Promise((r) => setTimeout(r, 200));
         await load.stop();
         if (transition.unexpectedErrors > 0) {
           failures++;
-          say(red(`✘ ${transition.unexpectedErrors} of ${transition.requests} requests failed while changing to "${stepTitle(s)}": ${transition.errorSamples.join(' | ')}`, table.colors));
+          say(
+            red(
+              `✘ ${transition.unexpectedErrors} of ${transition.requests} requests failed while changing to "${stepTitle(s)}": ${transition.errorSamples.join(' | ')}`,
+              table.colors,
+            ),
+          );
         }
       }
       const title = `${i + 1}/${o.steps.length} ${stepTitle(s)}`;
@@ -207,7 +276,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       const measured = new StepStats();
       current = measured;
       expectFault = s.kind === 'fault';
-      expectedVersion = s.kind === 'header' ? (h) => (h['end-user'] === s.user ? 'v2' : 'v1') : () => undefined;
+      expectedVersion =
+        s.kind === 'header' ? (h) => (h['end-user'] === s.user ? 'v2' : 'v1') : () => undefined;
       load.headersFor = s.kind === 'header' ? (n) => (n % 2 === 0 ? { 'end-user': s.user } : {}) : () => ({});
       load.start();
       const started = Date.now();
@@ -239,7 +309,12 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       say(red(`✘ ${failures} step(s) failed: see the notes above and the logs in ${logDir}`, table.colors));
       return 1;
     }
-    say(green('✔ grayscale release complete: every step within tolerance, no unexpected failures', table.colors));
+    say(
+      green(
+        '✔ grayscale release complete: every step within tolerance, no unexpected failures',
+        table.colors,
+      ),
+    );
     return 0;
   } catch (err) {
     say(red(`✘ ${(err as Error).message}${crashed ? `; ${crashed}` : ''}`, table.colors));

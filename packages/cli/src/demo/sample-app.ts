@@ -5,13 +5,23 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { listen: { type: 'string' }, version: { type: 'string' }, name: { type: 'string', default: 'reviews' } },
+  options: {
+    listen: { type: 'string' },
+    version: { type: 'string' },
+    name: { type: 'string', default: 'reviews' },
+  },
 });
 const [host, port] = (values.listen ?? '127.0.0.1:8080').split(':');
 const version = values.version ?? 'v1';
 
 const server = createServer((req, res) => {
-  const body = JSON.stringify({ service: values.name, version, hostname: hostname(), path: req.url, headers: req.headers });
+  const body = JSON.stringify({
+    service: values.name,
+    version,
+    hostname: hostname(),
+    path: req.url,
+    headers: req.headers,
+  });
   res.writeHead(200, { 'content-type': 'application/json', 'x-version': version });
   res.end(body);
 });

@@ -28,8 +28,20 @@ export function topology(base = 0): Topology {
   return {
     controlPlaneIp: ip(10),
     workloads: [
-      { name: 'reviews-v1', ip: ip(11), labels: { app: SERVICE, version: 'v1' }, serviceAccount: 'reviews', version: 'v1' },
-      { name: 'reviews-v2', ip: ip(12), labels: { app: SERVICE, version: 'v2' }, serviceAccount: 'reviews', version: 'v2' },
+      {
+        name: 'reviews-v1',
+        ip: ip(11),
+        labels: { app: SERVICE, version: 'v1' },
+        serviceAccount: 'reviews',
+        version: 'v1',
+      },
+      {
+        name: 'reviews-v2',
+        ip: ip(12),
+        labels: { app: SERVICE, version: 'v2' },
+        serviceAccount: 'reviews',
+        version: 'v2',
+      },
       { name: 'client', ip: ip(20), labels: { app: 'client', version: 'v1' }, serviceAccount: 'client' },
     ],
   };
