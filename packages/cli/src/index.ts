@@ -10,3 +10,4 @@ export {
   secretsTable,
 } from './proxy-config/render.js';
 export { renderTable } from './output/table.js';
+export { proxyStatusTable } from './commands/proxy-status.js';

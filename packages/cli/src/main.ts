@@ -4,6 +4,7 @@ import { SKEIN_VERSION } from '@skein/api-types';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
 import { registerProxyConfig } from './commands/proxy-config.js';
+import { registerProxyStatus } from './commands/proxy-status.js';
 import { registerVersion } from './commands/version.js';
 
 const program = new Command('skeinctl')
@@ -14,6 +15,7 @@ const program = new Command('skeinctl')
 registerVersion(program);
 registerAnalyze(program);
 registerProxyConfig(program);
+registerProxyStatus(program);
 registerDemo(program);
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 // skeinctl proxy-config: a proxy's configuration as tables, from its admin endpoint.
 import type { Command } from 'commander';
-import { camelize, readConfigDump } from '../proxy-config/dump.js';
+import { readConfigDump } from '../proxy-config/dump.js';
 import {
   clustersTable,
   endpointsTable,
@@ -21,7 +21,7 @@ async function show(
 ): Promise<string> {
   if (kind === 'endpoints') {
     const clusters = await getJson(`${admin}/clusters?format=json`);
-    return format === 'table' ? endpointsTable(camelize(clusters)) : renderData(clusters, format);
+    return format === 'table' ? endpointsTable(clusters) : renderData(clusters, format);
   }
   const raw = await getJson(`${admin}/config_dump`);
   const dump = readConfigDump(raw);

@@ -1,7 +1,7 @@
 // The istioctl-style tables of `skeinctl proxy-config`. Pure: dump in, text out.
 import { X509Certificate } from 'node:crypto';
 import { renderTable } from '../output/table.js';
-import type { ConfigDump } from './dump.js';
+import { camelize, type ConfigDump } from './dump.js';
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as Json) : {});
@@ -121,7 +121,7 @@ export function clustersTable(d: ConfigDump): string {
 /** From /clusters?format=json. */
 export function endpointsTable(clusters: unknown): string {
   const rows: string[][] = [];
-  for (const c of arr(obj(clusters).clusterStatuses)) {
+  for (const c of arr(obj(camelize(clusters)).clusterStatuses)) {
     for (const h of arr(c.hostStatuses)) {
       const { address, port } = socketAddress(h.address);
       const health = obj(h.healthStatus);
