@@ -34,3 +34,4 @@ export { parseYamlDocuments, type YamlDocument } from './mesh/yaml.js';
 export { emitTypes } from './mesh/codegen/emit-types.js';
 export { emitCrds, crdOf, openApiOf } from './mesh/codegen/emit-crds.js';
 export type { Node as SchemaNode, ObjectNode as SchemaObjectNode } from './mesh/schema/dsl.js';
+export type { Syncz, SynczProxy, SynczTypeStatus, SynczNack } from './debug/syncz.js';

@@ -46,8 +46,8 @@ export const ServiceEntrySpec = obj(
     oneOf: [['endpoints', 'workloadSelector']],
     checks: [
       (v, p, report) => {
-        const s = v as { resolution?: string; endpoints?: unknown[]; addresses?: unknown[] };
-        if (s.resolution === 'STATIC' && !s.endpoints?.length)
+        const s = v as { resolution?: string; endpoints?: unknown[]; workloadSelector?: unknown };
+        if (s.resolution === 'STATIC' && !s.endpoints?.length && !s.workloadSelector)
           report(p, 'resolution STATIC needs endpoints (or a workloadSelector)', 'warning');
       },
     ],
