@@ -112,3 +112,17 @@ export {
   type JwksCluster,
   type JwtTranslation,
 } from './security/jwt-authn.js';
+export {
+  KubeClient,
+  inClusterConnection,
+  kubeconfigConnection,
+  type KubeConnection,
+} from './kube/kube-client.js';
+export {
+  kubeTokenReviewer,
+  loadOrCreateKubeCa,
+  publishRootCert,
+  SELF_SIGNED_SECRET,
+  PLUGIN_SECRET,
+  ROOT_CONFIGMAP,
+} from './kube/kube-ca.js';
