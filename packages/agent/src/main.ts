@@ -108,6 +108,10 @@ interface ProxyFlags extends BootstrapFlags {
   appMetricsUrl?: string;
   terminationDrainDuration: string;
   exitOnZeroActiveConnections: boolean;
+  dnsCapture: boolean;
+  dnsAddress: string;
+  dnsPort: string;
+  dnsUpstreams?: string;
 }
 
 const defaultProxyBinary = fileURLToPath(new URL('../../../bin/skein-proxy', import.meta.url));
@@ -160,7 +164,15 @@ withBootstrapFlags(
       'drain time on SIGTERM (env TERMINATION_DRAIN_DURATION)',
       env['TERMINATION_DRAIN_DURATION'] ?? '5s',
     )
-    .option('--exit-on-zero-active-connections', 'stop draining as soon as no connection remains', false),
+    .option('--exit-on-zero-active-connections', 'stop draining as soon as no connection remains', false)
+    .option(
+      '--dns-capture',
+      'run the DNS proxy (env ISTIO_META_DNS_CAPTURE=true)',
+      env['ISTIO_META_DNS_CAPTURE'] === 'true',
+    )
+    .option('--dns-address <ip>', 'DNS proxy address', '127.0.0.1')
+    .option('--dns-port <port>', 'DNS proxy port (UDP and TCP)', '15053')
+    .option('--dns-upstreams <list>', 'resolvers for non-mesh names (default: /etc/resolv.conf)'),
 ).action(async (f: ProxyFlags) => {
   const bootstrap = bootstrapOptionsFromFlags(f);
   const log = (msg: string, fields?: Record<string, unknown>) =>
@@ -200,6 +212,18 @@ withBootstrapFlags(
       appHost: f.podIp,
       ...(f.appMetricsUrl ? { appMetricsUrl: f.appMetricsUrl } : {}),
     },
+    ...(f.dnsCapture && !('unixSocket' in bootstrap.discovery)
+      ? {
+          dns: {
+            host: f.dnsAddress,
+            port: Number(f.dnsPort),
+            upstreams: f.dnsUpstreams
+              ? list(f.dnsUpstreams)
+              : nameservers(readFileSync('/etc/resolv.conf', 'utf8')),
+            xdsAddress: `${bootstrap.discovery.host}:${bootstrap.discovery.port}`,
+          },
+        }
+      : {}),
     drainDurationMs: parseDuration(f.terminationDrainDuration),
     exitOnZeroActiveConnections: f.exitOnZeroActiveConnections,
     log,

@@ -8,6 +8,10 @@ import { startSdsServer, type RunningSds } from '../sds/sds-server.js';
 import { WorkloadCertificate } from '../sds/workload-certificate.js';
 import type { AppProbers } from '../status/app-probes.js';
 import { proxyReadiness, startStatusServer, type RunningStatus } from '../status/status-server.js';
+import { startDnsProxy, type RunningDnsProxy } from '../dns/dns-proxy.js';
+import { indexNameTable, type NameTableIndex } from '../dns/name-table.js';
+import { subscribeNameTable } from '../dns/nds-client.js';
+import { nodeId, nodeMetadata } from '../bootstrap/node-identity.js';
 import { drainProxy } from './drain.js';
 import { exitCodeOf, startProxyProcess, type ProxyProcess } from './proxy-process.js';
 
@@ -20,6 +24,8 @@ export interface AgentConfig {
   /** Certificates from a CA served over SDS; omitted: no SDS server (plaintext mesh). */
   ca?: Omit<CaSignerOptions, 'certificate'> & { identity?: string; ttlSeconds: number };
   status: { host: string; port: number; probers?: AppProbers; appHost?: string; appMetricsUrl?: string };
+  /** DNS proxy answering mesh names from skeind's name table (NDS over `xdsAddress`). */
+  dns?: { host: string; port: number; upstreams: string[]; xdsAddress: string };
   drainDurationMs: number;
   exitOnZeroActiveConnections: boolean;
   log: (msg: string, fields?: Record<string, unknown>) => void;
@@ -53,6 +59,28 @@ export async function runAgent(c: AgentConfig): Promise<RunningAgent> {
     void cert.start();
   }
 
+  let dns: RunningDnsProxy | undefined;
+  let nds: { close(): void } | undefined;
+  if (c.dns) {
+    let table: NameTableIndex | undefined;
+    nds = subscribeNameTable({
+      address: c.dns.xdsAddress,
+      nodeId: nodeId(c.bootstrap),
+      nodeMetadata: nodeMetadata(c.bootstrap),
+      onTable: (t) => {
+        table = indexNameTable(t, c.bootstrap.namespace);
+        c.log('name table updated', { scope: 'dns', names: table.size });
+      },
+      log: (m, f) => c.log(m, { scope: 'dns', ...f }),
+    });
+    dns = await startDnsProxy({
+      host: c.dns.host,
+      port: c.dns.port,
+      upstreams: c.dns.upstreams,
+      table: () => table,
+    });
+  }
+
   const admin = `http://${c.bootstrap.admin?.address ?? '127.0.0.1'}:${c.bootstrap.admin?.port ?? 15000}`;
   const status: RunningStatus = await startStatusServer({
     host: c.status.host,
@@ -84,6 +112,8 @@ export async function runAgent(c: AgentConfig): Promise<RunningAgent> {
   const done = proxy.exited.then(async (e) => {
     c.log('proxy exited', { code: e.code, signal: e.signal });
     cert?.stop();
+    nds?.close();
+    await dns?.close();
     await sds?.close();
     await status.close();
     return terminating && e.signal === 'SIGTERM' ? 0 : exitCodeOf(e);
