@@ -269,10 +269,16 @@ export interface DestinationRuleSpec {
   readonly trafficPolicy?: Opt<TrafficPolicy>;
   readonly subsets?: Opt<readonly Subset[]>;
   readonly exportTo?: Opt<readonly string[]>;
-  readonly workloadSelector?: Opt<WorkloadSelector>;
+  readonly workloadSelector?: Opt<TypeWorkloadSelector>;
 }
 
+/** networking.istio.io's selector (ServiceEntry, Sidecar, Gateway-less kinds): `labels`. */
 export interface WorkloadSelector {
+  readonly labels?: Opt<Readonly<Record<string, string>>>;
+}
+
+/** istio.type.v1beta1.WorkloadSelector (DestinationRule, security and telemetry kinds): `matchLabels`. */
+export interface TypeWorkloadSelector {
   readonly matchLabels?: Opt<Readonly<Record<string, string>>>;
 }
 
