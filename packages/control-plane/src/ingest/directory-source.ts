@@ -18,10 +18,10 @@ export interface DirectorySourceOptions {
   /** Called for every rejected object or unreadable document (and for warnings). */
   readonly onProblem: (p: Problem) => void;
   /** A file must be unmodified this long before it is read (ms). */
-  readonly settleMs?: number;
+  readonly settleMs?: number | undefined;
   /** Full rescans at this period even without events (ms; 0 disables). */
-  readonly resyncMs?: number;
-  readonly now?: () => number;
+  readonly resyncMs?: number | undefined;
+  readonly now?: (() => number) | undefined;
   /** Called after every scan that completed (for tests and readiness). */
   readonly onScan?: (generation: number) => void;
 }
@@ -31,6 +31,7 @@ interface FileState {
   size: number;
   text: string;
   objects: ConfigObject[];
+  problems: Problem[];
 }
 
 const CONFIG_FILE = /\.(ya?ml|json)$/;
@@ -67,6 +68,13 @@ export class DirectorySource {
     if (this.resync) clearInterval(this.resync);
     await this.scanning;
   }
+
+  /** The problems of every file as last read (parse errors, rejected objects, duplicates). */
+  problems(): Problem[] {
+    return [...this.files.values()].flatMap((f) => f.problems).concat(this.duplicates);
+  }
+
+  private duplicates: Problem[] = [];
 
   /** Number of completed scans. */
   get generation(): number {
@@ -141,14 +149,16 @@ export class DirectorySource {
         this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size });
         continue;
       }
-      const objects = this.parseFile(path, text);
+      const problems: Problem[] = [];
+      const objects = this.parseFile(path, text, problems);
+      for (const p of problems) this.opts.onProblem(p);
       if (objects === undefined) {
         // Unparseable: keep what the file held before; remember the stamp so we wait for the next edit.
-        if (prev) this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size });
-        else this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, text, objects: [] });
+        if (prev) this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size, problems });
+        else this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, text, objects: [], problems });
         continue;
       }
-      this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, text, objects });
+      this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, text, objects, problems });
     }
     for (const path of [...this.files.keys()]) if (!seen.has(path)) this.files.delete(path);
     this.publish();
@@ -158,7 +168,7 @@ export class DirectorySource {
   }
 
   /** The file's valid objects, or undefined when the file does not parse as YAML. */
-  private parseFile(path: string, text: string): ConfigObject[] | undefined {
+  private parseFile(path: string, text: string, problems: Problem[]): ConfigObject[] | undefined {
     const rel = relative(this.opts.dir, path);
     const docs = parseDocuments(text);
     const broken = docs.find((d) => !d.ok);
@@ -176,10 +186,10 @@ export class DirectorySource {
       if (!d.ok) continue;
       const v = this.opts.validate(d.value);
       if (!v.ok) {
-        for (const p of v.problems) this.opts.onProblem({ ...p, object: `${p.object} (${rel})` });
+        for (const p of v.problems) problems.push({ ...p, object: `${p.object} (${rel})` });
         continue;
       }
-      for (const w of v.warnings) this.opts.onProblem(w);
+      for (const w of v.warnings) problems.push(w);
       const meta = v.object.metadata;
       objects.push(meta.namespace ? v.object : { ...v.object, metadata: { ...meta, namespace: 'default' } });
     }
@@ -189,12 +199,13 @@ export class DirectorySource {
   private publish(): void {
     const all: ConfigObject[] = [];
     const owner = new Map<string, string>();
+    const duplicates: Problem[] = [];
     for (const path of [...this.files.keys()].sort()) {
       for (const o of this.files.get(path)?.objects ?? []) {
         const k = configKey(o);
         const first = owner.get(k);
         if (first !== undefined) {
-          this.opts.onProblem({
+          duplicates.push({
             object: `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`,
             path: 'metadata.name',
             reason: `duplicate: already defined in ${relative(this.opts.dir, first)}; ignored in ${relative(this.opts.dir, path)}`,
@@ -206,6 +217,11 @@ export class DirectorySource {
         all.push(o);
       }
     }
+    const fresh = duplicates.filter(
+      (d) => !this.duplicates.some((x) => x.reason === d.reason && x.object === d.object),
+    );
+    for (const d of fresh) this.opts.onProblem(d);
+    this.duplicates = duplicates;
     this.opts.store.replace(this.id, all);
   }
 }
