@@ -4,7 +4,7 @@
 import { SKEIN_VERSION } from '@skein/api-types';
 import { ConfigStore } from './ingest/config-store.js';
 import { DirectorySource } from './ingest/directory-source.js';
-import { basicValidator, type Problem, type Validator } from './ingest/validation.js';
+import { meshValidator, type Problem, type Validator } from './ingest/validation.js';
 import { readMeshConfig } from './ingest/mesh-config-file.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './model/mesh-config.js';
@@ -108,7 +108,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     ? new DirectorySource({
         dir: options.configDir,
         store,
-        validate: options.validator ?? basicValidator,
+        validate: options.validator ?? meshValidator,
         onProblem,
         settleMs: options.settleMs,
       })

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigStore } from './config-store.js';
 import { DirectorySource } from './directory-source.js';
-import { basicValidator, type Problem } from './validation.js';
+import { meshValidator, type Problem } from './validation.js';
 
 const vs = (name: string, host: string): string => `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -42,7 +42,7 @@ describe('DirectorySource', () => {
     source = new DirectorySource({
       dir,
       store,
-      validate: basicValidator,
+      validate: meshValidator,
       onProblem: (p) => problems.push(p),
       settleMs: 20,
       resyncMs: 0,

@@ -37,7 +37,7 @@ export function sidecarFor(snap: Snapshot, proxy: Proxy): Sidecar | undefined {
 }
 
 /** Does the egress host pattern `ns/host` admit service `s` for a proxy in `proxyNs`? */
-function egressAdmits(pattern: string, s: Service, proxyNs: string, sidecarNs: string): boolean {
+function egressAdmits(pattern: string, s: Service, sidecarNs: string): boolean {
   const slash = pattern.indexOf('/');
   const nsPart = slash < 0 ? '*' : pattern.slice(0, slash);
   const hostPart = slash < 0 ? pattern : pattern.slice(slash + 1);
@@ -47,7 +47,6 @@ function egressAdmits(pattern: string, s: Service, proxyNs: string, sidecarNs: s
   return (
     hostMatches(hostPart === '*' ? '*' : fqdn(hostPart, s.namespace), s.hostname) || hostPart === s.hostname
   );
-  void proxyNs;
 }
 
 /** Services visible to a proxy's namespace, one definition per hostname. */
@@ -69,7 +68,7 @@ export function sidecarScope(snap: Snapshot, proxy: Proxy): SidecarScope {
   const egress: EgressScope[] = listeners.map((listener) => ({
     listener,
     services: listener
-      ? all.filter((s) => (listener.hosts ?? []).some((h) => egressAdmits(h, s, proxy.namespace, sidecarNs)))
+      ? all.filter((s) => (listener.hosts ?? []).some((h) => egressAdmits(h, s, sidecarNs)))
       : all,
   }));
   const hosts = new Set<string>();

@@ -133,10 +133,17 @@ function headerOps(ops: HeaderOperations | undefined, dir: 'request' | 'response
   return out as Partial<RouteJson>;
 }
 
-function hashPolicy(ctx: TranslateContext, cluster: string, host: string, port: number, subset: string) {
+/** Route-level header operations followed by the single destination's (Istio applies both). */
+function mergeHeaderOps(route: Partial<RouteJson>[], dest: Partial<RouteJson>[]): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const part of [...route, ...dest])
+    for (const [k, v] of Object.entries(part)) out[k] = [...(out[k] ?? []), ...(v as unknown[])];
+  return out;
+}
+
+function hashPolicy(ctx: TranslateContext, host: string, port: number, subset: string) {
   const dr = destinationRuleFor(ctx.snapshot, host, ctx.proxy.namespace, ctx.proxy.labels);
   const ch = effectivePolicy(dr, port, subset).loadBalancer?.consistentHash;
-  void cluster;
   if (!ch) return undefined;
   if (ch.httpHeaderName) return [{ header: { headerName: ch.httpHeaderName } }];
   if (ch.httpCookie)
@@ -265,7 +272,7 @@ function routeAction(
   const first = dests[0]?.destination;
   if (first) {
     const host = fqdn(first.host, vsNs);
-    const hp = hashPolicy(ctx, '', host, first.port?.number ?? port, first.subset ?? '');
+    const hp = hashPolicy(ctx, host, first.port?.number ?? port, first.subset ?? '');
     if (hp) action.hashPolicy = hp;
   }
   if (route.rewrite?.uri !== undefined) action.prefixRewrite = route.rewrite.uri;
@@ -343,10 +350,15 @@ export function httpRoutes(
         : [undefined];
     if (matches.length === 0) return;
     const action = routeAction(ctx, vs, route, port.number, opts);
+    const live = (route.route ?? []).filter((d, _i, all) => all.length === 1 || (d.weight ?? 0) > 0);
+    const single =
+      live.length === 1 && !route.redirect && !route.directResponse ? live[0]?.headers : undefined;
     const common = {
       ...action,
-      ...headerOps(route.headers?.request, 'request'),
-      ...headerOps(route.headers?.response, 'response'),
+      ...mergeHeaderOps(
+        [headerOps(route.headers?.request, 'request'), headerOps(route.headers?.response, 'response')],
+        [headerOps(single?.request, 'request'), headerOps(single?.response, 'response')],
+      ),
       ...perFilter(route, opts),
     };
     for (const m of matches)

@@ -69,6 +69,27 @@ function tcpFilterFor(ctx: TranslateContext, plan: OutboundListenerPlan): Networ
 }
 
 function outboundListener(ctx: TranslateContext, plan: OutboundListenerPlan): ListenerJson {
+  if (plan.sni) {
+    const fallback =
+      ctx.scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+    return {
+      name: plan.name,
+      address: socketAddress(plan.address, plan.port),
+      bindToPort: false,
+      trafficDirection: 'OUTBOUND',
+      listenerFilters: [{ name: FilterName.tlsInspector, typedConfig: typed(T.tlsInspector, {}) }],
+      filterChains: [
+        ...plan.sni.map(({ service, port }) => {
+          const cluster = `outbound|${port.number}||${service.hostname}`;
+          return {
+            filterChainMatch: { serverNames: [service.hostname] },
+            filters: [tcpProxyFilter(cluster, cluster)],
+          };
+        }),
+        { name: 'passthrough', filters: [tcpProxyFilter(fallback, fallback)] },
+      ],
+    };
+  }
   const filters = plan.http
     ? [hcmFilter({ statPrefix: `outbound_${plan.name}`, routeName: plan.routeName, mesh: ctx.snapshot.mesh })]
     : tcpFilterFor(ctx, plan);
@@ -152,10 +173,14 @@ function inboundListeners(ctx: TranslateContext): ListenerJson[] {
   return out;
 }
 
-/** Every listener of a sidecar, sorted by name. */
+/**
+ * Every listener of a sidecar, sorted by name. Two listeners on one address and port cannot
+ * coexist (Envoy rejects the whole update): inbound wins, and the outbound one is left out.
+ */
 export function sidecarListeners(ctx: TranslateContext): ListenerJson[] {
-  const out: ListenerJson[] = outboundPlan(ctx).map((p) => outboundListener(ctx, p));
+  const out: ListenerJson[] = inboundListeners(ctx);
   if (ctx.proxy.interceptionMode !== 'NONE') out.push(virtualOutbound(ctx));
-  out.push(...inboundListeners(ctx));
+  const taken = new Set(out.map((l) => l.name));
+  for (const p of outboundPlan(ctx)) if (!taken.has(p.name)) out.push(outboundListener(ctx, p));
   return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
 }

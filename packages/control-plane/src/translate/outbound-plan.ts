@@ -18,6 +18,8 @@ export interface OutboundListenerPlan {
   readonly services: readonly Service[];
   /** For TCP listeners: the service port traffic goes to. */
   readonly tcp?: { readonly service: Service; readonly port: ServicePort } | undefined;
+  /** TLS services without an address share `0.0.0.0_<port>`, told apart by SNI. */
+  readonly sni?: readonly { readonly service: Service; readonly port: ServicePort }[] | undefined;
 }
 
 const servicePort = (s: Service, port: number): ServicePort | undefined =>
@@ -71,6 +73,23 @@ export function outboundPlan(ctx: TranslateContext): OutboundListenerPlan[] {
           http: true,
           routeName: String(p.number),
           services: [...(existing?.services ?? []), s],
+        });
+      } else if (
+        (p.protocol === 'TLS' || p.protocol === 'HTTPS') &&
+        !s.addresses.some((a) => !a.includes('/'))
+      ) {
+        const name = listenerName('0.0.0.0', p.number);
+        const existing = plans.get(name);
+        if (existing && !existing.sni) continue;
+        plans.set(name, {
+          name,
+          address: '0.0.0.0',
+          port: p.number,
+          bindToPort: false,
+          http: false,
+          routeName: '',
+          services: [...(existing?.services ?? []), s],
+          sni: [...(existing?.sni ?? []), { service: s, port: p }],
         });
       } else {
         const address = s.addresses.find((a) => !a.includes('/')) ?? '0.0.0.0';

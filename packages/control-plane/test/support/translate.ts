@@ -1,7 +1,7 @@
 // Test utilities: a real translator fed from a YAML string, and every generated resource
 // checked by encoding it to protobuf (the codec rejects unknown fields and wrong shapes).
 import { encodeJson, TypeUrl } from '@skein/api-types';
-import { basicValidator } from '../../src/ingest/validation.js';
+import { meshValidator } from '../../src/ingest/validation.js';
 import { parseDocuments } from '../../src/ingest/yaml-documents.js';
 import type { ConfigObject } from '../../src/model/istio-types.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../src/model/mesh-config.js';
@@ -13,7 +13,7 @@ import { generatorFor } from '../../src/translate/generators.js';
 export function objectsFromYaml(text: string): ConfigObject[] {
   return parseDocuments(text).map((d) => {
     if (!d.ok) throw new Error(d.error);
-    const v = basicValidator(d.value);
+    const v = meshValidator(d.value);
     if (!v.ok) throw new Error(JSON.stringify(v.problems));
     const o = v.object;
     return o.metadata.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: 'default' } };
