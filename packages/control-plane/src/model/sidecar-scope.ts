@@ -59,8 +59,25 @@ export function visibleServices(snap: Snapshot, namespace: string): Service[] {
   return out;
 }
 
+const scopeCache = new WeakMap<Snapshot, Map<string, SidecarScope>>();
+
+/** The scope depends only on the namespace and the Sidecar that applies: memoized per snapshot. */
 export function sidecarScope(snap: Snapshot, proxy: Proxy): SidecarScope {
   const sidecar = sidecarFor(snap, proxy);
+  const key = `${proxy.namespace}|${sidecar ? `${sidecar.metadata.namespace ?? 'default'}/${sidecar.metadata.name}` : '-'}`;
+  let perSnap = scopeCache.get(snap);
+  if (!perSnap) {
+    perSnap = new Map();
+    scopeCache.set(snap, perSnap);
+  }
+  const hit = perSnap.get(key);
+  if (hit) return hit;
+  const scope = computeScope(snap, proxy, sidecar);
+  perSnap.set(key, scope);
+  return scope;
+}
+
+function computeScope(snap: Snapshot, proxy: Proxy, sidecar: Sidecar | undefined): SidecarScope {
   const all = visibleServices(snap, proxy.namespace);
   const sidecarNs = sidecar?.metadata.namespace ?? proxy.namespace;
   const listeners =

@@ -9,7 +9,8 @@ import type { Logger } from '../log.js';
 import { parseProxy, type NodeInfo } from '../model/proxy.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { translateContext, type TranslateContext } from '../translate/context.js';
-import { generatorFor, isWildcardType } from '../translate/generators.js';
+import { generateAll, generatorFor, isWildcardType } from '../translate/generators.js';
+import { proxyClassKey } from '../translate/proxy-class.js';
 import type { SecurityContributor } from '../translate/security.js';
 import { Connection, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
@@ -46,6 +47,7 @@ interface Client {
   ) => string;
   ctx: TranslateContext | undefined;
   ctxVersion: string;
+  classKey: string;
 }
 
 const short = (t: string): string => typeShortName[t as XdsTypeUrl] ?? t;
@@ -57,6 +59,9 @@ export class XdsServer {
   });
   private readonly clients = new Map<string, Client>();
   private readonly encoder = new ResourceEncoder();
+  /** Shared (per proxy class) encoded resources of the current snapshot. */
+  private shared = new Map<string, EncodedResource[]>();
+  private sharedVersion = '';
   private readonly now: () => number;
   private ids = 0;
 
@@ -125,7 +130,7 @@ export class XdsServer {
       const gen = generatorFor(ctx, t);
       if (!gen) continue;
       const names = s && !s.wildcard ? [...s.names] : [];
-      out[short(t)] = gen.generate(ctx, names).map((r) => r.body);
+      out[short(t)] = generateAll(gen, ctx, names).map((r) => r.body);
     }
     return out;
   }
@@ -135,6 +140,7 @@ export class XdsServer {
     if (!c.ctx || c.ctxVersion !== snap.version) {
       c.ctx = translateContext(snap, c.conn.proxy, this.opts.security);
       c.ctxVersion = snap.version;
+      c.classKey = proxyClassKey(c.ctx);
     }
     return c.ctx;
   }
@@ -157,6 +163,7 @@ export class XdsServer {
       write,
       ctx: undefined,
       ctxVersion: '',
+      classKey: '',
     };
     this.clients.set(id, client);
     this.opts.metrics.connected.set(this.clients.size);
@@ -182,9 +189,21 @@ export class XdsServer {
     const gen = generatorFor(ctx, typeUrl);
     let resources: EncodedResource[] = [];
     try {
-      const names = s.wildcard ? [] : [...s.names];
-      if (gen && (s.wildcard || names.length > 0))
-        resources = gen.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
+      const names = s.wildcard ? [] : [...s.names].sort();
+      if (gen && (s.wildcard || names.length > 0)) {
+        if (this.sharedVersion !== ctx.snapshot.version) {
+          this.shared = new Map();
+          this.sharedVersion = ctx.snapshot.version;
+        }
+        const key = `${typeUrl}|${c.classKey}|${names.join(',')}`;
+        let shared = this.shared.get(key);
+        if (!shared) {
+          shared = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
+          this.shared.set(key, shared);
+        }
+        const own = gen.own?.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r)) ?? [];
+        resources = mergeEncoded(own, shared);
+      }
     } catch (err) {
       this.opts.metrics.pushErrors.inc({ type: short(typeUrl) });
       this.opts.log.error('generation failed; the proxy keeps its last config', {
@@ -423,6 +442,14 @@ function nodeInfo(node: discoveryV3.DiscoveryRequest['node']): NodeInfo | undefi
 
 function grpcError(message: string): Error {
   return Object.assign(new Error(message), { code: grpc.status.INVALID_ARGUMENT, details: message });
+}
+
+function mergeEncoded(own: EncodedResource[], shared: EncodedResource[]): EncodedResource[] {
+  if (own.length === 0) return shared;
+  const taken = new Set(own.map((r) => r.name));
+  return [...own, ...shared.filter((r) => !taken.has(r.name))].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

@@ -111,8 +111,8 @@ export function inboundClusters(ctx: TranslateContext): ClusterJson[] {
   }));
 }
 
-/** Every cluster of a sidecar, sorted by name. */
-export function sidecarClusters(ctx: TranslateContext): ClusterJson[] {
+/** Outbound clusters of a sidecar (and the special ones), sorted by name. */
+export function outboundClusters(ctx: TranslateContext): ClusterJson[] {
   const out = new Map<string, ClusterJson>();
   for (const host of [...ctx.scope.hosts].sort()) {
     const service = serviceFor(ctx.snapshot, host, ctx.proxy.namespace);
@@ -123,8 +123,17 @@ export function sidecarClusters(ctx: TranslateContext): ClusterJson[] {
         out.set(c.name ?? '', c);
       }
   }
-  for (const c of [...inboundClusters(ctx), ...specialClusters(ctx)]) out.set(c.name ?? '', c);
+  for (const c of specialClusters(ctx)) out.set(c.name ?? '', c);
   return [...out.values()].sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+}
+
+/** Every cluster of a sidecar, sorted by name. */
+export function sidecarClusters(ctx: TranslateContext): ClusterJson[] {
+  const inbound = inboundClusters(ctx);
+  const taken = new Set(inbound.map((c) => c.name));
+  return [...inbound, ...outboundClusters(ctx).filter((c) => !taken.has(c.name))].sort((a, b) =>
+    (a.name ?? '') < (b.name ?? '') ? -1 : 1,
+  );
 }
 
 /** Clusters a proxyless gRPC client asked for by name. */

@@ -144,7 +144,8 @@ function inboundChain(ctx: TranslateContext, t: InboundTarget, matchPort: boolea
   return ctx.security.inboundFilterChains?.(ctx, inboundPort, plain) ?? [plain];
 }
 
-function inboundListeners(ctx: TranslateContext): ListenerJson[] {
+/** Inbound: captureMode NONE ingress listeners and the 15006 virtual inbound listener. */
+export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
   const targets = inboundIngressTargets(ctx);
   const out: ListenerJson[] = [];
   for (const t of targets.filter((x) => x.bind !== undefined)) {
@@ -173,14 +174,20 @@ function inboundListeners(ctx: TranslateContext): ListenerJson[] {
   return out;
 }
 
+/** Outbound listeners: the per-port ones of the outbound plan and the 15001 virtual listener. */
+export function outboundListeners(ctx: TranslateContext): ListenerJson[] {
+  const out = outboundPlan(ctx).map((p) => outboundListener(ctx, p));
+  if (ctx.proxy.interceptionMode !== 'NONE') out.push(virtualOutbound(ctx));
+  return out;
+}
+
 /**
  * Every listener of a sidecar, sorted by name. Two listeners on one address and port cannot
  * coexist (Envoy rejects the whole update): inbound wins, and the outbound one is left out.
  */
 export function sidecarListeners(ctx: TranslateContext): ListenerJson[] {
   const out: ListenerJson[] = inboundListeners(ctx);
-  if (ctx.proxy.interceptionMode !== 'NONE') out.push(virtualOutbound(ctx));
   const taken = new Set(out.map((l) => l.name));
-  for (const p of outboundPlan(ctx)) if (!taken.has(p.name)) out.push(outboundListener(ctx, p));
+  for (const l of outboundListeners(ctx)) if (!taken.has(l.name)) out.push(l);
   return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
 }

@@ -8,7 +8,7 @@ import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../src/model/mesh-confi
 import { parseProxy, type Proxy } from '../../src/model/proxy.js';
 import { buildSnapshot, type Snapshot } from '../../src/model/snapshot.js';
 import { translateContext, type TranslateContext } from '../../src/translate/context.js';
-import { generatorFor } from '../../src/translate/generators.js';
+import { generateAll, generatorFor } from '../../src/translate/generators.js';
 
 export function objectsFromYaml(text: string): ConfigObject[] {
   return parseDocuments(text).map((d) => {
@@ -61,7 +61,7 @@ export function generate(snap: Snapshot, p: Proxy, listenerNames: readonly strin
   const run = (type: string, names: readonly string[]) => {
     const gen = generatorFor(ctx, type);
     if (!gen) throw new Error(`no generator for ${type}`);
-    const out = gen.generate(ctx, names);
+    const out = generateAll(gen, ctx, names);
     for (const r of out) encodeJson(type, r.body); // throws on a malformed resource
     return out.map((r) => r.body as Record<string, unknown>);
   };
