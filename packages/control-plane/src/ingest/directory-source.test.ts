@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -77,6 +77,22 @@ describe('DirectorySource', () => {
     await rm(join(dir, 'renamed.yaml'));
     await until(() => !names().includes('three'));
     expect(names()).toEqual(['one']);
+  });
+
+  it('follows a file replaced by rename again and again (atomic saves) and subdirectories', async () => {
+    await writeFile(join(dir, 'a.yaml'), vs('one', 'h0'));
+    await source.start();
+    const host = (): string | undefined =>
+      (store.get('VirtualService/default/one')?.spec as { hosts: string[] }).hosts[0];
+    for (let i = 1; i <= 3; i++) {
+      await writeFile(join(dir, 'a.yaml.tmp'), vs('one', `h${i}`));
+      await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
+      await until(() => host() === `h${i}`);
+    }
+    await mkdir(join(dir, 'sub'));
+    await until(() => source.generation > 0);
+    await writeFile(join(dir, 'sub', 'b.yaml'), vs('two', 'x'));
+    await until(() => names().includes('two'));
   });
 
   it('keeps the previous objects of a file that does not parse (a partial write)', async () => {

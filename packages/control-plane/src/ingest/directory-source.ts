@@ -38,7 +38,10 @@ const CONFIG_FILE = /\.(ya?ml|json)$/;
 
 export class DirectorySource {
   private readonly files = new Map<string, FileState>();
-  private watcher: FSWatcher | undefined;
+  /** One non-recursive watcher per directory: inotify on a directory sees creates, writes,
+   * deletes and renames of its entries (Node's recursive mode on Linux loses track of a file
+   * replaced by rename, which is how editors and atomic writers save). */
+  private readonly watchers = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
@@ -54,8 +57,7 @@ export class DirectorySource {
   /** Reads the directory once and starts watching it. */
   async start(): Promise<void> {
     this.opts.store.addSource(this.id);
-    this.watcher = watch(this.opts.dir, { recursive: true }, () => this.schedule());
-    this.watcher.on('error', () => this.schedule());
+    this.watchDir(this.opts.dir);
     await this.scan(true);
     const every = this.opts.resyncMs ?? 30_000;
     if (every > 0) this.resync = setInterval(() => this.schedule(), every).unref();
@@ -63,7 +65,8 @@ export class DirectorySource {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watcher?.close();
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
     await this.scanning;
@@ -79,6 +82,21 @@ export class DirectorySource {
   /** Number of completed scans. */
   get generation(): number {
     return this.scans;
+  }
+
+  private watchDir(dir: string): void {
+    if (this.watchers.has(dir) || this.stopped) return;
+    try {
+      const w = watch(dir, () => this.schedule());
+      w.on('error', () => {
+        w.close();
+        this.watchers.delete(dir);
+        this.schedule();
+      });
+      this.watchers.set(dir, w);
+    } catch {
+      // gone already: the next scan notices
+    }
   }
 
   private get settleMs(): number {
@@ -122,7 +140,13 @@ export class DirectorySource {
   /** The initial scan reads every file at once (start-up has no writer to race with). */
   private async scanOnce(initial: boolean): Promise<void> {
     const now = this.opts.now ?? Date.now;
-    const paths = await listConfigFiles(this.opts.dir);
+    const { files: paths, dirs } = await listConfigFiles(this.opts.dir);
+    for (const d of dirs) this.watchDir(d);
+    for (const [d, w] of this.watchers)
+      if (d !== this.opts.dir && !dirs.includes(d)) {
+        w.close();
+        this.watchers.delete(d);
+      }
     let unsettled = false;
     const seen = new Set<string>();
     for (const path of paths) {
@@ -226,17 +250,19 @@ export class DirectorySource {
   }
 }
 
-async function listConfigFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
+async function listConfigFiles(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+  const files: string[] = [];
+  const dirs: string[] = [];
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true, recursive: true });
   } catch {
-    return out;
+    return { files, dirs };
   }
   for (const e of entries) {
-    if (!e.isFile() || !CONFIG_FILE.test(e.name) || e.name.startsWith('.')) continue;
-    out.push(join(e.parentPath, e.name));
+    if (e.name.startsWith('.')) continue;
+    if (e.isDirectory()) dirs.push(join(e.parentPath, e.name));
+    else if (e.isFile() && CONFIG_FILE.test(e.name)) files.push(join(e.parentPath, e.name));
   }
-  return out.sort();
+  return { files: files.sort(), dirs };
 }

@@ -42,7 +42,12 @@ export class AdsClient {
   closed = false;
   error: Error | undefined;
 
-  constructor(private readonly opts: AdsClientOptions) {
+  private readonly opts: AdsClientOptions;
+  /** When each type last received a response (performance.now()). */
+  readonly receivedAt = new Map<string, number>();
+
+  constructor(opts: AdsClientOptions) {
+    this.opts = opts;
     this.client = new Client(opts.address, grpc.credentials.createInsecure());
     const method = opts.delta ? 'deltaAggregatedResources' : 'streamAggregatedResources';
     this.stream = (this.client as unknown as Record<string, () => grpc.ClientDuplexStream<unknown, unknown>>)[
@@ -121,6 +126,7 @@ export class AdsClient {
       decoded.filter((d): d is Json => d !== null),
     );
     const view = this.view(m.typeUrl);
+    this.receivedAt.set(m.typeUrl, performance.now());
     if (err === undefined) {
       view.version = m.versionInfo;
       view.resources = new Map(
@@ -147,6 +153,7 @@ export class AdsClient {
 
   private onDelta(m: discoveryV3.DeltaDiscoveryResponse): void {
     const view = this.view(m.typeUrl);
+    this.receivedAt.set(m.typeUrl, performance.now());
     const decoded = m.resources.map((r) =>
       r.resource && (this.opts.decode !== false || this.opts.follow !== false)
         ? (decodeToJson(r.resource.typeUrl, r.resource.value) as Json)
