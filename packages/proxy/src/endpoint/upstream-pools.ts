@@ -73,8 +73,16 @@ export class UpstreamPools {
 
   /** Closes pools of hosts no longer present. */
   retain(keys: ReadonlySet<string>): void {
-    for (const [k, p] of this.h1) if (!keys.has(k)) (void p.close().catch(() => {}), this.h1.delete(k));
-    for (const [k, s] of this.h2) if (!keys.has(k)) (s.close(), this.h2.delete(k));
+    for (const [k, p] of this.h1) {
+      if (keys.has(k)) continue;
+      void p.close().catch(() => {});
+      this.h1.delete(k);
+    }
+    for (const [k, s] of this.h2) {
+      if (keys.has(k)) continue;
+      s.close();
+      this.h2.delete(k);
+    }
   }
 
   async close(): Promise<void> {
