@@ -204,7 +204,6 @@ export class HttpConnectionManager {
         gone.abort();
       }
     });
-    req.on('data', (c: Buffer) => (info.bytesReceived += c.length));
 
     const view: RequestView = {
       host: authority,

@@ -1,7 +1,7 @@
 // The router: takes a matched route's action to an upstream — chooses the cluster, rewrites,
 // admits through the circuit breaker, picks hosts, retries per policy (with the previous-hosts
 // predicate and backoff), enforces timeouts, mirrors, and streams the response back.
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { routeComponentsV3 } from '@skein/api-types';
 import type { UpstreamCluster } from '../cluster/upstream-cluster.js';
 import type { Host } from '../endpoint/host.js';
@@ -146,6 +146,18 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
   const mirrors = action.requestMirrorPolicies ?? [];
   let body: Buffer | Readable | undefined = req.body;
   let canReplay = body === undefined;
+  const counted = (): Readable | undefined => {
+    if (!req.body) return undefined;
+    const info = req.info;
+    return req.body.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          info.bytesReceived += chunk.length;
+          cb(null, chunk);
+        },
+      }),
+    );
+  };
   if (
     req.body &&
     (policy || mirrors.length > 0) &&
@@ -156,8 +168,10 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     if (buf) {
       body = buf;
       canReplay = true;
+      req.info.bytesReceived = buf.length;
     }
   }
+  if (!Buffer.isBuffer(body)) body = counted();
 
   // Circuit breaker admission.
   const admit = cluster.circuitBreaker.tryAcquire();
