@@ -376,15 +376,26 @@ export class HttpConnectionManager {
     h['x-envoy-upstream-service-time'] = String(info.upstreamResponseMs - info.startMs);
     if (vhost.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
     finishResponse(up.status, h);
-    try {
+    const isH2 = info.protocol === 'HTTP/2';
+    let headersSent = false;
+    const sendHeaders = (): void => {
+      if (headersSent) return;
+      headersSent = true;
       h1(res).writeHead(up.status, h);
-    } catch (err) {
-      result.release();
-      up.body.destroy();
-      throw err;
+    };
+    if (!isH2) {
+      // HTTP/1.1: send the head at once (long polls and streams see it before any body).
+      try {
+        sendHeaders();
+      } catch (err) {
+        result.release();
+        up.body.destroy();
+        throw err;
+      }
+      h1(res).flushHeaders();
     }
-    if (info.protocol !== 'HTTP/2' && 'flushHeaders' in res) res.flushHeaders();
     up.body.on('data', (c: Buffer) => {
+      sendHeaders();
       info.bytesSent += c.length;
       if (!h1(res).write(c)) up.body.pause();
     });
@@ -397,10 +408,17 @@ export class HttpConnectionManager {
     up.body.once('end', () => {
       void up.trailers.then((t) => {
         result.release();
-        if (Object.keys(t).length > 0) {
-          info.responseTrailers = t;
-          res.addTrailers(t);
+        const hasTrailers = Object.keys(t).length > 0;
+        if (hasTrailers) info.responseTrailers = t;
+        if (isH2 && !headersSent && !hasTrailers) {
+          // A headers-only HTTP/2 response (gRPC "trailers-only") ends with its HEADERS frame.
+          headersSent = true;
+          const stream = (res as Http2ServerResponse).stream;
+          if (!stream.destroyed) stream.respond({ ':status': up.status, ...h }, { endStream: true });
+          return;
         }
+        sendHeaders();
+        if (hasTrailers) res.addTrailers(t);
         res.end();
       });
     });

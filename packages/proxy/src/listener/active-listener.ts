@@ -304,8 +304,8 @@ export class ActiveListener {
     }
     if (chain.tcp) {
       if (prefix && prefix.length > 0) socket.unshift(prefix);
+      // tcp_proxy resumes the socket once its upstream is connected.
       chain.tcp.handle(socket, conn);
-      socket.resume();
       return;
     }
     const hcm = chain.hcm;

@@ -1,7 +1,7 @@
 // The router: takes a matched route's action to an upstream — chooses the cluster, rewrites,
 // admits through the circuit breaker, picks hosts, retries per policy (with the previous-hosts
 // predicate and backoff), enforces timeouts, mirrors, and streams the response back.
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { routeComponentsV3 } from '@skein/api-types';
 import type { UpstreamCluster } from '../cluster/upstream-cluster.js';
 import type { Host } from '../endpoint/host.js';
@@ -55,16 +55,28 @@ export type RouterResult =
     }
   | { kind: 'local'; status: number; body: string; flag?: string; headers?: Record<string, string> };
 
-async function readBody(body: Readable, limit: number): Promise<Buffer | undefined> {
+/**
+ * Reads a body up to `limit` bytes: the whole body as a Buffer when it fits, else a stream that
+ * replays what was read and continues with the rest (then it cannot be retried).
+ */
+async function readBody(body: Readable, limit: number): Promise<Buffer | Readable> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of body) {
-    const b = c as Buffer;
-    size += b.length;
-    if (size > limit) return undefined;
-    chunks.push(b);
+  const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  for (;;) {
+    const n = await it.next();
+    if (n.done) return Buffer.concat(chunks);
+    chunks.push(n.value);
+    size += n.value.length;
+    if (size > limit) {
+      return Readable.from(
+        (async function* () {
+          yield* chunks;
+          for (let m = await it.next(); !m.done; m = await it.next()) yield m.value;
+        })(),
+      );
+    }
   }
-  return Buffer.concat(chunks);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -146,10 +158,10 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
   const mirrors = action.requestMirrorPolicies ?? [];
   let body: Buffer | Readable | undefined = req.body;
   let canReplay = body === undefined;
-  const counted = (): Readable | undefined => {
-    if (!req.body) return undefined;
+  const counted = (from: Readable | undefined): Readable | undefined => {
+    if (!from) return undefined;
     const info = req.info;
-    return req.body.pipe(
+    return from.pipe(
       new Transform({
         transform(chunk: Buffer, _enc, cb) {
           info.bytesReceived += chunk.length;
@@ -158,20 +170,15 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       }),
     );
   };
-  if (
-    req.body &&
-    (policy || mirrors.length > 0) &&
-    (req.contentLength ?? 0) <= MAX_BUFFERED_BODY &&
-    req.contentLength !== undefined
-  ) {
-    const buf = await readBody(req.body, MAX_BUFFERED_BODY);
-    if (buf) {
-      body = buf;
+  if (req.body && (policy || mirrors.length > 0) && (req.contentLength ?? 0) <= MAX_BUFFERED_BODY) {
+    const read = await readBody(req.body, MAX_BUFFERED_BODY);
+    if (Buffer.isBuffer(read)) {
+      body = read;
       canReplay = true;
-      req.info.bytesReceived = buf.length;
-    }
+      req.info.bytesReceived = read.length;
+    } else body = read;
   }
-  if (!Buffer.isBuffer(body)) body = counted();
+  if (!Buffer.isBuffer(body)) body = counted(body);
 
   // Circuit breaker admission.
   const admit = cluster.circuitBreaker.tryAcquire();

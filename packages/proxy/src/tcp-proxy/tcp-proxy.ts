@@ -113,6 +113,8 @@ export class TcpProxy {
     touch();
     downstream.on('data', touch);
     upstream.on('data', touch);
+    // The listeners above start the flow; hold downstream bytes until the upstream connects.
+    downstream.pause();
     let closed = false;
     const close = (): void => {
       if (closed) return;
