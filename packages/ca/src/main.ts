@@ -1,9 +1,91 @@
-// Entry point of skein-ca: parses the command line and starts the program.
-import { Command } from 'commander';
-import { SKEIN_VERSION } from '@skein/api-types';
+// Entry point of skein-ca: the standalone CA. Every flag with its default and description.
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { SKEIN_VERSION, parseDuration } from '@skein/api-types';
+import {
+  BootstrapTokenAuthenticator,
+  MeshCertificateAuthenticator,
+  type Authenticator,
+} from './authn/authenticator.js';
+import { CertificateAuthority } from './pki/issue.js';
+import type { KeyAlgorithm } from './pki/keys.js';
+import { startCa, DEFAULT_SERVING_IDENTITY } from './server/start-ca.js';
+import { loadOrCreateDirectoryCa } from './store/directory-store.js';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const seconds = (s: string): number => Math.round(parseDuration(s) / 1000);
 
 const program = new Command('skein-ca')
-  .description('skein-ca: the Skein certificate authority')
-  .version(SKEIN_VERSION, '--version', 'print the release version');
+  .description(
+    'skein-ca: the Skein certificate authority (istio.v1.auth.IstioCertificateService over TLS gRPC)',
+  )
+  .version(SKEIN_VERSION, '--version', 'print the release version')
+  .option(
+    '--dir <dir>',
+    'CA directory: plug-in files (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem) or self-signed/ created on first start',
+    './var/lib/skein-ca',
+  )
+  .option('--trust-domain <td>', 'SPIFFE trust domain', 'cluster.local')
+  .addOption(
+    new Option('--key-algorithm <alg>', 'key algorithm of a new self-signed root')
+      .choices(['ECDSA_P256', 'RSA_2048'])
+      .default('ECDSA_P256'),
+  )
+  .option('--host <ip>', 'listen address', '0.0.0.0')
+  .option('--port <port>', 'listen port (TLS gRPC)', '15012')
+  .option('--default-ttl <duration>', 'certificate TTL when the request gives none', '24h')
+  .option('--max-ttl <duration>', 'largest TTL a request may ask for', '2160h')
+  .option('--clock-skew <duration>', 'notBefore is backdated by this much', '60s')
+  .option('--tokens-file <file>', 'bootstrap tokens: lines "<token> <namespace> <service-account>"')
+  .option(
+    '--serving-dns <name>',
+    'DNS name in the CA serving certificate (repeatable)',
+    collect,
+    [] as string[],
+  )
+  .option(
+    '--serving-ip <ip>',
+    'IP address in the CA serving certificate (repeatable)',
+    collect,
+    [] as string[],
+  )
+  .action(async (o: Record<string, string | string[] | undefined>) => {
+    const trustDomain = String(o['trustDomain']);
+    const loaded = await loadOrCreateDirectoryCa(String(o['dir']), {
+      trustDomain,
+      keyAlgorithm: o['keyAlgorithm'] as KeyAlgorithm,
+    });
+    const ca = await CertificateAuthority.create(loaded.material, {
+      defaultTtlSeconds: seconds(String(o['defaultTtl'])),
+      maxTtlSeconds: seconds(String(o['maxTtl'])),
+      clockSkewSeconds: seconds(String(o['clockSkew'])),
+    });
+    const authenticators: Authenticator[] = [];
+    if (o['tokensFile']) {
+      authenticators.push(
+        BootstrapTokenAuthenticator.parse(readFileSync(String(o['tokensFile']), 'utf8'), trustDomain),
+      );
+    }
+    authenticators.push(new MeshCertificateAuthenticator(ca.material.caCertPem, trustDomain));
+    const dns = o['servingDns'] as string[];
+    const ips = o['servingIp'] as string[];
+    const running = await startCa({
+      ca,
+      authenticators,
+      host: String(o['host']),
+      port: Number(o['port']),
+      serving: {
+        dnsNames: dns.length > 0 ? dns : DEFAULT_SERVING_IDENTITY.dnsNames,
+        ipAddresses: ips.length > 0 ? ips : (DEFAULT_SERVING_IDENTITY.ipAddresses ?? []),
+      },
+      log: (e) => console.log(JSON.stringify({ scope: 'ca', ...e })),
+    });
+    console.log(
+      JSON.stringify({ scope: 'ca', msg: 'serving', port: running.port, root: loaded.source, trustDomain }),
+    );
+    const stop = () => void running.close().then(() => process.exit(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
 
-program.parse();
+await program.parseAsync();

@@ -1,9 +1,24 @@
-// Entry point of skeinctl: parses the command line and starts the program.
+// Entry point of skeinctl: one command tree, every command with --help.
 import { Command } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
+import { registerAnalyze } from './commands/analyze.js';
+import { registerDemo } from './commands/demo.js';
+import { registerProxyConfig } from './commands/proxy-config.js';
+import { registerProxyStatus } from './commands/proxy-status.js';
+import { registerVersion } from './commands/version.js';
 
 const program = new Command('skeinctl')
   .description('skeinctl: the Skein command line')
-  .version(SKEIN_VERSION, '--version', 'print the release version');
+  .version(SKEIN_VERSION, '--version', 'print the release version')
+  .showHelpAfterError();
 
-program.parse();
+registerVersion(program);
+registerAnalyze(program);
+registerProxyConfig(program);
+registerProxyStatus(program);
+registerDemo(program);
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

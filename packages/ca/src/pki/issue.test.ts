@@ -1,0 +1,165 @@
+// The CA core: roots, plug-in intermediates, workload CSRs, identity checks, TTLs, and the
+// issued certificates in a real mutual TLS handshake on loopback.
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import * as tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createRootCa, pluginCa, verifyMaterial } from './ca-material.js';
+import { createCsr } from './csr.js';
+import { CertificateAuthority, CertificateRequestError, certificateUris } from './issue.js';
+import { generateKeyPair, privateKeyToPem } from './keys.js';
+import { x509 } from './x509.js';
+
+const ID_A = 'spiffe://cluster.local/ns/default/sa/a';
+const ID_B = 'spiffe://cluster.local/ns/other/sa/b';
+
+async function workload(ca: CertificateAuthority, id: string, alg: 'ECDSA_P256' | 'RSA_2048' = 'ECDSA_P256') {
+  const keys = await generateKeyPair(alg);
+  const issued = await ca.signWorkloadCsr(await createCsr(keys, { uris: [id] }), id);
+  return { key: await privateKeyToPem(keys.privateKey), chain: issued.certChain, notAfter: issued.notAfter };
+}
+
+describe('CertificateAuthority', () => {
+  it('issues a 24h workload certificate whose only URI SAN is the caller, chained to the root', async () => {
+    const now = Date.UTC(2026, 0, 1);
+    const ca = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local', now }), {
+      now: () => now,
+    });
+    const w = await workload(ca, ID_A);
+    expect(w.chain).toHaveLength(2);
+    const leaf = new X509Certificate(w.chain[0]!);
+    const root = new X509Certificate(ca.rootCertPem);
+    expect(leaf.verify(root.publicKey)).toBe(true);
+    expect(leaf.checkIssued(root)).toBe(true);
+    expect(certificateUris(w.chain[0]!)).toEqual([ID_A]);
+    expect(leaf.ca).toBe(false);
+    expect(new Date(leaf.validTo).getTime()).toBe(now + 86400_000);
+    expect(new Date(leaf.validFrom).getTime()).toBe(now - 60_000);
+  });
+
+  it('refuses a CSR for another identity with a clear error', async () => {
+    const ca = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }));
+    const keys = await generateKeyPair();
+    const csr = await createCsr(keys, { uris: [ID_B] });
+    await expect(ca.signWorkloadCsr(csr, ID_A)).rejects.toThrow(
+      `CSR asks for identity ${ID_B} but the caller is authenticated as ${ID_A}`,
+    );
+  });
+
+  it('refuses a TTL above the maximum and a CSR that is not one', async () => {
+    const ca = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }), {
+      maxTtlSeconds: 3600,
+    });
+    const csr = await createCsr(await generateKeyPair(), { uris: [ID_A] });
+    await expect(ca.signWorkloadCsr(csr, ID_A, 7200)).rejects.toThrow(
+      /greater than the max allowed TTL 3600s/,
+    );
+    await expect(ca.signWorkloadCsr('garbage', ID_A)).rejects.toBeInstanceOf(CertificateRequestError);
+    const ok = await ca.signWorkloadCsr(csr, ID_A, 30);
+    const leaf = new X509Certificate(ok.certChain[0]!);
+    expect(new Date(leaf.validTo).getTime() - new Date(leaf.validFrom).getTime()).toBe(90_000);
+  });
+
+  it('signs with an RSA 2048 root and workload keys too', async () => {
+    const ca = await CertificateAuthority.create(
+      await createRootCa({ trustDomain: 'cluster.local', keyAlgorithm: 'RSA_2048' }),
+    );
+    const w = await workload(ca, ID_A, 'RSA_2048');
+    expect(new X509Certificate(w.chain[0]!).verify(new X509Certificate(ca.rootCertPem).publicKey)).toBe(true);
+    expect(new X509Certificate(w.chain[0]!).publicKey.asymmetricKeyType).toBe('rsa');
+  });
+
+  it('works as a plug-in intermediate: leaf, intermediate, root', async () => {
+    const root = await createRootCa({ trustDomain: 'cluster.local' });
+    const rootCa = await CertificateAuthority.create(root);
+    const interKeys = await generateKeyPair();
+    // An intermediate is a CA certificate signed by the root; build it with the X.509 library.
+    const rootCert = new x509.X509Certificate(root.rootCertPem);
+    const { importPrivateKeyPem } = await import('./keys.js');
+    const rootKeys = await importPrivateKeyPem(root.caKeyPem);
+    const inter = await x509.X509CertificateGenerator.create({
+      serialNumber: '01',
+      subject: 'O=cluster.local, CN=intermediate',
+      issuer: rootCert.subject,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 86400_000 * 30),
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      publicKey: interKeys.publicKey,
+      signingKey: rootKeys.privateKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true),
+      ],
+    });
+    const interPem = inter.toString('pem') + '\n';
+    const material = await pluginCa({
+      caCert: interPem,
+      caKey: await privateKeyToPem(interKeys.privateKey),
+      certChain: interPem + root.rootCertPem,
+      rootCert: root.rootCertPem,
+    });
+    verifyMaterial(material);
+    const ca = await CertificateAuthority.create(material);
+    const w = await workload(ca, ID_A);
+    expect(w.chain).toHaveLength(3);
+    expect(new X509Certificate(w.chain[0]!).verify(new X509Certificate(interPem).publicKey)).toBe(true);
+    expect(w.chain[2]).toBe(rootCa.rootCertPem);
+    await expect(
+      pluginCa({ caCert: interPem, caKey: root.caKeyPem, rootCert: root.rootCertPem }),
+    ).rejects.toThrow(/does not match/);
+  });
+
+  it('completes a mutual TLS handshake on loopback and refuses an identity mismatch', async () => {
+    const ca = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }));
+    const other = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }));
+    const server = await workload(ca, ID_B);
+    const client = await workload(ca, ID_A);
+    const stranger = await workload(other, ID_A);
+    const srv = tls.createServer({
+      key: server.key,
+      cert: server.chain.slice(0, -1).join(''),
+      ca: ca.rootCertPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    const peers: string[] = [];
+    srv.on('secureConnection', (s) => {
+      peers.push(s.getPeerX509Certificate()?.subjectAltName ?? '');
+      s.end('ok');
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const port = (srv.address() as AddressInfo).port;
+    const connect = (c: { key: string; chain: string[] }, expected: string) =>
+      new Promise<string>((resolve, reject) => {
+        const s = tls.connect({
+          host: '127.0.0.1',
+          port,
+          key: c.key,
+          cert: c.chain.slice(0, -1).join(''),
+          ca: ca.rootCertPem,
+          checkServerIdentity: (_h, cert) =>
+            cert.subjectaltname?.split(', ').includes(`URI:${expected}`)
+              ? undefined
+              : new Error(`server identity ${cert.subjectaltname} is not ${expected}`),
+        });
+        let data = '';
+        s.on('data', (d: Buffer) => (data += d.toString()));
+        s.on('end', () => resolve(data));
+        s.on('error', reject);
+      });
+    try {
+      expect(await connect(client, ID_B)).toBe('ok');
+      expect(peers).toEqual([`URI:${ID_A}`]);
+      await expect(connect(client, 'spiffe://cluster.local/ns/x/sa/y')).rejects.toThrow(/is not spiffe/);
+      // A client whose chain leads to another root is refused by the server (TLS 1.3 reports it
+      // after the client's handshake, as an alert or a close without data).
+      const strangerResult = await connect(stranger, ID_B).catch((e: Error) => e.message);
+      expect(strangerResult).not.toBe('ok');
+      expect(peers).toHaveLength(1);
+    } finally {
+      srv.close();
+    }
+  });
+});

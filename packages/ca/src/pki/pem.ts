@@ -1,0 +1,12 @@
+// PEM bundle helpers: splitting and joining certificate chains.
+
+/** Every PEM block of a bundle, each ending in a newline. */
+export function splitPem(bundle: string): string[] {
+  return [...bundle.matchAll(/-----BEGIN ([A-Z ]+)-----[\s\S]+?-----END \1-----/g)].map((m) => `${m[0]}\n`);
+}
+
+export function normalizePem(pem: string): string {
+  const blocks = splitPem(pem);
+  if (blocks.length !== 1) throw new Error(`expected one PEM block, found ${blocks.length}`);
+  return blocks[0]!;
+}
