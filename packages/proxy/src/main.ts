@@ -22,8 +22,8 @@ const program = new Command('skein-proxy')
     new Option('-l, --log-level <level>', 'log level').choices(LOG_LEVELS as string[]).default('info'),
   )
   .option(
-    '--allow-unsupported',
-    'start even when the bootstrap sets fields skein-proxy does not implement',
+    '--reject-unsupported',
+    'refuse to start when the bootstrap sets fields skein-proxy does not implement (default: report and start)',
     false,
   )
   .option('--delta-xds', 'use incremental (delta) ADS instead of state of the world', false);
@@ -33,7 +33,7 @@ const opts = program.opts<{
   configPath: string;
   concurrency: string;
   logLevel: string;
-  allowUnsupported: boolean;
+  rejectUnsupported: boolean;
   deltaXds: boolean;
 }>();
 
@@ -42,8 +42,8 @@ async function main(): Promise<void> {
   if (loaded.unsupported.length > 0) {
     for (const f of loaded.unsupported)
       process.stderr.write(`skein-proxy: unsupported bootstrap field: ${f}\n`);
-    if (!opts.allowUnsupported) {
-      process.stderr.write('skein-proxy: refusing to start (pass --allow-unsupported to start anyway)\n');
+    if (opts.rejectUnsupported) {
+      process.stderr.write('skein-proxy: refusing to start (--reject-unsupported)\n');
       process.exit(2);
     }
   }

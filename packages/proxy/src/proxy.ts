@@ -12,6 +12,13 @@ import {
   type tlsSecretV3,
 } from '@skein/api-types';
 import { canonicalBootstrap, type BootstrapJson } from './bootstrap/load-bootstrap.js';
+import {
+  cluster as clusterSpec,
+  listener as listenerSpec,
+  routeConfiguration as routeSpec,
+  unsupportedFields,
+  type FieldSpec,
+} from './bootstrap/supported-fields.js';
 import { ClusterManager } from './cluster/cluster-manager.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { ActiveListener, type OriginalDstResolver } from './listener/active-listener.js';
@@ -77,6 +84,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   /** Types that have received at least one accepted response. */
   private readonly received = new Set<string>();
   readonly ctx: ProxyContext;
+  private readonly reported = new Set<string>();
 
   constructor(
     readonly bootstrap: BootstrapJson,
@@ -227,6 +235,22 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     return error;
   }
 
+  /** Logs (once per resource version) and counts fields of an xDS resource we do not implement. */
+  private reportUnsupported(
+    kind: string,
+    name: string,
+    version: string,
+    json: unknown,
+    spec: FieldSpec,
+  ): void {
+    const fields = unsupportedFields(json, spec, '');
+    const key = `${kind}/${name}@${version}`;
+    if (fields.length === 0 || this.reported.has(key)) return;
+    this.reported.add(key);
+    this.stats.inc('skein.xds.unsupported_fields', {}, fields.length);
+    this.log.warn('xds resource sets fields skein-proxy does not implement', { kind, name, version, fields });
+  }
+
   private async applyUpdate(
     typeUrl: string,
     resources: XdsResource[],
@@ -239,6 +263,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       case TypeUrl.Cluster: {
         const list = resources.map((r) => r.json as clusterV3.ClusterJson);
         for (const c of list) {
+          this.reportUnsupported('cluster', c.name ?? '', version, c, clusterSpec);
           try {
             ClusterManager.validate(c);
           } catch (err) {
@@ -264,6 +289,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       case TypeUrl.Listener: {
         const list = resources.map((r) => r.json as listenerV3.ListenerJson);
         for (const l of list) {
+          this.reportUnsupported('listener', l.name ?? '', version, l, listenerSpec);
           try {
             ActiveListener.validate(l, this.ctx);
           } catch (err) {
@@ -284,6 +310,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         const compiled: [string, RouteTable, routeV3.RouteConfigurationJson][] = [];
         for (const r of resources) {
           const rc = r.json as routeV3.RouteConfigurationJson;
+          this.reportUnsupported('route', rc.name ?? '', version, rc, routeSpec);
           try {
             compiled.push([rc.name ?? r.name, compileRouteTable(rc), rc]);
           } catch (err) {

@@ -28,6 +28,8 @@ export type OriginalDstResolver = (socket: net.Socket) => { address: string; por
 
 interface CompiledChain {
   json: listenerComponentsV3.FilterChainJson;
+  /** Why this chain cannot serve (e.g. a TLS transport socket): matching connections are closed. */
+  unsupported?: string;
   hcm?: HttpConnectionManager;
   h1?: http.Server;
   tcp?: TcpProxy;
@@ -298,6 +300,18 @@ export class ActiveListener {
     if (!chain) {
       this.ctx.stats.inc('listener.{envoy_listener_address}.no_filter_chain_match', {
         envoy_listener_address: this.info.statPrefix,
+      });
+      socket.destroy();
+      return;
+    }
+    if (chain.unsupported) {
+      this.ctx.stats.inc('listener.{envoy_listener_address}.unsupported_filter_chain', {
+        envoy_listener_address: this.info.statPrefix,
+      });
+      this.ctx.log.warn('connection matched an unsupported filter chain', {
+        listener: this.name,
+        chain: chain.json.name ?? '',
+        reason: chain.unsupported,
       });
       socket.destroy();
       return;
