@@ -22,6 +22,7 @@ import {
 import { ClusterManager } from './cluster/cluster-manager.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { ActiveListener, type OriginalDstResolver } from './listener/active-listener.js';
+import { nativeOriginalDst } from './listener/original-dst.js';
 import { compileRouteTable, type RouteTable } from './router/route-table.js';
 import { StatsStore } from './stats/stats-store.js';
 import { IstioMetrics } from './stats/istio-metrics.js';
@@ -116,8 +117,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       nodeId: bootstrap.node?.id ?? '',
       log: this.logs.scope('data-path'),
     };
-    this.listenerManager = new ListenerManager(this.ctx, options.originalDst ?? (() => undefined), (n) =>
-      this.routeTables.has(n),
+    this.listenerManager = new ListenerManager(
+      this.ctx,
+      options.originalDst ?? nativeOriginalDst() ?? (() => undefined),
+      (n) => this.routeTables.has(n),
     );
   }
 
