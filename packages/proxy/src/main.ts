@@ -1,9 +1,76 @@
-// Entry point of skein-proxy: parses the command line and starts the program.
-import { Command } from 'commander';
+// Entry point of skein-proxy: parses the command line, loads the bootstrap, reports unsupported
+// fields, starts the proxy and stops it cleanly on SIGTERM/SIGINT or /quitquitquit.
+import { Command, Option } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
+import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
+import { RunningProxy } from './proxy.js';
+import { isLogLevel, LOG_LEVELS } from './util/logger.js';
 
 const program = new Command('skein-proxy')
   .description('skein-proxy: the Skein data plane proxy, configured through an Envoy v3 bootstrap and xDS')
-  .version(SKEIN_VERSION, '--version', 'print the release version');
+  .version(SKEIN_VERSION, '--version', 'print the release version')
+  .requiredOption('-c, --config-path <file>', 'Envoy v3 Bootstrap file (YAML or JSON)')
+  .addOption(
+    new Option(
+      '--concurrency <n>',
+      'worker threads sharing the listening ports (only 1 is implemented so far)',
+    )
+      .default('2')
+      .argParser((v) => v),
+  )
+  .addOption(
+    new Option('-l, --log-level <level>', 'log level').choices(LOG_LEVELS as string[]).default('info'),
+  )
+  .option(
+    '--reject-unsupported',
+    'refuse to start when the bootstrap sets fields skein-proxy does not implement (default: report and start)',
+    false,
+  )
+  .option('--delta-xds', 'use incremental (delta) ADS instead of state of the world', false);
 
 program.parse();
+const opts = program.opts<{
+  configPath: string;
+  concurrency: string;
+  logLevel: string;
+  rejectUnsupported: boolean;
+  deltaXds: boolean;
+}>();
+
+async function main(): Promise<void> {
+  const loaded = await loadBootstrapFile(opts.configPath);
+  if (loaded.unsupported.length > 0) {
+    for (const f of loaded.unsupported)
+      process.stderr.write(`skein-proxy: unsupported bootstrap field: ${f}\n`);
+    if (opts.rejectUnsupported) {
+      process.stderr.write('skein-proxy: refusing to start (--reject-unsupported)\n');
+      process.exit(2);
+    }
+  }
+  const concurrency = Number(opts.concurrency);
+  if (concurrency > 1) {
+    process.stderr.write(
+      `skein-proxy: --concurrency ${concurrency} requested; running 1 worker (multi-worker mode is not implemented yet)\n`,
+    );
+  }
+  const proxy = new RunningProxy(loaded.bootstrap, loaded.unsupported, {
+    logLevel: isLogLevel(opts.logLevel) ? opts.logLevel : 'info',
+    deltaXds: opts.deltaXds,
+    onQuit: () => process.exit(0),
+  });
+  await proxy.start();
+  const stop = (): void => {
+    void proxy.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const a = proxy.adminAddress;
+  process.stderr.write(
+    `skein-proxy ${SKEIN_VERSION}: started${a ? `, admin on ${a.address}:${a.port}` : ''}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`skein-proxy: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+// What the HTTP connection manager and tcp_proxy need from the running proxy: clusters, route
+// tables (RDS), stats, Istio metrics, local workload metadata, logging. One small interface so
+// the data path can be driven in tests without the xDS machinery.
+import type { ClusterManager } from '../cluster/cluster-manager.js';
+import type { RouteTable } from '../router/route-table.js';
+import type { StatsStore } from '../stats/stats-store.js';
+import type { IstioMetrics } from '../stats/istio-metrics.js';
+import type { Logger } from '../util/logger.js';
+import type { PeerMetadata } from './stream-info.js';
+
+export interface ProxyContext {
+  readonly clusters: ClusterManager;
+  /** The current compiled RouteConfiguration of an RDS name (undefined while it warms). */
+  routeTable(name: string): RouteTable | undefined;
+  readonly stats: StatsStore;
+  readonly istio: IstioMetrics;
+  readonly local: PeerMetadata;
+  readonly nodeId: string;
+  readonly log: Logger;
+}
+
+/** The downstream connection a request or TCP stream arrived on. */
+export interface DownstreamConnection {
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+  /** The destination before iptables REDIRECT (use_original_dst), else the local address. */
+  originalDst: { address: string; port: number } | undefined;
+  tls: boolean;
+}
+
+export interface ListenerInfo {
+  name: string;
+  statPrefix: string;
+  /** Listener traffic_direction: decides the Istio metrics reporter and metadata exchange. */
+  direction: 'INBOUND' | 'OUTBOUND' | undefined;
+}
