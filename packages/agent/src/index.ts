@@ -41,3 +41,9 @@ export { subscribeNameTable, type NdsClientOptions } from './dns/nds-client.js';
 export { DEFAULT_IPTABLES_CONFIG, type IptablesConfig } from './iptables/iptables-config.js';
 export { iptablesSave, natRules } from './iptables/iptables-rules.js';
 export { applyIptables, cleanupIptables, type CommandRunner } from './iptables/apply-iptables.js';
+export {
+  startXdsRelay,
+  meshChannelCredentials,
+  type XdsRelayOptions,
+  type RunningXdsRelay,
+} from './xds/xds-relay.js';

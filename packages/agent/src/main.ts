@@ -108,6 +108,8 @@ interface ProxyFlags extends BootstrapFlags {
   appMetricsUrl?: string;
   terminationDrainDuration: string;
   exitOnZeroActiveConnections: boolean;
+  xdsRelay: boolean;
+  xdsRelaySocket: string;
   dnsCapture: boolean;
   dnsAddress: string;
   dnsPort: string;
@@ -220,7 +222,20 @@ withBootstrapFlags(
             upstreams: f.dnsUpstreams
               ? list(f.dnsUpstreams)
               : nameservers(readFileSync('/etc/resolv.conf', 'utf8')),
-            xdsAddress: `${bootstrap.discovery.host}:${bootstrap.discovery.port}`,
+            // Through the relay when there is one (it carries TLS), else straight to skeind.
+            xdsAddress: f.xdsRelay
+              ? `unix:${f.xdsRelaySocket}`
+              : `${bootstrap.discovery.host}:${bootstrap.discovery.port}`,
+          },
+        }
+      : {}),
+    ...(f.xdsRelay && !('unixSocket' in bootstrap.discovery)
+      ? {
+          xdsRelay: {
+            socketPath: f.xdsRelaySocket,
+            upstream: `${bootstrap.discovery.host}:${bootstrap.discovery.port}`,
+            tls: f.discoveryTls === true,
+            ...(f.discoveryServerName ? { serverName: f.discoveryServerName } : {}),
           },
         }
       : {}),

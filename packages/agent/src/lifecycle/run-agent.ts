@@ -12,6 +12,8 @@ import { startDnsProxy, type RunningDnsProxy } from '../dns/dns-proxy.js';
 import { indexNameTable, type NameTableIndex } from '../dns/name-table.js';
 import { subscribeNameTable } from '../dns/nds-client.js';
 import { nodeId, nodeMetadata } from '../bootstrap/node-identity.js';
+import { meshChannelCredentials, startXdsRelay, type RunningXdsRelay } from '../xds/xds-relay.js';
+import * as grpc from '@grpc/grpc-js';
 import { drainProxy } from './drain.js';
 import { exitCodeOf, startProxyProcess, type ProxyProcess } from './proxy-process.js';
 
@@ -24,6 +26,11 @@ export interface AgentConfig {
   /** Certificates from a CA served over SDS; omitted: no SDS server (plaintext mesh). */
   ca?: Omit<CaSignerOptions, 'certificate'> & { identity?: string; ttlSeconds: number };
   status: { host: string; port: number; probers?: AppProbers; appHost?: string; appMetricsUrl?: string };
+  /**
+   * Local xDS relay: the proxy's xds-grpc cluster points at `socketPath` and the agent carries the
+   * streams to `upstream` (over TLS with the workload certificate when `tls`; needs `ca`).
+   */
+  xdsRelay?: { socketPath: string; upstream: string; tls: boolean; serverName?: string };
   /** DNS proxy answering mesh names from skeind's name table (NDS over `xdsAddress`). */
   dns?: { host: string; port: number; upstreams: string[]; xdsAddress: string };
   drainDurationMs: number;
@@ -59,6 +66,21 @@ export async function runAgent(c: AgentConfig): Promise<RunningAgent> {
     void cert.start();
   }
 
+  let relay: RunningXdsRelay | undefined;
+  if (c.xdsRelay) {
+    const r = c.xdsRelay;
+    if (r.tls && !c.ca) throw new Error('the xDS relay needs a CA (--ca-address) to reach skeind over TLS');
+    relay = await startXdsRelay({
+      socketPath: r.socketPath,
+      upstream: r.upstream,
+      ...(r.serverName ? { serverName: r.serverName } : {}),
+      credentials:
+        r.tls && c.ca
+          ? meshChannelCredentials(c.ca.rootCertPem, () => cert?.secret)
+          : () => grpc.credentials.createInsecure(),
+      log: (m, f) => c.log(m, { scope: 'xds-relay', ...f }),
+    });
+  }
   let dns: RunningDnsProxy | undefined;
   let nds: { close(): void } | undefined;
   if (c.dns) {
@@ -103,7 +125,11 @@ export async function runAgent(c: AgentConfig): Promise<RunningAgent> {
   });
 
   mkdirSync(dirname(c.bootstrapPath), { recursive: true });
-  const bootstrap = buildBootstrap({ ...c.bootstrap, agent: { address: '127.0.0.1', port: status.port } });
+  const bootstrap = buildBootstrap({
+    ...c.bootstrap,
+    ...(c.xdsRelay ? { discovery: { unixSocket: c.xdsRelay.socketPath } } : {}),
+    agent: { address: '127.0.0.1', port: status.port },
+  });
   writeFileSync(c.bootstrapPath, `${JSON.stringify(bootstrap, null, 2)}\n`);
   const proxy = startProxyProcess({ command: c.proxyCommand, args: [...c.proxyArgs, '-c', c.bootstrapPath] });
   c.log('proxy started', { pid: proxy.child.pid, bootstrap: c.bootstrapPath });
@@ -114,6 +140,7 @@ export async function runAgent(c: AgentConfig): Promise<RunningAgent> {
     cert?.stop();
     nds?.close();
     await dns?.close();
+    await relay?.close();
     await sds?.close();
     await status.close();
     return terminating && e.signal === 'SIGTERM' ? 0 : exitCodeOf(e);
