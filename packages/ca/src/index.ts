@@ -126,3 +126,12 @@ export {
   PLUGIN_SECRET,
   ROOT_CONFIGMAP,
 } from './kube/kube-ca.js';
+export {
+  meshSecurity,
+  TLS_MODE_LABEL,
+  type MeshSecurity,
+  type SecurityContextView,
+  type UpstreamView,
+  type InboundPortView,
+  type FilterChainView,
+} from './security/mesh-security.js';
