@@ -23,14 +23,13 @@ kind_src="$GOMODCACHE/sigs.k8s.io/kind@$KIND_VERSION"
 
 inputs_hash="$(cat "$here/versions.sh" "$here/build-node-image.sh" "$here/skein-runc" \
   "$root"/images/kind-node/Dockerfile "$root"/images/kind-node/cni/* "$root"/images/kind-node/default-storage.yaml \
-  "$root"/images/k8s/Dockerfile "$root"/images/pause/main.go | sha256sum | cut -c1-16)"
+  "$root"/images/k8s/Dockerfile "$root"/images/k8s/iptables-select "$root"/images/pause/main.go | sha256sum | cut -c1-16)"
 if [[ $(docker image inspect -f '{{index .Config.Labels "skein.inputs"}}' "$NODE_IMAGE" 2>/dev/null) == "$inputs_hash" ]]; then
   log "node image $NODE_IMAGE is up to date"
   exit 0
 fi
 
-bash "$here/build-k8s.sh"
-bash "$here/build-tools.sh" pause crictl coredns etcd
+bash "$here/build-tools.sh" crictl
 bash "$root/images/base/build.sh" debian
 
 # --- 1. root file system -------------------------------------------------------------------
@@ -51,11 +50,21 @@ cp -r "$root/images/kind-node/cni" "$root/images/kind-node/default-storage.yaml"
 log "building $BASE_IMAGE"
 docker build -q --build-arg "ROOTFS=$ROOTFS_IMAGE" -t "$BASE_IMAGE" -f "$root/images/kind-node/Dockerfile" "$ctx" >/dev/null
 
+[[ ${1:-} == --base-only ]] && exit 0
+bash "$here/build-k8s.sh"
+bash "$here/build-tools.sh" pause coredns etcd
+
 # --- 3a. control-plane images ---------------------------------------------------------------
 component_image() { # name binary-path tag [apt packages]
   local name="$1" bin="$2" tag="$3" pkgs="${4:-}"
   local c; c="$(mktemp -d)"
   cp "$bin" "$c/$name"
+  mkdir "$c/extra"
+  if [[ $name == kube-proxy ]]; then
+    for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+      cp "$root/images/k8s/iptables-select" "$c/extra/$t"
+    done
+  fi
   docker build -q --build-arg "BINARY=$name" --build-arg "PACKAGES=$pkgs" -t "$tag" \
     -f "$root/images/k8s/Dockerfile" "$c" >/dev/null
   rm -rf "$c"
