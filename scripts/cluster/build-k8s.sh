@@ -7,12 +7,16 @@
 # that requires k8s.io/kubernetes and maps every staging module to its published v0.Y.Z
 # release, then builds the commands with the version ldflags kubeadm checks.
 # Output: $K8S_BIN_DIR (cached; a second run is a no-op).
+# Usage: build-k8s.sh [--force] [command ...]   (default: all seven commands)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/versions.sh"
 
+force=""
+if [[ "${1:-}" == "--force" ]]; then force=1; shift; fi
 cmds=(kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
-if [[ "${1:-}" != "--force" ]]; then
+(($#)) && cmds=("$@")
+if [[ -z $force ]]; then
   missing=0
   for c in "${cmds[@]}"; do [[ -x "$K8S_BIN_DIR/$c" ]] || missing=1; done
   [[ $missing == 0 ]] && { log "kubernetes $K8S_VERSION already built in $K8S_BIN_DIR"; exit 0; }
@@ -59,11 +63,11 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 for c in "${cmds[@]}"; do
-  if [[ -x "$K8S_BIN_DIR/$c" && "${1:-}" != "--force" ]]; then continue; fi
+  if [[ -x "$K8S_BIN_DIR/$c" && -z $force ]]; then continue; fi
   log "building $c $K8S_VERSION"
   start=$SECONDS
   $NICE go build -trimpath -ldflags "-s -w $ld" -o "$K8S_BIN_DIR/$c.tmp" "k8s.io/kubernetes/cmd/$c"
   mv "$K8S_BIN_DIR/$c.tmp" "$K8S_BIN_DIR/$c"
   log "built $c in $((SECONDS - start))s"
 done
-"$K8S_BIN_DIR/kubeadm" version -o short
+log "kubernetes $K8S_VERSION: ${cmds[*]} in $K8S_BIN_DIR"
