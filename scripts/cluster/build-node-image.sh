@@ -58,7 +58,7 @@ bash "$here/build-tools.sh" pause coredns etcd
 component_image() { # name binary-path tag [apt packages]
   local name="$1" bin="$2" tag="$3" pkgs="${4:-}"
   local c; c="$(mktemp -d)"
-  cp "$bin" "$c/$name"
+  cp "$bin" "$c/$name" && chmod 0755 "$c/$name"
   mkdir "$c/extra"
   if [[ $name == kube-proxy ]]; then
     for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
@@ -106,7 +106,8 @@ imported="$(docker exec "$cid" ctr --namespace=k8s.io images list -q)"
 for ref in "${images[@]}"; do
   grep -qx "$ref" <<< "$imported" || die "image $ref missing in the node's containerd after import"
 done
-docker exec "$cid" bash -c 'pkill containerd; for i in $(seq 20); do pgrep containerd >/dev/null || exit 0; sleep 1; done; exit 1'
+# PID 1 here is `sleep`, which reaps nobody: a stopped containerd lingers as a zombie
+docker exec "$cid" bash -c 'pkill -x containerd; for i in $(seq 30); do ps -C containerd -o stat= | grep -qv Z || exit 0; sleep 1; done; exit 1'
 docker exec "$cid" rm -rf /var/log/containerd-build.log /run/containerd
 docker commit \
   --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \

@@ -2,8 +2,9 @@
 # Builds the Go tools the cluster needs besides Kubernetes itself, each from the Go module
 # proxy at the version pinned in versions.sh, into $SKEIN_CACHE/<tool>-<version>/:
 #   kind, etcd (through a two-line wrapper module, since etcd's own module replaces its
-#   siblings with local paths), CoreDNS, crictl, and Skein's own pause binary.
-# Usage: build-tools.sh [kind|etcd|coredns|crictl|pause ...]   (default: all)
+#   siblings with local paths), CoreDNS, crictl, Skein's own pause binary, and on request
+#   Jaeger (through a wrapper module too).
+# Usage: build-tools.sh [kind|etcd|coredns|crictl|pause|jaeger ...]   (default: all but jaeger)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -56,6 +57,23 @@ build_crictl() {
   GOBIN="$(dirname "$CRICTL_BIN")" gobuild install -trimpath \
     -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
     "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
+}
+
+build_jaeger() {
+  local out="$SKEIN_CACHE/jaeger-$JAEGER_VERSION/jaeger"
+  [[ -x $out ]] && return 0
+  log "building jaeger $JAEGER_VERSION"
+  # `go install` refuses jaeger's module (it has a replace directive): use a wrapper module
+  # that requires it and repeats its module-to-module replaces
+  local work; work="$(dirname "$out")/wrapper"
+  mkdir -p "$work"
+  local gomod; gomod="$(cd "$work" && go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION" | jq -r .GoMod)"
+  {
+    printf 'module skein.local/jaeger-build\n\ngo %s\n\nrequire github.com/jaegertracing/jaeger %s\n\n' \
+      "$(awk '$1=="go"{print $2; exit}' "$gomod")" "$JAEGER_VERSION"
+    grep -E '^replace [^ ]+ => [^ .][^ ]* v' "$gomod" || true
+  } > "$work/go.mod"
+  (cd "$work" && gobuild build -trimpath -ldflags "-s -w" -o "$out.tmp" github.com/jaegertracing/jaeger/cmd/jaeger && mv "$out.tmp" "$out")
 }
 
 build_pause() {
