@@ -34,8 +34,12 @@ stage="$SKEIN_CACHE/images/stage"
 rm -rf "$stage" && mkdir -p "$stage/app"
 cp "$root/package.json" "$root/package-lock.json" "$stage/app/"
 [[ -d $root/bin ]] && cp -a "$root/bin" "$stage/app/bin"
-for pkg in "$root"/packages/* "$root/e2e"; do
-  rel="${pkg#"$root"/}"
+# every npm workspace (package.json "workspaces" globs) that has a package.json
+mapfile -t workspaces < <(cd "$root" && for g in $(jq -r '.workspaces[]' package.json); do
+  for d in $g; do [[ -f $d/package.json ]] && echo "$d"; done
+done)
+for rel in "${workspaces[@]}"; do
+  pkg="$root/$rel"
   mkdir -p "$stage/app/$rel"
   cp "$pkg/package.json" "$stage/app/$rel/"
   [[ -d $pkg/dist ]] && cp -a "$pkg/dist" "$stage/app/$rel/dist"

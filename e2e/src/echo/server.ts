@@ -56,17 +56,15 @@ export async function startEcho(config: EchoConfig): Promise<EchoServer> {
     protocol: Protocol,
     port: number,
     req: http.IncomingMessage | http2.Http2ServerRequest,
-    res: http.ServerResponse | http2.Http2ServerResponse,
+    respond: (status: number, headers: Record<string, string>, body: string) => void,
   ): void => {
     const path = req.url ?? '/';
     if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok\n');
+      respond(200, { 'content-type': 'text/plain' }, 'ok\n');
       return;
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(metrics());
+      respond(200, { 'content-type': 'text/plain; version=0.0.4' }, metrics());
       return;
     }
     counts[protocol]++;
@@ -90,14 +88,15 @@ export async function startEcho(config: EchoConfig): Promise<EchoServer> {
         headers,
         body: Buffer.concat(chunks).toString('utf8'),
       });
-      res.writeHead(status, { 'content-type': 'text/plain', 'x-echo-version': config.version });
-      res.end(body);
+      respond(status, { 'content-type': 'text/plain', 'x-echo-version': config.version }, body);
     });
   };
 
   if (config.httpPort >= 0) {
     const server = http.createServer();
-    server.on('request', (req, res) => handle('http', ports.http ?? 0, req, res));
+    server.on('request', (req, res) =>
+      handle('http', ports.http ?? 0, req, (status, headers, body) => res.writeHead(status, headers).end(body)),
+    );
     server.listen(config.httpPort, host);
     await once(server, 'listening');
     ports.http = (server.address() as net.AddressInfo).port;
@@ -106,7 +105,9 @@ export async function startEcho(config: EchoConfig): Promise<EchoServer> {
 
   if (config.h2cPort >= 0) {
     const server = http2.createServer();
-    server.on('request', (req, res) => handle('h2c', ports.h2c ?? 0, req, res));
+    server.on('request', (req, res) =>
+      handle('h2c', ports.h2c ?? 0, req, (status, headers, body) => res.writeHead(status, headers).end(body)),
+    );
     server.listen(config.h2cPort, host);
     await once(server, 'listening');
     ports.h2c = (server.address() as net.AddressInfo).port;

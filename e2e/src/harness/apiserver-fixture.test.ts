@@ -36,7 +36,7 @@ describe.skipIf(unavailable !== '')(`kube-apiserver fixture${unavailable ? ` —
           group: 'fixture.skein.dev',
           names: { kind: 'Widget', plural: 'widgets', singular: 'widget' },
           scope: 'Namespaced',
-          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', xKubernetesPreserveUnknownFields: true } } }],
         },
       },
     });
