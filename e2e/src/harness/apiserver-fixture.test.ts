@@ -36,7 +36,7 @@ describe.skipIf(unavailable !== '')(`kube-apiserver fixture${unavailable ? ` —
           group: 'fixture.skein.dev',
           names: { kind: 'Widget', plural: 'widgets', singular: 'widget' },
           scope: 'Namespaced',
-          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', xKubernetesPreserveUnknownFields: true } } }],
+          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
         },
       },
     });
