@@ -168,6 +168,16 @@ withBootstrapFlags(
     )
     .option('--exit-on-zero-active-connections', 'stop draining as soon as no connection remains', false)
     .option(
+      '--xds-relay',
+      "relay the proxy's xDS through the agent (TLS to skeind with --discovery-tls)",
+      false,
+    )
+    .option(
+      '--xds-relay-socket <path>',
+      "the relay's Unix socket (the proxy's xds-grpc)",
+      './etc/istio/proxy/XDS',
+    )
+    .option(
       '--dns-capture',
       'run the DNS proxy (env ISTIO_META_DNS_CAPTURE=true)',
       env['ISTIO_META_DNS_CAPTURE'] === 'true',
