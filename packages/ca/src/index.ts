@@ -135,3 +135,4 @@ export {
   type InboundPortView,
   type FilterChainView,
 } from './security/mesh-security.js';
+export { authenticateXdsCaller, type ClaimedProxy } from './authn/xds-caller.js';
