@@ -59,17 +59,31 @@ describe.skipIf(!isRoot)('iptables in network namespaces', () => {
     await sh('ip', 'link', 'set', `vp${id}`, 'netns', POD);
     await sh('ip', 'link', 'set', `vr${id}`, 'netns', REMOTE);
     for (const [ns, dev, addrs] of [
-      [POD, `vp${id}`, ['10.213.0.1/24']],
-      [REMOTE, `vr${id}`, ['10.213.0.2/24', '10.213.0.3/24']],
+      [POD, `vp${id}`, ['10.213.0.1/24', 'fd00:213::1/64']],
+      [REMOTE, `vr${id}`, ['10.213.0.2/24', '10.213.0.3/24', 'fd00:213::2/64']],
     ] as const) {
       await sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-      for (const a of addrs) await sh('ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', a, 'dev', dev);
+      for (const a of addrs) {
+        await sh(
+          'ip',
+          'netns',
+          'exec',
+          ns,
+          'ip',
+          'addr',
+          'add',
+          a,
+          'dev',
+          dev,
+          ...(a.includes(':') ? ['nodad'] : []),
+        );
+      }
       await sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', dev, 'up');
     }
     await sh('ip', 'netns', 'exec', POD, 'ip', 'route', 'add', 'default', 'via', '10.213.0.2');
     listeners.push(await startListener(POD, [15001, 15006, 8080, 15021]));
     listeners.push(await startListener(REMOTE, [9000, 9001, 80]));
-    await applyIptables(inPod, config, [4]);
+    expect(await applyIptables(inPod, config, [4, 6])).toEqual([4, 6]);
   });
 
   afterAll(async () => {
@@ -106,6 +120,13 @@ describe.skipIf(!isRoot)('iptables in network namespaces', () => {
     expect((await connect(POD, '10.213.0.1', 8080, 1337, 1337, '127.0.0.6')).port).toBe(8080);
     // App-to-app on loopback is left alone.
     expect((await connect(POD, '127.0.0.1', 8080, APP)).port).toBe(8080);
+  });
+
+  it('captures IPv6 the same way (ip6tables)', async () => {
+    expect(await connect(POD, 'fd00:213::2', 9000, APP)).toEqual({ port: 15001, orig: '[fd00:213::2]:9000' });
+    expect((await connect(POD, 'fd00:213::2', 9000, 1337, 1337)).port).toBe(9000);
+    expect(await connect(REMOTE, 'fd00:213::1', 8080)).toEqual({ port: 15006, orig: '[fd00:213::1]:8080' });
+    expect((await connect(REMOTE, 'fd00:213::1', 15021)).port).toBe(15021);
   });
 
   it('re-applies idempotently and cleans up completely', async () => {
