@@ -48,6 +48,11 @@ const program = new Command('skein-ca')
   .option('--ca-namespace <ns>', 'kubernetes mode: namespace of the CA Secrets', 'skein-system')
   .option('--token-audience <aud>', 'kubernetes mode: audience service-account tokens must carry', 'istio-ca')
   .option(
+    '--root-resync <duration>',
+    'kubernetes mode: how often the root ConfigMaps are re-published',
+    '60s',
+  )
+  .option(
     '--no-publish-root',
     'kubernetes mode: do not write ConfigMap istio-ca-root-cert to every namespace',
   )
@@ -86,7 +91,15 @@ const program = new Command('skein-ca')
       authenticators.push(
         new TokenReviewAuthenticator(kubeTokenReviewer(kube), trustDomain, [String(o['tokenAudience'])]),
       );
-      if (o['publishRoot'] !== false) await publishRootCert(kube, ca.rootCertPem);
+      if (o['publishRoot'] !== false) {
+        // New namespaces get the root at the next resync.
+        const publish = () =>
+          publishRootCert(kube, ca.rootCertPem).catch((e: Error) =>
+            console.log(JSON.stringify({ scope: 'ca', msg: 'publishing the root failed', error: e.message })),
+          );
+        await publish();
+        setInterval(() => void publish(), seconds(String(o['rootResync'])) * 1000).unref();
+      }
     }
     if (o['tokensFile']) {
       authenticators.push(
