@@ -116,6 +116,14 @@ interface ProxyFlags extends BootstrapFlags {
   dnsUpstreams?: string;
 }
 
+/** Istio's ISTIO_PROMETHEUS_ANNOTATIONS ({"scrape":"true","port":"8080","path":"/metrics"}) → a scrape URL. */
+function appMetricsFromAnnotations(json: string | undefined, ip: string | undefined): string | undefined {
+  if (!json) return undefined;
+  const a = JSON.parse(json) as { scrape?: string; port?: string; path?: string; scheme?: string };
+  if (a.scrape !== 'true' || !a.port) return undefined;
+  return `${a.scheme ?? 'http'}://${ip ?? '127.0.0.1'}:${a.port}${a.path ?? '/metrics'}`;
+}
+
 const defaultProxyBinary = fileURLToPath(new URL('../../../bin/skein-proxy', import.meta.url));
 
 withBootstrapFlags(
@@ -160,7 +168,11 @@ withBootstrapFlags(
       'rewritten app probes (env ISTIO_KUBE_APP_PROBERS)',
       env['ISTIO_KUBE_APP_PROBERS'],
     )
-    .option('--app-metrics-url <url>', 'app metrics merged into /stats/prometheus')
+    .option(
+      '--app-metrics-url <url>',
+      'app metrics merged into /stats/prometheus (default: from ISTIO_PROMETHEUS_ANNOTATIONS)',
+      appMetricsFromAnnotations(env['ISTIO_PROMETHEUS_ANNOTATIONS'], env['INSTANCE_IP']),
+    )
     .option(
       '--termination-drain-duration <duration>',
       'drain time on SIGTERM (env TERMINATION_DRAIN_DURATION)',
