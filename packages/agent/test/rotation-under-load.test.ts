@@ -1,4 +1,4 @@
-// Rotation under load: a TLS server fed over SDS (real gRPC SDS client on the agent's socket)
+// Rotation under load: a TLS server fed over SDS (@skein/ca's SDS client on the agent's socket)
 // swaps its certificate on every push while clients keep sending requests over pooled and fresh
 // connections; no request may fail, and established connections survive the swap.
 import { X509Certificate } from 'node:crypto';
@@ -6,8 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { TypeUrl, discoveryV3, messageFromJson, messageToJson, sdsServiceDefinition } from '@skein/api-types';
 import {
   BootstrapTokenAuthenticator,
   CertificateAuthority,
@@ -17,9 +15,9 @@ import {
   meshDownstreamTlsContext,
   privateKeyToPem,
   startCa,
+  subscribeSecrets,
   tlsServerOptions,
   type RunningCa,
-  type SecretJson,
 } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caSigner } from '../src/sds/ca-signer.js';
@@ -28,7 +26,6 @@ import { WorkloadCertificate } from '../src/sds/workload-certificate.js';
 
 const TTL_SECONDS = 4; // rotation every ~2 s (grace ratio 0.5); the issue's 30 s TTL behaves the same, slower
 const ROTATIONS = 3;
-const Sds = grpc.makeGenericClientConstructor(sdsServiceDefinition, 'SDS');
 
 describe('certificate rotation under load', () => {
   const dir = mkdtempSync(join(tmpdir(), 'skein-rot-'));
@@ -62,55 +59,32 @@ describe('certificate rotation under load', () => {
   });
 
   it('serves every request across rotations', async () => {
-    // The "proxy": secrets from SDS, a TLS server whose context follows them.
-    const secrets: Record<string, SecretJson> = {};
+    // The "proxy": secrets from SDS through @skein/ca's SDS client, a TLS server following them.
     const ctx = meshDownstreamTlsContext();
-    let server: https.Server | undefined;
+    const secrets = subscribeSecrets({
+      target: `unix:${join(dir, 'sds.sock')}`,
+      nodeId: 'sidecar~127.0.0.1~db.shop~shop.svc.cluster.local',
+      names: ['default', 'ROOTCA'],
+    });
+    await secrets.ready();
     const serials: string[] = [];
+    const opts = () => {
+      const o = tlsServerOptions(ctx, secrets.lookup);
+      serials.push(new X509Certificate(String(o.cert)).serialNumber);
+      return o;
+    };
+    const server = https.createServer({ ...opts(), ALPNProtocols: ['http/1.1'] }, (_req, res) =>
+      res.end('ok'),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     let rotated!: () => void;
     const done = new Promise<void>((r) => (rotated = r));
-    const client = new Sds(`unix:${join(dir, 'sds.sock')}`, grpc.credentials.createInsecure());
-    const stream = client.makeBidiStreamRequest(
-      '/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets',
-      (m: discoveryV3.DiscoveryRequest) => sdsServiceDefinition['streamSecrets']!.requestSerialize(m),
-      (b: Buffer) =>
-        sdsServiceDefinition['streamSecrets']!.responseDeserialize(b) as discoveryV3.DiscoveryResponse,
-    );
-    stream.on('error', () => undefined);
-    const ready = new Promise<void>((resolveReady) => {
-      stream.on('data', (r: discoveryV3.DiscoveryResponse) => {
-        const json = messageToJson(discoveryV3.DiscoveryResponseSchema, r) as unknown as {
-          resources: SecretJson[];
-        };
-        for (const s of json.resources) secrets[s.name!] = s;
-        const opts = tlsServerOptions(ctx, (n) => secrets[n]);
-        serials.push(new X509Certificate(String(opts.cert)).serialNumber);
-        if (!server) {
-          server = https.createServer({ ...opts, ALPNProtocols: ['http/1.1'] }, (_req, res) => res.end('ok'));
-          server.listen(0, '127.0.0.1', () => resolveReady());
-        } else {
-          server.setSecureContext(opts);
-        }
-        if (serials.length > ROTATIONS) rotated();
-        stream.write(
-          messageFromJson(discoveryV3.DiscoveryRequestSchema, {
-            typeUrl: TypeUrl.Secret,
-            resourceNames: ['default', 'ROOTCA'],
-            versionInfo: r.versionInfo,
-            responseNonce: r.nonce,
-          }),
-        );
-      });
+    secrets.onUpdate((name) => {
+      if (name !== 'default') return;
+      server.setSecureContext(opts());
+      if (serials.length > ROTATIONS) rotated();
     });
-    stream.write(
-      messageFromJson(discoveryV3.DiscoveryRequestSchema, {
-        node: { id: 'sidecar~127.0.0.1~db.shop~shop.svc.cluster.local' },
-        typeUrl: TypeUrl.Secret,
-        resourceNames: ['default', 'ROOTCA'],
-      }),
-    );
-    await ready;
-    const port = (server!.address() as { port: number }).port;
+    const port = (server.address() as { port: number }).port;
 
     // The caller: a mesh client certificate, pooled keep-alive connections plus fresh ones.
     const keys = await generateKeyPair();
@@ -149,9 +123,8 @@ describe('certificate rotation under load', () => {
     await Promise.all([worker(pooled), worker(pooled), worker(pooled), worker(fresh)]);
     pooled.destroy();
     fresh.destroy();
-    stream.cancel();
-    client.close();
-    await new Promise((r) => server!.close(r));
+    secrets.close();
+    await new Promise((r) => server.close(r));
 
     expect(failures).toEqual([]);
     expect(new Set(serials).size).toBeGreaterThan(ROTATIONS);

@@ -136,3 +136,4 @@ export {
   type FilterChainView,
 } from './security/mesh-security.js';
 export { authenticateXdsCaller, type ClaimedProxy } from './authn/xds-caller.js';
+export { subscribeSecrets, type SdsClientOptions, type SdsSecrets } from './security/sds-client.js';

@@ -45,7 +45,7 @@ export function subscribeNameTable(o: NdsClientOptions): { close(): void } {
     c.on('error', (e: grpc.ServiceError) => {
       if (!closed) o.log?.('name table stream failed', { error: e.message, retryInMs: backoff });
     });
-    c.on('close', () => {
+    c.on('status', () => {
       if (closed) return;
       setTimeout(connect, backoff).unref();
       backoff = Math.min(backoff * 2, 30_000);
