@@ -137,3 +137,10 @@ export {
 } from './security/mesh-security.js';
 export { authenticateXdsCaller, type ClaimedProxy } from './authn/xds-caller.js';
 export { subscribeSecrets, type SdsClientOptions, type SdsSecrets } from './security/sds-client.js';
+export {
+  authenticateJwt,
+  jwksResolver,
+  type JwksResolver,
+  type JwtOutcome,
+  type JwtRequest,
+} from './security/jwt-verify.js';
