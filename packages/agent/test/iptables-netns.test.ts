@@ -22,8 +22,12 @@ async function sh(cmd: string, ...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-function startListener(ns: string, ports: number[]): Promise<ChildProcess> {
-  const p = spawn('ip', ['netns', 'exec', ns, 'python3', probe, 'listen', ...ports.map(String)], {
+function startListener(
+  ns: string,
+  ports: number[],
+  mode: 'listen' | 'udplisten' = 'listen',
+): Promise<ChildProcess> {
+  const p = spawn('ip', ['netns', 'exec', ns, 'python3', probe, mode, ...ports.map(String)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -45,6 +49,8 @@ const config: IptablesConfig = {
   ...DEFAULT_IPTABLES_CONFIG,
   excludeOutboundCidrs: ['10.213.0.3/32'],
   excludeOutboundPorts: ['9001'],
+  captureDns: true,
+  dnsServers: ['10.213.0.2'],
 };
 
 // Needs root (namespaces, iptables); the CI and developer machines run as root.
@@ -81,8 +87,10 @@ describe.skipIf(!isRoot)('iptables in network namespaces', () => {
       await sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', dev, 'up');
     }
     await sh('ip', 'netns', 'exec', POD, 'ip', 'route', 'add', 'default', 'via', '10.213.0.2');
-    listeners.push(await startListener(POD, [15001, 15006, 8080, 15021]));
+    listeners.push(await startListener(POD, [15001, 15006, 8080, 15021, 15053]));
     listeners.push(await startListener(REMOTE, [9000, 9001, 80]));
+    listeners.push(await startListener(POD, [15053], 'udplisten'));
+    listeners.push(await startListener(REMOTE, [53], 'udplisten'));
     expect(await applyIptables(inPod, config, [4, 6])).toEqual([4, 6]);
   });
 
@@ -120,6 +128,31 @@ describe.skipIf(!isRoot)('iptables in network namespaces', () => {
     expect((await connect(POD, '10.213.0.1', 8080, 1337, 1337, '127.0.0.6')).port).toBe(8080);
     // App-to-app on loopback is left alone.
     expect((await connect(POD, '127.0.0.1', 8080, APP)).port).toBe(8080);
+  });
+
+  it("captures the pod's DNS to the agent (15053), except the proxy's own queries", async () => {
+    const udp = async (uid: number, gid: number) =>
+      JSON.parse(
+        await sh(
+          'ip',
+          'netns',
+          'exec',
+          POD,
+          'python3',
+          probe,
+          'udpsend',
+          '10.213.0.2',
+          '53',
+          String(uid),
+          String(gid),
+        ),
+      ) as {
+        port?: number;
+      };
+    expect((await udp(APP, APP)).port).toBe(15053);
+    expect((await udp(1337, 1337)).port).toBe(53);
+    // TCP DNS to the resolver is captured too.
+    expect(await connect(POD, '10.213.0.2', 53, APP)).toEqual({ port: 15053, orig: '10.213.0.2:53' });
   });
 
   it('captures IPv6 the same way (ip6tables)', async () => {
