@@ -48,6 +48,12 @@ describe('echo app on loopback', () => {
     expect(r.get('IP')).toEqual(['127.0.0.1']);
   });
 
+  it('answers a gRPC call that sets no body (the in-cluster client default)', async () => {
+    const res = await callEcho({ url: `grpc://127.0.0.1:${server.ports.grpc}` });
+    expect(res.code).toBe('OK');
+    expect(parseReport(res.body).get('Echo')).toEqual(['hello']);
+  });
+
   it('echoes TCP payloads with its report', async () => {
     const res = await callEcho({ url: `tcp://127.0.0.1:${server.ports.tcp}`, body: 'over-tcp' });
     const r = parseReport(res.body);
