@@ -36,13 +36,19 @@ describe('cluster basics', () => {
     expect(version).toMatch(/^v1\.\d+\.\d+/);
     const nodes = await cluster.core.listNode();
     for (const node of nodes.items) {
-      console.log(`node ${node.metadata?.name}: kubelet ${node.status?.nodeInfo?.kubeletVersion}, ${node.status?.nodeInfo?.containerRuntimeVersion}`);
+      console.log(
+        `node ${node.metadata?.name}: kubelet ${node.status?.nodeInfo?.kubeletVersion}, ${node.status?.nodeInfo?.containerRuntimeVersion}`,
+      );
     }
     expect(nodes.items.length).toBeGreaterThan(0);
   });
 
   it('deploys the workloads and rolls them out', async () => {
-    await apply(cluster, basicsManifest({ namespace: ns.name, echoImage: images.echo, prometheusImage: images.prometheus() }), ns.name);
+    await apply(
+      cluster,
+      basicsManifest({ namespace: ns.name, echoImage: images.echo, prometheusImage: images.prometheus() }),
+      ns.name,
+    );
     await Promise.all([
       waitForRollout(cluster, 'Deployment', ns.name, 'echo'),
       waitForRollout(cluster, 'Deployment', ns.name, 'client'),
@@ -63,10 +69,17 @@ describe('cluster basics', () => {
     const pod = await cluster.core.readNamespacedPod({ name: echoPod, namespace: ns.name });
     const init = pod.status?.initContainerStatuses?.find((s) => s.name === 'init-iptables');
     expect(init?.state?.terminated?.exitCode).toBe(0);
-    const log = await cluster.core.readNamespacedPodLog({ name: echoPod, namespace: ns.name, container: 'init-iptables' });
+    const log = await cluster.core.readNamespacedPodLog({
+      name: echoPod,
+      namespace: ns.name,
+      container: 'init-iptables',
+    });
     expect(log).toContain(`--dport ${REDIRECT_PORT} -j REDIRECT --to-ports 8080`);
     // nothing listens on 15999: only the nat rule can connect this call to the app on 8080
-    const res = await exec(cluster, ns.name, echoPod, 'echo', [...ECHO_CLIENT, `http://127.0.0.1:${REDIRECT_PORT}/through-redirect`]);
+    const res = await exec(cluster, ns.name, echoPod, 'echo', [
+      ...ECHO_CLIENT,
+      `http://127.0.0.1:${REDIRECT_PORT}/through-redirect`,
+    ]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     const report = parseReport(res.stdout);
     expect(report.get('URL')).toEqual(['/through-redirect']);
@@ -75,7 +88,11 @@ describe('cluster basics', () => {
 
   it('runs privileged DaemonSets: ours with full capabilities, and kube-proxy', async () => {
     const [pod] = await waitForPods(cluster, ns.name, 'app=privileged');
-    const status = await exec(cluster, ns.name, pod?.metadata?.name ?? '', 'privileged', ['grep', 'CapEff', '/proc/self/status']);
+    const status = await exec(cluster, ns.name, pod?.metadata?.name ?? '', 'privileged', [
+      'grep',
+      'CapEff',
+      '/proc/self/status',
+    ]);
     expect(status.code).toBe(0);
     const capEff = BigInt(`0x${status.stdout.split(/\s+/)[1] ?? '0'}`);
     const CAP_SYS_ADMIN = 21n;
@@ -89,7 +106,9 @@ describe('cluster basics', () => {
     const svc = await cluster.core.readNamespacedService({ name: 'echo', namespace: ns.name });
     const clusterIp = svc.spec?.clusterIP ?? '';
     const lookup = await exec(cluster, ns.name, clientPod, 'client', [
-      'node', '-e', `require('node:dns').promises.lookup('echo.${ns.name}.svc.cluster.local', 4).then((r) => console.log(r.address))`,
+      'node',
+      '-e',
+      `require('node:dns').promises.lookup('echo.${ns.name}.svc.cluster.local', 4).then((r) => console.log(r.address))`,
     ]);
     expect(lookup.code, lookup.stderr).toBe(0);
     expect(lookup.stdout.trim()).toBe(clusterIp);
@@ -101,7 +120,12 @@ describe('cluster basics', () => {
       ['tcp://echo:9090', 'TCP'],
     ];
     for (const [url, proto] of calls) {
-      const res = await exec(cluster, ns.name, clientPod, 'client', [...ECHO_CLIENT, url, '--header', 'x-e2e: basics']);
+      const res = await exec(cluster, ns.name, clientPod, 'client', [
+        ...ECHO_CLIENT,
+        url,
+        '--header',
+        'x-e2e: basics',
+      ]);
       expect(res.code, `${url}: ${res.stdout}${res.stderr}`).toBe(0);
       const report = parseReport(res.stdout);
       expect(report.get('Proto'), url).toEqual([proto]);
@@ -122,10 +146,13 @@ describe('cluster basics', () => {
         'Prometheus to scrape the echo pod',
         async () => {
           const targets = (await (await fetch(`${base}/api/v1/targets?state=active`)).json()) as {
-            data: { activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }> };
+            data: {
+              activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }>;
+            };
           };
           const echo = targets.data.activeTargets.find((t) => t.labels['instance'] === `${echoPodIp}:8080`);
-          if (echo === undefined) throw new Error(`echo pod not among ${targets.data.activeTargets.length} targets`);
+          if (echo === undefined)
+            throw new Error(`echo pod not among ${targets.data.activeTargets.length} targets`);
           if (echo.health !== 'up') throw new Error(`target ${echo.health}: ${echo.lastError}`);
           return echo;
         },
@@ -133,7 +160,7 @@ describe('cluster basics', () => {
       );
       // the gRPC call of the previous test shows up in a scrape taken after it
       const value = await waitFor(
-        'the echo pod\'s gRPC request count in Prometheus',
+        "the echo pod's gRPC request count in Prometheus",
         async () => {
           const q = encodeURIComponent(`echo_requests_total{instance="${echoPodIp}:8080",protocol="grpc"}`);
           const res = (await (await fetch(`${base}/api/v1/query?query=${q}`)).json()) as {

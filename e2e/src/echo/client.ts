@@ -42,11 +42,18 @@ function http1(url: URL, request: EchoRequest, timeoutMs: number): Promise<EchoR
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
-      { method: request.body === undefined ? 'GET' : 'POST', headers: { ...request.headers }, timeout: timeoutMs, agent: false },
+      {
+        method: request.body === undefined ? 'GET' : 'POST',
+        headers: { ...request.headers },
+        timeout: timeoutMs,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );

@@ -22,7 +22,10 @@ describe('echo app on loopback', () => {
   afterAll(() => server.close());
 
   it('answers HTTP/1.1 with its version, hostname, peer and the request headers', async () => {
-    const res = await callEcho({ url: `http://127.0.0.1:${server.ports.http}/hello?x=1`, headers: { 'x-trace': 'abc' } });
+    const res = await callEcho({
+      url: `http://127.0.0.1:${server.ports.http}/hello?x=1`,
+      headers: { 'x-trace': 'abc' },
+    });
     expect(res.code).toBe(200);
     const r = parseReport(res.body);
     expect(r.get('ServiceVersion')).toEqual(['v7']);
@@ -40,7 +43,11 @@ describe('echo app on loopback', () => {
   });
 
   it('answers gRPC with the metadata it received', async () => {
-    const res = await callEcho({ url: `grpc://127.0.0.1:${server.ports.grpc}`, body: 'ping', headers: { 'x-user': 'jason' } });
+    const res = await callEcho({
+      url: `grpc://127.0.0.1:${server.ports.grpc}`,
+      body: 'ping',
+      headers: { 'x-user': 'jason' },
+    });
     expect(res.code).toBe('OK');
     const r = parseReport(res.body);
     expect(r.get('Proto')).toEqual(['GRPC']);

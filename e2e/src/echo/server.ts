@@ -81,7 +81,11 @@ export async function startEcho(config: EchoConfig): Promise<EchoServer> {
       const authority = 'authority' in req && req.authority ? req.authority : req.headers.host;
       const status = Number(/^\/status\/(\d{3})$/.exec(path)?.[1] ?? 200);
       const body = formatReport({
-        ...facts(protocol === 'http' ? `HTTP/${req.httpVersion}` : 'HTTP/2.0', port, req.socket.remoteAddress),
+        ...facts(
+          protocol === 'http' ? `HTTP/${req.httpVersion}` : 'HTTP/2.0',
+          port,
+          req.socket.remoteAddress,
+        ),
         method: req.method ?? 'GET',
         path,
         ...(authority === undefined ? {} : { authority }),
@@ -95,7 +99,9 @@ export async function startEcho(config: EchoConfig): Promise<EchoServer> {
   if (config.httpPort >= 0) {
     const server = http.createServer();
     server.on('request', (req, res) =>
-      handle('http', ports.http ?? 0, req, (status, headers, body) => res.writeHead(status, headers).end(body)),
+      handle('http', ports.http ?? 0, req, (status, headers, body) =>
+        res.writeHead(status, headers).end(body),
+      ),
     );
     server.listen(config.httpPort, host);
     await once(server, 'listening');
@@ -122,7 +128,12 @@ export async function startEcho(config: EchoConfig): Promise<EchoServer> {
       socket.on('error', () => socket.destroy());
       socket.on('data', (data) => {
         counts.tcp++;
-        socket.write(formatReport({ ...facts('TCP', ports.tcp ?? 0, socket.remoteAddress), body: data.toString('utf8') }));
+        socket.write(
+          formatReport({
+            ...facts('TCP', ports.tcp ?? 0, socket.remoteAddress),
+            body: data.toString('utf8'),
+          }),
+        );
       });
     });
     server.listen(config.tcpPort, host);
@@ -169,8 +180,10 @@ export async function startEcho(config: EchoConfig): Promise<EchoServer> {
     });
     const grpcHost = host === '::' ? '[::]' : host.includes(':') ? `[${host}]` : host;
     ports.grpc = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${grpcHost}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(err) : resolve(port),
+      server.bindAsync(
+        `${grpcHost}:${config.grpcPort}`,
+        grpc.ServerCredentials.createInsecure(),
+        (err, port) => (err ? reject(err) : resolve(port)),
       ),
     );
     closers.push(

@@ -41,7 +41,8 @@ export function apiServerBinaries(): ApiServerBinaries {
     return m[1];
   };
   return {
-    kubeApiserver: process.env['SKEIN_KUBE_APISERVER'] ?? `${SKEIN_CACHE}/k8s-${pinned('K8S_VERSION')}/bin/kube-apiserver`,
+    kubeApiserver:
+      process.env['SKEIN_KUBE_APISERVER'] ?? `${SKEIN_CACHE}/k8s-${pinned('K8S_VERSION')}/bin/kube-apiserver`,
     etcd: process.env['SKEIN_ETCD'] ?? `${SKEIN_CACHE}/etcd-${pinned('ETCD_VERSION')}/etcd`,
   };
 }
@@ -68,42 +69,55 @@ export async function startApiServer(opts: { readonly timeoutMs?: number } = {})
     const [clientPort, peerPort, securePort] = await freePorts(3);
     const etcdUrl = `http://127.0.0.1:${clientPort}`;
     children.push(
-      launch(bins.etcd, [
-        '--name=fixture',
-        `--data-dir=${join(dir, 'etcd')}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-        `--initial-cluster=fixture=http://127.0.0.1:${peerPort}`,
-        '--unsafe-no-fsync=true',
-        '--log-level=warn',
-      ], logs, 'etcd'),
+      launch(
+        bins.etcd,
+        [
+          '--name=fixture',
+          `--data-dir=${join(dir, 'etcd')}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+          `--initial-cluster=fixture=http://127.0.0.1:${peerPort}`,
+          '--unsafe-no-fsync=true',
+          '--log-level=warn',
+        ],
+        logs,
+        'etcd',
+      ),
     );
 
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await writeFile(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     await writeFile(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     const token = generateToken();
-    await writeFile(join(dir, 'tokens.csv'), `${token},skein-fixture-admin,skein-fixture-admin,"system:masters"\n`);
+    await writeFile(
+      join(dir, 'tokens.csv'),
+      `${token},skein-fixture-admin,skein-fixture-admin,"system:masters"\n`,
+    );
 
     children.push(
-      launch(bins.kubeApiserver, [
-        `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${securePort}`,
-        `--cert-dir=${join(dir, 'certs')}`,
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
-        `--service-account-key-file=${join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--allow-privileged=true',
-        '--disable-admission-plugins=ServiceAccount',
-        '--v=0',
-      ], logs, 'kube-apiserver'),
+      launch(
+        bins.kubeApiserver,
+        [
+          `--etcd-servers=${etcdUrl}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--secure-port=${securePort}`,
+          `--cert-dir=${join(dir, 'certs')}`,
+          `--token-auth-file=${join(dir, 'tokens.csv')}`,
+          '--authorization-mode=RBAC',
+          `--service-account-key-file=${join(dir, 'sa.pub')}`,
+          `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--allow-privileged=true',
+          '--disable-admission-plugins=ServiceAccount',
+          '--v=0',
+        ],
+        logs,
+        'kube-apiserver',
+      ),
     );
 
     const url = `https://127.0.0.1:${securePort}`;
@@ -163,10 +177,14 @@ async function terminate(child: ChildProcess): Promise<void> {
 
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve) => {
-      const s = net.createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const s = net.createServer();
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -174,7 +192,9 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 function generateToken(): string {
-  return Array.from(globalThis.crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return Array.from(globalThis.crypto.getRandomValues(new Uint8Array(24)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
 }
 
 function get(url: string, token: string, ca: Buffer): Promise<number> {

@@ -7,14 +7,27 @@ import { PatchStrategy, loadAllYaml, type KubernetesObject } from '@kubernetes/c
 import { isNotFound, type Cluster } from './cluster.js';
 
 const FIELD_MANAGER = 'skein-e2e';
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
-  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass', 'PriorityClass']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'PersistentVolume',
+  'StorageClass',
+  'PriorityClass',
+]);
 
 export function parseYaml(yaml: string, namespace?: string): KubernetesObject[] {
   return loadAllYaml(yaml)
     .filter((doc): doc is KubernetesObject => typeof doc === 'object' && doc !== null && 'kind' in doc)
     .map((obj) => {
-      if (namespace !== undefined && !CLUSTER_SCOPED.has(obj.kind ?? '') && obj.metadata?.namespace === undefined) {
+      if (
+        namespace !== undefined &&
+        !CLUSTER_SCOPED.has(obj.kind ?? '') &&
+        obj.metadata?.namespace === undefined
+      ) {
         return { ...obj, metadata: { ...obj.metadata, namespace } };
       }
       return obj;
@@ -24,7 +37,16 @@ export function parseYaml(yaml: string, namespace?: string): KubernetesObject[] 
 export async function apply(cluster: Cluster, yaml: string, namespace?: string): Promise<KubernetesObject[]> {
   const applied: KubernetesObject[] = [];
   for (const obj of parseYaml(yaml, namespace)) {
-    applied.push(await cluster.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
+    applied.push(
+      await cluster.objects.patch(
+        obj,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      ),
+    );
   }
   return applied;
 }

@@ -4,13 +4,7 @@
  * the suites use. Nothing here creates a cluster.
  */
 import { existsSync } from 'node:fs';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-  VersionApi,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
 
 export const SKEIN_CACHE = process.env['SKEIN_CACHE'] ?? '/var/cache/skein';
 
@@ -32,7 +26,9 @@ export function defaultKubeconfigPath(): string {
 
 export function connect(kubeconfigPath: string = defaultKubeconfigPath()): Cluster {
   if (!existsSync(kubeconfigPath)) {
-    throw new Error(`no kubeconfig at ${kubeconfigPath}: run \`npm run cluster:up\` first (or set KUBECONFIG)`);
+    throw new Error(
+      `no kubeconfig at ${kubeconfigPath}: run \`npm run cluster:up\` first (or set KUBECONFIG)`,
+    );
   }
   const kubeconfig = new KubeConfig();
   kubeconfig.loadFromFile(kubeconfigPath);

@@ -30,7 +30,10 @@ export async function exec(
       },
     });
   const status = await new Promise<V1Status>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`exec ${command.join(' ')} timed out after ${timeoutMs}ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`exec ${command.join(' ')} timed out after ${timeoutMs}ms`)),
+      timeoutMs,
+    );
     new Exec(cluster.kubeconfig)
       .exec(
         namespace,
@@ -49,12 +52,19 @@ export async function exec(
       .then((ws) =>
         ws.on('close', () => {
           // a stream that closes without a status means the connection broke
-          setTimeout(() => reject(new Error(`exec ${command.join(' ')}: connection closed without status`)), 2_000).unref();
+          setTimeout(
+            () => reject(new Error(`exec ${command.join(' ')}: connection closed without status`)),
+            2_000,
+          ).unref();
         }),
       )
       .catch((err: unknown) => {
         clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(`exec ${command.join(' ')} in ${namespace}/${pod}: ${JSON.stringify(err)}`));
+        reject(
+          err instanceof Error
+            ? err
+            : new Error(`exec ${command.join(' ')} in ${namespace}/${pod}: ${JSON.stringify(err)}`),
+        );
       });
   });
   return { code: exitCode(status), stdout, stderr };

@@ -15,7 +15,8 @@ function built(): string[] {
 
 function find(repo: string): string {
   const image = built().find((i) => i.startsWith(`${repo}:`));
-  if (image === undefined) throw new Error(`no ${repo} image in ${SKEIN_CACHE}/images-${IMAGE_TAG}.txt: run \`npm run images\``);
+  if (image === undefined)
+    throw new Error(`no ${repo} image in ${SKEIN_CACHE}/images-${IMAGE_TAG}.txt: run \`npm run images\``);
   return image;
 }
 

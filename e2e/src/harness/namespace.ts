@@ -27,7 +27,9 @@ export function useNamespace(cluster: () => Cluster, prefix: string): TestNamesp
   });
   afterAll(async () => {
     if (process.env['SKEIN_E2E_KEEP'] === '1') return;
-    await cluster().core.deleteNamespace({ name: ns.name }).catch(() => undefined);
+    await cluster()
+      .core.deleteNamespace({ name: ns.name })
+      .catch(() => undefined);
   });
   return ns;
 }

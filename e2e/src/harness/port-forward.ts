@@ -12,7 +12,12 @@ export interface Forward {
   close(): Promise<void>;
 }
 
-export async function portForward(cluster: Cluster, namespace: string, pod: string, podPort: number): Promise<Forward> {
+export async function portForward(
+  cluster: Cluster,
+  namespace: string,
+  pod: string,
+  podPort: number,
+): Promise<Forward> {
   const forwarder = new PortForward(cluster.kubeconfig);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {

@@ -11,7 +11,11 @@ export interface WaitOptions {
 }
 
 /** Polls `probe` until it returns a value other than undefined; the last error/state is in the timeout message. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, opts: WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  opts: WaitOptions = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
   let last = 'no result yet';
   for (;;) {
@@ -63,7 +67,11 @@ export async function waitForRollout(
   );
 }
 
-export async function readyPods(cluster: Cluster, namespace: string, labelSelector: string): Promise<V1Pod[]> {
+export async function readyPods(
+  cluster: Cluster,
+  namespace: string,
+  labelSelector: string,
+): Promise<V1Pod[]> {
   const list = await cluster.core.listNamespacedPod({ namespace, labelSelector });
   return list.items.filter(
     (p) =>
