@@ -42,6 +42,8 @@ type AnyRes = ServerResponse | Http2ServerResponse;
 const h1 = (res: AnyRes): ServerResponse => res as ServerResponse;
 
 const T = 'type.googleapis.com/envoy.extensions.filters.';
+/** How long an HTTP/1.1 response head may wait for its first body bytes before it is sent alone. */
+const HEAD_FLUSH_MS = 5;
 
 function buildFilters(hcm: HcmJson): HttpFilter[] {
   const out: HttpFilter[] = [];
@@ -383,29 +385,29 @@ export class HttpConnectionManager {
       headersSent = true;
       h1(res).writeHead(up.status, h);
     };
-    if (!isH2) {
-      // HTTP/1.1: send the head at once (long polls and streams see it before any body).
-      try {
-        sendHeaders();
-      } catch (err) {
-        result.release();
-        up.body.destroy();
-        throw err;
-      }
-      h1(res).flushHeaders();
-    }
+    // The head goes out with the first body bytes (one write); a body that is slow to start
+    // gets its head after HEAD_FLUSH_MS so long polls and streams still see it early.
+    const flushTimer = isH2
+      ? undefined
+      : setTimeout(() => {
+          sendHeaders();
+          h1(res).flushHeaders();
+        }, HEAD_FLUSH_MS);
     up.body.on('data', (c: Buffer) => {
+      clearTimeout(flushTimer);
       sendHeaders();
       info.bytesSent += c.length;
       if (!h1(res).write(c)) up.body.pause();
     });
     res.on('drain', () => up.body.resume());
     up.body.once('error', () => {
+      clearTimeout(flushTimer);
       info.responseFlags.add('UR');
       result.release();
       res.destroy();
     });
     up.body.once('end', () => {
+      clearTimeout(flushTimer);
       void up.trailers.then((t) => {
         result.release();
         const hasTrailers = Object.keys(t).length > 0;

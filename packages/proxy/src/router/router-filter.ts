@@ -261,7 +261,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       headers,
       body: Buffer.isBuffer(body) ? body : attempt === 1 ? body : undefined,
       protocol,
-      signal: AbortSignal.any(signals),
+      signal: signals.length === 1 ? req.downstreamGone : AbortSignal.any(signals),
     });
     last = result;
     const outcome = outcomeOf(result);

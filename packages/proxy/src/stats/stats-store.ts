@@ -17,13 +17,23 @@ function keyOf(template: string, tags: Tags): string {
 
 export class StatsStore {
   private readonly stats = new Map<string, Stat>();
+  /** template → tag values joined → stat: the hot path skips building the printed name. */
+  private readonly byTemplate = new Map<string, Map<string, Stat>>();
 
   private get(kind: Stat['kind'], template: string, tags: Tags): Stat {
-    const key = keyOf(template, tags);
-    let s = this.stats.get(key);
+    let inner = this.byTemplate.get(template);
+    if (!inner) {
+      inner = new Map();
+      this.byTemplate.set(template, inner);
+    }
+    let tagKey = '';
+    for (const k in tags) tagKey += tags[k] + '\u0000';
+    let s = inner.get(tagKey);
     if (!s) {
-      s = { template, tags, kind, value: 0 };
+      const key = keyOf(template, tags);
+      s = this.stats.get(key) ?? { template, tags, kind, value: 0 };
       this.stats.set(key, s);
+      inner.set(tagKey, s);
     }
     return s;
   }
