@@ -38,6 +38,8 @@ import { isAvailable } from './endpoint/host.js';
 import { closeAccessLogFiles } from './access-log/access-logger.js';
 import type { ProxyContext } from './http-connection-manager/proxy-context.js';
 import { SKEIN_VERSION } from '@skein/api-types';
+import { SecretStore } from './transport-socket/secret-store.js';
+import { sdsReferences } from './transport-socket/sds-references.js';
 
 export interface ProxyOptions {
   logLevel?: LogLevel;
@@ -69,6 +71,8 @@ const TYPE_ORDER = [
 /** A proxy started in this process. Emits 'xds' (XdsEvent) after each applied or rejected update. */
 export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   readonly store = new ResourceStore();
+  readonly secrets = new SecretStore();
+  private readonly sdsClients = new Map<string, AdsClient>();
   readonly stats = new StatsStore();
   readonly istio = new IstioMetrics();
   readonly logs: LogHub;
@@ -96,17 +100,20 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     this.logs = new LogHub(options.logLevel ?? 'info', options.logSink);
     this.log = this.logs.scope('proxy');
     const stats = this.stats;
-    this.clusters = new ClusterManager({
-      onEject: (cluster, host, why) => {
-        stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', {
-          envoy_cluster_name: cluster,
-        });
-        stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.${why}`, { envoy_cluster_name: cluster });
-        this.log.info('host ejected', { cluster, host: host.key, why, untilMs: host.ejectedUntil });
+    this.clusters = new ClusterManager(
+      {
+        onEject: (cluster, host, why) => {
+          stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', {
+            envoy_cluster_name: cluster,
+          });
+          stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.${why}`, { envoy_cluster_name: cluster });
+          this.log.info('host ejected', { cluster, host: host.key, why, untilMs: host.ejectedUntil });
+        },
+        onConnect: (cluster) =>
+          stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', { envoy_cluster_name: cluster }),
       },
-      onConnect: (cluster) =>
-        stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', { envoy_cluster_name: cluster }),
-    });
+      this.secrets,
+    );
     const routeTable = (name: string): RouteTable | undefined => this.routeTables.get(name);
     this.ctx = {
       clusters: this.clusters,
@@ -116,6 +123,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       local: workloadFromNode(bootstrap.node?.metadata as Record<string, unknown> | undefined),
       nodeId: bootstrap.node?.id ?? '',
       log: this.logs.scope('data-path'),
+      secrets: this.secrets,
     };
     this.listenerManager = new ListenerManager(
       this.ctx,
@@ -131,13 +139,17 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       this.clusters.addStatic(c);
       this.store.clusters.set(c.name ?? '', c, '', true, now);
     }
-    for (const s of sr.secrets ?? []) this.store.secrets.set(s.name ?? '', s, '', true, now);
+    for (const s of sr.secrets ?? []) {
+      this.store.secrets.set(s.name ?? '', s, '', true, now);
+      this.secrets.set(s.name ?? '', s);
+    }
     for (const l of sr.listeners ?? []) {
       for (const r of inlineRoutes(l)) this.store.routes.set(r.name ?? '', r, '', true, now);
       await this.listenerManager.addStatic(l);
       this.store.listeners.set(l.name ?? '', l, '', true, now);
     }
     await this.startAdmin();
+    this.refreshSds();
     const ads = this.bootstrap.dynamicResources?.adsConfig;
     if (ads) {
       const clusterName = ads.grpcServices?.[0]?.envoyGrpc?.clusterName;
@@ -227,7 +239,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
-    if (error === undefined) this.received.add(typeUrl);
+    if (error === undefined) {
+      this.received.add(typeUrl);
+      if (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster) this.refreshSds();
+    }
     this.emit('xds', {
       typeUrl,
       version,
@@ -333,12 +348,74 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         return undefined;
       }
       case TypeUrl.Secret: {
-        for (const r of resources)
+        for (const r of resources) {
           this.store.secrets.set(r.name, r.json as tlsSecretV3.SecretJson, version, false, now);
+          this.secrets.set(r.name, r.json as tlsSecretV3.SecretJson);
+        }
         return undefined;
       }
       default:
         return `unsupported type ${typeUrl}`;
+    }
+  }
+
+  /** Starts or updates one SDS stream per SDS cluster, for every secret name any TLS context needs. */
+  private refreshSds(): void {
+    const all = [...this.store.listeners.entries.values(), ...this.store.clusters.entries.values()].map(
+      (e) => e.resource,
+    );
+    const byCluster = new Map<string, Set<string>>();
+    for (const ref of sdsReferences(all)) {
+      if (!ref.sdsCluster) continue;
+      const set = byCluster.get(ref.sdsCluster) ?? new Set<string>();
+      set.add(ref.name);
+      byCluster.set(ref.sdsCluster, set);
+    }
+    for (const [clusterName, names] of byCluster) {
+      let client = this.sdsClients.get(clusterName);
+      if (!client) {
+        const cluster = this.bootstrap.staticResources?.clusters?.find((c) => c.name === clusterName);
+        const ep = cluster?.loadAssignment?.endpoints?.[0]?.lbEndpoints?.[0]?.endpoint?.address;
+        if (!ep) {
+          this.log.warn('SDS cluster not found among static clusters', { cluster: clusterName });
+          continue;
+        }
+        const a = toNetAddress(ep, `cluster ${clusterName}`);
+        const wanted = { names: [...names].sort() };
+        const sdsLog = this.logs.scope('sds');
+        client = new AdsClient({
+          target: a.kind === 'pipe' ? `unix:${a.path}` : formatNetAddress(a),
+          service: 'sds',
+          node: this.bootstrap.node ?? {},
+          log: sdsLog,
+          ...(this.options.xdsBackoffMs
+            ? { backoffBaseMs: this.options.xdsBackoffMs.base, backoffMaxMs: this.options.xdsBackoffMs.max }
+            : {}),
+          sink: {
+            order: [TypeUrl.Secret],
+            canSubscribe: () => true,
+            wanted: () => wanted.names,
+            apply: async (typeUrl, resources, version) => {
+              const now = new Date();
+              for (const r of resources) {
+                const secret = r.json as tlsSecretV3.SecretJson;
+                this.secrets.set(r.name, secret);
+                this.store.secrets.set(r.name, secret, version, false, now);
+              }
+              this.emit('xds', { typeUrl, version, accepted: true });
+              return undefined;
+            },
+          },
+          onEvent: (_t, ev) => this.stats.inc(`sds.${ev}`),
+        });
+        (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef = wanted;
+        this.sdsClients.set(clusterName, client);
+        client.start();
+      } else {
+        const ref = (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef;
+        if (ref) ref.names = [...names].sort();
+        client.refreshSubscriptions();
+      }
     }
   }
 
@@ -463,6 +540,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     if (this.stopped) return;
     this.stopped = true;
     this.ads?.stop();
+    for (const c of this.sdsClients.values()) c.stop();
     await this.listenerManager.close();
     await this.clusters.close();
     const admin = this.admin;

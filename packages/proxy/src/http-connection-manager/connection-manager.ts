@@ -117,6 +117,7 @@ export class HttpConnectionManager {
       downstreamLocal: `${conn.localAddress}:${conn.localPort}`,
       attempts: 0,
       tls: conn.tls,
+      ...(conn.peerPrincipal ? { peerPrincipal: conn.peerPrincipal } : {}),
     };
   }
 
@@ -143,7 +144,8 @@ export class HttpConnectionManager {
         peer: info.peer,
         service: serviceOfCluster(info.clusterName) ?? hostOnly(info.authority),
         protocol: isGrpc ? 'grpc' : 'http',
-        mtls: info.tls,
+        mtls: this.listener.direction === 'OUTBOUND' ? info.upstreamTls === true : info.tls,
+        peerPrincipal: info.peerPrincipal,
       };
       this.ctx.istio.recordRequest(m, info);
     }

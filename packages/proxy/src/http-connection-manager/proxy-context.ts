@@ -7,6 +7,7 @@ import type { StatsStore } from '../stats/stats-store.js';
 import type { IstioMetrics } from '../stats/istio-metrics.js';
 import type { Logger } from '../util/logger.js';
 import type { PeerMetadata } from './stream-info.js';
+import type { SecretStore } from '../transport-socket/secret-store.js';
 
 export interface ProxyContext {
   readonly clusters: ClusterManager;
@@ -17,6 +18,8 @@ export interface ProxyContext {
   readonly local: PeerMetadata;
   readonly nodeId: string;
   readonly log: Logger;
+  /** TLS secrets (static and SDS) for transport sockets. */
+  readonly secrets: SecretStore;
 }
 
 /** The downstream connection a request or TCP stream arrived on. */
@@ -28,6 +31,8 @@ export interface DownstreamConnection {
   /** The destination before iptables REDIRECT (use_original_dst), else the local address. */
   originalDst: { address: string; port: number } | undefined;
   tls: boolean;
+  /** The peer's URI SAN (SPIFFE identity) when it presented a verified certificate. */
+  peerPrincipal?: string;
 }
 
 export interface ListenerInfo {
