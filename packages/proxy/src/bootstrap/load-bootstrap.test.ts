@@ -37,12 +37,12 @@ static_resources:
       typed_config:
         '@type': type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
         common_tls_context: { tls_certificates: [{ certificate_chain: { filename: /c.pem } }] }
-        session_timeout: 10s
+        max_session_keys: 3
 hds_config: { api_type: GRPC }
 `);
     expect(unsupported).toEqual([
       'staticResources.clusters[0].healthChecks',
-      'staticResources.clusters[0].transportSocket.typedConfig.sessionTimeout',
+      'staticResources.clusters[0].transportSocket.typedConfig.maxSessionKeys',
       'hdsConfig',
     ]);
   });
