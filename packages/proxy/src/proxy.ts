@@ -24,7 +24,8 @@ import { ListenerManager } from './listener/listener-manager.js';
 import { ActiveListener, type OriginalDstResolver } from './listener/active-listener.js';
 import { nativeOriginalDst } from './listener/original-dst.js';
 import { compileRouteTable, type RouteTable } from './router/route-table.js';
-import { StatsStore } from './stats/stats-store.js';
+import { StatsStore, type Stat } from './stats/stats-store.js';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { IstioMetrics } from './stats/istio-metrics.js';
 import { workloadFromNode } from './stats/workload-metadata.js';
 import { ResourceStore } from './xds/resource-store.js';
@@ -52,6 +53,24 @@ export interface ProxyOptions {
   onQuit?: () => void;
   /** Reconnect backoff bounds for the xDS stream. */
   xdsBackoffMs?: { base: number; max: number };
+  /**
+   * Worker threads (`--concurrency`): the primary runs xDS, SDS and admin and forwards every
+   * accepted update (`onApplied`); a worker applies forwarded updates (`applyForwarded`). Both
+   * bind listeners with SO_REUSEPORT.
+   */
+  worker?: { id: number; role: 'primary' | 'worker' };
+  onApplied?: (u: ForwardedUpdate) => void;
+  /** Stats of the other workers, merged into admin output by the primary. */
+  peerStats?: () => Promise<{ raw: Stat[]; istio: MetricObjectWithValues<MetricValue<string>>[] }[]>;
+}
+
+/** An accepted xDS update as the primary forwards it to worker threads. */
+export interface ForwardedUpdate {
+  typeUrl: string;
+  resources: XdsResource[];
+  version: string;
+  full: boolean;
+  removed: string[];
 }
 
 export interface XdsEvent {
@@ -124,11 +143,13 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       nodeId: bootstrap.node?.id ?? '',
       log: this.logs.scope('data-path'),
       secrets: this.secrets,
+      workerId: options.worker?.id ?? 0,
     };
     this.listenerManager = new ListenerManager(
       this.ctx,
       options.originalDst ?? nativeOriginalDst() ?? (() => undefined),
       (n) => this.routeTables.has(n),
+      options.worker !== undefined,
     );
   }
 
@@ -147,6 +168,11 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       for (const r of inlineRoutes(l)) this.store.routes.set(r.name ?? '', r, '', true, now);
       await this.listenerManager.addStatic(l);
       this.store.listeners.set(l.name ?? '', l, '', true, now);
+    }
+    if (this.options.worker?.role === 'worker') {
+      // Configuration arrives from the primary through applyForwarded.
+      this.markInitialized();
+      return;
     }
     await this.startAdmin();
     this.refreshSds();
@@ -240,6 +266,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       error = err instanceof Error ? err.message : String(err);
     }
     if (error === undefined) {
+      this.options.onApplied?.({ typeUrl, resources, version, full, removed });
       this.received.add(typeUrl);
       if (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster) this.refreshSds();
     }
@@ -251,6 +278,21 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     });
     this.checkInitialized();
     return error;
+  }
+
+  /** Applies an update the primary accepted (worker threads); resolves with the outcome. */
+  applyForwarded(u: ForwardedUpdate): Promise<string | undefined> {
+    return this.applyXds(u.typeUrl, u.resources, u.version, u.full, u.removed);
+  }
+
+  /** Envoy stats and Istio metrics of this proxy and, on the primary, of every worker, summed. */
+  private async mergedStats(): Promise<{ stats: StatsStore; istio: string }> {
+    const peers = this.options.peerStats ? await this.options.peerStats() : [];
+    if (peers.length === 0) return { stats: this.stats, istio: await this.istio.prometheus() };
+    const stats = StatsStore.merged([this.stats.raw(), ...peers.map((p) => p.raw)]);
+    const all = [await this.istio.registry.getMetricsAsJSON(), ...peers.map((p) => p.istio)];
+    const istio = await AggregatorRegistry.aggregate(all).metrics();
+    return { stats, istio };
   }
 
   /** Logs (once per resource version) and counts fields of an xDS resource we do not implement. */
@@ -403,6 +445,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
                 this.store.secrets.set(r.name, secret, version, false, now);
               }
               this.emit('xds', { typeUrl, version, accepted: true });
+              this.options.onApplied?.({ typeUrl, resources, version, full: false, removed: [] });
               return undefined;
             },
           },
@@ -515,9 +558,12 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
             return `${l.name}::${b ? `${b.address}:${b.port}` : formatNetAddress(l.address)}`;
           })
           .join('\n') + '\n',
-      statsText: (f) => this.stats.text(f),
-      statsJson: () => this.stats.json(),
-      prometheus: async () => this.stats.prometheus() + (await this.istio.prometheus()),
+      statsText: async (f) => (await this.mergedStats()).stats.text(f),
+      statsJson: async () => (await this.mergedStats()).stats.json(),
+      prometheus: async () => {
+        const m = await this.mergedStats();
+        return m.stats.prometheus() + m.istio;
+      },
       state: () => (this.draining ? 'DRAINING' : this.initialized ? 'LIVE' : 'INITIALIZING'),
       serverInfo: () => ({
         version: `skein-proxy/${SKEIN_VERSION}`,

@@ -20,6 +20,8 @@ export interface ProxyContext {
   readonly log: Logger;
   /** TLS secrets (static and SDS) for transport sockets. */
   readonly secrets: SecretStore;
+  /** This thread's worker index (0 for the primary). */
+  readonly workerId: number;
 }
 
 /** The downstream connection a request or TCP stream arrived on. */

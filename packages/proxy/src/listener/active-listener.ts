@@ -49,6 +49,8 @@ export interface ListenerHooks {
   /** Finds another listener for an original destination (use_original_dst handoff). */
   handoff(dst: { address: string; port: number }): ActiveListener | undefined;
   originalDst: OriginalDstResolver;
+  /** Bind with SO_REUSEPORT so several worker threads accept on one port. */
+  reusePort: boolean;
 }
 
 const conns = new WeakMap<net.Socket, { conn: DownstreamConnection; hcm: HttpConnectionManager }>();
@@ -202,7 +204,11 @@ export class ActiveListener {
       server.once('error', reject);
       const a = this.address;
       if (a.kind === 'pipe') server.listen(a.path, resolve);
-      else server.listen({ host: a.host, port: a.port, exclusive: false }, resolve);
+      else
+        server.listen(
+          { host: a.host, port: a.port, exclusive: false, reusePort: this.hooks.reusePort },
+          resolve,
+        );
     });
     server.on('error', (err) =>
       this.ctx.log.error('listener error', { listener: this.name, error: String(err) }),
@@ -219,6 +225,10 @@ export class ActiveListener {
     const { stats } = this.ctx;
     const lt = { envoy_listener_address: this.info.statPrefix };
     stats.inc('listener.{envoy_listener_address}.downstream_cx_total', lt);
+    stats.inc('listener.{envoy_listener_address}.worker_{worker_id}.downstream_cx_total', {
+      ...lt,
+      worker_id: String(this.ctx.workerId),
+    });
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());

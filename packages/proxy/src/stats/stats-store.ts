@@ -4,7 +4,7 @@
 
 type Tags = Readonly<Record<string, string>>;
 
-interface Stat {
+export interface Stat {
   template: string;
   tags: Tags;
   kind: 'counter' | 'gauge';
@@ -48,6 +48,23 @@ export class StatsStore {
 
   gaugeSet(template: string, tags: Tags, value: number): void {
     this.get('gauge', template, tags).value = value;
+  }
+
+  /** Every stat with its template and tags (for merging the stats of worker threads). */
+  raw(): Stat[] {
+    return [...this.stats.values()].map((s) => ({ ...s }));
+  }
+
+  /** A store holding the sum of several stores' raw stats (gauges and counters alike). */
+  static merged(parts: readonly (readonly Stat[])[]): StatsStore {
+    const out = new StatsStore();
+    for (const part of parts) {
+      for (const s of part) {
+        if (s.kind === 'gauge') out.gaugeAdd(s.template, s.tags, s.value);
+        else out.inc(s.template, s.tags, s.value);
+      }
+    }
+    return out;
   }
 
   /** The value of a stat by its printed name (0 when never touched). */
