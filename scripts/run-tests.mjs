@@ -17,6 +17,7 @@ let skipped = 0;
 const dirs = [
   ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p)),
   join(root, 'tools'),
+  join(root, 'e2e'),
 ];
 for (const dir of dirs) {
   const report = join(dir, '.test-report.json');

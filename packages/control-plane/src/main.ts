@@ -1,9 +1,63 @@
-// Entry point of skeind: parses the command line and starts the program.
-import { Command } from 'commander';
+// Entry point of skeind: parses the command line and starts the program. Every flag is here,
+// with its default and description.
+import { Command, InvalidArgumentError } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
+import { startControlPlane } from './control-plane.js';
+import type { Level } from './log.js';
+
+const ms = (v: string): number => {
+  const n = Number(v.replace(/ms$/, ''));
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('want milliseconds, e.g. 100 or 100ms');
+  return n;
+};
 
 const program = new Command('skeind')
   .description('skeind: the Skein control plane: watches mesh configuration and serves xDS')
-  .version(SKEIN_VERSION, '--version', 'print the release version');
+  .version(SKEIN_VERSION, '--version', 'print the release version')
+  .option('--config-dir <dir>', 'directory of Istio YAML (multi-document, watched); runs without Kubernetes')
+  .option(
+    '--mesh-config <file>',
+    'MeshConfig YAML (or a ConfigMap with data.mesh); Istio defaults when absent',
+  )
+  .option('--xds-addr <host:port>', 'plaintext gRPC ADS address', '0.0.0.0:15010')
+  .option('--http-addr <host:port>', 'HTTP address for /metrics, /ready and /debug/*', '0.0.0.0:15014')
+  .option('--debounce-after <ms>', 'quiet period before a push', ms, 100)
+  .option('--debounce-max <ms>', 'maximum delay of a push after the first change', ms, 1000)
+  .option('--file-settle <ms>', 'a config file must be unmodified this long before it is read', ms, 100)
+  .option('--log-level <level>', 'debug | info | warn | error', 'info')
+  .action(
+    async (o: {
+      configDir?: string;
+      meshConfig?: string;
+      xdsAddr: string;
+      httpAddr: string;
+      debounceAfter: number;
+      debounceMax: number;
+      fileSettle: number;
+      logLevel: string;
+    }) => {
+      const cp = await startControlPlane({
+        configDir: o.configDir,
+        meshConfigFile: o.meshConfig,
+        xdsAddr: o.xdsAddr,
+        httpAddr: o.httpAddr,
+        debounceMs: o.debounceAfter,
+        debounceMaxMs: o.debounceMax,
+        settleMs: o.fileSettle,
+        logLevel: o.logLevel as Level,
+      });
+      let stopping = false;
+      const stop = (): void => {
+        if (stopping) return;
+        stopping = true;
+        void cp.stop().then(() => process.exit(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    },
+  );
 
-program.parse();
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`skeind: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,159 @@
+// skeind in one object: the config store fed by the sources, the snapshot rebuilt on every
+// change, debounced scoped pushes to the ADS server, and the debug/metrics HTTP server.
+// `startControlPlane` is what bin/skeind, the demo and tests run in-process.
+import { SKEIN_VERSION } from '@skein/api-types';
+import { ConfigStore } from './ingest/config-store.js';
+import { DirectorySource } from './ingest/directory-source.js';
+import { meshValidator, type Problem, type Validator } from './ingest/validation.js';
+import { readMeshConfig } from './ingest/mesh-config-file.js';
+import { createLogger, type Level, type Logger } from './log.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from './model/mesh-config.js';
+import { buildSnapshot, type Snapshot } from './model/snapshot.js';
+import { XdsServer } from './serve/ads-server.js';
+import { pushRequestFor } from './serve/change-impact.js';
+import { DebugServer } from './serve/debug-http.js';
+import { XdsMetrics } from './serve/metrics.js';
+import { PushQueue } from './serve/push-queue.js';
+import type { Syncz } from './serve/syncz.js';
+import type { SecurityContributor } from './translate/security.js';
+
+export interface ControlPlaneOptions {
+  /** Directory of mesh YAML, watched. */
+  readonly configDir?: string | undefined;
+  /** MeshConfig YAML file (or ConfigMap); Istio's defaults when absent. */
+  readonly meshConfigFile?: string | undefined;
+  /** A MeshConfig object instead of a file. */
+  readonly meshConfig?: MeshConfig | undefined;
+  /** `host:port` for ADS; default `0.0.0.0:15010`. Port 0 picks a free port. */
+  readonly xdsAddr?: string | undefined;
+  /** `host:port` for /metrics and /debug; default `0.0.0.0:15014`. */
+  readonly httpAddr?: string | undefined;
+  /** Debounce: quiet period and maximum delay before a push (ms). Default 100 / 1000. */
+  readonly debounceMs?: number | undefined;
+  readonly debounceMaxMs?: number | undefined;
+  /** How long a config file must be unmodified before it is read (ms). Default 100. */
+  readonly settleMs?: number | undefined;
+  readonly logLevel?: Level | undefined;
+  readonly logger?: Logger | undefined;
+  /** Security translation hooks (the security issue plugs in here). */
+  readonly security?: SecurityContributor | undefined;
+  /** Replaces the built-in validator (e.g. with @skein/api-types' validateMeshObject). */
+  readonly validator?: Validator | undefined;
+}
+
+export interface RunningControlPlane {
+  /** Bound ADS address `host:port`. */
+  readonly xdsAddress: string;
+  /** Bound HTTP address `host:port`. */
+  readonly httpAddress: string;
+  readonly store: ConfigStore;
+  /** The current snapshot. */
+  snapshot(): Snapshot;
+  syncz(): Syncz;
+  /** Current problems: objects rejected by validation, unreadable files, duplicates. */
+  rejected(): readonly Problem[];
+  /** Pushes pending changes now instead of after the debounce. */
+  flush(): void;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<RunningControlPlane> {
+  const log = options.logger ?? createLogger(options.logLevel ?? 'info');
+  const mesh =
+    options.meshConfig ??
+    (options.meshConfigFile ? await readMeshConfig(options.meshConfigFile) : DEFAULT_MESH_CONFIG);
+  const metrics = new XdsMetrics();
+  const store = new ConfigStore();
+  let snapshot = buildSnapshot({ version: '0', mesh, objects: [] });
+  const rebuild = (): Snapshot =>
+    buildSnapshot({ version: String(store.version), mesh, objects: store.list() });
+
+  const xds = new XdsServer({
+    snapshot: () => snapshot,
+    metrics,
+    log: log.scope('xds'),
+    security: options.security,
+  });
+  const pushLog = log.scope('push');
+  const queue = new PushQueue({
+    quietMs: options.debounceMs ?? 100,
+    maxDelayMs: options.debounceMaxMs ?? 1000,
+    flush: (req) => {
+      metrics.pushTriggers.inc({ type: req.full ? 'full' : req.types ? 'eds' : 'scoped' });
+      const reached = xds.push(req);
+      pushLog.info('push', {
+        reason: req.reason,
+        full: req.full,
+        hosts: req.hosts.size,
+        types: req.types ?? 'all',
+        proxies: reached,
+        version: snapshot.version,
+      });
+    },
+  });
+  store.onChange((change) => {
+    const before = snapshot;
+    snapshot = rebuild();
+    queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], Date.now()));
+  });
+
+  const ingestLog = log.scope('ingest');
+  const onProblem = (p: Problem): void => {
+    if (p.severity === 'error') {
+      metrics.configRejected.inc({ kind: p.object.split(' ')[0] ?? 'unknown' });
+      ingestLog.warn('rejected', { object: p.object, path: p.path, reason: p.reason });
+    } else ingestLog.info('warning', { object: p.object, path: p.path, reason: p.reason });
+  };
+  const dirSource = options.configDir
+    ? new DirectorySource({
+        dir: options.configDir,
+        store,
+        validate: options.validator ?? meshValidator,
+        onProblem,
+        settleMs: options.settleMs,
+      })
+    : undefined;
+  await dirSource?.start();
+  snapshot = rebuild();
+  queue.stop(); // the initial load needs no push: nobody is connected yet
+
+  const xdsAddress = await xds.listen(options.xdsAddr ?? '0.0.0.0:15010');
+  let ready = true;
+  const syncz = (): Syncz => ({
+    controlPlaneVersion: SKEIN_VERSION,
+    configVersion: snapshot.version,
+    proxies: xds.connections.map((c) => c.syncz()),
+  });
+  const http = new DebugServer({
+    metrics,
+    ready: () => ready,
+    syncz,
+    configz: () => ({ objects: store.list(), rejected: dirSource?.problems() ?? [] }),
+    configDump: (id) => xds.configDump(id),
+  });
+  const httpAddress = await http.listen(options.httpAddr ?? '0.0.0.0:15014');
+  log.info('skeind started', {
+    xds: xdsAddress,
+    http: httpAddress,
+    configDir: options.configDir,
+    objects: store.list().length,
+    version: SKEIN_VERSION,
+  });
+
+  return {
+    xdsAddress,
+    httpAddress,
+    store,
+    snapshot: () => snapshot,
+    syncz,
+    rejected: () => dirSource?.problems() ?? [],
+    flush: () => queue.flushNow(),
+    stop: async () => {
+      ready = false;
+      queue.stop();
+      await dirSource?.stop();
+      await Promise.all([xds.close(), http.close()]);
+      log.info('skeind stopped');
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigStore } from './config-store.js';
+import { DirectorySource } from './directory-source.js';
+import { meshValidator, type Problem } from './validation.js';
+
+const vs = (name: string, host: string): string => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ${name}, namespace: default }
+spec:
+  hosts: [${host}]
+  http:
+  - route:
+    - destination: { host: ${host} }
+`;
+
+describe('DirectorySource', () => {
+  let dir: string;
+  let store: ConfigStore;
+  let source: DirectorySource;
+  let problems: Problem[];
+  let scanWaiters: (() => void)[];
+
+  /** Resolves after the next scan in which `cond` holds. */
+  const until = (cond: () => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (cond()) resolve();
+        else scanWaiters.push(check);
+      };
+      scanWaiters.push(check);
+    });
+  const names = (): string[] => store.list().map((o) => o.metadata.name);
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skein-dir-'));
+    store = new ConfigStore();
+    problems = [];
+    scanWaiters = [];
+    source = new DirectorySource({
+      dir,
+      store,
+      validate: meshValidator,
+      onProblem: (p) => problems.push(p),
+      settleMs: 20,
+      resyncMs: 0,
+      onScan: () => {
+        const w = scanWaiters;
+        scanWaiters = [];
+        for (const f of w) f();
+      },
+    });
+  });
+  afterEach(async () => {
+    await source.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads multi-document files and follows create, edit, rename and delete', async () => {
+    await writeFile(join(dir, 'a.yaml'), `${vs('one', 'a')}---\n${vs('two', 'b')}`);
+    await source.start();
+    expect(names()).toEqual(['one', 'two']);
+
+    await writeFile(join(dir, 'b.yml'), vs('three', 'c'));
+    await until(() => names().includes('three'));
+
+    await writeFile(join(dir, 'a.yaml'), vs('one', 'z'));
+    await until(() => !names().includes('two'));
+    expect((store.get('VirtualService/default/one')?.spec as { hosts: string[] }).hosts).toEqual(['z']);
+
+    await rename(join(dir, 'b.yml'), join(dir, 'renamed.yaml'));
+    await until(() => names().includes('three') && source.generation > 0);
+    expect(names()).toEqual(['one', 'three']);
+
+    await rm(join(dir, 'renamed.yaml'));
+    await until(() => !names().includes('three'));
+    expect(names()).toEqual(['one']);
+  });
+
+  it('follows a file replaced by rename again and again (atomic saves) and subdirectories', async () => {
+    await writeFile(join(dir, 'a.yaml'), vs('one', 'h0'));
+    await source.start();
+    const host = (): string | undefined =>
+      (store.get('VirtualService/default/one')?.spec as { hosts: string[] }).hosts[0];
+    for (let i = 1; i <= 3; i++) {
+      await writeFile(join(dir, 'a.yaml.tmp'), vs('one', `h${i}`));
+      await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
+      await until(() => host() === `h${i}`);
+    }
+    await mkdir(join(dir, 'sub'));
+    await until(() => source.generation > 0);
+    await writeFile(join(dir, 'sub', 'b.yaml'), vs('two', 'x'));
+    await until(() => names().includes('two'));
+  });
+
+  it('keeps the previous objects of a file that does not parse (a partial write)', async () => {
+    await writeFile(join(dir, 'a.yaml'), vs('one', 'a'));
+    await source.start();
+    const half = vs('one', 'b').slice(0, 60) + '\n  http: [ {';
+    await writeFile(join(dir, 'a.yaml'), half);
+    await until(() => problems.some((p) => p.reason.startsWith('YAML')));
+    expect((store.get('VirtualService/default/one')?.spec as { hosts: string[] }).hosts).toEqual(['a']);
+    await writeFile(join(dir, 'a.yaml'), vs('one', 'c'));
+    await until(
+      () => (store.get('VirtualService/default/one')?.spec as { hosts: string[] }).hosts[0] === 'c',
+    );
+  });
+
+  it('rejects an invalid object with its path and reason and keeps the others', async () => {
+    const bad = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: bad }
+spec:
+  hosts: [x]
+  http:
+  - match: [{ uri: { regex: "(?=look)" } }]
+    route: [{ destination: { host: x } }]
+`;
+    await writeFile(join(dir, 'a.yaml'), `${bad}---\n${vs('good', 'g')}`);
+    await source.start();
+    expect(names()).toEqual(['good']);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: 'spec.http[0].match[0].uri.regex', severity: 'error' });
+    expect(problems[0]?.object).toContain('VirtualService default/bad');
+  });
+
+  it('notifies the store with exactly the changed keys', async () => {
+    await writeFile(join(dir, 'a.yaml'), `${vs('one', 'a')}---\n${vs('two', 'b')}`);
+    await source.start();
+    const changes: string[][] = [];
+    store.onChange((c) => changes.push([...c.changed]));
+    await writeFile(join(dir, 'a.yaml'), `${vs('one', 'a')}---\n${vs('two', 'c')}`);
+    await until(() => changes.length > 0);
+    expect(changes).toEqual([['VirtualService/default/two']]);
+  });
+});

@@ -1,0 +1,268 @@
+// The directory source (`--config-dir`): every *.yaml / *.yml / *.json file under a directory,
+// multi-document, watched for create / edit / delete / rename. A file is read only after it has
+// been quiet for the settle period, and a file that does not parse keeps its previous objects,
+// so a half-written file is never applied.
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { ConfigObject } from '../model/istio-types.js';
+import type { ConfigStore } from './config-store.js';
+import { configKey } from './config-store.js';
+import type { Problem, Validator } from './validation.js';
+import { parseDocuments } from './yaml-documents.js';
+
+export interface DirectorySourceOptions {
+  readonly dir: string;
+  readonly store: ConfigStore;
+  readonly validate: Validator;
+  /** Called for every rejected object or unreadable document (and for warnings). */
+  readonly onProblem: (p: Problem) => void;
+  /** A file must be unmodified this long before it is read (ms). */
+  readonly settleMs?: number | undefined;
+  /** Full rescans at this period even without events (ms; 0 disables). */
+  readonly resyncMs?: number | undefined;
+  readonly now?: (() => number) | undefined;
+  /** Called after every scan that completed (for tests and readiness). */
+  readonly onScan?: (generation: number) => void;
+}
+
+interface FileState {
+  mtimeMs: number;
+  size: number;
+  text: string;
+  objects: ConfigObject[];
+  problems: Problem[];
+}
+
+const CONFIG_FILE = /\.(ya?ml|json)$/;
+
+export class DirectorySource {
+  private readonly files = new Map<string, FileState>();
+  /** One non-recursive watcher per directory: inotify on a directory sees creates, writes,
+   * deletes and renames of its entries (Node's recursive mode on Linux loses track of a file
+   * replaced by rename, which is how editors and atomic writers save). */
+  private readonly watchers = new Map<string, FSWatcher>();
+  private timer: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> | undefined;
+  private again = false;
+  private scans = 0;
+  private stopped = false;
+  readonly id: string;
+
+  constructor(private readonly opts: DirectorySourceOptions) {
+    this.id = `dir:${opts.dir}`;
+  }
+
+  /** Reads the directory once and starts watching it. */
+  async start(): Promise<void> {
+    this.opts.store.addSource(this.id);
+    this.watchDir(this.opts.dir);
+    await this.scan(true);
+    const every = this.opts.resyncMs ?? 30_000;
+    if (every > 0) this.resync = setInterval(() => this.schedule(), every).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    if (this.timer) clearTimeout(this.timer);
+    if (this.resync) clearInterval(this.resync);
+    await this.scanning;
+  }
+
+  /** The problems of every file as last read (parse errors, rejected objects, duplicates). */
+  problems(): Problem[] {
+    return [...this.files.values()].flatMap((f) => f.problems).concat(this.duplicates);
+  }
+
+  private duplicates: Problem[] = [];
+
+  /** Number of completed scans. */
+  get generation(): number {
+    return this.scans;
+  }
+
+  private watchDir(dir: string): void {
+    if (this.watchers.has(dir) || this.stopped) return;
+    try {
+      const w = watch(dir, () => this.schedule());
+      w.on('error', () => {
+        w.close();
+        this.watchers.delete(dir);
+        this.schedule();
+      });
+      this.watchers.set(dir, w);
+    } catch {
+      // gone already: the next scan notices
+    }
+  }
+
+  private get settleMs(): number {
+    return this.opts.settleMs ?? 100;
+  }
+
+  private schedule(delay = this.settleMs): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.scan();
+    }, delay);
+  }
+
+  /** One full pass; concurrent requests coalesce into one more pass. */
+  scan(initial = false): Promise<void> {
+    if (this.scanning) {
+      this.again = true;
+      return this.scanning;
+    }
+    this.scanning = this.scanOnce(initial)
+      .catch((err: unknown) => {
+        this.opts.onProblem({
+          object: this.opts.dir,
+          path: '',
+          reason: `scan failed: ${String(err)}`,
+          severity: 'error',
+        });
+      })
+      .finally(() => {
+        this.scanning = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          void this.scan();
+        }
+      });
+    return this.scanning;
+  }
+
+  /** The initial scan reads every file at once (start-up has no writer to race with). */
+  private async scanOnce(initial: boolean): Promise<void> {
+    const now = this.opts.now ?? Date.now;
+    const { files: paths, dirs } = await listConfigFiles(this.opts.dir);
+    for (const d of dirs) this.watchDir(d);
+    for (const [d, w] of this.watchers)
+      if (d !== this.opts.dir && !dirs.includes(d)) {
+        w.close();
+        this.watchers.delete(d);
+      }
+    let unsettled = false;
+    const seen = new Set<string>();
+    for (const path of paths) {
+      seen.add(path);
+      let st;
+      try {
+        st = await stat(path);
+      } catch {
+        continue; // removed while we looked
+      }
+      const prev = this.files.get(path);
+      if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
+      if (!initial && now() - st.mtimeMs < this.settleMs) {
+        unsettled = true; // still being written: look again after it settles
+        continue;
+      }
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch {
+        continue;
+      }
+      if (prev && prev.text === text) {
+        this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size });
+        continue;
+      }
+      const problems: Problem[] = [];
+      const objects = this.parseFile(path, text, problems);
+      for (const p of problems) this.opts.onProblem(p);
+      if (objects === undefined) {
+        // Unparseable: keep what the file held before; remember the stamp so we wait for the next edit.
+        if (prev) this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size, problems });
+        else this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, text, objects: [], problems });
+        continue;
+      }
+      this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, text, objects, problems });
+    }
+    for (const path of [...this.files.keys()]) if (!seen.has(path)) this.files.delete(path);
+    this.publish();
+    this.scans++;
+    this.opts.onScan?.(this.scans);
+    if (unsettled) this.schedule();
+  }
+
+  /** The file's valid objects, or undefined when the file does not parse as YAML. */
+  private parseFile(path: string, text: string, problems: Problem[]): ConfigObject[] | undefined {
+    const rel = relative(this.opts.dir, path);
+    const docs = parseDocuments(text);
+    const broken = docs.find((d) => !d.ok);
+    if (broken && !broken.ok) {
+      this.opts.onProblem({
+        object: rel,
+        path: `document ${broken.index}`,
+        reason: `YAML: ${broken.error}`,
+        severity: 'error',
+      });
+      return undefined;
+    }
+    const objects: ConfigObject[] = [];
+    for (const d of docs) {
+      if (!d.ok) continue;
+      const v = this.opts.validate(d.value);
+      if (!v.ok) {
+        for (const p of v.problems) problems.push({ ...p, object: `${p.object} (${rel})` });
+        continue;
+      }
+      for (const w of v.warnings) problems.push(w);
+      const meta = v.object.metadata;
+      objects.push(meta.namespace ? v.object : { ...v.object, metadata: { ...meta, namespace: 'default' } });
+    }
+    return objects;
+  }
+
+  private publish(): void {
+    const all: ConfigObject[] = [];
+    const owner = new Map<string, string>();
+    const duplicates: Problem[] = [];
+    for (const path of [...this.files.keys()].sort()) {
+      for (const o of this.files.get(path)?.objects ?? []) {
+        const k = configKey(o);
+        const first = owner.get(k);
+        if (first !== undefined) {
+          duplicates.push({
+            object: `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`,
+            path: 'metadata.name',
+            reason: `duplicate: already defined in ${relative(this.opts.dir, first)}; ignored in ${relative(this.opts.dir, path)}`,
+            severity: 'error',
+          });
+          continue;
+        }
+        owner.set(k, path);
+        all.push(o);
+      }
+    }
+    const fresh = duplicates.filter(
+      (d) => !this.duplicates.some((x) => x.reason === d.reason && x.object === d.object),
+    );
+    for (const d of fresh) this.opts.onProblem(d);
+    this.duplicates = duplicates;
+    this.opts.store.replace(this.id, all);
+  }
+}
+
+async function listConfigFiles(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  } catch {
+    return { files, dirs };
+  }
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    if (e.isDirectory()) dirs.push(join(e.parentPath, e.name));
+    else if (e.isFile() && CONFIG_FILE.test(e.name)) files.push(join(e.parentPath, e.name));
+  }
+  return { files: files.sort(), dirs };
+}

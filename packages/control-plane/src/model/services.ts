@@ -1,0 +1,136 @@
+// The service view: every service the mesh knows, from ServiceEntries (with inline endpoints
+// or WorkloadEntries selected by label) and from registries such as Kubernetes. Conflict rule
+// for one hostname: a Kubernetes service beats a ServiceEntry; among ServiceEntries the oldest
+// (creationTimestamp, then namespace/name) wins for proxies outside the defining namespaces,
+// while a proxy always sees the definition in its own namespace first.
+import { fqdn, labelsMatch } from './hosts.js';
+import type { ServiceEntry, WorkloadEntry, WorkloadEntrySpec } from './istio-types.js';
+import { protocolOf, type Protocol } from './protocol.js';
+
+export interface ServicePort {
+  readonly number: number;
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly targetPort?: number | undefined;
+}
+
+/** One endpoint workload of a service. */
+export interface Workload {
+  readonly name: string;
+  readonly namespace: string;
+  readonly address: string;
+  /** Port name → port on the workload. */
+  readonly ports: Readonly<Record<string, number>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly locality: string;
+  readonly weight: number;
+  readonly serviceAccount: string;
+  readonly network: string;
+}
+
+export type Resolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+
+export interface Service {
+  readonly hostname: string;
+  readonly namespace: string;
+  readonly addresses: readonly string[];
+  readonly ports: readonly ServicePort[];
+  readonly resolution: Resolution;
+  readonly location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
+  readonly exportTo: readonly string[] | undefined;
+  readonly workloads: readonly Workload[];
+  readonly workloadSelector?: Readonly<Record<string, string>> | undefined;
+  readonly subjectAltNames: readonly string[];
+  /** Where it came from: `ServiceEntry ns/name` or `Kubernetes ns/name`. */
+  readonly origin: string;
+  readonly registry: 'Kubernetes' | 'ServiceEntry';
+  /** Ordering key for conflicts: older first. */
+  readonly createdAt: string;
+}
+
+/** The port on the workload that serves a service port. */
+export function endpointPort(w: Workload, p: ServicePort): number {
+  return w.ports[p.name] ?? p.targetPort ?? p.number;
+}
+
+function workloadFrom(
+  spec: WorkloadEntrySpec,
+  name: string,
+  namespace: string,
+  fallbackLabels: Readonly<Record<string, string>>,
+): Workload | undefined {
+  if (!spec.address) return undefined;
+  return {
+    name,
+    namespace,
+    address: spec.address,
+    ports: spec.ports ?? {},
+    labels: spec.labels ?? fallbackLabels,
+    locality: spec.locality ?? '',
+    weight: spec.weight ?? 1,
+    serviceAccount: spec.serviceAccount ?? 'default',
+    network: spec.network ?? '',
+  };
+}
+
+const RESOLUTIONS: readonly Resolution[] = ['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN'];
+
+/** Services defined by ServiceEntries, with WorkloadEntries joined by workloadSelector. */
+export function servicesFromServiceEntries(
+  entries: readonly ServiceEntry[],
+  workloadEntries: readonly WorkloadEntry[],
+): Service[] {
+  const out: Service[] = [];
+  for (const se of entries) {
+    const ns = se.metadata.namespace ?? 'default';
+    const spec = se.spec;
+    const ports: ServicePort[] = (spec.ports ?? []).map((p) => ({
+      number: p.number,
+      name: p.name ?? `port-${p.number}`,
+      protocol: protocolOf({ protocol: p.protocol, name: p.name }),
+      targetPort: p.targetPort,
+    }));
+    const selector = spec.workloadSelector?.labels;
+    const workloads: Workload[] = [];
+    (spec.endpoints ?? []).forEach((e, i) => {
+      const w = workloadFrom(e, `${se.metadata.name}-${i}`, ns, {});
+      if (w) workloads.push(w);
+    });
+    if (selector)
+      for (const we of workloadEntries) {
+        if ((we.metadata.namespace ?? 'default') !== ns) continue;
+        const labels = we.spec.labels ?? we.metadata.labels ?? {};
+        if (!labelsMatch(selector, labels)) continue;
+        const w = workloadFrom({ ...we.spec, labels }, we.metadata.name, ns, labels);
+        if (w) workloads.push(w);
+      }
+    const resolution = RESOLUTIONS.find((r) => r === spec.resolution) ?? 'NONE';
+    for (const host of spec.hosts ?? []) {
+      out.push({
+        hostname: fqdn(host, ns),
+        namespace: ns,
+        addresses: spec.addresses ?? [],
+        ports,
+        resolution,
+        location: spec.location === 'MESH_EXTERNAL' ? 'MESH_EXTERNAL' : 'MESH_INTERNAL',
+        exportTo: spec.exportTo,
+        workloads,
+        workloadSelector: selector,
+        subjectAltNames: spec.subjectAltNames ?? [],
+        origin: `ServiceEntry ${ns}/${se.metadata.name}`,
+        registry: 'ServiceEntry',
+        createdAt: se.metadata.creationTimestamp ?? '',
+      });
+    }
+  }
+  return out;
+}
+
+/** Orders the definitions of one hostname so that index 0 wins (see the module comment). */
+export function conflictOrder(a: Service, b: Service): number {
+  if (a.registry !== b.registry) return a.registry === 'Kubernetes' ? -1 : 1;
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  const ka = `${a.namespace}/${a.origin}`;
+  const kb = `${b.namespace}/${b.origin}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

@@ -1,0 +1,459 @@
+// The ADS server: state-of-the-world and delta xDS over @grpc/grpc-js on one port. Versions are
+// content hashes; a response is sent only when its content changed (or the client asked anew);
+// an ACK records the acknowledged version, a NACK is logged, counted and kept for /debug/syncz
+// while the client keeps its last accepted config. Pushes are scoped by the caller (push-scope).
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { adsServiceDefinition, discoveryV3, TypeUrl, typeShortName, type XdsTypeUrl } from '@skein/api-types';
+import type { Logger } from '../log.js';
+import { parseProxy, type NodeInfo } from '../model/proxy.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { translateContext, type TranslateContext } from '../translate/context.js';
+import { generateAll, generatorFor, isWildcardType } from '../translate/generators.js';
+import { proxyClassKey } from '../translate/proxy-class.js';
+import type { SecurityContributor } from '../translate/security.js';
+import { Connection, type TypeState } from './connection.js';
+import type { XdsMetrics } from './metrics.js';
+import { affects, type PushRequest } from './push-scope.js';
+import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
+
+type DiscoveryRequest = discoveryV3.DiscoveryRequest;
+type DeltaDiscoveryRequest = discoveryV3.DeltaDiscoveryRequest;
+
+/** The order Istio pushes in: clusters before their endpoints, listeners before routes. */
+export const PUSH_ORDER: readonly string[] = [
+  TypeUrl.Cluster,
+  TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Listener,
+  TypeUrl.RouteConfiguration,
+];
+
+export interface XdsServerOptions {
+  readonly snapshot: () => Snapshot;
+  readonly metrics: XdsMetrics;
+  readonly log: Logger;
+  readonly security?: SecurityContributor | undefined;
+  readonly now?: () => number;
+}
+
+interface Client {
+  readonly conn: Connection;
+  readonly write: (
+    typeUrl: string,
+    s: TypeState,
+    resources: EncodedResource[],
+    removed: string[],
+    version: string,
+  ) => string;
+  ctx: TranslateContext | undefined;
+  ctxVersion: string;
+  classKey: string;
+}
+
+const short = (t: string): string => typeShortName[t as XdsTypeUrl] ?? t;
+
+export class XdsServer {
+  private readonly server = new grpc.Server({
+    'grpc.max_send_message_length': -1,
+    'grpc.max_receive_message_length': -1,
+  });
+  private readonly clients = new Map<string, Client>();
+  private readonly encoder = new ResourceEncoder();
+  /** Shared (per proxy class) encoded resources of the current snapshot. */
+  private shared = new Map<string, EncodedResource[]>();
+  private sharedVersion = '';
+  private readonly now: () => number;
+  private ids = 0;
+
+  constructor(private readonly opts: XdsServerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.server.addService(adsServiceDefinition, {
+      streamAggregatedResources: (
+        stream: grpc.ServerDuplexStream<DiscoveryRequest, discoveryV3.DiscoveryResponse>,
+      ) => this.sotw(stream),
+      deltaAggregatedResources: (
+        stream: grpc.ServerDuplexStream<DeltaDiscoveryRequest, discoveryV3.DeltaDiscoveryResponse>,
+      ) => this.delta(stream),
+    });
+  }
+
+  /** Binds `host:port` (port 0 = ephemeral); resolves with the bound `host:port`. */
+  listen(address: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+        if (err) reject(err);
+        else resolve(`${address.slice(0, address.lastIndexOf(':'))}:${port}`);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 1000);
+      this.server.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
+      for (const c of this.clients.values()) void c;
+    });
+    this.server.forceShutdown();
+  }
+
+  get connections(): readonly Connection[] {
+    return [...this.clients.values()].map((c) => c.conn);
+  }
+
+  /** Recomputes and sends what changed to every client the push request affects. */
+  push(req: PushRequest): number {
+    this.encoder.rotate();
+    let reached = 0;
+    for (const c of this.clients.values()) {
+      const ctx = this.context(c);
+      if (!affects(ctx, req)) continue;
+      reached++;
+      for (const t of req.types ?? PUSH_ORDER) if (c.conn.types.has(t)) this.send(c, t, false, req.changeAt);
+    }
+    return reached;
+  }
+
+  /** Everything a connected proxy would be sent now, as canonical JSON by type. */
+  configDump(proxyId: string): Record<string, unknown[]> | undefined {
+    const c = [...this.clients.values()].find((x) => x.conn.proxy.id === proxyId);
+    if (!c) return undefined;
+    const ctx = this.context(c);
+    const out: Record<string, unknown[]> = {};
+    for (const t of PUSH_ORDER) {
+      const s = c.conn.types.get(t);
+      const gen = generatorFor(ctx, t);
+      if (!gen) continue;
+      const names = s && !s.wildcard ? [...s.names] : [];
+      out[short(t)] = generateAll(gen, ctx, names).map((r) => r.body);
+    }
+    return out;
+  }
+
+  private context(c: Client): TranslateContext {
+    const snap = this.opts.snapshot();
+    if (!c.ctx || c.ctxVersion !== snap.version) {
+      c.ctx = translateContext(snap, c.conn.proxy, this.opts.security);
+      c.ctxVersion = snap.version;
+      c.classKey = proxyClassKey(c.ctx);
+    }
+    return c.ctx;
+  }
+
+  private register(
+    node: NodeInfo | undefined,
+    protocol: 'sotw' | 'delta',
+    write: Client['write'],
+    fail: (msg: string) => void,
+  ): Client | undefined {
+    const parsed = parseProxy(node ?? {});
+    if (!parsed.ok) {
+      this.opts.log.warn('rejecting xDS stream', { error: parsed.error });
+      fail(parsed.error);
+      return undefined;
+    }
+    const id = `${parsed.proxy.podName}.${parsed.proxy.namespace}-${++this.ids}`;
+    const client: Client = {
+      conn: new Connection(id, parsed.proxy, protocol, this.now()),
+      write,
+      ctx: undefined,
+      ctxVersion: '',
+      classKey: '',
+    };
+    this.clients.set(id, client);
+    this.opts.metrics.connected.set(this.clients.size);
+    this.opts.log.info('proxy connected', {
+      proxy: parsed.proxy.id,
+      connection: id,
+      protocol,
+      generator: parsed.proxy.generator,
+    });
+    return client;
+  }
+
+  private unregister(c: Client | undefined): void {
+    if (!c || !this.clients.delete(c.conn.id)) return;
+    this.opts.metrics.connected.set(this.clients.size);
+    this.opts.log.info('proxy disconnected', { proxy: c.conn.proxy.id, connection: c.conn.id });
+  }
+
+  /** Generates and sends one type to one client if its content changed (or `force`). */
+  private send(c: Client, typeUrl: string, force: boolean, changeAt?: number): void {
+    const s = c.conn.state(typeUrl);
+    const ctx = this.context(c);
+    const gen = generatorFor(ctx, typeUrl);
+    let resources: EncodedResource[] = [];
+    try {
+      const names = s.wildcard ? [] : [...s.names].sort();
+      if (gen && (s.wildcard || names.length > 0)) {
+        if (this.sharedVersion !== ctx.snapshot.version) {
+          this.shared = new Map();
+          this.sharedVersion = ctx.snapshot.version;
+        }
+        const key = `${typeUrl}|${c.classKey}|${names.join(',')}`;
+        let shared = this.shared.get(key);
+        if (!shared) {
+          shared = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
+          this.shared.set(key, shared);
+        }
+        const own = gen.own?.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r)) ?? [];
+        resources = mergeEncoded(own, shared);
+      }
+    } catch (err) {
+      this.opts.metrics.pushErrors.inc({ type: short(typeUrl) });
+      this.opts.log.error('generation failed; the proxy keeps its last config', {
+        proxy: c.conn.proxy.id,
+        type: short(typeUrl),
+        error: String(err),
+      });
+      return;
+    }
+    if (c.conn.protocol === 'sotw') {
+      const version = responseVersion(resources);
+      if (!force && version === s.sentVersion) return;
+      this.emit(c, typeUrl, s, resources, [], version, changeAt);
+      s.resources = resources.length;
+      return;
+    }
+    const changed = resources.filter((r) => s.held.get(r.name) !== r.version);
+    const present = new Set(resources.map((r) => r.name));
+    const removed = [...s.held.keys()].filter((n) => !present.has(n));
+    if (!force && changed.length === 0 && removed.length === 0) return;
+    for (const r of changed) s.held.set(r.name, r.version);
+    for (const n of removed) s.held.delete(n);
+    this.emit(c, typeUrl, s, changed, removed, responseVersion(resources), changeAt);
+  }
+
+  private emit(
+    c: Client,
+    typeUrl: string,
+    s: TypeState,
+    resources: EncodedResource[],
+    removed: string[],
+    version: string,
+    changeAt?: number,
+  ): void {
+    try {
+      const nonce = c.write(typeUrl, s, resources, removed, version);
+      const now = this.now();
+      s.sentVersion = version;
+      s.sentNonce = nonce;
+      s.sentAt = now;
+      s.ackLagMs = null;
+      s.changeAt = changeAt ?? now;
+      this.opts.metrics.pushes.inc({ type: short(typeUrl) });
+      this.opts.log.debug('push', {
+        proxy: c.conn.proxy.id,
+        type: short(typeUrl),
+        version,
+        nonce,
+        resources: resources.length,
+        removed: removed.length,
+      });
+    } catch (err) {
+      this.opts.metrics.pushErrors.inc({ type: short(typeUrl) });
+      this.opts.log.error('send failed', {
+        proxy: c.conn.proxy.id,
+        type: short(typeUrl),
+        error: String(err),
+      });
+    }
+  }
+
+  /** ACK/NACK bookkeeping shared by both protocols. Returns false for a stale nonce. */
+  private acknowledge(
+    c: Client,
+    typeUrl: string,
+    nonce: string,
+    version: string,
+    error: string | undefined,
+  ): boolean {
+    const s = c.conn.state(typeUrl);
+    if (nonce !== s.sentNonce) return false; // stale: a response the client has not seen yet supersedes it
+    const now = this.now();
+    if (error !== undefined) {
+      s.nack = { version: s.sentVersion, nonce, message: error, at: new Date(now).toISOString() };
+      this.opts.metrics.rejects.inc({ type: short(typeUrl) });
+      this.opts.log.warn('NACK: the proxy rejected a push and keeps its last accepted config', {
+        proxy: c.conn.proxy.id,
+        type: short(typeUrl),
+        nonce,
+        ackedVersion: version,
+        error,
+      });
+      return true;
+    }
+    s.ackedVersion = version || s.sentVersion;
+    s.ackedNonce = nonce;
+    s.ackedAt = now;
+    s.ackLagMs = s.sentAt === undefined ? null : now - s.sentAt;
+    if (s.changeAt !== undefined) {
+      this.opts.metrics.convergence.observe((now - s.changeAt) / 1000);
+      s.changeAt = undefined;
+    }
+    return true;
+  }
+
+  private sotw(stream: grpc.ServerDuplexStream<DiscoveryRequest, discoveryV3.DiscoveryResponse>): void {
+    let client: Client | undefined;
+    const write: Client['write'] = (typeUrl, _s, resources, _removed, version) => {
+      const nonce = client?.conn.nextNonce() ?? '';
+      stream.write(
+        create(discoveryV3.DiscoveryResponseSchema, {
+          versionInfo: version,
+          typeUrl,
+          nonce,
+          resources: resources.map((r) => r.any),
+          controlPlane: { identifier: 'skeind' },
+        }),
+      );
+      return nonce;
+    };
+    stream.on('data', (req: DiscoveryRequest) => {
+      if (!client)
+        client = this.register(nodeInfo(req.node), 'sotw', write, (m) => stream.destroy(grpcError(m)));
+      if (!client) return;
+      const typeUrl = req.typeUrl;
+      const s = client.conn.state(typeUrl);
+      const names = new Set(req.resourceNames.filter((n) => n !== '*'));
+      if (req.responseNonce) {
+        if (
+          !this.acknowledge(
+            client,
+            typeUrl,
+            req.responseNonce,
+            req.versionInfo,
+            req.errorDetail ? req.errorDetail.message || `code ${req.errorDetail.code}` : undefined,
+          )
+        )
+          return;
+        if (req.errorDetail) return;
+        const ctx = this.context(client);
+        const wildcard =
+          isWildcardType(ctx, typeUrl) && (names.size === 0 || req.resourceNames.includes('*'));
+        if (wildcard === s.wildcard && sameSet(names, s.names)) return;
+        s.names = names;
+        s.wildcard = wildcard;
+        this.send(client, typeUrl, true);
+        return;
+      }
+      s.wildcard =
+        isWildcardType(this.context(client), typeUrl) &&
+        (names.size === 0 || req.resourceNames.includes('*'));
+      s.names = names;
+      this.send(client, typeUrl, true);
+    });
+    stream.on('error', () => this.unregister(client));
+    stream.on('end', () => {
+      this.unregister(client);
+      stream.end();
+    });
+    stream.on('close', () => this.unregister(client));
+  }
+
+  private delta(
+    stream: grpc.ServerDuplexStream<DeltaDiscoveryRequest, discoveryV3.DeltaDiscoveryResponse>,
+  ): void {
+    let client: Client | undefined;
+    const write: Client['write'] = (typeUrl, _s, resources, removed, version) => {
+      const nonce = client?.conn.nextNonce() ?? '';
+      stream.write(
+        create(discoveryV3.DeltaDiscoveryResponseSchema, {
+          systemVersionInfo: version,
+          typeUrl,
+          nonce,
+          resources: resources.map((r) => ({ name: r.name, version: r.version, resource: r.any })),
+          removedResources: removed,
+          controlPlane: { identifier: 'skeind' },
+        }),
+      );
+      return nonce;
+    };
+    stream.on('data', (req: DeltaDiscoveryRequest) => {
+      if (!client)
+        client = this.register(nodeInfo(req.node), 'delta', write, (m) => stream.destroy(grpcError(m)));
+      if (!client) return;
+      const typeUrl = req.typeUrl;
+      const s = client.conn.state(typeUrl);
+      const ctx = this.context(client);
+      const first = !s.sentNonce && s.names.size === 0 && !s.wildcard;
+      if (req.responseNonce) {
+        if (
+          !this.acknowledge(
+            client,
+            typeUrl,
+            req.responseNonce,
+            s.sentVersion,
+            req.errorDetail ? req.errorDetail.message || `code ${req.errorDetail.code}` : undefined,
+          )
+        ) {
+          if (req.resourceNamesSubscribe.length === 0 && req.resourceNamesUnsubscribe.length === 0) return;
+        }
+      }
+      if (first) {
+        for (const [name, version] of Object.entries(req.initialResourceVersions)) s.held.set(name, version);
+        s.wildcard =
+          isWildcardType(ctx, typeUrl) &&
+          (req.resourceNamesSubscribe.length === 0 || req.resourceNamesSubscribe.includes('*'));
+      }
+      let changed = first;
+      for (const n of req.resourceNamesSubscribe) {
+        if (n === '*') {
+          changed = changed || !s.wildcard;
+          s.wildcard = true;
+        } else if (!s.names.has(n)) {
+          s.names.add(n);
+          changed = true;
+        }
+      }
+      for (const n of req.resourceNamesUnsubscribe) {
+        if (n === '*') s.wildcard = false;
+        s.names.delete(n);
+        s.held.delete(n);
+        changed = true;
+      }
+      if (changed) this.send(client, typeUrl, first);
+    });
+    stream.on('error', () => this.unregister(client));
+    stream.on('end', () => {
+      this.unregister(client);
+      stream.end();
+    });
+    stream.on('close', () => this.unregister(client));
+  }
+}
+
+function nodeInfo(node: discoveryV3.DiscoveryRequest['node']): NodeInfo | undefined {
+  if (!node) return undefined;
+  return {
+    id: node.id,
+    cluster: node.cluster,
+    metadata: (node.metadata ?? {}) as Record<string, unknown>,
+    locality: node.locality
+      ? { region: node.locality.region, zone: node.locality.zone, subZone: node.locality.subZone }
+      : undefined,
+  };
+}
+
+function grpcError(message: string): Error {
+  return Object.assign(new Error(message), { code: grpc.status.INVALID_ARGUMENT, details: message });
+}
+
+function mergeEncoded(own: EncodedResource[], shared: EncodedResource[]): EncodedResource[] {
+  if (own.length === 0) return shared;
+  const taken = new Set(own.map((r) => r.name));
+  return [...own, ...shared.filter((r) => !taken.has(r.name))].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}

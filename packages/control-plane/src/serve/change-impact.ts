@@ -1,0 +1,74 @@
+// What a configuration change touches: the hostnames of the objects before and after, and
+// whether it is an endpoint-only change (WorkloadEntries behind EDS services → EDS only).
+import { TypeUrl } from '@skein/api-types';
+import type { ConfigChange } from '../ingest/config-store.js';
+import { fqdn, labelsMatch } from '../model/hosts.js';
+import type {
+  ConfigObject,
+  DestinationRuleSpec,
+  ServiceEntrySpec,
+  VirtualServiceSpec,
+  WorkloadEntrySpec,
+} from '../model/istio-types.js';
+import type { Snapshot } from '../model/snapshot.js';
+import type { PushRequest } from './push-scope.js';
+
+function hostsOf(o: ConfigObject, snaps: readonly Snapshot[]): string[] | undefined {
+  const ns = o.metadata.namespace ?? 'default';
+  switch (o.kind) {
+    case 'VirtualService':
+      return ((o.spec as VirtualServiceSpec).hosts ?? []).map((h) => fqdn(h, ns));
+    case 'DestinationRule':
+      return [fqdn((o.spec as DestinationRuleSpec).host, ns)];
+    case 'ServiceEntry':
+      return ((o.spec as ServiceEntrySpec).hosts ?? []).map((h) => fqdn(h, ns));
+    case 'WorkloadEntry': {
+      const spec = o.spec as WorkloadEntrySpec;
+      const labels = spec.labels ?? o.metadata.labels ?? {};
+      const out: string[] = [];
+      for (const snap of snaps)
+        for (const s of snap.services)
+          if (s.namespace === ns && s.workloadSelector && labelsMatch(s.workloadSelector, labels))
+            out.push(s.hostname);
+      return out;
+    }
+    default:
+      return undefined; // Sidecar, Gateway, security, telemetry: impact not scoped
+  }
+}
+
+export function pushRequestFor(
+  change: ConfigChange,
+  current: (key: string) => ConfigObject | undefined,
+  snaps: readonly Snapshot[],
+  changeAt: number,
+): PushRequest {
+  const hosts = new Set<string>();
+  let full = false;
+  let endpointsOnly = true;
+  const kinds = new Set<string>();
+  for (const key of change.changed) {
+    for (const o of [change.before.get(key), current(key)]) {
+      if (!o) continue;
+      kinds.add(o.kind);
+      const h = hostsOf(o, snaps);
+      if (h === undefined) full = true;
+      else for (const x of h) hosts.add(x);
+      if (o.kind !== 'WorkloadEntry') endpointsOnly = false;
+    }
+  }
+  const edsServices = snaps.every((snap) =>
+    [...hosts].every((h) =>
+      (snap.servicesByHost.get(h) ?? []).every(
+        (s) => s.resolution === 'STATIC' || s.registry === 'Kubernetes',
+      ),
+    ),
+  );
+  return {
+    full,
+    hosts,
+    types: !full && endpointsOnly && edsServices ? [TypeUrl.ClusterLoadAssignment] : undefined,
+    changeAt,
+    reason: [...kinds].sort().join(','),
+  };
+}

@@ -1,0 +1,104 @@
+// The state of one ADS stream: the proxy behind it and, per xDS type, its subscription and the
+// send / ACK / NACK bookkeeping that the nonce and version rules need (and /debug/syncz shows).
+import type { Proxy } from '../model/proxy.js';
+import type { SynczNack, SynczProxy, SynczTypeStatus } from './syncz.js';
+import { typeShortName, type XdsTypeUrl } from '@skein/api-types';
+
+export interface TypeState {
+  /** Explicitly subscribed names (empty + wildcard = everything). */
+  names: Set<string>;
+  wildcard: boolean;
+  sentVersion: string;
+  sentNonce: string;
+  ackedVersion: string;
+  ackedNonce: string;
+  nack: SynczNack | undefined;
+  sentAt: number | undefined;
+  ackedAt: number | undefined;
+  ackLagMs: number | null;
+  /** When the change that caused the unacknowledged push happened (for convergence time). */
+  changeAt: number | undefined;
+  resources: number;
+  /** Delta: name → version the client holds. */
+  held: Map<string, string>;
+}
+
+export function newTypeState(): TypeState {
+  return {
+    names: new Set(),
+    wildcard: false,
+    sentVersion: '',
+    sentNonce: '',
+    ackedVersion: '',
+    ackedNonce: '',
+    nack: undefined,
+    sentAt: undefined,
+    ackedAt: undefined,
+    ackLagMs: null,
+    changeAt: undefined,
+    resources: 0,
+    held: new Map(),
+  };
+}
+
+export class Connection {
+  readonly types = new Map<string, TypeState>();
+  private nonces = 0;
+
+  constructor(
+    readonly id: string,
+    readonly proxy: Proxy,
+    readonly protocol: 'sotw' | 'delta',
+    readonly connectedAt: number,
+  ) {}
+
+  state(typeUrl: string): TypeState {
+    let s = this.types.get(typeUrl);
+    if (!s) {
+      s = newTypeState();
+      this.types.set(typeUrl, s);
+    }
+    return s;
+  }
+
+  nextNonce(): string {
+    return `${this.id}-${++this.nonces}`;
+  }
+
+  syncz(): SynczProxy {
+    const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+    const types: SynczTypeStatus[] = [...this.types.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([typeUrl, s]) => ({
+        typeUrl,
+        type: typeShortName[typeUrl as XdsTypeUrl] ?? typeUrl,
+        sentVersion: s.sentVersion,
+        sentNonce: s.sentNonce,
+        ackedVersion: s.ackedVersion,
+        ackedNonce: s.ackedNonce,
+        status: !s.sentNonce
+          ? 'NOT_SENT'
+          : s.nack && s.nack.nonce === s.sentNonce
+            ? 'NACKED'
+            : s.ackedNonce === s.sentNonce
+              ? 'SYNCED'
+              : 'STALE',
+        nack: s.nack,
+        lastSentAt: iso(s.sentAt),
+        lastAckedAt: iso(s.ackedAt),
+        ackLagMs: s.ackLagMs,
+        resources: this.protocol === 'delta' ? s.held.size : s.resources,
+      }));
+    return {
+      proxyId: this.proxy.id,
+      connectionId: this.id,
+      namespace: this.proxy.namespace,
+      clusterId: this.proxy.clusterId,
+      istioVersion: this.proxy.istioVersion,
+      generator: this.proxy.generator,
+      protocol: this.protocol,
+      connectedAt: new Date(this.connectedAt).toISOString(),
+      types,
+    };
+  }
+}

@@ -1,0 +1,48 @@
+// The control plane's Prometheus metrics (prom-client, a registry of its own), named as istiod
+// names them where an equivalent exists.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class XdsMetrics {
+  readonly registry = new Registry();
+  readonly connected = new Gauge({
+    name: 'pilot_xds',
+    help: 'Connected xDS clients.',
+    registers: [this.registry],
+  });
+  readonly pushes = new Counter({
+    name: 'pilot_xds_pushes',
+    help: 'xDS responses sent, by type.',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly pushErrors = new Counter({
+    name: 'pilot_xds_push_errors',
+    help: 'xDS responses that failed to generate or send, by type.',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly rejects = new Counter({
+    name: 'pilot_total_xds_rejects',
+    help: 'NACKs received from clients, by type.',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly convergence = new Histogram({
+    name: 'pilot_proxy_convergence_time',
+    help: 'Seconds from a config change to the client ACKing the push.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly configRejected = new Counter({
+    name: 'skein_config_rejected_total',
+    help: 'Mesh objects rejected by validation, by kind.',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly pushTriggers = new Counter({
+    name: 'pilot_push_triggers',
+    help: 'Debounced pushes, by reason.',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+}

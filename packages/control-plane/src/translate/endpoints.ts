@@ -1,0 +1,67 @@
+// EDS: the ClusterLoadAssignment of an outbound cluster — the service's workloads (filtered by
+// the subset's labels), grouped by locality, each group carrying its locality and a
+// load_balancing_weight (both required by proxyless gRPC clients).
+import type { endpointV3 } from '@skein/api-types';
+import { destinationRuleFor, serviceFor } from '../model/snapshot.js';
+import { endpointPort, type Service, type ServicePort, type Workload } from '../model/services.js';
+import { labelsMatch } from '../model/hosts.js';
+import type { TranslateContext } from './context.js';
+import { socketAddress } from './envoy.js';
+import { parseClusterName } from './names.js';
+
+type ClaJson = endpointV3.ClusterLoadAssignmentJson;
+
+/** The workloads behind a cluster's service port and subset. */
+export function clusterWorkloads(ctx: TranslateContext, service: Service, subset: string): Workload[] {
+  if (!subset) return [...service.workloads];
+  const dr = destinationRuleFor(ctx.snapshot, service.hostname, ctx.proxy.namespace, ctx.proxy.labels);
+  const def = dr?.spec.subsets?.find((s) => s.name === subset);
+  if (!def) return [];
+  return service.workloads.filter((w) => labelsMatch(def.labels, w.labels));
+}
+
+function parseLocality(s: string): { region?: string; zone?: string; subZone?: string } {
+  const [region, zone, subZone] = s.split('/');
+  return {
+    ...(region ? { region } : {}),
+    ...(zone ? { zone } : {}),
+    ...(subZone ? { subZone } : {}),
+  };
+}
+
+export function loadAssignment(
+  clusterName: string,
+  port: ServicePort,
+  workloads: readonly Workload[],
+): ClaJson {
+  const groups = new Map<string, Workload[]>();
+  for (const w of workloads) {
+    const list = groups.get(w.locality) ?? [];
+    list.push(w);
+    groups.set(w.locality, list);
+  }
+  const endpoints = [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([locality, ws]) => ({
+      locality: parseLocality(locality),
+      lbEndpoints: ws
+        .map((w) => ({ w, key: `${w.address}:${endpointPort(w, port)}` }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        .map(({ w }) => ({
+          endpoint: { address: socketAddress(w.address, endpointPort(w, port)) },
+          loadBalancingWeight: Math.max(1, w.weight),
+        })),
+      loadBalancingWeight: ws.reduce((sum, w) => sum + Math.max(1, w.weight), 0),
+    }));
+  return { clusterName, endpoints };
+}
+
+/** The ClusterLoadAssignment for an `outbound|port|subset|host` name, or undefined if unknown. */
+export function endpointsFor(ctx: TranslateContext, clusterName: string): ClaJson | undefined {
+  const parsed = parseClusterName(clusterName);
+  if (!parsed || parsed.direction !== 'outbound') return undefined;
+  const service = serviceFor(ctx.snapshot, parsed.host, ctx.proxy.namespace);
+  const port = service?.ports.find((p) => p.number === parsed.port);
+  if (!service || !port) return undefined;
+  return loadAssignment(clusterName, port, clusterWorkloads(ctx, service, parsed.subset));
+}

@@ -1,0 +1,193 @@
+// LDS for sidecars: the 15001 virtual outbound listener (original-destination handoff, falling
+// back to PassthroughCluster or BlackHoleCluster), the per-port outbound listeners of the
+// outbound plan, and inbound — the 15006 virtual inbound listener with a filter chain per
+// workload port, or listeners of their own for captureMode NONE ingress.
+import type { listenerV3 } from '@skein/api-types';
+import { isHttp } from '../model/protocol.js';
+import { virtualServiceFor } from '../model/snapshot.js';
+import type { TranslateContext } from './context.js';
+import { FilterName, socketAddress, T, typed } from './envoy.js';
+import { hcmFilter, tcpProxyFilter } from './hcm.js';
+import { inboundIngressTargets, type InboundTarget } from './inbound-ports.js';
+import {
+  BLACKHOLE_CLUSTER,
+  inboundClusterName,
+  INBOUND_CAPTURE_PORT,
+  INBOUND_PASSTHROUGH_CLUSTER,
+  listenerName,
+  OUTBOUND_CAPTURE_PORT,
+  PASSTHROUGH_CLUSTER,
+  VIRTUAL_INBOUND,
+  VIRTUAL_OUTBOUND,
+} from './names.js';
+import { outboundPlan, type OutboundListenerPlan } from './outbound-plan.js';
+import { destinationCluster } from './http-routes.js';
+import type { FilterChainJson, NetworkFilterJson } from './security.js';
+
+type ListenerJson = listenerV3.ListenerJson;
+
+function virtualOutbound(ctx: TranslateContext): ListenerJson {
+  const fallback =
+    ctx.scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+  return {
+    name: VIRTUAL_OUTBOUND,
+    address: socketAddress('0.0.0.0', OUTBOUND_CAPTURE_PORT),
+    useOriginalDst: true,
+    trafficDirection: 'OUTBOUND',
+    filterChains: [
+      { name: `${VIRTUAL_OUTBOUND}-catchall-tcp`, filters: [tcpProxyFilter(fallback, fallback)] },
+    ],
+  };
+}
+
+function tcpFilterFor(ctx: TranslateContext, plan: OutboundListenerPlan): NetworkFilterJson[] {
+  const tcp = plan.tcp;
+  if (!tcp) return [tcpProxyFilter(PASSTHROUGH_CLUSTER, PASSTHROUGH_CLUSTER)];
+  const defaultCluster = `outbound|${tcp.port.number}||${tcp.service.hostname}`;
+  const vs = virtualServiceFor(ctx.snapshot, tcp.service.hostname, ctx.proxy.namespace);
+  const vsNs = vs?.metadata.namespace ?? 'default';
+  const route = vs?.spec.tcp?.find((r) =>
+    (r.match ?? [{}]).some(
+      (m) =>
+        (m.port === undefined || m.port === tcp.port.number) &&
+        (!m.sourceLabels || Object.entries(m.sourceLabels).every(([k, v]) => ctx.proxy.labels[k] === v)),
+    ),
+  );
+  if (!vs || !route?.route?.length) return [tcpProxyFilter(defaultCluster, defaultCluster)];
+  const weighted = route.route.map((d) => ({
+    name: destinationCluster(ctx, d.destination, vsNs, tcp.port.number),
+    weight: d.weight ?? (route.route?.length === 1 ? 100 : 0),
+  }));
+  const first = weighted[0]?.name ?? defaultCluster;
+  return [
+    tcpProxyFilter(
+      first,
+      first,
+      weighted.filter((w) => w.weight > 0),
+    ),
+  ];
+}
+
+function outboundListener(ctx: TranslateContext, plan: OutboundListenerPlan): ListenerJson {
+  if (plan.sni) {
+    const fallback =
+      ctx.scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+    return {
+      name: plan.name,
+      address: socketAddress(plan.address, plan.port),
+      bindToPort: false,
+      trafficDirection: 'OUTBOUND',
+      listenerFilters: [{ name: FilterName.tlsInspector, typedConfig: typed(T.tlsInspector, {}) }],
+      filterChains: [
+        ...plan.sni.map(({ service, port }) => {
+          const cluster = `outbound|${port.number}||${service.hostname}`;
+          return {
+            filterChainMatch: { serverNames: [service.hostname] },
+            filters: [tcpProxyFilter(cluster, cluster)],
+          };
+        }),
+        { name: 'passthrough', filters: [tcpProxyFilter(fallback, fallback)] },
+      ],
+    };
+  }
+  const filters = plan.http
+    ? [hcmFilter({ statPrefix: `outbound_${plan.name}`, routeName: plan.routeName, mesh: ctx.snapshot.mesh })]
+    : tcpFilterFor(ctx, plan);
+  return {
+    name: plan.name,
+    address: socketAddress(plan.address, plan.port),
+    ...(plan.bindToPort ? {} : { bindToPort: false }),
+    trafficDirection: 'OUTBOUND',
+    filterChains: [{ filters }],
+  };
+}
+
+function inboundChain(ctx: TranslateContext, t: InboundTarget, matchPort: boolean): FilterChainJson[] {
+  const cluster = inboundClusterName(t.port);
+  const http = isHttp(t.protocol);
+  const inboundPort = { port: t.port, protocol: http ? ('HTTP' as const) : ('TCP' as const) };
+  const filters = http
+    ? [
+        hcmFilter({
+          statPrefix: `inbound_0.0.0.0_${t.port}`,
+          mesh: ctx.snapshot.mesh,
+          extraFilters: ctx.security.inboundHttpFilters?.(ctx, inboundPort),
+          routeConfig: {
+            name: cluster,
+            validateClusters: false,
+            virtualHosts: [
+              {
+                name: `inbound|http|${t.port}`,
+                domains: ['*'],
+                routes: [
+                  {
+                    name: 'default',
+                    match: { prefix: '/' },
+                    route: {
+                      cluster,
+                      timeout: '0s',
+                      maxStreamDuration: { maxStreamDuration: '0s', grpcTimeoutHeaderMax: '0s' },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        }),
+      ]
+    : [...(ctx.security.inboundNetworkFilters?.(ctx, inboundPort) ?? []), tcpProxyFilter(cluster, cluster)];
+  const plain: FilterChainJson = {
+    name: cluster,
+    ...(matchPort ? { filterChainMatch: { destinationPort: t.port } } : {}),
+    filters,
+  };
+  return ctx.security.inboundFilterChains?.(ctx, inboundPort, plain) ?? [plain];
+}
+
+/** Inbound: captureMode NONE ingress listeners and the 15006 virtual inbound listener. */
+export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
+  const targets = inboundIngressTargets(ctx);
+  const out: ListenerJson[] = [];
+  for (const t of targets.filter((x) => x.bind !== undefined)) {
+    const bind = t.bind ?? '0.0.0.0';
+    out.push({
+      name: listenerName(bind, t.port),
+      address: socketAddress(bind, t.port),
+      trafficDirection: 'INBOUND',
+      filterChains: inboundChain(ctx, t, false),
+    });
+  }
+  if (ctx.proxy.interceptionMode === 'NONE') return out;
+  const chains = targets.filter((x) => x.bind === undefined).flatMap((t) => inboundChain(ctx, t, true));
+  chains.push({
+    name: VIRTUAL_INBOUND,
+    filters: [tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER)],
+  });
+  out.push({
+    name: VIRTUAL_INBOUND,
+    address: socketAddress('0.0.0.0', INBOUND_CAPTURE_PORT),
+    useOriginalDst: true,
+    trafficDirection: 'INBOUND',
+    listenerFilters: [{ name: FilterName.originalDst, typedConfig: typed(T.originalDst, {}) }],
+    filterChains: chains,
+  });
+  return out;
+}
+
+/** Outbound listeners: the per-port ones of the outbound plan and the 15001 virtual listener. */
+export function outboundListeners(ctx: TranslateContext): ListenerJson[] {
+  const out = outboundPlan(ctx).map((p) => outboundListener(ctx, p));
+  if (ctx.proxy.interceptionMode !== 'NONE') out.push(virtualOutbound(ctx));
+  return out;
+}
+
+/**
+ * Every listener of a sidecar, sorted by name. Two listeners on one address and port cannot
+ * coexist (Envoy rejects the whole update): inbound wins, and the outbound one is left out.
+ */
+export function sidecarListeners(ctx: TranslateContext): ListenerJson[] {
+  const out: ListenerJson[] = inboundListeners(ctx);
+  const taken = new Set(out.map((l) => l.name));
+  for (const l of outboundListeners(ctx)) if (!taken.has(l.name)) out.push(l);
+  return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+}

@@ -1,0 +1,39 @@
+// Proxies of one class receive identical outbound configuration, so it is generated once per
+// class and shared. The class is everything outbound translation reads about a proxy: generator,
+// namespace, the Sidecar that applies, interception mode, and which of the snapshot's label
+// selectors (VirtualService sourceLabels, DestinationRule workloadSelector) its labels match.
+import { labelsMatch } from '../model/hosts.js';
+import type { Snapshot } from '../model/snapshot.js';
+import type { TranslateContext } from './context.js';
+
+const selectorCache = new WeakMap<Snapshot, Readonly<Record<string, string>>[]>();
+
+/** Every distinct label selector translation may test a proxy's labels against. */
+function labelSelectors(snap: Snapshot): Readonly<Record<string, string>>[] {
+  let list = selectorCache.get(snap);
+  if (list) return list;
+  const seen = new Map<string, Readonly<Record<string, string>>>();
+  const add = (sel: Readonly<Record<string, string>> | undefined): void => {
+    if (sel) seen.set(JSON.stringify(Object.entries(sel).sort()), sel);
+  };
+  for (const vs of snap.virtualServices) {
+    for (const r of vs.spec.http ?? []) for (const m of r.match ?? []) add(m.sourceLabels);
+    for (const r of vs.spec.tcp ?? []) for (const m of r.match ?? []) add(m.sourceLabels);
+    for (const r of vs.spec.tls ?? []) for (const m of r.match ?? []) add(m.sourceLabels);
+  }
+  for (const dr of snap.destinationRules) add(dr.spec.workloadSelector?.matchLabels);
+  list = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s);
+  selectorCache.set(snap, list);
+  return list;
+}
+
+export function proxyClassKey(ctx: TranslateContext): string {
+  const { proxy, scope, snapshot } = ctx;
+  const bits = labelSelectors(snapshot)
+    .map((sel) => (labelsMatch(sel, proxy.labels) ? '1' : '0'))
+    .join('');
+  const sidecar = scope.sidecar
+    ? `${scope.sidecar.metadata.namespace ?? 'default'}/${scope.sidecar.metadata.name}`
+    : '-';
+  return [proxy.generator, proxy.type, proxy.namespace, sidecar, proxy.interceptionMode, bits].join('|');
+}

@@ -1,0 +1,88 @@
+// RDS for sidecars: one RouteConfiguration per outbound HTTP listener, with a virtual host per
+// service (domains: FQDN, short forms, VIPs, each with and without the port) and the catch-all
+// virtual host that passes unknown hosts through (ALLOW_ANY) or answers 502 (REGISTRY_ONLY).
+import type { routeComponentsV3, routeV3 } from '@skein/api-types';
+import { DOMAIN_SUFFIX } from '../model/hosts.js';
+import { virtualServiceFor } from '../model/snapshot.js';
+import type { Service, ServicePort } from '../model/services.js';
+import type { TranslateContext } from './context.js';
+import { httpRoutes } from './http-routes.js';
+import { PASSTHROUGH_CLUSTER } from './names.js';
+import { outboundPlan } from './outbound-plan.js';
+
+type RouteConfigJson = routeV3.RouteConfigurationJson;
+type VirtualHostJson = routeComponentsV3.VirtualHostJson;
+
+/** Every name a client in `proxyNs` may use for a service port. */
+export function serviceDomains(s: Service, port: number, proxyNs: string): string[] {
+  const names = [s.hostname];
+  const suffix = `.${s.namespace}.${DOMAIN_SUFFIX}`;
+  if (s.hostname.endsWith(suffix)) {
+    const short = s.hostname.slice(0, -suffix.length);
+    names.push(`${short}.${s.namespace}`, `${short}.${s.namespace}.svc`);
+    if (proxyNs === s.namespace) names.push(short);
+  }
+  names.push(...s.addresses.filter((a) => !a.includes('/')));
+  return names.flatMap((n) => [n, `${n}:${port}`]);
+}
+
+function catchAllHost(ctx: TranslateContext): VirtualHostJson {
+  if (ctx.scope.outboundTrafficPolicy === 'REGISTRY_ONLY')
+    return {
+      name: 'block_all',
+      domains: ['*'],
+      routes: [{ name: 'block_all', match: { prefix: '/' }, directResponse: { status: 502 } }],
+    };
+  return {
+    name: 'allow_any',
+    domains: ['*'],
+    routes: [
+      { name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: '0s' } },
+    ],
+  };
+}
+
+export function virtualHost(
+  ctx: TranslateContext,
+  s: Service,
+  port: ServicePort,
+  used: Set<string>,
+): VirtualHostJson | undefined {
+  const domains = serviceDomains(s, port.number, ctx.proxy.namespace).filter((d) => !used.has(d));
+  if (domains.length === 0) return undefined;
+  for (const d of domains) used.add(d);
+  const vs = virtualServiceFor(ctx.snapshot, s.hostname, ctx.proxy.namespace);
+  return {
+    name: `${s.hostname}:${port.number}`,
+    domains,
+    routes: httpRoutes(ctx, vs, s, port, { grpc: false }),
+    includeRequestAttemptCount: true,
+  };
+}
+
+export function outboundRouteConfig(
+  ctx: TranslateContext,
+  name: string,
+  port: number,
+  services: readonly Service[],
+): RouteConfigJson {
+  const used = new Set<string>();
+  const hosts: VirtualHostJson[] = [];
+  for (const s of [...services].sort((a, b) => (a.hostname < b.hostname ? -1 : 1))) {
+    const p = s.ports.find((x) => x.number === port);
+    if (!p) continue;
+    const vh = virtualHost(ctx, s, p, used);
+    if (vh) hosts.push(vh);
+  }
+  hosts.push(catchAllHost(ctx));
+  return { name, virtualHosts: hosts, validateClusters: false };
+}
+
+/** Every outbound route configuration of a sidecar. */
+export function sidecarRouteConfigs(ctx: TranslateContext): RouteConfigJson[] {
+  const out = new Map<string, RouteConfigJson>();
+  for (const plan of outboundPlan(ctx))
+    if (plan.http && !out.has(plan.routeName))
+      out.set(plan.routeName, outboundRouteConfig(ctx, plan.routeName, plan.port, plan.services));
+  return [...out.values()].sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+}

@@ -1,0 +1,236 @@
+// A lightweight ADS client for tests and the benchmark: one gRPC connection and one stream,
+// state-of-the-world or delta, ACKing every response (or NACKing when told to), following
+// Envoy's subscription pattern (CDS/LDS wildcard, then EDS/RDS by the names they reference).
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { adsServiceDefinition, decodeToJson, discoveryV3, TypeUrl } from '@skein/api-types';
+
+type Json = Record<string, unknown>;
+
+export interface AdsClientOptions {
+  readonly address: string;
+  readonly nodeId: string;
+  readonly metadata?: Record<string, unknown>;
+  readonly delta?: boolean;
+  /** Decode resources to JSON (tests); the benchmark skips it. */
+  readonly decode?: boolean;
+  /** Follow CDS→EDS and LDS→RDS like Envoy (default true). */
+  readonly follow?: boolean;
+  /** Return an error message to NACK a response. */
+  readonly reject?: (typeUrl: string, resources: Json[]) => string | undefined;
+  /** Initial subscriptions: type → names (empty = wildcard). */
+  readonly subscribe?: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface TypeView {
+  version: string;
+  nonce: string;
+  /** name → JSON (decoded) or null when not decoded. */
+  resources: Map<string, Json | null>;
+  responses: number;
+}
+
+const Client = grpc.makeGenericClientConstructor(adsServiceDefinition, 'AggregatedDiscoveryService');
+
+export class AdsClient {
+  readonly types = new Map<string, TypeView>();
+  private readonly client: grpc.Client;
+  private readonly stream: grpc.ClientDuplexStream<unknown, unknown>;
+  private readonly waiters: (() => void)[] = [];
+  private first = true;
+  private readonly subscribed = new Map<string, Set<string>>();
+  closed = false;
+  error: Error | undefined;
+
+  private readonly opts: AdsClientOptions;
+  /** When each type last received a response (performance.now()). */
+  readonly receivedAt = new Map<string, number>();
+
+  constructor(opts: AdsClientOptions) {
+    this.opts = opts;
+    this.client = new Client(opts.address, grpc.credentials.createInsecure());
+    const method = opts.delta ? 'deltaAggregatedResources' : 'streamAggregatedResources';
+    this.stream = (this.client as unknown as Record<string, () => grpc.ClientDuplexStream<unknown, unknown>>)[
+      method
+    ]!.call(this.client);
+    this.stream.on('data', (m: unknown) =>
+      opts.delta
+        ? this.onDelta(m as discoveryV3.DeltaDiscoveryResponse)
+        : this.onSotw(m as discoveryV3.DiscoveryResponse),
+    );
+    this.stream.on('error', (e: Error) => {
+      this.error = e;
+      this.closed = true;
+      this.wake();
+    });
+    this.stream.on('end', () => {
+      this.closed = true;
+      this.wake();
+    });
+    const subs = opts.subscribe ?? { [TypeUrl.Cluster]: [], [TypeUrl.Listener]: [] };
+    for (const [t, names] of Object.entries(subs)) this.request(t, names);
+  }
+
+  private node() {
+    if (!this.first) return undefined;
+    this.first = false;
+    return { id: this.opts.nodeId, metadata: this.opts.metadata ?? {}, locality: {} } as never;
+  }
+
+  /** (Re)subscribes a type to exactly `names`. */
+  request(typeUrl: string, names: readonly string[]): void {
+    const view = this.types.get(typeUrl);
+    if (this.opts.delta) {
+      const before = this.subscribed.get(typeUrl) ?? new Set<string>();
+      const after = new Set(names);
+      this.stream.write(
+        create(discoveryV3.DeltaDiscoveryRequestSchema, {
+          node: this.node(),
+          typeUrl,
+          resourceNamesSubscribe: [...after].filter((n) => !before.has(n)),
+          resourceNamesUnsubscribe: [...before].filter((n) => !after.has(n)),
+        }),
+      );
+      this.subscribed.set(typeUrl, after);
+      return;
+    }
+    this.subscribed.set(typeUrl, new Set(names));
+    this.stream.write(
+      create(discoveryV3.DiscoveryRequestSchema, {
+        node: this.node(),
+        typeUrl,
+        resourceNames: [...names],
+        versionInfo: view?.version ?? '',
+        responseNonce: view?.nonce ?? '',
+      }),
+    );
+  }
+
+  private view(typeUrl: string): TypeView {
+    let v = this.types.get(typeUrl);
+    if (!v) {
+      v = { version: '', nonce: '', resources: new Map(), responses: 0 };
+      this.types.set(typeUrl, v);
+    }
+    return v;
+  }
+
+  private onSotw(m: discoveryV3.DiscoveryResponse): void {
+    const decoded = m.resources.map((a) =>
+      this.opts.decode === false && this.opts.follow === false
+        ? null
+        : (decodeToJson(a.typeUrl, a.value) as Json),
+    );
+    const err = this.opts.reject?.(
+      m.typeUrl,
+      decoded.filter((d): d is Json => d !== null),
+    );
+    const view = this.view(m.typeUrl);
+    this.receivedAt.set(m.typeUrl, performance.now());
+    if (err === undefined) {
+      view.version = m.versionInfo;
+      view.resources = new Map(
+        decoded.map((d, i) => [
+          String(d?.['name'] ?? d?.['clusterName'] ?? i),
+          this.opts.decode === false ? null : d,
+        ]),
+      );
+    }
+    view.nonce = m.nonce;
+    view.responses++;
+    this.stream.write(
+      create(discoveryV3.DiscoveryRequestSchema, {
+        typeUrl: m.typeUrl,
+        versionInfo: view.version,
+        responseNonce: m.nonce,
+        resourceNames: [...(this.subscribed.get(m.typeUrl) ?? [])],
+        ...(err !== undefined ? { errorDetail: { code: 3, message: err } } : {}),
+      }),
+    );
+    if (err === undefined) this.follow(m.typeUrl, decoded);
+    this.wake();
+  }
+
+  private onDelta(m: discoveryV3.DeltaDiscoveryResponse): void {
+    const view = this.view(m.typeUrl);
+    this.receivedAt.set(m.typeUrl, performance.now());
+    const decoded = m.resources.map((r) =>
+      r.resource && (this.opts.decode !== false || this.opts.follow !== false)
+        ? (decodeToJson(r.resource.typeUrl, r.resource.value) as Json)
+        : null,
+    );
+    const err = this.opts.reject?.(
+      m.typeUrl,
+      decoded.filter((d): d is Json => d !== null),
+    );
+    if (err === undefined) {
+      m.resources.forEach((r, i) =>
+        view.resources.set(r.name, this.opts.decode === false ? null : (decoded[i] ?? null)),
+      );
+      for (const n of m.removedResources) view.resources.delete(n);
+      view.version = m.systemVersionInfo;
+    }
+    view.nonce = m.nonce;
+    view.responses++;
+    this.stream.write(
+      create(discoveryV3.DeltaDiscoveryRequestSchema, {
+        typeUrl: m.typeUrl,
+        responseNonce: m.nonce,
+        ...(err !== undefined ? { errorDetail: { code: 3, message: err } } : {}),
+      }),
+    );
+    if (err === undefined) this.follow(m.typeUrl, [...view.resources.values()]);
+    this.wake();
+  }
+
+  /** Envoy's pattern: after CDS, subscribe to the EDS names; after LDS, to the RDS names. */
+  private follow(typeUrl: string, resources: (Json | null)[]): void {
+    if (this.opts.follow === false) return;
+    const text = JSON.stringify(resources);
+    let next: string[] | undefined;
+    if (typeUrl === TypeUrl.Cluster)
+      next = resources
+        .filter((c) => c?.['type'] === 'EDS')
+        .map((c) => String((c?.['edsClusterConfig'] as Json | undefined)?.['serviceName'] ?? c?.['name']));
+    if (typeUrl === TypeUrl.Listener)
+      next = [...new Set([...text.matchAll(/"routeConfigName":"([^"]+)"/g)].map((x) => x[1] ?? ''))];
+    if (!next) return;
+    const target = typeUrl === TypeUrl.Cluster ? TypeUrl.ClusterLoadAssignment : TypeUrl.RouteConfiguration;
+    const cur = this.subscribed.get(target);
+    const want = new Set(next);
+    if (cur && cur.size === want.size && [...want].every((n) => cur.has(n))) return;
+    this.request(target, [...want].sort());
+  }
+
+  private wake(): void {
+    const w = this.waiters.splice(0);
+    for (const f of w) f();
+  }
+
+  /** Resolves when `cond` holds after some response (checked immediately too). */
+  until(cond: (c: AdsClient) => boolean, timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('AdsClient.until: timed out')), timeoutMs);
+      const check = (): void => {
+        if (cond(this)) {
+          clearTimeout(timer);
+          resolve();
+        } else if (this.closed) {
+          clearTimeout(timer);
+          reject(this.error ?? new Error('stream closed'));
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  resource(typeUrl: string, name: string): Json | undefined {
+    return this.types.get(typeUrl)?.resources.get(name) ?? undefined;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stream.cancel();
+    this.client.close();
+  }
+}
