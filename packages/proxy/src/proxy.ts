@@ -37,7 +37,8 @@ import { LogHub, type LogLevel, type LogSink, type Logger } from './util/logger.
 import { toNetAddress, formatNetAddress } from './util/address.js';
 import { isAvailable } from './endpoint/host.js';
 import { closeAccessLogFiles } from './access-log/access-logger.js';
-import type { ProxyContext } from './http-connection-manager/proxy-context.js';
+import type { ProxyContext, TraceProviderJson } from './http-connection-manager/proxy-context.js';
+import { Tracing } from './tracing/tracer.js';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { SecretStore } from './transport-socket/secret-store.js';
 import { sdsReferences } from './transport-socket/sds-references.js';
@@ -91,6 +92,7 @@ const TYPE_ORDER = [
 export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   readonly store = new ResourceStore();
   readonly secrets = new SecretStore();
+  readonly tracing = new Tracing();
   private readonly sdsClients = new Map<string, AdsClient>();
   readonly stats = new StatsStore();
   readonly istio = new IstioMetrics();
@@ -144,6 +146,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       log: this.logs.scope('data-path'),
       secrets: this.secrets,
       workerId: options.worker?.id ?? 0,
+      tracing: this.tracing,
+      defaultTraceProvider: bootstrap.tracing?.http as TraceProviderJson | undefined,
     };
     this.listenerManager = new ListenerManager(
       this.ctx,
@@ -595,6 +599,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       await new Promise<void>((r) => admin.close(() => r()));
     }
     await closeAccessLogFiles();
+    await this.tracing.close();
   }
 }
 

@@ -34,6 +34,9 @@ import {
 import { applyForwardedHeaders, firstValue, requestHeaderRecord, responseHeaderRecord } from './headers.js';
 import type { DownstreamConnection, ListenerInfo, ProxyContext } from './proxy-context.js';
 import type { StreamInfo } from './stream-info.js';
+import { SpanStatusCode, type RequestSpan } from '../tracing/tracer.js';
+import { formatFlags } from './stream-info.js';
+import type { TraceProviderJson } from './proxy-context.js';
 
 export type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
 type AnyReq = IncomingMessage | Http2ServerRequest;
@@ -67,6 +70,8 @@ export class HttpConnectionManager {
   private readonly rdsName: string | undefined;
   private readonly accessLogs: AccessLogger[];
   private readonly statPrefix: string;
+  /** Tracing provider and sampling percentage, when this HCM traces. */
+  private readonly trace: { provider: TraceProviderJson; sampling: number } | undefined;
 
   constructor(
     readonly config: HcmJson,
@@ -80,6 +85,65 @@ export class HttpConnectionManager {
       throw new Error('http_connection_manager needs route_config or rds');
     this.accessLogs = (config.accessLog ?? []).map((a) => createAccessLogger(a as AccessLogConfigJson));
     this.statPrefix = config.statPrefix ?? 'http';
+    const t = config.tracing;
+    const provider =
+      (t?.provider as TraceProviderJson | undefined) ?? (t ? ctx.defaultTraceProvider : undefined);
+    if (t && provider) {
+      const type = provider.typedConfig?.['@type'] ?? '';
+      if (!type.endsWith('envoy.config.trace.v3.OpenTelemetryConfig')) {
+        throw new Error(`tracing provider ${provider.name ?? type} is not supported (only OpenTelemetry)`);
+      }
+      this.trace = { provider, sampling: Number(t.randomSampling?.value ?? 100) };
+    } else this.trace = undefined;
+  }
+
+  /** Starts this request's span when tracing is on and the request is sampled. */
+  private startSpan(
+    info: StreamInfo,
+    headers: Record<string, string>,
+    operation: string | undefined,
+  ): RequestSpan | undefined {
+    if (!this.trace) return undefined;
+    const cfg = this.trace.provider.typedConfig ?? {};
+    const cluster = this.ctx.clusters.get(cfg.grpcService?.envoyGrpc?.clusterName ?? '');
+    const host = cluster?.hosts[0];
+    if (!host) return undefined;
+    const tracer = this.ctx.tracing.tracer(host.key, cfg.serviceName ?? (this.ctx.nodeId || 'skein-proxy'));
+    const kind = this.listener.direction === 'OUTBOUND' ? 'client' : 'server';
+    const rs = this.ctx.tracing.startSpan(
+      tracer,
+      operation ?? `${info.authority}/*`,
+      kind,
+      headers,
+      this.trace.sampling,
+    );
+    if (!rs) return undefined;
+    rs.span.setAttributes({
+      'http.method': info.method,
+      'http.url': `${info.tls ? 'https' : 'http'}://${info.authority}${info.path}`,
+      'http.protocol': info.protocol,
+      node_id: this.ctx.nodeId,
+      'guid:x-request-id': info.requestId ?? '',
+      downstream_cluster: '-',
+      user_agent: headers['user-agent'] ?? '-',
+      component: 'proxy',
+    });
+    return rs;
+  }
+
+  private endSpan(rs: RequestSpan | undefined, info: StreamInfo): void {
+    if (!rs) return;
+    rs.span.setAttributes({
+      'http.status_code': info.responseCode,
+      response_flags: formatFlags(info.responseFlags),
+      upstream_cluster: info.clusterName ?? '-',
+      upstream_address: info.upstreamHost ?? '-',
+      request_size: info.bytesReceived,
+      response_size: info.bytesSent,
+    });
+    if (info.responseCode >= 500 || info.responseCode === 0)
+      rs.span.setStatus({ code: SpanStatusCode.ERROR });
+    rs.span.end();
   }
 
   /** The RDS name this manager waits for (listener warming). */
@@ -227,6 +291,9 @@ export class HttpConnectionManager {
     const route = m?.route?.route;
     const vhost = m?.vhost?.vhost;
     if (route?.name) info.routeName = route.name;
+    const span = this.startSpan(info, headers, route?.decorator?.operation);
+    // The upstream request continues this trace (traceparent and B3).
+    if (span) span.inject(headers);
 
     const responseHeaderOps = (h: Record<string, string | string[]>): void => {
       applyHeaderOptions(h, route?.responseHeadersToAdd);
@@ -293,12 +360,14 @@ export class HttpConnectionManager {
     res.once('finish', () => {
       finished = true;
       this.complete(info, route);
+      this.endSpan(span, info);
     });
     res.once('close', () => {
       if (!finished) {
         finished = true;
         if (info.responseCode === 0) info.responseCode = 0;
         this.complete(info, route);
+        this.endSpan(span, info);
       }
     });
 

@@ -8,6 +8,7 @@ import type { IstioMetrics } from '../stats/istio-metrics.js';
 import type { Logger } from '../util/logger.js';
 import type { PeerMetadata } from './stream-info.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
+import type { Tracing } from '../tracing/tracer.js';
 
 export interface ProxyContext {
   readonly clusters: ClusterManager;
@@ -22,6 +23,19 @@ export interface ProxyContext {
   readonly secrets: SecretStore;
   /** This thread's worker index (0 for the primary). */
   readonly workerId: number;
+  /** Span export (OpenTelemetry) shared by every HTTP connection manager of this proxy. */
+  readonly tracing: Tracing;
+  /** The bootstrap's `tracing.http` provider, used when an HCM enables tracing without one. */
+  readonly defaultTraceProvider: TraceProviderJson | undefined;
+}
+
+export interface TraceProviderJson {
+  name?: string;
+  typedConfig?: {
+    '@type'?: string;
+    grpcService?: { envoyGrpc?: { clusterName?: string } };
+    serviceName?: string;
+  };
 }
 
 /** The downstream connection a request or TCP stream arrived on. */
