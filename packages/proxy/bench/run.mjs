@@ -81,9 +81,11 @@ function tree(pid) {
   return out;
 }
 
-function cpuTicks(pid) {
+const pidsOf = (proc) => proc.pids ?? [proc.pid];
+
+function cpuTicks(proc) {
   let total = 0;
-  for (const p of tree(pid)) {
+  for (const p of pidsOf(proc).flatMap(tree)) {
     try {
       const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
       total += Number(f[11]) + Number(f[12]);
@@ -92,9 +94,9 @@ function cpuTicks(pid) {
   return total;
 }
 
-function rssMb(pid) {
+function rssMb(proc) {
   let kb = 0;
-  for (const p of tree(pid)) {
+  for (const p of pidsOf(proc).flatMap(tree)) {
     try {
       const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
       kb += Number(m?.[1] ?? 0);
@@ -147,7 +149,85 @@ function saturation(port) {
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
 }
 
-function skeinBootstrap(port, upstream, extraClusters = 0) {
+/** A CA and two leaf certificates (client and server SPIFFE identities) made with openssl. */
+function makeCerts() {
+  const o = (...a) => execFileSync('openssl', a, { cwd: work, stdio: 'pipe' });
+  o(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-subj',
+    '/CN=bench-ca',
+    '-days',
+    '1',
+  );
+  const leaf = (name) => {
+    writeFileSync(
+      join(work, `${name}.ext`),
+      `subjectAltName=URI:spiffe://cluster.local/ns/bench/sa/${name}\n`,
+    );
+    o(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      '/O=bench',
+    );
+    o(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    );
+    return {
+      cert: readFileSync(join(work, `${name}.crt`), 'utf8'),
+      key: readFileSync(join(work, `${name}.key`), 'utf8'),
+    };
+  };
+  return { ca: readFileSync(join(work, 'ca.crt'), 'utf8'), client: leaf('client'), server: leaf('server') };
+}
+
+function tlsCommon(leaf, ca, peer) {
+  return {
+    tls_certificates: [
+      { certificate_chain: { inline_string: leaf.cert }, private_key: { inline_string: leaf.key } },
+    ],
+    validation_context: {
+      trusted_ca: { inline_string: ca },
+      match_typed_subject_alt_names: [
+        { san_type: 'URI', matcher: { exact: `spiffe://cluster.local/ns/bench/sa/${peer}` } },
+      ],
+    },
+  };
+}
+
+function skeinBootstrap(port, upstream, extraClusters = 0, tls = undefined) {
   const clusters = [
     {
       name: 'up',
@@ -182,6 +262,26 @@ function skeinBootstrap(port, upstream, extraClusters = 0) {
       },
     });
   }
+  if (tls?.upstream)
+    clusters[0].transport_socket = {
+      name: 'tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        common_tls_context: tls.upstream,
+      },
+    };
+  const chainTls = tls?.downstream
+    ? {
+        transport_socket: {
+          name: 'tls',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+            require_client_certificate: true,
+            common_tls_context: tls.downstream,
+          },
+        },
+      }
+    : {};
   return {
     node: { id: 'bench', cluster: 'bench' },
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
@@ -269,6 +369,46 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${u
       'warning',
     ]);
   });
+  const certs = spawnSync('which', ['openssl'], { stdio: 'ignore' }).status === 0 ? makeCerts() : undefined;
+  if (certs) {
+    await add('skein mTLS pair', async (port) => {
+      const serverPort = await freePort();
+      const fs = join(work, 'mtls-server.json');
+      writeFileSync(
+        fs,
+        JSON.stringify(
+          skeinBootstrap(serverPort, upstreamPort, 0, {
+            downstream: tlsCommon(certs.server, certs.ca, 'client'),
+          }),
+        ),
+      );
+      const fc = join(work, 'mtls-client.json');
+      writeFileSync(
+        fc,
+        JSON.stringify(
+          skeinBootstrap(port, serverPort, 0, { upstream: tlsCommon(certs.client, certs.ca, 'server') }),
+        ),
+      );
+      const server = start('skein-mtls-server', join(root, 'bin/skein-proxy'), [
+        '-c',
+        fs,
+        '--concurrency',
+        '1',
+        '--log-level',
+        'warning',
+      ]);
+      const client = start('skein-mtls-client', join(root, 'bin/skein-proxy'), [
+        '-c',
+        fc,
+        '--concurrency',
+        '1',
+        '--log-level',
+        'warning',
+      ]);
+      await waitPort(serverPort);
+      return { pid: client.pid, pids: [client.pid, server.pid] };
+    });
+  }
   await add('nginx', (port) => {
     const conf = join(work, `nginx-${port}.conf`);
     writeFileSync(
@@ -301,7 +441,7 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     ]),
   );
   for (const t of targets) {
-    t.proc = t.launch();
+    t.proc = await t.launch();
     await waitPort(t.port);
   }
   // Warm up every path (JIT, pools).
@@ -313,15 +453,15 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     for (const k of ['p50', 'p90', 'p99']) results.direct[k].push(direct[k]);
     results.direct.sat.push(saturation(upstreamPort));
     for (const t of targets) {
-      const before = cpuTicks(t.proc.pid);
+      const before = cpuTicks(t.proc);
       const r = await fixedRate(t.port);
-      const cpu = (cpuTicks(t.proc.pid) - before) / TCK;
+      const cpu = (cpuTicks(t.proc) - before) / TCK;
       const res = results[t.name];
       res.p50.push(r.p50 - direct.p50);
       res.p90.push(r.p90 - direct.p90);
       res.p99.push(r.p99 - direct.p99);
       res.cpu.push((cpu / r.n) * 1000);
-      res.rss.push(rssMb(t.proc.pid));
+      res.rss.push(rssMb(t.proc));
       res.sat.push(saturation(t.port));
       if (r.errors) console.log(`  ${t.name}: ${r.errors} errors`);
     }
@@ -342,8 +482,8 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   const bare = start('bare', node, ['-e', 'setInterval(() => {}, 1000)']);
   await waitPort(idlePort);
   await new Promise((r) => setTimeout(r, 1000));
-  const idleRss = rssMb(idle.pid);
-  const bareRss = rssMb(bare.pid);
+  const idleRss = rssMb(idle);
+  const bareRss = rssMb(bare);
 
   const m = (name, k) => median(results[name][k]);
   const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -353,10 +493,12 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   console.log(
     `direct: p50 ${fmt(m('direct', 'p50'))} ms, p90 ${fmt(m('direct', 'p90'))} ms, p99 ${fmt(m('direct', 'p99'))} ms, saturation ${fmt(m('direct', 'sat'), 0)} rps\n`,
   );
-  console.log('proxy            added p50  added p90  added p99   CPU s/1000 req   RSS MB   saturation rps');
+  console.log(
+    'proxy              added p50  added p90  added p99   CPU s/1000 req   RSS MB   saturation rps',
+  );
   for (const t of targets) {
     console.log(
-      `${t.name.padEnd(16)} ${fmt(m(t.name, 'p50')).padStart(9)}  ${fmt(m(t.name, 'p90')).padStart(9)}  ${fmt(m(t.name, 'p99')).padStart(9)}   ${fmt(m(t.name, 'cpu'), 3).padStart(14)}   ${fmt(m(t.name, 'rss'), 0).padStart(6)}   ${fmt(m(t.name, 'sat'), 0).padStart(14)}`,
+      `${t.name.padEnd(18)} ${fmt(m(t.name, 'p50')).padStart(9)}  ${fmt(m(t.name, 'p90')).padStart(9)}  ${fmt(m(t.name, 'p99')).padStart(9)}   ${fmt(m(t.name, 'cpu'), 3).padStart(14)}   ${fmt(m(t.name, 'rss'), 0).padStart(6)}   ${fmt(m(t.name, 'sat'), 0).padStart(14)}`,
     );
   }
   const s = (n) => m(n, 'sat');
@@ -377,9 +519,11 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   console.log(
     `  idle RSS, 100 clusters:            ${fmt(idleRss, 0)} MB vs bare Node 24 ${fmt(bareRss, 0)} MB = +${fmt(idleRss - bareRss, 0)} MB  (target ≤ +30 MB)`,
   );
-  console.log(
-    '  mTLS between two skein-proxies:   not measured (TLS transport sockets are not implemented yet)',
-  );
+  if (results['skein mTLS pair']) {
+    console.log(
+      `  mTLS, client + server skein-proxy: added p90 ${fmt(m('skein mTLS pair', 'p90'))} ms, p99 ${fmt(m('skein mTLS pair', 'p99'))} ms, saturation ${fmt(s('skein mTLS pair'), 0)} rps (Istio 1.20: +0.228 ms p90, +0.298 ms p99 for the pair)`,
+    );
+  }
   console.log(
     '\nIstio published figures, for reference: sidecar with 2 workers 0.20 vCPU and 60 MB at 1000 rps (1.24);',
   );
