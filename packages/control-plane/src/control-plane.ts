@@ -80,20 +80,30 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     maxDelayMs: options.debounceMaxMs ?? 1000,
     flush: (req) => {
       metrics.pushTriggers.inc({ type: req.full ? 'full' : req.types ? 'eds' : 'scoped' });
+      const started = performance.now();
       const reached = xds.push(req);
+      const ms = Math.round(performance.now() - started);
       pushLog.info('push', {
         reason: req.reason,
         full: req.full,
         hosts: req.hosts.size,
         types: req.types ?? 'all',
         proxies: reached,
+        ms,
+        sinceChangeMs: Date.now() - req.changeAt,
         version: snapshot.version,
       });
     },
   });
   store.onChange((change) => {
     const before = snapshot;
+    const started = performance.now();
     snapshot = rebuild();
+    pushLog.debug('snapshot rebuilt', {
+      version: snapshot.version,
+      ms: Math.round(performance.now() - started),
+      changed: change.changed.length,
+    });
     queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], Date.now()));
   });
 
