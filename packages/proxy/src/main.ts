@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
 import { RunningProxy } from './proxy.js';
+import { startWorkerPool } from './workers/worker-pool.js';
 import { isLogLevel, LOG_LEVELS } from './util/logger.js';
 
 const program = new Command('skein-proxy')
@@ -47,26 +48,31 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
-  const concurrency = Number(opts.concurrency);
-  if (concurrency > 1) {
-    process.stderr.write(
-      `skein-proxy: --concurrency ${concurrency} requested; running 1 worker (multi-worker mode is not implemented yet)\n`,
-    );
-  }
-  const proxy = new RunningProxy(loaded.bootstrap, loaded.unsupported, {
-    logLevel: isLogLevel(opts.logLevel) ? opts.logLevel : 'info',
+  const concurrency = Math.max(1, Math.floor(Number(opts.concurrency) || 1));
+  const options = {
+    logLevel: isLogLevel(opts.logLevel) ? opts.logLevel : ('info' as const),
     deltaXds: opts.deltaXds,
     onQuit: () => process.exit(0),
-  });
-  await proxy.start();
+  };
+  let proxy: RunningProxy;
+  let stopAll: () => Promise<void>;
+  if (concurrency > 1) {
+    const pool = await startWorkerPool(loaded.bootstrap, loaded.unsupported, options, concurrency);
+    proxy = pool.primary;
+    stopAll = () => pool.stop();
+  } else {
+    proxy = new RunningProxy(loaded.bootstrap, loaded.unsupported, options);
+    await proxy.start();
+    stopAll = () => proxy.stop();
+  }
   const stop = (): void => {
-    void proxy.stop().then(() => process.exit(0));
+    void stopAll().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const a = proxy.adminAddress;
   process.stderr.write(
-    `skein-proxy ${SKEIN_VERSION}: started${a ? `, admin on ${a.address}:${a.port}` : ''}\n`,
+    `skein-proxy ${SKEIN_VERSION}: started with ${concurrency} worker${concurrency > 1 ? 's' : ''}${a ? `, admin on ${a.address}:${a.port}` : ''}\n`,
   );
 }
 

@@ -24,7 +24,8 @@ import { ListenerManager } from './listener/listener-manager.js';
 import { ActiveListener, type OriginalDstResolver } from './listener/active-listener.js';
 import { nativeOriginalDst } from './listener/original-dst.js';
 import { compileRouteTable, type RouteTable } from './router/route-table.js';
-import { StatsStore } from './stats/stats-store.js';
+import { StatsStore, type Stat } from './stats/stats-store.js';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { IstioMetrics } from './stats/istio-metrics.js';
 import { workloadFromNode } from './stats/workload-metadata.js';
 import { ResourceStore } from './xds/resource-store.js';
@@ -36,8 +37,11 @@ import { LogHub, type LogLevel, type LogSink, type Logger } from './util/logger.
 import { toNetAddress, formatNetAddress } from './util/address.js';
 import { isAvailable } from './endpoint/host.js';
 import { closeAccessLogFiles } from './access-log/access-logger.js';
-import type { ProxyContext } from './http-connection-manager/proxy-context.js';
+import type { ProxyContext, TraceProviderJson } from './http-connection-manager/proxy-context.js';
+import { Tracing } from './tracing/tracer.js';
 import { SKEIN_VERSION } from '@skein/api-types';
+import { SecretStore } from './transport-socket/secret-store.js';
+import { sdsReferences } from './transport-socket/sds-references.js';
 
 export interface ProxyOptions {
   logLevel?: LogLevel;
@@ -50,6 +54,24 @@ export interface ProxyOptions {
   onQuit?: () => void;
   /** Reconnect backoff bounds for the xDS stream. */
   xdsBackoffMs?: { base: number; max: number };
+  /**
+   * Worker threads (`--concurrency`): the primary runs xDS, SDS and admin and forwards every
+   * accepted update (`onApplied`); a worker applies forwarded updates (`applyForwarded`). Both
+   * bind listeners with SO_REUSEPORT.
+   */
+  worker?: { id: number; role: 'primary' | 'worker' };
+  onApplied?: (u: ForwardedUpdate) => void;
+  /** Stats of the other workers, merged into admin output by the primary. */
+  peerStats?: () => Promise<{ raw: Stat[]; istio: MetricObjectWithValues<MetricValue<string>>[] }[]>;
+}
+
+/** An accepted xDS update as the primary forwards it to worker threads. */
+export interface ForwardedUpdate {
+  typeUrl: string;
+  resources: XdsResource[];
+  version: string;
+  full: boolean;
+  removed: string[];
 }
 
 export interface XdsEvent {
@@ -69,6 +91,9 @@ const TYPE_ORDER = [
 /** A proxy started in this process. Emits 'xds' (XdsEvent) after each applied or rejected update. */
 export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   readonly store = new ResourceStore();
+  readonly secrets = new SecretStore();
+  readonly tracing = new Tracing();
+  private readonly sdsClients = new Map<string, AdsClient>();
   readonly stats = new StatsStore();
   readonly istio = new IstioMetrics();
   readonly logs: LogHub;
@@ -96,17 +121,20 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     this.logs = new LogHub(options.logLevel ?? 'info', options.logSink);
     this.log = this.logs.scope('proxy');
     const stats = this.stats;
-    this.clusters = new ClusterManager({
-      onEject: (cluster, host, why) => {
-        stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', {
-          envoy_cluster_name: cluster,
-        });
-        stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.${why}`, { envoy_cluster_name: cluster });
-        this.log.info('host ejected', { cluster, host: host.key, why, untilMs: host.ejectedUntil });
+    this.clusters = new ClusterManager(
+      {
+        onEject: (cluster, host, why) => {
+          stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', {
+            envoy_cluster_name: cluster,
+          });
+          stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.${why}`, { envoy_cluster_name: cluster });
+          this.log.info('host ejected', { cluster, host: host.key, why, untilMs: host.ejectedUntil });
+        },
+        onConnect: (cluster) =>
+          stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', { envoy_cluster_name: cluster }),
       },
-      onConnect: (cluster) =>
-        stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', { envoy_cluster_name: cluster }),
-    });
+      this.secrets,
+    );
     const routeTable = (name: string): RouteTable | undefined => this.routeTables.get(name);
     this.ctx = {
       clusters: this.clusters,
@@ -116,11 +144,16 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       local: workloadFromNode(bootstrap.node?.metadata as Record<string, unknown> | undefined),
       nodeId: bootstrap.node?.id ?? '',
       log: this.logs.scope('data-path'),
+      secrets: this.secrets,
+      workerId: options.worker?.id ?? 0,
+      tracing: this.tracing,
+      defaultTraceProvider: bootstrap.tracing?.http as TraceProviderJson | undefined,
     };
     this.listenerManager = new ListenerManager(
       this.ctx,
       options.originalDst ?? nativeOriginalDst() ?? (() => undefined),
       (n) => this.routeTables.has(n),
+      options.worker !== undefined,
     );
   }
 
@@ -131,13 +164,22 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       this.clusters.addStatic(c);
       this.store.clusters.set(c.name ?? '', c, '', true, now);
     }
-    for (const s of sr.secrets ?? []) this.store.secrets.set(s.name ?? '', s, '', true, now);
+    for (const s of sr.secrets ?? []) {
+      this.store.secrets.set(s.name ?? '', s, '', true, now);
+      this.secrets.set(s.name ?? '', s);
+    }
     for (const l of sr.listeners ?? []) {
       for (const r of inlineRoutes(l)) this.store.routes.set(r.name ?? '', r, '', true, now);
       await this.listenerManager.addStatic(l);
       this.store.listeners.set(l.name ?? '', l, '', true, now);
     }
+    if (this.options.worker?.role === 'worker') {
+      // Configuration arrives from the primary through applyForwarded.
+      this.markInitialized();
+      return;
+    }
     await this.startAdmin();
+    this.refreshSds();
     const ads = this.bootstrap.dynamicResources?.adsConfig;
     if (ads) {
       const clusterName = ads.grpcServices?.[0]?.envoyGrpc?.clusterName;
@@ -227,7 +269,11 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
-    if (error === undefined) this.received.add(typeUrl);
+    if (error === undefined) {
+      this.options.onApplied?.({ typeUrl, resources, version, full, removed });
+      this.received.add(typeUrl);
+      if (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster) this.refreshSds();
+    }
     this.emit('xds', {
       typeUrl,
       version,
@@ -236,6 +282,21 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     });
     this.checkInitialized();
     return error;
+  }
+
+  /** Applies an update the primary accepted (worker threads); resolves with the outcome. */
+  applyForwarded(u: ForwardedUpdate): Promise<string | undefined> {
+    return this.applyXds(u.typeUrl, u.resources, u.version, u.full, u.removed);
+  }
+
+  /** Envoy stats and Istio metrics of this proxy and, on the primary, of every worker, summed. */
+  private async mergedStats(): Promise<{ stats: StatsStore; istio: string }> {
+    const peers = this.options.peerStats ? await this.options.peerStats() : [];
+    if (peers.length === 0) return { stats: this.stats, istio: await this.istio.prometheus() };
+    const stats = StatsStore.merged([this.stats.raw(), ...peers.map((p) => p.raw)]);
+    const all = [await this.istio.registry.getMetricsAsJSON(), ...peers.map((p) => p.istio)];
+    const istio = await AggregatorRegistry.aggregate(all).metrics();
+    return { stats, istio };
   }
 
   /** Logs (once per resource version) and counts fields of an xDS resource we do not implement. */
@@ -333,12 +394,75 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         return undefined;
       }
       case TypeUrl.Secret: {
-        for (const r of resources)
+        for (const r of resources) {
           this.store.secrets.set(r.name, r.json as tlsSecretV3.SecretJson, version, false, now);
+          this.secrets.set(r.name, r.json as tlsSecretV3.SecretJson);
+        }
         return undefined;
       }
       default:
         return `unsupported type ${typeUrl}`;
+    }
+  }
+
+  /** Starts or updates one SDS stream per SDS cluster, for every secret name any TLS context needs. */
+  private refreshSds(): void {
+    const all = [...this.store.listeners.entries.values(), ...this.store.clusters.entries.values()].map(
+      (e) => e.resource,
+    );
+    const byCluster = new Map<string, Set<string>>();
+    for (const ref of sdsReferences(all)) {
+      if (!ref.sdsCluster) continue;
+      const set = byCluster.get(ref.sdsCluster) ?? new Set<string>();
+      set.add(ref.name);
+      byCluster.set(ref.sdsCluster, set);
+    }
+    for (const [clusterName, names] of byCluster) {
+      let client = this.sdsClients.get(clusterName);
+      if (!client) {
+        const cluster = this.bootstrap.staticResources?.clusters?.find((c) => c.name === clusterName);
+        const ep = cluster?.loadAssignment?.endpoints?.[0]?.lbEndpoints?.[0]?.endpoint?.address;
+        if (!ep) {
+          this.log.warn('SDS cluster not found among static clusters', { cluster: clusterName });
+          continue;
+        }
+        const a = toNetAddress(ep, `cluster ${clusterName}`);
+        const wanted = { names: [...names].sort() };
+        const sdsLog = this.logs.scope('sds');
+        client = new AdsClient({
+          target: a.kind === 'pipe' ? `unix:${a.path}` : formatNetAddress(a),
+          service: 'sds',
+          node: this.bootstrap.node ?? {},
+          log: sdsLog,
+          ...(this.options.xdsBackoffMs
+            ? { backoffBaseMs: this.options.xdsBackoffMs.base, backoffMaxMs: this.options.xdsBackoffMs.max }
+            : {}),
+          sink: {
+            order: [TypeUrl.Secret],
+            canSubscribe: () => true,
+            wanted: () => wanted.names,
+            apply: async (typeUrl, resources, version) => {
+              const now = new Date();
+              for (const r of resources) {
+                const secret = r.json as tlsSecretV3.SecretJson;
+                this.secrets.set(r.name, secret);
+                this.store.secrets.set(r.name, secret, version, false, now);
+              }
+              this.emit('xds', { typeUrl, version, accepted: true });
+              this.options.onApplied?.({ typeUrl, resources, version, full: false, removed: [] });
+              return undefined;
+            },
+          },
+          onEvent: (_t, ev) => this.stats.inc(`sds.${ev}`),
+        });
+        (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef = wanted;
+        this.sdsClients.set(clusterName, client);
+        client.start();
+      } else {
+        const ref = (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef;
+        if (ref) ref.names = [...names].sort();
+        client.refreshSubscriptions();
+      }
     }
   }
 
@@ -438,9 +562,12 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
             return `${l.name}::${b ? `${b.address}:${b.port}` : formatNetAddress(l.address)}`;
           })
           .join('\n') + '\n',
-      statsText: (f) => this.stats.text(f),
-      statsJson: () => this.stats.json(),
-      prometheus: async () => this.stats.prometheus() + (await this.istio.prometheus()),
+      statsText: async (f) => (await this.mergedStats()).stats.text(f),
+      statsJson: async () => (await this.mergedStats()).stats.json(),
+      prometheus: async () => {
+        const m = await this.mergedStats();
+        return m.stats.prometheus() + m.istio;
+      },
       state: () => (this.draining ? 'DRAINING' : this.initialized ? 'LIVE' : 'INITIALIZING'),
       serverInfo: () => ({
         version: `skein-proxy/${SKEIN_VERSION}`,
@@ -463,6 +590,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     if (this.stopped) return;
     this.stopped = true;
     this.ads?.stop();
+    for (const c of this.sdsClients.values()) c.stop();
     await this.listenerManager.close();
     await this.clusters.close();
     const admin = this.admin;
@@ -471,6 +599,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       await new Promise<void>((r) => admin.close(() => r()));
     }
     await closeAccessLogFiles();
+    await this.tracing.close();
   }
 }
 

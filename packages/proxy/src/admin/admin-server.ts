@@ -10,8 +10,8 @@ export interface AdminTarget {
   clustersText(): string;
   clustersJson(): unknown;
   listenersText(): string;
-  statsText(filter?: (name: string) => boolean): string;
-  statsJson(): unknown;
+  statsText(filter?: (name: string) => boolean): Promise<string>;
+  statsJson(): Promise<unknown>;
   prometheus(): Promise<string>;
   state(): 'LIVE' | 'INITIALIZING' | 'DRAINING' | 'PRE_INITIALIZING';
   serverInfo(): unknown;
@@ -50,12 +50,12 @@ export function createAdminServer(t: AdminTarget): http.Server {
         case '/listeners':
           return send(res, 200, t.listenersText());
         case '/stats': {
-          if (json) return send(res, 200, JSON.stringify(t.statsJson()), 'application/json');
+          if (json) return send(res, 200, JSON.stringify(await t.statsJson()), 'application/json');
           if (q.get('format') === 'prometheus')
             return send(res, 200, await t.prometheus(), 'text/plain; version=0.0.4');
           const f = q.get('filter');
           const rx = f ? re2(f) : undefined;
-          return send(res, 200, t.statsText(rx ? (n) => rx.partialMatch(n) : undefined));
+          return send(res, 200, await t.statsText(rx ? (n) => rx.partialMatch(n) : undefined));
         }
         case '/stats/prometheus':
           return send(res, 200, await t.prometheus(), 'text/plain; version=0.0.4');

@@ -34,12 +34,15 @@ static_resources:
     health_checks: [{ timeout: 1s, interval: 1s, tcp_health_check: {} }]
     transport_socket:
       name: tls
-      typed_config: { '@type': type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext }
+      typed_config:
+        '@type': type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        common_tls_context: { tls_certificates: [{ certificate_chain: { filename: /c.pem } }] }
+        max_session_keys: 3
 hds_config: { api_type: GRPC }
 `);
     expect(unsupported).toEqual([
       'staticResources.clusters[0].healthChecks',
-      'staticResources.clusters[0].transportSocket.typedConfig (type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext)',
+      'staticResources.clusters[0].transportSocket.typedConfig.maxSessionKeys',
       'hdsConfig',
     ]);
   });

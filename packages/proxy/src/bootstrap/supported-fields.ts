@@ -355,6 +355,27 @@ const accessLogFile: FieldSpec = {
 };
 
 const opaque: FieldSpec = { '@type': true };
+
+const dataSource: FieldSpec = { inlineString: true, inlineBytes: true, filename: true };
+const sdsSecretConfig: FieldSpec = { name: true, sdsConfig: configSource };
+const sanMatcher: FieldSpec = { sanType: true, matcher: stringMatcher };
+const validationContext: FieldSpec = {
+  trustedCa: dataSource,
+  matchTypedSubjectAltNames: sanMatcher,
+  matchSubjectAltNames: stringMatcher,
+};
+const commonTlsContext: FieldSpec = {
+  tlsCertificates: { certificateChain: dataSource, privateKey: dataSource },
+  tlsCertificateSdsSecretConfigs: sdsSecretConfig,
+  validationContext,
+  validationContextSdsSecretConfig: sdsSecretConfig,
+  combinedValidationContext: {
+    defaultValidationContext: validationContext,
+    validationContextSdsSecretConfig: sdsSecretConfig,
+  },
+  alpnProtocols: true,
+  tlsParams: { tlsMinimumProtocolVersion: true, tlsMaximumProtocolVersion: true },
+};
 const anything = new Proxy({}, { get: () => true, has: () => true }) as FieldSpec;
 
 const P = 'type.googleapis.com/envoy.extensions.';
@@ -394,6 +415,12 @@ export const typedSpecs: Readonly<Record<string, FieldSpec>> = {
   },
   [`${P}retry.host.previous_hosts.v3.PreviousHostsPredicate`]: opaque,
   [`${P}transport_sockets.raw_buffer.v3.RawBuffer`]: opaque,
+  [`${P}transport_sockets.tls.v3.UpstreamTlsContext`]: { '@type': true, commonTlsContext, sni: true },
+  [`${P}transport_sockets.tls.v3.DownstreamTlsContext`]: {
+    '@type': true,
+    commonTlsContext,
+    requireClientCertificate: true,
+  },
   [`${P}upstreams.http.v3.HttpProtocolOptions`]: anything,
 };
 

@@ -2,6 +2,7 @@
 // changes, hands EDS assignments to the clusters that use them, and reports warming clusters.
 import type { clusterV3, endpointV3 } from '@skein/api-types';
 import { UpstreamCluster, type ClusterEvents } from './upstream-cluster.js';
+import type { SecretStore } from '../transport-socket/secret-store.js';
 
 export class ClusterManager {
   private readonly clusters = new Map<string, UpstreamCluster>();
@@ -9,7 +10,10 @@ export class ClusterManager {
   private readonly assignments = new Map<string, endpointV3.ClusterLoadAssignmentJson>();
   private readonly staticNames = new Set<string>();
 
-  constructor(private readonly events: ClusterEvents) {}
+  constructor(
+    private readonly events: ClusterEvents,
+    private readonly secrets?: SecretStore,
+  ) {}
 
   get(name: string): UpstreamCluster | undefined {
     return this.clusters.get(name);
@@ -49,7 +53,7 @@ export class ClusterManager {
     const json = JSON.stringify(c);
     if (this.configs.get(name) === json) return;
     const old = this.clusters.get(name);
-    const next = new UpstreamCluster(c, this.events);
+    const next = new UpstreamCluster(c, this.events, this.secrets);
     if (next.edsName) {
       const cla = this.assignments.get(next.edsName);
       if (cla) next.setAssignment(cla);

@@ -15,6 +15,9 @@ import {
 } from './load-balancer.js';
 import { CircuitBreaker, limitsOf } from './circuit-breaker.js';
 import { OutlierDetector, outlierConfigOf, type OutlierEvent } from './outlier-detector.js';
+import { compileTlsContext, UPSTREAM_TLS, type TlsContext } from '../transport-socket/tls-context.js';
+import type { SecretStore } from '../transport-socket/secret-store.js';
+import type { tlsV3 } from '@skein/api-types';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
 
@@ -46,6 +49,8 @@ export class UpstreamCluster {
   readonly pools: UpstreamPools;
   /** The EDS service name this cluster subscribes to. */
   readonly edsName: string | undefined;
+  /** The UpstreamTlsContext, when the cluster originates TLS. */
+  readonly tls: TlsContext | undefined;
   private hostList: Host[] = [];
   private lb: LoadBalancer;
   /** False until an EDS cluster has its first assignment (warming) or DNS resolved. */
@@ -56,6 +61,7 @@ export class UpstreamCluster {
   constructor(
     readonly config: clusterV3.ClusterJson,
     private readonly events: ClusterEvents,
+    secrets?: SecretStore,
   ) {
     if (!config.name) throw new Error('cluster without a name');
     this.name = config.name;
@@ -77,7 +83,17 @@ export class UpstreamCluster {
           (h, why) => this.events.onEject(this.name, h, why),
         )
       : undefined;
+    const ts = config.transportSocket;
+    const tsType = ts?.typedConfig?.['@type'];
+    if (ts && tsType !== UPSTREAM_TLS && !(tsType ?? '').endsWith('RawBuffer')) {
+      throw new Error(`cluster ${this.name}: transport_socket ${tsType ?? ts.name ?? ''} is not supported`);
+    }
+    this.tls =
+      tsType === UPSTREAM_TLS && secrets
+        ? compileTlsContext(ts?.typedConfig as tlsV3.UpstreamTlsContextJson, 'upstream', secrets)
+        : undefined;
     this.pools = new UpstreamPools({
+      tls: this.tls,
       connectTimeoutMs: this.connectTimeoutMs,
       maxConnections: limits.maxConnections,
       idleTimeoutMs: durationMs(config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000,
@@ -183,6 +199,7 @@ export class UpstreamCluster {
   }
 
   async close(): Promise<void> {
+    this.tls?.close();
     if (this.dnsTimer) clearTimeout(this.dnsTimer);
     this.dnsTimer = undefined;
     await this.pools.close();

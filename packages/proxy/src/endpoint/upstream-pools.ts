@@ -3,10 +3,14 @@
 import http2 from 'node:http2';
 import { Pool } from 'undici';
 import type { Host } from './host.js';
+import type { TlsContext } from '../transport-socket/tls-context.js';
+import { connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
 
 export type UpstreamProtocol = 'http1' | 'http2';
 
 export interface PoolOptions {
+  /** Originate TLS with this context (UpstreamTlsContext). */
+  tls?: TlsContext | undefined;
   connectTimeoutMs: number;
   maxConnections: number;
   idleTimeoutMs: number;
@@ -24,7 +28,28 @@ export class Http2Session {
 
   get(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const s = http2.connect(`http://${this.host.key}`, { peerMaxConcurrentStreams: 1000 });
+    const tlsCtx = this.opts.tls;
+    const s = tlsCtx
+      ? http2.connect(`https://${this.host.key}`, {
+          peerMaxConcurrentStreams: 1000,
+          createConnection: () => {
+            const sock = connectTls(
+              tlsCtx,
+              {
+                host: this.host.address,
+                port: this.host.port,
+                alpn: ['h2'],
+                timeoutMs: this.opts.connectTimeoutMs,
+              },
+              (err) => {
+                if (err) sock?.destroy(err);
+              },
+            );
+            if (!sock) throw new Error('upstream TLS secrets are not available yet');
+            return sock;
+          },
+        })
+      : http2.connect(`http://${this.host.key}`, { peerMaxConcurrentStreams: 1000 });
     s.setTimeout(this.opts.idleTimeoutMs, () => s.close());
     s.on('error', () => {});
     s.on('connect', () => this.opts.onConnect?.(this.host));
@@ -55,6 +80,7 @@ export class UpstreamPools {
         headersTimeout: 0,
         bodyTimeout: 0,
         pipelining: 1,
+        ...(this.opts.tls ? { connect: undiciTlsConnector(this.opts.tls, this.opts.connectTimeoutMs) } : {}),
       });
       p.on('connect', () => this.opts.onConnect?.(host));
       this.h1.set(host.key, p);

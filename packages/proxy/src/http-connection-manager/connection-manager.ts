@@ -34,6 +34,9 @@ import {
 import { applyForwardedHeaders, firstValue, requestHeaderRecord, responseHeaderRecord } from './headers.js';
 import type { DownstreamConnection, ListenerInfo, ProxyContext } from './proxy-context.js';
 import type { StreamInfo } from './stream-info.js';
+import { SpanStatusCode, type RequestSpan } from '../tracing/tracer.js';
+import { formatFlags } from './stream-info.js';
+import type { TraceProviderJson } from './proxy-context.js';
 
 export type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
 type AnyReq = IncomingMessage | Http2ServerRequest;
@@ -42,6 +45,8 @@ type AnyRes = ServerResponse | Http2ServerResponse;
 const h1 = (res: AnyRes): ServerResponse => res as ServerResponse;
 
 const T = 'type.googleapis.com/envoy.extensions.filters.';
+/** How long an HTTP/1.1 response head may wait for its first body bytes before it is sent alone. */
+const HEAD_FLUSH_MS = 5;
 
 function buildFilters(hcm: HcmJson): HttpFilter[] {
   const out: HttpFilter[] = [];
@@ -65,6 +70,8 @@ export class HttpConnectionManager {
   private readonly rdsName: string | undefined;
   private readonly accessLogs: AccessLogger[];
   private readonly statPrefix: string;
+  /** Tracing provider and sampling percentage, when this HCM traces. */
+  private readonly trace: { provider: TraceProviderJson; sampling: number } | undefined;
 
   constructor(
     readonly config: HcmJson,
@@ -78,6 +85,65 @@ export class HttpConnectionManager {
       throw new Error('http_connection_manager needs route_config or rds');
     this.accessLogs = (config.accessLog ?? []).map((a) => createAccessLogger(a as AccessLogConfigJson));
     this.statPrefix = config.statPrefix ?? 'http';
+    const t = config.tracing;
+    const provider =
+      (t?.provider as TraceProviderJson | undefined) ?? (t ? ctx.defaultTraceProvider : undefined);
+    if (t && provider) {
+      const type = provider.typedConfig?.['@type'] ?? '';
+      if (!type.endsWith('envoy.config.trace.v3.OpenTelemetryConfig')) {
+        throw new Error(`tracing provider ${provider.name ?? type} is not supported (only OpenTelemetry)`);
+      }
+      this.trace = { provider, sampling: Number(t.randomSampling?.value ?? 100) };
+    } else this.trace = undefined;
+  }
+
+  /** Starts this request's span when tracing is on and the request is sampled. */
+  private startSpan(
+    info: StreamInfo,
+    headers: Record<string, string>,
+    operation: string | undefined,
+  ): RequestSpan | undefined {
+    if (!this.trace) return undefined;
+    const cfg = this.trace.provider.typedConfig ?? {};
+    const cluster = this.ctx.clusters.get(cfg.grpcService?.envoyGrpc?.clusterName ?? '');
+    const host = cluster?.hosts[0];
+    if (!host) return undefined;
+    const tracer = this.ctx.tracing.tracer(host.key, cfg.serviceName ?? (this.ctx.nodeId || 'skein-proxy'));
+    const kind = this.listener.direction === 'OUTBOUND' ? 'client' : 'server';
+    const rs = this.ctx.tracing.startSpan(
+      tracer,
+      operation ?? `${info.authority}/*`,
+      kind,
+      headers,
+      this.trace.sampling,
+    );
+    if (!rs) return undefined;
+    rs.span.setAttributes({
+      'http.method': info.method,
+      'http.url': `${info.tls ? 'https' : 'http'}://${info.authority}${info.path}`,
+      'http.protocol': info.protocol,
+      node_id: this.ctx.nodeId,
+      'guid:x-request-id': info.requestId ?? '',
+      downstream_cluster: '-',
+      user_agent: headers['user-agent'] ?? '-',
+      component: 'proxy',
+    });
+    return rs;
+  }
+
+  private endSpan(rs: RequestSpan | undefined, info: StreamInfo): void {
+    if (!rs) return;
+    rs.span.setAttributes({
+      'http.status_code': info.responseCode,
+      response_flags: formatFlags(info.responseFlags),
+      upstream_cluster: info.clusterName ?? '-',
+      upstream_address: info.upstreamHost ?? '-',
+      request_size: info.bytesReceived,
+      response_size: info.bytesSent,
+    });
+    if (info.responseCode >= 500 || info.responseCode === 0)
+      rs.span.setStatus({ code: SpanStatusCode.ERROR });
+    rs.span.end();
   }
 
   /** The RDS name this manager waits for (listener warming). */
@@ -115,6 +181,7 @@ export class HttpConnectionManager {
       downstreamLocal: `${conn.localAddress}:${conn.localPort}`,
       attempts: 0,
       tls: conn.tls,
+      ...(conn.peerPrincipal ? { peerPrincipal: conn.peerPrincipal } : {}),
     };
   }
 
@@ -141,7 +208,8 @@ export class HttpConnectionManager {
         peer: info.peer,
         service: serviceOfCluster(info.clusterName) ?? hostOnly(info.authority),
         protocol: isGrpc ? 'grpc' : 'http',
-        mtls: info.tls,
+        mtls: this.listener.direction === 'OUTBOUND' ? info.upstreamTls === true : info.tls,
+        peerPrincipal: info.peerPrincipal,
       };
       this.ctx.istio.recordRequest(m, info);
     }
@@ -223,6 +291,9 @@ export class HttpConnectionManager {
     const route = m?.route?.route;
     const vhost = m?.vhost?.vhost;
     if (route?.name) info.routeName = route.name;
+    const span = this.startSpan(info, headers, route?.decorator?.operation);
+    // The upstream request continues this trace (traceparent and B3).
+    if (span) span.inject(headers);
 
     const responseHeaderOps = (h: Record<string, string | string[]>): void => {
       applyHeaderOptions(h, route?.responseHeadersToAdd);
@@ -289,12 +360,14 @@ export class HttpConnectionManager {
     res.once('finish', () => {
       finished = true;
       this.complete(info, route);
+      this.endSpan(span, info);
     });
     res.once('close', () => {
       if (!finished) {
         finished = true;
         if (info.responseCode === 0) info.responseCode = 0;
         this.complete(info, route);
+        this.endSpan(span, info);
       }
     });
 
@@ -383,29 +456,29 @@ export class HttpConnectionManager {
       headersSent = true;
       h1(res).writeHead(up.status, h);
     };
-    if (!isH2) {
-      // HTTP/1.1: send the head at once (long polls and streams see it before any body).
-      try {
-        sendHeaders();
-      } catch (err) {
-        result.release();
-        up.body.destroy();
-        throw err;
-      }
-      h1(res).flushHeaders();
-    }
+    // The head goes out with the first body bytes (one write); a body that is slow to start
+    // gets its head after HEAD_FLUSH_MS so long polls and streams still see it early.
+    const flushTimer = isH2
+      ? undefined
+      : setTimeout(() => {
+          sendHeaders();
+          h1(res).flushHeaders();
+        }, HEAD_FLUSH_MS);
     up.body.on('data', (c: Buffer) => {
+      clearTimeout(flushTimer);
       sendHeaders();
       info.bytesSent += c.length;
       if (!h1(res).write(c)) up.body.pause();
     });
     res.on('drain', () => up.body.resume());
     up.body.once('error', () => {
+      clearTimeout(flushTimer);
       info.responseFlags.add('UR');
       result.release();
       res.destroy();
     });
     up.body.once('end', () => {
+      clearTimeout(flushTimer);
       void up.trailers.then((t) => {
         result.release();
         const hasTrailers = Object.keys(t).length > 0;

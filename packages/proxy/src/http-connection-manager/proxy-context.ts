@@ -7,6 +7,8 @@ import type { StatsStore } from '../stats/stats-store.js';
 import type { IstioMetrics } from '../stats/istio-metrics.js';
 import type { Logger } from '../util/logger.js';
 import type { PeerMetadata } from './stream-info.js';
+import type { SecretStore } from '../transport-socket/secret-store.js';
+import type { Tracing } from '../tracing/tracer.js';
 
 export interface ProxyContext {
   readonly clusters: ClusterManager;
@@ -17,6 +19,23 @@ export interface ProxyContext {
   readonly local: PeerMetadata;
   readonly nodeId: string;
   readonly log: Logger;
+  /** TLS secrets (static and SDS) for transport sockets. */
+  readonly secrets: SecretStore;
+  /** This thread's worker index (0 for the primary). */
+  readonly workerId: number;
+  /** Span export (OpenTelemetry) shared by every HTTP connection manager of this proxy. */
+  readonly tracing: Tracing;
+  /** The bootstrap's `tracing.http` provider, used when an HCM enables tracing without one. */
+  readonly defaultTraceProvider: TraceProviderJson | undefined;
+}
+
+export interface TraceProviderJson {
+  name?: string;
+  typedConfig?: {
+    '@type'?: string;
+    grpcService?: { envoyGrpc?: { clusterName?: string } };
+    serviceName?: string;
+  };
 }
 
 /** The downstream connection a request or TCP stream arrived on. */
@@ -28,6 +47,8 @@ export interface DownstreamConnection {
   /** The destination before iptables REDIRECT (use_original_dst), else the local address. */
   originalDst: { address: string; port: number } | undefined;
   tls: boolean;
+  /** The peer's URI SAN (SPIFFE identity) when it presented a verified certificate. */
+  peerPrincipal?: string;
 }
 
 export interface ListenerInfo {

@@ -28,6 +28,10 @@ export interface StreamInfo {
   /** Peer workload metadata learned through metadata exchange. */
   peer?: PeerMetadata;
   tls: boolean;
+  /** Downstream peer's URI SAN from its verified TLS certificate. */
+  peerPrincipal?: string;
+  /** The upstream connection used TLS (the cluster has an UpstreamTlsContext). */
+  upstreamTls?: boolean;
 }
 
 /** Workload metadata exchanged between proxies (Istio's x-envoy-peer-metadata equivalent). */

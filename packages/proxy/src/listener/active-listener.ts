@@ -4,6 +4,14 @@
 // (http_connection_manager or tcp_proxy). A configuration update swaps the filter chains at once:
 // new connections see the new chains, established ones finish on the old.
 import net from 'node:net';
+import tls from 'node:tls';
+import type { tlsV3 } from '@skein/api-types';
+import {
+  compileTlsContext,
+  DOWNSTREAM_TLS,
+  peerUri,
+  type TlsContext,
+} from '../transport-socket/tls-context.js';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { listenerV3, listenerComponentsV3 } from '@skein/api-types';
@@ -30,6 +38,8 @@ interface CompiledChain {
   json: listenerComponentsV3.FilterChainJson;
   /** Why this chain cannot serve (e.g. a TLS transport socket): matching connections are closed. */
   unsupported?: string;
+  /** The DownstreamTlsContext terminating TLS on this chain. */
+  tls?: TlsContext;
   hcm?: HttpConnectionManager;
   h1?: http.Server;
   tcp?: TcpProxy;
@@ -39,6 +49,8 @@ export interface ListenerHooks {
   /** Finds another listener for an original destination (use_original_dst handoff). */
   handoff(dst: { address: string; port: number }): ActiveListener | undefined;
   originalDst: OriginalDstResolver;
+  /** Bind with SO_REUSEPORT so several worker threads accept on one port. */
+  reusePort: boolean;
 }
 
 const conns = new WeakMap<net.Socket, { conn: DownstreamConnection; hcm: HttpConnectionManager }>();
@@ -52,10 +64,20 @@ function compileChains(
   fallback: CompiledChain | undefined;
 } {
   const compile = (fc: listenerComponentsV3.FilterChainJson): CompiledChain => {
-    if (fc.transportSocket && !(fc.transportSocket.typedConfig?.['@type'] ?? '').endsWith('RawBuffer')) {
-      throw new Error(
-        `filter chain ${fc.name ?? ''}: transport_socket ${fc.transportSocket.name ?? ''} is not supported yet`,
+    const tsType = fc.transportSocket?.typedConfig?.['@type'] ?? '';
+    let tlsCtx: TlsContext | undefined;
+    if (tsType === DOWNSTREAM_TLS) {
+      tlsCtx = compileTlsContext(
+        fc.transportSocket?.typedConfig as tlsV3.DownstreamTlsContextJson,
+        'downstream',
+        ctx.secrets,
       );
+    } else if (fc.transportSocket && !tsType.endsWith('RawBuffer')) {
+      // Kept so filter chain matching stays exact; connections that match it are refused and counted.
+      return {
+        json: fc,
+        unsupported: `transport_socket ${tsType || (fc.transportSocket.name ?? '')} is not supported`,
+      };
     }
     const filters = fc.filters ?? [];
     const terminal = filters[filters.length - 1];
@@ -81,10 +103,12 @@ function compileChains(
         else socket.destroy();
       });
       h1.on('clientError', (_err, socket) => socket.destroy());
-      return { json: fc, hcm, h1 };
+      return { json: fc, hcm, h1, ...(tlsCtx ? { tls: tlsCtx } : {}) };
     }
-    if (type === TCP_TYPE)
-      return { json: fc, tcp: new TcpProxy(terminal?.typedConfig as TcpProxyJson, info, ctx) };
+    if (type === TCP_TYPE) {
+      const tcp = new TcpProxy(terminal?.typedConfig as TcpProxyJson, info, ctx);
+      return { json: fc, tcp, ...(tlsCtx ? { tls: tlsCtx } : {}) };
+    }
     throw new Error(
       `filter chain ${fc.name ?? ''}: network filter ${type ?? terminal?.name ?? '(none)'} is not supported`,
     );
@@ -180,7 +204,11 @@ export class ActiveListener {
       server.once('error', reject);
       const a = this.address;
       if (a.kind === 'pipe') server.listen(a.path, resolve);
-      else server.listen({ host: a.host, port: a.port, exclusive: false }, resolve);
+      else
+        server.listen(
+          { host: a.host, port: a.port, exclusive: false, reusePort: this.hooks.reusePort },
+          resolve,
+        );
     });
     server.on('error', (err) =>
       this.ctx.log.error('listener error', { listener: this.name, error: String(err) }),
@@ -197,6 +225,10 @@ export class ActiveListener {
     const { stats } = this.ctx;
     const lt = { envoy_listener_address: this.info.statPrefix };
     stats.inc('listener.{envoy_listener_address}.downstream_cx_total', lt);
+    stats.inc('listener.{envoy_listener_address}.worker_{worker_id}.downstream_cx_total', {
+      ...lt,
+      worker_id: String(this.ctx.workerId),
+    });
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -316,6 +348,10 @@ export class ActiveListener {
       socket.destroy();
       return;
     }
+    if (chain.tls) {
+      this.terminateTls(socket, conn, chain, chain.tls, prefix);
+      return;
+    }
     if (chain.tcp) {
       if (prefix && prefix.length > 0) socket.unshift(prefix);
       // tcp_proxy resumes the socket once its upstream is connected.
@@ -343,6 +379,73 @@ export class ActiveListener {
     };
     if (prefix !== undefined || codec !== 'AUTO') serve(prefix ?? Buffer.alloc(0));
     else this.peek(socket, serve, (p) => !detectHttp(p).complete);
+  }
+
+  /** Terminates TLS (DownstreamTlsContext), verifies the peer, then runs the chain's filter on the TLS stream. */
+  private terminateTls(
+    socket: net.Socket,
+    conn: DownstreamConnection,
+    chain: CompiledChain,
+    ctx: TlsContext,
+    prefix: Buffer | undefined,
+  ): void {
+    const lt = { envoy_listener_address: this.info.statPrefix };
+    const secureContext = ctx.secureContext();
+    if (!secureContext) {
+      this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.secrets_not_ready', lt);
+      socket.destroy();
+      return;
+    }
+    // Bytes a listener filter already read must be replayed to the TLS layer.
+    const transport = prefix && prefix.length > 0 ? new PrefixedSocket(socket, prefix) : socket;
+    const t = new tls.TLSSocket(transport as net.Socket, {
+      isServer: true,
+      secureContext,
+      requestCert: ctx.requireClientCertificate || ctx.verifies,
+      rejectUnauthorized: ctx.requireClientCertificate,
+      ...(ctx.alpn.length > 0 ? { ALPNProtocols: ctx.alpn } : {}),
+    });
+    if (transport === socket) socket.resume();
+    t.on('error', (err) => {
+      this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.connection_error', lt);
+      this.ctx.log.debug('TLS connection error', { listener: this.name, error: String(err) });
+      t.destroy();
+      socket.destroy();
+    });
+    t.once('secure', () => {
+      const peer = t.getPeerCertificate();
+      const hasPeer = Object.keys(peer).length > 0;
+      const why = hasPeer
+        ? ctx.verifyPeer(peer)
+        : ctx.requireClientCertificate
+          ? 'no client certificate'
+          : undefined;
+      if (why) {
+        this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.fail_verify_san', lt);
+        this.ctx.log.warn('TLS peer rejected', { listener: this.name, reason: why });
+        t.destroy();
+        return;
+      }
+      this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.handshake', lt);
+      const tlsConn: DownstreamConnection = { ...conn, tls: true };
+      const principal = hasPeer ? peerUri(peer) : undefined;
+      if (principal) tlsConn.peerPrincipal = principal;
+      if (chain.tcp) {
+        chain.tcp.handle(t, tlsConn);
+        return;
+      }
+      const hcm = chain.hcm;
+      if (!hcm || !chain.h1) return void t.destroy();
+      if (t.alpnProtocol === 'h2' || hcm.config.codecType === 'HTTP2') {
+        const h2 = http2.createServer({ maxSessionMemory: 64 });
+        h2.on('request', (req, res) => hcm.handle(req, res, tlsConn));
+        h2.on('sessionError', () => {});
+        h2.emit('connection', t);
+      } else {
+        conns.set(t, { conn: tlsConn, hcm });
+        chain.h1.emit('connection', t);
+      }
+    });
   }
 
   /** Stops accepting; established connections continue (Envoy's drain). */

@@ -15,6 +15,7 @@ export class ListenerManager {
     private readonly ctx: ProxyContext,
     private readonly originalDst: OriginalDstResolver,
     private readonly routeReady: (name: string) => boolean,
+    private readonly reusePort = false,
   ) {}
 
   get(name: string): ActiveListener | undefined {
@@ -72,6 +73,7 @@ export class ListenerManager {
       const next = new ActiveListener(l, this.ctx, {
         handoff: (dst) => this.forOriginalDst(dst),
         originalDst: this.originalDst,
+        reusePort: this.reusePort,
       });
       await next.bind();
       this.active.set(name, next);

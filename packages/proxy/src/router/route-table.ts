@@ -15,7 +15,7 @@ export interface RequestView {
 
 export interface CompiledRoute {
   readonly route: routeComponentsV3.RouteJson;
-  matches(req: RequestView, pathOnly: string, query: URLSearchParams): boolean;
+  matches(req: RequestView, pathOnly: string, query: () => URLSearchParams): boolean;
 }
 
 export interface CompiledVirtualHost {
@@ -76,7 +76,10 @@ function compileRoute(r: routeComponentsV3.RouteJson): CompiledRoute {
       if (!pathTest(pathOnly)) return false;
       if (grpc && !(req.header('content-type') ?? '').startsWith('application/grpc')) return false;
       for (const h of headers) if (!h(req.header)) return false;
-      for (const q of queries) if (!q(query)) return false;
+      if (queries.length > 0) {
+        const qs = query();
+        for (const q of queries) if (!q(qs)) return false;
+      }
       return true;
     },
   };
@@ -133,8 +136,10 @@ export function compileRouteTable(config: routeV3.RouteConfigurationJson): Route
       if (!vhost) return {};
       const q = req.path.indexOf('?');
       const pathOnly = q < 0 ? req.path : req.path.slice(0, q);
-      const query = new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1));
-      for (const route of vhost.routes) if (route.matches(req, pathOnly, query)) return { vhost, route };
+      let query: URLSearchParams | undefined;
+      const lazyQuery = (): URLSearchParams =>
+        (query ??= new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1)));
+      for (const route of vhost.routes) if (route.matches(req, pathOnly, lazyQuery)) return { vhost, route };
       return { vhost };
     },
   };

@@ -122,6 +122,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
   }
   const ct = { envoy_cluster_name: cluster.name };
   stats.inc('cluster.{envoy_cluster_name}.upstream_rq_total', ct);
+  if (cluster.tls) req.info.upstreamTls = true;
 
   // Upstream request headers: route-level, virtual host, then route configuration options.
   const headers: Record<string, string | string[]> = { ...req.headers };
@@ -261,7 +262,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       headers,
       body: Buffer.isBuffer(body) ? body : attempt === 1 ? body : undefined,
       protocol,
-      signal: AbortSignal.any(signals),
+      signal: signals.length === 1 ? req.downstreamGone : AbortSignal.any(signals),
     });
     last = result;
     const outcome = outcomeOf(result);

@@ -53,6 +53,8 @@ export interface MetricContext {
   service: string | undefined;
   protocol: 'http' | 'grpc' | 'tcp';
   mtls: boolean;
+  /** The peer's principal from its TLS certificate, when known. */
+  peerPrincipal?: string | undefined;
 }
 
 function u(v: string | undefined): string {
@@ -71,7 +73,9 @@ function labelsOf(
     reporter: ctx.reporter,
     source_workload: u(src?.workload),
     source_workload_namespace: u(src?.namespace),
-    source_principal: ctx.mtls ? principalOf(src) : 'unknown',
+    source_principal: ctx.mtls
+      ? ((ctx.reporter === 'destination' ? ctx.peerPrincipal : undefined) ?? principalOf(src))
+      : 'unknown',
     source_app: u(src?.app),
     source_version: u(src?.version),
     source_canonical_service: u(src?.canonicalService),
@@ -79,7 +83,9 @@ function labelsOf(
     source_cluster: u(src?.clusterId),
     destination_workload: u(dst?.workload),
     destination_workload_namespace: u(dst?.namespace),
-    destination_principal: ctx.mtls ? principalOf(dst) : 'unknown',
+    destination_principal: ctx.mtls
+      ? ((ctx.reporter === 'source' ? ctx.peerPrincipal : undefined) ?? principalOf(dst))
+      : 'unknown',
     destination_app: u(dst?.app),
     destination_version: u(dst?.version),
     destination_service: u(svc),

@@ -4,7 +4,7 @@
 
 type Tags = Readonly<Record<string, string>>;
 
-interface Stat {
+export interface Stat {
   template: string;
   tags: Tags;
   kind: 'counter' | 'gauge';
@@ -17,13 +17,23 @@ function keyOf(template: string, tags: Tags): string {
 
 export class StatsStore {
   private readonly stats = new Map<string, Stat>();
+  /** template → tag values joined → stat: the hot path skips building the printed name. */
+  private readonly byTemplate = new Map<string, Map<string, Stat>>();
 
   private get(kind: Stat['kind'], template: string, tags: Tags): Stat {
-    const key = keyOf(template, tags);
-    let s = this.stats.get(key);
+    let inner = this.byTemplate.get(template);
+    if (!inner) {
+      inner = new Map();
+      this.byTemplate.set(template, inner);
+    }
+    let tagKey = '';
+    for (const k in tags) tagKey += tags[k] + '\u0000';
+    let s = inner.get(tagKey);
     if (!s) {
-      s = { template, tags, kind, value: 0 };
+      const key = keyOf(template, tags);
+      s = this.stats.get(key) ?? { template, tags, kind, value: 0 };
       this.stats.set(key, s);
+      inner.set(tagKey, s);
     }
     return s;
   }
@@ -38,6 +48,23 @@ export class StatsStore {
 
   gaugeSet(template: string, tags: Tags, value: number): void {
     this.get('gauge', template, tags).value = value;
+  }
+
+  /** Every stat with its template and tags (for merging the stats of worker threads). */
+  raw(): Stat[] {
+    return [...this.stats.values()].map((s) => ({ ...s }));
+  }
+
+  /** A store holding the sum of several stores' raw stats (gauges and counters alike). */
+  static merged(parts: readonly (readonly Stat[])[]): StatsStore {
+    const out = new StatsStore();
+    for (const part of parts) {
+      for (const s of part) {
+        if (s.kind === 'gauge') out.gaugeAdd(s.template, s.tags, s.value);
+        else out.inc(s.template, s.tags, s.value);
+      }
+    }
+    return out;
   }
 
   /** The value of a stat by its printed name (0 when never touched). */

@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { tcpProxyV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
+import { connectTls } from '../transport-socket/upstream-tls.js';
 import { serviceOfCluster, type MetricContext } from '../stats/istio-metrics.js';
 import type {
   DownstreamConnection,
@@ -54,6 +55,7 @@ export class TcpProxy {
           service: serviceOfCluster(name),
           protocol: 'tcp',
           mtls: conn.tls,
+          peerPrincipal: conn.peerPrincipal,
         }
       : undefined;
     if (!cluster) {
@@ -78,14 +80,37 @@ export class TcpProxy {
     let sent = 0;
     let received = 0;
     let flags = '-';
-    const upstream = net.connect({ host: host.address, port: host.port });
+    let upstream: net.Socket;
+    const tlsCtx = cluster.tls;
+    if (tlsCtx) {
+      const s = connectTls(
+        tlsCtx,
+        { host: host.address, port: host.port, alpn: undefined, timeoutMs: cluster.connectTimeoutMs },
+        (err) => {
+          if (err) {
+            flags = 'UF';
+            stats.inc('cluster.{envoy_cluster_name}.upstream_cx_connect_fail', ct);
+            close();
+          } else upstream.emit('skein-connected');
+        },
+      );
+      if (!s) {
+        cluster.circuitBreaker.release();
+        downstream.destroy();
+        return;
+      }
+      upstream = s;
+    } else {
+      upstream = net.connect({ host: host.address, port: host.port });
+      upstream.once('connect', () => upstream.emit('skein-connected'));
+    }
     upstream.setNoDelay(true);
     const connectTimer = setTimeout(() => {
       flags = 'UF';
       upstream.destroy();
     }, cluster.connectTimeoutMs);
     host.activeRequests++;
-    upstream.once('connect', () => {
+    upstream.once('skein-connected', () => {
       clearTimeout(connectTimer);
       if (cluster.outlier) cluster.outlier.record(host, 200, Date.now());
       downstream.pipe(upstream);

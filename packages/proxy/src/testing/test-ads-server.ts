@@ -1,8 +1,14 @@
-// A tiny in-process ADS server (state of the world and delta) for tests and demos: serves
+// A tiny in-process ADS server (state of the world and delta, plus SDS) for tests and demos: serves
 // whatever resources it is given per type, pushes changes to connected proxies, and records
 // every request so tests can assert ACKs, NACKs and error_detail. Not a control plane.
 import * as grpc from '@grpc/grpc-js';
-import { adsServiceDefinition, discoveryV3, messageFromJson, messageToJson } from '@skein/api-types';
+import {
+  adsServiceDefinition,
+  discoveryV3,
+  messageFromJson,
+  messageToJson,
+  sdsServiceDefinition,
+} from '@skein/api-types';
 
 export interface TestAdsRequest {
   typeUrl: string;
@@ -124,38 +130,46 @@ export async function startTestAdsServer(
     );
   };
 
+  const sotwHandler = (call: SotwStream['call']): void => {
+    const s: SotwStream = { kind: 'sotw', call, subscribed: new Map(), lastNonce: new Map() };
+    streams.add(s);
+    call.on('data', (req: discoveryV3.DiscoveryRequest) => {
+      const j = messageToJson(discoveryV3.DiscoveryRequestSchema, req) as Omit<TestAdsRequest, 'delta'>;
+      const r: TestAdsRequest = {
+        typeUrl: j.typeUrl ?? '',
+        versionInfo: j.versionInfo ?? '',
+        responseNonce: j.responseNonce ?? '',
+        resourceNames: j.resourceNames ?? [],
+        delta: false,
+        ...(j.errorDetail ? { errorDetail: j.errorDetail } : {}),
+        ...(j.node ? { node: j.node } : {}),
+      };
+      record(r);
+      const prevNames = s.subscribed.get(r.typeUrl);
+      s.subscribed.set(r.typeUrl, r.resourceNames);
+      const stale = r.responseNonce !== '' && r.responseNonce !== s.lastNonce.get(r.typeUrl);
+      if (stale) return;
+      const snap = snapshots.get(r.typeUrl);
+      const namesChanged = prevNames === undefined || prevNames.join('\n') !== r.resourceNames.join('\n');
+      if (snap && (r.versionInfo !== snap.version || namesChanged) && !(r.errorDetail && !namesChanged))
+        sendSotw(s, r.typeUrl);
+    });
+    call.on('error', () => streams.delete(s));
+    call.on('end', () => {
+      streams.delete(s);
+      call.end();
+    });
+    call.on('cancelled', () => streams.delete(s));
+  };
+
+  server.addService(sdsServiceDefinition, {
+    streamSecrets: sotwHandler,
+    deltaSecrets: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.end(),
+    fetchSecrets: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
+      cb({ code: grpc.status.UNIMPLEMENTED }),
+  });
   server.addService(adsServiceDefinition, {
-    streamAggregatedResources: (call: SotwStream['call']) => {
-      const s: SotwStream = { kind: 'sotw', call, subscribed: new Map(), lastNonce: new Map() };
-      streams.add(s);
-      call.on('data', (req: discoveryV3.DiscoveryRequest) => {
-        const j = messageToJson(discoveryV3.DiscoveryRequestSchema, req) as Omit<TestAdsRequest, 'delta'>;
-        const r: TestAdsRequest = {
-          typeUrl: j.typeUrl ?? '',
-          versionInfo: j.versionInfo ?? '',
-          responseNonce: j.responseNonce ?? '',
-          resourceNames: j.resourceNames ?? [],
-          delta: false,
-          ...(j.errorDetail ? { errorDetail: j.errorDetail } : {}),
-          ...(j.node ? { node: j.node } : {}),
-        };
-        record(r);
-        const prevNames = s.subscribed.get(r.typeUrl);
-        s.subscribed.set(r.typeUrl, r.resourceNames);
-        const stale = r.responseNonce !== '' && r.responseNonce !== s.lastNonce.get(r.typeUrl);
-        if (stale) return;
-        const snap = snapshots.get(r.typeUrl);
-        const namesChanged = prevNames === undefined || prevNames.join('\n') !== r.resourceNames.join('\n');
-        if (snap && (r.versionInfo !== snap.version || namesChanged) && !(r.errorDetail && !namesChanged))
-          sendSotw(s, r.typeUrl);
-      });
-      call.on('error', () => streams.delete(s));
-      call.on('end', () => {
-        streams.delete(s);
-        call.end();
-      });
-      call.on('cancelled', () => streams.delete(s));
-    },
+    streamAggregatedResources: sotwHandler,
     deltaAggregatedResources: (call: DeltaStream['call']) => {
       const s: DeltaStream = { kind: 'delta', call, subscribed: new Map(), has: new Map() };
       streams.add(s);

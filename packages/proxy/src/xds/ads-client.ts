@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   adsServiceDefinition,
+  sdsServiceDefinition,
   discoveryV3,
   messageFromJson,
   unpackAny,
@@ -28,6 +29,8 @@ export interface AdsClientOptions {
   sink: XdsSink;
   log: Logger;
   delta?: boolean;
+  /** 'ads' (default) or 'sds' (SecretDiscoveryService.StreamSecrets, state of the world). */
+  service?: 'ads' | 'sds';
   /** Backoff bounds in ms. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -119,7 +122,10 @@ export class AdsClient {
       stream.on('error', onEnd);
       stream.on('end', onEnd);
     } else {
-      const m = adsServiceDefinition['streamAggregatedResources'];
+      const m =
+        this.opts.service === 'sds'
+          ? sdsServiceDefinition['streamSecrets']
+          : adsServiceDefinition['streamAggregatedResources'];
       if (!m) throw new Error('ADS method missing');
       const stream = this.client.makeBidiStreamRequest(
         m.path,
