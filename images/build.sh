@@ -84,13 +84,14 @@ else
 fi
 
 if [[ ${SKEIN_SKIP_JAEGER:-0} != 1 ]]; then
-  if ! docker image inspect "$JAEGER_IMAGE" >/dev/null 2>&1; then
+  jaeger_sum="$(sha256sum "$here/jaeger/Dockerfile" | cut -c1-12)"
+  if [[ $(docker image inspect -f '{{index .Config.Labels "skein.dockerfile"}}' "$JAEGER_IMAGE" 2>/dev/null) != "$jaeger_sum" ]]; then
     jaeger_bin="$SKEIN_CACHE/jaeger-$JAEGER_VERSION/jaeger"
     bash "$root/scripts/cluster/build-tools.sh" jaeger > "$SKEIN_LOGS/jaeger.log" 2>&1 \
       || die "jaeger build failed: $(tail -n 20 "$SKEIN_LOGS/jaeger.log")"
     ctx="$(mktemp -d)"
     cp "$jaeger_bin" "$ctx/jaeger"
-    build "$JAEGER_IMAGE" "$here/jaeger/Dockerfile" "$ctx"
+    build "$JAEGER_IMAGE" "$here/jaeger/Dockerfile" "$ctx" --label "skein.dockerfile=$jaeger_sum"
     rm -rf "$ctx"
   else
     built+=("$JAEGER_IMAGE")

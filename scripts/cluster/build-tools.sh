@@ -3,8 +3,9 @@
 # proxy at the version pinned in versions.sh, into $SKEIN_CACHE/<tool>-<version>/:
 #   kind, etcd (through a two-line wrapper module, since etcd's own module replaces its
 #   siblings with local paths), CoreDNS, crictl, Skein's own pause binary, and on request
-#   Jaeger (through a wrapper module too).
-# Usage: build-tools.sh [kind|etcd|coredns|crictl|pause|jaeger ...]   (default: all but jaeger)
+#   Jaeger (through a wrapper module too) and Prometheus.
+# Usage: build-tools.sh [kind|etcd|coredns|crictl|pause|jaeger|prometheus ...]
+#        (default: the cluster's tools: pause kind crictl coredns etcd)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -74,6 +75,18 @@ build_jaeger() {
     grep -E '^replace [^ ]+ => [^ .][^ ]* v' "$gomod" || true
   } > "$work/go.mod"
   (cd "$work" && gobuild build -trimpath -ldflags "-s -w" -o "$out.tmp" github.com/jaegertracing/jaeger/cmd/jaeger && mv "$out.tmp" "$out")
+}
+
+build_prometheus() {
+  local out="$SKEIN_CACHE/prometheus-$PROMETHEUS_VERSION/prometheus"
+  [[ -x $out ]] && return 0
+  # module v0.3XX.Y is Prometheus 3.XX.Y
+  local minor="${PROMETHEUS_VERSION#v0.3}"; minor="${minor%%.*}"
+  local release="3.$minor.${PROMETHEUS_VERSION##*.}"
+  log "building prometheus $PROMETHEUS_VERSION ($release)"
+  GOBIN="$(dirname "$out")" gobuild install -trimpath \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Branch=module-proxy" \
+    "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION"
 }
 
 build_pause() {

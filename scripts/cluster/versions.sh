@@ -20,7 +20,8 @@ PAUSE_VERSION=3.10.1           # kubeadm v1.34 PauseVersion
 DEBIAN_SUITE=bookworm
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 NODE_PKG_VERSION=24.21.0
-JAEGER_VERSION=v1.76.0
+JAEGER_VERSION=v1.76.0       # module version; the binary is Jaeger v2
+PROMETHEUS_VERSION=v0.316.0   # module version of Prometheus 3.16.0
 
 # Where built tools land; each directory is keyed by its version.
 KIND_BIN="$SKEIN_CACHE/kind-$KIND_VERSION/kind"

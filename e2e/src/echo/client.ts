@@ -106,7 +106,8 @@ function grpcCall(url: URL, request: EchoRequest, timeoutMs: number): Promise<Ec
       ECHO_METHOD_PATH,
       encodeMessage,
       decodeMessage,
-      request.body ?? '',
+      // grpc-js sends no message for an empty serialized request: always say something
+      request.body ?? 'hello',
       metadata,
       { deadline: Date.now() + timeoutMs },
       (err, value) => {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callEcho } from './client.js';
 import { decodeMessage, encodeMessage } from './proto.js';
 import { parseReport } from './report.js';
-import { startEcho, type EchoServer } from './server.js';
+import { grpcPeerHost, startEcho, type EchoServer } from './server.js';
+import { peerAddress } from './report.js';
 
 describe('echo app on loopback', () => {
   let server: EchoServer;
@@ -55,6 +56,12 @@ describe('echo app on loopback', () => {
     expect(r.get('IP')).toEqual(['127.0.0.1']);
   });
 
+  it('answers a gRPC call that sets no body (the in-cluster client default)', async () => {
+    const res = await callEcho({ url: `grpc://127.0.0.1:${server.ports.grpc}` });
+    expect(res.code).toBe('OK');
+    expect(parseReport(res.body).get('Echo')).toEqual(['hello']);
+  });
+
   it('echoes TCP payloads with its report', async () => {
     const res = await callEcho({ url: `tcp://127.0.0.1:${server.ports.tcp}`, body: 'over-tcp' });
     const r = parseReport(res.body);
@@ -66,6 +73,13 @@ describe('echo app on loopback', () => {
     const res = await callEcho({ url: `http://127.0.0.1:${server.ports.http}/metrics` });
     expect(res.body).toMatch(/^echo_requests_total\{protocol="grpc"\} [1-9]/m);
     expect(res.body).toMatch(/^echo_requests_total\{protocol="http"\} [1-9]/m);
+  });
+
+  it('reduces every grpc-js peer form to the bare address', () => {
+    expect(grpcPeerHost('ipv4:10.0.0.1:1234')).toBe('10.0.0.1');
+    expect(grpcPeerHost('ipv6:[::1]:1234')).toBe('::1');
+    expect(grpcPeerHost('[fd00::5]:80')).toBe('fd00::5');
+    expect(peerAddress(grpcPeerHost('::ffff:10.244.0.21:48156'))).toBe('10.244.0.21');
   });
 
   it('round-trips the hand-written protobuf encoding, including multi-byte lengths', () => {

@@ -34,7 +34,10 @@ if (command === 'serve') {
     tcpPort: Number(values.tcp),
   });
   console.log(JSON.stringify({ msg: 'echo listening', version: values.version, ports: server.ports }));
+  // with every listener disabled nothing holds the event loop: stay up until told to stop
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const stop = (): void => {
+    clearInterval(keepAlive);
     void server.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 5_000).unref();
   };

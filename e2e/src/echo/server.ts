@@ -202,13 +202,15 @@ export async function startEcho(config: EchoConfig): Promise<EchoServer> {
   };
 }
 
-/** grpc-js reports peers as `ipv4:10.0.0.1:1234` / `ipv6:[::1]:1234` / `[::1]:1234`. */
-function grpcPeerHost(peer: string): string {
+/**
+ * grpc-js reports peers as `ipv4:10.0.0.1:1234`, `ipv6:[::1]:1234`, `[::1]:1234` or, on a
+ * dual-stack listener, `::ffff:10.0.0.1:1234`: drop the scheme, the port and the brackets.
+ */
+export function grpcPeerHost(peer: string): string {
   const stripped = peer.replace(/^ipv[46]:/, '');
-  const v6 = /^\[([^\]]+)\]:\d+$/.exec(stripped);
-  if (v6?.[1] !== undefined) return v6[1];
-  const v4 = /^([^:]+):\d+$/.exec(stripped);
-  return v4?.[1] ?? stripped;
+  const hostPort = /^(.*):(\d+)$/.exec(stripped);
+  const host = hostPort?.[1] ?? stripped;
+  return host.replace(/^\[(.*)\]$/, '$1');
 }
 
 function closeServer(server: net.Server | http2.Http2Server): Promise<void> {

@@ -60,7 +60,11 @@ export async function exec(
       )
       .catch((err: unknown) => {
         clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
+        reject(
+          err instanceof Error
+            ? err
+            : new Error(`exec ${command.join(' ')} in ${namespace}/${pod}: ${JSON.stringify(err)}`),
+        );
       });
   });
   return { code: exitCode(status), stdout, stderr };

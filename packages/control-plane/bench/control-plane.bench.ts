@@ -5,15 +5,7 @@
 // CPU seconds and peak RSS, and skeind's ratios to the floor.
 // Options: --services N --proxies N (defaults 1000 / 2000).
 import { spawn, type ChildProcess } from 'node:child_process';
-import {
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -123,22 +115,16 @@ async function startSkeind(scoped: boolean, all: BenchProxy[]): Promise<Server &
       '--file-settle',
       '20',
       '--log-level',
-      'warn',
+      process.env['SKEIND_LOG'] ?? 'info',
     ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
-  // The start line is logged at info; with --log-level warn we learn the port from /proc instead.
-  const address = await new Promise<string>((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = (): void => {
-      const port = listeningPorts(child.pid ?? 0)[0];
-      if (port) resolve(`127.0.0.1:${port}`);
-      else if (Date.now() - t0 > 60_000) reject(new Error('skeind did not listen'));
-      else setTimeout(poll, 50);
-    };
-    poll();
+  const started = await waitLine(child, 'stderr', /"msg":"skeind started","xds":"([^"]+)"/);
+  const address = started[1] ?? '';
+  child.stderr?.on('data', (d: Buffer) => {
+    if (process.env['SKEIND_LOG']) process.stderr.write(d);
   });
   let weight = 100;
   let extra = 0;
@@ -159,40 +145,6 @@ async function startSkeind(scoped: boolean, all: BenchProxy[]): Promise<Server &
     },
   };
 }
-
-/** TCP ports the process listens on, lowest first (gRPC before HTTP is not guaranteed: take both). */
-function listeningPorts(pid: number): number[] {
-  try {
-    const inodes = new Set<string>();
-    for (const fd of readdirSafe(`/proc/${pid}/fd`)) {
-      const link = readlinkSafe(`/proc/${pid}/fd/${fd}`);
-      const m = link?.match(/socket:\[(\d+)\]/);
-      if (m?.[1]) inodes.add(m[1]);
-    }
-    const out: number[] = [];
-    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[3] === '0A' && inodes.has(f[9] ?? '')) out.push(parseInt((f[1] ?? '').split(':')[1] ?? '0', 16));
-    }
-    return out;
-  } catch {
-    return [];
-  }
-}
-const readdirSafe = (p: string): string[] => {
-  try {
-    return readdirSync(p);
-  } catch {
-    return [];
-  }
-};
-const readlinkSafe = (p: string): string | undefined => {
-  try {
-    return readlinkSync(p);
-  } catch {
-    return undefined;
-  }
-};
 
 function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -217,7 +169,10 @@ interface Result {
   rssMb: number;
 }
 
+const progress = (msg: string): void => void process.stderr.write(`  … ${msg}\n`);
+
 async function run(server: Server, all: BenchProxy[], scoped: boolean, isFloor: boolean): Promise<Result> {
+  progress(`${server.name}: connecting ${all.length} proxies to ${server.address}`);
   const clients: { c: AdsClient; p: BenchProxy }[] = [];
   const t0 = performance.now();
   for (const p of all) {
@@ -244,6 +199,7 @@ async function run(server: Server, all: BenchProxy[], scoped: boolean, isFloor: 
     clients.map(({ c }) => c.until((x) => TYPES.every((t) => (x.types.get(t)?.responses ?? 0) > 0), 600_000)),
   );
   const fullConfigMs = performance.now() - t0;
+  progress(`${server.name}: every proxy holds full config after ${fullConfigMs.toFixed(0)} ms`);
 
   const converge = async (
     kind: 'vs' | 'endpoint',
@@ -257,6 +213,7 @@ async function run(server: Server, all: BenchProxy[], scoped: boolean, isFloor: 
         c.until((x) => (x.types.get(type)?.responses ?? 0) > (before.get(x) ?? 0), 600_000),
       ),
     );
+    progress(`${server.name}: ${kind} change converged on ${affected.length} proxies`);
     const lat = affected.map(({ c }) => (c.receivedAt.get(type) ?? start) - start);
     return { p50: pct(lat, 50), p99: pct(lat, 99), affected: affected.length };
   };
@@ -286,6 +243,7 @@ async function main(): Promise<void> {
   results.push(await run(floor, all, false, true));
   await stop(floor);
   for (const scoped of [false, true]) {
+    progress(`starting skeind (${scoped ? 'Sidecar-scoped' : 'unscoped'})`);
     const s = await startSkeind(scoped, all);
     try {
       results.push(await run(s, all, scoped, false));

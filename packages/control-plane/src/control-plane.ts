@@ -1,7 +1,9 @@
 // skeind in one object: the config store fed by the sources, the snapshot rebuilt on every
 // change, debounced scoped pushes to the ADS server, and the debug/metrics HTTP server.
 // `startControlPlane` is what bin/skeind, the demo and tests run in-process.
-import { SKEIN_VERSION } from '@skein/api-types';
+import { SKEIN_VERSION, TypeUrl } from '@skein/api-types';
+import { KubernetesSource } from './ingest/kubernetes-source.js';
+import type { Service } from './model/services.js';
 import { ConfigStore } from './ingest/config-store.js';
 import { DirectorySource } from './ingest/directory-source.js';
 import { meshValidator, type Problem, type Validator } from './ingest/validation.js';
@@ -20,6 +22,11 @@ import type { SecurityContributor } from './translate/security.js';
 export interface ControlPlaneOptions {
   /** Directory of mesh YAML, watched. */
   readonly configDir?: string | undefined;
+  /**
+   * Kubernetes: a kubeconfig path, or `in-cluster` / `default` for the standard lookup
+   * (KUBECONFIG, ~/.kube/config, in-cluster credentials). Absent: no Kubernetes source.
+   */
+  readonly kubeconfig?: string | undefined;
   /** MeshConfig YAML file (or ConfigMap); Istio's defaults when absent. */
   readonly meshConfigFile?: string | undefined;
   /** A MeshConfig object instead of a file. */
@@ -65,8 +72,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const metrics = new XdsMetrics();
   const store = new ConfigStore();
   let snapshot = buildSnapshot({ version: '0', mesh, objects: [] });
+  let registryServices: Service[] = [];
+  let generation = 0;
   const rebuild = (): Snapshot =>
-    buildSnapshot({ version: String(store.version), mesh, objects: store.list() });
+    buildSnapshot({
+      version: `${store.version}.${generation}`,
+      mesh,
+      objects: store.list(),
+      registryServices,
+    });
 
   const xds = new XdsServer({
     snapshot: () => snapshot,
@@ -80,20 +94,30 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     maxDelayMs: options.debounceMaxMs ?? 1000,
     flush: (req) => {
       metrics.pushTriggers.inc({ type: req.full ? 'full' : req.types ? 'eds' : 'scoped' });
+      const started = performance.now();
       const reached = xds.push(req);
+      const ms = Math.round(performance.now() - started);
       pushLog.info('push', {
         reason: req.reason,
         full: req.full,
         hosts: req.hosts.size,
         types: req.types ?? 'all',
         proxies: reached,
+        ms,
+        sinceChangeMs: Date.now() - req.changeAt,
         version: snapshot.version,
       });
     },
   });
   store.onChange((change) => {
     const before = snapshot;
+    const started = performance.now();
     snapshot = rebuild();
+    pushLog.debug('snapshot rebuilt', {
+      version: snapshot.version,
+      ms: Math.round(performance.now() - started),
+      changed: change.changed.length,
+    });
     queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], Date.now()));
   });
 
@@ -114,9 +138,40 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       })
     : undefined;
   await dirSource?.start();
+  const kubeSource = options.kubeconfig
+    ? new KubernetesSource({
+        kubeconfig:
+          options.kubeconfig === 'in-cluster' || options.kubeconfig === 'default'
+            ? undefined
+            : options.kubeconfig,
+        store,
+        validate: options.validator ?? meshValidator,
+        onProblem,
+        log: log.scope('kubernetes'),
+        onServices: (services) => {
+          const changed = changedServices(registryServices, services);
+          if (changed.hosts.size === 0) return;
+          registryServices = services;
+          generation++;
+          snapshot = rebuild();
+          queue.enqueue({
+            full: false,
+            hosts: changed.hosts,
+            types: changed.endpointsOnly ? [TypeUrl.ClusterLoadAssignment] : undefined,
+            changeAt: Date.now(),
+            reason: 'Kubernetes services',
+          });
+        },
+      })
+    : undefined;
+  await kubeSource?.start();
   snapshot = rebuild();
   queue.stop(); // the initial load needs no push: nobody is connected yet
 
+  const problems = (): Problem[] => [
+    ...(dirSource?.problems() ?? []),
+    ...(kubeSource?.currentProblems() ?? []),
+  ];
   const xdsAddress = await xds.listen(options.xdsAddr ?? '0.0.0.0:15010');
   let ready = true;
   const syncz = (): Syncz => ({
@@ -128,7 +183,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     metrics,
     ready: () => ready,
     syncz,
-    configz: () => ({ objects: store.list(), rejected: dirSource?.problems() ?? [] }),
+    configz: () => ({ objects: store.list(), rejected: problems() }),
     configDump: (id) => xds.configDump(id),
   });
   const httpAddress = await http.listen(options.httpAddr ?? '0.0.0.0:15014');
@@ -146,14 +201,39 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     store,
     snapshot: () => snapshot,
     syncz,
-    rejected: () => dirSource?.problems() ?? [],
+    rejected: problems,
     flush: () => queue.flushNow(),
     stop: async () => {
       ready = false;
       queue.stop();
       await dirSource?.stop();
+      await kubeSource?.stop();
       await Promise.all([xds.close(), http.close()]);
       log.info('skeind stopped');
     },
   };
+}
+
+/** Hostnames whose Kubernetes service changed, and whether only their endpoints did. */
+function changedServices(
+  before: readonly Service[],
+  after: readonly Service[],
+): { hosts: Set<string>; endpointsOnly: boolean } {
+  const key = (s: Service) => `${s.hostname}|${s.origin}`;
+  const old = new Map(before.map((s) => [key(s), s]));
+  const hosts = new Set<string>();
+  let endpointsOnly = true;
+  for (const s of after) {
+    const o = old.get(key(s));
+    old.delete(key(s));
+    if (o && JSON.stringify(o) === JSON.stringify(s)) continue;
+    hosts.add(s.hostname);
+    if (!o || JSON.stringify({ ...o, workloads: [] }) !== JSON.stringify({ ...s, workloads: [] }))
+      endpointsOnly = false;
+  }
+  for (const s of old.values()) {
+    hosts.add(s.hostname);
+    endpointsOnly = false;
+  }
+  return { hosts, endpointsOnly };
 }

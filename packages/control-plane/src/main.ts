@@ -28,6 +28,7 @@ const program = new Command('skeind')
   .action(
     async (o: {
       configDir?: string;
+      kubeconfig?: string;
       meshConfig?: string;
       xdsAddr: string;
       httpAddr: string;
@@ -38,6 +39,7 @@ const program = new Command('skeind')
     }) => {
       const cp = await startControlPlane({
         configDir: o.configDir,
+        kubeconfig: o.kubeconfig ?? (process.env['KUBERNETES_SERVICE_HOST'] ? 'in-cluster' : undefined),
         meshConfigFile: o.meshConfig,
         xdsAddr: o.xdsAddr,
         httpAddr: o.httpAddr,

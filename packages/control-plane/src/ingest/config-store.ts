@@ -78,7 +78,7 @@ export class ConfigStore {
     const before = new Map<ConfigKey, ConfigObject>();
     for (const [k, o] of next) {
       const prev = this.merged.get(k);
-      if (prev === undefined || JSON.stringify(prev) !== JSON.stringify(o)) {
+      if (prev === undefined || (prev !== o && JSON.stringify(prev) !== JSON.stringify(o))) {
         changed.push(k);
         if (prev) before.set(k, prev);
       }

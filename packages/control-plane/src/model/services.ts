@@ -81,6 +81,11 @@ export function servicesFromServiceEntries(
   workloadEntries: readonly WorkloadEntry[],
 ): Service[] {
   const out: Service[] = [];
+  const entriesByNs = new Map<string, WorkloadEntry[]>();
+  for (const we of workloadEntries) {
+    const ns = we.metadata.namespace ?? 'default';
+    entriesByNs.set(ns, [...(entriesByNs.get(ns) ?? []), we]);
+  }
   for (const se of entries) {
     const ns = se.metadata.namespace ?? 'default';
     const spec = se.spec;
@@ -97,8 +102,7 @@ export function servicesFromServiceEntries(
       if (w) workloads.push(w);
     });
     if (selector)
-      for (const we of workloadEntries) {
-        if ((we.metadata.namespace ?? 'default') !== ns) continue;
+      for (const we of entriesByNs.get(ns) ?? []) {
         const labels = we.spec.labels ?? we.metadata.labels ?? {};
         if (!labelsMatch(selector, labels)) continue;
         const w = workloadFrom({ ...we.spec, labels }, we.metadata.name, ns, labels);

@@ -60,7 +60,7 @@ export class XdsServer {
   private readonly clients = new Map<string, Client>();
   private readonly encoder = new ResourceEncoder();
   /** Shared (per proxy class) encoded resources of the current snapshot. */
-  private shared = new Map<string, EncodedResource[]>();
+  private shared = new Map<string, { resources: EncodedResource[]; version: string }>();
   private sharedVersion = '';
   private readonly now: () => number;
   private ids = 0;
@@ -188,21 +188,32 @@ export class XdsServer {
     const ctx = this.context(c);
     const gen = generatorFor(ctx, typeUrl);
     let resources: EncodedResource[] = [];
+    let version = responseVersion([]);
     try {
-      const names = s.wildcard ? [] : [...s.names].sort();
+      if (s.namesKey === undefined) {
+        s.sortedNames = [...s.names].sort();
+        s.namesKey = s.sortedNames.join(',');
+      }
+      const names = s.wildcard ? [] : (s.sortedNames ?? []);
       if (gen && (s.wildcard || names.length > 0)) {
         if (this.sharedVersion !== ctx.snapshot.version) {
           this.shared = new Map();
           this.sharedVersion = ctx.snapshot.version;
         }
-        const key = `${typeUrl}|${c.classKey}|${names.join(',')}`;
+        const key = `${typeUrl}|${c.classKey}|${s.wildcard ? '*' : s.namesKey}`;
         let shared = this.shared.get(key);
         if (!shared) {
-          shared = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
+          const list = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
+          shared = { resources: list, version: responseVersion(list) };
           this.shared.set(key, shared);
         }
         const own = gen.own?.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r)) ?? [];
-        resources = mergeEncoded(own, shared);
+        resources = mergeEncoded(own, shared.resources);
+        // The response version: the shared part's, combined with this proxy's own resources.
+        version =
+          own.length === 0
+            ? shared.version
+            : responseVersion([{ name: '', version: shared.version }, ...own]);
       }
     } catch (err) {
       this.opts.metrics.pushErrors.inc({ type: short(typeUrl) });
@@ -214,7 +225,6 @@ export class XdsServer {
       return;
     }
     if (c.conn.protocol === 'sotw') {
-      const version = responseVersion(resources);
       if (!force && version === s.sentVersion) return;
       this.emit(c, typeUrl, s, resources, [], version, changeAt);
       s.resources = resources.length;
@@ -226,7 +236,7 @@ export class XdsServer {
     if (!force && changed.length === 0 && removed.length === 0) return;
     for (const r of changed) s.held.set(r.name, r.version);
     for (const n of removed) s.held.delete(n);
-    this.emit(c, typeUrl, s, changed, removed, responseVersion(resources), changeAt);
+    this.emit(c, typeUrl, s, changed, removed, version, changeAt);
   }
 
   private emit(
@@ -338,6 +348,8 @@ export class XdsServer {
           isWildcardType(ctx, typeUrl) && (names.size === 0 || req.resourceNames.includes('*'));
         if (wildcard === s.wildcard && sameSet(names, s.names)) return;
         s.names = names;
+        s.namesKey = undefined;
+        s.namesKey = undefined;
         s.wildcard = wildcard;
         this.send(client, typeUrl, true);
         return;
@@ -346,6 +358,7 @@ export class XdsServer {
         isWildcardType(this.context(client), typeUrl) &&
         (names.size === 0 || req.resourceNames.includes('*'));
       s.names = names;
+      s.namesKey = undefined;
       this.send(client, typeUrl, true);
     });
     stream.on('error', () => this.unregister(client));
@@ -408,12 +421,14 @@ export class XdsServer {
           s.wildcard = true;
         } else if (!s.names.has(n)) {
           s.names.add(n);
+          s.namesKey = undefined;
           changed = true;
         }
       }
       for (const n of req.resourceNamesUnsubscribe) {
         if (n === '*') s.wildcard = false;
         s.names.delete(n);
+        s.namesKey = undefined;
         s.held.delete(n);
         changed = true;
       }

@@ -46,6 +46,7 @@ export function pushRequestFor(
   const hosts = new Set<string>();
   let full = false;
   let endpointsOnly = true;
+  let routesOnly = true;
   const kinds = new Set<string>();
   for (const key of change.changed) {
     for (const o of [change.before.get(key), current(key)]) {
@@ -55,6 +56,7 @@ export function pushRequestFor(
       if (h === undefined) full = true;
       else for (const x of h) hosts.add(x);
       if (o.kind !== 'WorkloadEntry') endpointsOnly = false;
+      if (o.kind !== 'VirtualService') routesOnly = false;
     }
   }
   const edsServices = snaps.every((snap) =>
@@ -67,7 +69,15 @@ export function pushRequestFor(
   return {
     full,
     hosts,
-    types: !full && endpointsOnly && edsServices ? [TypeUrl.ClusterLoadAssignment] : undefined,
+    // Routing changes reach listeners (TCP/TLS routes) and routes only; clusters and endpoints
+    // come from services and DestinationRules.
+    types: full
+      ? undefined
+      : endpointsOnly && edsServices
+        ? [TypeUrl.ClusterLoadAssignment]
+        : routesOnly
+          ? [TypeUrl.Listener, TypeUrl.RouteConfiguration]
+          : undefined,
     changeAt,
     reason: [...kinds].sort().join(','),
   };

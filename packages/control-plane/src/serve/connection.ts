@@ -7,6 +7,9 @@ import { typeShortName, type XdsTypeUrl } from '@skein/api-types';
 export interface TypeState {
   /** Explicitly subscribed names (empty + wildcard = everything). */
   names: Set<string>;
+  /** `names` sorted and joined; reset to undefined whenever `names` changes. */
+  sortedNames?: string[] | undefined;
+  namesKey?: string | undefined;
   wildcard: boolean;
   sentVersion: string;
   sentNonce: string;

@@ -17,7 +17,9 @@ export function contentHash(text: string): string {
 }
 
 /** A version for a whole response: the hash of its resources' names and versions. */
-export function responseVersion(resources: readonly EncodedResource[]): string {
+export function responseVersion(
+  resources: readonly { readonly name: string; readonly version: string }[],
+): string {
   return contentHash(resources.map((r) => `${r.name}@${r.version}`).join('\n'));
 }
 

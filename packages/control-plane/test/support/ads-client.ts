@@ -48,11 +48,18 @@ export class AdsClient {
 
   constructor(opts: AdsClientOptions) {
     this.opts = opts;
-    this.client = new Client(opts.address, grpc.credentials.createInsecure());
+    // A subchannel pool of its own: every client holds its own TCP connection, like a real proxy.
+    this.client = new Client(opts.address, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.max_receive_message_length': -1,
+    });
     const method = opts.delta ? 'deltaAggregatedResources' : 'streamAggregatedResources';
-    this.stream = (this.client as unknown as Record<string, () => grpc.ClientDuplexStream<unknown, unknown>>)[
-      method
-    ]!.call(this.client);
+    // waitForReady: like a proxy, keep trying to connect instead of failing the stream at once.
+    type Open = (md: grpc.Metadata) => grpc.ClientDuplexStream<unknown, unknown>;
+    this.stream = (this.client as unknown as Record<string, Open>)[method]!.call(
+      this.client,
+      new grpc.Metadata({ waitForReady: true }),
+    );
     this.stream.on('data', (m: unknown) =>
       opts.delta
         ? this.onDelta(m as discoveryV3.DeltaDiscoveryResponse)
