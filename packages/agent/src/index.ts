@@ -18,3 +18,32 @@ export {
   type InterceptionMode,
   type PodPort,
 } from './bootstrap/node-identity.js';
+export { runAgent, type AgentConfig, type RunningAgent } from './lifecycle/run-agent.js';
+export { waitForReady, type WaitOptions } from './lifecycle/wait.js';
+export {
+  WorkloadCertificate,
+  type CertificateSigner,
+  type WorkloadSecret,
+} from './sds/workload-certificate.js';
+export {
+  startSdsServer,
+  secretResource,
+  WORKLOAD_SECRET,
+  ROOT_SECRET,
+  type RunningSds,
+} from './sds/sds-server.js';
+export { caSigner, type CaSignerOptions } from './sds/ca-signer.js';
+export { startStatusServer, proxyReadiness, type StatusServerOptions } from './status/status-server.js';
+export { runProbe, type AppProbe, type AppProbers } from './status/app-probes.js';
+export { startDnsProxy, type DnsProxyOptions, type RunningDnsProxy } from './dns/dns-proxy.js';
+export { indexNameTable, type NameTableIndex, type NameTableJson } from './dns/name-table.js';
+export { subscribeNameTable, type NdsClientOptions } from './dns/nds-client.js';
+export { DEFAULT_IPTABLES_CONFIG, type IptablesConfig } from './iptables/iptables-config.js';
+export { iptablesSave, natRules } from './iptables/iptables-rules.js';
+export { applyIptables, cleanupIptables, type CommandRunner } from './iptables/apply-iptables.js';
+export {
+  startXdsRelay,
+  meshChannelCredentials,
+  type XdsRelayOptions,
+  type RunningXdsRelay,
+} from './xds/xds-relay.js';

@@ -1,9 +1,23 @@
 // Entry point of skein-agent: every flag of every subcommand, with its default and description.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { SKEIN_VERSION } from '@skein/api-types';
+import { SKEIN_VERSION, parseDuration } from '@skein/api-types';
+import { spiffeId } from '@skein/ca';
 import { buildBootstrap } from './bootstrap/build-bootstrap.js';
 import { bootstrapOptionsFromFlags, type BootstrapFlags } from './bootstrap/bootstrap-flags.js';
+import { runAgent } from './lifecycle/run-agent.js';
+import { waitForReady } from './lifecycle/wait.js';
+import type { AppProbers } from './status/app-probes.js';
+import { applyIptables, cleanupIptables, familyAvailable } from './iptables/apply-iptables.js';
+import { processRunner } from './iptables/command-runner.js';
+import {
+  DEFAULT_IPTABLES_CONFIG as IPT,
+  list,
+  nameservers,
+  type IptablesConfig,
+} from './iptables/iptables-config.js';
+import { iptablesSave } from './iptables/iptables-rules.js';
 
 const env = process.env;
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -78,4 +92,271 @@ withBootstrapFlags(
   else process.stdout.write(json);
 });
 
-program.parse();
+interface ProxyFlags extends BootstrapFlags {
+  configPath: string;
+  proxyBinary: string;
+  proxyArg: string[];
+  caAddress?: string;
+  caRootCert: string;
+  caServerName?: string;
+  tokenFile?: string;
+  bootstrapToken?: string;
+  trustDomain: string;
+  certTtl: string;
+  statusAddress: string;
+  appProbers?: string;
+  appMetricsUrl?: string;
+  terminationDrainDuration: string;
+  exitOnZeroActiveConnections: boolean;
+  xdsRelay: boolean;
+  xdsRelaySocket: string;
+  dnsCapture: boolean;
+  dnsAddress: string;
+  dnsPort: string;
+  dnsUpstreams?: string;
+}
+
+/** Istio's ISTIO_PROMETHEUS_ANNOTATIONS ({"scrape":"true","port":"8080","path":"/metrics"}) → a scrape URL. */
+function appMetricsFromAnnotations(json: string | undefined, ip: string | undefined): string | undefined {
+  if (!json) return undefined;
+  const a = JSON.parse(json) as { scrape?: string; port?: string; path?: string; scheme?: string };
+  if (a.scrape !== 'true' || !a.port) return undefined;
+  return `${a.scheme ?? 'http'}://${ip ?? '127.0.0.1'}:${a.port}${a.path ?? '/metrics'}`;
+}
+
+const defaultProxyBinary = fileURLToPath(new URL('../../../bin/skein-proxy', import.meta.url));
+
+withBootstrapFlags(
+  program
+    .command('proxy')
+    .description(
+      'run the sidecar: certificates over SDS, status server, the proxy child process; exit with it',
+    )
+    .option('--config-path <file>', 'where to write the bootstrap', './etc/skein/proxy/envoy-rev.json')
+    .option(
+      '--proxy-binary <path>',
+      'the proxy to run (env SKEIN_PROXY_BIN)',
+      env['SKEIN_PROXY_BIN'] ?? defaultProxyBinary,
+    )
+    .option('--proxy-arg <arg>', 'extra argument for the proxy (repeatable)', collect, [] as string[])
+    .option(
+      '--ca-address <host:port>',
+      'CA (skein-ca or skeind) TLS gRPC address; none: no SDS (env CA_ADDR)',
+      env['CA_ADDR'],
+    )
+    .option(
+      '--ca-root-cert <file>',
+      'mesh root certificate that signs the CA serving certificate',
+      './var/run/secrets/istio/root-cert.pem',
+    )
+    .option('--ca-server-name <sni>', 'TLS name to verify on the CA (default: its host)')
+    .option(
+      '--token-file <file>',
+      'service-account or bootstrap token file sent to the CA',
+      './var/run/secrets/tokens/istio-token',
+    )
+    .option(
+      '--bootstrap-token <token>',
+      'a bootstrap token for directory-mode CAs (env SKEIN_BOOTSTRAP_TOKEN)',
+      env['SKEIN_BOOTSTRAP_TOKEN'],
+    )
+    .option('--trust-domain <td>', 'trust domain of the requested SPIFFE identity', 'cluster.local')
+    .option('--cert-ttl <duration>', 'requested workload certificate TTL', '24h')
+    .option('--status-address <ip>', 'status server address (probes, merged metrics, readiness)', '0.0.0.0')
+    .option(
+      '--app-probers <json>',
+      'rewritten app probes (env ISTIO_KUBE_APP_PROBERS)',
+      env['ISTIO_KUBE_APP_PROBERS'],
+    )
+    .option(
+      '--app-metrics-url <url>',
+      'app metrics merged into /stats/prometheus (default: from ISTIO_PROMETHEUS_ANNOTATIONS)',
+      appMetricsFromAnnotations(env['ISTIO_PROMETHEUS_ANNOTATIONS'], env['INSTANCE_IP']),
+    )
+    .option(
+      '--termination-drain-duration <duration>',
+      'drain time on SIGTERM (env TERMINATION_DRAIN_DURATION)',
+      env['TERMINATION_DRAIN_DURATION'] ?? '5s',
+    )
+    .option('--exit-on-zero-active-connections', 'stop draining as soon as no connection remains', false)
+    .option(
+      '--xds-relay',
+      "relay the proxy's xDS through the agent (TLS to skeind with --discovery-tls)",
+      false,
+    )
+    .option(
+      '--xds-relay-socket <path>',
+      "the relay's Unix socket (the proxy's xds-grpc)",
+      './etc/istio/proxy/XDS',
+    )
+    .option(
+      '--dns-capture',
+      'run the DNS proxy (env ISTIO_META_DNS_CAPTURE=true)',
+      env['ISTIO_META_DNS_CAPTURE'] === 'true',
+    )
+    .option('--dns-address <ip>', 'DNS proxy address', '127.0.0.1')
+    .option('--dns-port <port>', 'DNS proxy port (UDP and TCP)', '15053')
+    .option('--dns-upstreams <list>', 'resolvers for non-mesh names (default: /etc/resolv.conf)'),
+).action(async (f: ProxyFlags) => {
+  const bootstrap = bootstrapOptionsFromFlags(f);
+  const log = (msg: string, fields?: Record<string, unknown>) =>
+    process.stderr.write(
+      `${JSON.stringify({ time: new Date().toISOString(), scope: 'agent', msg, ...fields })}\n`,
+    );
+  const agent = await runAgent({
+    bootstrap,
+    bootstrapPath: f.configPath,
+    proxyCommand: f.proxyBinary,
+    proxyArgs: f.proxyArg,
+    ...(f.caAddress
+      ? {
+          ca: {
+            address: f.caAddress,
+            rootCertPem: readFileSync(f.caRootCert, 'utf8'),
+            ...(f.caServerName ? { serverName: f.caServerName } : {}),
+            ...(f.bootstrapToken
+              ? { token: f.bootstrapToken }
+              : f.tokenFile
+                ? { tokenFile: f.tokenFile }
+                : {}),
+            clusterId: f.clusterId,
+            identity: spiffeId({
+              trustDomain: f.trustDomain,
+              namespace: f.namespace,
+              serviceAccount: f.serviceAccount,
+            }),
+            ttlSeconds: Math.round(parseDuration(f.certTtl) / 1000),
+          },
+        }
+      : {}),
+    status: {
+      host: f.statusAddress,
+      port: Number(f.agentPort),
+      ...(f.appProbers ? { probers: JSON.parse(f.appProbers) as AppProbers } : {}),
+      appHost: f.podIp,
+      ...(f.appMetricsUrl ? { appMetricsUrl: f.appMetricsUrl } : {}),
+    },
+    ...(f.dnsCapture && !('unixSocket' in bootstrap.discovery)
+      ? {
+          dns: {
+            host: f.dnsAddress,
+            port: Number(f.dnsPort),
+            upstreams: f.dnsUpstreams
+              ? list(f.dnsUpstreams)
+              : nameservers(readFileSync('/etc/resolv.conf', 'utf8')),
+            // Through the relay when there is one (it carries TLS), else straight to skeind.
+            xdsAddress: f.xdsRelay
+              ? `unix:${f.xdsRelaySocket}`
+              : `${bootstrap.discovery.host}:${bootstrap.discovery.port}`,
+          },
+        }
+      : {}),
+    ...(f.xdsRelay && !('unixSocket' in bootstrap.discovery)
+      ? {
+          xdsRelay: {
+            socketPath: f.xdsRelaySocket,
+            upstream: `${bootstrap.discovery.host}:${bootstrap.discovery.port}`,
+            tls: f.discoveryTls === true,
+            ...(f.discoveryServerName ? { serverName: f.discoveryServerName } : {}),
+          },
+        }
+      : {}),
+    drainDurationMs: parseDuration(f.terminationDrainDuration),
+    exitOnZeroActiveConnections: f.exitOnZeroActiveConnections,
+    log,
+  });
+  const onSignal = () => void agent.terminate();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  process.exit(await agent.done);
+});
+
+program
+  .command('wait')
+  .description('wait until the proxy is ready (for holding the application until then)')
+  .option('--url <url>', 'readiness URL', 'http://localhost:15021/healthz/ready')
+  .option('--timeout <duration>', 'give up after', '60s')
+  .option('--period <duration>', 'poll period', '500ms')
+  .action(async (f: { url: string; timeout: string; period: string }) => {
+    const ok = await waitForReady({
+      url: f.url,
+      timeoutMs: parseDuration(f.timeout),
+      periodMs: parseDuration(f.period),
+    });
+    process.stderr.write(
+      ok ? 'skein-agent: proxy is ready\n' : `skein-agent: proxy not ready after ${f.timeout}\n`,
+    );
+    process.exit(ok ? 0 : 1);
+  });
+
+program
+  .command('iptables')
+  .description('the init step: install the traffic capture rules (istio-iptables flags)')
+  .option('-p, --envoy-port <port>', 'outbound capture port', String(IPT.proxyPort))
+  .option('-z, --inbound-capture-port <port>', 'inbound capture port', String(IPT.inboundCapturePort))
+  .option('-u, --proxy-uid <uids>', 'UIDs never captured (comma-separated)', IPT.proxyUids.join(','))
+  .option('-g, --proxy-gid <gids>', 'GIDs never captured (comma-separated)', IPT.proxyGids.join(','))
+  .addOption(
+    new Option('-m, --inbound-interception-mode <mode>', 'interception mode')
+      .choices(['REDIRECT'])
+      .default('REDIRECT'),
+  )
+  .option('-i, --outbound-ip-ranges-include <cidrs>', "outbound CIDRs captured ('*' all)", '*')
+  .option('-x, --outbound-ip-ranges-exclude <cidrs>', 'outbound CIDRs never captured', '')
+  .option('-b, --inbound-ports-include <ports>', "inbound ports captured ('*' all)", '*')
+  .option(
+    '-d, --inbound-ports-exclude <ports>',
+    "inbound ports never captured (with '*')",
+    IPT.excludeInboundPorts.join(','),
+  )
+  .option('-o, --outbound-ports-exclude <ports>', 'outbound ports never captured', '')
+  .option('-q, --outbound-ports-include <ports>', 'outbound ports always captured', '')
+  .option('-c, --kube-virt-interfaces <ifaces>', 'interfaces whose inbound traffic is not captured', '')
+  .option('--redirect-dns', 'capture DNS (port 53) to the agent DNS proxy', false)
+  .option('--dns-servers <ips>', 'resolvers whose DNS is captured (default: /etc/resolv.conf)')
+  .option('--dns-port <port>', 'agent DNS proxy port', String(IPT.dnsPort))
+  .option('--ipv4-only', 'do not configure IPv6', false)
+  .option('-n, --dry-run', 'print the rules in iptables-save form instead of installing them', false)
+  .option('--cleanup', 'remove the rules and chains this command installs', false)
+  .action(async (f: Record<string, string | boolean>) => {
+    const s = (k: string) => String(f[k] ?? '');
+    const config: IptablesConfig = {
+      ...IPT,
+      proxyPort: Number(s('envoyPort')),
+      inboundCapturePort: Number(s('inboundCapturePort')),
+      proxyUids: list(s('proxyUid')),
+      proxyGids: list(s('proxyGid')),
+      includeOutboundCidrs: list(s('outboundIpRangesInclude')),
+      excludeOutboundCidrs: list(s('outboundIpRangesExclude')),
+      includeInboundPorts: list(s('inboundPortsInclude')),
+      excludeInboundPorts: list(s('inboundPortsExclude')),
+      excludeOutboundPorts: list(s('outboundPortsExclude')),
+      includeOutboundPorts: list(s('outboundPortsInclude')),
+      excludeInterfaces: list(s('kubeVirtInterfaces')),
+      captureDns: f['redirectDns'] === true,
+      dnsServers:
+        f['dnsServers'] !== undefined
+          ? list(s('dnsServers'))
+          : f['redirectDns'] === true
+            ? nameservers(readFileSync('/etc/resolv.conf', 'utf8'))
+            : [],
+      dnsPort: Number(s('dnsPort')),
+    };
+    const families: (4 | 6)[] = f['ipv4Only'] === true ? [4] : [4, 6];
+    if (f['dryRun'] === true) {
+      for (const fam of families) {
+        process.stdout.write(`# ${fam === 4 ? 'iptables' : 'ip6tables'}-save\n${iptablesSave(config, fam)}`);
+      }
+      return;
+    }
+    const run = processRunner();
+    if (f['cleanup'] === true) {
+      for (const fam of families) if (await familyAvailable(run, fam)) await cleanupIptables(run, fam);
+      process.stderr.write('skein-agent: iptables rules removed\n');
+      return;
+    }
+    const done = await applyIptables(run, config, families);
+    process.stderr.write(`skein-agent: iptables rules installed for IPv${done.join(' and IPv')}\n`);
+  });
+
+await program.parseAsync();

@@ -54,3 +54,93 @@ export {
 export { startCa, DEFAULT_SERVING_IDENTITY, type StartCaOptions, type RunningCa } from './server/start-ca.js';
 export { loadOrCreateDirectoryCa, type LoadedMaterial } from './store/directory-store.js';
 export { requestCertificate, type CaClientOptions } from './client/ca-client.js';
+export {
+  DEFAULT_ROOT_NAMESPACE,
+  policyApplies,
+  selectorMatches,
+  type WorkloadView,
+} from './security/workload-view.js';
+export { resolveInboundMtls, modeForPort, type InboundMtls, type MtlsMode } from './security/mtls-mode.js';
+export {
+  autoMtlsTransportSocketMatches,
+  expectedIdentities,
+  inboundChainVariants,
+  istioMutualUpstreamTlsContext,
+  meshDownstreamTlsContext,
+  meshSni,
+  sdsConfig,
+  tlsInspectorFilter,
+  tlsTransportSocket,
+  DOWNSTREAM_TLS_TYPE,
+  UPSTREAM_TLS_TYPE,
+  MESH_ALPN,
+  type InboundChainVariant,
+} from './security/tls-context.js';
+export {
+  acceptPeer,
+  checkPeerSans,
+  peerPrincipal,
+  tlsClientOptions,
+  tlsServerOptions,
+  type DataSourceJson,
+  type SecretJson,
+  type SecretLookup,
+} from './security/node-tls-options.js';
+export {
+  translateAuthorizationPolicies,
+  type AuthzOptions,
+  type AuthzTranslation,
+  type RbacAction,
+  type RbacFilter,
+  type RbacRulesJson,
+  type SecurityProblem,
+} from './security/authz/authorization-policy.js';
+export {
+  evaluateRbac,
+  evaluateRbacChain,
+  matchingPolicy,
+  permissionMatches,
+  principalMatches,
+  stringMatches,
+  type RbacDecision,
+  type RbacRequest,
+} from './security/authz/rbac-engine.js';
+export {
+  translateRequestAuthentication,
+  jwksCluster,
+  JWT_AUTHN_TYPE,
+  type JwksCluster,
+  type JwtTranslation,
+} from './security/jwt-authn.js';
+export {
+  KubeClient,
+  inClusterConnection,
+  kubeconfigConnection,
+  type KubeConnection,
+} from './kube/kube-client.js';
+export {
+  kubeTokenReviewer,
+  loadOrCreateKubeCa,
+  publishRootCert,
+  SELF_SIGNED_SECRET,
+  PLUGIN_SECRET,
+  ROOT_CONFIGMAP,
+} from './kube/kube-ca.js';
+export {
+  meshSecurity,
+  TLS_MODE_LABEL,
+  type MeshSecurity,
+  type SecurityContextView,
+  type UpstreamView,
+  type InboundPortView,
+  type FilterChainView,
+} from './security/mesh-security.js';
+export { authenticateXdsCaller, type ClaimedProxy } from './authn/xds-caller.js';
+export { subscribeSecrets, type SdsClientOptions, type SdsSecrets } from './security/sds-client.js';
+export {
+  authenticateJwt,
+  jwksResolver,
+  type JwksResolver,
+  type JwtOutcome,
+  type JwtRequest,
+} from './security/jwt-verify.js';

@@ -11,6 +11,9 @@ import { CertificateAuthority } from './pki/issue.js';
 import type { KeyAlgorithm } from './pki/keys.js';
 import { startCa, DEFAULT_SERVING_IDENTITY } from './server/start-ca.js';
 import { loadOrCreateDirectoryCa } from './store/directory-store.js';
+import { TokenReviewAuthenticator } from './authn/token-review.js';
+import { KubeClient, inClusterConnection, kubeconfigConnection } from './kube/kube-client.js';
+import { kubeTokenReviewer, loadOrCreateKubeCa, publishRootCert } from './kube/kube-ca.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const seconds = (s: string): number => Math.round(parseDuration(s) / 1000);
@@ -36,6 +39,23 @@ const program = new Command('skein-ca')
   .option('--default-ttl <duration>', 'certificate TTL when the request gives none', '24h')
   .option('--max-ttl <duration>', 'largest TTL a request may ask for', '2160h')
   .option('--clock-skew <duration>', 'notBefore is backdated by this much', '60s')
+  .addOption(
+    new Option('--mode <mode>', 'where the root lives and how callers authenticate')
+      .choices(['directory', 'kubernetes'])
+      .default('directory'),
+  )
+  .option('--kubeconfig <file>', 'kubernetes mode: kubeconfig (default: in-cluster service account)')
+  .option('--ca-namespace <ns>', 'kubernetes mode: namespace of the CA Secrets', 'skein-system')
+  .option('--token-audience <aud>', 'kubernetes mode: audience service-account tokens must carry', 'istio-ca')
+  .option(
+    '--root-resync <duration>',
+    'kubernetes mode: how often the root ConfigMaps are re-published',
+    '60s',
+  )
+  .option(
+    '--no-publish-root',
+    'kubernetes mode: do not write ConfigMap istio-ca-root-cert to every namespace',
+  )
   .option('--tokens-file <file>', 'bootstrap tokens: lines "<token> <namespace> <service-account>"')
   .option(
     '--serving-dns <name>',
@@ -49,18 +69,38 @@ const program = new Command('skein-ca')
     collect,
     [] as string[],
   )
-  .action(async (o: Record<string, string | string[] | undefined>) => {
+  .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
     const trustDomain = String(o['trustDomain']);
-    const loaded = await loadOrCreateDirectoryCa(String(o['dir']), {
-      trustDomain,
-      keyAlgorithm: o['keyAlgorithm'] as KeyAlgorithm,
-    });
+    const rootOptions = { trustDomain, keyAlgorithm: o['keyAlgorithm'] as KeyAlgorithm };
+    const kube =
+      o['mode'] === 'kubernetes'
+        ? new KubeClient(
+            o['kubeconfig'] ? kubeconfigConnection(String(o['kubeconfig'])) : inClusterConnection(),
+          )
+        : undefined;
+    const loaded = kube
+      ? await loadOrCreateKubeCa(kube, String(o['caNamespace']), rootOptions)
+      : await loadOrCreateDirectoryCa(String(o['dir']), rootOptions);
     const ca = await CertificateAuthority.create(loaded.material, {
       defaultTtlSeconds: seconds(String(o['defaultTtl'])),
       maxTtlSeconds: seconds(String(o['maxTtl'])),
       clockSkewSeconds: seconds(String(o['clockSkew'])),
     });
     const authenticators: Authenticator[] = [];
+    if (kube) {
+      authenticators.push(
+        new TokenReviewAuthenticator(kubeTokenReviewer(kube), trustDomain, [String(o['tokenAudience'])]),
+      );
+      if (o['publishRoot'] !== false) {
+        // New namespaces get the root at the next resync.
+        const publish = () =>
+          publishRootCert(kube, ca.rootCertPem).catch((e: Error) =>
+            console.log(JSON.stringify({ scope: 'ca', msg: 'publishing the root failed', error: e.message })),
+          );
+        await publish();
+        setInterval(() => void publish(), seconds(String(o['rootResync'])) * 1000).unref();
+      }
+    }
     if (o['tokensFile']) {
       authenticators.push(
         BootstrapTokenAuthenticator.parse(readFileSync(String(o['tokensFile']), 'utf8'), trustDomain),

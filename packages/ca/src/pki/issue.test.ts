@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createRootCa, pluginCa, verifyMaterial } from './ca-material.js';
 import { createCsr } from './csr.js';
 import { CertificateAuthority, CertificateRequestError, certificateUris } from './issue.js';
-import { generateKeyPair, privateKeyToPem } from './keys.js';
+import { generateKeyPair, importPrivateKeyPem, privateKeyToPem } from './keys.js';
 import { x509 } from './x509.js';
 
 const ID_A = 'spiffe://cluster.local/ns/default/sa/a';
@@ -76,7 +76,6 @@ describe('CertificateAuthority', () => {
     const interKeys = await generateKeyPair();
     // An intermediate is a CA certificate signed by the root; build it with the X.509 library.
     const rootCert = new x509.X509Certificate(root.rootCertPem);
-    const { importPrivateKeyPem } = await import('./keys.js');
     const rootKeys = await importPrivateKeyPem(root.caKeyPem);
     const inter = await x509.X509CertificateGenerator.create({
       serialNumber: '01',

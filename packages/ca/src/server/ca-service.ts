@@ -21,8 +21,11 @@ export interface CaServiceOptions {
 type Request = istioCaV1.IstioCertificateRequest;
 type Response = istioCaV1.IstioCertificateResponse;
 
-/** The credentials of a grpc-js call: metadata and the TLS peer certificate. */
-export function callCredentials(call: grpc.ServerUnaryCall<unknown, unknown>): CallCredentials {
+/** The credentials of any grpc-js server call (unary or streaming): metadata and the TLS peer certificate. */
+export function callCredentials(call: {
+  metadata: grpc.Metadata;
+  getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } | undefined };
+}): CallCredentials {
   const metadata: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(call.metadata.getMap())) metadata[k.toLowerCase()] = String(v);
   const peer = call.getAuthContext().sslPeerCertificate;

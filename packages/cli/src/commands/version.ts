@@ -10,7 +10,7 @@ export function registerVersion(program: Command): void {
     .description(
       'Print the client version, and the control plane and proxy versions when their addresses are given',
     )
-    .option('--control-plane <url>', "skeind's monitoring address (e.g. http://127.0.0.1:15014)")
+    .option('--control-plane <url>', "skeind's debug address (e.g. http://127.0.0.1:15014)")
     .option('--admin <url>', "a proxy's admin address (e.g. http://127.0.0.1:15000)")
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(async (opts: { controlPlane?: string; admin?: string; output: string }) => {
@@ -19,8 +19,10 @@ export function registerVersion(program: Command): void {
       const errors: string[] = [];
       if (opts.controlPlane) {
         try {
-          const v = (await getJson(`${baseUrl(opts.controlPlane)}/version`)) as { version?: string };
-          out.controlPlane = String(v.version ?? 'unknown');
+          const v = (await getJson(`${baseUrl(opts.controlPlane)}/debug/syncz`)) as {
+            controlPlaneVersion?: string;
+          };
+          out.controlPlane = String(v.controlPlaneVersion ?? 'unknown');
         } catch (err) {
           errors.push(`control plane: ${(err as Error).message}`);
         }
@@ -28,7 +30,7 @@ export function registerVersion(program: Command): void {
       if (opts.admin) {
         try {
           const v = (await getJson(`${baseUrl(opts.admin)}/server_info`)) as { version?: string };
-          out.proxy = String(v.version ?? 'unknown');
+          out.proxy = String(v.version ?? 'unknown').replace(/^skein-proxy\//, '');
         } catch (err) {
           errors.push(`proxy: ${(err as Error).message}`);
         }

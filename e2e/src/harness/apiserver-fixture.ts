@@ -1,0 +1,220 @@
+/**
+ * A real kube-apiserver backed by a real etcd, both started on loopback from binaries built
+ * from the Go module proxy (scripts/cluster/build-k8s.sh kube-apiserver, build-tools.sh etcd).
+ * No kubelet, scheduler or controller-manager: CRDs, admission webhooks, RBAC, watches and
+ * controllers work against it; pods are stored but never run. For the control-plane and CA
+ * packages' tests, before and besides kind.
+ *
+ *   const api = await startApiServer();   // { kubeconfigPath, stop() }
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SKEIN_CACHE } from './cluster.js';
+
+export interface ApiServer {
+  readonly kubeconfigPath: string;
+  readonly url: string;
+  /** The bearer token of the fixture's admin (group system:masters). */
+  readonly token: string;
+  stop(): Promise<void>;
+}
+
+export interface ApiServerBinaries {
+  readonly kubeApiserver: string;
+  readonly etcd: string;
+}
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
+
+/** Where the pinned versions' binaries are (or will be) built; see scripts/cluster/versions.sh. */
+export function apiServerBinaries(): ApiServerBinaries {
+  const versions = readFileSync(join(REPO_ROOT, 'scripts', 'cluster', 'versions.sh'), 'utf8');
+  const pinned = (key: string): string => {
+    const m = new RegExp(`^${key}=(\\S+)`, 'm').exec(versions);
+    if (m?.[1] === undefined) throw new Error(`${key} not found in scripts/cluster/versions.sh`);
+    return m[1];
+  };
+  return {
+    kubeApiserver:
+      process.env['SKEIN_KUBE_APISERVER'] ?? `${SKEIN_CACHE}/k8s-${pinned('K8S_VERSION')}/bin/kube-apiserver`,
+    etcd: process.env['SKEIN_ETCD'] ?? `${SKEIN_CACHE}/etcd-${pinned('ETCD_VERSION')}/etcd`,
+  };
+}
+
+/** Empty when the binaries exist, else why the fixture cannot start (for a test's skip reason). */
+export function apiServerUnavailable(bins: ApiServerBinaries = apiServerBinaries()): string {
+  const missing = [bins.kubeApiserver, bins.etcd].filter((p) => !existsSync(p));
+  if (missing.length === 0) return '';
+  return `not built: ${missing.join(', ')} (run: bash scripts/cluster/build-k8s.sh kube-apiserver && bash scripts/cluster/build-tools.sh etcd)`;
+}
+
+export async function startApiServer(opts: { readonly timeoutMs?: number } = {}): Promise<ApiServer> {
+  const bins = apiServerBinaries();
+  const why = apiServerUnavailable(bins);
+  if (why !== '') throw new Error(`kube-apiserver fixture ${why}`);
+  const dir = await mkdtemp(join(tmpdir(), 'skein-apiserver-'));
+  const children: ChildProcess[] = [];
+  const logs: string[] = [];
+  const stop = async (): Promise<void> => {
+    for (const child of children.reverse()) await terminate(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const [clientPort, peerPort, securePort] = await freePorts(3);
+    const etcdUrl = `http://127.0.0.1:${clientPort}`;
+    children.push(
+      launch(
+        bins.etcd,
+        [
+          '--name=fixture',
+          `--data-dir=${join(dir, 'etcd')}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+          `--initial-cluster=fixture=http://127.0.0.1:${peerPort}`,
+          '--unsafe-no-fsync=true',
+          '--log-level=warn',
+        ],
+        logs,
+        'etcd',
+      ),
+    );
+
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    await writeFile(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await writeFile(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const token = generateToken();
+    await writeFile(
+      join(dir, 'tokens.csv'),
+      `${token},skein-fixture-admin,skein-fixture-admin,"system:masters"\n`,
+    );
+
+    children.push(
+      launch(
+        bins.kubeApiserver,
+        [
+          `--etcd-servers=${etcdUrl}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--secure-port=${securePort}`,
+          `--cert-dir=${join(dir, 'certs')}`,
+          `--token-auth-file=${join(dir, 'tokens.csv')}`,
+          '--authorization-mode=RBAC',
+          `--service-account-key-file=${join(dir, 'sa.pub')}`,
+          `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--allow-privileged=true',
+          '--disable-admission-plugins=ServiceAccount',
+          '--v=0',
+        ],
+        logs,
+        'kube-apiserver',
+      ),
+    );
+
+    const url = `https://127.0.0.1:${securePort}`;
+    // the API server writes a self-signed serving certificate (and its CA) into --cert-dir
+    const certPath = join(dir, 'certs', 'apiserver.crt');
+    await until(opts.timeoutMs ?? 90_000, logs, async () => {
+      if (!existsSync(certPath)) return false;
+      return (await get(`${url}/readyz`, token, await readFile(certPath))) === 200;
+    });
+    const ca = (await readFile(certPath)).toString('base64');
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfigPath,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '  - name: fixture',
+        `    cluster: { server: "${url}", certificate-authority-data: "${ca}" }`,
+        'users:',
+        '  - name: admin',
+        `    user: { token: "${token}" }`,
+        'contexts:',
+        '  - name: fixture',
+        '    context: { cluster: fixture, user: admin }',
+        'current-context: fixture',
+        '',
+      ].join('\n'),
+    );
+    return { kubeconfigPath, url, token, stop };
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}\n--- fixture output ---\n${logs.join('').slice(-4000)}`);
+  }
+}
+
+function launch(bin: string, args: string[], logs: string[], name: string): ChildProcess {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (d: Buffer): void => {
+    logs.push(`[${name}] ${d.toString('utf8')}`);
+    if (logs.length > 400) logs.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('exit', (code, signal) => logs.push(`[${name}] exited code=${code} signal=${signal}\n`));
+  return child;
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const s = net.createServer();
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+function generateToken(): string {
+  return Array.from(globalThis.crypto.getRandomValues(new Uint8Array(24)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
+}
+
+function get(url: string, token: string, ca: Buffer): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { headers: { authorization: `Bearer ${token}` }, ca, timeout: 5_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+async function until(timeoutMs: number, logs: string[], probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    if (logs.some((l) => /exited code=/.test(l))) throw new Error('a fixture process exited during start-up');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`kube-apiserver not ready after ${timeoutMs}ms`);
+}

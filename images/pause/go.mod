@@ -1,0 +1,3 @@
+module skein.local/pause
+
+go 1.24

@@ -1,0 +1,86 @@
+// Istio's nat rule set for one IP family, as iptables-save text. Pure: config in, rules out.
+import type { IptablesConfig } from './iptables-config.js';
+
+export type Family = 4 | 6;
+
+/** Our chains, in the order they are created. */
+export const CHAINS = ['ISTIO_INBOUND', 'ISTIO_REDIRECT', 'ISTIO_IN_REDIRECT', 'ISTIO_OUTPUT'] as const;
+
+/** Rules we add to the built-in chains carry this comment, so --cleanup finds exactly them. */
+export const MARK = '-m comment --comment skein';
+
+const isV6 = (cidr: string) => cidr.includes(':');
+
+/** The `-A ...` rules of the nat table for one family (without table header and COMMIT). */
+export function natRules(c: IptablesConfig, family: Family): string[] {
+  const localhost = family === 4 ? '127.0.0.1/32' : '::1/128';
+  const passthroughSource = family === 4 ? '127.0.0.6/32' : '::6/128';
+  const ofFamily = (cidrs: string[]) => cidrs.filter((x) => x === '*' || isV6(x) === (family === 6));
+  const r: string[] = [];
+  const add = (s: string) => r.push(s);
+
+  // Inbound.
+  if (c.includeInboundPorts.length > 0) {
+    add(`-A PREROUTING -p tcp ${MARK} -j ISTIO_INBOUND`);
+    add(`-A ISTIO_INBOUND -p tcp --dport ${c.inboundTunnelPort} -j RETURN`);
+    for (const iface of c.excludeInterfaces) add(`-A ISTIO_INBOUND -i ${iface} -j RETURN`);
+    if (c.includeInboundPorts.includes('*')) {
+      for (const p of c.excludeInboundPorts) add(`-A ISTIO_INBOUND -p tcp --dport ${p} -j RETURN`);
+      add(`-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT`);
+    } else {
+      for (const p of c.includeInboundPorts) add(`-A ISTIO_INBOUND -p tcp --dport ${p} -j ISTIO_IN_REDIRECT`);
+    }
+  }
+  add(`-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports ${c.inboundCapturePort}`);
+  add(`-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports ${c.proxyPort}`);
+
+  // Outbound.
+  add(`-A OUTPUT -p tcp ${MARK} -j ISTIO_OUTPUT`);
+  for (const p of c.excludeOutboundPorts) add(`-A ISTIO_OUTPUT -p tcp --dport ${p} -j RETURN`);
+  if (c.captureDns) {
+    const dns = ofFamily(c.dnsServers);
+    const owners = [
+      ...c.proxyUids.map((u) => `--uid-owner ${u}`),
+      ...c.proxyGids.map((g) => `--gid-owner ${g}`),
+    ];
+    for (const o of owners) add(`-A OUTPUT -p udp --dport 53 -m owner ${o} ${MARK} -j RETURN`);
+    for (const d of dns.length > 0 ? dns : [undefined]) {
+      const dst = d ? ` -d ${d.includes('/') ? d : `${d}/${family === 4 ? 32 : 128}`}` : '';
+      add(`-A OUTPUT${dst} -p udp --dport 53 ${MARK} -j REDIRECT --to-ports ${c.dnsPort}`);
+    }
+  }
+  // Traffic the proxy sends from 127.0.0.6 (inbound passthrough) goes straight to the app.
+  add(`-A ISTIO_OUTPUT -s ${passthroughSource} -o lo -j RETURN`);
+  const owner = (kind: 'uid' | 'gid', id: string) => {
+    // A pod calling itself through its service: the proxy's outbound connection to the pod's own
+    // IP leaves on lo and must come back in through the inbound capture.
+    add(
+      `-A ISTIO_OUTPUT ! -d ${localhost} -o lo -p tcp ! --dport ${c.inboundTunnelPort} -m owner --${kind}-owner ${id} -j ISTIO_IN_REDIRECT`,
+    );
+    // Other loopback traffic of the app is app-to-app: leave it alone.
+    add(`-A ISTIO_OUTPUT -o lo -m owner ! --${kind}-owner ${id} -j RETURN`);
+    // Everything else the proxy sends is its upstream traffic: never captured.
+    add(`-A ISTIO_OUTPUT -m owner --${kind}-owner ${id} -j RETURN`);
+  };
+  for (const u of c.proxyUids) owner('uid', u);
+  for (const g of c.proxyGids) owner('gid', g);
+  if (c.captureDns) {
+    const dns = ofFamily(c.dnsServers);
+    for (const d of dns.length > 0 ? dns : [undefined]) {
+      const dst = d ? ` -d ${d.includes('/') ? d : `${d}/${family === 4 ? 32 : 128}`}` : '';
+      add(`-A ISTIO_OUTPUT${dst} -p tcp --dport 53 -j REDIRECT --to-ports ${c.dnsPort}`);
+    }
+  }
+  add(`-A ISTIO_OUTPUT -d ${localhost} -j RETURN`);
+  for (const p of c.includeOutboundPorts) add(`-A ISTIO_OUTPUT -p tcp --dport ${p} -j ISTIO_REDIRECT`);
+  for (const x of ofFamily(c.excludeOutboundCidrs)) add(`-A ISTIO_OUTPUT -d ${x} -j RETURN`);
+  if (c.includeOutboundCidrs.includes('*')) add(`-A ISTIO_OUTPUT -j ISTIO_REDIRECT`);
+  else for (const i of ofFamily(c.includeOutboundCidrs)) add(`-A ISTIO_OUTPUT -d ${i} -j ISTIO_REDIRECT`);
+  return r;
+}
+
+/** The full iptables-save / iptables-restore input for one family. */
+export function iptablesSave(c: IptablesConfig, family: Family): string {
+  const lines = ['* nat', ...CHAINS.map((ch) => `:${ch} - [0:0]`), ...natRules(c, family), 'COMMIT'];
+  return `${lines.join('\n')}\n`;
+}

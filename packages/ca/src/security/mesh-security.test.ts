@@ -1,0 +1,109 @@
+// The contributor skeind plugs in, fed a context shaped like skeind's TranslateContext.
+import { describe, expect, it } from 'vitest';
+import {
+  meshSecurity,
+  TLS_MODE_LABEL,
+  type SecurityContextView,
+  type UpstreamView,
+} from './mesh-security.js';
+
+const obj = (kind: string, ns: string, name: string, spec: unknown) => ({
+  apiVersion: 'security.istio.io/v1',
+  kind,
+  metadata: { name, namespace: ns },
+  spec,
+});
+
+function ctx(objects: ReturnType<typeof obj>[]): SecurityContextView {
+  const byKind = new Map<string, unknown[]>();
+  for (const o of objects) byKind.set(o.kind, [...(byKind.get(o.kind) ?? []), o]);
+  return {
+    snapshot: { mesh: { trustDomain: 'cluster.local', rootNamespace: 'istio-system' }, byKind },
+    proxy: { namespace: 'shop', labels: { app: 'web' } },
+  };
+}
+
+const upstream = (labels: Record<string, string>, tls?: UpstreamView['tls']): UpstreamView => ({
+  service: {
+    hostname: 'db.shop.svc.cluster.local',
+    location: 'MESH_INTERNAL',
+    subjectAltNames: [],
+    workloads: [
+      { namespace: 'shop', serviceAccount: 'db', labels },
+      { namespace: 'shop', serviceAccount: 'db-replica', labels },
+    ],
+  },
+  port: { number: 5432 },
+  subset: '',
+  tls,
+});
+
+describe('meshSecurity', () => {
+  const sec = meshSecurity();
+
+  it('originates ISTIO_MUTUAL to injected endpoints with their identities (auto mTLS)', () => {
+    const ts = sec.upstreamTransportSocket(ctx([]), upstream({ [TLS_MODE_LABEL]: 'istio' })) as unknown as {
+      typedConfig: {
+        sni: string;
+        commonTlsContext: { combinedValidationContext: { defaultValidationContext: unknown } };
+      };
+    };
+    expect(ts.typedConfig.sni).toBe('outbound_.5432_._.db.shop.svc.cluster.local');
+    expect(ts.typedConfig.commonTlsContext.combinedValidationContext.defaultValidationContext).toEqual({
+      matchTypedSubjectAltNames: [
+        { sanType: 'URI', matcher: { exact: 'spiffe://cluster.local/ns/shop/sa/db' } },
+        { sanType: 'URI', matcher: { exact: 'spiffe://cluster.local/ns/shop/sa/db-replica' } },
+      ],
+    });
+  });
+
+  it('stays plaintext to non-mesh endpoints, to DISABLEd ones, and defers to SIMPLE/MUTUAL', () => {
+    expect(sec.upstreamTransportSocket(ctx([]), upstream({}))).toBeUndefined();
+    const disabled = ctx([obj('PeerAuthentication', 'shop', 'off', { mtls: { mode: 'DISABLE' } })]);
+    expect(sec.upstreamTransportSocket(disabled, upstream({ [TLS_MODE_LABEL]: 'istio' }))).toBeUndefined();
+    expect(
+      sec.upstreamTransportSocket(ctx([]), upstream({ [TLS_MODE_LABEL]: 'istio' }, { mode: 'SIMPLE' })),
+    ).toBeUndefined();
+    expect(sec.upstreamTransportSocket(ctx([]), upstream({}, { mode: 'ISTIO_MUTUAL' }))).toBeDefined();
+  });
+
+  it('turns the plaintext inbound chain into the variants of the port mode', () => {
+    const plain = {
+      name: 'inbound|8080||',
+      filterChainMatch: { destinationPort: 8080 },
+      filters: [{ name: 'x' }],
+    };
+    const strict = ctx([obj('PeerAuthentication', 'istio-system', 'mesh', { mtls: { mode: 'STRICT' } })]);
+    const chains = sec.inboundFilterChains(strict, { port: 8080, protocol: 'HTTP' }, plain);
+    expect(chains).toHaveLength(1);
+    expect(chains[0]).toMatchObject({
+      name: 'inbound|8080||-mtls',
+      filterChainMatch: { destinationPort: 8080, transportProtocol: 'tls' },
+    });
+    const permissive = sec.inboundFilterChains(ctx([]), { port: 8080, protocol: 'HTTP' }, plain);
+    expect(permissive.map((c) => c.filterChainMatch)).toEqual([
+      {
+        destinationPort: 8080,
+        transportProtocol: 'tls',
+        applicationProtocols: ['istio-peer-exchange', 'istio'],
+      },
+      { destinationPort: 8080 },
+    ]);
+  });
+
+  it('puts jwt_authn before RBAC and reports CUSTOM', () => {
+    const c = ctx([
+      obj('RequestAuthentication', 'shop', 'jwt', { jwtRules: [{ issuer: 'i', jwks: '{"keys":[]}' }] }),
+      obj('AuthorizationPolicy', 'shop', 'allow', { rules: [{}] }),
+      obj('AuthorizationPolicy', 'shop', 'ext', { action: 'CUSTOM', provider: { name: 'x' }, rules: [{}] }),
+    ]);
+    expect(sec.inboundHttpFilters(c, { port: 8080, protocol: 'HTTP' }).map((f) => f.name)).toEqual([
+      'envoy.filters.http.jwt_authn',
+      'envoy.filters.http.rbac',
+    ]);
+    expect(sec.inboundNetworkFilters(c, { port: 9000, protocol: 'TCP' }).map((f) => f.name)).toEqual([
+      'envoy.filters.network.rbac',
+    ]);
+    expect(sec.problems(c)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,37 @@
+// Reads an Envoy v3 Bootstrap (YAML or JSON), validates it against the generated schema and
+// returns its canonical JSON, with the fields skein-proxy does not implement listed by path.
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { bootstrapV3, messageFromJson, messageToJson } from '@skein/api-types';
+import { bootstrap as bootstrapSpec, unsupportedFields } from './supported-fields.js';
+
+export type BootstrapJson = bootstrapV3.BootstrapJson;
+
+export interface LoadedBootstrap {
+  bootstrap: BootstrapJson;
+  /** Field paths set in the bootstrap that skein-proxy does not implement. */
+  unsupported: string[];
+}
+
+/** Canonicalises a bootstrap object (snake_case or camelCase, as Envoy accepts). */
+export function canonicalBootstrap(obj: unknown): LoadedBootstrap {
+  const msg = messageFromJson(bootstrapV3.BootstrapSchema, obj);
+  const bootstrap = messageToJson(bootstrapV3.BootstrapSchema, msg) as BootstrapJson;
+  return { bootstrap, unsupported: unsupportedFields(bootstrap, bootstrapSpec, '') };
+}
+
+/** Parses bootstrap text; YAML is a superset of JSON, so one parser reads both. */
+export function parseBootstrap(text: string): LoadedBootstrap {
+  const obj: unknown = parseYaml(text);
+  if (obj === null || typeof obj !== 'object') throw new Error('bootstrap: expected a mapping');
+  return canonicalBootstrap(obj);
+}
+
+export async function loadBootstrapFile(path: string): Promise<LoadedBootstrap> {
+  const text = await readFile(path, 'utf8');
+  try {
+    return parseBootstrap(text);
+  } catch (err) {
+    throw new Error(`bootstrap ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}

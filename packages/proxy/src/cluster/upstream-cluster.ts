@@ -1,0 +1,207 @@
+// A live cluster: its hosts (static, EDS, DNS or original destination), load balancer, circuit
+// breaker, outlier detector and connection pools, built from a Cluster resource.
+import { lookup } from 'node:dns/promises';
+import type { clusterV3, endpointV3 } from '@skein/api-types';
+import { durationMs } from '../util/duration.js';
+import { makeHost, type Host } from '../endpoint/host.js';
+import { hostsFromAssignment } from '../endpoint/endpoints-from-assignment.js';
+import { UpstreamPools, type UpstreamProtocol } from '../endpoint/upstream-pools.js';
+import {
+  createLoadBalancer,
+  lbPolicyOf,
+  type LbPolicy,
+  type LoadBalancer,
+  type PickContext,
+} from './load-balancer.js';
+import { CircuitBreaker, limitsOf } from './circuit-breaker.js';
+import { OutlierDetector, outlierConfigOf, type OutlierEvent } from './outlier-detector.js';
+import { compileTlsContext, UPSTREAM_TLS, type TlsContext } from '../transport-socket/tls-context.js';
+import type { SecretStore } from '../transport-socket/secret-store.js';
+import type { tlsV3 } from '@skein/api-types';
+
+export type ClusterType = 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
+
+export interface ClusterEvents {
+  onEject(cluster: string, host: Host, why: OutlierEvent): void;
+  onConnect(cluster: string, host: Host): void;
+}
+
+const H2_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+function upstreamProtocolOf(c: clusterV3.ClusterJson): UpstreamProtocol | 'downstream' {
+  if (c.http2ProtocolOptions) return 'http2';
+  const opts = c.typedExtensionProtocolOptions?.[H2_OPTIONS] as
+    | { explicitHttpConfig?: { http2ProtocolOptions?: unknown }; useDownstreamProtocolConfig?: unknown }
+    | undefined;
+  if (opts?.explicitHttpConfig?.http2ProtocolOptions) return 'http2';
+  if (opts?.useDownstreamProtocolConfig) return 'downstream';
+  return 'http1';
+}
+
+export class UpstreamCluster {
+  readonly name: string;
+  readonly type: ClusterType;
+  readonly lbPolicy: LbPolicy;
+  readonly connectTimeoutMs: number;
+  readonly protocol: UpstreamProtocol | 'downstream';
+  readonly circuitBreaker: CircuitBreaker;
+  readonly outlier: OutlierDetector | undefined;
+  readonly pools: UpstreamPools;
+  /** The EDS service name this cluster subscribes to. */
+  readonly edsName: string | undefined;
+  /** The UpstreamTlsContext, when the cluster originates TLS. */
+  readonly tls: TlsContext | undefined;
+  private hostList: Host[] = [];
+  private lb: LoadBalancer;
+  /** False until an EDS cluster has its first assignment (warming) or DNS resolved. */
+  initialized: boolean;
+  private dnsTimer: NodeJS.Timeout | undefined;
+  private readonly originalDstHosts = new Map<string, Host>();
+
+  constructor(
+    readonly config: clusterV3.ClusterJson,
+    private readonly events: ClusterEvents,
+    secrets?: SecretStore,
+  ) {
+    if (!config.name) throw new Error('cluster without a name');
+    this.name = config.name;
+    const type = config.type ?? 'STATIC';
+    if (!['STATIC', 'EDS', 'STRICT_DNS', 'LOGICAL_DNS', 'ORIGINAL_DST'].includes(type)) {
+      throw new Error(`cluster ${this.name}: type ${type} is not supported`);
+    }
+    this.type = type as ClusterType;
+    this.lbPolicy = this.type === 'ORIGINAL_DST' ? 'ROUND_ROBIN' : lbPolicyOf(config.lbPolicy);
+    this.connectTimeoutMs = durationMs(config.connectTimeout) ?? 5000;
+    this.protocol = upstreamProtocolOf(config);
+    const limits = limitsOf(config.circuitBreakers);
+    this.circuitBreaker = new CircuitBreaker(limits);
+    const od = outlierConfigOf(config.outlierDetection);
+    this.outlier = od
+      ? new OutlierDetector(
+          od,
+          () => this.hostList,
+          (h, why) => this.events.onEject(this.name, h, why),
+        )
+      : undefined;
+    const ts = config.transportSocket;
+    const tsType = ts?.typedConfig?.['@type'];
+    if (ts && tsType !== UPSTREAM_TLS && !(tsType ?? '').endsWith('RawBuffer')) {
+      throw new Error(`cluster ${this.name}: transport_socket ${tsType ?? ts.name ?? ''} is not supported`);
+    }
+    this.tls =
+      tsType === UPSTREAM_TLS && secrets
+        ? compileTlsContext(ts?.typedConfig as tlsV3.UpstreamTlsContextJson, 'upstream', secrets)
+        : undefined;
+    this.pools = new UpstreamPools({
+      tls: this.tls,
+      connectTimeoutMs: this.connectTimeoutMs,
+      maxConnections: limits.maxConnections,
+      idleTimeoutMs: durationMs(config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000,
+      onConnect: (h) => this.events.onConnect(this.name, h),
+    });
+    this.edsName = this.type === 'EDS' ? (config.edsClusterConfig?.serviceName ?? this.name) : undefined;
+    this.initialized = this.type === 'STATIC' || this.type === 'ORIGINAL_DST';
+    if (this.type === 'STATIC') this.hostList = hostsFromAssignment(config.loadAssignment);
+    this.lb = this.buildLb();
+    if (this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') this.startDns();
+  }
+
+  get hosts(): readonly Host[] {
+    return this.hostList;
+  }
+
+  private buildLb(): LoadBalancer {
+    const c = this.config;
+    return createLoadBalancer(this.lbPolicy, this.hostList, {
+      ringSize: Number(c.ringHashLbConfig?.minimumRingSize ?? 1024),
+      maglevTableSize: Number(c.maglevLbConfig?.tableSize ?? 65537),
+      localityWeighted: c.commonLbConfig?.localityWeightedLbConfig !== undefined,
+      choiceCount: c.leastRequestLbConfig?.choiceCount ?? 2,
+    });
+  }
+
+  /** Applies an EDS assignment (or a DNS result shaped as one). */
+  setAssignment(cla: endpointV3.ClusterLoadAssignmentJson): void {
+    this.setHosts(hostsFromAssignment(cla, this.hostList));
+  }
+
+  private setHosts(hosts: Host[]): void {
+    this.hostList = hosts;
+    this.lb = this.buildLb();
+    this.initialized = true;
+    this.pools.retain(new Set(hosts.map((h) => h.key)));
+  }
+
+  private startDns(): void {
+    const refresh = durationMs(this.config.dnsRefreshRate) ?? 5000;
+    const resolve = async (): Promise<void> => {
+      const hosts: Host[] = [];
+      for (const group of this.config.loadAssignment?.endpoints ?? []) {
+        for (const lbe of group.lbEndpoints ?? []) {
+          const sa = lbe.endpoint?.address?.socketAddress;
+          if (!sa?.address) continue;
+          try {
+            const fam =
+              this.config.dnsLookupFamily === 'V6_ONLY'
+                ? 6
+                : this.config.dnsLookupFamily === 'V4_ONLY'
+                  ? 4
+                  : 0;
+            const addrs = await lookup(sa.address, { all: true, family: fam });
+            const list = this.type === 'LOGICAL_DNS' ? addrs.slice(0, 1) : addrs;
+            for (const a of list) {
+              const old = this.hostList.find(
+                (h) => h.address === a.address && h.port === (sa.portValue ?? 0),
+              );
+              hosts.push(
+                old ??
+                  makeHost(a.address, sa.portValue ?? 0, {
+                    weight: lbe.loadBalancingWeight ?? 1,
+                    priority: group.priority ?? 0,
+                  }),
+              );
+            }
+          } catch {
+            // Keep the previous hosts of a name that fails to resolve.
+            hosts.push(...this.hostList.filter((h) => h.port === (sa.portValue ?? 0)));
+          }
+        }
+      }
+      const same = hosts.length === this.hostList.length && hosts.every((h, i) => h === this.hostList[i]);
+      if (!same || !this.initialized) this.setHosts(hosts);
+    };
+    const loop = (): void => {
+      void resolve().finally(() => {
+        if (this.dnsTimer !== undefined || !this.initialized) {
+          this.dnsTimer = setTimeout(loop, refresh);
+          this.dnsTimer.unref();
+        }
+      });
+    };
+    this.dnsTimer = setTimeout(loop, 0);
+    this.dnsTimer.unref();
+  }
+
+  /** Picks a host; ORIGINAL_DST clusters use the connection's original destination. */
+  pick(ctx: PickContext & { originalDst?: { address: string; port: number } | undefined }): Host | undefined {
+    if (this.type === 'ORIGINAL_DST') {
+      const od = ctx.originalDst;
+      if (!od) return undefined;
+      const key = `${od.address}:${od.port}`;
+      let h = this.originalDstHosts.get(key);
+      if (!h) {
+        h = makeHost(od.address, od.port);
+        this.originalDstHosts.set(key, h);
+      }
+      return h;
+    }
+    return this.lb.pick(ctx);
+  }
+
+  async close(): Promise<void> {
+    this.tls?.close();
+    if (this.dnsTimer) clearTimeout(this.dnsTimer);
+    this.dnsTimer = undefined;
+    await this.pools.close();
+  }
+}

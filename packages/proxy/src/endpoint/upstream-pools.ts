@@ -1,0 +1,121 @@
+// Pooled upstream HTTP connections per host: undici pools for HTTP/1.1 (keep-alive, connect
+// timeout, connection limit) and node:http2 sessions for HTTP/2 (h2c, multiplexed streams).
+import http2 from 'node:http2';
+import { Pool } from 'undici';
+import type { Host } from './host.js';
+import type { TlsContext } from '../transport-socket/tls-context.js';
+import { connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
+
+export type UpstreamProtocol = 'http1' | 'http2';
+
+export interface PoolOptions {
+  /** Originate TLS with this context (UpstreamTlsContext). */
+  tls?: TlsContext | undefined;
+  connectTimeoutMs: number;
+  maxConnections: number;
+  idleTimeoutMs: number;
+  /** Called when a new connection is opened to count upstream_cx_total. */
+  onConnect?: (host: Host) => void;
+}
+
+/** One HTTP/2 session per host, reopened when it closes. */
+export class Http2Session {
+  private session: http2.ClientHttp2Session | undefined;
+  constructor(
+    private readonly host: Host,
+    private readonly opts: PoolOptions,
+  ) {}
+
+  get(): http2.ClientHttp2Session {
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const tlsCtx = this.opts.tls;
+    const s = tlsCtx
+      ? http2.connect(`https://${this.host.key}`, {
+          peerMaxConcurrentStreams: 1000,
+          createConnection: () => {
+            const sock = connectTls(
+              tlsCtx,
+              {
+                host: this.host.address,
+                port: this.host.port,
+                alpn: ['h2'],
+                timeoutMs: this.opts.connectTimeoutMs,
+              },
+              (err) => {
+                if (err) sock?.destroy(err);
+              },
+            );
+            if (!sock) throw new Error('upstream TLS secrets are not available yet');
+            return sock;
+          },
+        })
+      : http2.connect(`http://${this.host.key}`, { peerMaxConcurrentStreams: 1000 });
+    s.setTimeout(this.opts.idleTimeoutMs, () => s.close());
+    s.on('error', () => {});
+    s.on('connect', () => this.opts.onConnect?.(this.host));
+    this.session = s;
+    return s;
+  }
+
+  close(): void {
+    this.session?.close();
+    this.session?.destroy();
+    this.session = undefined;
+  }
+}
+
+export class UpstreamPools {
+  private readonly h1 = new Map<string, Pool>();
+  private readonly h2 = new Map<string, Http2Session>();
+  constructor(private opts: PoolOptions) {}
+
+  http1(host: Host): Pool {
+    let p = this.h1.get(host.key);
+    if (!p) {
+      p = new Pool(`http://${host.key}`, {
+        connections: this.opts.maxConnections,
+        connectTimeout: this.opts.connectTimeoutMs,
+        keepAliveTimeout: this.opts.idleTimeoutMs,
+        keepAliveMaxTimeout: Math.max(this.opts.idleTimeoutMs, 600_000),
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        pipelining: 1,
+        ...(this.opts.tls ? { connect: undiciTlsConnector(this.opts.tls, this.opts.connectTimeoutMs) } : {}),
+      });
+      p.on('connect', () => this.opts.onConnect?.(host));
+      this.h1.set(host.key, p);
+    }
+    return p;
+  }
+
+  http2(host: Host): Http2Session {
+    let s = this.h2.get(host.key);
+    if (!s) {
+      s = new Http2Session(host, this.opts);
+      this.h2.set(host.key, s);
+    }
+    return s;
+  }
+
+  /** Closes pools of hosts no longer present. */
+  retain(keys: ReadonlySet<string>): void {
+    for (const [k, p] of this.h1) {
+      if (keys.has(k)) continue;
+      void p.close().catch(() => {});
+      this.h1.delete(k);
+    }
+    for (const [k, s] of this.h2) {
+      if (keys.has(k)) continue;
+      s.close();
+      this.h2.delete(k);
+    }
+  }
+
+  async close(): Promise<void> {
+    const closing = [...this.h1.values()].map((p) => p.destroy().catch(() => {}));
+    for (const s of this.h2.values()) s.close();
+    this.h1.clear();
+    this.h2.clear();
+    await Promise.all(closing);
+  }
+}

@@ -1,0 +1,605 @@
+// envoy.filters.network.http_connection_manager: turns HTTP/1.1 and HTTP/2 requests on a
+// listener's connections into streams through the HTTP filter chain (fault, CORS, header
+// mutation) to the router, sets Envoy's x-forwarded-* / x-request-id / x-envoy-* headers,
+// exchanges workload metadata with the peer proxy, and records stats, Istio metrics and access logs.
+import net from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { faultV3, httpConnectionManagerV3, routeComponentsV3 } from '@skein/api-types';
+import { durationMs } from '../util/duration.js';
+import { compileRouteTable, type RequestView, type RouteTable } from '../router/route-table.js';
+import { chooseCluster } from '../router/route-action.js';
+import { routeRequest } from '../router/router-filter.js';
+import type { HttpFilter, FilterRequest } from '../http-filters/http-filter.js';
+import { createFaultFilter } from '../http-filters/fault-filter.js';
+import { createCorsFilter } from '../http-filters/cors-filter.js';
+import {
+  applyHeaderOptions,
+  createHeaderMutationFilter,
+  removeHeaders,
+} from '../http-filters/header-mutation-filter.js';
+import {
+  createAccessLogger,
+  type AccessLogConfigJson,
+  type AccessLogger,
+} from '../access-log/access-logger.js';
+import { serviceOfCluster, type MetricContext } from '../stats/istio-metrics.js';
+import {
+  PEER_METADATA_HEADER,
+  PEER_METADATA_ID_HEADER,
+  decodePeerMetadata,
+  encodePeerMetadata,
+} from '../stats/workload-metadata.js';
+import { applyForwardedHeaders, firstValue, requestHeaderRecord, responseHeaderRecord } from './headers.js';
+import type { DownstreamConnection, ListenerInfo, ProxyContext } from './proxy-context.js';
+import type { StreamInfo } from './stream-info.js';
+import { SpanStatusCode, type RequestSpan } from '../tracing/tracer.js';
+import { formatFlags } from './stream-info.js';
+import type { TraceProviderJson } from './proxy-context.js';
+
+export type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
+type AnyReq = IncomingMessage | Http2ServerRequest;
+type AnyRes = ServerResponse | Http2ServerResponse;
+/** Both response kinds accept these calls; the HTTP/1 signatures stand for both. */
+const h1 = (res: AnyRes): ServerResponse => res as ServerResponse;
+
+const T = 'type.googleapis.com/envoy.extensions.filters.';
+/** How long an HTTP/1.1 response head may wait for its first body bytes before it is sent alone. */
+const HEAD_FLUSH_MS = 5;
+
+function buildFilters(hcm: HcmJson): HttpFilter[] {
+  const out: HttpFilter[] = [];
+  for (const f of hcm.httpFilters ?? []) {
+    const cfg = (f.typedConfig ?? {}) as Record<string, unknown> & { '@type'?: string };
+    const type = cfg['@type'] ?? '';
+    if (f.disabled) continue;
+    if (type === `${T}http.fault.v3.HTTPFault`) out.push(createFaultFilter(cfg as faultV3.HTTPFaultJson));
+    else if (type === `${T}http.cors.v3.Cors`) out.push(createCorsFilter());
+    else if (type === `${T}http.header_mutation.v3.HeaderMutation`)
+      out.push(createHeaderMutationFilter(cfg as Parameters<typeof createHeaderMutationFilter>[0]));
+    else if (type === `${T}http.router.v3.Router`) break;
+    else if (!f.isOptional) throw new Error(`http filter ${f.name ?? type} (${type}) is not supported`);
+  }
+  return out;
+}
+
+export class HttpConnectionManager {
+  private readonly filters: HttpFilter[];
+  private readonly inlineRoutes: RouteTable | undefined;
+  private readonly rdsName: string | undefined;
+  private readonly accessLogs: AccessLogger[];
+  private readonly statPrefix: string;
+  /** Tracing provider and sampling percentage, when this HCM traces. */
+  private readonly trace: { provider: TraceProviderJson; sampling: number } | undefined;
+
+  constructor(
+    readonly config: HcmJson,
+    private readonly listener: ListenerInfo,
+    private readonly ctx: ProxyContext,
+  ) {
+    this.filters = buildFilters(config);
+    this.inlineRoutes = config.routeConfig ? compileRouteTable(config.routeConfig) : undefined;
+    this.rdsName = config.rds?.routeConfigName;
+    if (!this.inlineRoutes && !this.rdsName)
+      throw new Error('http_connection_manager needs route_config or rds');
+    this.accessLogs = (config.accessLog ?? []).map((a) => createAccessLogger(a as AccessLogConfigJson));
+    this.statPrefix = config.statPrefix ?? 'http';
+    const t = config.tracing;
+    const provider =
+      (t?.provider as TraceProviderJson | undefined) ?? (t ? ctx.defaultTraceProvider : undefined);
+    if (t && provider) {
+      const type = provider.typedConfig?.['@type'] ?? '';
+      if (!type.endsWith('envoy.config.trace.v3.OpenTelemetryConfig')) {
+        throw new Error(`tracing provider ${provider.name ?? type} is not supported (only OpenTelemetry)`);
+      }
+      this.trace = { provider, sampling: Number(t.randomSampling?.value ?? 100) };
+    } else this.trace = undefined;
+  }
+
+  /** Starts this request's span when tracing is on and the request is sampled. */
+  private startSpan(
+    info: StreamInfo,
+    headers: Record<string, string>,
+    operation: string | undefined,
+  ): RequestSpan | undefined {
+    if (!this.trace) return undefined;
+    const cfg = this.trace.provider.typedConfig ?? {};
+    const cluster = this.ctx.clusters.get(cfg.grpcService?.envoyGrpc?.clusterName ?? '');
+    const host = cluster?.hosts[0];
+    if (!host) return undefined;
+    const tracer = this.ctx.tracing.tracer(host.key, cfg.serviceName ?? (this.ctx.nodeId || 'skein-proxy'));
+    const kind = this.listener.direction === 'OUTBOUND' ? 'client' : 'server';
+    const rs = this.ctx.tracing.startSpan(
+      tracer,
+      operation ?? `${info.authority}/*`,
+      kind,
+      headers,
+      this.trace.sampling,
+    );
+    if (!rs) return undefined;
+    rs.span.setAttributes({
+      'http.method': info.method,
+      'http.url': `${info.tls ? 'https' : 'http'}://${info.authority}${info.path}`,
+      'http.protocol': info.protocol,
+      node_id: this.ctx.nodeId,
+      'guid:x-request-id': info.requestId ?? '',
+      downstream_cluster: '-',
+      user_agent: headers['user-agent'] ?? '-',
+      component: 'proxy',
+    });
+    return rs;
+  }
+
+  private endSpan(rs: RequestSpan | undefined, info: StreamInfo): void {
+    if (!rs) return;
+    rs.span.setAttributes({
+      'http.status_code': info.responseCode,
+      response_flags: formatFlags(info.responseFlags),
+      upstream_cluster: info.clusterName ?? '-',
+      upstream_address: info.upstreamHost ?? '-',
+      request_size: info.bytesReceived,
+      response_size: info.bytesSent,
+    });
+    if (info.responseCode >= 500 || info.responseCode === 0)
+      rs.span.setStatus({ code: SpanStatusCode.ERROR });
+    rs.span.end();
+  }
+
+  /** The RDS name this manager waits for (listener warming). */
+  get routeName(): string | undefined {
+    return this.rdsName;
+  }
+
+  private routes(): RouteTable | undefined {
+    return this.inlineRoutes ?? (this.rdsName ? this.ctx.routeTable(this.rdsName) : undefined);
+  }
+
+  private newInfo(
+    req: AnyReq,
+    conn: DownstreamConnection,
+    headers: Record<string, string>,
+    authority: string,
+  ): StreamInfo {
+    const now = Date.now();
+    const v = req.httpVersion;
+    return {
+      startTime: new Date(now),
+      startMs: now,
+      protocol: v === '2.0' ? 'HTTP/2' : v === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      authority,
+      requestHeaders: headers,
+      responseHeaders: {},
+      responseTrailers: {},
+      responseCode: 0,
+      responseFlags: new Set(),
+      bytesReceived: 0,
+      bytesSent: 0,
+      downstreamRemote: `${conn.remoteAddress}:${conn.remotePort}`,
+      downstreamLocal: `${conn.localAddress}:${conn.localPort}`,
+      attempts: 0,
+      tls: conn.tls,
+      ...(conn.peerPrincipal ? { peerPrincipal: conn.peerPrincipal } : {}),
+    };
+  }
+
+  private complete(info: StreamInfo, route: routeComponentsV3.RouteJson | undefined): void {
+    info.endMs = Date.now();
+    const { stats } = this.ctx;
+    const sp = { envoy_http_conn_manager_prefix: this.statPrefix };
+    stats.inc(
+      `http.{envoy_http_conn_manager_prefix}.downstream_rq_${Math.floor(info.responseCode / 100)}xx`,
+      sp,
+    );
+    if (info.clusterName && this.ctx.clusters.get(info.clusterName)) {
+      const ct = { envoy_cluster_name: info.clusterName };
+      stats.inc(`cluster.{envoy_cluster_name}.upstream_rq_${info.responseCode}`, ct);
+      stats.inc(`cluster.{envoy_cluster_name}.upstream_rq_${Math.floor(info.responseCode / 100)}xx`, ct);
+    }
+    for (const f of info.responseFlags)
+      stats.inc(`http.{envoy_http_conn_manager_prefix}.response_flag.${f}`, sp);
+    if (this.listener.direction) {
+      const isGrpc = (info.requestHeaders['content-type'] ?? '').startsWith('application/grpc');
+      const m: MetricContext = {
+        reporter: this.listener.direction === 'OUTBOUND' ? 'source' : 'destination',
+        local: this.ctx.local,
+        peer: info.peer,
+        service: serviceOfCluster(info.clusterName) ?? hostOnly(info.authority),
+        protocol: isGrpc ? 'grpc' : 'http',
+        mtls: this.listener.direction === 'OUTBOUND' ? info.upstreamTls === true : info.tls,
+        peerPrincipal: info.peerPrincipal,
+      };
+      this.ctx.istio.recordRequest(m, info);
+    }
+    void route;
+    for (const log of this.accessLogs) log(info);
+  }
+
+  /** Handles one HTTP request (HTTP/1.1 or HTTP/2 compatibility API). */
+  handle(req: AnyReq, res: AnyRes, conn: DownstreamConnection): void {
+    void this.run(req, res, conn).catch((err: unknown) => {
+      this.ctx.log.error('request failed', { error: String(err) });
+      if (!res.headersSent) {
+        try {
+          h1(res).writeHead(500);
+          res.end();
+        } catch {
+          // The stream is already gone.
+        }
+      }
+    });
+  }
+
+  private async run(req: AnyReq, res: AnyRes, conn: DownstreamConnection): Promise<void> {
+    const cfg = this.config;
+    const { stats } = this.ctx;
+    const sp = { envoy_http_conn_manager_prefix: this.statPrefix };
+    stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_rq_total', sp);
+    const headers = requestHeaderRecord(req.headers);
+    const authority = firstValue(req.headers[':authority']) ?? headers['host'] ?? '';
+    delete headers['host'];
+    applyForwardedHeaders(headers, {
+      useRemoteAddress: cfg.useRemoteAddress === true,
+      skipXffAppend: cfg.skipXffAppend === true,
+      generateRequestId: cfg.generateRequestId !== false,
+      tls: conn.tls,
+      remoteAddress: conn.remoteAddress,
+    });
+    const info = this.newInfo(req, conn, headers, authority);
+    if (headers['x-request-id']) info.requestId = headers['x-request-id'];
+
+    // Metadata exchange: the server side learns the caller from the request headers.
+    const inbound = this.listener.direction === 'INBOUND';
+    const outbound = this.listener.direction === 'OUTBOUND';
+    if (inbound) {
+      const peer = decodePeerMetadata(headers[PEER_METADATA_HEADER]);
+      if (peer) info.peer = peer;
+    }
+    delete headers[PEER_METADATA_HEADER];
+    delete headers[PEER_METADATA_ID_HEADER];
+    if (outbound) {
+      headers[PEER_METADATA_ID_HEADER] = this.ctx.nodeId;
+      headers[PEER_METADATA_HEADER] = encodePeerMetadata(this.ctx.local);
+    }
+
+    const gone = new AbortController();
+    let finished = false;
+    res.once('close', () => {
+      if (!finished && !res.writableFinished) {
+        info.responseFlags.add('DC');
+        gone.abort();
+      }
+    });
+
+    const view: RequestView = {
+      host: authority,
+      path: info.path,
+      method: info.method,
+      header: (n) =>
+        n === ':authority' || n === 'host'
+          ? authority
+          : n === ':method'
+            ? info.method
+            : n === ':path'
+              ? info.path
+              : headers[n],
+    };
+    const table = this.routes();
+    const m = table?.match(view);
+    const route = m?.route?.route;
+    const vhost = m?.vhost?.vhost;
+    if (route?.name) info.routeName = route.name;
+    const span = this.startSpan(info, headers, route?.decorator?.operation);
+    // The upstream request continues this trace (traceparent and B3).
+    if (span) span.inject(headers);
+
+    const responseHeaderOps = (h: Record<string, string | string[]>): void => {
+      applyHeaderOptions(h, route?.responseHeadersToAdd);
+      removeHeaders(h, route?.responseHeadersToRemove);
+      applyHeaderOptions(h, vhost?.responseHeadersToAdd);
+      removeHeaders(h, vhost?.responseHeadersToRemove);
+      applyHeaderOptions(h, table?.config.responseHeadersToAdd);
+      removeHeaders(h, table?.config.responseHeadersToRemove);
+    };
+
+    const finishResponse = (
+      status: number,
+      h: Record<string, string | string[]>,
+    ): Record<string, string | string[]> => {
+      for (const f of this.filters) f.onResponse?.(filterReq, status, h);
+      responseHeaderOps(h);
+      if (inbound) {
+        h[PEER_METADATA_ID_HEADER] = this.ctx.nodeId;
+        h[PEER_METADATA_HEADER] = encodePeerMetadata(this.ctx.local);
+      }
+      if (cfg.alwaysSetRequestIdInResponse && info.requestId) h['x-request-id'] = info.requestId;
+      const st = cfg.serverHeaderTransformation ?? 'OVERWRITE';
+      if (st === 'OVERWRITE' || (st === 'APPEND_IF_ABSENT' && h['server'] === undefined))
+        h['server'] = cfg.serverName ?? 'envoy';
+      info.responseCode = status;
+      info.responseHeaders = Object.fromEntries(
+        Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]),
+      );
+      return h;
+    };
+
+    const localReply = (status: number, body: string, extra: Record<string, string> = {}): void => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const h: Record<string, string | string[]> = { ...extra };
+      if (body && !h['content-type']) h['content-type'] = 'text/plain';
+      h['content-length'] = String(Buffer.byteLength(body));
+      finishResponse(status, h);
+      h1(res).writeHead(status, h);
+      res.end(body);
+      info.bytesSent = Buffer.byteLength(body);
+    };
+
+    const clusterName = route?.route ? chooseClusterName(route.route, view) : undefined;
+    const filterReq: FilterRequest = {
+      method: info.method,
+      path: info.path,
+      authority,
+      headers,
+      route,
+      vhost,
+      clusterName,
+      info,
+      respond: localReply,
+      sleep: (ms) =>
+        new Promise((resolve) => {
+          const t = setTimeout(() => resolve(true), ms);
+          gone.signal.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
+        }),
+    };
+
+    res.once('finish', () => {
+      finished = true;
+      this.complete(info, route);
+      this.endSpan(span, info);
+    });
+    res.once('close', () => {
+      if (!finished) {
+        finished = true;
+        if (info.responseCode === 0) info.responseCode = 0;
+        this.complete(info, route);
+        this.endSpan(span, info);
+      }
+    });
+
+    for (const f of this.filters) {
+      const status = await f.onRequest(filterReq);
+      if (status === 'stop') return;
+    }
+
+    if (!route || !vhost) {
+      info.responseFlags.add('NR');
+      stats.inc('http.{envoy_http_conn_manager_prefix}.no_route', sp);
+      localReply(404, '');
+      return;
+    }
+    if (route.directResponse) {
+      const body =
+        route.directResponse.body?.inlineString ??
+        (route.directResponse.body?.inlineBytes
+          ? Buffer.from(route.directResponse.body.inlineBytes, 'base64').toString()
+          : '');
+      localReply(route.directResponse.status ?? 200, body);
+      return;
+    }
+    if (route.redirect) {
+      localReply(redirectStatus(route.redirect.responseCode), '', {
+        location: redirectLocation(route.redirect, info, route.match, conn.tls),
+      });
+      return;
+    }
+    if (!route.route) {
+      localReply(404, '');
+      return;
+    }
+
+    const cl = req.headers['content-length'];
+    const hasBody =
+      info.protocol === 'HTTP/2'
+        ? !(req as Http2ServerRequest).stream.endAfterHeaders
+        : cl !== undefined
+          ? Number(cl) > 0
+          : req.headers['transfer-encoding'] !== undefined;
+    const result = await routeRequest(this.ctx, {
+      method: info.method,
+      path: info.path,
+      authority,
+      headers,
+      body: hasBody ? req : undefined,
+      contentLength: cl !== undefined ? Number(cl) : undefined,
+      downstreamProtocol: info.protocol === 'HTTP/2' ? 'http2' : 'http1',
+      view,
+      route,
+      vhost,
+      routeConfigHeaders: {
+        ...(table?.config.requestHeadersToAdd ? { add: table.config.requestHeadersToAdd } : {}),
+        ...(table?.config.requestHeadersToRemove ? { remove: table.config.requestHeadersToRemove } : {}),
+      },
+      conn,
+      info,
+      downstreamGone: gone.signal,
+    });
+    if (result.kind === 'local') {
+      if (result.flag) info.responseFlags.add(result.flag);
+      if (result.status === 499) {
+        res.destroy();
+        return;
+      }
+      localReply(result.status, result.body, result.headers);
+      return;
+    }
+    const up = result.response;
+    info.upstreamResponseMs = Date.now();
+    const h = responseHeaderRecord(up.headers);
+    if (outbound) {
+      const peer = decodePeerMetadata(firstValue(h[PEER_METADATA_HEADER]));
+      if (peer) info.peer = peer;
+    }
+    delete h[PEER_METADATA_HEADER];
+    delete h[PEER_METADATA_ID_HEADER];
+    h['x-envoy-upstream-service-time'] = String(info.upstreamResponseMs - info.startMs);
+    if (vhost.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
+    finishResponse(up.status, h);
+    const isH2 = info.protocol === 'HTTP/2';
+    let headersSent = false;
+    const sendHeaders = (): void => {
+      if (headersSent) return;
+      headersSent = true;
+      h1(res).writeHead(up.status, h);
+    };
+    // The head goes out with the first body bytes (one write); a body that is slow to start
+    // gets its head after HEAD_FLUSH_MS so long polls and streams still see it early.
+    const flushTimer = isH2
+      ? undefined
+      : setTimeout(() => {
+          sendHeaders();
+          h1(res).flushHeaders();
+        }, HEAD_FLUSH_MS);
+    up.body.on('data', (c: Buffer) => {
+      clearTimeout(flushTimer);
+      sendHeaders();
+      info.bytesSent += c.length;
+      if (!h1(res).write(c)) up.body.pause();
+    });
+    res.on('drain', () => up.body.resume());
+    up.body.once('error', () => {
+      clearTimeout(flushTimer);
+      info.responseFlags.add('UR');
+      result.release();
+      res.destroy();
+    });
+    up.body.once('end', () => {
+      clearTimeout(flushTimer);
+      void up.trailers.then((t) => {
+        result.release();
+        const hasTrailers = Object.keys(t).length > 0;
+        if (hasTrailers) info.responseTrailers = t;
+        if (isH2 && !headersSent && !hasTrailers) {
+          // A headers-only HTTP/2 response (gRPC "trailers-only") ends with its HEADERS frame.
+          headersSent = true;
+          const stream = (res as Http2ServerResponse).stream;
+          if (!stream.destroyed) stream.respond({ ':status': up.status, ...h }, { endStream: true });
+          return;
+        }
+        sendHeaders();
+        if (hasTrailers) res.addTrailers(t);
+        res.end();
+      });
+    });
+  }
+
+  /** WebSocket (and other) upgrades: after route selection the connection becomes a byte pipe. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, conn: DownstreamConnection): void {
+    const headers = requestHeaderRecord(req.headers);
+    const authority = headers['host'] ?? '';
+    const view: RequestView = {
+      host: authority,
+      path: req.url ?? '/',
+      method: req.method ?? 'GET',
+      header: (n) => headers[n],
+    };
+    const m = this.routes()?.match(view);
+    const action = m?.route?.route.route;
+    const upgradeType = (req.headers['upgrade'] ?? '').toLowerCase();
+    const allowed = [...(this.config.upgradeConfigs ?? []), ...(action?.upgradeConfigs ?? [])].some(
+      (u) => (u.upgradeType ?? '').toLowerCase() === upgradeType && u.enabled !== false,
+    );
+    const reject = (status: number): void => {
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 403 ? 'Forbidden' : 'Service Unavailable'}\r\ncontent-length: 0\r\n\r\n`,
+      );
+    };
+    if (!action) return reject(404);
+    if (!allowed) return reject(403);
+    const name = chooseClusterName(action, view);
+    const cluster = name ? this.ctx.clusters.get(name) : undefined;
+    const host = cluster?.pick({ now: Date.now(), originalDst: conn.originalDst });
+    if (!host) return reject(503);
+    const up = net.connect({ host: host.address, port: host.port });
+    up.setNoDelay(true);
+    up.once('connect', () => {
+      const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2)
+        lines.push(`${req.rawHeaders[i] ?? ''}: ${req.rawHeaders[i + 1] ?? ''}`);
+      up.write(lines.join('\r\n') + '\r\n\r\n');
+      if (head.length > 0) up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+    });
+    const close = (): void => {
+      up.destroy();
+      socket.destroy();
+    };
+    up.once('error', () => (up.readyState === 'opening' ? reject(503) : close()));
+    socket.once('error', close);
+    socket.once('close', () => up.destroy());
+    up.once('close', () => socket.destroy());
+  }
+
+  /** Stream idle timeout (default 5 min in Envoy) applied to downstream connections. */
+  get idleTimeoutMs(): number {
+    return durationMs(this.config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000;
+  }
+}
+
+function chooseClusterName(action: routeComponentsV3.RouteActionJson, view: RequestView): string | undefined {
+  if (action.cluster) return action.cluster;
+  if (action.weightedClusters) return undefined;
+  return chooseCluster(action, view)?.name;
+}
+
+function hostOnly(authority: string): string | undefined {
+  if (!authority) return undefined;
+  return authority.replace(/:\d+$/, '');
+}
+
+function redirectStatus(code: string | undefined): number {
+  switch (code) {
+    case 'FOUND':
+      return 302;
+    case 'SEE_OTHER':
+      return 303;
+    case 'TEMPORARY_REDIRECT':
+      return 307;
+    case 'PERMANENT_REDIRECT':
+      return 308;
+    default:
+      return 301;
+  }
+}
+
+function redirectLocation(
+  r: routeComponentsV3.RedirectActionJson,
+  info: StreamInfo,
+  match: routeComponentsV3.RouteMatchJson | undefined,
+  tls: boolean,
+): string {
+  const scheme = r.httpsRedirect ? 'https' : (r.schemeRedirect ?? (tls ? 'https' : 'http'));
+  const [host0 = '', port0] = info.authority.split(':');
+  const host = r.hostRedirect ?? host0;
+  let port = r.portRedirect
+    ? String(r.portRedirect)
+    : r.httpsRedirect || r.schemeRedirect
+      ? undefined
+      : port0;
+  if ((scheme === 'https' && port === '443') || (scheme === 'http' && port === '80')) port = undefined;
+  let path = info.path;
+  const q = path.indexOf('?');
+  const query = q < 0 ? '' : path.slice(q);
+  const bare = q < 0 ? path : path.slice(0, q);
+  if (r.pathRedirect !== undefined)
+    path = r.pathRedirect.includes('?') ? r.pathRedirect : r.pathRedirect + query;
+  else if (r.prefixRewrite !== undefined && match?.prefix !== undefined)
+    path = r.prefixRewrite + bare.slice(match.prefix.length) + query;
+  if (r.stripQuery) path = path.split('?')[0] ?? path;
+  return `${scheme}://${host}${port ? `:${port}` : ''}${path}`;
+}

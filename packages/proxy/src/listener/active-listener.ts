@@ -1,0 +1,465 @@
+// A bound listener: accepts connections, recovers the original destination (use_original_dst)
+// and hands the connection to the listener matching it, runs the listener filters (TLS and HTTP
+// inspectors), selects the filter chain and gives the connection to its network filter
+// (http_connection_manager or tcp_proxy). A configuration update swaps the filter chains at once:
+// new connections see the new chains, established ones finish on the old.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { tlsV3 } from '@skein/api-types';
+import {
+  compileTlsContext,
+  DOWNSTREAM_TLS,
+  peerUri,
+  type TlsContext,
+} from '../transport-socket/tls-context.js';
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { listenerV3, listenerComponentsV3 } from '@skein/api-types';
+import { durationMs } from '../util/duration.js';
+import { toNetAddress, formatNetAddress, type NetAddress } from '../util/address.js';
+import { HttpConnectionManager, type HcmJson } from '../http-connection-manager/connection-manager.js';
+import { TcpProxy, type TcpProxyJson } from '../tcp-proxy/tcp-proxy.js';
+import type {
+  DownstreamConnection,
+  ListenerInfo,
+  ProxyContext,
+} from '../http-connection-manager/proxy-context.js';
+import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
+import { inspect, detectHttp } from './inspect-connection.js';
+import { PrefixedSocket } from './prefixed-socket.js';
+
+const T = 'type.googleapis.com/envoy.extensions.filters.';
+const HCM_TYPE = `${T}network.http_connection_manager.v3.HttpConnectionManager`;
+const TCP_TYPE = `${T}network.tcp_proxy.v3.TcpProxy`;
+
+export type OriginalDstResolver = (socket: net.Socket) => { address: string; port: number } | undefined;
+
+interface CompiledChain {
+  json: listenerComponentsV3.FilterChainJson;
+  /** Why this chain cannot serve (e.g. a TLS transport socket): matching connections are closed. */
+  unsupported?: string;
+  /** The DownstreamTlsContext terminating TLS on this chain. */
+  tls?: TlsContext;
+  hcm?: HttpConnectionManager;
+  h1?: http.Server;
+  tcp?: TcpProxy;
+}
+
+export interface ListenerHooks {
+  /** Finds another listener for an original destination (use_original_dst handoff). */
+  handoff(dst: { address: string; port: number }): ActiveListener | undefined;
+  originalDst: OriginalDstResolver;
+  /** Bind with SO_REUSEPORT so several worker threads accept on one port. */
+  reusePort: boolean;
+}
+
+const conns = new WeakMap<net.Socket, { conn: DownstreamConnection; hcm: HttpConnectionManager }>();
+
+function compileChains(
+  config: listenerV3.ListenerJson,
+  info: ListenerInfo,
+  ctx: ProxyContext,
+): {
+  chains: CompiledChain[];
+  fallback: CompiledChain | undefined;
+} {
+  const compile = (fc: listenerComponentsV3.FilterChainJson): CompiledChain => {
+    const tsType = fc.transportSocket?.typedConfig?.['@type'] ?? '';
+    let tlsCtx: TlsContext | undefined;
+    if (tsType === DOWNSTREAM_TLS) {
+      tlsCtx = compileTlsContext(
+        fc.transportSocket?.typedConfig as tlsV3.DownstreamTlsContextJson,
+        'downstream',
+        ctx.secrets,
+      );
+    } else if (fc.transportSocket && !tsType.endsWith('RawBuffer')) {
+      // Kept so filter chain matching stays exact; connections that match it are refused and counted.
+      return {
+        json: fc,
+        unsupported: `transport_socket ${tsType || (fc.transportSocket.name ?? '')} is not supported`,
+      };
+    }
+    const filters = fc.filters ?? [];
+    const terminal = filters[filters.length - 1];
+    for (const f of filters.slice(0, -1)) {
+      throw new Error(`network filter ${f.name ?? ''} before the terminal filter is not supported`);
+    }
+    const type = terminal?.typedConfig?.['@type'];
+    if (type === HCM_TYPE) {
+      const hcm = new HttpConnectionManager(terminal?.typedConfig as HcmJson, info, ctx);
+      const h1 = http.createServer({
+        keepAliveTimeout: hcm.idleTimeoutMs,
+        requestTimeout: 0,
+        headersTimeout: 60_000,
+      });
+      h1.keepAliveTimeout = hcm.idleTimeoutMs;
+      h1.on('request', (req, res) => {
+        const c = conns.get(req.socket);
+        if (c) c.hcm.handle(req, res, c.conn);
+      });
+      h1.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
+        const c = conns.get(req.socket);
+        if (c) c.hcm.handleUpgrade(req, socket, head, c.conn);
+        else socket.destroy();
+      });
+      h1.on('clientError', (_err, socket) => socket.destroy());
+      return { json: fc, hcm, h1, ...(tlsCtx ? { tls: tlsCtx } : {}) };
+    }
+    if (type === TCP_TYPE) {
+      const tcp = new TcpProxy(terminal?.typedConfig as TcpProxyJson, info, ctx);
+      return { json: fc, tcp, ...(tlsCtx ? { tls: tlsCtx } : {}) };
+    }
+    throw new Error(
+      `filter chain ${fc.name ?? ''}: network filter ${type ?? terminal?.name ?? '(none)'} is not supported`,
+    );
+  };
+  return {
+    chains: (config.filterChains ?? []).map(compile),
+    fallback: config.defaultFilterChain ? compile(config.defaultFilterChain) : undefined,
+  };
+}
+
+export class ActiveListener {
+  readonly name: string;
+  readonly address: NetAddress;
+  private chains: CompiledChain[] = [];
+  private fallback: CompiledChain | undefined;
+  private server: net.Server | undefined;
+  private inspectTls = false;
+  private inspectHttp = false;
+  private filtersTimeoutMs = 15_000;
+  private readonly sockets = new Set<net.Socket>();
+  config: listenerV3.ListenerJson;
+  info: ListenerInfo;
+
+  constructor(
+    config: listenerV3.ListenerJson,
+    private readonly ctx: ProxyContext,
+    private readonly hooks: ListenerHooks,
+  ) {
+    this.name = config.name ?? '';
+    this.address = toNetAddress(config.address, `listener ${this.name}`);
+    this.config = config;
+    this.info = this.infoOf(config);
+    this.update(config);
+  }
+
+  private infoOf(config: listenerV3.ListenerJson): ListenerInfo {
+    const dir = config.trafficDirection;
+    return {
+      name: this.name,
+      statPrefix: config.statPrefix ?? formatNetAddress(this.address),
+      direction: dir === 'INBOUND' || dir === 'OUTBOUND' ? dir : undefined,
+    };
+  }
+
+  /** Validates a listener resource without binding it (throws with the reason). */
+  static validate(config: listenerV3.ListenerJson, ctx: ProxyContext): void {
+    toNetAddress(config.address, `listener ${config.name ?? ''}`);
+    compileChains(config, { name: config.name ?? '', statPrefix: '', direction: undefined }, ctx);
+  }
+
+  /** RDS names this listener's HTTP connection managers need. */
+  static routeNames(config: listenerV3.ListenerJson): string[] {
+    const out: string[] = [];
+    for (const fc of [
+      ...(config.filterChains ?? []),
+      ...(config.defaultFilterChain ? [config.defaultFilterChain] : []),
+    ]) {
+      for (const f of fc.filters ?? []) {
+        const tc = f.typedConfig as HcmJson | undefined;
+        if (tc?.['@type' as keyof HcmJson] === HCM_TYPE && tc.rds?.routeConfigName)
+          out.push(tc.rds.routeConfigName);
+      }
+    }
+    return out;
+  }
+
+  /** Swaps in a new configuration of the same address: one assignment, so no connection sees half. */
+  update(config: listenerV3.ListenerJson): void {
+    const info = this.infoOf(config);
+    const compiled = compileChains(config, info, this.ctx);
+    const filters = (config.listenerFilters ?? []).map((f) => f.typedConfig?.['@type'] ?? f.name ?? '');
+    const old = this.chains;
+    this.config = config;
+    this.info = info;
+    this.chains = compiled.chains;
+    this.fallback = compiled.fallback;
+    this.inspectTls = filters.some(
+      (t) => t.endsWith('TlsInspector') || t === 'envoy.filters.listener.tls_inspector',
+    );
+    this.inspectHttp = filters.some(
+      (t) => t.endsWith('HttpInspector') || t === 'envoy.filters.listener.http_inspector',
+    );
+    this.filtersTimeoutMs = durationMs(config.listenerFiltersTimeout) ?? 15_000;
+    // Old chains' HTTP servers keep serving their open keep-alive connections until they close.
+    for (const c of old) c.h1?.closeIdleConnections();
+  }
+
+  async bind(): Promise<void> {
+    if (this.config.bindToPort === false) return;
+    const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const a = this.address;
+      if (a.kind === 'pipe') server.listen(a.path, resolve);
+      else
+        server.listen(
+          { host: a.host, port: a.port, exclusive: false, reusePort: this.hooks.reusePort },
+          resolve,
+        );
+    });
+    server.on('error', (err) =>
+      this.ctx.log.error('listener error', { listener: this.name, error: String(err) }),
+    );
+  }
+
+  /** The bound address (the real port when the configured one was 0). */
+  boundAddress(): { address: string; port: number } | undefined {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? { address: a.address, port: a.port } : undefined;
+  }
+
+  private accept(socket: net.Socket): void {
+    const { stats } = this.ctx;
+    const lt = { envoy_listener_address: this.info.statPrefix };
+    stats.inc('listener.{envoy_listener_address}.downstream_cx_total', lt);
+    stats.inc('listener.{envoy_listener_address}.worker_{worker_id}.downstream_cx_total', {
+      ...lt,
+      worker_id: String(this.ctx.workerId),
+    });
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+    let originalDst: { address: string; port: number } | undefined;
+    if (this.config.useOriginalDst) {
+      originalDst = this.hooks.originalDst(socket) ?? local;
+      const target = this.hooks.handoff(originalDst);
+      if (target && target !== this) {
+        target.handle(socket, originalDst);
+        return;
+      }
+    }
+    this.handle(socket, originalDst);
+  }
+
+  /** Runs listener filters and the filter chain for a connection (also for handed-off ones). */
+  handle(socket: net.Socket, originalDst: { address: string; port: number } | undefined): void {
+    const conn: DownstreamConnection = {
+      remoteAddress: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+      remotePort: socket.remotePort ?? 0,
+      localAddress: originalDst?.address ?? (socket.localAddress ?? '').replace(/^::ffff:/, ''),
+      localPort: originalDst?.port ?? socket.localPort ?? 0,
+      originalDst,
+      tls: false,
+    };
+    const facts = {
+      destinationIp: conn.localAddress,
+      destinationPort: conn.localPort,
+      sourceIp: conn.remoteAddress,
+      sourcePort: conn.remotePort,
+    };
+    const needsPeek = this.inspectTls || this.inspectHttp;
+    if (!needsPeek) {
+      const chain = selectFilterChain(
+        this.chains.map((c) => c.json),
+        { ...facts, serverName: undefined, transportProtocol: 'raw_buffer', applicationProtocols: [] },
+        this.fallback?.json,
+      );
+      this.dispatch(socket, conn, this.find(chain), undefined);
+      return;
+    }
+    this.peek(
+      socket,
+      (prefix) => {
+        const ins = inspect(prefix, { tls: this.inspectTls, http: this.inspectHttp });
+        const chain = selectFilterChain(
+          this.chains.map((c) => c.json),
+          {
+            ...facts,
+            serverName: ins.serverName,
+            transportProtocol: ins.transportProtocol,
+            applicationProtocols: ins.applicationProtocols,
+          },
+          this.fallback?.json,
+        );
+        this.dispatch(socket, conn, this.find(chain), prefix);
+      },
+      (p) => !inspect(p, { tls: this.inspectTls, http: this.inspectHttp }).complete,
+    );
+  }
+
+  private find(json: listenerComponentsV3.FilterChainJson | undefined): CompiledChain | undefined {
+    if (!json) return undefined;
+    return (
+      this.chains.find((c) => c.json === json) ?? (this.fallback?.json === json ? this.fallback : undefined)
+    );
+  }
+
+  /** Reads the first bytes of a connection (until `more` says enough, or timeout), then continues. */
+  private peek(socket: net.Socket, then: (prefix: Buffer) => void, more: (p: Buffer) => boolean): void {
+    let buf: Buffer = Buffer.alloc(0);
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', finish);
+      socket.pause();
+      then(buf);
+    };
+    const onData = (d: Buffer): void => {
+      buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+      if (!more(buf) || buf.length >= 16384) finish();
+    };
+    const timer = setTimeout(() => {
+      if (this.config.continueOnListenerFiltersTimeout) finish();
+      else socket.destroy();
+    }, this.filtersTimeoutMs);
+    socket.on('data', onData);
+    socket.once('end', finish);
+  }
+
+  private dispatch(
+    socket: net.Socket,
+    conn: DownstreamConnection,
+    chain: CompiledChain | undefined,
+    prefix: Buffer | undefined,
+  ): void {
+    if (!chain) {
+      this.ctx.stats.inc('listener.{envoy_listener_address}.no_filter_chain_match', {
+        envoy_listener_address: this.info.statPrefix,
+      });
+      socket.destroy();
+      return;
+    }
+    if (chain.unsupported) {
+      this.ctx.stats.inc('listener.{envoy_listener_address}.unsupported_filter_chain', {
+        envoy_listener_address: this.info.statPrefix,
+      });
+      this.ctx.log.warn('connection matched an unsupported filter chain', {
+        listener: this.name,
+        chain: chain.json.name ?? '',
+        reason: chain.unsupported,
+      });
+      socket.destroy();
+      return;
+    }
+    if (chain.tls) {
+      this.terminateTls(socket, conn, chain, chain.tls, prefix);
+      return;
+    }
+    if (chain.tcp) {
+      if (prefix && prefix.length > 0) socket.unshift(prefix);
+      // tcp_proxy resumes the socket once its upstream is connected.
+      chain.tcp.handle(socket, conn);
+      return;
+    }
+    const hcm = chain.hcm;
+    if (!hcm || !chain.h1) return void socket.destroy();
+    const codec = hcm.config.codecType ?? 'AUTO';
+    const serve = (p: Buffer): void => {
+      const isH2 =
+        codec === 'HTTP2' || (codec === 'AUTO' && detectHttp(p).applicationProtocols.includes('h2c'));
+      if (isH2) {
+        const h2 = http2.createServer({ maxSessionMemory: 64 });
+        h2.on('request', (req, res) => hcm.handle(req, res, conn));
+        h2.on('sessionError', () => {});
+        h2.emit('connection', new PrefixedSocket(socket, p));
+        socket.resume();
+      } else {
+        conns.set(socket, { conn, hcm });
+        if (p.length > 0) socket.unshift(p);
+        chain.h1?.emit('connection', socket);
+        socket.resume();
+      }
+    };
+    if (prefix !== undefined || codec !== 'AUTO') serve(prefix ?? Buffer.alloc(0));
+    else this.peek(socket, serve, (p) => !detectHttp(p).complete);
+  }
+
+  /** Terminates TLS (DownstreamTlsContext), verifies the peer, then runs the chain's filter on the TLS stream. */
+  private terminateTls(
+    socket: net.Socket,
+    conn: DownstreamConnection,
+    chain: CompiledChain,
+    ctx: TlsContext,
+    prefix: Buffer | undefined,
+  ): void {
+    const lt = { envoy_listener_address: this.info.statPrefix };
+    const secureContext = ctx.secureContext();
+    if (!secureContext) {
+      this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.secrets_not_ready', lt);
+      socket.destroy();
+      return;
+    }
+    // Bytes a listener filter already read must be replayed to the TLS layer.
+    const transport = prefix && prefix.length > 0 ? new PrefixedSocket(socket, prefix) : socket;
+    const t = new tls.TLSSocket(transport as net.Socket, {
+      isServer: true,
+      secureContext,
+      requestCert: ctx.requireClientCertificate || ctx.verifies,
+      rejectUnauthorized: ctx.requireClientCertificate,
+      ...(ctx.alpn.length > 0 ? { ALPNProtocols: ctx.alpn } : {}),
+    });
+    if (transport === socket) socket.resume();
+    t.on('error', (err) => {
+      this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.connection_error', lt);
+      this.ctx.log.debug('TLS connection error', { listener: this.name, error: String(err) });
+      t.destroy();
+      socket.destroy();
+    });
+    t.once('secure', () => {
+      const peer = t.getPeerCertificate();
+      const hasPeer = Object.keys(peer).length > 0;
+      const why = hasPeer
+        ? ctx.verifyPeer(peer)
+        : ctx.requireClientCertificate
+          ? 'no client certificate'
+          : undefined;
+      if (why) {
+        this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.fail_verify_san', lt);
+        this.ctx.log.warn('TLS peer rejected', { listener: this.name, reason: why });
+        t.destroy();
+        return;
+      }
+      this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.handshake', lt);
+      const tlsConn: DownstreamConnection = { ...conn, tls: true };
+      const principal = hasPeer ? peerUri(peer) : undefined;
+      if (principal) tlsConn.peerPrincipal = principal;
+      if (chain.tcp) {
+        chain.tcp.handle(t, tlsConn);
+        return;
+      }
+      const hcm = chain.hcm;
+      if (!hcm || !chain.h1) return void t.destroy();
+      if (t.alpnProtocol === 'h2' || hcm.config.codecType === 'HTTP2') {
+        const h2 = http2.createServer({ maxSessionMemory: 64 });
+        h2.on('request', (req, res) => hcm.handle(req, res, tlsConn));
+        h2.on('sessionError', () => {});
+        h2.emit('connection', t);
+      } else {
+        conns.set(t, { conn: tlsConn, hcm });
+        chain.h1.emit('connection', t);
+      }
+    });
+  }
+
+  /** Stops accepting; established connections continue (Envoy's drain). */
+  async drain(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (s) await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  /** Stops accepting and closes every connection. */
+  async close(): Promise<void> {
+    const done = this.drain();
+    for (const s of this.sockets) s.destroy();
+    for (const c of this.chains) c.h1?.closeAllConnections();
+    await done;
+  }
+}

@@ -1,0 +1,120 @@
+// Owns the proxy's listeners: binds new ones, swaps the configuration of changed ones in place
+// (same address) or rebinds them, drains removed ones, holds listeners that wait for their route
+// configurations (warming), and finds the listener for an original destination (handoff).
+import type { listenerV3 } from '@skein/api-types';
+import { ActiveListener, type OriginalDstResolver } from './active-listener.js';
+import type { ProxyContext } from '../http-connection-manager/proxy-context.js';
+
+export class ListenerManager {
+  private readonly active = new Map<string, ActiveListener>();
+  private readonly json = new Map<string, string>();
+  private readonly warming = new Map<string, listenerV3.ListenerJson>();
+  private readonly staticNames = new Set<string>();
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly originalDst: OriginalDstResolver,
+    private readonly routeReady: (name: string) => boolean,
+    private readonly reusePort = false,
+  ) {}
+
+  get(name: string): ActiveListener | undefined {
+    return this.active.get(name);
+  }
+
+  all(): ActiveListener[] {
+    return [...this.active.values()];
+  }
+
+  warmingNames(): string[] {
+    return [...this.warming.keys()];
+  }
+
+  /** RDS names needed by active and warming listeners. */
+  routeNames(): string[] {
+    const configs = [...this.all().map((l) => l.config), ...this.warming.values()];
+    return [...new Set(configs.flatMap((c) => ActiveListener.routeNames(c)))].sort();
+  }
+
+  async addStatic(l: listenerV3.ListenerJson): Promise<void> {
+    if (l.name) this.staticNames.add(l.name);
+    await this.upsert(l);
+  }
+
+  /** Replaces the dynamic listeners with `list` (LDS state of the world). */
+  async setDynamic(list: readonly listenerV3.ListenerJson[]): Promise<void> {
+    const keep = new Set(list.map((l) => l.name ?? ''));
+    for (const name of [...this.active.keys()]) {
+      if (!keep.has(name) && !this.staticNames.has(name)) await this.remove(name);
+    }
+    for (const name of [...this.warming.keys()]) if (!keep.has(name)) this.warming.delete(name);
+    for (const l of list) if (l.name && !this.staticNames.has(l.name)) await this.upsert(l);
+  }
+
+  private async upsert(l: listenerV3.ListenerJson): Promise<void> {
+    const name = l.name ?? '';
+    const text = JSON.stringify(l);
+    if (this.json.get(name) === text && this.active.has(name)) return;
+    const ready = ActiveListener.routeNames(l).every((r) => this.routeReady(r));
+    if (!ready) {
+      this.warming.set(name, l);
+      return;
+    }
+    this.warming.delete(name);
+    const existing = this.active.get(name);
+    if (
+      existing &&
+      JSON.stringify(existing.config.address) === JSON.stringify(l.address) &&
+      existing.config.bindToPort === l.bindToPort
+    ) {
+      existing.update(l);
+    } else {
+      if (existing) await existing.drain();
+      const next = new ActiveListener(l, this.ctx, {
+        handoff: (dst) => this.forOriginalDst(dst),
+        originalDst: this.originalDst,
+        reusePort: this.reusePort,
+      });
+      await next.bind();
+      this.active.set(name, next);
+      if (existing) void existing.close();
+    }
+    this.json.set(name, text);
+  }
+
+  /** Activates warming listeners whose routes have all arrived. */
+  async routesChanged(): Promise<void> {
+    for (const l of [...this.warming.values()]) await this.upsert(l);
+  }
+
+  private async remove(name: string): Promise<void> {
+    const l = this.active.get(name);
+    this.active.delete(name);
+    this.json.delete(name);
+    if (l) {
+      await l.drain();
+      void l.close();
+    }
+  }
+
+  /** The listener whose address is the original destination (exact, then wildcard on the port). */
+  forOriginalDst(dst: { address: string; port: number }): ActiveListener | undefined {
+    let wildcard: ActiveListener | undefined;
+    for (const l of this.active.values()) {
+      const a = l.address;
+      if (a.kind !== 'tcp' || a.port !== dst.port) continue;
+      if (a.host === dst.address) return l;
+      if (a.host === '0.0.0.0' || a.host === '::') wildcard ??= l;
+    }
+    return wildcard;
+  }
+
+  async drainAll(): Promise<void> {
+    await Promise.all(this.all().map((l) => l.drain()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((l) => l.close()));
+    this.active.clear();
+  }
+}

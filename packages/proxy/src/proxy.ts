@@ -1,0 +1,667 @@
+// The running proxy: assembles the bootstrap's static resources, the cluster and listener
+// managers, the xDS client and the admin server, and applies xDS updates (validate the whole
+// batch, then swap; reject and keep the last good configuration on any error).
+import { EventEmitter } from 'node:events';
+import type http from 'node:http';
+import {
+  TypeUrl,
+  type clusterV3,
+  type endpointV3,
+  type listenerV3,
+  type routeV3,
+  type tlsSecretV3,
+} from '@skein/api-types';
+import { canonicalBootstrap, type BootstrapJson } from './bootstrap/load-bootstrap.js';
+import {
+  cluster as clusterSpec,
+  listener as listenerSpec,
+  routeConfiguration as routeSpec,
+  unsupportedFields,
+  type FieldSpec,
+} from './bootstrap/supported-fields.js';
+import { ClusterManager } from './cluster/cluster-manager.js';
+import { ListenerManager } from './listener/listener-manager.js';
+import { ActiveListener, type OriginalDstResolver } from './listener/active-listener.js';
+import { nativeOriginalDst } from './listener/original-dst.js';
+import { compileRouteTable, type RouteTable } from './router/route-table.js';
+import { StatsStore, type Stat } from './stats/stats-store.js';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { IstioMetrics } from './stats/istio-metrics.js';
+import { workloadFromNode } from './stats/workload-metadata.js';
+import { ResourceStore } from './xds/resource-store.js';
+import { AdsClient } from './xds/ads-client.js';
+import type { XdsResource, XdsSink } from './xds/xds-sink.js';
+import { createAdminServer, type AdminTarget } from './admin/admin-server.js';
+import { renderConfigDump } from './admin/config-dump.js';
+import { LogHub, type LogLevel, type LogSink, type Logger } from './util/logger.js';
+import { toNetAddress, formatNetAddress } from './util/address.js';
+import { isAvailable } from './endpoint/host.js';
+import { closeAccessLogFiles } from './access-log/access-logger.js';
+import type { ProxyContext, TraceProviderJson } from './http-connection-manager/proxy-context.js';
+import { Tracing } from './tracing/tracer.js';
+import { SKEIN_VERSION } from '@skein/api-types';
+import { SecretStore } from './transport-socket/secret-store.js';
+import { sdsReferences } from './transport-socket/sds-references.js';
+
+export interface ProxyOptions {
+  logLevel?: LogLevel;
+  logSink?: LogSink;
+  /** Recovers SO_ORIGINAL_DST for use_original_dst listeners (default: the native reader, if available). */
+  originalDst?: OriginalDstResolver;
+  /** Use delta ADS instead of state of the world. */
+  deltaXds?: boolean;
+  /** Called on /quitquitquit after the proxy stopped (the binary exits there). */
+  onQuit?: () => void;
+  /** Reconnect backoff bounds for the xDS stream. */
+  xdsBackoffMs?: { base: number; max: number };
+  /**
+   * Worker threads (`--concurrency`): the primary runs xDS, SDS and admin and forwards every
+   * accepted update (`onApplied`); a worker applies forwarded updates (`applyForwarded`). Both
+   * bind listeners with SO_REUSEPORT.
+   */
+  worker?: { id: number; role: 'primary' | 'worker' };
+  onApplied?: (u: ForwardedUpdate) => void;
+  /** Stats of the other workers, merged into admin output by the primary. */
+  peerStats?: () => Promise<{ raw: Stat[]; istio: MetricObjectWithValues<MetricValue<string>>[] }[]>;
+}
+
+/** An accepted xDS update as the primary forwards it to worker threads. */
+export interface ForwardedUpdate {
+  typeUrl: string;
+  resources: XdsResource[];
+  version: string;
+  full: boolean;
+  removed: string[];
+}
+
+export interface XdsEvent {
+  typeUrl: string;
+  version: string;
+  accepted: boolean;
+  error?: string;
+}
+
+const TYPE_ORDER = [
+  TypeUrl.Cluster,
+  TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Listener,
+  TypeUrl.RouteConfiguration,
+];
+
+/** A proxy started in this process. Emits 'xds' (XdsEvent) after each applied or rejected update. */
+export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
+  readonly store = new ResourceStore();
+  readonly secrets = new SecretStore();
+  readonly tracing = new Tracing();
+  private readonly sdsClients = new Map<string, AdsClient>();
+  readonly stats = new StatsStore();
+  readonly istio = new IstioMetrics();
+  readonly logs: LogHub;
+  readonly clusters: ClusterManager;
+  readonly listenerManager: ListenerManager;
+  private readonly routeTables = new Map<string, RouteTable>();
+  private readonly log: Logger;
+  private ads: AdsClient | undefined;
+  private admin: http.Server | undefined;
+  private readonly startedAt = new Date();
+  private draining = false;
+  private initialized = false;
+  private stopped = false;
+  /** Types that have received at least one accepted response. */
+  private readonly received = new Set<string>();
+  readonly ctx: ProxyContext;
+  private readonly reported = new Set<string>();
+
+  constructor(
+    readonly bootstrap: BootstrapJson,
+    readonly unsupported: readonly string[],
+    private readonly options: ProxyOptions,
+  ) {
+    super();
+    this.logs = new LogHub(options.logLevel ?? 'info', options.logSink);
+    this.log = this.logs.scope('proxy');
+    const stats = this.stats;
+    this.clusters = new ClusterManager(
+      {
+        onEject: (cluster, host, why) => {
+          stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', {
+            envoy_cluster_name: cluster,
+          });
+          stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.${why}`, { envoy_cluster_name: cluster });
+          this.log.info('host ejected', { cluster, host: host.key, why, untilMs: host.ejectedUntil });
+        },
+        onConnect: (cluster) =>
+          stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', { envoy_cluster_name: cluster }),
+      },
+      this.secrets,
+    );
+    const routeTable = (name: string): RouteTable | undefined => this.routeTables.get(name);
+    this.ctx = {
+      clusters: this.clusters,
+      routeTable,
+      stats,
+      istio: this.istio,
+      local: workloadFromNode(bootstrap.node?.metadata as Record<string, unknown> | undefined),
+      nodeId: bootstrap.node?.id ?? '',
+      log: this.logs.scope('data-path'),
+      secrets: this.secrets,
+      workerId: options.worker?.id ?? 0,
+      tracing: this.tracing,
+      defaultTraceProvider: bootstrap.tracing?.http as TraceProviderJson | undefined,
+    };
+    this.listenerManager = new ListenerManager(
+      this.ctx,
+      options.originalDst ?? nativeOriginalDst() ?? (() => undefined),
+      (n) => this.routeTables.has(n),
+      options.worker !== undefined,
+    );
+  }
+
+  async start(): Promise<void> {
+    const now = new Date();
+    const sr = this.bootstrap.staticResources ?? {};
+    for (const c of sr.clusters ?? []) {
+      this.clusters.addStatic(c);
+      this.store.clusters.set(c.name ?? '', c, '', true, now);
+    }
+    for (const s of sr.secrets ?? []) {
+      this.store.secrets.set(s.name ?? '', s, '', true, now);
+      this.secrets.set(s.name ?? '', s);
+    }
+    for (const l of sr.listeners ?? []) {
+      for (const r of inlineRoutes(l)) this.store.routes.set(r.name ?? '', r, '', true, now);
+      await this.listenerManager.addStatic(l);
+      this.store.listeners.set(l.name ?? '', l, '', true, now);
+    }
+    if (this.options.worker?.role === 'worker') {
+      // Configuration arrives from the primary through applyForwarded.
+      this.markInitialized();
+      return;
+    }
+    await this.startAdmin();
+    this.refreshSds();
+    const ads = this.bootstrap.dynamicResources?.adsConfig;
+    if (ads) {
+      const clusterName = ads.grpcServices?.[0]?.envoyGrpc?.clusterName;
+      const cluster = clusterName ? sr.clusters?.find((c) => c.name === clusterName) : undefined;
+      if (!cluster)
+        throw new Error(`dynamic_resources.ads_config: static cluster ${clusterName ?? '(none)'} not found`);
+      const ep = cluster.loadAssignment?.endpoints?.[0]?.lbEndpoints?.[0]?.endpoint?.address;
+      const a = toNetAddress(ep, `cluster ${cluster.name ?? ''}`);
+      const target = a.kind === 'pipe' ? `unix:${a.path}` : formatNetAddress(a);
+      this.ads = new AdsClient({
+        target,
+        node: this.bootstrap.node ?? {},
+        sink: this.sink(),
+        log: this.logs.scope('xds'),
+        delta: this.options.deltaXds === true || ads.apiType === 'DELTA_GRPC',
+        ...(this.options.xdsBackoffMs
+          ? { backoffBaseMs: this.options.xdsBackoffMs.base, backoffMaxMs: this.options.xdsBackoffMs.max }
+          : {}),
+        onEvent: (typeUrl, ev) => {
+          const short = typeUrl ? shortType(typeUrl) : 'ads';
+          if (ev === 'connected' || ev === 'disconnected') this.stats.inc(`control_plane.${ev}_total`);
+          else this.stats.inc(`cluster_manager.${short}.${ev}`);
+        },
+      });
+      this.ads.start();
+    } else this.markInitialized();
+  }
+
+  private markInitialized(): void {
+    if (!this.initialized) {
+      this.initialized = true;
+      this.log.info('proxy initialized');
+      this.emit('ready');
+    }
+  }
+
+  private checkInitialized(): void {
+    if (this.initialized) return;
+    const dyn = this.bootstrap.dynamicResources;
+    const needLds = dyn?.ldsConfig !== undefined || dyn?.adsConfig !== undefined;
+    const cdsDone = this.received.has(TypeUrl.Cluster) && this.clusters.warming().length === 0;
+    const ldsDone =
+      !needLds || (this.received.has(TypeUrl.Listener) && this.listenerManager.warmingNames().length === 0);
+    if (cdsDone && ldsDone) this.markInitialized();
+  }
+
+  /** Resolves when the first full configuration is in (Envoy's init manager done). */
+  waitReady(): Promise<void> {
+    if (this.initialized) return Promise.resolve();
+    return new Promise((resolve) => this.once('ready', resolve));
+  }
+
+  get isReady(): boolean {
+    return this.initialized;
+  }
+
+  private sink(): XdsSink {
+    return {
+      order: TYPE_ORDER,
+      wanted: (typeUrl) => {
+        if (typeUrl === TypeUrl.Cluster || typeUrl === TypeUrl.Listener) return '*';
+        if (typeUrl === TypeUrl.ClusterLoadAssignment) return this.clusters.edsNames();
+        if (typeUrl === TypeUrl.RouteConfiguration) return this.listenerManager.routeNames();
+        return [];
+      },
+      canSubscribe: (typeUrl) => {
+        // Envoy's order: LDS only after CDS has warmed (its clusters have endpoints).
+        if (typeUrl === TypeUrl.Listener)
+          return this.received.has(TypeUrl.Cluster) && this.clusters.warming().length === 0;
+        return true;
+      },
+      apply: (typeUrl, resources, version, full, removed) =>
+        this.applyXds(typeUrl, resources, version, full, removed),
+    };
+  }
+
+  private async applyXds(
+    typeUrl: string,
+    resources: XdsResource[],
+    version: string,
+    full: boolean,
+    removed: string[],
+  ): Promise<string | undefined> {
+    let error: string | undefined;
+    try {
+      error = await this.applyUpdate(typeUrl, resources, version, full, removed);
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    if (error === undefined) {
+      this.options.onApplied?.({ typeUrl, resources, version, full, removed });
+      this.received.add(typeUrl);
+      if (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster) this.refreshSds();
+    }
+    this.emit('xds', {
+      typeUrl,
+      version,
+      accepted: error === undefined,
+      ...(error !== undefined ? { error } : {}),
+    });
+    this.checkInitialized();
+    return error;
+  }
+
+  /** Applies an update the primary accepted (worker threads); resolves with the outcome. */
+  applyForwarded(u: ForwardedUpdate): Promise<string | undefined> {
+    return this.applyXds(u.typeUrl, u.resources, u.version, u.full, u.removed);
+  }
+
+  /** Envoy stats and Istio metrics of this proxy and, on the primary, of every worker, summed. */
+  private async mergedStats(): Promise<{ stats: StatsStore; istio: string }> {
+    const peers = this.options.peerStats ? await this.options.peerStats() : [];
+    if (peers.length === 0) return { stats: this.stats, istio: await this.istio.prometheus() };
+    const stats = StatsStore.merged([this.stats.raw(), ...peers.map((p) => p.raw)]);
+    const all = [await this.istio.registry.getMetricsAsJSON(), ...peers.map((p) => p.istio)];
+    const istio = await AggregatorRegistry.aggregate(all).metrics();
+    return { stats, istio };
+  }
+
+  /** Logs (once per resource version) and counts fields of an xDS resource we do not implement. */
+  private reportUnsupported(
+    kind: string,
+    name: string,
+    version: string,
+    json: unknown,
+    spec: FieldSpec,
+  ): void {
+    const fields = unsupportedFields(json, spec, '');
+    const key = `${kind}/${name}@${version}`;
+    if (fields.length === 0 || this.reported.has(key)) return;
+    this.reported.add(key);
+    this.stats.inc('skein.xds.unsupported_fields', {}, fields.length);
+    this.log.warn('xds resource sets fields skein-proxy does not implement', { kind, name, version, fields });
+  }
+
+  private async applyUpdate(
+    typeUrl: string,
+    resources: XdsResource[],
+    version: string,
+    full: boolean,
+    removed: string[],
+  ): Promise<string | undefined> {
+    const now = new Date();
+    switch (typeUrl) {
+      case TypeUrl.Cluster: {
+        const list = resources.map((r) => r.json as clusterV3.ClusterJson);
+        for (const c of list) {
+          this.reportUnsupported('cluster', c.name ?? '', version, c, clusterSpec);
+          try {
+            ClusterManager.validate(c);
+          } catch (err) {
+            return `cluster ${c.name ?? ''}: ${err instanceof Error ? err.message : String(err)}`;
+          }
+        }
+        const next = full ? list : mergeDelta(this.dynamicOf(this.store.clusters.entries), list, removed);
+        this.clusters.setDynamic(next);
+        replaceDynamic(this.store.clusters, next, version, now, (c) => c.name ?? '');
+        this.store.clusters.versionInfo = version;
+        return undefined;
+      }
+      case TypeUrl.ClusterLoadAssignment: {
+        for (const r of resources) {
+          const cla = r.json as endpointV3.ClusterLoadAssignmentJson;
+          this.clusters.setAssignment(cla);
+          this.store.endpoints.set(cla.clusterName ?? r.name, cla, version, false, now);
+        }
+        for (const n of removed) this.store.endpoints.delete(n);
+        this.store.endpoints.versionInfo = version;
+        return undefined;
+      }
+      case TypeUrl.Listener: {
+        const list = resources.map((r) => r.json as listenerV3.ListenerJson);
+        for (const l of list) {
+          this.reportUnsupported('listener', l.name ?? '', version, l, listenerSpec);
+          try {
+            ActiveListener.validate(l, this.ctx);
+          } catch (err) {
+            return `listener ${l.name ?? ''}: ${err instanceof Error ? err.message : String(err)}`;
+          }
+        }
+        const next = full ? list : mergeDelta(this.dynamicOf(this.store.listeners.entries), list, removed);
+        try {
+          await this.listenerManager.setDynamic(next);
+        } catch (err) {
+          return `listener update: ${err instanceof Error ? err.message : String(err)}`;
+        }
+        replaceDynamic(this.store.listeners, next, version, now, (l) => l.name ?? '');
+        this.store.listeners.versionInfo = version;
+        return undefined;
+      }
+      case TypeUrl.RouteConfiguration: {
+        const compiled: [string, RouteTable, routeV3.RouteConfigurationJson][] = [];
+        for (const r of resources) {
+          const rc = r.json as routeV3.RouteConfigurationJson;
+          this.reportUnsupported('route', rc.name ?? '', version, rc, routeSpec);
+          try {
+            compiled.push([rc.name ?? r.name, compileRouteTable(rc), rc]);
+          } catch (err) {
+            return `route configuration ${rc.name ?? ''}: ${err instanceof Error ? err.message : String(err)}`;
+          }
+        }
+        for (const [name, table, rc] of compiled) {
+          this.routeTables.set(name, table);
+          this.store.routes.set(name, rc, version, false, now);
+        }
+        for (const n of removed) {
+          this.routeTables.delete(n);
+          this.store.routes.delete(n);
+        }
+        this.store.routes.versionInfo = version;
+        await this.listenerManager.routesChanged();
+        return undefined;
+      }
+      case TypeUrl.Secret: {
+        for (const r of resources) {
+          this.store.secrets.set(r.name, r.json as tlsSecretV3.SecretJson, version, false, now);
+          this.secrets.set(r.name, r.json as tlsSecretV3.SecretJson);
+        }
+        return undefined;
+      }
+      default:
+        return `unsupported type ${typeUrl}`;
+    }
+  }
+
+  /** Starts or updates one SDS stream per SDS cluster, for every secret name any TLS context needs. */
+  private refreshSds(): void {
+    const all = [...this.store.listeners.entries.values(), ...this.store.clusters.entries.values()].map(
+      (e) => e.resource,
+    );
+    const byCluster = new Map<string, Set<string>>();
+    for (const ref of sdsReferences(all)) {
+      if (!ref.sdsCluster) continue;
+      const set = byCluster.get(ref.sdsCluster) ?? new Set<string>();
+      set.add(ref.name);
+      byCluster.set(ref.sdsCluster, set);
+    }
+    for (const [clusterName, names] of byCluster) {
+      let client = this.sdsClients.get(clusterName);
+      if (!client) {
+        const cluster = this.bootstrap.staticResources?.clusters?.find((c) => c.name === clusterName);
+        const ep = cluster?.loadAssignment?.endpoints?.[0]?.lbEndpoints?.[0]?.endpoint?.address;
+        if (!ep) {
+          this.log.warn('SDS cluster not found among static clusters', { cluster: clusterName });
+          continue;
+        }
+        const a = toNetAddress(ep, `cluster ${clusterName}`);
+        const wanted = { names: [...names].sort() };
+        const sdsLog = this.logs.scope('sds');
+        client = new AdsClient({
+          target: a.kind === 'pipe' ? `unix:${a.path}` : formatNetAddress(a),
+          service: 'sds',
+          node: this.bootstrap.node ?? {},
+          log: sdsLog,
+          ...(this.options.xdsBackoffMs
+            ? { backoffBaseMs: this.options.xdsBackoffMs.base, backoffMaxMs: this.options.xdsBackoffMs.max }
+            : {}),
+          sink: {
+            order: [TypeUrl.Secret],
+            canSubscribe: () => true,
+            wanted: () => wanted.names,
+            apply: async (typeUrl, resources, version) => {
+              const now = new Date();
+              for (const r of resources) {
+                const secret = r.json as tlsSecretV3.SecretJson;
+                this.secrets.set(r.name, secret);
+                this.store.secrets.set(r.name, secret, version, false, now);
+              }
+              this.emit('xds', { typeUrl, version, accepted: true });
+              this.options.onApplied?.({ typeUrl, resources, version, full: false, removed: [] });
+              return undefined;
+            },
+          },
+          onEvent: (_t, ev) => this.stats.inc(`sds.${ev}`),
+        });
+        (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef = wanted;
+        this.sdsClients.set(clusterName, client);
+        client.start();
+      } else {
+        const ref = (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef;
+        if (ref) ref.names = [...names].sort();
+        client.refreshSubscriptions();
+      }
+    }
+  }
+
+  private dynamicOf<T>(entries: Map<string, { resource: T; isStatic: boolean }>): T[] {
+    return [...entries.values()].filter((e) => !e.isStatic).map((e) => e.resource);
+  }
+
+  private async startAdmin(): Promise<void> {
+    const a = this.bootstrap.admin?.address;
+    if (!a) return;
+    const addr = toNetAddress(a, 'admin');
+    const server = createAdminServer(this.adminTarget());
+    this.admin = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (addr.kind === 'pipe') server.listen(addr.path, resolve);
+      else server.listen(addr.port, addr.host, resolve);
+    });
+  }
+
+  /** The admin server's bound address. */
+  get adminAddress(): { address: string; port: number } | undefined {
+    const a = this.admin?.address();
+    return a && typeof a === 'object' ? { address: a.address, port: a.port } : undefined;
+  }
+
+  /** The bound address of a listener by name (its real port when configured with port 0). */
+  listenerAddress(name: string): { address: string; port: number } | undefined {
+    return this.listenerManager.get(name)?.boundAddress();
+  }
+
+  configDump(includeEds = false): string {
+    const warming = new Map<string, unknown>(this.listenerManager.warmingNames().map((n) => [n, true]));
+    return renderConfigDump({
+      bootstrap: this.bootstrap,
+      bootstrapTime: this.startedAt,
+      store: this.store,
+      warmingListeners: warming,
+      warmingClusters: this.clusters.warming(),
+      includeEds,
+    });
+  }
+
+  private adminTarget(): AdminTarget {
+    return {
+      logs: this.logs,
+      configDump: (eds) => this.configDump(eds),
+      clustersText: () => {
+        const now = Date.now();
+        const lines: string[] = [];
+        for (const c of this.clusters.all().sort((a, b) => a.name.localeCompare(b.name))) {
+          const l = c.circuitBreaker.limits;
+          lines.push(`${c.name}::default_priority::max_connections::${l.maxConnections}`);
+          lines.push(`${c.name}::default_priority::max_pending_requests::${l.maxPendingRequests}`);
+          lines.push(`${c.name}::default_priority::max_requests::${l.maxRequests}`);
+          lines.push(`${c.name}::default_priority::max_retries::${l.maxRetries}`);
+          for (const h of c.hosts) {
+            const p = `${c.name}::${h.key}`;
+            const flags = !h.healthy
+              ? '/failed_eds_health'
+              : h.ejectedUntil > now
+                ? '/failed_outlier_check'
+                : 'healthy';
+            lines.push(
+              `${p}::rq_active::${h.activeRequests}`,
+              `${p}::health_flags::${flags}`,
+              `${p}::weight::${h.weight}`,
+              `${p}::priority::${h.priority}`,
+            );
+          }
+        }
+        return lines.join('\n') + '\n';
+      },
+      clustersJson: () => {
+        const now = Date.now();
+        return {
+          cluster_statuses: this.clusters.all().map((c) => ({
+            name: c.name,
+            host_statuses: c.hosts.map((h) => ({
+              address: { socket_address: { address: h.address, port_value: h.port } },
+              health_status: {
+                eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY',
+                failed_outlier_check: h.ejectedUntil > now,
+              },
+              weight: h.weight,
+              priority: h.priority,
+              available: isAvailable(h, now),
+            })),
+          })),
+        };
+      },
+      listenersText: () =>
+        this.listenerManager
+          .all()
+          .map((l) => {
+            const b = l.boundAddress();
+            return `${l.name}::${b ? `${b.address}:${b.port}` : formatNetAddress(l.address)}`;
+          })
+          .join('\n') + '\n',
+      statsText: async (f) => (await this.mergedStats()).stats.text(f),
+      statsJson: async () => (await this.mergedStats()).stats.json(),
+      prometheus: async () => {
+        const m = await this.mergedStats();
+        return m.stats.prometheus() + m.istio;
+      },
+      state: () => (this.draining ? 'DRAINING' : this.initialized ? 'LIVE' : 'INITIALIZING'),
+      serverInfo: () => ({
+        version: `skein-proxy/${SKEIN_VERSION}`,
+        state: this.draining ? 'DRAINING' : this.initialized ? 'LIVE' : 'INITIALIZING',
+        uptime_current_epoch: `${Math.floor((Date.now() - this.startedAt.getTime()) / 1000)}s`,
+        node: this.bootstrap.node,
+        unsupported_fields: this.unsupported,
+      }),
+      drainListeners: async () => {
+        this.draining = true;
+        await this.listenerManager.drainAll();
+      },
+      quit: () => {
+        void this.stop().then(() => this.options.onQuit?.());
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ads?.stop();
+    for (const c of this.sdsClients.values()) c.stop();
+    await this.listenerManager.close();
+    await this.clusters.close();
+    const admin = this.admin;
+    if (admin) {
+      admin.closeAllConnections();
+      await new Promise<void>((r) => admin.close(() => r()));
+    }
+    await closeAccessLogFiles();
+    await this.tracing.close();
+  }
+}
+
+function inlineRoutes(l: listenerV3.ListenerJson): routeV3.RouteConfigurationJson[] {
+  const out: routeV3.RouteConfigurationJson[] = [];
+  for (const fc of l.filterChains ?? []) {
+    for (const f of fc.filters ?? []) {
+      const rc = (f.typedConfig as { routeConfig?: routeV3.RouteConfigurationJson } | undefined)?.routeConfig;
+      if (rc) out.push(rc);
+    }
+  }
+  return out;
+}
+
+function mergeDelta<T extends { name?: string }>(current: T[], changed: T[], removed: string[]): T[] {
+  const m = new Map(current.map((c) => [c.name ?? '', c]));
+  for (const c of changed) m.set(c.name ?? '', c);
+  for (const n of removed) m.delete(n);
+  return [...m.values()];
+}
+
+function replaceDynamic<T>(
+  table: {
+    entries: Map<string, { isStatic: boolean; resource: T }>;
+    set(n: string, r: T, v: string, s: boolean, d: Date): void;
+    delete(n: string): boolean;
+  },
+  list: T[],
+  version: string,
+  now: Date,
+  name: (t: T) => string,
+): void {
+  const keep = new Set(list.map(name));
+  for (const [n, e] of [...table.entries]) if (!e.isStatic && !keep.has(n)) table.delete(n);
+  for (const r of list) {
+    const n = name(r);
+    const prev = table.entries.get(n);
+    if (prev && !prev.isStatic && JSON.stringify(prev.resource) === JSON.stringify(r)) continue;
+    table.set(n, r, version, false, now);
+  }
+}
+
+function shortType(typeUrl: string): string {
+  if (typeUrl === TypeUrl.Cluster) return 'cds';
+  if (typeUrl === TypeUrl.Listener) return 'lds';
+  if (typeUrl === TypeUrl.RouteConfiguration) return 'rds';
+  if (typeUrl === TypeUrl.ClusterLoadAssignment) return 'eds';
+  return 'other';
+}
+
+/**
+ * Starts a proxy in this process from a bootstrap object (snake_case or camelCase Envoy v3
+ * Bootstrap). Unsupported fields are reported through the returned proxy's `unsupported`.
+ */
+export async function startProxy(bootstrap: unknown, options: ProxyOptions = {}): Promise<RunningProxy> {
+  const loaded = canonicalBootstrap(bootstrap);
+  const proxy = new RunningProxy(loaded.bootstrap, loaded.unsupported, options);
+  try {
+    await proxy.start();
+  } catch (err) {
+    await proxy.stop();
+    throw err;
+  }
+  return proxy;
+}

@@ -1,0 +1,87 @@
+// Envoy retry policies: which outcomes are retried (retry_on conditions), how many times, the
+// per-try timeout, backoff and the previous-hosts predicate. Pure decisions over an outcome.
+import type { routeComponentsV3 } from '@skein/api-types';
+import { durationMs } from '../util/duration.js';
+
+export interface RetryPolicy {
+  on: ReadonlySet<string>;
+  numRetries: number;
+  perTryTimeoutMs: number | undefined;
+  retriableStatusCodes: ReadonlySet<number>;
+  avoidPreviousHosts: boolean;
+  baseIntervalMs: number;
+  maxIntervalMs: number;
+}
+
+/** The outcome of one upstream attempt, as retry conditions see it. */
+export type AttemptOutcome =
+  | { kind: 'response'; status: number; grpcStatus: number | undefined }
+  | { kind: 'connect-failure' }
+  | { kind: 'reset' }
+  | { kind: 'refused-stream' }
+  | { kind: 'timeout' };
+
+const GRPC_CODES: Record<string, number> = {
+  cancelled: 1,
+  'deadline-exceeded': 4,
+  'resource-exhausted': 8,
+  unavailable: 14,
+  internal: 13,
+};
+
+export function retryPolicyOf(p: routeComponentsV3.RetryPolicyJson | undefined): RetryPolicy | undefined {
+  if (!p) return undefined;
+  const on = new Set(
+    (p.retryOn ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  const base = durationMs(p.retryBackOff?.baseInterval) ?? 25;
+  return {
+    on,
+    numRetries: p.numRetries ?? 1,
+    perTryTimeoutMs: durationMs(p.perTryTimeout) || undefined,
+    retriableStatusCodes: new Set(p.retriableStatusCodes ?? []),
+    avoidPreviousHosts: (p.retryHostPredicate ?? []).some(
+      (x) =>
+        x.name === 'envoy.retry_host_predicates.previous_hosts' ||
+        (x.typedConfig?.['@type'] ?? '').endsWith('PreviousHostsPredicate'),
+    ),
+    baseIntervalMs: base,
+    maxIntervalMs: durationMs(p.retryBackOff?.maxInterval) ?? base * 10,
+  };
+}
+
+/** True when the policy retries this outcome. */
+export function shouldRetry(policy: RetryPolicy, o: AttemptOutcome): boolean {
+  const on = policy.on;
+  switch (o.kind) {
+    case 'connect-failure':
+      return on.has('connect-failure') || on.has('5xx') || on.has('gateway-error');
+    case 'reset':
+      return on.has('reset') || on.has('5xx') || on.has('gateway-error');
+    case 'refused-stream':
+      return on.has('refused-stream') || on.has('reset') || on.has('5xx');
+    case 'timeout':
+      return on.has('5xx') || on.has('gateway-error') || on.has('reset');
+    case 'response': {
+      const s = o.status;
+      if (on.has('5xx') && s >= 500) return true;
+      if (on.has('gateway-error') && (s === 502 || s === 503 || s === 504)) return true;
+      if (on.has('retriable-4xx') && s === 409) return true;
+      if (on.has('retriable-status-codes') && policy.retriableStatusCodes.has(s)) return true;
+      if (o.grpcStatus !== undefined) {
+        for (const [cond, code] of Object.entries(GRPC_CODES))
+          if (on.has(cond) && o.grpcStatus === code) return true;
+      }
+      return false;
+    }
+  }
+}
+
+/** Exponential backoff with full jitter before retry number `n` (1-based). */
+export function backoffMs(policy: RetryPolicy, n: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxIntervalMs, policy.baseIntervalMs * 2 ** (n - 1));
+  return Math.floor(random() * ceiling);
+}

@@ -1,0 +1,146 @@
+// A RouteConfiguration compiled for matching: virtual host selection by domain (exact, suffix
+// and prefix wildcards, "*", in Envoy's order) and the first route whose match (prefix, path,
+// path-separated prefix, RE2 regex, headers, query parameters) accepts the request.
+import { re2, type routeV3, type routeComponentsV3 } from '@skein/api-types';
+import { compileHeaderMatcher, compileStringMatcher, type HeaderLookup } from './string-matcher.js';
+
+export interface RequestView {
+  /** Authority without a default port stripped. */
+  host: string;
+  /** Path including the query string. */
+  path: string;
+  method: string;
+  header: HeaderLookup;
+}
+
+export interface CompiledRoute {
+  readonly route: routeComponentsV3.RouteJson;
+  matches(req: RequestView, pathOnly: string, query: () => URLSearchParams): boolean;
+}
+
+export interface CompiledVirtualHost {
+  readonly vhost: routeComponentsV3.VirtualHostJson;
+  readonly routes: CompiledRoute[];
+}
+
+export interface RouteTable {
+  readonly config: routeV3.RouteConfigurationJson;
+  selectVirtualHost(host: string): CompiledVirtualHost | undefined;
+  match(
+    req: RequestView,
+  ):
+    { vhost: CompiledVirtualHost; route: CompiledRoute } | { vhost?: CompiledVirtualHost; route?: undefined };
+}
+
+function compileRoute(r: routeComponentsV3.RouteJson): CompiledRoute {
+  const m = r.match ?? {};
+  const cs = m.caseSensitive !== false;
+  const norm = (s: string): string => (cs ? s : s.toLowerCase());
+  let pathTest: (p: string) => boolean;
+  if (m.prefix !== undefined) {
+    const p = norm(m.prefix);
+    pathTest = (x) => norm(x).startsWith(p);
+  } else if (m.path !== undefined) {
+    const p = norm(m.path);
+    pathTest = (x) => norm(x) === p;
+  } else if (m.pathSeparatedPrefix !== undefined) {
+    const p = norm(m.pathSeparatedPrefix);
+    pathTest = (x) => {
+      const n = norm(x);
+      return n === p || n.startsWith(p + '/');
+    };
+  } else if (m.safeRegex?.regex !== undefined) {
+    const re = re2(m.safeRegex.regex);
+    pathTest = (x) => re.fullMatch(x);
+  } else {
+    throw new Error(`route ${r.name ?? ''}: match needs prefix, path, path_separated_prefix or safe_regex`);
+  }
+  const headers = (m.headers ?? []).map(compileHeaderMatcher);
+  const queries = (m.queryParameters ?? []).map((q) => {
+    const name = q.name ?? '';
+    if (q.presentMatch !== undefined) {
+      const want = q.presentMatch;
+      return (qs: URLSearchParams) => qs.has(name) === want;
+    }
+    if (!q.stringMatch) return (qs: URLSearchParams) => qs.has(name);
+    const t = compileStringMatcher(q.stringMatch);
+    return (qs: URLSearchParams) => {
+      const v = qs.get(name);
+      return v !== null && t(v);
+    };
+  });
+  const grpc = m.grpc !== undefined;
+  return {
+    route: r,
+    matches(req, pathOnly, query) {
+      if (!pathTest(pathOnly)) return false;
+      if (grpc && !(req.header('content-type') ?? '').startsWith('application/grpc')) return false;
+      for (const h of headers) if (!h(req.header)) return false;
+      if (queries.length > 0) {
+        const qs = query();
+        for (const q of queries) if (!q(qs)) return false;
+      }
+      return true;
+    },
+  };
+}
+
+type DomainRule = { kind: 'exact' | 'suffix' | 'prefix' | 'any'; value: string; vhost: CompiledVirtualHost };
+
+export function compileRouteTable(config: routeV3.RouteConfigurationJson): RouteTable {
+  const rules: DomainRule[] = [];
+  for (const vh of config.virtualHosts ?? []) {
+    const compiled: CompiledVirtualHost = { vhost: vh, routes: (vh.routes ?? []).map(compileRoute) };
+    for (const d of vh.domains ?? []) {
+      const dl = d.toLowerCase();
+      if (dl === '*') rules.push({ kind: 'any', value: '', vhost: compiled });
+      else if (dl.startsWith('*')) rules.push({ kind: 'suffix', value: dl.slice(1), vhost: compiled });
+      else if (dl.endsWith('*')) rules.push({ kind: 'prefix', value: dl.slice(0, -1), vhost: compiled });
+      else rules.push({ kind: 'exact', value: dl, vhost: compiled });
+    }
+  }
+  const exact = new Map<string, CompiledVirtualHost>();
+  for (const r of rules) if (r.kind === 'exact' && !exact.has(r.value)) exact.set(r.value, r.vhost);
+  // Longest wildcard wins, suffix before prefix (Envoy's order).
+  const suffixes = rules.filter((r) => r.kind === 'suffix').sort((a, b) => b.value.length - a.value.length);
+  const prefixes = rules.filter((r) => r.kind === 'prefix').sort((a, b) => b.value.length - a.value.length);
+  const any = rules.find((r) => r.kind === 'any')?.vhost;
+  const ignorePort = config.ignorePortInHostMatching === true;
+
+  const selectVirtualHost = (hostIn: string): CompiledVirtualHost | undefined => {
+    let host = hostIn.toLowerCase();
+    const tryHost = (h: string): CompiledVirtualHost | undefined => {
+      const e = exact.get(h);
+      if (e) return e;
+      for (const s of suffixes) if (h.endsWith(s.value) && h.length > s.value.length) return s.vhost;
+      for (const p of prefixes) if (h.startsWith(p.value) && h.length > p.value.length) return p.vhost;
+      return undefined;
+    };
+    let found = tryHost(host);
+    if (!found) {
+      // A host with a port also matches domains without it.
+      const colon = host.lastIndexOf(':');
+      if (colon > 0 && !host.endsWith(']')) {
+        host = host.slice(0, colon);
+        found = tryHost(host);
+      }
+    } else if (ignorePort) found = tryHost(host.replace(/:\d+$/, '')) ?? found;
+    return found ?? any;
+  };
+
+  return {
+    config,
+    selectVirtualHost,
+    match(req) {
+      const vhost = selectVirtualHost(req.host);
+      if (!vhost) return {};
+      const q = req.path.indexOf('?');
+      const pathOnly = q < 0 ? req.path : req.path.slice(0, q);
+      let query: URLSearchParams | undefined;
+      const lazyQuery = (): URLSearchParams =>
+        (query ??= new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1)));
+      for (const route of vhost.routes) if (route.matches(req, pathOnly, lazyQuery)) return { vhost, route };
+      return { vhost };
+    },
+  };
+}

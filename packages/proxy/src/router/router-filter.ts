@@ -1,0 +1,330 @@
+// The router: takes a matched route's action to an upstream — chooses the cluster, rewrites,
+// admits through the circuit breaker, picks hosts, retries per policy (with the previous-hosts
+// predicate and backoff), enforces timeouts, mirrors, and streams the response back.
+import { Readable, Transform } from 'node:stream';
+import type { routeComponentsV3 } from '@skein/api-types';
+import type { UpstreamCluster } from '../cluster/upstream-cluster.js';
+import type { Host } from '../endpoint/host.js';
+import type { ProxyContext, DownstreamConnection } from '../http-connection-manager/proxy-context.js';
+import type { StreamInfo } from '../http-connection-manager/stream-info.js';
+import { applyHeaderOptions, removeHeaders } from '../http-filters/header-mutation-filter.js';
+import type { RequestView } from './route-table.js';
+import { chooseCluster, requestHash, rewritePath, routeTimeoutMs } from './route-action.js';
+import {
+  backoffMs,
+  retryPolicyOf,
+  shouldRetry,
+  type AttemptOutcome,
+  type RetryPolicy,
+} from './retry-policy.js';
+import { sendUpstream, type AttemptResult, type UpstreamResponse } from './upstream-request.js';
+import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
+
+/** Largest request body buffered so it can be retried or mirrored (Envoy's default buffer). */
+const MAX_BUFFERED_BODY = 1024 * 1024;
+
+export interface RouterRequest {
+  method: string;
+  path: string;
+  authority: string;
+  headers: Record<string, string>;
+  /** The downstream body stream, or undefined when the request has none. */
+  body: Readable | undefined;
+  contentLength: number | undefined;
+  downstreamProtocol: UpstreamProtocol;
+  view: RequestView;
+  route: routeComponentsV3.RouteJson;
+  vhost: routeComponentsV3.VirtualHostJson;
+  routeConfigHeaders: {
+    add?: routeComponentsV3.VirtualHostJson['requestHeadersToAdd'];
+    remove?: string[];
+  };
+  conn: DownstreamConnection;
+  info: StreamInfo;
+  /** Aborted when the downstream goes away. */
+  downstreamGone: AbortSignal;
+}
+
+export type RouterResult =
+  | {
+      kind: 'response';
+      response: UpstreamResponse;
+      cluster: UpstreamCluster;
+      host: Host;
+      release: () => void;
+    }
+  | { kind: 'local'; status: number; body: string; flag?: string; headers?: Record<string, string> };
+
+/**
+ * Reads a body up to `limit` bytes: the whole body as a Buffer when it fits, else a stream that
+ * replays what was read and continues with the rest (then it cannot be retried).
+ */
+async function readBody(body: Readable, limit: number): Promise<Buffer | Readable> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  for (;;) {
+    const n = await it.next();
+    if (n.done) return Buffer.concat(chunks);
+    chunks.push(n.value);
+    size += n.value.length;
+    if (size > limit) {
+      return Readable.from(
+        (async function* () {
+          yield* chunks;
+          for (let m = await it.next(); !m.done; m = await it.next()) yield m.value;
+        })(),
+      );
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+function outcomeOf(r: AttemptResult): AttemptOutcome {
+  if (!r.ok) return r.failure === 'aborted' ? { kind: 'reset' } : { kind: r.failure };
+  const g = r.response.headers['grpc-status'];
+  const grpc = typeof g === 'string' && /^\d+$/.test(g) ? Number(g) : undefined;
+  return { kind: 'response', status: r.response.status, grpcStatus: grpc };
+}
+
+function effectiveRetryPolicy(req: RouterRequest): RetryPolicy | undefined {
+  const action = req.route.route ?? {};
+  const base = retryPolicyOf(action.retryPolicy ?? req.vhost.retryPolicy);
+  const hdrOn = req.headers['x-envoy-retry-on'];
+  const hdrMax = req.headers['x-envoy-max-retries'];
+  if (!base && !hdrOn) return undefined;
+  const p: RetryPolicy = base ?? retryPolicyOf({})!;
+  return {
+    ...p,
+    on: hdrOn ? new Set([...p.on, ...hdrOn.split(',').map((s) => s.trim())]) : p.on,
+    numRetries: hdrMax && /^\d+$/.test(hdrMax) ? Number(hdrMax) : p.numRetries,
+  };
+}
+
+/** Runs the router for a request whose route has a `route` action. */
+export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<RouterResult> {
+  const action = req.route.route ?? {};
+  const { stats, clusters } = ctx;
+  const chosen = chooseCluster(action, req.view);
+  if (!chosen) return { kind: 'local', status: 503, body: 'no cluster', flag: 'NC' };
+  req.info.clusterName = chosen.name;
+  const cluster = clusters.get(chosen.name);
+  if (!cluster) {
+    const code = action.clusterNotFoundResponseCode === 'NOT_FOUND' ? 404 : 503;
+    return { kind: 'local', status: code, body: '', flag: 'NC' };
+  }
+  const ct = { envoy_cluster_name: cluster.name };
+  stats.inc('cluster.{envoy_cluster_name}.upstream_rq_total', ct);
+  if (cluster.tls) req.info.upstreamTls = true;
+
+  // Upstream request headers: route-level, virtual host, then route configuration options.
+  const headers: Record<string, string | string[]> = { ...req.headers };
+  applyHeaderOptions(headers, chosen.weighted?.requestHeadersToAdd);
+  removeHeaders(headers, chosen.weighted?.requestHeadersToRemove);
+  applyHeaderOptions(headers, req.route.requestHeadersToAdd);
+  removeHeaders(headers, req.route.requestHeadersToRemove);
+  applyHeaderOptions(headers, req.vhost.requestHeadersToAdd);
+  removeHeaders(headers, req.vhost.requestHeadersToRemove);
+  applyHeaderOptions(headers, req.routeConfigHeaders.add);
+  removeHeaders(headers, req.routeConfigHeaders.remove);
+
+  const path = rewritePath(action, req.route.match, req.path);
+  if (path !== req.path) headers['x-envoy-original-path'] = req.path;
+  let authority = req.authority;
+  if (action.hostRewriteLiteral) authority = action.hostRewriteLiteral;
+  else if (action.hostRewriteHeader && req.headers[action.hostRewriteHeader.toLowerCase()]) {
+    authority = req.headers[action.hostRewriteHeader.toLowerCase()] ?? authority;
+  }
+  if (action.hostRewriteLiteral || action.hostRewriteHeader) headers['x-forwarded-host'] = req.authority;
+
+  const timeoutMs = routeTimeoutMs(action, req.view);
+  const policy = effectiveRetryPolicy(req);
+  const perTry = policy?.perTryTimeoutMs;
+  if (timeoutMs > 0 || perTry) headers['x-envoy-expected-rq-timeout-ms'] = String(perTry ?? timeoutMs);
+  delete headers['x-envoy-retry-on'];
+  delete headers['x-envoy-max-retries'];
+  delete headers['x-envoy-upstream-rq-timeout-ms'];
+
+  const protocol: UpstreamProtocol =
+    cluster.protocol === 'downstream' ? req.downstreamProtocol : cluster.protocol;
+
+  // Body: buffered when it may be sent more than once (retries, mirroring) and small enough.
+  const mirrors = action.requestMirrorPolicies ?? [];
+  let body: Buffer | Readable | undefined = req.body;
+  let canReplay = body === undefined;
+  const counted = (from: Readable | undefined): Readable | undefined => {
+    if (!from) return undefined;
+    const info = req.info;
+    return from.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          info.bytesReceived += chunk.length;
+          cb(null, chunk);
+        },
+      }),
+    );
+  };
+  if (req.body && (policy || mirrors.length > 0) && (req.contentLength ?? 0) <= MAX_BUFFERED_BODY) {
+    const read = await readBody(req.body, MAX_BUFFERED_BODY);
+    if (Buffer.isBuffer(read)) {
+      body = read;
+      canReplay = true;
+      req.info.bytesReceived = read.length;
+    } else body = read;
+  }
+  if (!Buffer.isBuffer(body)) body = counted(body);
+
+  // Circuit breaker admission.
+  const admit = cluster.circuitBreaker.tryAcquire();
+  if (admit !== 'ok') {
+    stats.inc(
+      admit === 'pending'
+        ? 'cluster.{envoy_cluster_name}.upstream_rq_pending_overflow'
+        : 'cluster.{envoy_cluster_name}.upstream_rq_overflow',
+      ct,
+    );
+    return {
+      kind: 'local',
+      status: 503,
+      body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+      flag: 'UO',
+    };
+  }
+  let released = false;
+  const release = (): void => {
+    if (!released) {
+      released = true;
+      cluster.circuitBreaker.release();
+    }
+  };
+
+  // Mirrors: fire and forget, with a "-shadow" authority, when the body can be replayed.
+  if (canReplay) {
+    for (const m of mirrors) {
+      const mc = m.cluster ? clusters.get(m.cluster) : undefined;
+      const mh = mc?.pick({ now: Date.now() });
+      if (!mc || !mh) continue;
+      const shadowAuthority = authority.replace(/^([^:]*)/, '$1-shadow');
+      void sendUpstream(mc, mh, {
+        method: req.method,
+        path,
+        authority: shadowAuthority,
+        headers: { ...headers },
+        body: body as Buffer | undefined,
+        protocol: mc.protocol === 'downstream' ? req.downstreamProtocol : mc.protocol,
+        signal: AbortSignal.timeout(timeoutMs > 0 ? timeoutMs : 60_000),
+      }).then((r) => {
+        if (r.ok) r.response.body.resume();
+      });
+    }
+  }
+
+  const hash = requestHash(action, req.view, req.conn.remoteAddress);
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
+  const maxAttempts = 1 + (policy && canReplay ? policy.numRetries : 0);
+  const tried = new Set<string>();
+  let last: AttemptResult | undefined;
+  let retriesUsed = 0;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const now = Date.now();
+    const host = cluster.pick({
+      now,
+      hash,
+      avoid: policy?.avoidPreviousHosts ? tried : undefined,
+      originalDst: req.conn.originalDst,
+    });
+    if (!host) {
+      release();
+      stats.inc('cluster.{envoy_cluster_name}.upstream_cx_none_healthy', ct);
+      return { kind: 'local', status: 503, body: 'no healthy upstream', flag: 'UH' };
+    }
+    tried.add(host.key);
+    req.info.attempts = attempt;
+    req.info.upstreamHost = host.key;
+    const remaining = deadline - now;
+    const tryMs = Math.min(remaining, perTry ?? Infinity);
+    const signals = [req.downstreamGone];
+    if (Number.isFinite(tryMs)) signals.push(AbortSignal.timeout(Math.max(1, tryMs)));
+    if (attempt > 1) headers['x-envoy-attempt-count'] = String(attempt);
+    else if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
+    host.activeRequests++;
+    const result = await sendUpstream(cluster, host, {
+      method: req.method,
+      path,
+      authority,
+      headers,
+      body: Buffer.isBuffer(body) ? body : attempt === 1 ? body : undefined,
+      protocol,
+      signal: signals.length === 1 ? req.downstreamGone : AbortSignal.any(signals),
+    });
+    last = result;
+    const outcome = outcomeOf(result);
+    if (cluster.outlier) {
+      const o =
+        outcome.kind === 'response'
+          ? outcome.status
+          : outcome.kind === 'refused-stream'
+            ? 'reset'
+            : outcome.kind;
+      cluster.outlier.record(host, o, Date.now());
+    }
+    if (!result.ok && result.failure === 'aborted') {
+      host.activeRequests--;
+      release();
+      return { kind: 'local', status: 499, body: '', flag: 'DC' };
+    }
+    const retriable = policy !== undefined && shouldRetry(policy, outcome);
+    let retry = retriable && attempt < maxAttempts && Date.now() < deadline;
+    if (retry && !cluster.circuitBreaker.tryRetry()) {
+      stats.inc('cluster.{envoy_cluster_name}.upstream_rq_retry_overflow', ct);
+      retry = false;
+    }
+    if (!retry) {
+      if (retriable && attempt > 1) req.info.responseFlags.add('URX');
+      if (result.ok) {
+        const done = (): void => {
+          host.activeRequests--;
+          release();
+        };
+        return { kind: 'response', response: result.response, cluster, host, release: done };
+      }
+      host.activeRequests--;
+      break;
+    }
+    // Discard this attempt's response and back off.
+    if (result.ok) result.response.body.resume();
+    host.activeRequests--;
+    retriesUsed++;
+    stats.inc('cluster.{envoy_cluster_name}.upstream_rq_retry', ct);
+    await sleep(backoffMs(policy!, retriesUsed), req.downstreamGone);
+    cluster.circuitBreaker.releaseRetry();
+  }
+  release();
+  const failure = last && !last.ok ? last.failure : 'reset';
+  if (failure === 'timeout') {
+    stats.inc('cluster.{envoy_cluster_name}.upstream_rq_timeout', ct);
+    return { kind: 'local', status: 504, body: 'upstream request timeout', flag: 'UT' };
+  }
+  if (failure === 'connect-failure') {
+    stats.inc('cluster.{envoy_cluster_name}.upstream_cx_connect_fail', ct);
+    return {
+      kind: 'local',
+      status: 503,
+      body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+      flag: 'UF',
+    };
+  }
+  return {
+    kind: 'local',
+    status: 503,
+    body: 'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+    flag: 'UC',
+  };
+}

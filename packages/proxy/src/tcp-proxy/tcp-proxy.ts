@@ -1,0 +1,167 @@
+// envoy.filters.network.tcp_proxy: connects a downstream connection to a host of a cluster
+// (single or weighted), pipes bytes both ways with an idle timeout, and counts bytes and
+// connections (Envoy stats and Istio TCP metrics).
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { tcpProxyV3 } from '@skein/api-types';
+import { durationMs } from '../util/duration.js';
+import { connectTls } from '../transport-socket/upstream-tls.js';
+import { serviceOfCluster, type MetricContext } from '../stats/istio-metrics.js';
+import type {
+  DownstreamConnection,
+  ListenerInfo,
+  ProxyContext,
+} from '../http-connection-manager/proxy-context.js';
+
+export type TcpProxyJson = tcpProxyV3.TcpProxyJson;
+
+export class TcpProxy {
+  private readonly idleMs: number;
+  private readonly statPrefix: string;
+  constructor(
+    readonly config: TcpProxyJson,
+    private readonly listener: ListenerInfo,
+    private readonly ctx: ProxyContext,
+    private readonly random: () => number = Math.random,
+  ) {
+    if (!config.cluster && !config.weightedClusters?.clusters?.length) {
+      throw new Error('tcp_proxy needs cluster or weighted_clusters');
+    }
+    // Envoy's default idle timeout is one hour; 0s disables it.
+    this.idleMs = durationMs(config.idleTimeout) ?? 3_600_000;
+    this.statPrefix = config.statPrefix ?? 'tcp';
+  }
+
+  private clusterName(): string | undefined {
+    if (this.config.cluster) return this.config.cluster;
+    const list = this.config.weightedClusters?.clusters ?? [];
+    const total = list.reduce((a, c) => a + (c.weight ?? 0), 0);
+    let r = this.random() * total;
+    for (const c of list) if ((r -= c.weight ?? 0) < 0) return c.name;
+    return list[list.length - 1]?.name;
+  }
+
+  handle(downstream: Duplex, conn: DownstreamConnection): void {
+    const { stats } = this.ctx;
+    const sp = { envoy_tcp_prefix: this.statPrefix };
+    stats.inc('tcp.{envoy_tcp_prefix}.downstream_cx_total', sp);
+    const name = this.clusterName();
+    const cluster = name ? this.ctx.clusters.get(name) : undefined;
+    const metric: MetricContext | undefined = this.listener.direction
+      ? {
+          reporter: this.listener.direction === 'OUTBOUND' ? 'source' : 'destination',
+          local: this.ctx.local,
+          peer: undefined,
+          service: serviceOfCluster(name),
+          protocol: 'tcp',
+          mtls: conn.tls,
+          peerPrincipal: conn.peerPrincipal,
+        }
+      : undefined;
+    if (!cluster) {
+      stats.inc('tcp.{envoy_tcp_prefix}.downstream_cx_no_route', sp);
+      downstream.destroy();
+      return;
+    }
+    const ct = { envoy_cluster_name: cluster.name };
+    const host = cluster.pick({ now: Date.now(), originalDst: conn.originalDst });
+    if (!host) {
+      stats.inc('cluster.{envoy_cluster_name}.upstream_cx_none_healthy', ct);
+      downstream.destroy();
+      return;
+    }
+    if (cluster.circuitBreaker.tryAcquire() !== 'ok') {
+      stats.inc('cluster.{envoy_cluster_name}.upstream_cx_overflow', ct);
+      downstream.destroy();
+      return;
+    }
+    stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', ct);
+    if (metric) this.ctx.istio.tcpOpen(metric);
+    let sent = 0;
+    let received = 0;
+    let flags = '-';
+    let upstream: net.Socket;
+    const tlsCtx = cluster.tls;
+    if (tlsCtx) {
+      const s = connectTls(
+        tlsCtx,
+        { host: host.address, port: host.port, alpn: undefined, timeoutMs: cluster.connectTimeoutMs },
+        (err) => {
+          if (err) {
+            flags = 'UF';
+            stats.inc('cluster.{envoy_cluster_name}.upstream_cx_connect_fail', ct);
+            close();
+          } else upstream.emit('skein-connected');
+        },
+      );
+      if (!s) {
+        cluster.circuitBreaker.release();
+        downstream.destroy();
+        return;
+      }
+      upstream = s;
+    } else {
+      upstream = net.connect({ host: host.address, port: host.port });
+      upstream.once('connect', () => upstream.emit('skein-connected'));
+    }
+    upstream.setNoDelay(true);
+    const connectTimer = setTimeout(() => {
+      flags = 'UF';
+      upstream.destroy();
+    }, cluster.connectTimeoutMs);
+    host.activeRequests++;
+    upstream.once('skein-connected', () => {
+      clearTimeout(connectTimer);
+      if (cluster.outlier) cluster.outlier.record(host, 200, Date.now());
+      downstream.pipe(upstream);
+      upstream.pipe(downstream);
+    });
+    downstream.on('data', (c: Buffer) => {
+      received += c.length;
+      stats.inc('cluster.{envoy_cluster_name}.upstream_cx_tx_bytes_total', ct, c.length);
+    });
+    upstream.on('data', (c: Buffer) => {
+      sent += c.length;
+      stats.inc('cluster.{envoy_cluster_name}.upstream_cx_rx_bytes_total', ct, c.length);
+    });
+    let idle: NodeJS.Timeout | undefined;
+    const touch = (): void => {
+      if (this.idleMs <= 0) return;
+      if (idle) idle.refresh();
+      else
+        idle = setTimeout(() => {
+          stats.inc('tcp.{envoy_tcp_prefix}.idle_timeout', sp);
+          upstream.destroy();
+          downstream.destroy();
+        }, this.idleMs);
+    };
+    touch();
+    downstream.on('data', touch);
+    upstream.on('data', touch);
+    // The listeners above start the flow; hold downstream bytes until the upstream connects.
+    downstream.pause();
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clearTimeout(connectTimer);
+      if (idle) clearTimeout(idle);
+      host.activeRequests--;
+      cluster.circuitBreaker.release();
+      if (metric) this.ctx.istio.tcpClose(metric, sent, received, flags);
+      upstream.destroy();
+      downstream.destroy();
+    };
+    upstream.once('error', (err: NodeJS.ErrnoException) => {
+      if (upstream.connecting || err.code === 'ECONNREFUSED') {
+        flags = 'UF';
+        stats.inc('cluster.{envoy_cluster_name}.upstream_cx_connect_fail', ct);
+        if (cluster.outlier) cluster.outlier.record(host, 'connect-failure', Date.now());
+      }
+      close();
+    });
+    downstream.once('error', close);
+    upstream.once('close', close);
+    downstream.once('close', close);
+  }
+}

@@ -1,0 +1,74 @@
+// Upstream TLS origination for a cluster's UpstreamTlsContext: a connector that opens TLS with the
+// context's current certificate and trust, the configured SNI and ALPN, and checks the server's
+// subject alt names the way Envoy does (only the configured matchers; no hostname check).
+import tls from 'node:tls';
+import type net from 'node:net';
+import type { TlsContext } from './tls-context.js';
+
+export interface TlsConnectOptions {
+  host: string;
+  port: number;
+  alpn: string[] | undefined;
+  timeoutMs: number;
+}
+
+/** Opens a verified TLS connection; the callback gets the socket once the handshake passed. */
+export function connectTls(
+  ctx: TlsContext,
+  o: TlsConnectOptions,
+  cb: (err: Error | null, socket: tls.TLSSocket | null) => void,
+): tls.TLSSocket | undefined {
+  const secureContext = ctx.secureContext();
+  if (!secureContext) {
+    cb(new Error('upstream TLS secrets are not available yet'), null);
+    return undefined;
+  }
+  const alpn = o.alpn ?? ctx.alpn;
+  const s = tls.connect({
+    host: o.host,
+    port: o.port,
+    secureContext,
+    ...(ctx.sni ? { servername: ctx.sni } : {}),
+    ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
+    rejectUnauthorized: ctx.verifies,
+    checkServerIdentity: () => undefined,
+  });
+  s.setNoDelay(true);
+  const timer = setTimeout(
+    () => s.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })),
+    o.timeoutMs,
+  );
+  let done = false;
+  const finish = (err: Error | null): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    if (err) {
+      s.destroy();
+      cb(err, null);
+    } else cb(null, s);
+  };
+  s.once('secureConnect', () => {
+    const why = ctx.verifyPeer(s.getPeerCertificate());
+    finish(why ? Object.assign(new Error(why), { code: 'ECONNREFUSED' }) : null);
+  });
+  s.once('error', (e) => finish(e));
+  return s;
+}
+
+/** A connector in undici's shape for HTTP/1.1 pools over TLS. */
+export function undiciTlsConnector(ctx: TlsContext, timeoutMs: number) {
+  return (
+    opts: { hostname: string; port: string },
+    callback: (...args: [null, net.Socket] | [Error, null]) => void,
+  ): void => {
+    connectTls(
+      ctx,
+      { host: opts.hostname, port: Number(opts.port), alpn: ['http/1.1'], timeoutMs },
+      (err, s) => {
+        if (err || !s) callback(err ?? new Error('TLS connect failed'), null);
+        else callback(null, s);
+      },
+    );
+  };
+}
