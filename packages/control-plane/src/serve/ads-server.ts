@@ -26,6 +26,7 @@ export const PUSH_ORDER: readonly string[] = [
   TypeUrl.ClusterLoadAssignment,
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
+  TypeUrl.NameTable,
 ];
 
 export interface XdsServerOptions {
