@@ -16,8 +16,11 @@ import {
   createCsr,
   createRootCa,
   generateKeyPair,
+  istioMutualUpstreamTlsContext,
   meshDownstreamTlsContext,
+  meshSni,
   privateKeyToPem,
+  UPSTREAM_TLS_TYPE,
   startCa,
   DOWNSTREAM_TLS_TYPE,
   type RunningCa,
@@ -217,6 +220,136 @@ describe.skipIf(!built)(
         (r) => r.serial === rotated,
       );
       expect(second.body).toBe('hello from db');
+    }, 60_000);
+
+    it('carries plaintext from a client skein-proxy to the server over ISTIO_MUTUAL; refuses plaintext and wrong identities', async () => {
+      // The client sidecar: its own workload certificate over its own SDS socket.
+      const webCert = new WorkloadCertificate({
+        signer: {
+          sign: (csr, ttl) =>
+            core.signWorkloadCsr(csr, 'spiffe://cluster.local/ns/shop/sa/web', ttl).then((r) => r.certChain),
+        },
+        ttlSeconds: 3600,
+      });
+      await webCert.start();
+      const webSds = await startSdsServer({ socketPath: join(dir, 'web-sds.sock'), certificate: webCert });
+      const outGood = await freePort();
+      const outBad = await freePort();
+      const b = buildBootstrap({
+        podName: 'web-0',
+        namespace: 'shop',
+        podIp: '127.0.0.1',
+        serviceAccount: 'web',
+        discovery: { unixSocket: join(dir, 'unused-xds.sock') },
+        sdsSocket: join(dir, 'web-sds.sock'),
+        admin: { address: '127.0.0.1', port: await freePort() },
+        statsPort: null,
+        readinessPort: null,
+      });
+      delete b.dynamicResources;
+      const upstream = (name: string, sans: string[]) => ({
+        name,
+        type: 'STATIC',
+        connectTimeout: '2s',
+        loadAssignment: {
+          clusterName: name,
+          endpoints: [
+            {
+              lbEndpoints: [
+                { endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } },
+              ],
+            },
+          ],
+        },
+        transportSocket: {
+          name: 'envoy.transport_sockets.tls',
+          typedConfig: {
+            '@type': UPSTREAM_TLS_TYPE,
+            ...istioMutualUpstreamTlsContext({
+              sni: meshSni(8080, '', 'db.shop.svc.cluster.local'),
+              subjectAltNames: sans,
+              alpn: ['http/1.1'],
+            }),
+          },
+        },
+      });
+      const outbound = (name: string, listenPort: number, cluster: string) => ({
+        name,
+        address: { socketAddress: { address: '127.0.0.1', portValue: listenPort } },
+        filterChains: [
+          {
+            filters: [
+              {
+                name: 'envoy.filters.network.http_connection_manager',
+                typedConfig: {
+                  '@type':
+                    'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                  statPrefix: name,
+                  routeConfig: {
+                    virtualHosts: [
+                      {
+                        name: 'all',
+                        domains: ['*'],
+                        routes: [{ match: { prefix: '/' }, route: { cluster } }],
+                      },
+                    ],
+                  },
+                  httpFilters: [
+                    {
+                      name: 'envoy.filters.http.router',
+                      typedConfig: {
+                        '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                      },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      });
+      b.staticResources!.clusters = [
+        ...b.staticResources!.clusters!.filter((c) => c.name !== 'xds-grpc'),
+        upstream('db-good', [ID]) as never,
+        upstream('db-bad', ['spiffe://cluster.local/ns/shop/sa/impostor']) as never,
+      ];
+      b.staticResources!.listeners = [
+        outbound('out-good', outGood, 'db-good') as never,
+        outbound('out-bad', outBad, 'db-bad') as never,
+      ];
+      const file = join(dir, 'web-bootstrap.json');
+      writeFileSync(file, JSON.stringify(b));
+      const webProxy = spawn(join(root, 'bin/skein-proxy'), ['-c', file], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      webProxy.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      try {
+        const plainGet = async (p: number) => {
+          const r = await fetch(`http://127.0.0.1:${p}/`, { signal: AbortSignal.timeout(5000) });
+          return { status: r.status, body: await r.text() };
+        };
+        const good = await eventually(
+          () => plainGet(outGood),
+          (r) => r.status === 200,
+        );
+        expect(good.body).toBe('hello from db');
+        // The server presents spiffe://.../sa/db, not the identity this cluster expects.
+        const bad = await eventually(
+          () => plainGet(outBad),
+          (r) => r.status >= 500,
+        );
+        expect(bad.status).toBe(503);
+        // The server's listener has only the mTLS chain (STRICT): plaintext gets no response.
+        await expect(
+          fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) }),
+        ).rejects.toThrow();
+      } finally {
+        const exited = new Promise((r) => webProxy.once('exit', r));
+        webProxy.kill('SIGTERM');
+        await exited;
+        webCert.stop();
+        await webSds.close();
+      }
     }, 60_000);
   },
 );
