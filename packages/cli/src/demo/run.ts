@@ -149,11 +149,13 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   };
   const load = new Load({ target: `http://${client.ip}:${SERVICE_PORT}`, host: HOST, rps: o.rps });
   let interrupted = false;
+  // Stay installed for the whole run: a second Ctrl-C must not skip the cleanup.
   const onSignal = () => {
+    if (interrupted) o.out.write('still shutting down...\n');
     interrupted = true;
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const vsFile = join(configDir, 'reviews-virtualservice.yaml');
   try {
