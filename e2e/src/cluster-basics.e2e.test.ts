@@ -113,6 +113,22 @@ describe('cluster basics', () => {
     expect(lookup.code, lookup.stderr).toBe(0);
     expect(lookup.stdout.trim()).toBe(clusterIp);
 
+    // kube-proxy programs a new Service's rules asynchronously (until then: REJECT, "connection
+    // refused"); wait for the first answer, then every protocol must answer at once
+    await waitFor(
+      'the echo Service to answer through kube-proxy',
+      async () => {
+        const res = await exec(cluster, ns.name, clientPod, 'client', [
+          ...ECHO_CLIENT,
+          'http://echo:8080/ready',
+          '--timeout',
+          '2000',
+        ]);
+        if (res.code !== 0) throw new Error(res.stdout + res.stderr);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
     const calls: Array<[string, string]> = [
       ['http://echo:8080/hello', 'HTTP/1.1'],
       ['h2c://echo:8081/hello', 'HTTP/2.0'],
