@@ -42,12 +42,16 @@ function leftovers(base: number, dir: string): string[] {
   return procs;
 }
 
+// Loopback addresses 127.0.<base>.x per run, varied by process so that runs in several work
+// trees on one machine do not collide.
+const base = 20 + (process.pid % 100) * 2;
+
 describe('skeinctl demo', () => {
   it(
     'walks a grayscale release with zero unexpected failures and cleans up',
     { timeout: 240_000 },
     async () => {
-      const r = await run(['demo', '--duration', '2', '--rps', '40', '--base', '9']);
+      const r = await run(['demo', '--duration', '2', '--rps', '40', '--base', String(base)]);
       expect(r.out).toMatch(/grayscale release complete/);
       expect(r.code, r.out).toBe(0);
       for (const step of [
@@ -62,12 +66,12 @@ describe('skeinctl demo', () => {
       expect(r.out).toMatch(/istio_requests_total\{reporter="source",response_code="503"\} \+\d+/);
       expect(r.out).not.toMatch(/✘/);
       expect(existsSync(join(tmpdir(), dirOf(r.out)))).toBe(false);
-      expect(leftovers(9, dirOf(r.out))).toEqual([]);
+      expect(leftovers(base, dirOf(r.out))).toEqual([]);
     },
   );
 
   it('shuts everything down on Ctrl-C, leaving no process or file behind', { timeout: 120_000 }, async () => {
-    const p = spawn(bin, ['demo', '--duration', '60', '--rps', '20', '--base', '8'], {
+    const p = spawn(bin, ['demo', '--duration', '60', '--rps', '20', '--base', String(base + 1)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -87,7 +91,7 @@ describe('skeinctl demo', () => {
     expect(out).not.toMatch(/✘/);
     expect(code, out).toBe(130);
     expect(existsSync(join(tmpdir(), dirOf(out)))).toBe(false);
-    expect(leftovers(8, dirOf(out))).toEqual([]);
+    expect(leftovers(base + 1, dirOf(out))).toEqual([]);
   });
 
   it('rejects a bad step list with a clear message', async () => {
