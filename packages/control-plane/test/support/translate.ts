@@ -31,12 +31,13 @@ export interface ProxySpec {
   readonly labels?: Record<string, string>;
   readonly generator?: 'grpc';
   readonly interceptionMode?: 'NONE' | 'REDIRECT';
+  readonly type?: 'sidecar' | 'router';
 }
 
 export function proxy(spec: ProxySpec): Proxy {
   const ns = spec.namespace ?? 'default';
   const r = parseProxy({
-    id: `sidecar~${spec.ip}~${spec.pod ?? 'pod'}.${ns}~${ns}.svc.cluster.local`,
+    id: `${spec.type ?? 'sidecar'}~${spec.ip}~${spec.pod ?? 'pod'}.${ns}~${ns}.svc.cluster.local`,
     metadata: {
       NAMESPACE: ns,
       LABELS: spec.labels ?? {},
