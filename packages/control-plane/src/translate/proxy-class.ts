@@ -2,7 +2,7 @@
 // class and shared. The class is everything outbound translation reads about a proxy: generator,
 // namespace, the Sidecar that applies, interception mode, and which of the snapshot's label
 // selectors (VirtualService sourceLabels, DestinationRule workloadSelector, Gateway selector)
-// its labels match.
+// its labels match, and its locality (locality load balancing).
 import { labelsMatch } from '../model/hosts.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { TranslateContext } from './context.js';
@@ -37,5 +37,16 @@ export function proxyClassKey(ctx: TranslateContext): string {
   const sidecar = scope.sidecar
     ? `${scope.sidecar.metadata.namespace ?? 'default'}/${scope.sidecar.metadata.name}`
     : '-';
-  return [proxy.generator, proxy.type, proxy.namespace, sidecar, proxy.interceptionMode, bits].join('|');
+  const { region, zone, subZone } = proxy.locality;
+  return [
+    proxy.generator,
+    proxy.type,
+    proxy.namespace,
+    sidecar,
+    proxy.interceptionMode,
+    bits,
+    region,
+    zone,
+    subZone,
+  ].join('|');
 }

@@ -32,6 +32,7 @@ export interface ProxySpec {
   readonly generator?: 'grpc';
   readonly interceptionMode?: 'NONE' | 'REDIRECT';
   readonly type?: 'sidecar' | 'router';
+  readonly locality?: { region?: string; zone?: string; subZone?: string };
 }
 
 export function proxy(spec: ProxySpec): Proxy {
@@ -44,6 +45,7 @@ export function proxy(spec: ProxySpec): Proxy {
       ...(spec.generator ? { GENERATOR: spec.generator } : {}),
       ...(spec.interceptionMode ? { INTERCEPTION_MODE: spec.interceptionMode } : {}),
     },
+    ...(spec.locality ? { locality: spec.locality } : {}),
   });
   if (!r.ok) throw new Error(r.error);
   return r.proxy;
