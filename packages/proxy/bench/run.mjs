@@ -113,6 +113,7 @@ async function fixedRate(port) {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONNS, pipelining: 1 });
   const lat = [];
   let errors = 0;
+  let firstError;
   const perConn = RPS / CONNS;
   const interval = 1000 / perConn;
   const end = performance.now() + SECONDS * 1000;
@@ -126,9 +127,13 @@ async function fixedRate(port) {
         try {
           const r = await pool.request({ path: '/', method: 'GET', headers: { host: 'bench' } });
           await r.body.dump();
-          if (r.statusCode !== 200) errors++;
-        } catch {
+          if (r.statusCode !== 200) {
+            errors++;
+            firstError ??= `status ${r.statusCode} ${JSON.stringify(r.headers['x-envoy-response-flags'] ?? '')}`;
+          }
+        } catch (e) {
           errors++;
+          firstError ??= String(e);
         }
         lat.push(performance.now() - t0);
         next += interval;
@@ -137,7 +142,7 @@ async function fixedRate(port) {
   );
   await pool.close();
   lat.sort((a, b) => a - b);
-  return { p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99), n: lat.length, errors };
+  return { p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99), n: lat.length, errors, firstError };
 }
 
 function saturation(port) {
@@ -292,6 +297,7 @@ function skeinBootstrap(port, upstream, extraClusters = 0, tls = undefined) {
           address: { socket_address: { address: '127.0.0.1', port_value: port } },
           filter_chains: [
             {
+              ...chainTls,
               filters: [
                 {
                   name: 'hcm',
@@ -444,6 +450,12 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     t.proc = await t.launch();
     await waitPort(t.port);
   }
+  if (process.env.BENCH_DEBUG) {
+    for (const t of targets) {
+      const r = await fetch(`http://127.0.0.1:${t.port}/`);
+      console.log(t.name, r.status, (await r.text()).slice(0, 200));
+    }
+  }
   // Warm up every path (JIT, pools).
   for (const t of targets) await fixedRateShort(t.port);
 
@@ -463,7 +475,7 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
       res.cpu.push((cpu / r.n) * 1000);
       res.rss.push(rssMb(t.proc));
       res.sat.push(saturation(t.port));
-      if (r.errors) console.log(`  ${t.name}: ${r.errors} errors`);
+      if (r.errors) console.log(`  ${t.name}: ${r.errors} errors (first: ${r.firstError})`);
     }
   }
 

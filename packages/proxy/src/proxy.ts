@@ -407,6 +407,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
 
   /** Starts or updates one SDS stream per SDS cluster, for every secret name any TLS context needs. */
   private refreshSds(): void {
+    // Worker threads get their secrets from the primary.
+    if (this.options.worker?.role === 'worker') return;
     const all = [...this.store.listeners.entries.values(), ...this.store.clusters.entries.values()].map(
       (e) => e.resource,
     );

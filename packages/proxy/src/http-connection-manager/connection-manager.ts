@@ -14,6 +14,8 @@ import { routeRequest } from '../router/router-filter.js';
 import type { HttpFilter, FilterRequest } from '../http-filters/http-filter.js';
 import { createFaultFilter } from '../http-filters/fault-filter.js';
 import { createCorsFilter } from '../http-filters/cors-filter.js';
+import { createRbacFilter, HTTP_RBAC_TYPE } from '../http-filters/rbac-filter.js';
+import type { StatsStore } from '../stats/stats-store.js';
 import {
   applyHeaderOptions,
   createHeaderMutationFilter,
@@ -48,7 +50,7 @@ const T = 'type.googleapis.com/envoy.extensions.filters.';
 /** How long an HTTP/1.1 response head may wait for its first body bytes before it is sent alone. */
 const HEAD_FLUSH_MS = 5;
 
-function buildFilters(hcm: HcmJson): HttpFilter[] {
+function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore): HttpFilter[] {
   const out: HttpFilter[] = [];
   for (const f of hcm.httpFilters ?? []) {
     const cfg = (f.typedConfig ?? {}) as Record<string, unknown> & { '@type'?: string };
@@ -58,6 +60,15 @@ function buildFilters(hcm: HcmJson): HttpFilter[] {
     else if (type === `${T}http.cors.v3.Cors`) out.push(createCorsFilter());
     else if (type === `${T}http.header_mutation.v3.HeaderMutation`)
       out.push(createHeaderMutationFilter(cfg as Parameters<typeof createHeaderMutationFilter>[0]));
+    else if (type === HTTP_RBAC_TYPE)
+      out.push(
+        createRbacFilter(
+          f.name ?? 'envoy.filters.http.rbac',
+          cfg as Parameters<typeof createRbacFilter>[1],
+          statPrefix,
+          stats,
+        ),
+      );
     else if (type === `${T}http.router.v3.Router`) break;
     else if (!f.isOptional) throw new Error(`http filter ${f.name ?? type} (${type}) is not supported`);
   }
@@ -78,7 +89,7 @@ export class HttpConnectionManager {
     private readonly listener: ListenerInfo,
     private readonly ctx: ProxyContext,
   ) {
-    this.filters = buildFilters(config);
+    this.filters = buildFilters(config, config.statPrefix ?? 'http', ctx.stats);
     this.inlineRoutes = config.routeConfig ? compileRouteTable(config.routeConfig) : undefined;
     this.rdsName = config.rds?.routeConfigName;
     if (!this.inlineRoutes && !this.rdsName)
@@ -349,6 +360,7 @@ export class HttpConnectionManager {
       vhost,
       clusterName,
       info,
+      conn,
       respond: localReply,
       sleep: (ms) =>
         new Promise((resolve) => {

@@ -32,6 +32,8 @@ export interface StreamInfo {
   peerPrincipal?: string;
   /** The upstream connection used TLS (the cluster has an UpstreamTlsContext). */
   upstreamTls?: boolean;
+  /** Dynamic metadata by filter name (e.g. what an authentication filter established). */
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
 }
 
 /** Workload metadata exchanged between proxies (Istio's x-envoy-peer-metadata equivalent). */

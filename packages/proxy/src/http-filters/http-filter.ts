@@ -3,6 +3,7 @@
 // adjust the response headers on the way back.
 import type { routeComponentsV3 } from '@skein/api-types';
 import type { StreamInfo } from '../http-connection-manager/stream-info.js';
+import type { DownstreamConnection } from '../http-connection-manager/proxy-context.js';
 
 export interface FilterRequest {
   readonly method: string;
@@ -14,6 +15,8 @@ export interface FilterRequest {
   readonly vhost: routeComponentsV3.VirtualHostJson | undefined;
   readonly clusterName: string | undefined;
   readonly info: StreamInfo;
+  /** The downstream connection (peer address, TLS principal, destination). */
+  readonly conn: DownstreamConnection;
   /** Ends the request with a local reply (the router is not reached). */
   respond(status: number, body: string, headers?: Record<string, string>): void;
   /** Resolves after ms unless the downstream goes away first (then resolves false). */

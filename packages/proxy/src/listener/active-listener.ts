@@ -27,6 +27,12 @@ import type {
 import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
 import { inspect, detectHttp } from './inspect-connection.js';
 import { PrefixedSocket } from './prefixed-socket.js';
+import {
+  connectionDenied,
+  NETWORK_RBAC_TYPE,
+  networkRbacOf,
+  type NetworkRbac,
+} from '../filter-chain/network-rbac.js';
 
 const T = 'type.googleapis.com/envoy.extensions.filters.';
 const HCM_TYPE = `${T}network.http_connection_manager.v3.HttpConnectionManager`;
@@ -40,6 +46,8 @@ interface CompiledChain {
   unsupported?: string;
   /** The DownstreamTlsContext terminating TLS on this chain. */
   tls?: TlsContext;
+  /** Network RBAC filters before the terminal filter. */
+  rbac?: NetworkRbac[];
   hcm?: HttpConnectionManager;
   h1?: http.Server;
   tcp?: TcpProxy;
@@ -81,9 +89,17 @@ function compileChains(
     }
     const filters = fc.filters ?? [];
     const terminal = filters[filters.length - 1];
+    const rbac: NetworkRbac[] = [];
     for (const f of filters.slice(0, -1)) {
-      throw new Error(`network filter ${f.name ?? ''} before the terminal filter is not supported`);
+      const t = f.typedConfig?.['@type'];
+      if (t !== NETWORK_RBAC_TYPE) {
+        throw new Error(
+          `network filter ${f.name ?? ''} (${t ?? 'no type'}) before the terminal filter is not supported`,
+        );
+      }
+      rbac.push(networkRbacOf(f.typedConfig as Record<string, unknown>));
     }
+    const extra = { ...(tlsCtx ? { tls: tlsCtx } : {}), ...(rbac.length > 0 ? { rbac } : {}) };
     const type = terminal?.typedConfig?.['@type'];
     if (type === HCM_TYPE) {
       const hcm = new HttpConnectionManager(terminal?.typedConfig as HcmJson, info, ctx);
@@ -103,11 +119,11 @@ function compileChains(
         else socket.destroy();
       });
       h1.on('clientError', (_err, socket) => socket.destroy());
-      return { json: fc, hcm, h1, ...(tlsCtx ? { tls: tlsCtx } : {}) };
+      return { json: fc, hcm, h1, ...extra };
     }
     if (type === TCP_TYPE) {
       const tcp = new TcpProxy(terminal?.typedConfig as TcpProxyJson, info, ctx);
-      return { json: fc, tcp, ...(tlsCtx ? { tls: tlsCtx } : {}) };
+      return { json: fc, tcp, ...extra };
     }
     throw new Error(
       `filter chain ${fc.name ?? ''}: network filter ${type ?? terminal?.name ?? '(none)'} is not supported`,
@@ -352,6 +368,7 @@ export class ActiveListener {
       this.terminateTls(socket, conn, chain, chain.tls, prefix);
       return;
     }
+    if (this.deniedByRbac(chain, conn, undefined)) return void socket.destroy();
     if (chain.tcp) {
       if (prefix && prefix.length > 0) socket.unshift(prefix);
       // tcp_proxy resumes the socket once its upstream is connected.
@@ -379,6 +396,15 @@ export class ActiveListener {
     };
     if (prefix !== undefined || codec !== 'AUTO') serve(prefix ?? Buffer.alloc(0));
     else this.peek(socket, serve, (p) => !detectHttp(p).complete);
+  }
+
+  /** Runs the chain's network RBAC filters; true (and counted) when the connection is denied. */
+  private deniedByRbac(chain: CompiledChain, conn: DownstreamConnection, sni: string | undefined): boolean {
+    if (!chain.rbac) return false;
+    const denied = connectionDenied(chain.rbac, conn, sni);
+    if (denied === undefined) return false;
+    this.ctx.stats.inc('{envoy_rbac_prefix}rbac.denied', { envoy_rbac_prefix: denied });
+    return true;
   }
 
   /** Terminates TLS (DownstreamTlsContext), verifies the peer, then runs the chain's filter on the TLS stream. */
@@ -430,6 +456,7 @@ export class ActiveListener {
       const tlsConn: DownstreamConnection = { ...conn, tls: true };
       const principal = hasPeer ? peerUri(peer) : undefined;
       if (principal) tlsConn.peerPrincipal = principal;
+      if (this.deniedByRbac(chain, tlsConn, t.servername || undefined)) return void t.destroy();
       if (chain.tcp) {
         chain.tcp.handle(t, tlsConn);
         return;
