@@ -14,6 +14,7 @@ import { hcmFilter, tcpProxyFilter } from './hcm.js';
 import { destinationCluster, httpRoutes } from './http-routes.js';
 import { listenerName } from './names.js';
 import type { FilterChainJson } from './security.js';
+import { telemetryPlan } from './telemetry.js';
 
 const downstreamTls = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
@@ -105,6 +106,7 @@ function gatewayListener(ctx: TranslateContext, ps: PortServers): listenerV3.Lis
               statPrefix: `outbound_${name}`,
               routeName: `http.${ps.port}`,
               mesh: ctx.snapshot.mesh,
+              telemetry: telemetryPlan(ctx, 'CLIENT'),
             }),
           ]
         : [tcpProxyFilter('BlackHoleCluster', 'BlackHoleCluster')];

@@ -24,6 +24,10 @@ function labelSelectors(snap: Snapshot): Readonly<Record<string, string>>[] {
   }
   for (const dr of snap.destinationRules) add(dr.spec.workloadSelector?.matchLabels);
   for (const gw of snap.gateways) add(gw.spec.selector);
+  for (const t of snap.byKind.get('Telemetry') ?? [])
+    add(
+      (t.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels,
+    );
   list = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s);
   selectorCache.set(snap, list);
   return list;
