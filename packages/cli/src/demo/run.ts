@@ -174,7 +174,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     await waitFor(
       'skeind /ready',
       async () => (await fetch(`http://${t.controlPlaneIp}:15014/ready`)).ok,
-      30_000,
+      60_000,
     );
 
     say('▸ starting reviews v1 and v2 and the client, each with its own sidecar (skein-agent + skein-proxy)');
@@ -241,12 +241,12 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       await waitFor(
         `${w.name}'s sidecar to be ready`,
         async () => (await fetch(`http://${w.ip}:15021/healthz/ready`)).ok,
-        30_000,
+        60_000,
       );
     await waitFor(
       'the client to reach reviews through its sidecar',
       async () => (await load.once()).status === 200,
-      30_000,
+      60_000,
       200,
     );
 
