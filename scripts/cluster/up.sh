@@ -61,6 +61,8 @@ else
   kind create cluster --name "$CLUSTER" --image "$image" --config "$config" --wait 0s --retain \
     2>&1 | tee "$SKEIN_LOGS/kind-create.log" || {
       kind export logs "$SKEIN_LOGS/kind-$CLUSTER" --name "$CLUSTER" >/dev/null 2>&1 || true
+      # a half-made node would otherwise pass for a cluster on the next run
+      kind delete cluster --name "$CLUSTER" >/dev/null 2>&1 || true
       die "kind create cluster failed; node logs in $SKEIN_LOGS/kind-$CLUSTER"
     }
 fi

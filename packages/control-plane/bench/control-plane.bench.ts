@@ -25,8 +25,13 @@ import {
 } from './workload.ts';
 
 const { values } = parseArgs({
-  options: { services: { type: 'string', default: '1000' }, proxies: { type: 'string', default: '2000' } },
+  options: {
+    services: { type: 'string', default: '1000' },
+    proxies: { type: 'string', default: '2000' },
+    scenarios: { type: 'string', default: 'floor,unscoped,scoped' },
+  },
 });
+const SCENARIOS = new Set((values.scenarios ?? '').split(','));
 const SERVICES = Number(values.services);
 const PROXIES = Number(values.proxies);
 const here = import.meta.dirname;
@@ -101,6 +106,7 @@ async function startSkeind(scoped: boolean, all: BenchProxy[]): Promise<Server &
   const child = spawn(
     process.execPath,
     [
+      ...(process.env['SKEIND_NODE_OPTIONS'] ? process.env['SKEIND_NODE_OPTIONS'].split(' ') : []),
       main,
       '--config-dir',
       dir,
@@ -239,10 +245,13 @@ async function main(): Promise<void> {
     `skeind benchmark: ${SERVICES} services, ${PROXIES} proxies (one gRPC connection + SotW ADS stream each), node ${process.version}`,
   );
   const results: Result[] = [];
-  const floor = await startFloor();
-  results.push(await run(floor, all, false, true));
-  await stop(floor);
+  if (SCENARIOS.has('floor')) {
+    const floor = await startFloor();
+    results.push(await run(floor, all, false, true));
+    await stop(floor);
+  }
   for (const scoped of [false, true]) {
+    if (!SCENARIOS.has(scoped ? 'scoped' : 'unscoped')) continue;
     progress(`starting skeind (${scoped ? 'Sidecar-scoped' : 'unscoped'})`);
     const s = await startSkeind(scoped, all);
     try {
@@ -252,7 +261,7 @@ async function main(): Promise<void> {
       rmSync(s.dir, { recursive: true, force: true });
     }
   }
-  const base = results[0];
+  const base = results.find((r) => r.name === 'floor');
   console.log(
     '\nserver                     full-config ms   VS p50   VS p99 (n)      EP p50   EP p99 (n)      CPU s  peak RSS MB',
   );
@@ -261,7 +270,7 @@ async function main(): Promise<void> {
       `${r.name.padEnd(26)} ${f(r.fullConfigMs)}        ${f(r.vs.p50)}  ${f(r.vs.p99)} (${r.vs.affected})  ${f(r.ep.p50)}  ${f(r.ep.p99)} (${r.ep.affected})  ${r.cpuS.toFixed(1).padStart(6)}  ${r.rssMb.toFixed(0).padStart(8)}`,
     );
   if (base)
-    for (const r of results.slice(1))
+    for (const r of results.filter((x) => x !== base))
       console.log(
         `${r.name}: VS p99 ${(r.vs.p99 / base.vs.p99).toFixed(2)}x floor, endpoint p99 ${(r.ep.p99 / base.ep.p99).toFixed(2)}x floor, full config ${(r.fullConfigMs / base.fullConfigMs).toFixed(2)}x floor`,
       );

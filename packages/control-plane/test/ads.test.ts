@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { TypeUrl } from '@skein/api-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../src/index.js';
+import { indexNameTable, subscribeNameTable, type NameTableJson } from '@skein/agent';
 import { AdsClient } from './support/ads-client.js';
 
 const testdata = new URL('../testdata/', import.meta.url).pathname;
@@ -161,6 +162,25 @@ spec: { address: 10.0.0.16, labels: { app: reviews, version: v1 } }
     expect(deltaEds?.resources.size).toBeGreaterThan(2);
   });
 
+  it("serves the name table to the agent's DNS proxy (NDS)", async () => {
+    let table: NameTableJson | undefined;
+    const sub = subscribeNameTable({
+      address: cp.xdsAddress,
+      nodeId: 'sidecar~10.0.0.17~dns.default~default.svc.cluster.local',
+      nodeMetadata: { NAMESPACE: 'default' },
+      onTable: (t) => (table = t),
+    });
+    try {
+      await expect.poll(() => table, { interval: 10 }).toBeDefined();
+      const index = indexNameTable(table!, 'default');
+      expect(index.lookup(`${'reviews'}.default.svc.cluster.local.`)).toEqual(['10.96.0.10']);
+      expect(index.lookup('mysql.default.svc.cluster.local')).toEqual(['10.96.0.12']);
+      expect(index.lookup('example.com')).toBeUndefined();
+    } finally {
+      sub.close();
+    }
+  });
+
   it('serves config_dump and configz, and rejects invalid objects visibly', async () => {
     writeFileSync(
       join(dir, 'bad.yaml'),
@@ -185,7 +205,7 @@ spec:
     const dump = (await (
       await fetch(`http://${cp.httpAddress}/debug/config_dump?proxyID=${encodeURIComponent(id)}`)
     ).json()) as Record<string, unknown[]>;
-    expect(Object.keys(dump).sort()).toEqual(['CDS', 'EDS', 'LDS', 'RDS']);
+    expect(Object.keys(dump).sort()).toEqual(['CDS', 'EDS', 'LDS', 'NDS', 'RDS']);
     expect((await fetch(`http://${cp.httpAddress}/ready`)).status).toBe(200);
   });
 });

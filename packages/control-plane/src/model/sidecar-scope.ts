@@ -102,8 +102,26 @@ function computeScope(snap: Snapshot, proxy: Proxy, sidecar: Sidecar | undefined
 
 /** The services whose workloads include this proxy (by instance IP), for inbound config. */
 export function servicesOfProxy(snap: Snapshot, proxy: Proxy): Service[] {
-  const ips = new Set(proxy.ips);
-  return snap.services.filter((s) =>
-    s.workloads.some((w) => ips.has(w.address) && w.namespace === proxy.namespace),
-  );
+  const index = workloadIndex(snap);
+  const out = new Set<Service>();
+  for (const ip of proxy.ips) for (const s of index.get(`${proxy.namespace}/${ip}`) ?? []) out.add(s);
+  return snap.services.filter((s) => out.has(s));
+}
+
+const workloadIndexes = new WeakMap<Snapshot, Map<string, Service[]>>();
+
+/** `namespace/ip` → the services that workload backs (built once per snapshot). */
+function workloadIndex(snap: Snapshot): Map<string, Service[]> {
+  let index = workloadIndexes.get(snap);
+  if (index) return index;
+  index = new Map();
+  for (const s of snap.services)
+    for (const w of s.workloads) {
+      const key = `${w.namespace}/${w.address}`;
+      const list = index.get(key) ?? [];
+      if (!list.includes(s)) list.push(s);
+      index.set(key, list);
+    }
+  workloadIndexes.set(snap, index);
+  return index;
 }

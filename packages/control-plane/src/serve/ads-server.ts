@@ -2,7 +2,7 @@
 // content hashes; a response is sent only when its content changed (or the client asked anew);
 // an ACK records the acknowledged version, a NACK is logged, counted and kept for /debug/syncz
 // while the client keeps its last accepted config. Pushes are scoped by the caller (push-scope).
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceDefinition, discoveryV3, TypeUrl, typeShortName, type XdsTypeUrl } from '@skein/api-types';
 import type { Logger } from '../log.js';
@@ -26,6 +26,7 @@ export const PUSH_ORDER: readonly string[] = [
   TypeUrl.ClusterLoadAssignment,
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
+  TypeUrl.NameTable,
 ];
 
 export interface XdsServerOptions {
@@ -67,7 +68,7 @@ export class XdsServer {
 
   constructor(private readonly opts: XdsServerOptions) {
     this.now = opts.now ?? Date.now;
-    this.server.addService(adsServiceDefinition, {
+    this.server.addService(passThroughResponses(adsServiceDefinition), {
       streamAggregatedResources: (
         stream: grpc.ServerDuplexStream<DiscoveryRequest, discoveryV3.DiscoveryResponse>,
       ) => this.sotw(stream),
@@ -104,6 +105,39 @@ export class XdsServer {
 
   get connections(): readonly Connection[] {
     return [...this.clients.values()].map((c) => c.conn);
+  }
+
+  /** Serialized SotW responses by type and version, shared by every proxy receiving the same. */
+  private serialized = new Map<string, Uint8Array>();
+  /** Versions of responses made only of shared resources: only those are worth caching. */
+  private sharedVersions = new Set<string>();
+
+  private sotwBytes(
+    typeUrl: string,
+    resources: readonly EncodedResource[],
+    version: string,
+    nonce: string,
+  ): Buffer {
+    const key = `${typeUrl}|${version}`;
+    let body = this.serialized.get(key);
+    const cacheable = this.sharedVersions.has(version);
+    if (!body) {
+      body = toBinary(
+        discoveryV3.DiscoveryResponseSchema,
+        create(discoveryV3.DiscoveryResponseSchema, {
+          versionInfo: version,
+          typeUrl,
+          resources: resources.map((r) => r.any),
+          controlPlane: { identifier: 'skeind' },
+        }),
+      );
+      if (cacheable) this.serialized.set(key, body);
+    }
+    const tail = toBinary(
+      discoveryV3.DiscoveryResponseSchema,
+      create(discoveryV3.DiscoveryResponseSchema, { nonce }),
+    );
+    return Buffer.concat([body, tail]);
   }
 
   /** Recomputes and sends what changed to every client the push request affects. */
@@ -199,12 +233,15 @@ export class XdsServer {
         if (this.sharedVersion !== ctx.snapshot.version) {
           this.shared = new Map();
           this.sharedVersion = ctx.snapshot.version;
+          this.sharedVersions = new Set();
+          this.serialized = new Map();
         }
         const key = `${typeUrl}|${c.classKey}|${s.wildcard ? '*' : s.namesKey}`;
         let shared = this.shared.get(key);
         if (!shared) {
           const list = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
           shared = { resources: list, version: responseVersion(list) };
+          this.sharedVersions.add(shared.version);
           this.shared.set(key, shared);
         }
         const own = gen.own?.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r)) ?? [];
@@ -313,15 +350,7 @@ export class XdsServer {
     let client: Client | undefined;
     const write: Client['write'] = (typeUrl, _s, resources, _removed, version) => {
       const nonce = client?.conn.nextNonce() ?? '';
-      stream.write(
-        create(discoveryV3.DiscoveryResponseSchema, {
-          versionInfo: version,
-          typeUrl,
-          nonce,
-          resources: resources.map((r) => r.any),
-          controlPlane: { identifier: 'skeind' },
-        }),
-      );
+      stream.write(this.sotwBytes(typeUrl, resources, version, nonce) as never);
       return nonce;
     };
     stream.on('data', (req: DiscoveryRequest) => {
@@ -441,6 +470,20 @@ export class XdsServer {
     });
     stream.on('close', () => this.unregister(client));
   }
+}
+
+/** The ADS definition whose response serializer also accepts bytes serialized in advance. */
+function passThroughResponses(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, m] of Object.entries(def)) {
+    const serialize = m.responseSerialize;
+    out[name] = {
+      ...m,
+      responseSerialize: (v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : serialize(v),
+    };
+  }
+  return out;
 }
 
 function nodeInfo(node: discoveryV3.DiscoveryRequest['node']): NodeInfo | undefined {

@@ -10,6 +10,7 @@ import { endpointsFor } from './endpoints.js';
 import { grpcListeners, grpcRouteConfigs } from './grpc.js';
 import { inboundListeners, outboundListeners } from './listeners.js';
 import { sidecarRouteConfigs } from './route-configs.js';
+import { NAME_TABLE_RESOURCE, nameTable } from './name-table.js';
 
 /** A generated resource: its name and canonical-JSON body. */
 export interface Resource {
@@ -59,6 +60,9 @@ export const sidecarGenerators: Readonly<Record<string, TypeGenerators>> = {
     shared: { generate: (ctx, names) => only(names, named(sidecarRouteConfigs(ctx))) },
   },
   [TypeUrl.ClusterLoadAssignment]: { shared: eds },
+  [TypeUrl.NameTable]: {
+    shared: { generate: (ctx) => [{ name: NAME_TABLE_RESOURCE, body: nameTable(ctx) }] },
+  },
 };
 
 export const grpcGenerators: Readonly<Record<string, TypeGenerators>> = {
@@ -92,5 +96,8 @@ export function generateAll(
 
 /** Types a client may subscribe to with a wildcard (empty names = everything). */
 export function isWildcardType(ctx: TranslateContext, typeUrl: string): boolean {
-  return ctx.proxy.generator !== 'grpc' && (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster);
+  return (
+    ctx.proxy.generator !== 'grpc' &&
+    (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster || typeUrl === TypeUrl.NameTable)
+  );
 }

@@ -1,0 +1,355 @@
+// The agent's SDS server feeding the real skein-proxy: a bootstrap (from buildBootstrap) with a
+// static listener terminating mesh mTLS with the SDS `default` certificate and `ROOTCA`
+// (@skein/ca's meshDownstreamTlsContext); a mesh client connects, sees the workload identity,
+// and after a rotation sees the new certificate. Needs the built proxy.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import {
+  BootstrapTokenAuthenticator,
+  CertificateAuthority,
+  createCsr,
+  createRootCa,
+  generateKeyPair,
+  istioMutualUpstreamTlsContext,
+  meshDownstreamTlsContext,
+  meshSni,
+  privateKeyToPem,
+  UPSTREAM_TLS_TYPE,
+  startCa,
+  DOWNSTREAM_TLS_TYPE,
+  type RunningCa,
+} from '@skein/ca';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBootstrap } from '../src/bootstrap/build-bootstrap.js';
+import { caSigner } from '../src/sds/ca-signer.js';
+import { startSdsServer, type RunningSds } from '../src/sds/sds-server.js';
+import { WorkloadCertificate } from '../src/sds/workload-certificate.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const built = existsSync(join(root, 'packages/proxy/dist/main.js'));
+const ID = 'spiffe://cluster.local/ns/shop/sa/db';
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const p = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+describe.skipIf(!built)(
+  `real skein-proxy reading certificates from the agent over SDS${built ? '' : ' (proxy not built)'}`,
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-sdsproxy-'));
+    let ca: RunningCa;
+    let core: CertificateAuthority;
+    let cert: WorkloadCertificate;
+    let sds: RunningSds;
+    let proxy: ChildProcess;
+    let port: number;
+    let stderr = '';
+
+    beforeAll(async () => {
+      core = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }), {
+        clockSkewSeconds: 0,
+      });
+      ca = await startCa({
+        ca: core,
+        host: '127.0.0.1',
+        port: 0,
+        authenticators: [BootstrapTokenAuthenticator.parse('t shop db\n', 'cluster.local')],
+      });
+      cert = new WorkloadCertificate({
+        signer: caSigner({ address: `127.0.0.1:${ca.port}`, rootCertPem: ca.rootCertPem, token: 't' }),
+        ttlSeconds: 3600,
+      });
+      await cert.start();
+      const sdsSocket = join(dir, 'sds.sock');
+      sds = await startSdsServer({ socketPath: sdsSocket, certificate: cert });
+      port = await freePort();
+      const b = buildBootstrap({
+        podName: 'db-0',
+        namespace: 'shop',
+        podIp: '127.0.0.1',
+        serviceAccount: 'db',
+        discovery: { unixSocket: join(dir, 'unused-xds.sock') },
+        sdsSocket,
+        admin: { address: '127.0.0.1', port: await freePort() },
+        statsPort: null,
+        readinessPort: null,
+      });
+      delete b.dynamicResources;
+      b.staticResources!.clusters = b.staticResources!.clusters!.filter((c) => c.name !== 'xds-grpc');
+      b.staticResources!.listeners = [
+        {
+          name: 'mtls_in',
+          address: { socketAddress: { address: '127.0.0.1', portValue: port } },
+          filterChains: [
+            {
+              transportSocket: {
+                name: 'envoy.transport_sockets.tls',
+                typedConfig: { '@type': DOWNSTREAM_TLS_TYPE, ...meshDownstreamTlsContext() },
+              },
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typedConfig: {
+                    '@type':
+                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    statPrefix: 'in',
+                    routeConfig: {
+                      virtualHosts: [
+                        {
+                          name: 'all',
+                          domains: ['*'],
+                          routes: [
+                            {
+                              match: { prefix: '/' },
+                              directResponse: { status: 200, body: { inlineString: 'hello from db' } },
+                            },
+                          ],
+                        },
+                      ],
+                    },
+                    httpFilters: [
+                      {
+                        name: 'envoy.filters.http.router',
+                        typedConfig: {
+                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        } as never,
+      ];
+      const file = join(dir, 'bootstrap.json');
+      writeFileSync(file, JSON.stringify(b));
+      proxy = spawn(join(root, 'bin/skein-proxy'), ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      proxy.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    }, 60_000);
+
+    afterAll(async () => {
+      if (proxy && proxy.exitCode === null) {
+        const exited = new Promise((r) => proxy.once('exit', r));
+        proxy.kill('SIGTERM');
+        await exited;
+      }
+      cert?.stop();
+      await sds?.close();
+      await ca?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    async function client() {
+      const keys = await generateKeyPair();
+      const id = 'spiffe://cluster.local/ns/shop/sa/web';
+      const chain = (await core.signWorkloadCsr(await createCsr(keys, { uris: [id] }), id, 600)).certChain;
+      return { key: await privateKeyToPem(keys.privateKey), cert: chain[0]!, ca: ca.rootCertPem };
+    }
+
+    function get(c: {
+      key: string;
+      cert: string;
+      ca: string;
+    }): Promise<{ body: string; serial: string; san: string }> {
+      return new Promise((resolve, reject) => {
+        const s = tls.connect(
+          {
+            host: '127.0.0.1',
+            port,
+            ...c,
+            ALPNProtocols: ['http/1.1'],
+            checkServerIdentity: () => undefined,
+          },
+          () => {
+            const peer = s.getPeerX509Certificate() as X509Certificate;
+            s.write('GET / HTTP/1.1\r\nhost: db\r\nconnection: close\r\n\r\n');
+            let data = '';
+            s.on('data', (d: Buffer) => (data += d.toString()));
+            s.on('end', () =>
+              resolve({
+                body: data.split('\r\n\r\n')[1] ?? '',
+                serial: peer.serialNumber,
+                san: peer.subjectAltName ?? '',
+              }),
+            );
+          },
+        );
+        s.on('error', reject);
+      });
+    }
+
+    async function eventually<T>(f: () => Promise<T>, ok: (t: T) => boolean): Promise<T> {
+      let last: unknown;
+      // The proxy fetches its secrets and binds asynchronously after start: poll its listener.
+      for (let i = 0; i < 150; i++) {
+        try {
+          const v = await f();
+          if (ok(v)) return v;
+          last = v;
+        } catch (e) {
+          last = e;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`not reached: ${String(last)}\n${stderr}`);
+    }
+
+    it('terminates mesh mTLS with the SDS certificate and follows a rotation', async () => {
+      const c = await client();
+      const first = await eventually(
+        () => get(c),
+        (r) => r.body === 'hello from db',
+      );
+      expect(first.san).toBe(`URI:${ID}`);
+      expect(first.serial).toBe(new X509Certificate(cert.secret!.certChainPem).serialNumber);
+      await cert.refresh();
+      const rotated = new X509Certificate(cert.secret!.certChainPem).serialNumber;
+      const second = await eventually(
+        () => get(c),
+        (r) => r.serial === rotated,
+      );
+      expect(second.body).toBe('hello from db');
+    }, 60_000);
+
+    it('carries plaintext from a client skein-proxy to the server over ISTIO_MUTUAL; refuses plaintext and wrong identities', async () => {
+      // The client sidecar: its own workload certificate over its own SDS socket.
+      const webCert = new WorkloadCertificate({
+        signer: {
+          sign: (csr, ttl) =>
+            core.signWorkloadCsr(csr, 'spiffe://cluster.local/ns/shop/sa/web', ttl).then((r) => r.certChain),
+        },
+        ttlSeconds: 3600,
+      });
+      await webCert.start();
+      const webSds = await startSdsServer({ socketPath: join(dir, 'web-sds.sock'), certificate: webCert });
+      const outGood = await freePort();
+      const outBad = await freePort();
+      const b = buildBootstrap({
+        podName: 'web-0',
+        namespace: 'shop',
+        podIp: '127.0.0.1',
+        serviceAccount: 'web',
+        discovery: { unixSocket: join(dir, 'unused-xds.sock') },
+        sdsSocket: join(dir, 'web-sds.sock'),
+        admin: { address: '127.0.0.1', port: await freePort() },
+        statsPort: null,
+        readinessPort: null,
+      });
+      delete b.dynamicResources;
+      const upstream = (name: string, sans: string[]) => ({
+        name,
+        type: 'STATIC',
+        connectTimeout: '2s',
+        loadAssignment: {
+          clusterName: name,
+          endpoints: [
+            {
+              lbEndpoints: [
+                { endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } },
+              ],
+            },
+          ],
+        },
+        transportSocket: {
+          name: 'envoy.transport_sockets.tls',
+          typedConfig: {
+            '@type': UPSTREAM_TLS_TYPE,
+            ...istioMutualUpstreamTlsContext({
+              sni: meshSni(8080, '', 'db.shop.svc.cluster.local'),
+              subjectAltNames: sans,
+              alpn: ['http/1.1'],
+            }),
+          },
+        },
+      });
+      const outbound = (name: string, listenPort: number, cluster: string) => ({
+        name,
+        address: { socketAddress: { address: '127.0.0.1', portValue: listenPort } },
+        filterChains: [
+          {
+            filters: [
+              {
+                name: 'envoy.filters.network.http_connection_manager',
+                typedConfig: {
+                  '@type':
+                    'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                  statPrefix: name,
+                  routeConfig: {
+                    virtualHosts: [
+                      {
+                        name: 'all',
+                        domains: ['*'],
+                        routes: [{ match: { prefix: '/' }, route: { cluster } }],
+                      },
+                    ],
+                  },
+                  httpFilters: [
+                    {
+                      name: 'envoy.filters.http.router',
+                      typedConfig: {
+                        '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                      },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      });
+      b.staticResources!.clusters = [
+        ...b.staticResources!.clusters!.filter((c) => c.name !== 'xds-grpc'),
+        upstream('db-good', [ID]) as never,
+        upstream('db-bad', ['spiffe://cluster.local/ns/shop/sa/impostor']) as never,
+      ];
+      b.staticResources!.listeners = [
+        outbound('out-good', outGood, 'db-good') as never,
+        outbound('out-bad', outBad, 'db-bad') as never,
+      ];
+      const file = join(dir, 'web-bootstrap.json');
+      writeFileSync(file, JSON.stringify(b));
+      const webProxy = spawn(join(root, 'bin/skein-proxy'), ['-c', file], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      webProxy.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      try {
+        const plainGet = async (p: number) => {
+          const r = await fetch(`http://127.0.0.1:${p}/`, { signal: AbortSignal.timeout(5000) });
+          return { status: r.status, body: await r.text() };
+        };
+        const good = await eventually(
+          () => plainGet(outGood),
+          (r) => r.status === 200,
+        );
+        expect(good.body).toBe('hello from db');
+        // The server presents spiffe://.../sa/db, not the identity this cluster expects.
+        const bad = await eventually(
+          () => plainGet(outBad),
+          (r) => r.status >= 500,
+        );
+        expect(bad.status).toBe(503);
+        // The server's listener has only the mTLS chain (STRICT): plaintext gets no response.
+        await expect(
+          fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) }),
+        ).rejects.toThrow();
+      } finally {
+        const exited = new Promise((r) => webProxy.once('exit', r));
+        webProxy.kill('SIGTERM');
+        await exited;
+        webCert.stop();
+        await webSds.close();
+      }
+    }, 60_000);
+  },
+);
