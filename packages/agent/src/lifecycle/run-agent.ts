@@ -128,7 +128,8 @@ export async function runAgent(c: AgentConfig): Promise<RunningAgent> {
   const bootstrap = buildBootstrap({
     ...c.bootstrap,
     ...(c.xdsRelay ? { discovery: { unixSocket: c.xdsRelay.socketPath } } : {}),
-    agent: { address: '127.0.0.1', port: status.port },
+    // The proxy reaches the status server where --agent-address says (it may be the pod IP).
+    agent: { address: c.bootstrap.agent?.address ?? '127.0.0.1', port: status.port },
   });
   writeFileSync(c.bootstrapPath, `${JSON.stringify(bootstrap, null, 2)}\n`);
   const proxy = startProxyProcess({ command: c.proxyCommand, args: [...c.proxyArgs, '-c', c.bootstrapPath] });

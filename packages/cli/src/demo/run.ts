@@ -4,7 +4,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBootstrap } from '@skein/agent';
 import { readConfigDump } from '../proxy-config/dump.js';
 import { getJson, getText } from '../commands/http.js';
 import { LiveTable, red, green } from './live-table.js';
@@ -150,11 +149,13 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   };
   const load = new Load({ target: `http://${client.ip}:${SERVICE_PORT}`, host: HOST, rps: o.rps });
   let interrupted = false;
+  // Stay installed for the whole run: a second Ctrl-C must not skip the cleanup.
   const onSignal = () => {
+    if (interrupted) o.out.write('still shutting down...\n');
     interrupted = true;
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const vsFile = join(configDir, 'reviews-virtualservice.yaml');
   try {
@@ -176,7 +177,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       30_000,
     );
 
-    say('▸ starting reviews v1 and v2 and the client, each behind its own skein-proxy');
+    say('▸ starting reviews v1 and v2 and the client, each with its own sidecar (skein-agent + skein-proxy)');
+    // No CA in this demo yet: the sidecars run without SDS whatever the environment says.
+    const sidecarEnv = { ...process.env };
+    delete sidecarEnv['CA_ADDR'];
     for (const w of t.workloads) {
       if (w.version) {
         await whenReady(
@@ -190,29 +194,53 @@ export async function runDemo(o: DemoOptions): Promise<number> {
           10_000,
         );
       }
-      const bootstrap = buildBootstrap({
-        podName: w.name,
-        namespace: NAMESPACE,
-        podIp: w.ip,
-        labels: { ...w.labels },
-        serviceAccount: w.serviceAccount,
-        workloadName: w.name,
-        interceptionMode: 'NONE',
-        discovery: { host: t.controlPlaneIp, port: 15010 },
-        admin: { address: w.ip, port: 15000 },
-        listenAddress: w.ip,
-        statsPort: 15090,
-        readinessPort: 15021,
-        readinessSource: 'admin',
-      });
-      const file = join(dir, `${w.name}.bootstrap.json`);
-      writeFileSync(file, JSON.stringify(bootstrap, null, 2));
-      group.start(`proxy-${w.name}`, bin(o.root, 'skein-proxy'), ['-c', file]);
+      // Each sidecar is skein-agent (bootstrap, status server on 15020/15021, drain) supervising
+      // skein-proxy, as in a pod; its addresses are the workload's own loopback IP.
+      group.start(
+        `sidecar-${w.name}`,
+        bin(o.root, 'skein-agent'),
+        [
+          'proxy',
+          '--config-path',
+          join(dir, `${w.name}.bootstrap.json`),
+          '--proxy-binary',
+          bin(o.root, 'skein-proxy'),
+          '--pod-name',
+          w.name,
+          '--namespace',
+          NAMESPACE,
+          '--pod-ip',
+          w.ip,
+          '--service-account',
+          w.serviceAccount,
+          '--workload-name',
+          w.name,
+          ...Object.entries(w.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+          '--interception-mode',
+          'NONE',
+          '--discovery-address',
+          `${t.controlPlaneIp}:15010`,
+          '--sds-socket',
+          join(dir, `${w.name}.sds.sock`),
+          '--admin-address',
+          w.ip,
+          '--listen-address',
+          w.ip,
+          '--status-address',
+          w.ip,
+          '--agent-address',
+          w.ip,
+          '--termination-drain-duration',
+          '1s',
+          '--exit-on-zero-active-connections',
+        ],
+        sidecarEnv,
+      );
     }
     for (const w of t.workloads)
       await waitFor(
-        `${w.name}'s proxy to be ready`,
-        async () => (await fetch(`${admin(w)}/ready`)).ok,
+        `${w.name}'s sidecar to be ready`,
+        async () => (await fetch(`http://${w.ip}:15021/healthz/ready`)).ok,
         30_000,
       );
     await waitFor(
@@ -226,7 +254,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     say('Where to look:');
     say(`  config (plain Istio YAML; edit it and watch): ${configDir}`);
     say(`  skeind:   http://${t.controlPlaneIp}:15014/metrics   /debug/syncz   /debug/configz`);
-    for (const w of t.workloads) say(`  ${w.name.padEnd(10)} admin ${admin(w)}   prometheus ${stats(w)}`);
+    for (const w of t.workloads)
+      say(
+        `  ${w.name.padEnd(10)} admin ${admin(w)}   prometheus ${stats(w)}   merged http://${w.ip}:15020/stats/prometheus`,
+      );
     say(`  logs:     ${logDir}`);
     say('');
 
@@ -321,7 +352,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     return 1;
   } finally {
     await load.close().catch(() => undefined);
-    await group.stopAll();
+    await group.stopAll(8000);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (o.keep) say(`kept ${dir}`);
