@@ -4,7 +4,7 @@
 #   skein/skeind:<tag>      control plane           images/skeind/Dockerfile
 #   skein/proxy:<tag>       skein-agent + skein-proxy, UID 1337, plus the iptables init step
 #   skein/echo:<tag>        the echo test app (e2e/src/echo)
-#   skein/prometheus:<v>    Prometheus from Debian's package
+#   skein/prometheus:<v>    Prometheus 3 from the Go module proxy
 #   skein/jaeger:<v>        Jaeger from the Go module proxy (skipped with SKEIN_SKIP_JAEGER=1)
 # The Skein images are built from the workspace's build output (packages/*/dist, e2e/dist,
 # bin/) plus production node_modules, staged outside the work tree.
@@ -16,8 +16,7 @@ root="$(cd "$here/.." && pwd)"
 export PATH="$root/node_modules/.bin:$PATH"
 TAG="${SKEIN_IMAGE_TAG:-dev}"
 CLUSTER="${SKEIN_CLUSTER:-skein}"
-PROMETHEUS_IMAGE="skein/prometheus:$(apt-cache policy prometheus 2>/dev/null | awk '/Candidate:/{print $2}' | cut -d+ -f1 || true)"
-[[ $PROMETHEUS_IMAGE == "skein/prometheus:" ]] && PROMETHEUS_IMAGE="skein/prometheus:debian-$DEBIAN_SUITE"
+PROMETHEUS_IMAGE="skein/prometheus:v3.${PROMETHEUS_VERSION#v0.3}"
 JAEGER_IMAGE="skein/jaeger:$JAEGER_VERSION"
 t0=$SECONDS
 
@@ -77,25 +76,29 @@ fi
 [[ -f $stage/app/e2e/dist/echo/main.js ]] || die "e2e/dist/echo/main.js missing after the build"
 build "skein/echo:$TAG" "$here/echo/Dockerfile" "$stage"
 
-if ! docker image inspect "$PROMETHEUS_IMAGE" >/dev/null 2>&1; then
-  build "$PROMETHEUS_IMAGE" "$here/prometheus/Dockerfile" "$here/prometheus"
-else
-  built+=("$PROMETHEUS_IMAGE")
-fi
-
-if [[ ${SKEIN_SKIP_JAEGER:-0} != 1 ]]; then
-  jaeger_sum="$(sha256sum "$here/jaeger/Dockerfile" | cut -c1-12)"
-  if [[ $(docker image inspect -f '{{index .Config.Labels "skein.dockerfile"}}' "$JAEGER_IMAGE" 2>/dev/null) != "$jaeger_sum" ]]; then
-    jaeger_bin="$SKEIN_CACHE/jaeger-$JAEGER_VERSION/jaeger"
-    bash "$root/scripts/cluster/build-tools.sh" jaeger > "$SKEIN_LOGS/jaeger.log" 2>&1 \
-      || die "jaeger build failed: $(tail -n 20 "$SKEIN_LOGS/jaeger.log")"
-    ctx="$(mktemp -d)"
-    cp "$jaeger_bin" "$ctx/jaeger"
-    build "$JAEGER_IMAGE" "$here/jaeger/Dockerfile" "$ctx" --label "skein.dockerfile=$jaeger_sum"
-    rm -rf "$ctx"
-  else
-    built+=("$JAEGER_IMAGE")
+# images built from a Go binary: rebuilt when their Dockerfile changes
+binary_image() { # image name dockerfile-dir
+  local image="$1" name="$2" dir="$3" sum bin
+  sum="$(sha256sum "$dir/Dockerfile" | cut -c1-12)"
+  if [[ $(docker image inspect -f '{{index .Config.Labels "skein.dockerfile"}}' "$image" 2>/dev/null) == "$sum" ]]; then
+    built+=("$image")
+    return 0
   fi
+  bash "$root/scripts/cluster/build-tools.sh" "$name" > "$SKEIN_LOGS/$name.log" 2>&1 \
+    || die "$name build failed: $(tail -n 20 "$SKEIN_LOGS/$name.log")"
+  case "$name" in
+    prometheus) bin="$SKEIN_CACHE/prometheus-$PROMETHEUS_VERSION/prometheus" ;;
+    jaeger) bin="$SKEIN_CACHE/jaeger-$JAEGER_VERSION/jaeger" ;;
+  esac
+  local ctx; ctx="$(mktemp -d)"
+  cp "$bin" "$ctx/$name"
+  build "$image" "$dir/Dockerfile" "$ctx" --label "skein.dockerfile=$sum"
+  rm -rf "$ctx"
+}
+
+binary_image "$PROMETHEUS_IMAGE" prometheus "$here/prometheus"
+if [[ ${SKEIN_SKIP_JAEGER:-0} != 1 ]]; then
+  binary_image "$JAEGER_IMAGE" jaeger "$here/jaeger"
 fi
 
 printf '%s\n' "${built[@]}" > "$SKEIN_CACHE/images-$TAG.txt"

@@ -113,6 +113,22 @@ describe('cluster basics', () => {
     expect(lookup.code, lookup.stderr).toBe(0);
     expect(lookup.stdout.trim()).toBe(clusterIp);
 
+    // kube-proxy programs a new Service's rules asynchronously (until then: REJECT, "connection
+    // refused"); wait for the first answer, then every protocol must answer at once
+    await waitFor(
+      'the echo Service to answer through kube-proxy',
+      async () => {
+        const res = await exec(cluster, ns.name, clientPod, 'client', [
+          ...ECHO_CLIENT,
+          'http://echo:8080/ready',
+          '--timeout',
+          '2000',
+        ]);
+        if (res.code !== 0) throw new Error(res.stdout + res.stderr);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
     const calls: Array<[string, string]> = [
       ['http://echo:8080/hello', 'HTTP/1.1'],
       ['h2c://echo:8081/hello', 'HTTP/2.0'],
@@ -137,7 +153,7 @@ describe('cluster basics', () => {
     }
   });
 
-  it('has Prometheus discover the echo pod through CoreDNS and scrape it', async () => {
+  it('has Prometheus discover the echo pod through the API server and scrape it', async () => {
     const [prom] = await waitForPods(cluster, ns.name, 'app=prometheus');
     const forward = await portForward(cluster, ns.name, prom?.metadata?.name ?? '', 9090);
     try {
@@ -150,7 +166,7 @@ describe('cluster basics', () => {
               activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }>;
             };
           };
-          const echo = targets.data.activeTargets.find((t) => t.labels['instance'] === `${echoPodIp}:8080`);
+          const echo = targets.data.activeTargets.find((t) => t.labels['pod'] === echoPod);
           if (echo === undefined)
             throw new Error(`echo pod not among ${targets.data.activeTargets.length} targets`);
           if (echo.health !== 'up') throw new Error(`target ${echo.health}: ${echo.lastError}`);
@@ -162,7 +178,7 @@ describe('cluster basics', () => {
       const value = await waitFor(
         "the echo pod's gRPC request count in Prometheus",
         async () => {
-          const q = encodeURIComponent(`echo_requests_total{instance="${echoPodIp}:8080",protocol="grpc"}`);
+          const q = encodeURIComponent(`echo_requests_total{pod="${echoPod}",protocol="grpc"}`);
           const res = (await (await fetch(`${base}/api/v1/query?query=${q}`)).json()) as {
             data: { result: Array<{ value: [number, string] }> };
           };

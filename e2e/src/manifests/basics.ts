@@ -5,9 +5,8 @@
  *   traffic; plus a Service exposing HTTP, h2c, gRPC and TCP
  * - client: another pod, to call the Service by its DNS name through kube-proxy
  * - privileged: a privileged DaemonSet
- * - prometheus: discovers the echo pods through CoreDNS (a headless Service, dns_sd) and
- *   scrapes each pod's /metrics. Debian's Prometheus package is built without the
- *   Kubernetes service discovery, hence DNS.
+ * - prometheus: discovers pods through the API server (kubernetes_sd, with RBAC) and scrapes
+ *   those annotated prometheus.io/scrape, the way mesh telemetry is usually collected
  */
 export interface BasicsParams {
   readonly namespace: string;
@@ -97,14 +96,21 @@ spec:
           args: [serve]
           securityContext: { privileged: true, runAsUser: 0 }
 ---
-# headless: its DNS name resolves to the ready pods' own addresses
 apiVersion: v1
-kind: Service
-metadata: { name: echo-metrics }
-spec:
-  clusterIP: None
-  selector: { app: echo }
-  ports: [{ name: http-metrics, port: 8080 }]
+kind: ServiceAccount
+metadata: { name: prometheus }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: prometheus }
+rules:
+  - { apiGroups: [""], resources: [pods], verbs: [get, list, watch] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: prometheus }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: prometheus }
+subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${p.namespace} }]
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -113,12 +119,19 @@ data:
   prometheus.yml: |
     global: { scrape_interval: 2s, scrape_timeout: 1s }
     scrape_configs:
-      - job_name: echo-pods
-        dns_sd_configs:
-          - names: [echo-metrics.${p.namespace}.svc.cluster.local]
-            type: A
-            port: 8080
-            refresh_interval: 2s
+      - job_name: pods
+        kubernetes_sd_configs:
+          - role: pod
+            namespaces: { names: [${p.namespace}] }
+        relabel_configs:
+          - { source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape], action: keep, regex: "true" }
+          - source_labels: [__address__, __meta_kubernetes_pod_annotation_prometheus_io_port]
+            action: replace
+            regex: '([^:]+)(?::\\d+)?;(\\d+)'
+            replacement: '$1:$2'
+            target_label: __address__
+          - { source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_path], action: replace, target_label: __metrics_path__, regex: '(.+)' }
+          - { source_labels: [__meta_kubernetes_pod_name], target_label: pod }
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -129,6 +142,7 @@ spec:
   template:
     metadata: { labels: { app: prometheus } }
     spec:
+      serviceAccountName: prometheus
       containers:
         - name: prometheus
           image: ${p.prometheusImage}

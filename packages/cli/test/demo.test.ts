@@ -3,13 +3,12 @@
 // each step, the header route, the fault rate and its metric, every request mutual TLS, zero
 // unexpected failures) and that it leaves no process or file behind.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const bin = join(import.meta.dirname, '../../../bin/skeinctl');
-const demoDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('skein-demo-'));
 
 function run(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -21,14 +20,21 @@ function run(args: string[]): Promise<{ code: number | null; out: string }> {
   });
 }
 
-/** Processes still running with the demo's addresses (127.0.9.x) or files on their command line. */
-function leftovers(): string[] {
+/** The demo's temporary directory, from the path it prints. */
+const dirOf = (out: string) => /(skein-demo-[A-Za-z0-9]+)\/config/.exec(out)?.[1] ?? 'no-demo-dir-printed';
+
+/**
+ * Processes still running that belong to one demo run: its loopback addresses (127.0.<base>.x)
+ * or its temporary directory on their command line. Other runs (other engineers, other bases)
+ * do not count.
+ */
+function leftovers(base: number, dir: string): string[] {
   const procs: string[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes('127.0.9.') || cmd.includes('skein-demo-')) procs.push(`${entry}: ${cmd}`);
+      if (cmd.includes(`127.0.${base}.`) || cmd.includes(dir)) procs.push(`${entry}: ${cmd}`);
     } catch {
       // gone
     }
@@ -36,13 +42,16 @@ function leftovers(): string[] {
   return procs;
 }
 
+// Loopback addresses 127.0.<base>.x per run, varied by process so that runs in several work
+// trees on one machine do not collide.
+const base = 20 + (process.pid % 100) * 2;
+
 describe('skeinctl demo', () => {
   it(
     'walks a grayscale release with zero unexpected failures and cleans up',
     { timeout: 240_000 },
     async () => {
-      const before = new Set(demoDirs());
-      const r = await run(['demo', '--duration', '2', '--rps', '40', '--base', '9']);
+      const r = await run(['demo', '--duration', '2', '--rps', '40', '--base', String(base)]);
       expect(r.out).toMatch(/grayscale release complete/);
       expect(r.code, r.out).toBe(0);
       for (const step of [
@@ -64,10 +73,34 @@ describe('skeinctl demo', () => {
         ),
       ).toHaveLength(6);
       expect(r.out).not.toMatch(/✘/);
-      expect(demoDirs().filter((d) => !before.has(d))).toEqual([]);
-      expect(leftovers()).toEqual([]);
+      expect(existsSync(join(tmpdir(), dirOf(r.out)))).toBe(false);
+      expect(leftovers(base, dirOf(r.out))).toEqual([]);
     },
   );
+
+  it('shuts everything down on Ctrl-C, leaving no process or file behind', { timeout: 120_000 }, async () => {
+    const p = spawn(bin, ['demo', '--duration', '60', '--rps', '20', '--base', String(base + 1)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let sent = false;
+    const code = await new Promise<number | null>((resolve) => {
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Where to look') && !sent) {
+          sent = true;
+          setTimeout(() => p.kill('SIGINT'), 3000);
+        }
+      });
+      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('exit', (c) => resolve(c));
+    });
+    expect(out).toMatch(/interrupted: shutting down/);
+    expect(out).not.toMatch(/✘/);
+    expect(code, out).toBe(130);
+    expect(existsSync(join(tmpdir(), dirOf(out)))).toBe(false);
+    expect(leftovers(base + 1, dirOf(out))).toEqual([]);
+  });
 
   it('rejects a bad step list with a clear message', async () => {
     const r = await run(['demo', '--steps', '90/10,sideways']);

@@ -8,6 +8,7 @@ import { ConfigStore } from './ingest/config-store.js';
 import { DirectorySource } from './ingest/directory-source.js';
 import { meshValidator, type Problem, type Validator } from './ingest/validation.js';
 import { readMeshConfig } from './ingest/mesh-config-file.js';
+import { watchMeshConfig } from './ingest/mesh-config-watcher.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './model/mesh-config.js';
 import { buildSnapshot, type Snapshot } from './model/snapshot.js';
@@ -75,7 +76,7 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<RunningControlPlane> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info');
-  const mesh =
+  let mesh =
     options.meshConfig ??
     (options.meshConfigFile ? await readMeshConfig(options.meshConfigFile) : DEFAULT_MESH_CONFIG);
   const metrics = new XdsMetrics();
@@ -174,6 +175,24 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       })
     : undefined;
   await kubeSource?.start();
+  const meshWatch = options.meshConfigFile
+    ? watchMeshConfig(
+        options.meshConfigFile,
+        (next) => {
+          mesh = next;
+          generation++;
+          snapshot = rebuild();
+          log.info('mesh config changed', { file: options.meshConfigFile });
+          queue.enqueue({ full: true, hosts: new Set(), changeAt: Date.now(), reason: 'MeshConfig' });
+        },
+        (err) =>
+          log.warn('mesh config not reloaded; keeping the previous one', {
+            file: options.meshConfigFile,
+            error: String(err),
+          }),
+        options.settleMs ?? 100,
+      )
+    : undefined;
   snapshot = rebuild();
   queue.stop(); // the initial load needs no push: nobody is connected yet
 
@@ -225,6 +244,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     stop: async () => {
       ready = false;
       queue.stop();
+      meshWatch?.close();
       await dirSource?.stop();
       await kubeSource?.stop();
       await Promise.all([xds.close(), http.close(), ca?.close()]);

@@ -2,6 +2,7 @@
 // with its default and description.
 import { Command, InvalidArgumentError } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
+import { meshSecurity } from '@skein/ca';
 import { startControlPlane } from './control-plane.js';
 import type { Level } from './log.js';
 
@@ -36,6 +37,11 @@ const program = new Command('skeind')
   .option('--debounce-after <ms>', 'quiet period before a push', ms, 100)
   .option('--debounce-max <ms>', 'maximum delay of a push after the first change', ms, 1000)
   .option('--file-settle <ms>', 'a config file must be unmodified this long before it is read', ms, 100)
+  .option(
+    '--mesh-security',
+    'translate PeerAuthentication / AuthorizationPolicy / RequestAuthentication and ISTIO_MUTUAL (auto mTLS) with @skein/ca; proxies then need SDS certificates from skein-agent',
+    false,
+  )
   .option('--log-level <level>', 'debug | info | warn | error', 'info')
   .action(
     async (o: {
@@ -51,6 +57,7 @@ const program = new Command('skeind')
       debounceMax: number;
       fileSettle: number;
       logLevel: string;
+      meshSecurity: boolean;
     }) => {
       const cp = await startControlPlane({
         configDir: o.configDir,
@@ -63,6 +70,7 @@ const program = new Command('skeind')
         debounceMaxMs: o.debounceMax,
         settleMs: o.fileSettle,
         logLevel: o.logLevel as Level,
+        ...(o.meshSecurity ? { security: meshSecurity() } : {}),
       });
       let stopping = false;
       const stop = (): void => {

@@ -39,7 +39,9 @@ describe('ADS serving', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skein-ads-'));
     cpSync(join(testdata, 'bookinfo.yaml'), join(dir, 'bookinfo.yaml'));
+    writeFileSync(`${dir}-mesh.yaml`, 'outboundTrafficPolicy: { mode: ALLOW_ANY }\n');
     cp = await startControlPlane({
+      meshConfigFile: `${dir}-mesh.yaml`,
       configDir: dir,
       xdsAddr: '127.0.0.1:0',
       httpAddr: '127.0.0.1:0',
@@ -53,6 +55,7 @@ describe('ADS serving', () => {
     for (const c of clients) c.close();
     await cp.stop();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}-mesh.yaml`, { force: true });
   });
 
   it('serves a sidecar its full config and records the ACKs', async () => {
@@ -179,6 +182,16 @@ spec: { address: 10.0.0.16, labels: { app: reviews, version: v1 } }
     } finally {
       sub.close();
     }
+  });
+
+  it('applies an edited --mesh-config (REGISTRY_ONLY) with a push', async () => {
+    const c = client('10.0.0.18', { app: 'productpage' });
+    await c.until(full);
+    const outbound = () => JSON.stringify(c.resource(TypeUrl.Listener, 'virtualOutbound') ?? {});
+    expect(outbound()).toContain('PassthroughCluster');
+    writeFileSync(`${dir}-mesh.yaml`, 'outboundTrafficPolicy: { mode: REGISTRY_ONLY }\n');
+    await c.until(() => outbound().includes('BlackHoleCluster'));
+    expect(cp.snapshot().mesh.outboundTrafficPolicy.mode).toBe('REGISTRY_ONLY');
   });
 
   it('serves config_dump and configz, and rejects invalid objects visibly', async () => {

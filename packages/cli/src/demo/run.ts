@@ -199,11 +199,13 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   };
   const load = new Load({ target: `http://${client.ip}:${SERVICE_PORT}`, host: HOST, rps: o.rps });
   let interrupted = false;
+  // Stay installed for the whole run: a second Ctrl-C must not skip the cleanup.
   const onSignal = () => {
+    if (interrupted) o.out.write('still shutting down...\n');
     interrupted = true;
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const vsFile = join(configDir, 'reviews-virtualservice.yaml');
   try {
@@ -242,7 +244,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     await waitFor(
       'skeind /ready',
       async () => (await fetch(`http://${t.controlPlaneIp}:15014/ready`)).ok,
-      30_000,
+      60_000,
     );
 
     say('▸ starting reviews v1 and v2 and the client, each with its own sidecar (skein-agent + skein-proxy)');
@@ -319,12 +321,12 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       await waitFor(
         `${w.name}'s sidecar to be ready`,
         async () => (await fetch(`http://${w.ip}:15021/healthz/ready`)).ok,
-        30_000,
+        60_000,
       );
     await waitFor(
       'the client to reach reviews through its sidecar',
       async () => (await load.once()).status === 200,
-      30_000,
+      60_000,
       200,
     );
 

@@ -115,10 +115,15 @@ export function meshYaml(t: Topology, mtls = false): string {
         ...labelsYaml(w.labels, '      '),
         ...ingress,
         '  egress:',
-        `    - port: { number: ${SERVICE_PORT}, protocol: HTTP, name: http }`,
-        `      bind: ${w.ip}`,
-        '      captureMode: NONE',
-        `      hosts: [./${HOST}]`,
+        // Only the client calls out; a server's ingress owns its ip:port.
+        ...(w.version
+          ? [`    - hosts: [./${HOST}]`]
+          : [
+              `    - port: { number: ${SERVICE_PORT}, protocol: HTTP, name: http }`,
+              `      bind: ${w.ip}`,
+              '      captureMode: NONE',
+              `      hosts: [./${HOST}]`,
+            ]),
       ]),
     );
   }

@@ -141,7 +141,11 @@ export class DirectorySource {
   private async scanOnce(initial: boolean): Promise<void> {
     const now = this.opts.now ?? Date.now;
     const { files: paths, dirs } = await listConfigFiles(this.opts.dir);
-    for (const d of dirs) this.watchDir(d);
+    // A directory seen for the first time may have received files before its watcher existed:
+    // look again once the watcher is in place.
+    const fresh = dirs.filter((d) => !this.watchers.has(d));
+    for (const d of fresh) this.watchDir(d);
+    if (fresh.length > 0 && this.scans > 0) this.schedule();
     for (const [d, w] of this.watchers)
       if (d !== this.opts.dir && !dirs.includes(d)) {
         w.close();

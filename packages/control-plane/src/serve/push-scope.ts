@@ -34,6 +34,8 @@ export interface PushRequest {
 
 export function affects(ctx: TranslateContext, req: PushRequest): boolean {
   if (req.full) return true;
+  // Gateways serve hosts outside any Sidecar scope (their VirtualServices' hosts): always push.
+  if (ctx.proxy.type === 'router') return true;
   for (const h of req.hosts) {
     if (ctx.scope.hosts.has(h)) return true;
     if (h.startsWith('*') && [...ctx.scope.hosts].some((x) => x.endsWith(h.slice(1)))) return true;

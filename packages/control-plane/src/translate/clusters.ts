@@ -14,6 +14,7 @@ import {
   effectivePolicy,
 } from './cluster-policy.js';
 import { ADS_CONFIG_SOURCE, duration, socketAddress } from './envoy.js';
+import { usesLocalityWeights } from './locality.js';
 import { inboundIngressTargets } from './inbound-ports.js';
 import {
   BLACKHOLE_CLUSTER,
@@ -61,6 +62,11 @@ export function outboundCluster(
   else applyLoadBalancer(c, policy.loadBalancer, grpc);
   applyConnectionPool(c, policy.connectionPool, port.protocol, ctx.snapshot.mesh.connectTimeout);
   applyOutlierDetection(c, policy.outlierDetection);
+  if (
+    policy.outlierDetection &&
+    usesLocalityWeights(policy.loadBalancer?.localityLbSetting, ctx.proxy.locality)
+  )
+    c.commonLbConfig = { ...c.commonLbConfig, localityWeightedLbConfig: {} };
   const socket =
     ctx.security.upstreamTransportSocket?.(ctx, { service, port, subset, tls: policy.tls }) ??
     destinationRuleTls(policy.tls, service.hostname);

@@ -8,6 +8,8 @@ import { labelsMatch } from '../model/hosts.js';
 import type { TranslateContext } from './context.js';
 import { socketAddress } from './envoy.js';
 import { parseClusterName } from './names.js';
+import { effectivePolicy } from './cluster-policy.js';
+import { applyLocalityLb } from './locality.js';
 
 type ClaJson = endpointV3.ClusterLoadAssignmentJson;
 
@@ -63,5 +65,10 @@ export function endpointsFor(ctx: TranslateContext, clusterName: string): ClaJso
   const service = serviceFor(ctx.snapshot, parsed.host, ctx.proxy.namespace);
   const port = service?.ports.find((p) => p.number === parsed.port);
   if (!service || !port) return undefined;
-  return loadAssignment(clusterName, port, clusterWorkloads(ctx, service, parsed.subset));
+  const cla = loadAssignment(clusterName, port, clusterWorkloads(ctx, service, parsed.subset));
+  const dr = destinationRuleFor(ctx.snapshot, service.hostname, ctx.proxy.namespace, ctx.proxy.labels);
+  const policy = effectivePolicy(dr, port.number, parsed.subset);
+  // Istio: locality load balancing takes effect only together with outlier detection.
+  if (!policy.outlierDetection) return cla;
+  return applyLocalityLb(cla, policy.loadBalancer?.localityLbSetting, ctx.proxy.locality);
 }

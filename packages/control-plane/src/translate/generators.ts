@@ -11,6 +11,7 @@ import { grpcListeners, grpcRouteConfigs } from './grpc.js';
 import { inboundListeners, outboundListeners } from './listeners.js';
 import { sidecarRouteConfigs } from './route-configs.js';
 import { NAME_TABLE_RESOURCE, nameTable } from './name-table.js';
+import { gatewayListeners, gatewayRouteConfigs } from './gateway.js';
 
 /** A generated resource: its name and canonical-JSON body. */
 export interface Resource {
@@ -72,9 +73,23 @@ export const grpcGenerators: Readonly<Record<string, TypeGenerators>> = {
   [TypeUrl.ClusterLoadAssignment]: { shared: eds },
 };
 
+/** Gateways (`router~` proxies): gateway listeners and routes, outbound clusters. */
+export const gatewayGenerators: Readonly<Record<string, TypeGenerators>> = {
+  [TypeUrl.Listener]: { shared: { generate: (ctx) => named(gatewayListeners(ctx)) } },
+  [TypeUrl.Cluster]: { shared: { generate: (ctx) => named(outboundClusters(ctx)) } },
+  [TypeUrl.RouteConfiguration]: {
+    shared: { generate: (ctx, names) => only(names, named(gatewayRouteConfigs(ctx))) },
+  },
+  [TypeUrl.ClusterLoadAssignment]: { shared: eds },
+  [TypeUrl.NameTable]: {
+    shared: { generate: (ctx) => [{ name: NAME_TABLE_RESOURCE, body: nameTable(ctx) }] },
+  },
+};
+
 /** The generators for a proxy and type, or undefined when skeind does not serve that type. */
 export function generatorFor(ctx: TranslateContext, typeUrl: string): TypeGenerators | undefined {
-  return (ctx.proxy.generator === 'grpc' ? grpcGenerators : sidecarGenerators)[typeUrl];
+  if (ctx.proxy.generator === 'grpc') return grpcGenerators[typeUrl];
+  return (ctx.proxy.type === 'router' ? gatewayGenerators : sidecarGenerators)[typeUrl];
 }
 
 /** Own resources first; a shared resource whose name an own one took is left out. Sorted by name. */

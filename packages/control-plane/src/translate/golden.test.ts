@@ -26,6 +26,16 @@ const cases: { name: string; proxy: ProxySpec; listeners?: string[] }[] = [
     listeners: ['echo.default.svc.cluster.local:7070'],
   },
   {
+    name: 'gateway',
+    proxy: {
+      ip: '10.2.9.9',
+      pod: 'ingressgateway',
+      namespace: 'istio-system',
+      labels: { istio: 'ingressgateway' },
+      type: 'router',
+    },
+  },
+  {
     name: 'policies',
     proxy: { ip: '10.1.9.9', pod: 'frontend', namespace: 'shop', labels: { app: 'frontend' } },
   },

@@ -5,6 +5,7 @@ import type { httpConnectionManagerV3, routeV3 } from '@skein/api-types';
 import type { MeshConfig } from '../model/mesh-config.js';
 import { ADS_CONFIG_SOURCE, FilterName, T, typed } from './envoy.js';
 import type { HttpFilterJson, NetworkFilterJson } from './security.js';
+import type { TelemetryPlan, TracingPlan } from './telemetry.js';
 
 type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
 
@@ -16,6 +17,70 @@ export interface HcmOptions {
   readonly mesh: MeshConfig;
   /** Proxyless gRPC: only filters gRPC clients implement. */
   readonly grpc?: boolean | undefined;
+  /** Telemetry v1 access logging and tracing; default: the mesh config's. */
+  readonly telemetry?: TelemetryPlan | undefined;
+}
+
+const ZIPKIN = 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig';
+const OTEL = 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig';
+
+const clusterFor = (service: string, port: number): string => `outbound|${port}||${service}`;
+
+function tracingConfig(t: TracingPlan): Record<string, unknown> {
+  const out: Record<string, unknown> = { randomSampling: { value: t.sampling } };
+  const p = t.provider;
+  if (p?.zipkin)
+    out['provider'] = {
+      name: 'envoy.tracers.zipkin',
+      typedConfig: typed(ZIPKIN, {
+        collectorCluster: clusterFor(p.zipkin.service, p.zipkin.port),
+        collectorEndpoint: '/api/v2/spans',
+        collectorEndpointVersion: 'HTTP_JSON',
+        traceId128bit: true,
+      }),
+    };
+  else if (p?.opentelemetry)
+    out['provider'] = {
+      name: 'envoy.tracers.opentelemetry',
+      typedConfig: typed(OTEL, {
+        grpcService: {
+          envoyGrpc: { clusterName: clusterFor(p.opentelemetry.service, p.opentelemetry.port) },
+        },
+      }),
+    };
+  const tags = Object.entries(t.customTags ?? {}).map(([tag, v]) =>
+    v.literal
+      ? { tag, literal: { value: v.literal.value } }
+      : v.environment
+        ? { tag, environment: { ...v.environment } }
+        : { tag, requestHeader: { ...v.header } },
+  );
+  if (tags.length > 0) out['customTags'] = tags;
+  return out;
+}
+
+function fileLogs(paths: readonly string[], mesh: MeshConfig): HcmJson['accessLog'] {
+  return paths.map((path) => ({
+    name: 'envoy.access_loggers.file',
+    typedConfig: typed(T.fileAccessLog, {
+      path,
+      logFormat:
+        mesh.accessLogEncoding === 'JSON'
+          ? {
+              jsonFormat: {
+                start_time: '%START_TIME%',
+                method: '%REQ(:METHOD)%',
+                path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
+                response_code: '%RESPONSE_CODE%',
+                response_flags: '%RESPONSE_FLAGS%',
+                duration: '%DURATION%',
+                upstream_cluster: '%UPSTREAM_CLUSTER%',
+                authority: '%REQ(:AUTHORITY)%',
+              },
+            }
+          : { textFormatSource: { inlineString: mesh.accessLogFormat || DEFAULT_TEXT_FORMAT } },
+    }),
+  }));
 }
 
 const DEFAULT_TEXT_FORMAT =
@@ -63,10 +128,16 @@ export function httpConnectionManager(o: HcmOptions): HcmJson {
   };
   if (!o.grpc) {
     hcm['useRemoteAddress'] = false;
-    const logs = accessLogs(o.mesh);
-    if (logs) hcm['accessLog'] = logs;
-    if (o.mesh.enableTracing)
-      hcm['tracing'] = { randomSampling: { value: o.mesh.defaultConfig.tracing?.sampling ?? 1 } };
+    if (o.telemetry) {
+      const paths = o.telemetry.accessLog?.paths ?? [];
+      if (paths.length > 0) hcm['accessLog'] = fileLogs(paths, o.mesh);
+      if (o.telemetry.tracing) hcm['tracing'] = tracingConfig(o.telemetry.tracing);
+    } else {
+      const logs = accessLogs(o.mesh);
+      if (logs) hcm['accessLog'] = logs;
+      if (o.mesh.enableTracing)
+        hcm['tracing'] = { randomSampling: { value: o.mesh.defaultConfig.tracing?.sampling ?? 1 } };
+    }
   }
   return hcm as HcmJson;
 }

@@ -23,6 +23,7 @@ import {
 import { outboundPlan, type OutboundListenerPlan } from './outbound-plan.js';
 import { destinationCluster } from './http-routes.js';
 import type { FilterChainJson, NetworkFilterJson } from './security.js';
+import { telemetryPlan } from './telemetry.js';
 
 type ListenerJson = listenerV3.ListenerJson;
 
@@ -91,7 +92,14 @@ function outboundListener(ctx: TranslateContext, plan: OutboundListenerPlan): Li
     };
   }
   const filters = plan.http
-    ? [hcmFilter({ statPrefix: `outbound_${plan.name}`, routeName: plan.routeName, mesh: ctx.snapshot.mesh })]
+    ? [
+        hcmFilter({
+          statPrefix: `outbound_${plan.name}`,
+          routeName: plan.routeName,
+          mesh: ctx.snapshot.mesh,
+          telemetry: telemetryPlan(ctx, 'CLIENT'),
+        }),
+      ]
     : tcpFilterFor(ctx, plan);
   return {
     name: plan.name,
@@ -111,6 +119,7 @@ function inboundChain(ctx: TranslateContext, t: InboundTarget, matchPort: boolea
         hcmFilter({
           statPrefix: `inbound_0.0.0.0_${t.port}`,
           mesh: ctx.snapshot.mesh,
+          telemetry: telemetryPlan(ctx, 'SERVER'),
           extraFilters: ctx.security.inboundHttpFilters?.(ctx, inboundPort),
           routeConfig: {
             name: cluster,

@@ -1,7 +1,8 @@
 // Proxies of one class receive identical outbound configuration, so it is generated once per
 // class and shared. The class is everything outbound translation reads about a proxy: generator,
 // namespace, the Sidecar that applies, interception mode, and which of the snapshot's label
-// selectors (VirtualService sourceLabels, DestinationRule workloadSelector) its labels match.
+// selectors (VirtualService sourceLabels, DestinationRule workloadSelector, Gateway selector)
+// its labels match, and its locality (locality load balancing).
 import { labelsMatch } from '../model/hosts.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { TranslateContext } from './context.js';
@@ -22,6 +23,11 @@ function labelSelectors(snap: Snapshot): Readonly<Record<string, string>>[] {
     for (const r of vs.spec.tls ?? []) for (const m of r.match ?? []) add(m.sourceLabels);
   }
   for (const dr of snap.destinationRules) add(dr.spec.workloadSelector?.matchLabels);
+  for (const gw of snap.gateways) add(gw.spec.selector);
+  for (const t of snap.byKind.get('Telemetry') ?? [])
+    add(
+      (t.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels,
+    );
   list = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s);
   selectorCache.set(snap, list);
   return list;
@@ -35,5 +41,16 @@ export function proxyClassKey(ctx: TranslateContext): string {
   const sidecar = scope.sidecar
     ? `${scope.sidecar.metadata.namespace ?? 'default'}/${scope.sidecar.metadata.name}`
     : '-';
-  return [proxy.generator, proxy.type, proxy.namespace, sidecar, proxy.interceptionMode, bits].join('|');
+  const { region, zone, subZone } = proxy.locality;
+  return [
+    proxy.generator,
+    proxy.type,
+    proxy.namespace,
+    sidecar,
+    proxy.interceptionMode,
+    bits,
+    region,
+    zone,
+    subZone,
+  ].join('|');
 }

@@ -181,3 +181,56 @@ describe('simulation: no-capture (the local demo shape)', () => {
     ).toBe(false);
   });
 });
+
+describe('simulation: ingress gateway', () => {
+  const gw = generate(
+    snapshotFromYaml(read('gateway')),
+    proxy({
+      ip: '10.2.9.9',
+      pod: 'ingressgateway',
+      namespace: 'istio-system',
+      labels: { istio: 'ingressgateway' },
+      type: 'router',
+    }),
+  );
+
+  it('binds the server ports and routes /productpage on bookinfo.example.com to productpage', () => {
+    expect(gw.listeners.map((l) => [l['name'], l['bindToPort']])).toEqual([
+      ['0.0.0.0_443', undefined],
+      ['0.0.0.0_80', undefined],
+    ]);
+    // Port 80 redirects to HTTPS (httpsRedirect → requireTls); 443 routes.
+    expect(
+      simulateHttp(gw, { port: 80, authority: 'bookinfo.example.com', path: '/productpage' }).virtualHost,
+    ).toBe('bookinfo.example.com:80');
+    expect(gw.routes.find((r) => r['name'] === 'http.80')).toMatchObject({
+      virtualHosts: [{ requireTls: 'ALL' }, {}],
+    });
+    const out = simulateHttp(gw, { port: 443, authority: 'bookinfo.example.com', path: '/productpage' });
+    expect(out.clusters).toEqual({ 'outbound|9080||productpage.bookinfo.svc.cluster.local': 1 });
+    expect(clusterEndpoints(gw, 'outbound|9080||productpage.bookinfo.svc.cluster.local')).toEqual([
+      '10.2.0.1:9080',
+    ]);
+    expect(
+      simulateHttp(gw, { port: 80, authority: 'other.example.com', path: '/productpage' }).directResponse,
+    ).toEqual({ status: 404 });
+  });
+
+  it('terminates TLS by SNI with the credential over SDS and passes vault.example.com through', () => {
+    const https = gw.listeners.find((l) => l['name'] === '0.0.0.0_443') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const sni = https['filterChains'].map((c: Record<string, any>) => c['filterChainMatch']?.serverNames); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(sni).toEqual([['bookinfo.example.com'], ['vault.example.com']]);
+    expect(JSON.stringify(https['filterChains'][0])).toContain('"name":"bookinfo-cert"');
+    expect(JSON.stringify(https['filterChains'][1])).toContain(
+      'outbound|8200||vault.bookinfo.svc.cluster.local',
+    );
+  });
+
+  it('a sidecar does not get routes of VirtualServices bound only to a gateway', () => {
+    const sidecar = generate(
+      snapshotFromYaml(read('gateway')),
+      proxy({ ip: '10.2.0.5', namespace: 'bookinfo' }),
+    );
+    expect(JSON.stringify(sidecar.routes)).not.toContain('bookinfo.example.com');
+  });
+});

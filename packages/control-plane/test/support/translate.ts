@@ -31,18 +31,21 @@ export interface ProxySpec {
   readonly labels?: Record<string, string>;
   readonly generator?: 'grpc';
   readonly interceptionMode?: 'NONE' | 'REDIRECT';
+  readonly type?: 'sidecar' | 'router';
+  readonly locality?: { region?: string; zone?: string; subZone?: string };
 }
 
 export function proxy(spec: ProxySpec): Proxy {
   const ns = spec.namespace ?? 'default';
   const r = parseProxy({
-    id: `sidecar~${spec.ip}~${spec.pod ?? 'pod'}.${ns}~${ns}.svc.cluster.local`,
+    id: `${spec.type ?? 'sidecar'}~${spec.ip}~${spec.pod ?? 'pod'}.${ns}~${ns}.svc.cluster.local`,
     metadata: {
       NAMESPACE: ns,
       LABELS: spec.labels ?? {},
       ...(spec.generator ? { GENERATOR: spec.generator } : {}),
       ...(spec.interceptionMode ? { INTERCEPTION_MODE: spec.interceptionMode } : {}),
     },
+    ...(spec.locality ? { locality: spec.locality } : {}),
   });
   if (!r.ok) throw new Error(r.error);
   return r.proxy;

@@ -399,6 +399,7 @@ export const typedSpecs: Readonly<Record<string, FieldSpec>> = {
     downstreamNodes: true,
   },
   [`${P}filters.http.cors.v3.Cors`]: opaque,
+  [`${P}filters.http.jwt_authn.v3.JwtAuthentication`]: anything,
   [`${P}filters.http.rbac.v3.RBAC`]: { '@type': true, rules: true, shadowRules: true },
   [`${P}filters.http.rbac.v3.RBACPerRoute`]: { '@type': true, rbac: true },
   [`${P}filters.network.rbac.v3.RBAC`]: { '@type': true, rules: true, statPrefix: true, shadowRules: true },

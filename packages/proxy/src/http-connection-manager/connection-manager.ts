@@ -15,6 +15,7 @@ import type { HttpFilter, FilterRequest } from '../http-filters/http-filter.js';
 import { createFaultFilter } from '../http-filters/fault-filter.js';
 import { createCorsFilter } from '../http-filters/cors-filter.js';
 import { createRbacFilter, HTTP_RBAC_TYPE } from '../http-filters/rbac-filter.js';
+import { createJwtAuthnFilter, JWT_AUTHN_FILTER_TYPE } from '../http-filters/jwt-authn-filter.js';
 import type { StatsStore } from '../stats/stats-store.js';
 import {
   applyHeaderOptions,
@@ -60,6 +61,13 @@ function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore): Http
     else if (type === `${T}http.cors.v3.Cors`) out.push(createCorsFilter());
     else if (type === `${T}http.header_mutation.v3.HeaderMutation`)
       out.push(createHeaderMutationFilter(cfg as Parameters<typeof createHeaderMutationFilter>[0]));
+    else if (type === JWT_AUTHN_FILTER_TYPE)
+      out.push(
+        createJwtAuthnFilter(
+          f.name ?? 'envoy.filters.http.jwt_authn',
+          cfg as Parameters<typeof createJwtAuthnFilter>[1],
+        ),
+      );
     else if (type === HTTP_RBAC_TYPE)
       out.push(
         createRbacFilter(

@@ -1,0 +1,198 @@
+// Gateways (`router~` proxies): a listener per server port of every Gateway whose selector
+// matches the proxy, bound to its real port — HTTP servers route through RDS `http.<port>` with a
+// virtual host per VirtualService host bound to the gateway; SIMPLE/MUTUAL TLS servers terminate
+// TLS (certificate files, or SDS by credentialName) per SNI host; PASSTHROUGH servers forward by
+// SNI from the VirtualService's tls routes.
+import type { listenerV3, routeComponentsV3, routeV3 } from '@skein/api-types';
+import { fqdn, hostMatches, labelsMatch } from '../model/hosts.js';
+import type { Gateway, GatewayServer, VirtualService } from '../model/istio-types.js';
+import { protocolOf, isHttp } from '../model/protocol.js';
+import { fqdnGateway, serviceFor } from '../model/snapshot.js';
+import type { TranslateContext } from './context.js';
+import { ADS_CONFIG_SOURCE, FilterName, socketAddress, T, typed } from './envoy.js';
+import { hcmFilter, tcpProxyFilter } from './hcm.js';
+import { destinationCluster, httpRoutes } from './http-routes.js';
+import { listenerName } from './names.js';
+import type { FilterChainJson } from './security.js';
+import { telemetryPlan } from './telemetry.js';
+
+const downstreamTls = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+
+/** Gateways selecting this proxy, with their `namespace/name`. */
+export function gatewaysFor(ctx: TranslateContext): { gw: Gateway; ref: string }[] {
+  return ctx.snapshot.gateways
+    .filter((g) => labelsMatch(g.spec.selector ?? {}, ctx.proxy.labels))
+    .map((gw) => ({ gw, ref: `${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}` }));
+}
+
+/** VirtualServices bound to a gateway (`gateways:` names it, short names in the VS's namespace). */
+function boundVirtualServices(ctx: TranslateContext, ref: string): VirtualService[] {
+  return ctx.snapshot.virtualServices.filter((vs) =>
+    (vs.spec.gateways ?? []).some((g) => fqdnGateway(g, vs.metadata.namespace ?? 'default') === ref),
+  );
+}
+
+/** Server hosts are `ns/host` or `host`; the host part may be a wildcard. */
+const serverHost = (h: string): string => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h);
+const overlaps = (a: string, b: string): boolean => hostMatches(a, b) || hostMatches(b, a);
+
+interface PortServers {
+  readonly port: number;
+  readonly servers: { server: GatewayServer; ref: string }[];
+}
+
+function serversByPort(ctx: TranslateContext): PortServers[] {
+  const byPort = new Map<number, PortServers>();
+  for (const { gw, ref } of gatewaysFor(ctx))
+    for (const server of gw.spec.servers ?? []) {
+      const port = server.port?.number;
+      if (!port) continue;
+      const entry = byPort.get(port) ?? { port, servers: [] };
+      entry.servers.push({ server, ref });
+      byPort.set(port, entry);
+    }
+  return [...byPort.values()].sort((a, b) => a.port - b.port);
+}
+
+function tlsContext(server: GatewayServer): object {
+  const tls = server.tls ?? {};
+  const common: Record<string, unknown> = {};
+  if (tls.credentialName) {
+    common['tlsCertificateSdsSecretConfigs'] = [{ name: tls.credentialName, sdsConfig: ADS_CONFIG_SOURCE }];
+    if (tls.mode === 'MUTUAL')
+      common['validationContextSdsSecretConfig'] = {
+        name: `${tls.credentialName}-cacert`,
+        sdsConfig: ADS_CONFIG_SOURCE,
+      };
+  } else {
+    if (tls.serverCertificate && tls.privateKey)
+      common['tlsCertificates'] = [
+        { certificateChain: { filename: tls.serverCertificate }, privateKey: { filename: tls.privateKey } },
+      ];
+    if (tls.mode === 'MUTUAL' && tls.caCertificates)
+      common['validationContext'] = { trustedCa: { filename: tls.caCertificates } };
+  }
+  return { commonTlsContext: common, ...(tls.mode === 'MUTUAL' ? { requireClientCertificate: true } : {}) };
+}
+
+function gatewayListener(ctx: TranslateContext, ps: PortServers): listenerV3.ListenerJson {
+  const name = listenerName('0.0.0.0', ps.port);
+  const chains: FilterChainJson[] = [];
+  let needsInspector = false;
+  for (const { server, ref } of ps.servers) {
+    const protocol = protocolOf({ protocol: server.port?.protocol, name: server.port?.name });
+    const mode = server.tls?.mode;
+    const hosts = (server.hosts ?? []).map(serverHost);
+    const sni = hosts.filter((h) => h !== '*');
+    if (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') {
+      needsInspector = true;
+      for (const vs of boundVirtualServices(ctx, ref))
+        for (const route of vs.spec.tls ?? [])
+          for (const m of route.match ?? []) {
+            const dest = route.route?.[0]?.destination;
+            if (!dest || (m.port !== undefined && m.port !== ps.port)) continue;
+            const cluster = destinationCluster(ctx, dest, vs.metadata.namespace ?? 'default', ps.port);
+            chains.push({
+              filterChainMatch: { serverNames: [...(m.sniHosts ?? [])] },
+              filters: [tcpProxyFilter(cluster, cluster)],
+            });
+          }
+      continue;
+    }
+    const filters =
+      isHttp(protocol) || protocol === 'HTTPS' || mode === 'SIMPLE' || mode === 'MUTUAL'
+        ? [
+            hcmFilter({
+              statPrefix: `outbound_${name}`,
+              routeName: `http.${ps.port}`,
+              mesh: ctx.snapshot.mesh,
+              telemetry: telemetryPlan(ctx, 'CLIENT'),
+            }),
+          ]
+        : [tcpProxyFilter('BlackHoleCluster', 'BlackHoleCluster')];
+    if (mode === 'SIMPLE' || mode === 'MUTUAL') {
+      needsInspector = true;
+      chains.push({
+        ...(sni.length > 0 ? { filterChainMatch: { serverNames: sni } } : {}),
+        filters,
+        transportSocket: {
+          name: 'envoy.transport_sockets.tls',
+          typedConfig: typed(downstreamTls, tlsContext(server)),
+        },
+      });
+    } else if (!chains.some((c) => !c.filterChainMatch)) chains.push({ filters });
+  }
+  return {
+    name,
+    address: socketAddress('0.0.0.0', ps.port),
+    trafficDirection: 'OUTBOUND',
+    ...(needsInspector
+      ? { listenerFilters: [{ name: FilterName.tlsInspector, typedConfig: typed(T.tlsInspector, {}) }] }
+      : {}),
+    filterChains: chains,
+  };
+}
+
+export function gatewayListeners(ctx: TranslateContext): listenerV3.ListenerJson[] {
+  return serversByPort(ctx)
+    .map((ps) => gatewayListener(ctx, ps))
+    .filter((l) => (l.filterChains ?? []).length > 0);
+}
+
+export function gatewayRouteConfigs(ctx: TranslateContext): routeV3.RouteConfigurationJson[] {
+  const out: routeV3.RouteConfigurationJson[] = [];
+  for (const ps of serversByPort(ctx)) {
+    const hostsSeen = new Set<string>();
+    const vhosts: routeComponentsV3.VirtualHostJson[] = [];
+    for (const { server, ref } of ps.servers) {
+      if (server.tls?.mode === 'PASSTHROUGH' || server.tls?.mode === 'AUTO_PASSTHROUGH') continue;
+      const serverHosts = (server.hosts ?? []).map(serverHost);
+      for (const vs of boundVirtualServices(ctx, ref)) {
+        const vsNs = vs.metadata.namespace ?? 'default';
+        for (const host of (vs.spec.hosts ?? []).map((h) =>
+          h.includes('.') || h === '*' ? h : fqdn(h, vsNs),
+        )) {
+          if (!serverHosts.some((sh) => overlaps(sh, host)) || hostsSeen.has(host)) continue;
+          hostsSeen.add(host);
+          const svc = serviceFor(ctx.snapshot, host, ctx.proxy.namespace);
+          const port = svc?.ports.find((p) => p.number === ps.port) ?? {
+            number: ps.port,
+            name: `port-${ps.port}`,
+            protocol: 'HTTP' as const,
+          };
+          vhosts.push({
+            name: `${host}:${ps.port}`,
+            domains: [host, `${host}:${ps.port}`],
+            routes: httpRoutes(ctx, vs, svc ?? placeholderService(host), port, { grpc: false, gateway: ref }),
+            ...(server.tls?.httpsRedirect ? { requireTls: 'ALL' as const } : {}),
+          });
+        }
+      }
+    }
+    if (vhosts.length === 0) continue;
+    vhosts.push({
+      name: 'blackhole:' + ps.port,
+      domains: ['*'],
+      routes: [{ name: 'default', match: { prefix: '/' }, directResponse: { status: 404 } }],
+    });
+    out.push({ name: `http.${ps.port}`, virtualHosts: vhosts, validateClusters: false });
+  }
+  return out;
+}
+
+function placeholderService(host: string) {
+  return {
+    hostname: host,
+    namespace: '',
+    addresses: [],
+    ports: [],
+    resolution: 'NONE' as const,
+    location: 'MESH_EXTERNAL' as const,
+    exportTo: undefined,
+    workloads: [],
+    subjectAltNames: [],
+    origin: 'gateway',
+    registry: 'ServiceEntry' as const,
+    createdAt: '',
+  };
+}

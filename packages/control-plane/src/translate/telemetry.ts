@@ -1,0 +1,121 @@
+// Telemetry v1: the access logging and tracing a proxy's HTTP connection managers get — the root
+// namespace's Telemetry (mesh-wide), overridden by its namespace's, overridden by one selecting
+// the workload — on top of the mesh config (accessLogFile, enableTracing, extensionProviders).
+// `match.mode` restricts an entry to client (outbound) or server (inbound) traffic.
+import { labelsMatch } from '../model/hosts.js';
+import type { ConfigObject } from '../model/istio-types.js';
+import type { ExtensionProvider, MeshConfig } from '../model/mesh-config.js';
+import type { TranslateContext } from './context.js';
+
+type Mode = 'CLIENT' | 'SERVER';
+interface ProviderRef {
+  readonly name?: string | undefined;
+}
+interface Entry {
+  readonly match?: { readonly mode?: string | undefined } | undefined;
+  readonly providers?: readonly ProviderRef[] | undefined;
+  readonly disabled?: boolean | undefined;
+  readonly randomSamplingPercentage?: number | undefined;
+  readonly disableSpanReporting?: boolean | undefined;
+  readonly customTags?:
+    | Readonly<
+        Record<
+          string,
+          {
+            literal?: { value: string };
+            environment?: { name: string; defaultValue?: string };
+            header?: { name: string; defaultValue?: string };
+          }
+        >
+      >
+    | undefined;
+}
+interface TelemetrySpec {
+  readonly selector?: { readonly matchLabels?: Readonly<Record<string, string>> | undefined } | undefined;
+  readonly accessLogging?: readonly Entry[] | undefined;
+  readonly tracing?: readonly Entry[] | undefined;
+}
+
+export interface AccessLogPlan {
+  /** Files to write (one per provider); empty = logging disabled. */
+  readonly paths: readonly string[];
+}
+
+export interface TracingPlan {
+  readonly provider: ExtensionProvider | undefined;
+  readonly sampling: number;
+  readonly customTags: Entry['customTags'];
+}
+
+export interface TelemetryPlan {
+  readonly accessLog: AccessLogPlan | undefined;
+  readonly tracing: TracingPlan | undefined;
+}
+
+const applies = (e: Entry, mode: Mode): boolean =>
+  !e.match?.mode || e.match.mode === 'CLIENT_AND_SERVER' || e.match.mode === mode;
+
+/** Root-namespace, namespace and workload Telemetry objects for a proxy, lowest precedence first. */
+function layers(ctx: TranslateContext): TelemetrySpec[] {
+  const all = (ctx.snapshot.byKind.get('Telemetry') ?? []) as readonly ConfigObject[];
+  const ns = (o: ConfigObject) => o.metadata.namespace ?? 'default';
+  const spec = (o: ConfigObject) => (o.spec ?? {}) as TelemetrySpec;
+  const root = all.filter((o) => ns(o) === ctx.snapshot.mesh.rootNamespace && !spec(o).selector);
+  const own = all.filter(
+    (o) => ns(o) === ctx.proxy.namespace && ns(o) !== ctx.snapshot.mesh.rootNamespace && !spec(o).selector,
+  );
+  const workload = all.filter(
+    (o) =>
+      ns(o) === ctx.proxy.namespace &&
+      spec(o).selector?.matchLabels &&
+      labelsMatch(spec(o).selector?.matchLabels, ctx.proxy.labels),
+  );
+  return [...root, ...own, ...workload].map(spec);
+}
+
+function provider(mesh: MeshConfig, name: string | undefined): ExtensionProvider | undefined {
+  return mesh.extensionProviders.find((p) => p.name === name);
+}
+
+export function telemetryPlan(ctx: TranslateContext, mode: Mode): TelemetryPlan {
+  const mesh = ctx.snapshot.mesh;
+  let accessLog: AccessLogPlan | undefined = mesh.accessLogFile ? { paths: [mesh.accessLogFile] } : undefined;
+  let tracing: TracingPlan | undefined = mesh.enableTracing
+    ? {
+        provider: provider(mesh, mesh.defaultProviders.tracing?.[0]),
+        sampling: mesh.defaultConfig.tracing?.sampling ?? 1,
+        customTags: undefined,
+      }
+    : undefined;
+  for (const layer of layers(ctx)) {
+    const logs = (layer.accessLogging ?? []).filter((e) => applies(e, mode));
+    if (logs.length > 0) {
+      const paths: string[] = [];
+      for (const e of logs) {
+        if (e.disabled) continue;
+        const names = e.providers?.length
+          ? e.providers.map((p) => p.name)
+          : (mesh.defaultProviders.accessLogging ?? ['envoy']);
+        for (const n of names) {
+          const p = provider(mesh, n);
+          if (p?.envoyFileAccessLog) paths.push(p.envoyFileAccessLog.path ?? '/dev/stdout');
+          else if (n === 'envoy') paths.push('/dev/stdout');
+        }
+      }
+      accessLog = { paths };
+    }
+    const traces = (layer.tracing ?? []).filter((e) => applies(e, mode));
+    for (const e of traces) {
+      const name = e.providers?.[0]?.name ?? tracing?.provider?.name ?? mesh.defaultProviders.tracing?.[0];
+      tracing = e.disableSpanReporting
+        ? undefined
+        : {
+            provider: provider(mesh, name),
+            sampling:
+              e.randomSamplingPercentage ?? tracing?.sampling ?? mesh.defaultConfig.tracing?.sampling ?? 1,
+            customTags: e.customTags ?? tracing?.customTags,
+          };
+    }
+  }
+  return { accessLog, tracing };
+}
