@@ -38,7 +38,7 @@ export class Http2Session {
               {
                 host: this.host.address,
                 port: this.host.port,
-                alpn: alpnFor(tlsCtx, 'h2'),
+                alpn: alpnFor(tlsCtx.alpn, 'h2'),
                 timeoutMs: this.opts.connectTimeoutMs,
               },
               (err) => {
