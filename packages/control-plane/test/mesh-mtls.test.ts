@@ -9,7 +9,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
+import { discoveryV3, TypeUrl } from '@skein/api-types';
 import { runAgent, type RunningAgent } from '@skein/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../src/control-plane.js';
@@ -241,22 +243,46 @@ describe.skipIf(built.length > 0)(
       expect(await get(clientIp, '/')).toBe(200);
     });
 
-    it('refuses xDS over TLS from a caller without credentials', async () => {
+    /** Opens an ADS stream on skeind's TLS port, sends one request, resolves with the call's status. */
+    async function adsCall(token: string | undefined, request: Uint8Array): Promise<grpc.StatusObject> {
       const ca = cp.ca!;
       const client = new grpc.Client(ca.address, grpc.credentials.createSsl(Buffer.from(ca.rootCertPem)));
+      const md = new grpc.Metadata();
+      if (token) md.set('authorization', `Bearer ${token}`);
       const stream = client.makeBidiStreamRequest(
         '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+        (b: Uint8Array) => Buffer.from(b),
         (b: Buffer) => b,
-        (b: Buffer) => b,
+        md,
       );
       const status = await new Promise<grpc.StatusObject>((resolve) => {
         stream.on('status', resolve);
         stream.on('error', () => undefined);
         stream.on('data', () => undefined);
-        stream.write(Buffer.alloc(0));
+        stream.write(request);
       });
-      expect(status.code).toBe(grpc.status.UNAUTHENTICATED);
       client.close();
+      return status;
+    }
+    const clusters = (sa: string): Uint8Array =>
+      toBinary(
+        discoveryV3.DiscoveryRequestSchema,
+        create(discoveryV3.DiscoveryRequestSchema, {
+          typeUrl: TypeUrl.Cluster,
+          node: {
+            id: `sidecar~${clientIp}~probe.${NS}~${NS}.svc.cluster.local`,
+            metadata: { NAMESPACE: NS, SERVICE_ACCOUNT: sa },
+          },
+        }),
+      );
+
+    it('refuses xDS over TLS without credentials, or from a proxy claiming another identity', async () => {
+      expect((await adsCall(undefined, clusters('client'))).code).toBe(grpc.status.UNAUTHENTICATED);
+      expect((await adsCall('no-such-token', clusters('client'))).code).toBe(grpc.status.UNAUTHENTICATED);
+      // The web workload's token, a node claiming the client's service account.
+      const denied = await adsCall('tok-web', clusters('client'));
+      expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);
+      expect(denied.details).toContain(`authenticated as spiffe://cluster.local/ns/${NS}/sa/web`);
     });
   },
 );
