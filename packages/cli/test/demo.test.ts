@@ -1,7 +1,7 @@
 // The README's first command in its short form: a real grayscale release through skeind and
 // skein-proxy processes on loopback. Checks the demo's own verdicts (split within tolerance at
-// each step, the header route, the fault rate and its metric, zero unexpected failures) and that
-// it leaves no process or file behind.
+// each step, the header route, the fault rate and its metric, every request mutual TLS, zero
+// unexpected failures) and that it leaves no process or file behind.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +64,14 @@ describe('skeinctl demo', () => {
       ])
         expect(r.out).toContain(step);
       expect(r.out).toMatch(/istio_requests_total\{reporter="source",response_code="503"\} \+\d+/);
+      // mTLS between the sidecars: skeind's CA issued the certificates, the server sidecars saw
+      // every request of every step over mutual TLS from the client's identity.
+      expect(r.out).toContain(`, TLS on 127.0.${base}.10:15012)`);
+      expect(
+        r.out.match(
+          /mTLS: every request mutual_tls, source_principal spiffe:\/\/cluster\.local\/ns\/demo\/sa\/client\n/g,
+        ),
+      ).toHaveLength(6);
       expect(r.out).not.toMatch(/✘/);
       expect(existsSync(join(tmpdir(), dirOf(r.out)))).toBe(false);
       expect(leftovers(base, dirOf(r.out))).toEqual([]);

@@ -19,6 +19,8 @@ import { XdsMetrics } from './serve/metrics.js';
 import { PushQueue } from './serve/push-queue.js';
 import type { Syncz } from './serve/syncz.js';
 import type { SecurityContributor } from './translate/security.js';
+import { meshSecurity } from '@skein/ca';
+import { startEmbeddedCa, type EmbeddedCa } from './security/embedded-ca.js';
 
 export interface ControlPlaneOptions {
   /** Directory of mesh YAML, watched. */
@@ -45,6 +47,11 @@ export interface ControlPlaneOptions {
   readonly logger?: Logger | undefined;
   /** Security translation hooks (the security issue plugs in here). */
   readonly security?: SecurityContributor | undefined;
+  /**
+   * The embedded CA (directory mode) and the TLS port serving its CSR service and ADS; when set,
+   * the security translation defaults to `meshSecurity()` from @skein/ca. Absent: no CA.
+   */
+  readonly ca?: { dir: string; tokensFile?: string | undefined; secureAddr?: string | undefined } | undefined;
   /** Replaces the built-in validator (e.g. with @skein/api-types' validateMeshObject). */
   readonly validator?: Validator | undefined;
 }
@@ -54,6 +61,8 @@ export interface RunningControlPlane {
   readonly xdsAddress: string;
   /** Bound HTTP address `host:port`. */
   readonly httpAddress: string;
+  /** The embedded CA and its TLS port, when `ca` was given. */
+  readonly ca: EmbeddedCa | undefined;
   readonly store: ConfigStore;
   /** The current snapshot. */
   snapshot(): Snapshot;
@@ -87,7 +96,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     snapshot: () => snapshot,
     metrics,
     log: log.scope('xds'),
-    security: options.security,
+    security: options.security ?? (options.ca ? meshSecurity() : undefined),
   });
   const pushLog = log.scope('push');
   const queue = new PushQueue({
@@ -192,6 +201,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     ...(kubeSource?.currentProblems() ?? []),
   ];
   const xdsAddress = await xds.listen(options.xdsAddr ?? '0.0.0.0:15010');
+  const ca = options.ca
+    ? await startEmbeddedCa({
+        ...options.ca,
+        address: options.ca.secureAddr ?? '0.0.0.0:15012',
+        trustDomain: mesh.trustDomain,
+        ads: { definition: xds.adsDefinition, handlers: xds.adsHandlers },
+        log: log.scope('ca'),
+      })
+    : undefined;
   let ready = true;
   const syncz = (): Syncz => ({
     controlPlaneVersion: SKEIN_VERSION,
@@ -217,6 +235,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   return {
     xdsAddress,
     httpAddress,
+    ca,
     store,
     snapshot: () => snapshot,
     syncz,
@@ -228,7 +247,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       meshWatch?.close();
       await dirSource?.stop();
       await kubeSource?.stop();
-      await Promise.all([xds.close(), http.close()]);
+      await Promise.all([xds.close(), http.close(), ca?.close()]);
       log.info('skeind stopped');
     },
   };

@@ -21,6 +21,18 @@ const program = new Command('skeind')
     'MeshConfig YAML (or a ConfigMap with data.mesh); Istio defaults when absent',
   )
   .option('--xds-addr <host:port>', 'plaintext gRPC ADS address', '0.0.0.0:15010')
+  .option(
+    '--ca-dir <dir>',
+    'embedded CA (directory mode): root created here on first start and kept, or Istio cacerts files; turns on mTLS/authz translation (PERMISSIVE by default). Default: no CA',
+  )
+  .option(
+    '--ca-tokens-file <file>',
+    'with --ca-dir: bootstrap tokens, one "<token> <namespace> <service-account>" a line',
+  )
+  .option(
+    '--secure-addr <host:port>',
+    'with --ca-dir: TLS gRPC address serving the CSR service and ADS (default: 0.0.0.0:15012)',
+  )
   .option('--http-addr <host:port>', 'HTTP address for /metrics, /ready and /debug/*', '0.0.0.0:15014')
   .option('--debounce-after <ms>', 'quiet period before a push', ms, 100)
   .option('--debounce-max <ms>', 'maximum delay of a push after the first change', ms, 1000)
@@ -37,6 +49,9 @@ const program = new Command('skeind')
       kubeconfig?: string;
       meshConfig?: string;
       xdsAddr: string;
+      caDir?: string;
+      caTokensFile?: string;
+      secureAddr?: string;
       httpAddr: string;
       debounceAfter: number;
       debounceMax: number;
@@ -50,6 +65,7 @@ const program = new Command('skeind')
         meshConfigFile: o.meshConfig,
         xdsAddr: o.xdsAddr,
         httpAddr: o.httpAddr,
+        ca: o.caDir ? { dir: o.caDir, tokensFile: o.caTokensFile, secureAddr: o.secureAddr } : undefined,
         debounceMs: o.debounceAfter,
         debounceMaxMs: o.debounceMax,
         settleMs: o.fileSettle,

@@ -51,22 +51,33 @@ export function registerDemo(program: Command): void {
     .option('--steps <list>', `release steps: v1/v2 weights, "header", "fault[:percent]"`, defaultStepText)
     .option('--base <n>', 'third octet of the loopback addresses used (127.0.<n>.x)', '0')
     .option('--keep', 'keep the temporary directory (config, bootstraps, logs) afterwards')
-    .action(async (opts: { duration: string; rps: string; steps: string; base: string; keep?: boolean }) => {
-      const durationSec = Number(opts.duration);
-      const rps = Number(opts.rps);
-      const base = Number(opts.base);
-      if (!(durationSec > 0)) throw new Error('--duration must be a positive number of seconds');
-      if (!(rps > 0 && rps <= 5000)) throw new Error('--rps must be between 1 and 5000');
-      if (!Number.isInteger(base) || base < 0 || base > 255) throw new Error('--base must be 0..255');
-      const steps = opts.steps === defaultStepText ? [...defaultSteps] : parseSteps(opts.steps);
-      process.exitCode = await runDemo({
-        root: repoRoot(),
-        durationSec,
-        rps,
-        steps,
-        base,
-        keep: Boolean(opts.keep),
-        out: process.stdout,
-      });
-    });
+    .option('--no-mtls', "run without skeind's CA: plaintext between the sidecars")
+    .action(
+      async (opts: {
+        duration: string;
+        rps: string;
+        steps: string;
+        base: string;
+        keep?: boolean;
+        mtls: boolean;
+      }) => {
+        const durationSec = Number(opts.duration);
+        const rps = Number(opts.rps);
+        const base = Number(opts.base);
+        if (!(durationSec > 0)) throw new Error('--duration must be a positive number of seconds');
+        if (!(rps > 0 && rps <= 5000)) throw new Error('--rps must be between 1 and 5000');
+        if (!Number.isInteger(base) || base < 0 || base > 255) throw new Error('--base must be 0..255');
+        const steps = opts.steps === defaultStepText ? [...defaultSteps] : parseSteps(opts.steps);
+        process.exitCode = await runDemo({
+          root: repoRoot(),
+          durationSec,
+          rps,
+          steps,
+          base,
+          keep: Boolean(opts.keep),
+          mtls: opts.mtls,
+          out: process.stdout,
+        });
+      },
+    );
 }

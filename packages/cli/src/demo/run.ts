@@ -1,6 +1,7 @@
 // skeinctl demo: a grayscale release through real Skein sidecars on loopback, with no cluster.
 // Starts skeind (directory mode), the sample service v1 and v2 and a client, each behind its own
 // skein-proxy, then walks the release by rewriting the VirtualService while traffic flows.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,8 @@ export interface DemoOptions {
   /** Third octet of the loopback addresses (127.0.<base>.x). */
   readonly base: number;
   readonly keep: boolean;
+  /** skeind's embedded CA and mTLS between the sidecars (default on; `--no-mtls`). */
+  readonly mtls: boolean;
   readonly out: NodeJS.WriteStream;
 }
 
@@ -51,6 +54,53 @@ async function serverCounts(t: Topology): Promise<Map<string, number>> {
     );
   }
   return out;
+}
+
+/** How the server sidecars saw their inbound requests: how many, how many over mutual TLS, from whom. */
+interface InboundSecurity {
+  readonly requests: number;
+  readonly mutual: number;
+  readonly principals: ReadonlyMap<string, number>;
+}
+
+async function inboundSecurity(t: Topology): Promise<InboundSecurity> {
+  let requests = 0;
+  let mutual = 0;
+  const principals = new Map<string, number>();
+  for (const w of t.workloads.filter((x) => x.version)) {
+    const samples = parsePrometheusText(await getText(stats(w))).filter(
+      (s) => s.name === 'istio_requests_total' && s.labels['reporter'] === 'destination',
+    );
+    for (const s of samples) {
+      requests += s.value;
+      if (s.labels['connection_security_policy'] !== 'mutual_tls') continue;
+      mutual += s.value;
+      const p = s.labels['source_principal'] ?? 'unknown';
+      principals.set(p, (principals.get(p) ?? 0) + s.value);
+    }
+  }
+  return { requests, mutual, principals };
+}
+
+/** What changed between two readings. */
+function securityDelta(before: InboundSecurity, after: InboundSecurity): InboundSecurity {
+  const principals = new Map<string, number>();
+  for (const [p, n] of after.principals) {
+    const d = n - (before.principals.get(p) ?? 0);
+    if (d > 0) principals.set(p, d);
+  }
+  return { requests: after.requests - before.requests, mutual: after.mutual - before.mutual, principals };
+}
+
+/** The mTLS verdict: every inbound request of the step arrived over mutual TLS. */
+function mtlsVerdict(d: InboundSecurity): { ok: boolean; note: string } {
+  const who = [...d.principals.keys()].sort().join(', ') || 'none';
+  if (d.requests > 0 && d.mutual === d.requests)
+    return { ok: true, note: `mTLS: every request mutual_tls, source_principal ${who}` };
+  return {
+    ok: false,
+    note: `mTLS: only ${d.mutual} of ${d.requests} requests the server sidecars saw were mutual_tls (source_principal ${who})`,
+  };
 }
 
 async function clientFaults(client: Workload, status: number): Promise<number> {
@@ -159,10 +209,20 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
   const vsFile = join(configDir, 'reviews-virtualservice.yaml');
   try {
-    writeAtomic(join(configDir, 'mesh.yaml'), meshYaml(t));
+    writeAtomic(join(configDir, 'mesh.yaml'), meshYaml(t, o.mtls));
+    // Directory-mode CA: skeind keeps its root in caDir; each workload bootstraps with its own token.
+    const caDir = join(dir, 'ca');
+    const tokens = new Map(t.workloads.map((w) => [w.name, randomBytes(18).toString('base64url')]));
+    writeFileSync(
+      join(dir, 'tokens'),
+      t.workloads.map((w) => `${tokens.get(w.name)} ${NAMESPACE} ${w.serviceAccount}\n`).join(''),
+      { mode: 0o600 },
+    );
     writeAtomic(vsFile, virtualServiceYaml(o.steps[0] ?? { kind: 'weights', v1: 100, v2: 0 }));
 
-    say(`▸ starting skeind (directory mode, config in ${configDir})`);
+    say(
+      `▸ starting skeind (directory mode, config in ${configDir}${o.mtls ? `; CA in ${caDir}, TLS on ${t.controlPlaneIp}:15012` : ''})`,
+    );
     group.start('skeind', bin(o.root, 'skeind'), [
       '--config-dir',
       configDir,
@@ -170,6 +230,16 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       `${t.controlPlaneIp}:15010`,
       '--http-addr',
       `${t.controlPlaneIp}:15014`,
+      ...(o.mtls
+        ? [
+            '--ca-dir',
+            caDir,
+            '--ca-tokens-file',
+            join(dir, 'tokens'),
+            '--secure-addr',
+            `${t.controlPlaneIp}:15012`,
+          ]
+        : []),
     ]);
     await waitFor(
       'skeind /ready',
@@ -178,7 +248,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     );
 
     say('▸ starting reviews v1 and v2 and the client, each with its own sidecar (skein-agent + skein-proxy)');
-    // No CA in this demo yet: the sidecars run without SDS whatever the environment says.
+    // The CA comes from the flags below (or, with --no-mtls, none) whatever the environment says.
     const sidecarEnv = { ...process.env };
     delete sidecarEnv['CA_ADDR'];
     for (const w of t.workloads) {
@@ -230,6 +300,16 @@ export async function runDemo(o: DemoOptions): Promise<number> {
           w.ip,
           '--agent-address',
           w.ip,
+          ...(o.mtls
+            ? [
+                '--ca-address',
+                `${t.controlPlaneIp}:15012`,
+                '--ca-root-cert',
+                join(caDir, 'self-signed', 'root-cert.pem'),
+                '--bootstrap-token',
+                tokens.get(w.name) ?? '',
+              ]
+            : []),
           '--termination-drain-duration',
           '1s',
           '--exit-on-zero-active-connections',
@@ -304,6 +384,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       const title = `${i + 1}/${o.steps.length} ${stepTitle(s)}`;
       const serverBefore = await serverCounts(t);
       const faultsBefore = s.kind === 'fault' ? await clientFaults(client, s.status) : 0;
+      const securityBefore = o.mtls ? await inboundSecurity(t) : undefined;
       const measured = new StepStats();
       current = measured;
       expectFault = s.kind === 'fault';
@@ -322,6 +403,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       const server = new Map([...serverAfter].map(([v, n]) => [v, n - (serverBefore.get(v) ?? 0)]));
       const faults = s.kind === 'fault' ? (await clientFaults(client, s.status)) - faultsBefore : undefined;
       const verdict = verdictOf(s, measured, server, faults);
+      if (securityBefore) {
+        const m = mtlsVerdict(securityDelta(securityBefore, await inboundSecurity(t)));
+        verdict.notes.push(m.note);
+        if (!m.ok) verdict.ok = false;
+      }
       if (!verdict.ok) failures++;
       table.finish(title, measured, verdict);
       previous = s;

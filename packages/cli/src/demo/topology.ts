@@ -51,8 +51,11 @@ const doc = (lines: string[]) => lines.join('\n');
 const labelsYaml = (l: Readonly<Record<string, string>>, indent: string) =>
   Object.entries(l).map(([k, v]) => `${indent}${k}: ${v}`);
 
-/** The mesh: service, workloads, sidecars, subsets. Written once. */
-export function meshYaml(t: Topology): string {
+/** Istio's injector label: endpoints carrying it get auto mTLS from their clients. */
+export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
+/** The mesh: service, workloads, sidecars, subsets. Written once. With `mtls`, workloads are labelled for auto mTLS. */
+export function meshYaml(t: Topology, mtls = false): string {
   const docs: string[] = [
     doc([
       '# The demo service, outside Kubernetes: its endpoints are the WorkloadEntries with app=reviews.',
@@ -87,7 +90,7 @@ export function meshYaml(t: Topology): string {
         `  address: ${w.ip}`,
         `  serviceAccount: ${w.serviceAccount}`,
         '  labels:',
-        ...labelsYaml(w.labels, '    '),
+        ...labelsYaml(mtls ? { ...w.labels, [TLS_MODE_LABEL]: 'istio' } : w.labels, '    '),
         ...(w.version ? [`  ports: { http: ${SERVICE_PORT} }`] : []),
       ]),
     );

@@ -66,16 +66,21 @@ export class XdsServer {
   private readonly now: () => number;
   private ids = 0;
 
+  /** The ADS service implementation, also served on skeind's TLS port (see `security/`). */
+  readonly adsHandlers = {
+    streamAggregatedResources: (
+      stream: grpc.ServerDuplexStream<DiscoveryRequest, discoveryV3.DiscoveryResponse>,
+    ): void => this.sotw(stream),
+    deltaAggregatedResources: (
+      stream: grpc.ServerDuplexStream<DeltaDiscoveryRequest, discoveryV3.DeltaDiscoveryResponse>,
+    ): void => this.delta(stream),
+  };
+  /** The ADS service definition matching `adsHandlers` (responses are pre-serialized). */
+  readonly adsDefinition = passThroughResponses(adsServiceDefinition);
+
   constructor(private readonly opts: XdsServerOptions) {
     this.now = opts.now ?? Date.now;
-    this.server.addService(passThroughResponses(adsServiceDefinition), {
-      streamAggregatedResources: (
-        stream: grpc.ServerDuplexStream<DiscoveryRequest, discoveryV3.DiscoveryResponse>,
-      ) => this.sotw(stream),
-      deltaAggregatedResources: (
-        stream: grpc.ServerDuplexStream<DeltaDiscoveryRequest, discoveryV3.DeltaDiscoveryResponse>,
-      ) => this.delta(stream),
-    });
+    this.server.addService(this.adsDefinition, this.adsHandlers);
   }
 
   /** Binds `host:port` (port 0 = ephemeral); resolves with the bound `host:port`. */

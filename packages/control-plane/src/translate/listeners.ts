@@ -153,17 +153,28 @@ function inboundChain(ctx: TranslateContext, t: InboundTarget, matchPort: boolea
   return ctx.security.inboundFilterChains?.(ctx, inboundPort, plain) ?? [plain];
 }
 
+/** Chains matching on transport protocol or ALPN (mesh mTLS) need the TLS inspector to see them. */
+function needsTlsInspector(chains: readonly FilterChainJson[]): boolean {
+  return chains.some(
+    (c) => c.filterChainMatch?.transportProtocol !== undefined || c.filterChainMatch?.applicationProtocols,
+  );
+}
+
+const tlsInspector = () => ({ name: FilterName.tlsInspector, typedConfig: typed(T.tlsInspector, {}) });
+
 /** Inbound: captureMode NONE ingress listeners and the 15006 virtual inbound listener. */
 export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
   const targets = inboundIngressTargets(ctx);
   const out: ListenerJson[] = [];
   for (const t of targets.filter((x) => x.bind !== undefined)) {
     const bind = t.bind ?? '0.0.0.0';
+    const filterChains = inboundChain(ctx, t, false);
     out.push({
       name: listenerName(bind, t.port),
       address: socketAddress(bind, t.port),
       trafficDirection: 'INBOUND',
-      filterChains: inboundChain(ctx, t, false),
+      ...(needsTlsInspector(filterChains) ? { listenerFilters: [tlsInspector()] } : {}),
+      filterChains,
     });
   }
   if (ctx.proxy.interceptionMode === 'NONE') return out;
@@ -177,7 +188,10 @@ export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
     address: socketAddress('0.0.0.0', INBOUND_CAPTURE_PORT),
     useOriginalDst: true,
     trafficDirection: 'INBOUND',
-    listenerFilters: [{ name: FilterName.originalDst, typedConfig: typed(T.originalDst, {}) }],
+    listenerFilters: [
+      { name: FilterName.originalDst, typedConfig: typed(T.originalDst, {}) },
+      ...(needsTlsInspector(chains) ? [tlsInspector()] : []),
+    ],
     filterChains: chains,
   });
   return out;

@@ -4,7 +4,7 @@ import http2 from 'node:http2';
 import { Pool } from 'undici';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
-import { connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
+import { alpnFor, connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
 
 export type UpstreamProtocol = 'http1' | 'http2';
 
@@ -38,7 +38,7 @@ export class Http2Session {
               {
                 host: this.host.address,
                 port: this.host.port,
-                alpn: ['h2'],
+                alpn: alpnFor(tlsCtx.alpn, 'h2'),
                 timeoutMs: this.opts.connectTimeoutMs,
               },
               (err) => {

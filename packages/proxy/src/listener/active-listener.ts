@@ -50,6 +50,8 @@ interface CompiledChain {
   rbac?: NetworkRbac[];
   hcm?: HttpConnectionManager;
   h1?: http.Server;
+  /** Drains the HTTP/1 connections of a replaced chain (Envoy's drain on a listener update). */
+  drainH1?: () => void;
   tcp?: TcpProxy;
 }
 
@@ -109,7 +111,21 @@ function compileChains(
         headersTimeout: 60_000,
       });
       h1.keepAliveTimeout = hcm.idleTimeoutMs;
+      // h1 never listens, so Node does not track its connections (closeIdleConnections is a no-op).
+      const open = new Set<net.Socket>();
+      let draining = false;
+      h1.on('connection', (sock: net.Socket) => {
+        open.add(sock);
+        sock.once('close', () => open.delete(sock));
+      });
+      const drainH1 = (): void => {
+        draining = true;
+        for (const sock of open)
+          if (!(sock as net.Socket & { _httpMessage?: unknown })._httpMessage) sock.end(); // idle
+      };
       h1.on('request', (req, res) => {
+        // A request on a replaced chain is answered, then its connection closes.
+        if (draining) res.shouldKeepAlive = false;
         const c = conns.get(req.socket);
         if (c) c.hcm.handle(req, res, c.conn);
       });
@@ -119,7 +135,7 @@ function compileChains(
         else socket.destroy();
       });
       h1.on('clientError', (_err, socket) => socket.destroy());
-      return { json: fc, hcm, h1, ...extra };
+      return { json: fc, hcm, h1, drainH1, ...extra };
     }
     if (type === TCP_TYPE) {
       const tcp = new TcpProxy(terminal?.typedConfig as TcpProxyJson, info, ctx);
@@ -208,8 +224,8 @@ export class ActiveListener {
       (t) => t.endsWith('HttpInspector') || t === 'envoy.filters.listener.http_inspector',
     );
     this.filtersTimeoutMs = durationMs(config.listenerFiltersTimeout) ?? 15_000;
-    // Old chains' HTTP servers keep serving their open keep-alive connections until they close.
-    for (const c of old) c.h1?.closeIdleConnections();
+    // Old chains' HTTP/1 connections: idle ones close now, busy ones after their current response.
+    for (const c of old) c.drainH1?.();
   }
 
   async bind(): Promise<void> {

@@ -12,6 +12,17 @@ export interface TlsConnectOptions {
   timeoutMs: number;
 }
 
+/**
+ * The ALPN a connection that will speak `proto` offers: the context's list without the other HTTP
+ * protocols — mesh markers such as `istio-peer-exchange` / `istio` stay, so a PERMISSIVE server's
+ * filter chain can tell mesh mTLS apart — and `proto` itself.
+ */
+export function alpnFor(configured: readonly string[], proto: 'http/1.1' | 'h2'): string[] {
+  const others = proto === 'h2' ? ['http/1.1', 'http/1.0'] : ['h2'];
+  const list = configured.filter((p) => !others.includes(p));
+  return list.includes(proto) ? list : [...list, proto];
+}
+
 /** Opens a verified TLS connection; the callback gets the socket once the handshake passed. */
 export function connectTls(
   ctx: TlsContext,
@@ -64,7 +75,7 @@ export function undiciTlsConnector(ctx: TlsContext, timeoutMs: number) {
   ): void => {
     connectTls(
       ctx,
-      { host: opts.hostname, port: Number(opts.port), alpn: ['http/1.1'], timeoutMs },
+      { host: opts.hostname, port: Number(opts.port), alpn: alpnFor(ctx.alpn, 'http/1.1'), timeoutMs },
       (err, s) => {
         if (err || !s) callback(err ?? new Error('TLS connect failed'), null);
         else callback(null, s);
