@@ -159,8 +159,9 @@ export function matchingPolicy(rules: RbacRulesJson, req: RbacRequest): string |
 /** One filter's verdict: ALLOW lets through only matches, DENY only non-matches, LOG everything. */
 export function evaluateRbac(rules: RbacRulesJson, req: RbacRequest): RbacDecision {
   const policy = matchingPolicy(rules, req);
-  const allowed =
-    rules.action === 'ALLOW' ? policy !== undefined : rules.action === 'DENY' ? policy === undefined : true;
+  // Proto3 JSON omits the default action, ALLOW: a missing action allows only what a policy matches.
+  const action = rules.action ?? 'ALLOW';
+  const allowed = action === 'ALLOW' ? policy !== undefined : action === 'DENY' ? policy === undefined : true;
   return { allowed, ...(policy ? { policy } : {}) };
 }
 
