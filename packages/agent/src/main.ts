@@ -208,7 +208,7 @@ withBootstrapFlags(
     bootstrapPath: f.configPath,
     proxyCommand: f.proxyBinary,
     proxyArgs: f.proxyArg,
-    ...(f.caAddress
+    ...(f.caAddress && f.caAddress !== 'none'
       ? {
           ca: {
             address: f.caAddress,
