@@ -89,28 +89,7 @@ const DEFAULT_TEXT_FORMAT =
   '"%UPSTREAM_HOST%" %UPSTREAM_CLUSTER%\n';
 
 export function accessLogs(mesh: MeshConfig): HcmJson['accessLog'] {
-  if (!mesh.accessLogFile) return undefined;
-  const logFormat =
-    mesh.accessLogEncoding === 'JSON'
-      ? {
-          jsonFormat: {
-            start_time: '%START_TIME%',
-            method: '%REQ(:METHOD)%',
-            path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
-            response_code: '%RESPONSE_CODE%',
-            response_flags: '%RESPONSE_FLAGS%',
-            duration: '%DURATION%',
-            upstream_cluster: '%UPSTREAM_CLUSTER%',
-            authority: '%REQ(:AUTHORITY)%',
-          },
-        }
-      : { textFormatSource: { inlineString: mesh.accessLogFormat || DEFAULT_TEXT_FORMAT } };
-  return [
-    {
-      name: 'envoy.access_loggers.file',
-      typedConfig: typed(T.fileAccessLog, { path: mesh.accessLogFile, logFormat }),
-    },
-  ];
+  return mesh.accessLogFile ? fileLogs([mesh.accessLogFile], mesh) : undefined;
 }
 
 export function httpConnectionManager(o: HcmOptions): HcmJson {
