@@ -49,13 +49,16 @@ if [[ -n $(dockerd_pid) && $restart == 1 ]]; then
   kill "$(dockerd_pid)"
   for _ in $(seq 60); do [[ -z $(dockerd_pid) ]] && break; sleep 1; done
 fi
-if [[ -z $(dockerd_pid) ]]; then
+start_dockerd() {
   log "starting dockerd (log: $SKEIN_LOGS/dockerd.log)"
   # containerd is started by dockerd itself when no system containerd is running
   setsid nohup /usr/sbin/dockerd >> "$SKEIN_LOGS/dockerd.log" 2>&1 < /dev/null &
-fi
-for _ in $(seq 60); do
+}
+# A dockerd that is shutting down (stopping its containers takes up to 10 s) is waited out and
+# then started again, rather than taken for a running one.
+for _ in $(seq 90); do
   docker info >/dev/null 2>&1 && break
+  [[ -z $(dockerd_pid) ]] && start_dockerd
   sleep 1
 done
 docker info >/dev/null 2>&1 || die "dockerd did not come up; see $SKEIN_LOGS/dockerd.log"

@@ -53,9 +53,7 @@ trap 'rm -f "$config"' EXIT
 } > "$config"
 
 running() { docker inspect -f '{{.State.Running}}' "$CLUSTER-control-plane" 2>/dev/null | grep -q true; }
-if kind get clusters 2>/dev/null | grep -qx "$CLUSTER" && running; then
-  log "cluster $CLUSTER exists"
-else
+create() {
   kind get clusters 2>/dev/null | grep -qx "$CLUSTER" && kind delete cluster --name "$CLUSTER"
   log "creating cluster $CLUSTER from $image"
   kind create cluster --name "$CLUSTER" --image "$image" --config "$config" --wait 0s --retain \
@@ -65,11 +63,36 @@ else
       kind delete cluster --name "$CLUSTER" >/dev/null 2>&1 || true
       die "kind create cluster failed; node logs in $SKEIN_LOGS/kind-$CLUSTER"
     }
+}
+# The API server answers /readyz and authorises the admin (RBAC bootstrap done) within $1 seconds.
+# A node container that dockerd has just restarted answers 403 Forbidden for a while before its
+# RBAC policies load, so one failed call means nothing.
+api_ready() {
+  local deadline=$((SECONDS + $1))
+  while ((SECONDS < deadline)); do
+    if kubectl get --raw /readyz >/dev/null 2>&1 && kubectl get nodes >/dev/null 2>&1; then return 0; fi
+    sleep 2
+  done
+  return 1
+}
+use_kubeconfig() {
+  kind get kubeconfig --name "$CLUSTER" > "$KUBECONFIG_OUT"
+  kind export kubeconfig --name "$CLUSTER" >/dev/null   # also the current context of ~/.kube/config
+  export KUBECONFIG="$KUBECONFIG_OUT"
+}
+if kind get clusters 2>/dev/null | grep -qx "$CLUSTER" && running; then
+  log "cluster $CLUSTER exists; waiting for its API server"
+  use_kubeconfig
+  if ! api_ready 180; then
+    log "cluster $CLUSTER did not become ready in 180s; recreating it"
+    create
+  fi
+else
+  create
 fi
-kind get kubeconfig --name "$CLUSTER" > "$KUBECONFIG_OUT"
-kind export kubeconfig --name "$CLUSTER" >/dev/null   # also the current context of ~/.kube/config
-export KUBECONFIG="$KUBECONFIG_OUT"
-
+use_kubeconfig
+log "waiting for the API server"
+api_ready 300 || die "the API server of cluster $CLUSTER did not become ready in 300s"
 log "waiting for the node to be Ready"
 kubectl wait --for=condition=Ready node --all --timeout=300s >/dev/null
 log "waiting for CoreDNS"
