@@ -38,6 +38,21 @@ function upstreamProtocolOf(c: clusterV3.ClusterJson): UpstreamProtocol | 'downs
   return 'http1';
 }
 
+/**
+ * Idle timeout of pooled upstream connections: `typed_extension_protocol_options`'
+ * HttpProtocolOptions.common_http_protocol_options (what Istio sets) or the cluster's deprecated
+ * field; Envoy's default is 1 h.
+ */
+function upstreamIdleTimeoutMs(c: clusterV3.ClusterJson): number {
+  const opts = c.typedExtensionProtocolOptions?.[H2_OPTIONS] as
+    { commonHttpProtocolOptions?: { idleTimeout?: string } } | undefined;
+  return (
+    durationMs(opts?.commonHttpProtocolOptions?.idleTimeout) ??
+    durationMs(c.commonHttpProtocolOptions?.idleTimeout) ??
+    3_600_000
+  );
+}
+
 export class UpstreamCluster {
   readonly name: string;
   readonly type: ClusterType;
@@ -96,7 +111,7 @@ export class UpstreamCluster {
       tls: this.tls,
       connectTimeoutMs: this.connectTimeoutMs,
       maxConnections: limits.maxConnections,
-      idleTimeoutMs: durationMs(config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000,
+      idleTimeoutMs: upstreamIdleTimeoutMs(config),
       onConnect: (h) => this.events.onConnect(this.name, h),
     });
     this.edsName = this.type === 'EDS' ? (config.edsClusterConfig?.serviceName ?? this.name) : undefined;

@@ -40,6 +40,14 @@ import type { StreamInfo } from './stream-info.js';
 import { SpanStatusCode, type RequestSpan } from '../tracing/tracer.js';
 import { formatFlags } from './stream-info.js';
 import type { TraceProviderJson } from './proxy-context.js';
+import {
+  hcmTimeoutsOf,
+  routeStreamLimits,
+  StreamTimers,
+  TIMEOUT_REPLY,
+  type HcmTimeouts,
+  type StreamTimeoutKind,
+} from './stream-timeouts.js';
 
 export type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
 type AnyReq = IncomingMessage | Http2ServerRequest;
@@ -91,6 +99,8 @@ export class HttpConnectionManager {
   private readonly statPrefix: string;
   /** Tracing provider and sampling percentage, when this HCM traces. */
   private readonly trace: { provider: TraceProviderJson; sampling: number } | undefined;
+  /** Stream timeouts (stream idle, request, request headers, max stream duration). */
+  readonly timeouts: HcmTimeouts;
 
   constructor(
     readonly config: HcmJson,
@@ -104,6 +114,7 @@ export class HttpConnectionManager {
       throw new Error('http_connection_manager needs route_config or rds');
     this.accessLogs = (config.accessLog ?? []).map((a) => createAccessLogger(a as AccessLogConfigJson));
     this.statPrefix = config.statPrefix ?? 'http';
+    this.timeouts = hcmTimeoutsOf(config);
     const t = config.tracing;
     const provider =
       (t?.provider as TraceProviderJson | undefined) ?? (t ? ctx.defaultTraceProvider : undefined);
@@ -285,8 +296,23 @@ export class HttpConnectionManager {
 
     const gone = new AbortController();
     let finished = false;
+    let requestDone = false;
+    /** The proxy itself reset this stream (a timeout), so its close is not the downstream's (DC). */
+    let resetHere = false;
+    // A stream timeout answers locally (408/504) before response headers, else resets the stream.
+    const timers = new StreamTimers(info.startMs, this.timeouts, (kind: StreamTimeoutKind) => {
+      const t = TIMEOUT_REPLY[kind];
+      stats.inc(`http.{envoy_http_conn_manager_prefix}.${t.stat}`, sp);
+      if (t.flag) info.responseFlags.add(t.flag);
+      if (res.headersSent) {
+        resetHere = true;
+        res.destroy();
+      } else localReply(kind === 'request' || !requestDone ? 408 : 504, t.body);
+      gone.abort();
+    });
     res.once('close', () => {
-      if (!finished && !res.writableFinished) {
+      timers.clear();
+      if (!finished && !res.writableFinished && !resetHere) {
         info.responseFlags.add('DC');
         gone.abort();
       }
@@ -310,6 +336,11 @@ export class HttpConnectionManager {
     const route = m?.route?.route;
     const vhost = m?.vhost?.vhost;
     if (route?.name) info.routeName = route.name;
+    if (route?.route?.idleTimeout !== undefined || route?.route?.maxStreamDuration !== undefined) {
+      const lim = routeStreamLimits(this.timeouts, route.route, headers['grpc-timeout']);
+      timers.setIdle(lim.idleMs);
+      timers.setDuration(lim.durationMs);
+    }
     const span = this.startSpan(info, headers, route?.decorator?.operation);
     // The upstream request continues this trace (traceparent and B3).
     if (span) span.inject(headers);
@@ -379,6 +410,7 @@ export class HttpConnectionManager {
 
     res.once('finish', () => {
       finished = true;
+      timers.clear();
       this.complete(info, route);
       this.endSpan(span, info);
     });
@@ -429,6 +461,14 @@ export class HttpConnectionManager {
         : cl !== undefined
           ? Number(cl) > 0
           : req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody || req.readableEnded) {
+      requestDone = true;
+      timers.requestComplete();
+    } else
+      req.once('end', () => {
+        requestDone = true;
+        timers.requestComplete();
+      });
     const result = await routeRequest(this.ctx, {
       method: info.method,
       path: info.path,
@@ -447,7 +487,16 @@ export class HttpConnectionManager {
       conn,
       info,
       downstreamGone: gone.signal,
+      onBodyActivity: () => timers.activity(),
     });
+    if (timers.firedKind) {
+      // A stream timeout already answered (or reset) this stream.
+      if (result.kind === 'response') {
+        result.response.body.destroy();
+        result.release();
+      }
+      return;
+    }
     if (result.kind === 'local') {
       if (result.flag) info.responseFlags.add(result.flag);
       if (result.status === 499) {
@@ -486,6 +535,7 @@ export class HttpConnectionManager {
         }, HEAD_FLUSH_MS);
     up.body.on('data', (c: Buffer) => {
       clearTimeout(flushTimer);
+      timers.activity();
       sendHeaders();
       info.bytesSent += c.length;
       if (!h1(res).write(c)) up.body.pause();
@@ -493,8 +543,15 @@ export class HttpConnectionManager {
     res.on('drain', () => up.body.resume());
     up.body.once('error', () => {
       clearTimeout(flushTimer);
-      info.responseFlags.add('UR');
+      // The route timeout covers the whole response: past the headers it resets the stream (UT).
+      if (result.timedOut()) {
+        info.responseFlags.add('UT');
+        stats.inc('cluster.{envoy_cluster_name}.upstream_rq_timeout', {
+          envoy_cluster_name: result.cluster.name,
+        });
+      } else if (!timers.firedKind) info.responseFlags.add('UR');
       result.release();
+      resetHere = true;
       res.destroy();
     });
     up.body.once('end', () => {
@@ -565,7 +622,7 @@ export class HttpConnectionManager {
     up.once('close', () => socket.destroy());
   }
 
-  /** Stream idle timeout (default 5 min in Envoy) applied to downstream connections. */
+  /** Connection idle timeout (`common_http_protocol_options.idle_timeout`, Envoy's default 1 h). */
   get idleTimeoutMs(): number {
     return durationMs(this.config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000;
   }

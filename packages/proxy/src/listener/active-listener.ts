@@ -14,6 +14,7 @@ import {
 } from '../transport-socket/tls-context.js';
 import http from 'node:http';
 import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { listenerV3, listenerComponentsV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import { toNetAddress, formatNetAddress, type NetAddress } from '../util/address.js';
@@ -27,6 +28,7 @@ import type {
 import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
 import { inspect, detectHttp } from './inspect-connection.js';
 import { PrefixedSocket } from './prefixed-socket.js';
+import { watchRequestHeaders } from '../http-connection-manager/stream-timeouts.js';
 import {
   connectionDenied,
   NETWORK_RBAC_TYPE,
@@ -63,7 +65,27 @@ export interface ListenerHooks {
   reusePort: boolean;
 }
 
-const conns = new WeakMap<net.Socket, { conn: DownstreamConnection; hcm: HttpConnectionManager }>();
+interface H1Conn {
+  conn: DownstreamConnection;
+  hcm: HttpConnectionManager;
+  /** Disarms the request_headers_timeout once the first request is parsed. */
+  headersSeen?: () => void;
+}
+const conns = new WeakMap<net.Socket, H1Conn>();
+
+/** Hands an HTTP/1 connection to its HCM's server, with the request headers timeout armed. */
+function serveH1(server: http.Server, socket: net.Socket, c: H1Conn, ctx: ProxyContext): void {
+  const ms = c.hcm.timeouts.requestHeadersMs;
+  if (ms > 0) {
+    c.headersSeen = watchRequestHeaders(socket, ms, () =>
+      ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_rq_header_timeout', {
+        envoy_http_conn_manager_prefix: c.hcm.config.statPrefix ?? 'http',
+      }),
+    );
+  }
+  conns.set(socket, c);
+  server.emit('connection', socket);
+}
 
 function compileChains(
   config: listenerV3.ListenerJson,
@@ -127,14 +149,23 @@ function compileChains(
         // A request on a replaced chain is answered, then its connection closes.
         if (draining) res.shouldKeepAlive = false;
         const c = conns.get(req.socket);
+        c?.headersSeen?.();
         if (c) c.hcm.handle(req, res, c.conn);
       });
       h1.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
         const c = conns.get(req.socket);
+        c?.headersSeen?.();
         if (c) c.hcm.handleUpgrade(req, socket, head, c.conn);
         else socket.destroy();
       });
-      h1.on('clientError', (_err, socket) => socket.destroy());
+      // A malformed request: 400 and close, counted as a downstream protocol error (DPE).
+      h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+        if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+        ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.response_flag.DPE', {
+          envoy_http_conn_manager_prefix: hcm.config.statPrefix ?? 'http',
+        });
+        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      });
       return { json: fc, hcm, h1, drainH1, ...extra };
     }
     if (type === TCP_TYPE) {
@@ -404,9 +435,8 @@ export class ActiveListener {
         h2.emit('connection', new PrefixedSocket(socket, p));
         socket.resume();
       } else {
-        conns.set(socket, { conn, hcm });
         if (p.length > 0) socket.unshift(p);
-        chain.h1?.emit('connection', socket);
+        if (chain.h1) serveH1(chain.h1, socket, { conn, hcm }, this.ctx);
         socket.resume();
       }
     };
@@ -485,8 +515,7 @@ export class ActiveListener {
         h2.on('sessionError', () => {});
         h2.emit('connection', t);
       } else {
-        conns.set(t, { conn: tlsConn, hcm });
-        chain.h1.emit('connection', t);
+        serveH1(chain.h1, t, { conn: tlsConn, hcm }, this.ctx);
       }
     });
   }

@@ -43,6 +43,8 @@ export interface RouterRequest {
   info: StreamInfo;
   /** Aborted when the downstream goes away. */
   downstreamGone: AbortSignal;
+  /** Called as request body bytes move (the stream idle timer). */
+  onBodyActivity?: () => void;
 }
 
 export type RouterResult =
@@ -52,6 +54,8 @@ export type RouterResult =
       cluster: UpstreamCluster;
       host: Host;
       release: () => void;
+      /** True once the route (or per-try) timeout has fired: it covers the response body too. */
+      timedOut: () => boolean;
     }
   | { kind: 'local'; status: number; body: string; flag?: string; headers?: Record<string, string> };
 
@@ -59,13 +63,14 @@ export type RouterResult =
  * Reads a body up to `limit` bytes: the whole body as a Buffer when it fits, else a stream that
  * replays what was read and continues with the rest (then it cannot be retried).
  */
-async function readBody(body: Readable, limit: number): Promise<Buffer | Readable> {
+async function readBody(body: Readable, limit: number, onChunk?: () => void): Promise<Buffer | Readable> {
   const chunks: Buffer[] = [];
   let size = 0;
   const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   for (;;) {
     const n = await it.next();
     if (n.done) return Buffer.concat(chunks);
+    onChunk?.();
     chunks.push(n.value);
     size += n.value.length;
     if (size > limit) {
@@ -162,17 +167,19 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
   const counted = (from: Readable | undefined): Readable | undefined => {
     if (!from) return undefined;
     const info = req.info;
+    const activity = req.onBodyActivity;
     return from.pipe(
       new Transform({
         transform(chunk: Buffer, _enc, cb) {
           info.bytesReceived += chunk.length;
+          activity?.();
           cb(null, chunk);
         },
       }),
     );
   };
   if (req.body && (policy || mirrors.length > 0) && (req.contentLength ?? 0) <= MAX_BUFFERED_BODY) {
-    const read = await readBody(req.body, MAX_BUFFERED_BODY);
+    const read = await readBody(req.body, MAX_BUFFERED_BODY, req.onBodyActivity);
     if (Buffer.isBuffer(read)) {
       body = read;
       canReplay = true;
@@ -251,7 +258,8 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     const remaining = deadline - now;
     const tryMs = Math.min(remaining, perTry ?? Infinity);
     const signals = [req.downstreamGone];
-    if (Number.isFinite(tryMs)) signals.push(AbortSignal.timeout(Math.max(1, tryMs)));
+    const timeout = Number.isFinite(tryMs) ? AbortSignal.timeout(Math.max(1, tryMs)) : undefined;
+    if (timeout) signals.push(timeout);
     if (attempt > 1) headers['x-envoy-attempt-count'] = String(attempt);
     else if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
     host.activeRequests++;
@@ -293,7 +301,8 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
           host.activeRequests--;
           release();
         };
-        return { kind: 'response', response: result.response, cluster, host, release: done };
+        const timedOut = (): boolean => timeout?.aborted === true;
+        return { kind: 'response', response: result.response, cluster, host, release: done, timedOut };
       }
       host.activeRequests--;
       break;

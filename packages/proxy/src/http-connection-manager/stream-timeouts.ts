@@ -1,0 +1,165 @@
+// Per-stream timers of the HTTP connection manager, with Envoy's semantics: stream idle timeout
+// (HCM `stream_idle_timeout`, default 5 min, overridden by the route's `idle_timeout`), the whole
+// request's `request_timeout`, and `max_stream_duration` (HCM `common_http_protocol_options`,
+// overridden by the route's `max_stream_duration` and its gRPC `grpc-timeout` cap).
+import type { routeComponentsV3 } from '@skein/api-types';
+import { durationMs } from '../util/duration.js';
+import type { HcmJson } from './connection-manager.js';
+
+/** Envoy's default stream idle timeout. */
+export const DEFAULT_STREAM_IDLE_MS = 300_000;
+
+export interface HcmTimeouts {
+  /** 0 disables. */
+  streamIdleMs: number;
+  requestMs: number;
+  requestHeadersMs: number;
+  maxStreamDurationMs: number;
+}
+
+export function hcmTimeoutsOf(hcm: HcmJson): HcmTimeouts {
+  return {
+    streamIdleMs: durationMs(hcm.streamIdleTimeout) ?? DEFAULT_STREAM_IDLE_MS,
+    requestMs: durationMs(hcm.requestTimeout) ?? 0,
+    requestHeadersMs: durationMs(hcm.requestHeadersTimeout) ?? 0,
+    maxStreamDurationMs: durationMs(hcm.commonHttpProtocolOptions?.maxStreamDuration) ?? 0,
+  };
+}
+
+/** gRPC's `grpc-timeout` header ("100m", "2S", ...) in ms, or undefined when absent or malformed. */
+export function grpcTimeoutMs(value: string | undefined): number | undefined {
+  const m = value ? /^(\d{1,8})([HMSmun])$/.exec(value) : null;
+  if (!m?.[1] || !m[2]) return undefined;
+  const n = Number(m[1]);
+  const unit = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 }[m[2]] ?? 1;
+  return Math.ceil(n * unit);
+}
+
+/**
+ * The stream's idle and duration limits once its route is known: the route's `idle_timeout`
+ * replaces the HCM's stream idle timeout; the route's `max_stream_duration` replaces the HCM's,
+ * and with `grpc_timeout_header_max` a request's `grpc-timeout` (capped by it, 0 = no cap) wins.
+ */
+export function routeStreamLimits(
+  base: HcmTimeouts,
+  action: routeComponentsV3.RouteActionJson | undefined,
+  grpcTimeout: string | undefined,
+): { idleMs: number; durationMs: number } {
+  const idle = durationMs(action?.idleTimeout);
+  const msd = action?.maxStreamDuration;
+  let duration = base.maxStreamDurationMs;
+  const routeMax = durationMs(msd?.maxStreamDuration);
+  if (routeMax !== undefined) duration = routeMax;
+  const headerMax = durationMs(msd?.grpcTimeoutHeaderMax);
+  const fromHeader = headerMax !== undefined ? grpcTimeoutMs(grpcTimeout) : undefined;
+  if (fromHeader !== undefined && headerMax !== undefined) {
+    const offset = durationMs(msd?.grpcTimeoutHeaderOffset) ?? 0;
+    const t = Math.max(0, fromHeader - offset);
+    duration = headerMax > 0 ? Math.min(t, headerMax) : t;
+  }
+  return { idleMs: idle ?? base.streamIdleMs, durationMs: duration };
+}
+
+export type StreamTimeoutKind = 'idle' | 'request' | 'duration';
+
+/** How Envoy answers each timeout: local reply details, response flag and HCM counter. */
+export const TIMEOUT_REPLY: Record<StreamTimeoutKind, { body: string; flag?: string; stat: string }> = {
+  idle: { body: 'stream timeout', flag: 'SI', stat: 'downstream_rq_idle_timeout' },
+  request: { body: 'request timeout', stat: 'downstream_rq_timeout' },
+  duration: { body: 'downstream duration timeout', flag: 'DT', stat: 'downstream_rq_max_duration_reached' },
+};
+
+/**
+ * The timers of one stream. `activity()` is called on every body chunk either way (cheap:
+ * a timer refresh); the first timer to fire calls `onFire` once and disarms the rest.
+ */
+export class StreamTimers {
+  private idle: NodeJS.Timeout | undefined;
+  private request: NodeJS.Timeout | undefined;
+  private duration: NodeJS.Timeout | undefined;
+  private fired: StreamTimeoutKind | undefined;
+
+  constructor(
+    private readonly startMs: number,
+    limits: HcmTimeouts,
+    private readonly onFire: (kind: StreamTimeoutKind) => void,
+  ) {
+    this.setIdle(limits.streamIdleMs);
+    if (limits.requestMs > 0) this.request = this.arm('request', limits.requestMs);
+    this.setDuration(limits.maxStreamDurationMs);
+  }
+
+  /** Which timer fired, if any. */
+  get firedKind(): StreamTimeoutKind | undefined {
+    return this.fired;
+  }
+
+  private arm(kind: StreamTimeoutKind, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => this.fire(kind), Math.max(0, ms));
+    t.unref();
+    return t;
+  }
+
+  private fire(kind: StreamTimeoutKind): void {
+    if (this.fired) return;
+    this.fired = kind;
+    this.clear();
+    this.onFire(kind);
+  }
+
+  setIdle(ms: number): void {
+    if (this.fired) return;
+    clearTimeout(this.idle);
+    this.idle = ms > 0 ? this.arm('idle', ms) : undefined;
+  }
+
+  /** The stream's maximum duration, measured from its start. */
+  setDuration(ms: number): void {
+    if (this.fired) return;
+    clearTimeout(this.duration);
+    this.duration = ms > 0 ? this.arm('duration', this.startMs + ms - Date.now()) : undefined;
+  }
+
+  /** Bytes moved on the stream: the idle timer starts over. */
+  activity(): void {
+    this.idle?.refresh();
+  }
+
+  /** The whole request has been received: request_timeout no longer applies. */
+  requestComplete(): void {
+    clearTimeout(this.request);
+    this.request = undefined;
+  }
+
+  clear(): void {
+    clearTimeout(this.idle);
+    clearTimeout(this.request);
+    clearTimeout(this.duration);
+    this.idle = this.request = this.duration = undefined;
+  }
+}
+
+/**
+ * HCM `request_headers_timeout` on an HTTP/1 connection: armed when the connection reaches the
+ * HCM, disarmed by the returned function when its first request's headers are parsed; when it
+ * fires, a 408 goes out and the connection closes. (Later requests on a kept-alive connection are
+ * bounded by the connection idle timeout instead: Node's parser does not show their first byte.)
+ */
+export function watchRequestHeaders(
+  socket: { write(b: string): unknown; destroySoon?: () => void; destroy(): unknown },
+  ms: number,
+  onTimeout: () => void,
+): () => void {
+  if (ms <= 0) return () => {};
+  const t = setTimeout(() => {
+    onTimeout();
+    const body = 'request header timeout';
+    socket.write(
+      `HTTP/1.1 408 Request Timeout\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`,
+    );
+    if (socket.destroySoon) socket.destroySoon();
+    else socket.destroy();
+  }, ms);
+  t.unref();
+  return () => clearTimeout(t);
+}
