@@ -123,11 +123,12 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     const stats = this.stats;
     this.clusters = new ClusterManager(
       {
-        onEject: (cluster, host, why) => {
-          stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', {
-            envoy_cluster_name: cluster,
-          });
-          stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.${why}`, { envoy_cluster_name: cluster });
+        onEject: (cluster, host, why, enforced) => {
+          const ct = { envoy_cluster_name: cluster };
+          stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_detected_${why}`, ct);
+          if (!enforced) return;
+          stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', ct);
+          stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_${why}`, ct);
           this.log.info('host ejected', { cluster, host: host.key, why, untilMs: host.ejectedUntil });
         },
         onConnect: (cluster) =>

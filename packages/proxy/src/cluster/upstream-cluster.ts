@@ -22,7 +22,8 @@ import type { tlsV3 } from '@skein/api-types';
 export type ClusterType = 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
 
 export interface ClusterEvents {
-  onEject(cluster: string, host: Host, why: OutlierEvent): void;
+  /** Outlier detection found a host (ejected it when `enforced`). */
+  onEject(cluster: string, host: Host, why: OutlierEvent, enforced: boolean): void;
   onConnect(cluster: string, host: Host): void;
 }
 
@@ -95,7 +96,7 @@ export class UpstreamCluster {
       ? new OutlierDetector(
           od,
           () => this.hostList,
-          (h, why) => this.events.onEject(this.name, h, why),
+          (h, why, enforced) => this.events.onEject(this.name, h, why, enforced),
         )
       : undefined;
     const ts = config.transportSocket;
@@ -215,6 +216,7 @@ export class UpstreamCluster {
 
   async close(): Promise<void> {
     this.tls?.close();
+    this.outlier?.close();
     if (this.dnsTimer) clearTimeout(this.dnsTimer);
     this.dnsTimer = undefined;
     await this.pools.close();
