@@ -133,6 +133,19 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         },
         onConnect: (cluster) =>
           stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', { envoy_cluster_name: cluster }),
+        onHealthCheck: (cluster, host, event) => {
+          const ct = { envoy_cluster_name: cluster };
+          if (event === 'healthy' || event === 'unhealthy') {
+            this.log.info(`health check: host ${event}`, { cluster, host: host?.key ?? '' });
+            stats.gaugeAdd(
+              'cluster.{envoy_cluster_name}.health_check.healthy',
+              ct,
+              event === 'healthy' ? 1 : -1,
+            );
+            return;
+          }
+          stats.inc(`cluster.{envoy_cluster_name}.health_check.${event}`, ct);
+        },
       },
       this.secrets,
     );
@@ -524,11 +537,13 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           lines.push(`${c.name}::default_priority::max_retries::${l.maxRetries}`);
           for (const h of c.hosts) {
             const p = `${c.name}::${h.key}`;
-            const flags = !h.healthy
-              ? '/failed_eds_health'
-              : h.ejectedUntil > now
-                ? '/failed_outlier_check'
-                : 'healthy';
+            // Envoy lists every failed health flag, or "healthy".
+            const flags =
+              [
+                h.failedActiveHc ? '/failed_active_hc' : '',
+                h.ejectedUntil > now ? '/failed_outlier_check' : '',
+                !h.healthy ? '/failed_eds_health' : '',
+              ].join('') || 'healthy';
             lines.push(
               `${p}::rq_active::${h.activeRequests}`,
               `${p}::health_flags::${flags}`,
@@ -549,6 +564,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
               health_status: {
                 eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY',
                 failed_outlier_check: h.ejectedUntil > now,
+                failed_active_health_check: h.failedActiveHc,
               },
               weight: h.weight,
               priority: h.priority,
