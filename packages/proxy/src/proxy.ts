@@ -169,6 +169,14 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       (n) => this.routeTables.has(n),
       options.worker !== undefined,
     );
+    // A secret that arrives may complete a warming listener.
+    this.secrets.onChange(() => {
+      if (this.listenerManager.warmingNames().length === 0) return;
+      void this.listenerManager.routesChanged().then(() => {
+        if (this.ads) this.checkInitialized();
+        else if (this.listenerManager.warmingNames().length === 0) this.markInitialized();
+      });
+    });
   }
 
   async start(): Promise<void> {
@@ -219,7 +227,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         },
       });
       this.ads.start();
-    } else this.markInitialized();
+    } else if (this.listenerManager.warmingNames().length === 0) this.markInitialized();
+    // else: static listeners wait for SDS secrets (see the secrets' onChange above).
   }
 
   private markInitialized(): void {
@@ -236,7 +245,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     const needLds = dyn?.ldsConfig !== undefined || dyn?.adsConfig !== undefined;
     const cdsDone = this.received.has(TypeUrl.Cluster) && this.clusters.warming().length === 0;
     const ldsDone =
-      !needLds || (this.received.has(TypeUrl.Listener) && this.listenerManager.warmingNames().length === 0);
+      (!needLds || this.received.has(TypeUrl.Listener)) && this.listenerManager.warmingNames().length === 0;
     if (cdsDone && ldsDone) this.markInitialized();
   }
 

@@ -462,7 +462,16 @@ export class ActiveListener {
     prefix: Buffer | undefined,
   ): void {
     const lt = { envoy_listener_address: this.info.statPrefix };
-    const secureContext = ctx.secureContext();
+    // Several certificates: the ClientHello's server name chooses among them, before the
+    // handshake starts (OpenSSL loses the per-key-type choice when SNICallback swaps contexts).
+    if (ctx.certificateCount > 1 && prefix === undefined) {
+      const hello = (p: Buffer): boolean => !inspect(p, { tls: true, http: false }).complete;
+      this.peek(socket, (p) => this.terminateTls(socket, conn, chain, ctx, p), hello);
+      return;
+    }
+    const serverName =
+      ctx.certificateCount > 1 && prefix ? inspect(prefix, { tls: true, http: false }).serverName : undefined;
+    const secureContext = ctx.secureContextFor(serverName);
     if (!secureContext) {
       this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.secrets_not_ready', lt);
       socket.destroy();
