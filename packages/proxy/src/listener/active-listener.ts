@@ -29,6 +29,7 @@ import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
 import { inspect, detectHttp } from './inspect-connection.js';
 import { PrefixedSocket } from './prefixed-socket.js';
 import { watchRequestHeaders } from '../http-connection-manager/stream-timeouts.js';
+import { PEER_EXCHANGE_ALPN } from '../tcp-proxy/peer-exchange.js';
 import {
   connectionDenied,
   NETWORK_RBAC_TYPE,
@@ -477,6 +478,13 @@ export class ActiveListener {
       socket.destroy();
       return;
     }
+    // A mesh client offering istio-peer-exchange to a tcp_proxy chain gets it: both sides then
+    // exchange workload metadata in front of the byte stream (tcp-proxy/peer-exchange.ts).
+    const offered = prefix ? inspect(prefix, { tls: true, http: false }).applicationProtocols : [];
+    const alpn =
+      chain.tcp && offered.includes(PEER_EXCHANGE_ALPN)
+        ? [PEER_EXCHANGE_ALPN, ...ctx.alpn.filter((p) => p !== PEER_EXCHANGE_ALPN)]
+        : ctx.alpn;
     // Bytes a listener filter already read must be replayed to the TLS layer.
     const transport = prefix && prefix.length > 0 ? new PrefixedSocket(socket, prefix) : socket;
     const t = new tls.TLSSocket(transport as net.Socket, {
@@ -484,7 +492,7 @@ export class ActiveListener {
       secureContext,
       requestCert: ctx.requireClientCertificate || ctx.verifies,
       rejectUnauthorized: ctx.requireClientCertificate,
-      ...(ctx.alpn.length > 0 ? { ALPNProtocols: ctx.alpn } : {}),
+      ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
     });
     if (transport === socket) socket.resume();
     t.on('error', (err) => {
@@ -509,6 +517,7 @@ export class ActiveListener {
       }
       this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.handshake', lt);
       const tlsConn: DownstreamConnection = { ...conn, tls: true };
+      if (t.alpnProtocol) tlsConn.alpn = t.alpnProtocol;
       const principal = hasPeer ? peerUri(peer) : undefined;
       if (principal) tlsConn.peerPrincipal = principal;
       if (this.deniedByRbac(chain, tlsConn, t.servername || undefined)) return void t.destroy();
