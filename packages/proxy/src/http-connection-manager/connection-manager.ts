@@ -16,6 +16,7 @@ import { createFaultFilter } from '../http-filters/fault-filter.js';
 import { createCorsFilter } from '../http-filters/cors-filter.js';
 import { createRbacFilter, HTTP_RBAC_TYPE } from '../http-filters/rbac-filter.js';
 import { createJwtAuthnFilter, JWT_AUTHN_FILTER_TYPE } from '../http-filters/jwt-authn-filter.js';
+import { jwksResolverFor } from '../http-filters/jwks-fetcher.js';
 import type { StatsStore } from '../stats/stats-store.js';
 import {
   applyHeaderOptions,
@@ -59,7 +60,7 @@ const T = 'type.googleapis.com/envoy.extensions.filters.';
 /** How long an HTTP/1.1 response head may wait for its first body bytes before it is sent alone. */
 const HEAD_FLUSH_MS = 5;
 
-function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore): HttpFilter[] {
+function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore, ctx: ProxyContext): HttpFilter[] {
   const out: HttpFilter[] = [];
   for (const f of hcm.httpFilters ?? []) {
     const cfg = (f.typedConfig ?? {}) as Record<string, unknown> & { '@type'?: string };
@@ -74,6 +75,7 @@ function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore): Http
         createJwtAuthnFilter(
           f.name ?? 'envoy.filters.http.jwt_authn',
           cfg as Parameters<typeof createJwtAuthnFilter>[1],
+          jwksResolverFor(ctx.clusters),
         ),
       );
     else if (type === HTTP_RBAC_TYPE)
@@ -107,7 +109,7 @@ export class HttpConnectionManager {
     private readonly listener: ListenerInfo,
     private readonly ctx: ProxyContext,
   ) {
-    this.filters = buildFilters(config, config.statPrefix ?? 'http', ctx.stats);
+    this.filters = buildFilters(config, config.statPrefix ?? 'http', ctx.stats, ctx);
     this.inlineRoutes = config.routeConfig ? compileRouteTable(config.routeConfig) : undefined;
     this.rdsName = config.rds?.routeConfigName;
     if (!this.inlineRoutes && !this.rdsName)
