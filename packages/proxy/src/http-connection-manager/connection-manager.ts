@@ -40,6 +40,7 @@ import type { DownstreamConnection, ListenerInfo, ProxyContext } from './proxy-c
 import type { StreamInfo } from './stream-info.js';
 import { SpanStatusCode, type RequestSpan } from '../tracing/tracer.js';
 import { formatFlags } from './stream-info.js';
+import { checkTraceProvider, providerTracer } from '../tracing/trace-provider.js';
 import type { TraceProviderJson } from './proxy-context.js';
 import {
   hcmTimeoutsOf,
@@ -121,10 +122,7 @@ export class HttpConnectionManager {
     const provider =
       (t?.provider as TraceProviderJson | undefined) ?? (t ? ctx.defaultTraceProvider : undefined);
     if (t && provider) {
-      const type = provider.typedConfig?.['@type'] ?? '';
-      if (!type.endsWith('envoy.config.trace.v3.OpenTelemetryConfig')) {
-        throw new Error(`tracing provider ${provider.name ?? type} is not supported (only OpenTelemetry)`);
-      }
+      checkTraceProvider(provider);
       this.trace = { provider, sampling: Number(t.randomSampling?.value ?? 100) };
     } else this.trace = undefined;
   }
@@ -136,11 +134,13 @@ export class HttpConnectionManager {
     operation: string | undefined,
   ): RequestSpan | undefined {
     if (!this.trace) return undefined;
-    const cfg = this.trace.provider.typedConfig ?? {};
-    const cluster = this.ctx.clusters.get(cfg.grpcService?.envoyGrpc?.clusterName ?? '');
-    const host = cluster?.hosts[0];
-    if (!host) return undefined;
-    const tracer = this.ctx.tracing.tracer(host.key, cfg.serviceName ?? (this.ctx.nodeId || 'skein-proxy'));
+    const tracer = providerTracer(
+      this.ctx.tracing,
+      this.trace.provider,
+      this.ctx.clusters,
+      this.ctx.nodeId || 'skein-proxy',
+    );
+    if (!tracer) return undefined;
     const kind = this.listener.direction === 'OUTBOUND' ? 'client' : 'server';
     const rs = this.ctx.tracing.startSpan(
       tracer,
