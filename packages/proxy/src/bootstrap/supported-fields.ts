@@ -244,7 +244,11 @@ const routeAction: FieldSpec = {
     terminal: true,
   },
   upgradeConfigs: { upgradeType: true, enabled: true },
-  maxStreamDuration: { maxStreamDuration: duration, grpcTimeoutHeaderMax: duration },
+  maxStreamDuration: {
+    maxStreamDuration: duration,
+    grpcTimeoutHeaderMax: duration,
+    grpcTimeoutHeaderOffset: duration,
+  },
   maxGrpcTimeout: duration,
   clusterNotFoundResponseCode: true,
   metadataMatch: true,
@@ -341,6 +345,7 @@ const hcm: FieldSpec = {
   commonHttpProtocolOptions: {
     idleTimeout: duration,
     maxConnectionDuration: duration,
+    maxStreamDuration: duration,
     headersWithUnderscoresAction: true,
   },
   httpProtocolOptions: true,
