@@ -1,18 +1,41 @@
 // Workload metadata exchange for TCP between sidecars (Istio's ALPN `istio-peer-exchange`): when a
 // mesh TLS connection negotiates that ALPN, each side first writes one frame — the 4-byte magic
-// 0x3D230467, a 4-byte big-endian length, then the workload metadata — and strips the peer's frame
-// from the start of what it receives. Istio's frame carries a protobuf Struct; Skein's carries the
-// JSON of `PeerMetadata` (the same fields as the HTTP header exchange).
+// 0x3D230467, a 4-byte big-endian length, then a protobuf `google.protobuf.Any` holding a `Struct`
+// of node metadata with Istio's keys (NAMESPACE, WORKLOAD_NAME, SERVICE_ACCOUNT, CLUSTER_ID,
+// LABELS), as Istio's metadata-exchange filter writes it — and strips the peer's frame from the
+// start of what it receives.
 import { Transform, type TransformCallback } from 'node:stream';
+import { fromBinary, fromJson, toBinary, toJson, type JsonObject } from '@bufbuild/protobuf';
+import { AnySchema, StructSchema, anyPack, anyUnpack } from '@bufbuild/protobuf/wkt';
 import type { PeerMetadata } from '../http-connection-manager/stream-info.js';
+import { workloadFromNode } from '../stats/workload-metadata.js';
 
 export const PEER_EXCHANGE_ALPN = 'istio-peer-exchange';
 const MAGIC = 0x3d230467;
 /** A frame longer than this is not one of ours: the bytes pass through untouched. */
 const MAX_FRAME = 64 * 1024;
 
+/** Node metadata in Istio's keys for a workload (what `workloadFromNode` reads back). */
+export function nodeMetadataOf(p: PeerMetadata): JsonObject {
+  const labels: Record<string, string> = { ...(p.labels ?? {}) };
+  const put = (o: Record<string, string>, k: string, v: string | undefined): void => {
+    if (v !== undefined && o[k] === undefined) o[k] = v;
+  };
+  put(labels, 'app', p.app);
+  put(labels, 'version', p.version);
+  put(labels, 'service.istio.io/canonical-name', p.canonicalService);
+  put(labels, 'service.istio.io/canonical-revision', p.canonicalRevision);
+  const out: Record<string, string> = {};
+  put(out, 'NAMESPACE', p.namespace);
+  put(out, 'WORKLOAD_NAME', p.workload);
+  put(out, 'SERVICE_ACCOUNT', p.serviceAccount);
+  put(out, 'CLUSTER_ID', p.clusterId);
+  return { ...out, LABELS: labels };
+}
+
 export function exchangeFrame(p: PeerMetadata): Buffer {
-  const body = Buffer.from(JSON.stringify(p));
+  const struct = fromJson(StructSchema, nodeMetadataOf(p));
+  const body = Buffer.from(toBinary(AnySchema, anyPack(StructSchema, struct)));
   const head = Buffer.alloc(8);
   head.writeUInt32BE(MAGIC, 0);
   head.writeUInt32BE(body.length, 4);
@@ -54,8 +77,9 @@ export class PeerFrameReader extends Transform {
     }
     let peer: PeerMetadata | undefined;
     try {
-      const o: unknown = JSON.parse(b.subarray(8, 8 + len).toString('utf8'));
-      peer = o && typeof o === 'object' ? (o as PeerMetadata) : undefined;
+      const struct = anyUnpack(fromBinary(AnySchema, b.subarray(8, 8 + len)), StructSchema);
+      const json = struct ? toJson(StructSchema, struct) : undefined;
+      peer = json && typeof json === 'object' ? workloadFromNode(json as Record<string, unknown>) : undefined;
     } catch {
       peer = undefined;
     }
