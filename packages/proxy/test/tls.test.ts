@@ -253,3 +253,82 @@ describe.skipIf(!ready)('SDS warming', () => {
     expect(r.statusLine).toBe('HTTP/1.1 200 OK');
   });
 });
+
+describe.skipIf(!ready)('health checks over the cluster TLS', () => {
+  it('checks through the UpstreamTlsContext: the right SAN is healthy, a wrong one is not', async () => {
+    const SERVER_ID = 'spiffe://cluster.local/ns/default/sa/server';
+    const leaf = pki.leaf(SERVER_ID);
+    const https = await import('node:https');
+    const upstream = https.createServer({ cert: leaf.cert, key: leaf.key }, (_req, res) => res.end('ok'));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const upPort = (upstream.address() as { port: number }).port;
+    const tlsCluster = (name: string, san: string, hc: Record<string, unknown>): Record<string, unknown> => ({
+      name,
+      type: 'STATIC',
+      connect_timeout: '1s',
+      load_assignment: {
+        cluster_name: name,
+        endpoints: [
+          {
+            lb_endpoints: [
+              { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upPort } } } },
+            ],
+          },
+        ],
+      },
+      health_checks: [{ timeout: '1s', interval: '0.05s', no_traffic_interval: '0.05s', ...hc }],
+      transport_socket: {
+        name: 'envoy.transport_sockets.tls',
+        typed_config: {
+          '@type': `${TLS}UpstreamTlsContext`,
+          common_tls_context: {
+            validation_context: {
+              trusted_ca: { inline_string: pki.ca },
+              match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: san } }],
+            },
+          },
+        },
+      },
+    });
+    const p = await startProxy(
+      {
+        admin: ADMIN,
+        static_resources: {
+          clusters: [
+            tlsCluster('http-good', SERVER_ID, { http_health_check: { path: '/healthz' } }),
+            tlsCluster('http-wrong-san', 'spiffe://cluster.local/ns/x/sa/impostor', {
+              http_health_check: { path: '/healthz' },
+            }),
+            tlsCluster('tcp-good', SERVER_ID, { tcp_health_check: {} }),
+            tlsCluster('tcp-wrong-san', 'spiffe://cluster.local/ns/x/sa/impostor', { tcp_health_check: {} }),
+          ],
+        },
+      },
+      { logLevel: 'off' },
+    );
+    others.push(p);
+    const flags = async (): Promise<string> =>
+      (await fetch(`http://127.0.0.1:${p.adminAddress?.port}/clusters`)).text();
+    const want = [
+      `http-good::127.0.0.1:${upPort}::health_flags::healthy`,
+      `http-wrong-san::127.0.0.1:${upPort}::health_flags::/failed_active_hc`,
+      `tcp-good::127.0.0.1:${upPort}::health_flags::healthy`,
+      `tcp-wrong-san::127.0.0.1:${upPort}::health_flags::/failed_active_hc`,
+    ];
+    // Wrong-SAN hosts start failed; wait until both good ones passed and the bad ones were tried.
+    const good = async (): Promise<boolean> => {
+      const t = await flags();
+      return t.includes(want[0] ?? '') && t.includes(want[2] ?? '');
+    };
+    while (!(await good())) await new Promise((r) => setTimeout(r, 20));
+    while (
+      p.stats.value('cluster.http-wrong-san.health_check.failure') < 2 ||
+      p.stats.value('cluster.tcp-wrong-san.health_check.failure') < 2
+    )
+      await new Promise((r) => setTimeout(r, 20));
+    const text = await flags();
+    for (const w of want) expect(text).toContain(w);
+    upstream.closeAllConnections();
+    await new Promise<void>((r) => upstream.close(() => r()));
+  });
+});

@@ -8,6 +8,7 @@
 import type { clusterV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import type { Host } from '../endpoint/host.js';
+import type { TlsContext } from '../transport-socket/tls-context.js';
 
 type HealthCheckJson = NonNullable<clusterV3.ClusterJson['healthChecks']>[number];
 
@@ -40,13 +41,15 @@ interface HostState {
   inFlight: boolean;
 }
 
-export type ProbeFactory = (hc: HealthCheckJson, cluster: string) => Probe;
+/** Makes the probe for a health check; `tls` is the cluster's UpstreamTlsContext, when it has one. */
+export type ProbeFactory = (hc: HealthCheckJson, cluster: string, tls: TlsContext | undefined) => Probe;
 
 /** Compiles a `health_checks` entry with the probes its kind needs (throws when unsupported). */
 export function healthCheckSpecOf(
   hc: HealthCheckJson,
   cluster: string,
   probes: ProbeFactory,
+  tls?: TlsContext,
 ): HealthCheckSpec {
   const interval = durationMs(hc.interval);
   const timeout = durationMs(hc.timeout);
@@ -58,7 +61,7 @@ export function healthCheckSpecOf(
     noTrafficIntervalMs: durationMs(hc.noTrafficInterval) ?? 60_000,
     healthyThreshold: Math.max(1, hc.healthyThreshold ?? 1),
     unhealthyThreshold: Math.max(1, hc.unhealthyThreshold ?? 1),
-    probe: probes(hc, cluster),
+    probe: probes(hc, cluster, tls),
   };
 }
 

@@ -133,7 +133,7 @@ export class UpstreamCluster {
     this.lb = this.buildLb();
     if (this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') this.startDns();
     for (const hc of config.healthChecks ?? []) {
-      const spec = healthCheckSpecOf(hc, this.name, probes);
+      const spec = healthCheckSpecOf(hc, this.name, probes, this.tls);
       const ev = this.events.onHealthCheck?.bind(this.events) ?? (() => {});
       this.healthCheckers.push(
         new HealthChecker(
