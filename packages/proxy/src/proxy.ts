@@ -125,11 +125,17 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       {
         onEject: (cluster, host, why, enforced) => {
           const ct = { envoy_cluster_name: cluster };
+          if (why === 'uneject') {
+            stats.gaugeAdd('cluster.{envoy_cluster_name}.outlier_detection.ejections_active', ct, -1);
+            this.log.info('host returned', { cluster, host: host.key });
+            return;
+          }
           stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_detected_${why}`, ct);
           if (!enforced) return;
           stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', ct);
           stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_${why}`, ct);
-          this.log.info('host ejected', { cluster, host: host.key, why, untilMs: host.ejectedUntil });
+          stats.gaugeAdd('cluster.{envoy_cluster_name}.outlier_detection.ejections_active', ct, 1);
+          this.log.info('host ejected', { cluster, host: host.key, why, ejections: host.ejections });
         },
         onConnect: (cluster) =>
           stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', { envoy_cluster_name: cluster }),

@@ -66,7 +66,8 @@ export function healthCheckSpecOf(
 }
 
 export class HealthChecker {
-  private readonly state = new WeakMap<Host, HostState>();
+  /** By host key: an EDS update replaces Host objects but not the hosts' check history. */
+  private readonly state = new Map<string, HostState>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly tickMs: number;
@@ -88,10 +89,10 @@ export class HealthChecker {
   }
 
   private of(host: Host): HostState {
-    let s = this.state.get(host);
+    let s = this.state.get(host.key);
     if (!s) {
       s = { successes: 0, failures: 0, pending: true, nextDueMs: 0, inFlight: false };
-      this.state.set(host, s);
+      this.state.set(host.key, s);
       host.failedActiveHc = true;
     }
     return s;
@@ -99,6 +100,8 @@ export class HealthChecker {
 
   /** Hosts were added or removed: new ones are checked now. */
   hostsChanged(): void {
+    const present = new Set(this.hosts().map((h) => h.key));
+    for (const k of this.state.keys()) if (!present.has(k)) this.state.delete(k);
     for (const h of this.hosts()) this.of(h);
     this.schedule(0);
   }

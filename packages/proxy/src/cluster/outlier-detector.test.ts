@@ -1,6 +1,6 @@
 // Outlier detection over a fixed host list, driven by hand (record + runInterval at given times).
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeHost, type Host } from '../endpoint/host.js';
+import { isAvailable, makeHost, type Host } from '../endpoint/host.js';
 import { OutlierDetector, outlierConfigOf, type OutlierEvent } from './outlier-detector.js';
 
 const detectors: OutlierDetector[] = [];
@@ -9,9 +9,13 @@ afterEach(() => detectors.splice(0).forEach((d) => d.close()));
 function setup(
   n: number,
   od: Record<string, unknown>,
-): { hosts: Host[]; d: OutlierDetector; events: { host: string; why: OutlierEvent; enforced: boolean }[] } {
+): {
+  hosts: Host[];
+  d: OutlierDetector;
+  events: { host: string; why: OutlierEvent | 'uneject'; enforced: boolean }[];
+} {
   const hosts = Array.from({ length: n }, (_, i) => makeHost('127.0.0.1', 1000 + i));
-  const events: { host: string; why: OutlierEvent; enforced: boolean }[] = [];
+  const events: { host: string; why: OutlierEvent | 'uneject'; enforced: boolean }[] = [];
   const cfg = outlierConfigOf({ interval: '3600s', baseEjectionTime: '10s', maxEjectionPercent: 100, ...od });
   const d = new OutlierDetector(
     cfg!,
@@ -33,7 +37,7 @@ describe('success rate', () => {
     for (const h of hosts) for (let i = 0; i < 20; i++) d.record(h, h === hosts[4] && i % 2 ? 503 : 200, 0);
     d.runInterval(1);
     expect(events).toEqual([{ host: hosts[4]?.key, why: 'success_rate', enforced: true }]);
-    expect(hosts[4]?.ejectedUntil).toBe(1 + 10_000);
+    expect(d.ejectionEnds(hosts[4]!)).toBe(1 + 10_000);
   });
 
   it('does nothing with fewer than success_rate_minimum_hosts hosts of enough volume', () => {
@@ -115,20 +119,34 @@ describe('local origin errors', () => {
 });
 
 describe('ejection time', () => {
-  it('grows with each ejection and shrinks again over quiet intervals', () => {
-    const { hosts, d } = setup(2, { consecutive5xx: 1 });
+  it('grows with each ejection, returns hosts at interval ticks, and decays over quiet intervals', () => {
+    const { hosts, d, events } = setup(2, { consecutive5xx: 1 });
     const h = hosts[0]!;
     d.record(h, 500, 0);
-    expect(h.ejectedUntil).toBe(10_000);
-    d.runInterval(20_000); // ejected during this interval: multiplier stays
-    d.record(h, 500, 20_000);
-    expect(h.ejectedUntil).toBe(40_000);
-    d.runInterval(50_000);
-    d.runInterval(50_001);
-    d.runInterval(50_002);
+    expect(d.ejectionEnds(h)).toBe(10_000);
+    expect(isAvailable(h, 9_000)).toBe(false);
+    d.runInterval(9_000); // not over yet
+    expect(isAvailable(h, 12_000)).toBe(false); // over, but no tick has run since
+    d.runInterval(12_000);
+    expect(isAvailable(h, 12_000)).toBe(true);
+    expect(events.map((e) => e.why)).toEqual(['consecutive_5xx', 'uneject']);
+    d.record(h, 500, 20_000); // second ejection: twice as long
+    expect(d.ejectionEnds(h)).toBe(40_000);
+    d.runInterval(40_000);
+    d.runInterval(40_001);
+    d.runInterval(40_002);
     expect(h.ejections).toBe(0);
-    d.record(h, 500, 60_000);
-    expect(h.ejectedUntil).toBe(70_000);
+    d.record(h, 500, 50_000);
+    expect(d.ejectionEnds(h)).toBe(60_000);
+  });
+
+  it("keeps a host's history when an EDS update replaces its Host object", () => {
+    const { hosts, d } = setup(2, { consecutive5xx: 1 });
+    d.record(hosts[0]!, 500, 0);
+    const replaced = { ...hosts[0]! };
+    hosts[0] = replaced;
+    d.runInterval(10_000);
+    expect(isAvailable(replaced, 10_000)).toBe(true);
   });
 
   it('never ejects past max_ejection_percent (but always one)', () => {

@@ -4,7 +4,8 @@
 // stdev, when enough hosts have enough requests) and failure-percentage ejection, for external
 // and, when split, local-origin results; the ejection-time multiplier of hosts left alone
 // decreases. An ejection lasts base_ejection_time × multiplier, capped by max_ejection_time,
-// while at most max_ejection_percent of hosts (and always at least one) are ejected.
+// while at most max_ejection_percent of hosts (and always at least one) are ejected; like Envoy,
+// an ejected host returns at the first interval tick after its ejection time is over.
 import type { outlierDetectionV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import type { Host } from '../endpoint/host.js';
@@ -76,8 +77,11 @@ export type OutlierEvent =
 export type OutlierOutcome = number | 'connect-failure' | 'reset' | 'timeout';
 
 export interface OutlierReporter {
-  /** A host was ejected (enforced), or found an outlier but left in by the enforcing percentage. */
-  (host: Host, why: OutlierEvent, enforced: boolean): void;
+  /**
+   * A host was ejected (enforced), or found an outlier but left in by the enforcing percentage;
+   * 'uneject': an ejected host returned.
+   */
+  (host: Host, why: OutlierEvent | 'uneject', enforced: boolean): void;
 }
 
 interface Counts {
@@ -88,12 +92,15 @@ interface Counts {
 interface HostState {
   consecutiveLocal: number;
   ejectedThisInterval: boolean;
+  /** When an ejected host may return (at the next interval tick from then). */
+  ejectionEnds?: number | undefined;
   external: Counts;
   local: Counts;
 }
 
 export class OutlierDetector {
-  private readonly state = new WeakMap<Host, HostState>();
+  /** By host key: an EDS update replaces Host objects but not the hosts' history. */
+  private readonly state = new Map<string, HostState>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -107,7 +114,7 @@ export class OutlierDetector {
   }
 
   private of(host: Host): HostState {
-    let s = this.state.get(host);
+    let s = this.state.get(host.key);
     if (!s) {
       s = {
         consecutiveLocal: 0,
@@ -115,7 +122,7 @@ export class OutlierDetector {
         external: { total: 0, failed: 0 },
         local: { total: 0, failed: 0 },
       };
-      this.state.set(host, s);
+      this.state.set(host.key, s);
     }
     return s;
   }
@@ -167,8 +174,16 @@ export class OutlierDetector {
     const all = this.hosts();
     const c = this.config;
     for (const h of all) {
-      // A host that served the whole interval unejected earns back one step of its multiplier.
-      if (h.ejectedUntil <= now && h.ejections > 0 && !this.of(h).ejectedThisInterval) h.ejections--;
+      const s = this.of(h);
+      if (s.ejectionEnds !== undefined && s.ejectionEnds <= now) {
+        s.ejectionEnds = undefined;
+        s.ejectedThisInterval = true;
+        h.ejectedUntil = 0;
+        this.report(h, 'uneject', true);
+      } else if (h.ejectedUntil <= now && h.ejections > 0 && !s.ejectedThisInterval) {
+        // A host that served the whole interval unejected earns back one step of its multiplier.
+        h.ejections--;
+      }
     }
     this.bySuccessRate(all, now, 'external', 'success_rate', c.successRate.enforcing);
     this.byFailurePercentage(all, now, 'external', 'failure_percentage', c.failurePercentage.enforcing);
@@ -182,6 +197,8 @@ export class OutlierDetector {
         c.enforcingLocalOriginFailurePercentage,
       );
     }
+    const present = new Set(all.map((h) => h.key));
+    for (const k of this.state.keys()) if (!present.has(k)) this.state.delete(k);
     for (const h of all) {
       const s = this.of(h);
       s.external = { total: 0, failed: 0 };
@@ -240,10 +257,17 @@ export class OutlierDetector {
     const allowed = Math.max(1, Math.floor((all.length * this.config.maxEjectionPercent) / 100));
     if (ejected >= allowed) return;
     host.ejections++;
-    host.ejectedUntil =
-      now + Math.min(this.config.baseEjectionMs * host.ejections, this.config.maxEjectionMs);
-    this.of(host).ejectedThisInterval = true;
+    const s = this.of(host);
+    s.ejectionEnds = now + Math.min(this.config.baseEjectionMs * host.ejections, this.config.maxEjectionMs);
+    // Out of load balancing until an interval tick finds its ejection time over.
+    host.ejectedUntil = Number.MAX_SAFE_INTEGER;
+    s.ejectedThisInterval = true;
     this.report(host, why, true);
+  }
+
+  /** When an ejected host's ejection time ends (it returns at the next tick), if it is ejected. */
+  ejectionEnds(host: Host): number | undefined {
+    return this.state.get(host.key)?.ejectionEnds;
   }
 
   close(): void {

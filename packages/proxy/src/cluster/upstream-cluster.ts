@@ -25,7 +25,7 @@ export type ClusterType = 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORI
 
 export interface ClusterEvents {
   /** Outlier detection found a host (ejected it when `enforced`). */
-  onEject(cluster: string, host: Host, why: OutlierEvent, enforced: boolean): void;
+  onEject(cluster: string, host: Host, why: OutlierEvent | 'uneject', enforced: boolean): void;
   onConnect(cluster: string, host: Host): void;
   /** Active health checking: a check started, ended, or changed a host's state. */
   onHealthCheck?(
