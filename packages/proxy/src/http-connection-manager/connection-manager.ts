@@ -302,7 +302,7 @@ export class HttpConnectionManager {
     /** The proxy itself reset this stream (a timeout), so its close is not the downstream's (DC). */
     let resetHere = false;
     // A stream timeout answers locally (408/504) before response headers, else resets the stream.
-    const timers = new StreamTimers(info.startMs, this.timeouts, (kind: StreamTimeoutKind) => {
+    const timers = new StreamTimers(info.startMs, this.timeouts, res, (kind: StreamTimeoutKind) => {
       const t = TIMEOUT_REPLY[kind];
       stats.inc(`http.{envoy_http_conn_manager_prefix}.${t.stat}`, sp);
       if (t.flag) info.responseFlags.add(t.flag);
@@ -489,7 +489,6 @@ export class HttpConnectionManager {
       conn,
       info,
       downstreamGone: gone.signal,
-      onBodyActivity: () => timers.activity(),
     });
     if (timers.firedKind) {
       // A stream timeout already answered (or reset) this stream.
@@ -537,7 +536,6 @@ export class HttpConnectionManager {
         }, HEAD_FLUSH_MS);
     up.body.on('data', (c: Buffer) => {
       clearTimeout(flushTimer);
-      timers.activity();
       sendHeaders();
       info.bytesSent += c.length;
       if (!h1(res).write(c)) up.body.pause();

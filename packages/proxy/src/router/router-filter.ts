@@ -43,8 +43,6 @@ export interface RouterRequest {
   info: StreamInfo;
   /** Aborted when the downstream goes away. */
   downstreamGone: AbortSignal;
-  /** Called as request body bytes move (the stream idle timer). */
-  onBodyActivity?: () => void;
 }
 
 export type RouterResult =
@@ -63,14 +61,13 @@ export type RouterResult =
  * Reads a body up to `limit` bytes: the whole body as a Buffer when it fits, else a stream that
  * replays what was read and continues with the rest (then it cannot be retried).
  */
-async function readBody(body: Readable, limit: number, onChunk?: () => void): Promise<Buffer | Readable> {
+async function readBody(body: Readable, limit: number): Promise<Buffer | Readable> {
   const chunks: Buffer[] = [];
   let size = 0;
   const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   for (;;) {
     const n = await it.next();
     if (n.done) return Buffer.concat(chunks);
-    onChunk?.();
     chunks.push(n.value);
     size += n.value.length;
     if (size > limit) {
@@ -167,19 +164,17 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
   const counted = (from: Readable | undefined): Readable | undefined => {
     if (!from) return undefined;
     const info = req.info;
-    const activity = req.onBodyActivity;
     return from.pipe(
       new Transform({
         transform(chunk: Buffer, _enc, cb) {
           info.bytesReceived += chunk.length;
-          activity?.();
           cb(null, chunk);
         },
       }),
     );
   };
   if (req.body && (policy || mirrors.length > 0) && (req.contentLength ?? 0) <= MAX_BUFFERED_BODY) {
-    const read = await readBody(req.body, MAX_BUFFERED_BODY, req.onBodyActivity);
+    const read = await readBody(req.body, MAX_BUFFERED_BODY);
     if (Buffer.isBuffer(read)) {
       body = read;
       canReplay = true;
