@@ -302,16 +302,23 @@ export class HttpConnectionManager {
     /** The proxy itself reset this stream (a timeout), so its close is not the downstream's (DC). */
     let resetHere = false;
     // A stream timeout answers locally (408/504) before response headers, else resets the stream.
-    const timers = new StreamTimers(info.startMs, this.timeouts, res, (kind: StreamTimeoutKind) => {
-      const t = TIMEOUT_REPLY[kind];
-      stats.inc(`http.{envoy_http_conn_manager_prefix}.${t.stat}`, sp);
-      if (t.flag) info.responseFlags.add(t.flag);
-      if (res.headersSent) {
-        resetHere = true;
-        res.destroy();
-      } else localReply(kind === 'request' || !requestDone ? 408 : 504, t.body);
-      gone.abort();
-    });
+    const isH2 = info.protocol === 'HTTP/2';
+    const timers = new StreamTimers(
+      info.startMs,
+      this.timeouts,
+      res,
+      (kind: StreamTimeoutKind) => {
+        const t = TIMEOUT_REPLY[kind];
+        stats.inc(`http.{envoy_http_conn_manager_prefix}.${t.stat}`, sp);
+        if (t.flag) info.responseFlags.add(t.flag);
+        if (res.headersSent) {
+          resetHere = true;
+          res.destroy();
+        } else localReply(kind === 'request' || !requestDone ? 408 : 504, t.body);
+        gone.abort();
+      },
+      !isH2,
+    );
     res.once('close', () => {
       timers.clear();
       if (!finished && !res.writableFinished && !resetHere) {
@@ -519,7 +526,6 @@ export class HttpConnectionManager {
     h['x-envoy-upstream-service-time'] = String(info.upstreamResponseMs - info.startMs);
     if (vhost.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
     finishResponse(up.status, h);
-    const isH2 = info.protocol === 'HTTP/2';
     let headersSent = false;
     const sendHeaders = (): void => {
       if (headersSent) return;

@@ -70,14 +70,19 @@ export const TIMEOUT_REPLY: Record<StreamTimeoutKind, { body: string; flag?: str
 };
 
 /**
- * Where a stream's idle timeout lives: the response's own `setTimeout` — the HTTP/1 socket's
- * timer (one stream at a time) or the HTTP/2 stream's — which Node restarts on every byte read
- * or written. A timer per stream, or streams in a long-lived sweep set, cost 7–25% of the CPU per
- * request (measured: they keep each request's objects reachable from old-generation structures).
+ * Where a stream's idle timeout lives: the socket's or HTTP/2 stream's own timer, which Node
+ * restarts on every byte read or written. For HTTP/1 the HCM's default is the connection's HTTP
+ * server `timeout` (armed by Node for each request, no per-request work): its 'timeout' event
+ * finds the stream through `ON_STREAM_IDLE` on the current response. A timer per stream, or
+ * streams in a long-lived sweep set, cost 7–25% of the CPU per request (measured).
  */
 export interface IdleTarget {
   setTimeout(ms: number, onTimeout?: () => void): unknown;
+  [ON_STREAM_IDLE]?: () => void;
 }
+
+/** On an HTTP/1 response: fires its stream's idle timeout (called by the server's 'timeout'). */
+export const ON_STREAM_IDLE = Symbol('skein.onStreamIdle');
 
 /** The timers of one stream; the first to fire calls `onFire` once and disarms the rest. */
 export class StreamTimers {
@@ -91,8 +96,11 @@ export class StreamTimers {
     limits: HcmTimeouts,
     private readonly idleTarget: IdleTarget,
     private readonly onFire: (kind: StreamTimeoutKind) => void,
+    /** HTTP/1: the server's `timeout` already enforces `limits.streamIdleMs` on the socket. */
+    private readonly serverEnforcesIdle = false,
   ) {
-    this.setIdle(limits.streamIdleMs);
+    if (serverEnforcesIdle) idleTarget[ON_STREAM_IDLE] = () => this.fire('idle');
+    else this.setIdle(limits.streamIdleMs);
     if (limits.requestMs > 0) this.request = this.arm('request', limits.requestMs);
     this.setDuration(limits.maxStreamDurationMs);
   }
@@ -118,6 +126,8 @@ export class StreamTimers {
   /** The stream idle timeout (0 disables it), counted from the last byte either way. */
   setIdle(ms: number): void {
     if (this.fired) return;
+    // The socket's timer for this request only: Node re-arms the server's for the next one.
+    if (this.serverEnforcesIdle) return void this.idleTarget.setTimeout(ms);
     if (ms > 0 && !this.idleArmed) {
       this.idleArmed = true;
       this.idleTarget.setTimeout(ms, () => this.fire('idle'));

@@ -28,7 +28,11 @@ import type {
 import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
 import { inspect, detectHttp } from './inspect-connection.js';
 import { PrefixedSocket } from './prefixed-socket.js';
-import { watchRequestHeaders } from '../http-connection-manager/stream-timeouts.js';
+import {
+  ON_STREAM_IDLE,
+  watchRequestHeaders,
+  type IdleTarget,
+} from '../http-connection-manager/stream-timeouts.js';
 import { PEER_EXCHANGE_ALPN } from '../tcp-proxy/peer-exchange.js';
 import {
   connectionDenied,
@@ -134,6 +138,15 @@ function compileChains(
         headersTimeout: 60_000,
       });
       h1.keepAliveTimeout = hcm.idleTimeoutMs;
+      // The HCM's stream idle timeout on each request's socket (Node arms and restarts it); it
+      // reaches the stream through its response (stream-timeouts.ts).
+      h1.timeout = hcm.timeouts.streamIdleMs;
+      h1.on('timeout', (sock: net.Socket) => {
+        const res = (sock as net.Socket & { _httpMessage?: IdleTarget | null })._httpMessage;
+        const fire = res?.[ON_STREAM_IDLE];
+        if (fire) fire();
+        else sock.destroy();
+      });
       // h1 never listens, so Node does not track its connections (closeIdleConnections is a no-op).
       const open = new Set<net.Socket>();
       let draining = false;
