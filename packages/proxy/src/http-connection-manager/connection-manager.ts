@@ -477,13 +477,16 @@ export class HttpConnectionManager {
       h1(res).writeHead(up.status, h);
     };
     // The head goes out with the first body bytes (one write); a body that is slow to start
-    // gets its head after HEAD_FLUSH_MS so long polls and streams still see it early.
-    const flushTimer = isH2
-      ? undefined
-      : setTimeout(() => {
-          sendHeaders();
-          h1(res).flushHeaders();
-        }, HEAD_FLUSH_MS);
+    // gets its head after HEAD_FLUSH_MS so long polls and streams still see it early. No timer
+    // when the body is already buffered or over (the common small response): it flows next tick.
+    const bodyReady = up.body.readableLength > 0 || up.body.readableEnded;
+    const flushTimer =
+      isH2 || bodyReady
+        ? undefined
+        : setTimeout(() => {
+            sendHeaders();
+            h1(res).flushHeaders();
+          }, HEAD_FLUSH_MS);
     up.body.on('data', (c: Buffer) => {
       clearTimeout(flushTimer);
       sendHeaders();
