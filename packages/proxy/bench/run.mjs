@@ -2,7 +2,8 @@
 // minimal undici proxy, in front of the same upstream (1 KB responses, HTTP/1.1 keep-alive), one
 // worker each. Interleaved rounds; medians printed with ratios to nginx / http-proxy / undici in
 // the same run. Installs nginx, haproxy and wrk from Debian when missing (as root).
-// Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_RPS (1000), BENCH_CONNECTIONS (16).
+// Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_RPS (1000), BENCH_CONNECTIONS (16),
+// BENCH_BASELINE (a saved packages/proxy/dist directory, e.g. main's build, run as one more target).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -380,6 +381,14 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${u
       'warning',
     ]);
   });
+  if (process.env.BENCH_BASELINE) {
+    const main = join(process.env.BENCH_BASELINE, 'main.js');
+    await add('skein baseline', (port) => {
+      const f = join(work, 'skein-baseline.json');
+      writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
+      return start('skein-baseline', node, [main, '-c', f, '--concurrency', '1', '--log-level', 'warning']);
+    });
+  }
   const certs = spawnSync('which', ['openssl'], { stdio: 'ignore' }).status === 0 ? makeCerts() : undefined;
   if (certs) {
     await add('skein mTLS pair', async (port) => {
@@ -565,6 +574,11 @@ server { listen 127.0.0.1:${port};
   console.log(
     `  CPU per 1000 req / nginx:          ${fmt(m('skein-proxy', 'cpu') / m('nginx', 'cpu'))}  (target ≤ 2)`,
   );
+  if (results['skein baseline']) {
+    console.log(
+      `  vs baseline build:                 saturation ${fmt(s('skein-proxy') / s('skein baseline'))}x, CPU per request ${fmt(m('skein-proxy', 'cpu') / m('skein baseline', 'cpu'))}x`,
+    );
+  }
   console.log(
     `  idle RSS, 100 clusters:            ${fmt(idleRss, 0)} MB vs bare Node 24 ${fmt(bareRss, 0)} MB = +${fmt(idleRss - bareRss, 0)} MB  (target ≤ +30 MB)`,
   );
