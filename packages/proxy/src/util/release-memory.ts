@@ -9,11 +9,18 @@ type GcFunction = (options: { type: 'major'; execution: 'sync'; flavor: 'last-re
 
 /**
  * Runs V8's "last resort" collection (compacting, and shrinking the young generation to its
- * minimum). The `gc` function comes from a fresh context made while `--expose-gc` is on, so the
- * process's own global never gains a `gc`. Returns false when this Node cannot do it.
+ * minimum). Without `--expose-gc`, the `gc` function comes from a fresh context made while the
+ * flag is briefly on, so the process's own global never gains a `gc`. Returns false when this Node
+ * cannot do it.
  */
 export function releaseStartupMemory(): boolean {
   try {
+    // Started with --expose-gc: use that, and leave the flags alone.
+    const own = (globalThis as { gc?: unknown }).gc;
+    if (typeof own === 'function') {
+      (own as GcFunction)({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+      return true;
+    }
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as unknown;
     v8.setFlagsFromString('--no-expose-gc');
