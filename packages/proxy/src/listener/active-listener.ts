@@ -446,16 +446,23 @@ export class ActiveListener {
       socket.destroy();
       return;
     }
-    // Bytes a listener filter already read must be replayed to the TLS layer.
-    const transport = prefix && prefix.length > 0 ? new PrefixedSocket(socket, prefix) : socket;
-    const t = new tls.TLSSocket(transport as net.Socket, {
+    // Bytes a listener filter already read (the ClientHello the TLS inspector peeked) go back into
+    // the socket's buffer: TLSSocket hands buffered bytes to its native handle before it reads
+    // more, so TLS stays on the socket's own handle instead of running over a JS stream.
+    const peeked = prefix !== undefined && prefix.length > 0;
+    if (peeked) {
+      if (socket.readableEnded) return void socket.destroy();
+      socket.unshift(prefix);
+    }
+    const t = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext,
       requestCert: ctx.requireClientCertificate || ctx.verifies,
       rejectUnauthorized: ctx.requireClientCertificate,
       ...(ctx.alpn.length > 0 ? { ALPNProtocols: ctx.alpn } : {}),
     });
-    if (transport === socket) socket.resume();
+    // A paused socket with buffered bytes must stay paused: resuming would emit them as 'data'.
+    if (!peeked) socket.resume();
     t.on('error', (err) => {
       this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.connection_error', lt);
       this.ctx.log.debug('TLS connection error', { listener: this.name, error: String(err) });
