@@ -239,7 +239,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
             '--secure-addr',
             `${t.controlPlaneIp}:15012`,
           ]
-        : []),
+        : ['--no-ca']),
     ]);
     await waitFor(
       'skeind /ready',
