@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,7 +122,9 @@ describe.skipIf(apiServerMissing !== '' || notBuilt !== '')(
     let api: ApiServer;
     let core: k8s.CoreV1Api;
     const dir = mkdtempSync(join(tmpdir(), 'skeind-ca-kube-'));
-    const args = (): string[] => ['--kubeconfig', api.kubeconfigPath, ...local, '--ca-root-resync', '1h'];
+    // skeind runs as service account skein-system/skeind with exactly the documented RBAC.
+    const kubeconfig = join(dir, 'skeind.kubeconfig');
+    const args = (): string[] => ['--kubeconfig', kubeconfig, ...local, '--ca-root-resync', '1h'];
     const env = { XDG_STATE_HOME: join(dir, 'state') };
 
     beforeAll(async () => {
@@ -132,6 +135,28 @@ describe.skipIf(apiServerMissing !== '' || notBuilt !== '')(
       for (const name of ['skein-system', 'demo'])
         await core.createNamespace({ body: { metadata: { name } } });
       await core.createNamespacedServiceAccount({ namespace: 'demo', body: { metadata: { name: 'web' } } });
+      const rbac = readFileSync(new URL('../src/security/skeind-rbac.yaml', import.meta.url), 'utf8');
+      await api.apply(parseAllDocuments(rbac).map((d) => d.toJS() as unknown));
+      const skeindToken = (
+        await core.createNamespacedServiceAccountToken({
+          name: 'skeind',
+          namespace: 'skein-system',
+          body: { spec: { expirationSeconds: 3600 } },
+        })
+      ).status!.token!;
+      const cluster = kc.getCurrentCluster()!;
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'current-context: skeind',
+          'contexts: [{ name: skeind, context: { cluster: c, user: skeind } }]',
+          `clusters: [{ name: c, cluster: { server: "${cluster.server}", certificate-authority-data: "${cluster.caData}" } }]`,
+          `users: [{ name: skeind, user: { token: "${skeindToken}" } }]`,
+          '',
+        ].join('\n'),
+      );
     }, 150_000);
 
     afterAll(async () => {
