@@ -34,6 +34,7 @@ export {
   type CallCredentials,
   type Caller,
 } from './authn/authenticator.js';
+export { TokensFileAuthenticator } from './authn/tokens-file.js';
 export {
   TokenReviewAuthenticator,
   type TokenReviewer,

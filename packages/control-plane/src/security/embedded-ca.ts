@@ -4,17 +4,16 @@
 // namespace (created only if absent), service-account tokens checked by TokenReview, the root
 // published to every namespace. skeind's own serving certificate is issued by the CA and reissued
 // at half its lifetime without touching established connections.
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
-  BootstrapTokenAuthenticator,
   CertificateAuthority,
   DEFAULT_SERVING_IDENTITY,
   KubeClient,
   MeshCertificateAuthenticator,
   TokenReviewAuthenticator,
+  TokensFileAuthenticator,
   caServiceHandlers,
   kubeTokenReviewer,
   loadOrCreateDirectoryCa,
@@ -50,7 +49,7 @@ export interface EmbeddedCaConfig {
         readonly rootResyncMs?: number | undefined;
       }
     | undefined;
-  /** Bootstrap tokens: one `<token> <namespace> <service-account>` per line (either mode). */
+  /** Bootstrap tokens: one `<token> <namespace> <service-account>` per line (either mode); re-read when it changes. */
   readonly tokensFile?: string | undefined;
   /** `host:port` of the TLS port; default `0.0.0.0:15012`; port 0 picks a free port. */
   readonly secureAddr?: string | undefined;
@@ -102,7 +101,7 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
   ];
   if (o.tokensFile)
     authenticators.push(
-      BootstrapTokenAuthenticator.parse(await readFile(o.tokensFile, 'utf8'), o.trustDomain),
+      await new TokensFileAuthenticator(o.tokensFile, o.trustDomain, (m) => log.warn(m)).load(),
     );
   if (kube)
     authenticators.push(
