@@ -35,10 +35,6 @@ const program = new Command('skeind')
   )
   .option('--xds-addr <host:port>', 'plaintext gRPC ADS address', '0.0.0.0:15010')
   .option(
-    '--kubeconfig <file>',
-    'Kubernetes: watch mesh CRDs, Services, EndpointSlices and Pods there (default: in-cluster when KUBERNETES_SERVICE_HOST is set)',
-  )
-  .option(
     '--no-ca',
     'do not embed the CA (certificates then come from a standalone skein-ca; 15012 is not served)',
   )
