@@ -2,8 +2,9 @@
 // $XDG_STATE_HOME/skein/ca and serves the CSR service on the TLS port; `--no-ca` turns it off.
 // With a kubeconfig the CA is in Kubernetes mode (real kube-apiserver + etcd): the root lives in
 // Secret skein-system/istio-ca-secret (created only if absent, kept across restarts), callers
-// authenticate with service-account tokens via TokenReview (audience istio-ca), and
-// istio-ca-root-cert is published to every namespace, including one created later.
+// authenticate with service-account tokens via TokenReview (audience istio-ca) for CSRs and for
+// ADS on the same TLS port, and istio-ca-root-cert is published to every namespace, including one
+// created later. skeind runs as a service account with exactly src/security/skeind-rbac.yaml.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,10 @@ import { parseAllDocuments } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { create, toBinary } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
+import { discoveryV3, TypeUrl } from '@skein/api-types';
 import { createCsr, generateKeyPair, requestCertificate } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiServerMissing, startApiServer, type ApiServer } from './support/apiserver.js';
@@ -52,6 +56,46 @@ async function skeind(args: string[], env: Record<string, string>): Promise<Star
     child.once('exit', (code) => reject(new Error(`skeind exited ${code}: ${JSON.stringify(lines)}`)));
   });
   return { child, lines, ca: lines.find((l) => l['msg'] === 'CA started') };
+}
+
+/** One CDS request on skeind's TLS ADS port with a bearer token: whether it was answered, else the status. */
+async function adsOverTls(
+  address: string,
+  rootPem: string,
+  token: string,
+  serviceAccount: string,
+): Promise<{ responded: boolean; code?: grpc.status }> {
+  const client = new grpc.Client(address, grpc.credentials.createSsl(Buffer.from(rootPem)));
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${token}`);
+  const stream = client.makeBidiStreamRequest(
+    '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+    (b: Uint8Array) => Buffer.from(b),
+    (b: Buffer) => b,
+    md,
+  );
+  try {
+    return await new Promise((resolve) => {
+      stream.on('data', () => resolve({ responded: true }));
+      stream.on('status', (s: grpc.StatusObject) => resolve({ responded: false, code: s.code }));
+      stream.on('error', () => undefined);
+      stream.write(
+        toBinary(
+          discoveryV3.DiscoveryRequestSchema,
+          create(discoveryV3.DiscoveryRequestSchema, {
+            typeUrl: TypeUrl.Cluster,
+            node: {
+              id: 'sidecar~10.0.0.5~web-0.demo~demo.svc.cluster.local',
+              metadata: { NAMESPACE: 'demo', SERVICE_ACCOUNT: serviceAccount },
+            },
+          }),
+        ),
+      );
+    });
+  } finally {
+    stream.cancel();
+    client.close();
+  }
 }
 
 async function stop(s: Started | undefined): Promise<void> {
@@ -222,6 +266,14 @@ describe.skipIf(apiServerMissing !== '' || notBuilt !== '')(
         ).rejects.toThrow(
           /PERMISSION_DENIED: CSR asks for identity spiffe:\/\/cluster.local\/ns\/demo\/sa\/admin/,
         );
+
+        // ADS over the same TLS port with the service-account token: served for the node's own
+        // identity, PERMISSION_DENIED for a node claiming another service account.
+        expect(await adsOverTls(address, rootPem, good, 'web')).toMatchObject({ responded: true });
+        expect(await adsOverTls(address, rootPem, good, 'admin')).toMatchObject({
+          responded: false,
+          code: grpc.status.PERMISSION_DENIED,
+        });
 
         // A namespace created while skeind runs gets the root from the namespace watch (the
         // full resync is an hour away).
