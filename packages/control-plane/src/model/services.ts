@@ -56,6 +56,18 @@ export interface Service {
   readonly createdAt: string;
 }
 
+/**
+ * What clusters (not endpoints) derive from a service's workloads: whether there are any, their
+ * service accounts (the SANs a client verifies) and their `security.istio.io/tlsMode` labels (auto
+ * mTLS). Endpoint changes that keep this equal need an EDS push only.
+ */
+export function clusterFactsOfWorkloads(s: Service): string {
+  const facts = new Set(
+    s.workloads.map((w) => `${w.serviceAccount}|${w.labels['security.istio.io/tlsMode'] ?? ''}`),
+  );
+  return `${s.workloads.length > 0}:${[...facts].sort().join(',')}`;
+}
+
 /** The port on the workload that serves a service port. */
 export function endpointPort(w: Workload, p: ServicePort): number {
   return w.ports[p.name] ?? p.targetPort ?? p.number;
