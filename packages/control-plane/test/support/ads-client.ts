@@ -52,6 +52,9 @@ export class AdsClient {
     this.client = new Client(opts.address, grpc.credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,
       'grpc.max_receive_message_length': -1,
+      // Envoy's default HTTP/2 window (256 MiB, stream and connection): a large response arrives
+      // without a WINDOW_UPDATE round trip per 64 KiB, as it does for a real sidecar.
+      'grpc-node.flow_control_window': 256 * 1024 * 1024,
     });
     const method = opts.delta ? 'deltaAggregatedResources' : 'streamAggregatedResources';
     // waitForReady: like a proxy, keep trying to connect instead of failing the stream at once.
@@ -136,12 +139,17 @@ export class AdsClient {
     this.receivedAt.set(m.typeUrl, performance.now());
     if (err === undefined) {
       view.version = m.versionInfo;
-      view.resources = new Map(
-        decoded.map((d, i) => [
-          String(d?.['name'] ?? d?.['clusterName'] ?? i),
-          this.opts.decode === false ? null : d,
-        ]),
-      );
+      const received = decoded.map((d, i): [string, Json | null] => [
+        String(d?.['name'] ?? d?.['clusterName'] ?? i),
+        this.opts.decode === false ? null : d,
+      ]);
+      // SotW: a Listener or Cluster response is the whole set; an EDS or RDS response may carry
+      // only the resources that changed (Envoy and gRPC keep the others they subscribed to).
+      const partial = m.typeUrl === TypeUrl.ClusterLoadAssignment || m.typeUrl === TypeUrl.RouteConfiguration;
+      const keep = this.subscribed.get(m.typeUrl);
+      view.resources = partial
+        ? new Map([...[...view.resources].filter(([n]) => keep?.has(n)), ...received])
+        : new Map(received);
     }
     view.nonce = m.nonce;
     view.responses++;
