@@ -105,7 +105,20 @@ export function servicesOfProxy(snap: Snapshot, proxy: Proxy): Service[] {
   const index = workloadIndex(snap);
   const out = new Set<Service>();
   for (const ip of proxy.ips) for (const s of index.get(`${proxy.namespace}/${ip}`) ?? []) out.add(s);
-  return snap.services.filter((s) => out.has(s));
+  const order = serviceOrder(snap);
+  return [...out].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+}
+
+const serviceOrders = new WeakMap<Snapshot, Map<Service, number>>();
+
+/** Each service's position in `snap.services` (built once per snapshot). */
+function serviceOrder(snap: Snapshot): Map<Service, number> {
+  let order = serviceOrders.get(snap);
+  if (!order) {
+    order = new Map(snap.services.map((s, i) => [s, i]));
+    serviceOrders.set(snap, order);
+  }
+  return order;
 }
 
 const workloadIndexes = new WeakMap<Snapshot, Map<string, Service[]>>();

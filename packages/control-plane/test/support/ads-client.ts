@@ -28,6 +28,8 @@ export interface TypeView {
   /** name → JSON (decoded) or null when not decoded. */
   resources: Map<string, Json | null>;
   responses: number;
+  /** The last response's resource count and encoded size (bytes of the resources' Anys). */
+  last: { resources: number; bytes: number };
 }
 
 const Client = grpc.makeGenericClientConstructor(adsServiceDefinition, 'AggregatedDiscoveryService');
@@ -119,7 +121,7 @@ export class AdsClient {
   private view(typeUrl: string): TypeView {
     let v = this.types.get(typeUrl);
     if (!v) {
-      v = { version: '', nonce: '', resources: new Map(), responses: 0 };
+      v = { version: '', nonce: '', resources: new Map(), responses: 0, last: { resources: 0, bytes: 0 } };
       this.types.set(typeUrl, v);
     }
     return v;
@@ -153,6 +155,7 @@ export class AdsClient {
     }
     view.nonce = m.nonce;
     view.responses++;
+    view.last = { resources: m.resources.length, bytes: m.resources.reduce((n, a) => n + a.value.length, 0) };
     this.stream.write(
       create(discoveryV3.DiscoveryRequestSchema, {
         typeUrl: m.typeUrl,
