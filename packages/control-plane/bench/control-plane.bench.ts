@@ -128,7 +128,7 @@ async function startSkeind(scoped: boolean, all: BenchProxy[]): Promise<Server &
       process.env['SKEIND_LOG'] ?? 'info',
     ],
     {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', process.env['SKEIND_STDOUT'] ? 'inherit' : 'ignore', 'pipe'],
     },
   );
   const started = await waitLine(child, 'stderr', /"msg":"skeind started","xds":"([^"]+)"/);

@@ -18,6 +18,7 @@ import { affects, type PushRequest } from './push-scope.js';
 import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
 import { SendBudget } from './send-budget.js';
 import { encodeSotwResponse } from './discovery-response.js';
+import { sameNames, Subscriptions } from './subscriptions.js';
 
 type DiscoveryRequest = discoveryV3.DiscoveryRequest;
 type DeltaDiscoveryRequest = discoveryV3.DeltaDiscoveryRequest;
@@ -72,7 +73,8 @@ export class XdsServer {
   private readonly clients = new Map<string, Client>();
   private readonly encoder = new ResourceEncoder();
   /** Shared (per proxy class) encoded resources of the current snapshot. */
-  private shared = new Map<string, { resources: EncodedResource[]; version: string }>();
+  /** By `type|class`, then by subscription key (`*` for wildcard): no per-send key building. */
+  private shared = new Map<string, Map<string, { resources: EncodedResource[]; version: string }>>();
   private sharedVersion = '';
   private readonly now: () => number;
   private readonly budget: SendBudget<string>;
@@ -134,6 +136,7 @@ export class XdsServer {
     { bytes: Buffer; nonce: string; seq: number }
   >();
   private nonceSeq = 0;
+  private readonly subscriptions = new Subscriptions();
   private readonly sharedLists = new WeakSet<readonly EncodedResource[]>();
   /** SotW EDS: the load assignments that changed from one shared list to another. */
   private readonly changes = new WeakMap<
@@ -296,13 +299,16 @@ export class XdsServer {
           this.shared = new Map();
           this.sharedVersion = ctx.snapshot.version;
         }
-        const key = `${typeUrl}|${c.classKey}|${s.wildcard ? '*' : s.namesKey}`;
-        let shared = this.shared.get(key);
+        const key = `${typeUrl}|${c.classKey}`;
+        let byNames = this.shared.get(key);
+        if (!byNames) this.shared.set(key, (byNames = new Map()));
+        const namesKey = s.wildcard ? '*' : (s.namesKey ?? '');
+        let shared = byNames.get(namesKey);
         if (!shared) {
           const list = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
           shared = { resources: list, version: responseVersion(list) };
           this.sharedLists.add(list);
-          this.shared.set(key, shared);
+          byNames.set(namesKey, shared);
         }
         const own = gen.own?.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r)) ?? [];
         resources = mergeEncoded(own, shared.resources);
@@ -403,6 +409,15 @@ export class XdsServer {
     return out;
   }
 
+  /** SotW: the stream's names become the shared subscription equal to them. */
+  private subscribe(s: TypeState, requested: readonly string[]): void {
+    const sub = this.subscriptions.intern(requested);
+    s.sub = sub;
+    s.names = sub.names as Set<string>; // never mutated on SotW streams
+    s.sortedNames = sub.sorted;
+    s.namesKey = sub.key;
+  }
+
   /** ACK/NACK bookkeeping shared by both protocols. Returns false for a stale nonce. */
   private acknowledge(
     c: Client,
@@ -453,7 +468,7 @@ export class XdsServer {
       if (!client) return;
       const typeUrl = req.typeUrl;
       const s = client.conn.state(typeUrl);
-      const names = new Set(req.resourceNames.filter((n) => n !== '*'));
+      const wildcardAsked = req.resourceNames.length === 0 || req.resourceNames.includes('*');
       if (req.responseNonce) {
         if (
           !this.acknowledge(
@@ -466,22 +481,15 @@ export class XdsServer {
         )
           return;
         if (req.errorDetail) return;
-        const ctx = this.context(client);
-        const wildcard =
-          isWildcardType(ctx, typeUrl) && (names.size === 0 || req.resourceNames.includes('*'));
-        if (wildcard === s.wildcard && sameSet(names, s.names)) return;
-        s.names = names;
-        s.namesKey = undefined;
-        s.namesKey = undefined;
+        const wildcard = isWildcardType(this.context(client), typeUrl) && wildcardAsked;
+        if (wildcard === s.wildcard && sameNames(s.sub, req.resourceNames)) return;
+        this.subscribe(s, req.resourceNames);
         s.wildcard = wildcard;
         this.schedule(client, typeUrl, true);
         return;
       }
-      s.wildcard =
-        isWildcardType(this.context(client), typeUrl) &&
-        (names.size === 0 || req.resourceNames.includes('*'));
-      s.names = names;
-      s.namesKey = undefined;
+      s.wildcard = isWildcardType(this.context(client), typeUrl) && wildcardAsked;
+      this.subscribe(s, req.resourceNames);
       this.schedule(client, typeUrl, true);
     });
     stream.on('error', () => this.unregister(client));
@@ -607,10 +615,4 @@ function mergeEncoded(own: EncodedResource[], shared: EncodedResource[]): Encode
   return [...own, ...shared.filter((r) => !taken.has(r.name))].sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
-}
-
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
 }

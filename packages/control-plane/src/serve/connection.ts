@@ -2,6 +2,7 @@
 // send / ACK / NACK bookkeeping that the nonce and version rules need (and /debug/syncz shows).
 import type { Proxy } from '../model/proxy.js';
 import type { EncodedResource } from './resource-encoder.js';
+import type { Subscription } from './subscriptions.js';
 import type { SynczNack, SynczProxy, SynczTypeStatus } from './syncz.js';
 import { typeShortName, type XdsTypeUrl } from '@skein/api-types';
 
@@ -9,7 +10,9 @@ export interface TypeState {
   /** Explicitly subscribed names (empty + wildcard = everything). */
   names: Set<string>;
   /** `names` sorted and joined; reset to undefined whenever `names` changes. */
-  sortedNames?: string[] | undefined;
+  sortedNames?: readonly string[] | undefined;
+  /** SotW: the shared subscription `names` belongs to. */
+  sub?: Subscription | undefined;
   namesKey?: string | undefined;
   wildcard: boolean;
   sentVersion: string;
