@@ -72,8 +72,10 @@ export class XdsServer {
   });
   private readonly clients = new Map<string, Client>();
   private readonly encoder = new ResourceEncoder();
-  /** Shared (per proxy class) encoded resources of the current snapshot. */
-  /** By `type|class`, then by subscription key (`*` for wildcard): no per-send key building. */
+  /**
+   * Shared (per proxy class) encoded resources of the current snapshot: by `type|class`, then by
+   * subscription key (`*` for wildcard), so no per-send key is built.
+   */
   private shared = new Map<string, Map<string, { resources: EncodedResource[]; version: string }>>();
   private sharedVersion = '';
   private readonly now: () => number;
@@ -128,7 +130,7 @@ export class XdsServer {
   }
 
   /**
-   * Serialized SotW response bodies (without nonce) of resource lists shared by many proxies (a
+   * Serialized SotW responses (nonce included) of resource lists shared by many proxies (a
    * class's list, or the change between two of them), by list identity.
    */
   private serialized = new WeakMap<
