@@ -122,6 +122,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
   store.onChange((change) => {
     const before = snapshot;
+    const changeAt = Date.now(); // convergence time counts the rebuild too
     const started = performance.now();
     snapshot = rebuild();
     pushLog.debug('snapshot rebuilt', {
@@ -129,7 +130,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ms: Math.round(performance.now() - started),
       changed: change.changed.length,
     });
-    queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], Date.now()));
+    queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], changeAt));
   });
 
   const ingestLog = log.scope('ingest');
