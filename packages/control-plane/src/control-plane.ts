@@ -3,7 +3,7 @@
 // `startControlPlane` is what bin/skeind, the demo and tests run in-process.
 import { SKEIN_VERSION, TypeUrl } from '@skein/api-types';
 import { KubernetesSource } from './ingest/kubernetes-source.js';
-import type { Service } from './model/services.js';
+import { clusterFactsOfWorkloads, type Service } from './model/services.js';
 import { ConfigStore } from './ingest/config-store.js';
 import { DirectorySource } from './ingest/directory-source.js';
 import { meshValidator, type Problem, type Validator } from './ingest/validation.js';
@@ -20,7 +20,7 @@ import { PushQueue } from './serve/push-queue.js';
 import type { Syncz } from './serve/syncz.js';
 import type { SecurityContributor } from './translate/security.js';
 import { meshSecurity } from '@skein/ca';
-import { startEmbeddedCa, type EmbeddedCa } from './security/embedded-ca.js';
+import { startEmbeddedCa, type EmbeddedCa, type EmbeddedCaConfig } from './security/embedded-ca.js';
 
 export interface ControlPlaneOptions {
   /** Directory of mesh YAML, watched. */
@@ -48,10 +48,11 @@ export interface ControlPlaneOptions {
   /** Security translation hooks (the security issue plugs in here). */
   readonly security?: SecurityContributor | undefined;
   /**
-   * The embedded CA (directory mode) and the TLS port serving its CSR service and ADS; when set,
-   * the security translation defaults to `meshSecurity()` from @skein/ca. Absent: no CA.
+   * The embedded CA (directory or Kubernetes mode, see security/embedded-ca.ts) and the TLS port
+   * serving its CSR service and ADS; when set, the security translation defaults to `meshSecurity()`
+   * from @skein/ca. Absent: no CA (bin/skeind turns it on unless `--no-ca`).
    */
-  readonly ca?: { dir: string; tokensFile?: string | undefined; secureAddr?: string | undefined } | undefined;
+  readonly ca?: EmbeddedCaConfig | undefined;
   /** Replaces the built-in validator (e.g. with @skein/api-types' validateMeshObject). */
   readonly validator?: Validator | undefined;
 }
@@ -121,6 +122,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
   store.onChange((change) => {
     const before = snapshot;
+    const changeAt = Date.now(); // convergence time counts the rebuild too
     const started = performance.now();
     snapshot = rebuild();
     pushLog.debug('snapshot rebuilt', {
@@ -128,7 +130,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ms: Math.round(performance.now() - started),
       changed: change.changed.length,
     });
-    queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], Date.now()));
+    queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], changeAt));
   });
 
   const ingestLog = log.scope('ingest');
@@ -204,7 +206,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const ca = options.ca
     ? await startEmbeddedCa({
         ...options.ca,
-        address: options.ca.secureAddr ?? '0.0.0.0:15012',
+        kubeconfig: options.kubeconfig,
         trustDomain: mesh.trustDomain,
         ads: { definition: xds.adsDefinition, handlers: xds.adsHandlers },
         log: log.scope('ca'),
@@ -267,7 +269,11 @@ function changedServices(
     old.delete(key(s));
     if (o && JSON.stringify(o) === JSON.stringify(s)) continue;
     hosts.add(s.hostname);
-    if (!o || JSON.stringify({ ...o, workloads: [] }) !== JSON.stringify({ ...s, workloads: [] }))
+    if (
+      !o ||
+      JSON.stringify({ ...o, workloads: [] }) !== JSON.stringify({ ...s, workloads: [] }) ||
+      clusterFactsOfWorkloads(o) !== clusterFactsOfWorkloads(s)
+    )
       endpointsOnly = false;
   }
   for (const s of old.values()) {

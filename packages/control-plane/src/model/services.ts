@@ -12,6 +12,8 @@ export interface ServicePort {
   readonly name: string;
   readonly protocol: Protocol;
   readonly targetPort?: number | undefined;
+  /** A Kubernetes targetPort given by name (resolved per pod through its EndpointSlice). */
+  readonly targetPortName?: string | undefined;
 }
 
 /** One endpoint workload of a service. */
@@ -40,12 +42,30 @@ export interface Service {
   readonly exportTo: readonly string[] | undefined;
   readonly workloads: readonly Workload[];
   readonly workloadSelector?: Readonly<Record<string, string>> | undefined;
+  /**
+   * A Kubernetes Service's pod selector. A sidecar whose pod it selects serves the service's
+   * ports inbound even before its pod is a ready endpoint (the proxy's readiness is what makes
+   * the pod ready, so waiting for the endpoint would deadlock or leave inbound config stale).
+   */
+  readonly podSelector?: Readonly<Record<string, string>> | undefined;
   readonly subjectAltNames: readonly string[];
   /** Where it came from: `ServiceEntry ns/name` or `Kubernetes ns/name`. */
   readonly origin: string;
   readonly registry: 'Kubernetes' | 'ServiceEntry';
   /** Ordering key for conflicts: older first. */
   readonly createdAt: string;
+}
+
+/**
+ * What clusters (not endpoints) derive from a service's workloads: whether there are any, their
+ * service accounts (the SANs a client verifies) and their `security.istio.io/tlsMode` labels (auto
+ * mTLS). Endpoint changes that keep this equal need an EDS push only.
+ */
+export function clusterFactsOfWorkloads(s: Service): string {
+  const facts = new Set(
+    s.workloads.map((w) => `${w.serviceAccount}|${w.labels['security.istio.io/tlsMode'] ?? ''}`),
+  );
+  return `${s.workloads.length > 0}:${[...facts].sort().join(',')}`;
 }
 
 /** The port on the workload that serves a service port. */
@@ -81,11 +101,7 @@ export function servicesFromServiceEntries(
   workloadEntries: readonly WorkloadEntry[],
 ): Service[] {
   const out: Service[] = [];
-  const entriesByNs = new Map<string, WorkloadEntry[]>();
-  for (const we of workloadEntries) {
-    const ns = we.metadata.namespace ?? 'default';
-    entriesByNs.set(ns, [...(entriesByNs.get(ns) ?? []), we]);
-  }
+  const selectable = workloadEntryIndex(workloadEntries);
   for (const se of entries) {
     const ns = se.metadata.namespace ?? 'default';
     const spec = se.spec;
@@ -102,8 +118,7 @@ export function servicesFromServiceEntries(
       if (w) workloads.push(w);
     });
     if (selector)
-      for (const we of entriesByNs.get(ns) ?? []) {
-        const labels = we.spec.labels ?? we.metadata.labels ?? {};
+      for (const { we, labels } of selectable(ns, selector)) {
         if (!labelsMatch(selector, labels)) continue;
         const w = workloadFrom({ ...we.spec, labels }, we.metadata.name, ns, labels);
         if (w) workloads.push(w);
@@ -128,6 +143,39 @@ export function servicesFromServiceEntries(
     }
   }
   return out;
+}
+
+interface Selectable {
+  readonly we: WorkloadEntry;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * WorkloadEntries by namespace and by each `label=value` they carry, in their original order:
+ * a selector's candidates are the entries carrying its first label (all of the namespace for an
+ * empty selector), so joining N ServiceEntries with M WorkloadEntries is not N × M.
+ */
+function workloadEntryIndex(
+  workloadEntries: readonly WorkloadEntry[],
+): (ns: string, selector: Readonly<Record<string, string>>) => readonly Selectable[] {
+  const byNs = new Map<string, Selectable[]>();
+  const byLabel = new Map<string, Selectable[]>();
+  const push = <K>(m: Map<K, Selectable[]>, k: K, v: Selectable): void => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
+  for (const we of workloadEntries) {
+    const ns = we.metadata.namespace ?? 'default';
+    const entry = { we, labels: we.spec.labels ?? we.metadata.labels ?? {} };
+    push(byNs, ns, entry);
+    for (const [k, v] of Object.entries(entry.labels)) push(byLabel, JSON.stringify([ns, k, v]), entry);
+  }
+  return (ns, selector) => {
+    const first = Object.entries(selector)[0];
+    if (!first) return byNs.get(ns) ?? [];
+    return byLabel.get(JSON.stringify([ns, first[0], first[1]])) ?? [];
+  };
 }
 
 /** Orders the definitions of one hostname so that index 0 wins (see the module comment). */
