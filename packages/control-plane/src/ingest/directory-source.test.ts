@@ -23,14 +23,18 @@ describe('DirectorySource', () => {
   let problems: Problem[];
   let scanWaiters: (() => void)[];
 
-  /** Resolves after the next scan in which `cond` holds. */
+  /**
+   * Resolves once `cond` holds: at once, or after the scan that makes it hold. (Checking only on
+   * later scans hung when the scan had already run before the test got here, as on a loaded
+   * machine, with no further file event to cause another.)
+   */
   const until = (cond: () => boolean): Promise<void> =>
     new Promise((resolve) => {
       const check = (): void => {
         if (cond()) resolve();
         else scanWaiters.push(check);
       };
-      scanWaiters.push(check);
+      check();
     });
   const names = (): string[] => store.list().map((o) => o.metadata.name);
 
