@@ -30,6 +30,8 @@ export interface MeshConfig {
   };
   /** Connect timeout for outbound clusters when no DestinationRule sets one (Istio: 10s). */
   readonly connectTimeout: string;
+  /** How long a sniffed port waits for the client's first bytes; '' or 0s: the proxy's default. */
+  readonly protocolDetectionTimeout?: string | undefined;
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {
@@ -91,6 +93,7 @@ export function meshConfigFrom(doc: unknown): MeshConfigResult {
     });
   const defaultProviders = doc['defaultProviders'] ?? {};
   if (!isRecord(defaultProviders)) problems.push('mesh config: defaultProviders: must be a mapping');
+  const detection = str('protocolDetectionTimeout', '');
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -106,6 +109,7 @@ export function meshConfigFrom(doc: unknown): MeshConfigResult {
       extensionProviders,
       defaultProviders: defaultProviders as MeshConfig['defaultProviders'],
       connectTimeout: str('connectTimeout', DEFAULT_MESH_CONFIG.connectTimeout),
+      ...(detection ? { protocolDetectionTimeout: detection } : {}),
     },
   };
 }

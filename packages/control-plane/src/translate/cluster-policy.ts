@@ -119,11 +119,15 @@ export function applyConnectionPool(
   if (pool?.http?.maxRequestsPerConnection)
     common['maxRequestsPerConnection'] = pool.http.maxRequestsPerConnection;
   const h2 = isHttp2(protocol) || pool?.http?.h2UpgradePolicy === 'UPGRADE';
-  if (h2 || Object.keys(common).length > 0) {
+  // A sniffed port speaks upstream whatever the client spoke (HTTP/1.1 or h2c), as in Istio.
+  const sniffed = protocol === 'UNKNOWN' && !h2;
+  if (h2 || sniffed || Object.keys(common).length > 0) {
     c.typedExtensionProtocolOptions = {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typed(T.httpProtocolOptions, {
         ...(Object.keys(common).length > 0 ? { commonHttpProtocolOptions: common } : {}),
-        explicitHttpConfig: h2 ? { http2ProtocolOptions: {} } : { httpProtocolOptions: {} },
+        ...(sniffed
+          ? { useDownstreamProtocolConfig: { httpProtocolOptions: {}, http2ProtocolOptions: {} } }
+          : { explicitHttpConfig: h2 ? { http2ProtocolOptions: {} } : { httpProtocolOptions: {} } }),
       }),
     };
   }

@@ -36,6 +36,10 @@ const cases: { name: string; proxy: ProxySpec; listeners?: string[] }[] = [
     },
   },
   {
+    name: 'sniffing',
+    proxy: { ip: '10.7.0.1', pod: 'legacy-1', labels: { app: 'legacy' } },
+  },
+  {
     name: 'policies',
     proxy: { ip: '10.1.9.9', pod: 'frontend', namespace: 'shop', labels: { app: 'frontend' } },
   },
