@@ -20,6 +20,20 @@ const program = new Command('skeind')
     '--mesh-config <file>',
     'MeshConfig YAML (or a ConfigMap with data.mesh); Istio defaults when absent',
   )
+  .option(
+    '--kubeconfig <file>',
+    'Kubernetes source: a kubeconfig (default: in-cluster credentials when running in a pod; none otherwise)',
+  )
+  .option(
+    '--system-namespace <ns>',
+    "the control plane's namespace, where the mesh ConfigMap lives",
+    process.env['POD_NAMESPACE'] ?? 'skein-system',
+  )
+  .option(
+    '--mesh-configmap <name>',
+    'with Kubernetes: the ConfigMap (key "mesh") holding the mesh config, watched; wins over --mesh-config while it exists',
+    'istio',
+  )
   .option('--xds-addr <host:port>', 'plaintext gRPC ADS address', '0.0.0.0:15010')
   .option(
     '--ca-dir <dir>',
@@ -47,6 +61,8 @@ const program = new Command('skeind')
     async (o: {
       configDir?: string;
       kubeconfig?: string;
+      systemNamespace: string;
+      meshConfigmap: string;
       meshConfig?: string;
       xdsAddr: string;
       caDir?: string;
@@ -63,6 +79,7 @@ const program = new Command('skeind')
         configDir: o.configDir,
         kubeconfig: o.kubeconfig ?? (process.env['KUBERNETES_SERVICE_HOST'] ? 'in-cluster' : undefined),
         meshConfigFile: o.meshConfig,
+        meshConfigMap: { namespace: o.systemNamespace, name: o.meshConfigmap },
         xdsAddr: o.xdsAddr,
         httpAddr: o.httpAddr,
         ca: o.caDir ? { dir: o.caDir, tokensFile: o.caTokensFile, secureAddr: o.secureAddr } : undefined,

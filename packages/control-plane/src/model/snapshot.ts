@@ -12,6 +12,7 @@ import type {
   WorkloadEntry,
 } from './istio-types.js';
 import type { MeshConfig } from './mesh-config.js';
+import { NO_NAMESPACES, type NamespaceLabels } from './namespaces.js';
 import { conflictOrder, servicesFromServiceEntries, type Service } from './services.js';
 
 export interface Snapshot {
@@ -27,6 +28,8 @@ export interface Snapshot {
   readonly workloadEntries: readonly WorkloadEntry[];
   /** Every object by kind, for translation that plugs in from outside (security, telemetry). */
   readonly byKind: ReadonlyMap<string, readonly ConfigObject[]>;
+  /** Kubernetes namespaces and their labels (empty in directory mode). */
+  readonly namespaces: NamespaceLabels;
 }
 
 export interface SnapshotInput {
@@ -35,6 +38,8 @@ export interface SnapshotInput {
   readonly objects: readonly ConfigObject[];
   /** Services from registries other than ServiceEntry (e.g. Kubernetes). */
   readonly registryServices?: readonly Service[];
+  /** Kubernetes namespaces and their labels. */
+  readonly namespaces?: NamespaceLabels | undefined;
 }
 
 const ns = (o: ConfigObject): string => o.metadata.namespace ?? 'default';
@@ -80,6 +85,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     gateways: kind<Gateway>('Gateway'),
     workloadEntries,
     byKind,
+    namespaces: input.namespaces ?? NO_NAMESPACES,
   };
 }
 
