@@ -31,6 +31,7 @@ import {
   sniffingTimeout,
 } from './sniffing.js';
 import { telemetryPlan } from './telemetry.js';
+import { statsNetworkFilter } from './telemetry-metrics.js';
 
 type ListenerJson = listenerV3.ListenerJson;
 
@@ -46,6 +47,16 @@ function virtualOutbound(ctx: TranslateContext): ListenerJson {
       { name: `${VIRTUAL_OUTBOUND}-catchall-tcp`, filters: [tcpProxyFilter(fallback, fallback)] },
     ],
   };
+}
+
+/** Telemetry metric overrides for TCP: the `istio.stats` network filter before tcp_proxy. */
+function withStats(
+  ctx: TranslateContext,
+  mode: 'CLIENT' | 'SERVER',
+  filters: NetworkFilterJson[],
+): NetworkFilterJson[] {
+  const metrics = telemetryPlan(ctx, mode).metrics;
+  return metrics ? [statsNetworkFilter(metrics), ...filters] : filters;
 }
 
 function tcpFilterFor(ctx: TranslateContext, plan: OutboundListenerPlan): NetworkFilterJson[] {
@@ -123,10 +134,10 @@ function outboundListener(ctx: TranslateContext, plan: OutboundListenerPlan): Li
           filterChainMatch: { applicationProtocols: [...HTTP_APPLICATION_PROTOCOLS] },
           filters: [hcm()],
         },
-        { name: `${plan.name}-tcp`, filters: tcpFilterFor(ctx, plan) },
+        { name: `${plan.name}-tcp`, filters: withStats(ctx, 'CLIENT', tcpFilterFor(ctx, plan)) },
       ],
     };
-  const filters = plan.http ? [hcm()] : tcpFilterFor(ctx, plan);
+  const filters = plan.http ? [hcm()] : withStats(ctx, 'CLIENT', tcpFilterFor(ctx, plan));
   return {
     name: plan.name,
     address: socketAddress(plan.address, plan.port),
@@ -195,7 +206,10 @@ function inboundChain(
           },
         }),
       ]
-    : [...(ctx.security.inboundNetworkFilters?.(ctx, inboundPort) ?? []), tcpProxyFilter(cluster, cluster)];
+    : [
+        ...(ctx.security.inboundNetworkFilters?.(ctx, inboundPort) ?? []),
+        ...withStats(ctx, 'SERVER', [tcpProxyFilter(cluster, cluster)]),
+      ];
   const plain: FilterChainJson = {
     name: cluster,
     ...(matchPort ? { filterChainMatch: { destinationPort: t.port } } : {}),
