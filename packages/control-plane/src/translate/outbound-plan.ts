@@ -7,6 +7,7 @@ import { isHttp, protocolOf } from '../model/protocol.js';
 import type { Service, ServicePort } from '../model/services.js';
 import type { TranslateContext } from './context.js';
 import { listenerName } from './names.js';
+import { withAutoAddress } from './address-allocation.js';
 
 export interface OutboundListenerPlan {
   readonly name: string;
@@ -42,7 +43,7 @@ export function outboundPlan(ctx: TranslateContext): OutboundListenerPlan[] {
     explicitPorts.add(port);
     const bound = none || l.captureMode === 'NONE';
     const address = l.bind ?? (bound ? '127.0.0.1' : '0.0.0.0');
-    const services = e.services.filter((s) => servicePort(s, port));
+    const services = e.services.filter((s) => servicePort(s, port)).map((s) => withAutoAddress(ctx, s));
     const declared = protocolOf({ protocol: l.port?.protocol, name: l.port?.name });
     const protocols = services.map((s) => servicePort(s, port)?.protocol ?? 'UNKNOWN');
     const sniff = declared === 'UNKNOWN' && protocols.some((p) => p === 'UNKNOWN');
@@ -67,7 +68,7 @@ export function outboundPlan(ctx: TranslateContext): OutboundListenerPlan[] {
   }
   if (none) return [...plans.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   const catchAll = ctx.scope.egress.find((e) => !e.listener?.port?.number);
-  for (const s of catchAll?.services ?? []) {
+  for (const s of (catchAll?.services ?? []).map((x) => withAutoAddress(ctx, x))) {
     for (const p of s.ports) {
       if (explicitPorts.has(p.number)) continue;
       const vip = vipOf(s);
