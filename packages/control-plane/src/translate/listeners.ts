@@ -31,6 +31,7 @@ import {
   sniffingTimeout,
 } from './sniffing.js';
 import { telemetryPlan } from './telemetry.js';
+import { sidecarTlsChains } from './tls-routes.js';
 import { statsNetworkFilter } from './telemetry-metrics.js';
 
 type ListenerJson = listenerV3.ListenerJson;
@@ -102,12 +103,16 @@ function outboundListener(ctx: TranslateContext, plan: OutboundListenerPlan): Li
       trafficDirection: 'OUTBOUND',
       listenerFilters: [{ name: FilterName.tlsInspector, typedConfig: typed(T.tlsInspector, {}) }],
       filterChains: [
-        ...plan.sni.map(({ service, port }) => {
+        ...plan.sni.flatMap(({ service, port }) => {
           const cluster = `outbound|${port.number}||${service.hostname}`;
-          return {
-            filterChainMatch: { serverNames: [service.hostname] },
-            filters: [tcpProxyFilter(cluster, cluster)],
-          };
+          return (
+            sidecarTlsChains(ctx, service, port) ?? [
+              {
+                filterChainMatch: { serverNames: [service.hostname] },
+                filters: [tcpProxyFilter(cluster, cluster)],
+              },
+            ]
+          );
         }),
         { name: 'passthrough', filters: [tcpProxyFilter(fallback, fallback)] },
       ],
@@ -134,6 +139,22 @@ function outboundListener(ctx: TranslateContext, plan: OutboundListenerPlan): Li
           filterChainMatch: { applicationProtocols: [...HTTP_APPLICATION_PROTOCOLS] },
           filters: [hcm()],
         },
+        { name: `${plan.name}-tcp`, filters: withStats(ctx, 'CLIENT', tcpFilterFor(ctx, plan)) },
+      ],
+    };
+  const tlsChains =
+    !plan.http && plan.tcp && (plan.tcp.port.protocol === 'TLS' || plan.tcp.port.protocol === 'HTTPS')
+      ? sidecarTlsChains(ctx, plan.tcp.service, plan.tcp.port)
+      : undefined;
+  if (tlsChains)
+    return {
+      name: plan.name,
+      address: socketAddress(plan.address, plan.port),
+      ...(plan.bindToPort ? {} : { bindToPort: false }),
+      trafficDirection: 'OUTBOUND',
+      listenerFilters: [tlsInspector()],
+      filterChains: [
+        ...tlsChains,
         { name: `${plan.name}-tcp`, filters: withStats(ctx, 'CLIENT', tcpFilterFor(ctx, plan)) },
       ],
     };
