@@ -17,6 +17,8 @@ export interface SidecarSpec {
   readonly labels: Record<string, string>;
   readonly xds: { readonly host: string; readonly port: number };
   readonly dir: string;
+  /** `router` for a gateway (node id `router~...`); default sidecar. */
+  readonly type?: 'sidecar' | 'router';
 }
 
 export interface Sidecar {
@@ -46,6 +48,7 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 
 export async function startSidecar(spec: SidecarSpec): Promise<Sidecar> {
   const bootstrap = buildBootstrap({
+    proxyType: spec.type ?? 'sidecar',
     podName: spec.name,
     namespace: spec.namespace,
     podIp: spec.ip,
