@@ -17,6 +17,10 @@ const program = new Command('skeind')
   .version(SKEIN_VERSION, '--version', 'print the release version')
   .option('--config-dir <dir>', 'directory of Istio YAML (multi-document, watched); runs without Kubernetes')
   .option(
+    '--kubeconfig <file>',
+    'watch a Kubernetes API server with this kubeconfig; in a pod its service account is used without it',
+  )
+  .option(
     '--mesh-config <file>',
     'MeshConfig YAML (or a ConfigMap with data.mesh); Istio defaults when absent',
   )
