@@ -25,10 +25,6 @@ const program = new Command('skeind')
     'MeshConfig YAML (or a ConfigMap with data.mesh); Istio defaults when absent',
   )
   .option(
-    '--kubeconfig <file>',
-    'Kubernetes source: a kubeconfig (default: in-cluster credentials when running in a pod; none otherwise)',
-  )
-  .option(
     '--system-namespace <ns>',
     "the control plane's namespace, where the mesh ConfigMap lives",
     process.env['POD_NAMESPACE'] ?? 'skein-system',
