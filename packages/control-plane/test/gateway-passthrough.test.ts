@@ -108,7 +108,7 @@ describe.skipIf(!proxyBuilt)(
         dir,
         type: 'router',
       });
-    }, 60_000);
+    }, 150_000);
 
     afterAll(async () => {
       await gateway?.stop();

@@ -154,7 +154,7 @@ describe.skipIf(!proxyBuilt)(
             dir,
           }),
         );
-    }, 60_000);
+    }, 150_000);
 
     afterAll(async () => {
       for (const s of sidecars) await s.stop();

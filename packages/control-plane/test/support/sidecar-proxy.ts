@@ -89,7 +89,12 @@ export async function startSidecar(spec: SidecarSpec): Promise<Sidecar> {
     },
   };
   try {
-    await until(`proxy ${spec.name} ready`, async () => (await fetch(`http://${spec.ip}:15000/ready`)).ok);
+    // Generous: a proxy process on a loaded shared machine can take a while to start.
+    await until(
+      `proxy ${spec.name} ready`,
+      async () => (await fetch(`http://${spec.ip}:15000/ready`)).ok,
+      60_000,
+    );
   } catch (e) {
     await sidecar.stop();
     throw new Error(`${String(e)}\n${logs.join('')}`);
