@@ -183,10 +183,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           queue.enqueue({ full: true, hosts: new Set(), changeAt: Date.now(), reason: 'MeshConfig' });
         },
         onNamespaces: (next) => {
-          // Nothing translated reads namespace labels yet: a new snapshot, no push.
           namespaces = next;
           generation++;
           snapshot = rebuild();
+          // Namespace labels matter to translation only through discoverySelectors.
+          if (mesh.discoverySelectors?.length)
+            queue.enqueue({ full: true, hosts: new Set(), changeAt: Date.now(), reason: 'Namespaces' });
         },
         onServices: (services) => {
           const changed = changedServices(registryServices, services);
