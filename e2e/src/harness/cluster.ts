@@ -4,7 +4,14 @@
  * the suites use. Nothing here creates a cluster.
  */
 import { existsSync } from 'node:fs';
-import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  VersionApi,
+} from '@kubernetes/client-node';
 
 export const SKEIN_CACHE = process.env['SKEIN_CACHE'] ?? '/var/cache/skein';
 
@@ -13,6 +20,7 @@ export interface Cluster {
   readonly kubeconfigPath: string;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
+  readonly batch: BatchV1Api;
   readonly objects: KubernetesObjectApi;
   /** `v1.34.4`, as the API server reports it. */
   serverVersion(): Promise<string>;
@@ -38,6 +46,7 @@ export function connect(kubeconfigPath: string = defaultKubeconfigPath()): Clust
     kubeconfigPath,
     core: kubeconfig.makeApiClient(CoreV1Api),
     apps: kubeconfig.makeApiClient(AppsV1Api),
+    batch: kubeconfig.makeApiClient(BatchV1Api),
     objects: KubernetesObjectApi.makeApiClient(kubeconfig),
     serverVersion: async () => (await version.getCode()).gitVersion,
   };

@@ -297,9 +297,22 @@ program
   .option('-u, --proxy-uid <uids>', 'UIDs never captured (comma-separated)', IPT.proxyUids.join(','))
   .option('-g, --proxy-gid <gids>', 'GIDs never captured (comma-separated)', IPT.proxyGids.join(','))
   .addOption(
-    new Option('-m, --inbound-interception-mode <mode>', 'interception mode')
-      .choices(['REDIRECT'])
+    new Option(
+      '-m, --inbound-interception-mode <mode>',
+      'inbound capture: REDIRECT (nat) or TPROXY (mangle + policy route; the proxy listens transparently)',
+    )
+      .choices(['REDIRECT', 'TPROXY'])
       .default('REDIRECT'),
+  )
+  .option(
+    '-t, --inbound-tproxy-mark <mark>',
+    'TPROXY: mark of diverted inbound packets',
+    String(IPT.inboundTproxyMark),
+  )
+  .option(
+    '-r, --inbound-tproxy-route-table <table>',
+    'TPROXY: routing table delivering marked packets locally',
+    String(IPT.inboundTproxyRouteTable),
   )
   .option('-i, --outbound-ip-ranges-include <cidrs>', "outbound CIDRs captured ('*' all)", '*')
   .option('-x, --outbound-ip-ranges-exclude <cidrs>', 'outbound CIDRs never captured', '')
@@ -324,6 +337,9 @@ program
       ...IPT,
       proxyPort: Number(s('envoyPort')),
       inboundCapturePort: Number(s('inboundCapturePort')),
+      mode: s('inboundInterceptionMode') === 'TPROXY' ? 'TPROXY' : 'REDIRECT',
+      inboundTproxyMark: Number(s('inboundTproxyMark')),
+      inboundTproxyRouteTable: Number(s('inboundTproxyRouteTable')),
       proxyUids: list(s('proxyUid')),
       proxyGids: list(s('proxyGid')),
       includeOutboundCidrs: list(s('outboundIpRangesInclude')),
@@ -351,7 +367,8 @@ program
     }
     const run = processRunner();
     if (f['cleanup'] === true) {
-      for (const fam of families) if (await familyAvailable(run, fam)) await cleanupIptables(run, fam);
+      for (const fam of families)
+        if (await familyAvailable(run, fam)) await cleanupIptables(run, fam, config);
       process.stderr.write('skein-agent: iptables rules removed\n');
       return;
     }

@@ -45,7 +45,16 @@ describe.skipIf(built.length > 0)(
       const httpPort = await freePort();
       skeind = spawn(
         join(root, 'bin/skeind'),
-        ['--config-dir', dir, '--xds-addr', `127.0.0.1:${xdsPort}`, '--http-addr', `127.0.0.1:${httpPort}`],
+        // The CA started below (startCa) is this test's: skeind's embedded one is turned off.
+        [
+          '--config-dir',
+          dir,
+          '--xds-addr',
+          `127.0.0.1:${xdsPort}`,
+          '--http-addr',
+          `127.0.0.1:${httpPort}`,
+          '--no-ca',
+        ],
         {
           stdio: 'ignore',
         },

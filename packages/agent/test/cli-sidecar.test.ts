@@ -69,6 +69,8 @@ describe.skipIf(missing.length > 0)(
         `127.0.0.1:${xdsPort}`,
         '--http-addr',
         `127.0.0.1:${httpPort}`,
+        // the standalone bin/skein-ca above is the CA: skeind's embedded one is turned off
+        '--no-ca',
       ]);
       expect(
         await waitForReady({ url: `http://127.0.0.1:${httpPort}/ready`, timeoutMs: 30_000, periodMs: 100 }),

@@ -34,6 +34,7 @@ export {
   type CallCredentials,
   type Caller,
 } from './authn/authenticator.js';
+export { TokensFileAuthenticator } from './authn/tokens-file.js';
 export {
   TokenReviewAuthenticator,
   type TokenReviewer,
@@ -51,6 +52,12 @@ export {
   type ServingCertificate,
   type ServingIdentity,
 } from './server/serving-credentials.js';
+export {
+  rotatingServingCredentials,
+  serialOf,
+  type RotatingServing,
+  type RotatingServingOptions,
+} from './server/serving-rotation.js';
 export { startCa, DEFAULT_SERVING_IDENTITY, type StartCaOptions, type RunningCa } from './server/start-ca.js';
 export { loadOrCreateDirectoryCa, type LoadedMaterial } from './store/directory-store.js';
 export { requestCertificate, type CaClientOptions } from './client/ca-client.js';
@@ -114,9 +121,13 @@ export {
 } from './security/jwt-authn.js';
 export {
   KubeClient,
+  defaultKubeconfigPath,
   inClusterConnection,
   kubeconfigConnection,
+  resolveKubeConnection,
+  type KubeApi,
   type KubeConnection,
+  type KubeResponse,
 } from './kube/kube-client.js';
 export {
   kubeTokenReviewer,

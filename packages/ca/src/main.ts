@@ -1,12 +1,8 @@
 // Entry point of skein-ca: the standalone CA. Every flag with its default and description.
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { SKEIN_VERSION, parseDuration } from '@skein/api-types';
-import {
-  BootstrapTokenAuthenticator,
-  MeshCertificateAuthenticator,
-  type Authenticator,
-} from './authn/authenticator.js';
+import { MeshCertificateAuthenticator, type Authenticator } from './authn/authenticator.js';
+import { TokensFileAuthenticator } from './authn/tokens-file.js';
 import { CertificateAuthority } from './pki/issue.js';
 import type { KeyAlgorithm } from './pki/keys.js';
 import { startCa, DEFAULT_SERVING_IDENTITY } from './server/start-ca.js';
@@ -103,7 +99,9 @@ const program = new Command('skein-ca')
     }
     if (o['tokensFile']) {
       authenticators.push(
-        BootstrapTokenAuthenticator.parse(readFileSync(String(o['tokensFile']), 'utf8'), trustDomain),
+        await new TokensFileAuthenticator(String(o['tokensFile']), trustDomain, (m) =>
+          console.log(JSON.stringify({ scope: 'ca', msg: m })),
+        ).load(),
       );
     }
     authenticators.push(new MeshCertificateAuthenticator(ca.material.caCertPem, trustDomain));

@@ -67,6 +67,9 @@ describe('skeinctl demo', () => {
       // mTLS between the sidecars: skeind's CA issued the certificates, the server sidecars saw
       // every request of every step over mutual TLS from the client's identity.
       expect(r.out).toContain(`, TLS on 127.0.${base}.10:15012)`);
+      // ... and the sidecars' xDS came over that TLS port (plaintext ADS is on an unadvertised
+      // ephemeral port in this mode, so no sidecar could have used it).
+      expect(r.out).toContain(`xDS over TLS from 127.0.${base}.10:15012, relayed by the agent`);
       expect(
         r.out.match(
           /mTLS: every request mutual_tls, source_principal spiffe:\/\/cluster\.local\/ns\/demo\/sa\/client\n/g,

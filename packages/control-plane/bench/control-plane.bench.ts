@@ -114,6 +114,7 @@ async function startSkeind(scoped: boolean, all: BenchProxy[]): Promise<Server &
       '127.0.0.1:0',
       '--http-addr',
       '127.0.0.1:0',
+      '--no-ca',
       '--debounce-after',
       '20',
       '--debounce-max',

@@ -21,7 +21,7 @@ import { PushQueue } from './serve/push-queue.js';
 import type { Syncz } from './serve/syncz.js';
 import type { SecurityContributor } from './translate/security.js';
 import { meshSecurity } from '@skein/ca';
-import { startEmbeddedCa, type EmbeddedCa } from './security/embedded-ca.js';
+import { startEmbeddedCa, type EmbeddedCa, type EmbeddedCaConfig } from './security/embedded-ca.js';
 
 export interface ControlPlaneOptions {
   /** Directory of mesh YAML, watched. */
@@ -54,10 +54,11 @@ export interface ControlPlaneOptions {
   /** Security translation hooks (the security issue plugs in here). */
   readonly security?: SecurityContributor | undefined;
   /**
-   * The embedded CA (directory mode) and the TLS port serving its CSR service and ADS; when set,
-   * the security translation defaults to `meshSecurity()` from @skein/ca. Absent: no CA.
+   * The embedded CA (directory or Kubernetes mode, see security/embedded-ca.ts) and the TLS port
+   * serving its CSR service and ADS; when set, the security translation defaults to `meshSecurity()`
+   * from @skein/ca. Absent: no CA (bin/skeind turns it on unless `--no-ca`).
    */
-  readonly ca?: { dir: string; tokensFile?: string | undefined; secureAddr?: string | undefined } | undefined;
+  readonly ca?: EmbeddedCaConfig | undefined;
   /** Replaces the built-in validator (e.g. with @skein/api-types' validateMeshObject). */
   readonly validator?: Validator | undefined;
 }
@@ -238,7 +239,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const ca = options.ca
     ? await startEmbeddedCa({
         ...options.ca,
-        address: options.ca.secureAddr ?? '0.0.0.0:15012',
+        kubeconfig: options.kubeconfig,
         trustDomain: mesh.trustDomain,
         ads: { definition: xds.adsDefinition, handlers: xds.adsHandlers },
         log: log.scope('ca'),

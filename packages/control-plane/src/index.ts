@@ -17,3 +17,4 @@ export type { Proxy, Locality } from './model/proxy.js';
 export type { Snapshot } from './model/snapshot.js';
 export type { Service, ServicePort, Workload } from './model/services.js';
 export { outboundClusterName, inboundClusterName } from './translate/names.js';
+export { defaultCaDir, type EmbeddedCa, type EmbeddedCaConfig } from './security/embedded-ca.js';

@@ -1,15 +1,24 @@
 // Entry point of skeind: parses the command line and starts the program. Every flag is here,
 // with its default and description.
-import { Command, InvalidArgumentError } from 'commander';
-import { SKEIN_VERSION } from '@skein/api-types';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SKEIN_VERSION, parseDuration } from '@skein/api-types';
 import { meshSecurity } from '@skein/ca';
 import { startControlPlane } from './control-plane.js';
 import type { Level } from './log.js';
+import { defaultCaDir, type EmbeddedCaConfig } from './security/embedded-ca.js';
 
 const ms = (v: string): number => {
   const n = Number(v.replace(/ms$/, ''));
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('want milliseconds, e.g. 100 or 100ms');
   return n;
+};
+
+const duration = (v: string): number => {
+  try {
+    return parseDuration(v);
+  } catch {
+    throw new InvalidArgumentError('want a duration, e.g. 60s, 24h');
+  }
 };
 
 const program = new Command('skeind')
@@ -36,16 +45,56 @@ const program = new Command('skeind')
   )
   .option('--xds-addr <host:port>', 'plaintext gRPC ADS address', '0.0.0.0:15010')
   .option(
+    '--no-ca',
+    'do not embed the CA (certificates then come from a standalone skein-ca; 15012 is not served)',
+  )
+  .addOption(
+    new Option(
+      '--ca-mode <mode>',
+      'where the root lives and how callers authenticate: kubernetes (Secret + TokenReview) when skeind talks to Kubernetes, else directory',
+    )
+      .choices(['auto', 'directory', 'kubernetes'])
+      .default('auto'),
+  )
+  .option(
     '--ca-dir <dir>',
-    'embedded CA (directory mode): root created here on first start and kept, or Istio cacerts files; turns on mTLS/authz translation (PERMISSIVE by default). Default: no CA',
+    'directory mode: root created here on first start and kept (self-signed/), or Istio cacerts files',
+    defaultCaDir(),
   )
   .option(
     '--ca-tokens-file <file>',
-    'with --ca-dir: bootstrap tokens, one "<token> <namespace> <service-account>" a line',
+    'bootstrap tokens, one "<token> <namespace> <service-account>" a line (directory mode; also accepted in kubernetes mode)',
+  )
+  .option(
+    '--ca-namespace <ns>',
+    'kubernetes mode: namespace of Secrets istio-ca-secret / cacerts',
+    'skein-system',
+  )
+  .option(
+    '--ca-token-audience <aud>',
+    'kubernetes mode: audience service-account tokens must carry',
+    'istio-ca',
+  )
+  .option(
+    '--no-ca-publish-root',
+    'kubernetes mode: do not write ConfigMap istio-ca-root-cert to every namespace',
+  )
+  .option(
+    '--ca-root-resync <duration>',
+    'kubernetes mode: full re-publication period of the root ConfigMaps',
+    duration,
+    60_000,
+  )
+  .option(
+    '--serving-cert-ttl <duration>',
+    "lifetime of skeind's own serving certificate on --secure-addr (issued by its CA, reissued at half)",
+    duration,
+    30 * 86_400_000,
   )
   .option(
     '--secure-addr <host:port>',
-    'with --ca-dir: TLS gRPC address serving the CSR service and ADS (default: 0.0.0.0:15012)',
+    'TLS gRPC address serving the CSR service and ADS (with the CA)',
+    '0.0.0.0:15012',
   )
   .option('--http-addr <host:port>', 'HTTP address for /metrics, /ready and /debug/*', '0.0.0.0:15014')
   .option('--debounce-after <ms>', 'quiet period before a push', ms, 100)
@@ -53,7 +102,7 @@ const program = new Command('skeind')
   .option('--file-settle <ms>', 'a config file must be unmodified this long before it is read', ms, 100)
   .option(
     '--mesh-security',
-    'translate PeerAuthentication / AuthorizationPolicy / RequestAuthentication and ISTIO_MUTUAL (auto mTLS) with @skein/ca; proxies then need SDS certificates from skein-agent',
+    'with --no-ca: translate PeerAuthentication / AuthorizationPolicy / RequestAuthentication and ISTIO_MUTUAL (auto mTLS) anyway (on whenever the CA is); proxies then need SDS certificates from skein-agent',
     false,
   )
   .option('--log-level <level>', 'debug | info | warn | error', 'info')
@@ -65,9 +114,16 @@ const program = new Command('skeind')
       meshConfigmap: string;
       meshConfig?: string;
       xdsAddr: string;
-      caDir?: string;
+      ca: boolean;
+      caMode: 'auto' | 'directory' | 'kubernetes';
+      caDir: string;
       caTokensFile?: string;
-      secureAddr?: string;
+      caNamespace: string;
+      caTokenAudience: string;
+      caPublishRoot: boolean;
+      caRootResync: number;
+      servingCertTtl: number;
+      secureAddr: string;
       httpAddr: string;
       debounceAfter: number;
       debounceMax: number;
@@ -75,14 +131,34 @@ const program = new Command('skeind')
       logLevel: string;
       meshSecurity: boolean;
     }) => {
+      const kubeconfig = o.kubeconfig ?? (process.env['KUBERNETES_SERVICE_HOST'] ? 'in-cluster' : undefined);
+      const kubeCa = o.caMode === 'kubernetes' || (o.caMode === 'auto' && kubeconfig !== undefined);
+      const ca: EmbeddedCaConfig | undefined = o.ca
+        ? {
+            dir: o.caDir,
+            tokensFile: o.caTokensFile,
+            secureAddr: o.secureAddr,
+            servingTtlSeconds: Math.round(o.servingCertTtl / 1000),
+            ...(kubeCa
+              ? {
+                  kubernetes: {
+                    namespace: o.caNamespace,
+                    tokenAudience: o.caTokenAudience,
+                    publishRoot: o.caPublishRoot,
+                    rootResyncMs: o.caRootResync,
+                  },
+                }
+              : {}),
+          }
+        : undefined;
       const cp = await startControlPlane({
         configDir: o.configDir,
-        kubeconfig: o.kubeconfig ?? (process.env['KUBERNETES_SERVICE_HOST'] ? 'in-cluster' : undefined),
+        kubeconfig,
         meshConfigFile: o.meshConfig,
         meshConfigMap: { namespace: o.systemNamespace, name: o.meshConfigmap },
         xdsAddr: o.xdsAddr,
         httpAddr: o.httpAddr,
-        ca: o.caDir ? { dir: o.caDir, tokensFile: o.caTokensFile, secureAddr: o.secureAddr } : undefined,
+        ca,
         debounceMs: o.debounceAfter,
         debounceMaxMs: o.debounceMax,
         settleMs: o.fileSettle,

@@ -209,7 +209,7 @@ describe.skipIf(built.length > 0)(
     });
 
     it('persists the root in --ca-dir and serves it', () => {
-      const rootPem = readFileSync(cp.ca!.rootCertFile, 'utf8');
+      const rootPem = readFileSync(cp.ca!.rootCertFile!, 'utf8');
       expect(rootPem).toBe(cp.ca!.rootCertPem);
     });
 

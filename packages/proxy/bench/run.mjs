@@ -2,7 +2,8 @@
 // minimal undici proxy, in front of the same upstream (1 KB responses, HTTP/1.1 keep-alive), one
 // worker each. Interleaved rounds; medians printed with ratios to nginx / http-proxy / undici in
 // the same run. Installs nginx, haproxy and wrk from Debian when missing (as root).
-// Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_RPS (1000), BENCH_CONNECTIONS (16).
+// Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_RPS (1000), BENCH_CONNECTIONS (16),
+// BENCH_BASELINE (a saved packages/proxy/dist directory, e.g. main's build, run as one more target).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -154,7 +155,11 @@ function saturation(port) {
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
 }
 
-/** A CA and two leaf certificates (client and server SPIFFE identities) made with openssl. */
+/**
+ * A CA and two leaf certificates (client and server SPIFFE identities) made with openssl. The
+ * server's also carries DNS:server.bench, the name the client-side nginx verifies (nginx checks
+ * DNS names, skein-proxy the SPIFFE URI).
+ */
 function makeCerts() {
   const o = (...a) => execFileSync('openssl', a, { cwd: work, stdio: 'pipe' });
   o(
@@ -177,7 +182,7 @@ function makeCerts() {
   const leaf = (name) => {
     writeFileSync(
       join(work, `${name}.ext`),
-      `subjectAltName=URI:spiffe://cluster.local/ns/bench/sa/${name}\n`,
+      `subjectAltName=URI:spiffe://cluster.local/ns/bench/sa/${name}${name === 'server' ? ',DNS:server.bench' : ''}\n`,
     );
     o(
       'req',
@@ -215,6 +220,7 @@ function makeCerts() {
       key: readFileSync(join(work, `${name}.key`), 'utf8'),
     };
   };
+  // ca.crt and <name>.crt/.key stay in the work directory for nginx.
   return { ca: readFileSync(join(work, 'ca.crt'), 'utf8'), client: leaf('client'), server: leaf('server') };
 }
 
@@ -375,6 +381,14 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${u
       'warning',
     ]);
   });
+  if (process.env.BENCH_BASELINE) {
+    const main = join(process.env.BENCH_BASELINE, 'main.js');
+    await add('skein baseline', (port) => {
+      const f = join(work, 'skein-baseline.json');
+      writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
+      return start('skein-baseline', node, [main, '-c', f, '--concurrency', '1', '--log-level', 'warning']);
+    });
+  }
   const certs = spawnSync('which', ['openssl'], { stdio: 'ignore' }).status === 0 ? makeCerts() : undefined;
   if (certs) {
     await add('skein mTLS pair', async (port) => {
@@ -425,6 +439,38 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     );
     return start('nginx', 'nginx', ['-c', conf, '-p', work]);
   });
+  if (certs) {
+    // Two nginx instances with mutual TLS between them, as the skein pair: the client side
+    // originates TLS with its client certificate (verifying the server's), the server side
+    // requires and verifies the client's, both keep connections alive.
+    await add('nginx mTLS pair', async (port) => {
+      const serverPort = await freePort();
+      const sconf = join(work, `nginx-mtls-server-${serverPort}.conf`);
+      writeFileSync(
+        sconf,
+        `daemon off; worker_processes 1; pid ${work}/ngx-mtls-s.pid; error_log ${work}/ngx-mtls-s.err; events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; upstream up { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+server { listen 127.0.0.1:${serverPort} ssl; ssl_certificate ${work}/server.crt; ssl_certificate_key ${work}/server.key;
+  ssl_client_certificate ${work}/ca.crt; ssl_verify_client on; ssl_protocols TLSv1.3 TLSv1.2;
+  location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`,
+      );
+      const cconf = join(work, `nginx-mtls-client-${port}.conf`);
+      writeFileSync(
+        cconf,
+        `daemon off; worker_processes 1; pid ${work}/ngx-mtls-c.pid; error_log ${work}/ngx-mtls-c.err; events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; upstream tlsup { server 127.0.0.1:${serverPort}; keepalive 64; }
+server { listen 127.0.0.1:${port};
+  location / { proxy_pass https://tlsup; proxy_http_version 1.1; proxy_set_header Connection "";
+    proxy_ssl_certificate ${work}/client.crt; proxy_ssl_certificate_key ${work}/client.key;
+    proxy_ssl_trusted_certificate ${work}/ca.crt; proxy_ssl_verify on; proxy_ssl_name server.bench;
+    proxy_ssl_session_reuse on; } } }\n`,
+      );
+      const server = start('nginx-mtls-server', 'nginx', ['-c', sconf, '-p', work]);
+      const client = start('nginx-mtls-client', 'nginx', ['-c', cconf, '-p', work]);
+      await waitPort(serverPort);
+      return { pid: client.pid, pids: [client.pid, server.pid] };
+    });
+  }
   await add('haproxy', (port) => {
     const conf = join(work, `haproxy-${port}.cfg`);
     writeFileSync(
@@ -528,12 +574,24 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   console.log(
     `  CPU per 1000 req / nginx:          ${fmt(m('skein-proxy', 'cpu') / m('nginx', 'cpu'))}  (target ≤ 2)`,
   );
+  if (results['skein baseline']) {
+    console.log(
+      `  vs baseline build:                 saturation ${fmt(s('skein-proxy') / s('skein baseline'))}x, CPU per request ${fmt(m('skein-proxy', 'cpu') / m('skein baseline', 'cpu'))}x`,
+    );
+  }
   console.log(
     `  idle RSS, 100 clusters:            ${fmt(idleRss, 0)} MB vs bare Node 24 ${fmt(bareRss, 0)} MB = +${fmt(idleRss - bareRss, 0)} MB  (target ≤ +30 MB)`,
   );
-  if (results['skein mTLS pair']) {
+  if (results['skein mTLS pair'] && results['nginx mTLS pair']) {
+    const pair = (n) =>
+      `added p50 ${fmt(m(n, 'p50'))} ms, p90 ${fmt(m(n, 'p90'))} ms, p99 ${fmt(m(n, 'p99'))} ms, saturation ${fmt(s(n), 0)} rps`;
+    console.log(`  mTLS, client + server skein-proxy: ${pair('skein mTLS pair')}`);
+    console.log(`  mTLS, client + server nginx:       ${pair('nginx mTLS pair')}`);
     console.log(
-      `  mTLS, client + server skein-proxy: added p90 ${fmt(m('skein mTLS pair', 'p90'))} ms, p99 ${fmt(m('skein mTLS pair', 'p99'))} ms, saturation ${fmt(s('skein mTLS pair'), 0)} rps (Istio 1.20: +0.228 ms p90, +0.298 ms p99 for the pair)`,
+      `  mTLS pair added p90 skein / nginx: ${fmt(m('skein mTLS pair', 'p90') / m('nginx mTLS pair', 'p90'))}  (target: within noise of 1); saturation skein / nginx: ${fmt(s('skein mTLS pair') / s('nginx mTLS pair'))}`,
+    );
+    console.log(
+      '  Istio 1.20 published, two Envoys with mTLS at 1000 rps: +0.228 ms p90, +0.298 ms p99 (on dedicated hardware)',
     );
   }
   console.log(

@@ -6,6 +6,7 @@ import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
 import { RunningProxy } from './proxy.js';
 import { startWorkerPool } from './workers/worker-pool.js';
 import { isLogLevel, LOG_LEVELS } from './util/logger.js';
+import { releaseStartupMemory } from './util/release-memory.js';
 
 const program = new Command('skein-proxy')
   .description('skein-proxy: the Skein data plane proxy, configured through an Envoy v3 bootstrap and xDS')
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
   const stop = (): void => {
     void stopAll().then(() => process.exit(0));
   };
+  // Once the first full configuration is in, give what loading it took back to the OS.
+  void proxy.waitReady().then(() => setImmediate(releaseStartupMemory));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const a = proxy.adminAddress;

@@ -1,7 +1,8 @@
 // Installing and removing the rules with the real iptables tools: cleanup first (so re-running is
-// idempotent), then iptables-restore --noflush; IPv6 only where the kernel and ip6tables have nat.
-import { CHAINS, iptablesSave, type Family } from './iptables-rules.js';
-import type { IptablesConfig } from './iptables-config.js';
+// idempotent), then iptables-restore --noflush (and, in TPROXY mode, the policy route with `ip`);
+// IPv6 only where the kernel and ip6tables have nat.
+import { CHAINS, MANGLE_CHAINS, iptablesSave, policyRoutes, type Family } from './iptables-rules.js';
+import { DEFAULT_IPTABLES_CONFIG, type IptablesConfig } from './iptables-config.js';
 
 export interface CommandResult {
   code: number;
@@ -23,20 +24,45 @@ export async function familyAvailable(run: CommandRunner, family: Family): Promi
   return r.code === 0;
 }
 
-/** Removes every rule and chain we installed (safe to run when none are there). */
-export async function cleanupIptables(run: CommandRunner, family: Family): Promise<void> {
+/**
+ * Removes every rule and chain we installed, in the nat and mangle tables, and the TPROXY policy
+ * route (`mark` / `table` of the config; Istio's defaults otherwise). Safe when none are there.
+ */
+export async function cleanupIptables(
+  run: CommandRunner,
+  family: Family,
+  c: Pick<IptablesConfig, 'inboundTproxyMark' | 'inboundTproxyRouteTable'> = DEFAULT_IPTABLES_CONFIG,
+): Promise<void> {
   const ipt = tool(family, 'iptables');
-  for (const chain of ['PREROUTING', 'OUTPUT']) {
-    const listed = await run.run(ipt, ['-t', 'nat', '-S', chain]);
-    for (const line of listed.stdout.split('\n')) {
-      if (!line.startsWith('-A ') || !/--comment "?skein"?( |$)/.test(line)) continue;
-      const args = line.replace(/"skein"/, 'skein').split(' ');
-      args[0] = '-D';
-      await run.run(ipt, ['-t', 'nat', ...args]);
+  for (const [table, chains] of [
+    ['nat', CHAINS],
+    ['mangle', MANGLE_CHAINS],
+  ] as const) {
+    for (const chain of ['PREROUTING', 'OUTPUT']) {
+      const listed = await run.run(ipt, ['-t', table, '-S', chain]);
+      for (const line of listed.stdout.split('\n')) {
+        if (!line.startsWith('-A ') || !/--comment "?skein"?( |$)/.test(line)) continue;
+        const args = line.replace(/"skein"/, 'skein').split(' ');
+        args[0] = '-D';
+        await run.run(ipt, ['-t', table, ...args]);
+      }
     }
+    for (const ch of chains) await run.run(ipt, ['-t', table, '-F', ch]);
+    for (const ch of chains) await run.run(ipt, ['-t', table, '-X', ch]);
   }
-  for (const ch of CHAINS) await run.run(ipt, ['-t', 'nat', '-F', ch]);
-  for (const ch of CHAINS) await run.run(ipt, ['-t', 'nat', '-X', ch]);
+  const ip = family === 4 ? '-4' : '-6';
+  const rule = [
+    ip,
+    'rule',
+    'del',
+    'fwmark',
+    String(c.inboundTproxyMark),
+    'lookup',
+    String(c.inboundTproxyRouteTable),
+  ];
+  // One `ip rule del` removes one copy; stop when none is left.
+  for (let i = 0; i < 16 && (await run.run('ip', rule)).code === 0; i++);
+  await run.run('ip', [ip, 'route', 'flush', 'table', String(c.inboundTproxyRouteTable)]);
 }
 
 /** Installs the rules for each available family; returns the families configured. */
@@ -51,9 +77,13 @@ export async function applyIptables(
       if (f === 4) throw new Error('iptables nat table is not available');
       continue;
     }
-    await cleanupIptables(run, f);
+    await cleanupIptables(run, f, c);
     const r = await run.run(tool(f, 'iptables-restore'), ['--noflush'], iptablesSave(c, f));
     if (r.code !== 0) throw new Error(`${tool(f, 'iptables-restore')} failed: ${r.stderr.trim()}`);
+    for (const args of policyRoutes(c, f)) {
+      const ip = await run.run('ip', args);
+      if (ip.code !== 0) throw new Error(`ip ${args.join(' ')} failed: ${ip.stderr.trim()}`);
+    }
     done.push(f);
   }
   return done;

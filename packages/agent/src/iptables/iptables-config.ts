@@ -11,8 +11,17 @@ export interface IptablesConfig {
   proxyUids: string[];
   /** -g: GIDs whose traffic is never redirected. */
   proxyGids: string[];
-  /** -m: REDIRECT (TPROXY is not implemented). */
-  mode: 'REDIRECT';
+  /**
+   * -m: how inbound traffic reaches the proxy. REDIRECT: nat REDIRECT (original destination from
+   * SO_ORIGINAL_DST). TPROXY: mangle TPROXY with a packet mark and a policy route, so the proxy's
+   * transparent (IP_TRANSPARENT) listener sees the original destination as its local address and
+   * the client's real source address. Outbound is REDIRECT in both, as in Istio.
+   */
+  mode: 'REDIRECT' | 'TPROXY';
+  /** TPROXY: the mark of inbound packets diverted to the proxy (`--tproxy-mark`; +1 marks the proxy's own loopback calls). */
+  inboundTproxyMark: number;
+  /** TPROXY: the routing table delivering marked packets locally. */
+  inboundTproxyRouteTable: number;
   /** -i: outbound CIDRs to capture; ['*'] for all, [] for none. */
   includeOutboundCidrs: string[];
   /** -x: outbound CIDRs never captured. */
@@ -42,6 +51,8 @@ export const DEFAULT_IPTABLES_CONFIG: IptablesConfig = {
   proxyUids: ['1337'],
   proxyGids: ['1337'],
   mode: 'REDIRECT',
+  inboundTproxyMark: 1337,
+  inboundTproxyRouteTable: 133,
   includeOutboundCidrs: ['*'],
   excludeOutboundCidrs: [],
   includeInboundPorts: ['*'],

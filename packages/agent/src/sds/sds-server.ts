@@ -1,9 +1,11 @@
 // The SDS server the proxy reads its certificates from: a gRPC server on a Unix socket serving
-// the `default` workload certificate and the `ROOTCA` trust bundle, pushing every rotation.
+// the `default` workload certificate and the `ROOTCA` trust bundle, pushing every rotation, over
+// StreamSecrets (state of the world), DeltaSecrets (incremental, delta-sds.ts) and FetchSecrets.
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { TypeUrl, discoveryV3, messageFromJson, sdsServiceDefinition } from '@skein/api-types';
+import { deltaSecretsHandler } from './delta-sds.js';
 import type { WorkloadCertificate, WorkloadSecret } from './workload-certificate.js';
 
 export const WORKLOAD_SECRET = 'default';
@@ -51,7 +53,7 @@ export interface SdsServerOptions {
 
 export interface RunningSds {
   close(): Promise<void>;
-  /** Number of open StreamSecrets streams. */
+  /** Number of open StreamSecrets and DeltaSecrets streams. */
   streams(): number;
 }
 
@@ -96,11 +98,13 @@ export async function startSdsServer(o: SdsServerOptions): Promise<RunningSds> {
     if (!s) return cb({ code: grpc.status.UNAVAILABLE, details: 'no certificate yet' });
     cb(null, response([...call.request.resourceNames], s, ++nonce));
   };
-  const deltaSecrets = (call: grpc.ServerDuplexStream<unknown, unknown>) =>
-    call.emit('error', {
-      code: grpc.status.UNIMPLEMENTED,
-      details: 'delta SDS is not served; use StreamSecrets',
-    });
+  const deltaSecrets = deltaSecretsHandler({
+    certificate: o.certificate,
+    resource: secretResource,
+    nonce: () => String(++nonce),
+    log: o.log,
+    onStream: (d) => (open += d),
+  });
 
   mkdirSync(dirname(o.socketPath), { recursive: true });
   rmSync(o.socketPath, { force: true });

@@ -15,6 +15,8 @@ export interface WorkloadSecret {
   rootCertPem: string;
   notBefore: Date;
   notAfter: Date;
+  /** When it was requested: the lifetime counts from here when the CA backdated notBefore. */
+  requestedAt: Date;
   /** Increases with every new certificate. */
   version: number;
 }
@@ -87,6 +89,7 @@ export class WorkloadCertificate {
   async refresh(): Promise<void> {
     if (this.stopped) return;
     try {
+      const requestedAt = new Date(this.timer.now());
       const keys = await generateKeyPair(this.o.keyAlgorithm ?? 'ECDSA_P256');
       const csr = await createCsr(keys, this.o.identity ? { uris: [this.o.identity] } : {});
       const chain = await this.o.signer.sign(csr, this.o.ttlSeconds ?? 86400);
@@ -99,6 +102,7 @@ export class WorkloadCertificate {
         rootCertPem: chain[chain.length - 1]!,
         notBefore: new Date(leaf.validFrom),
         notAfter: new Date(leaf.validTo),
+        requestedAt,
         version: (this.current?.version ?? 0) + 1,
       };
       if (this.stopped) return;
@@ -118,9 +122,14 @@ export class WorkloadCertificate {
     }
   }
 
-  /** Milliseconds until rotation: when gracePeriodRatio of the lifetime remains. */
+  /**
+   * Milliseconds until rotation: when gracePeriodRatio of the lifetime remains. The lifetime
+   * starts at notBefore or at the request, whichever is later: CAs backdate notBefore for clock
+   * skew (skein-ca by 60 s), which would otherwise make a short-lived certificate (30 s) look
+   * due at once and rotate in a loop.
+   */
   rotationDelay(s: WorkloadSecret): number {
-    const life = s.notAfter.getTime() - s.notBefore.getTime();
+    const life = s.notAfter.getTime() - Math.max(s.notBefore.getTime(), s.requestedAt.getTime());
     const at = s.notAfter.getTime() - life * (this.o.gracePeriodRatio ?? 0.5);
     return Math.max(0, at - this.timer.now());
   }

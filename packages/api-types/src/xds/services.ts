@@ -1,6 +1,7 @@
 // gRPC service definitions (for @grpc/grpc-js) of the services Skein serves or calls: ADS
 // (state-of-the-world and delta), SDS and Istio's certificate service. Built from the
-// generated service descriptors, so method paths and message types cannot drift.
+// generated service descriptors, so method paths and message types cannot drift. Each is built
+// on first use (importing this module decodes no descriptor).
 import {
   fromBinary,
   toBinary,
@@ -12,6 +13,7 @@ import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { AggregatedDiscoveryService } from '../gen/envoy/service/discovery/v3/ads_pb.js';
 import { SecretDiscoveryService } from '../gen/envoy/service/secret/v3/sds_pb.js';
 import { IstioCertificateService } from '../gen/istio/v1/auth/ca_pb.js';
+import { lazyDesc } from './lazy-desc.js';
 
 function method<I extends DescMessage, O extends DescMessage>(
   service: DescService,
@@ -48,8 +50,14 @@ export function grpcServiceDefinition(service: DescService): ServiceDefinition {
 }
 
 /** envoy.service.discovery.v3.AggregatedDiscoveryService: streamAggregatedResources, deltaAggregatedResources. */
-export const adsServiceDefinition: ServiceDefinition = grpcServiceDefinition(AggregatedDiscoveryService);
+export const adsServiceDefinition: ServiceDefinition = lazyDesc(() =>
+  grpcServiceDefinition(AggregatedDiscoveryService),
+);
 /** envoy.service.secret.v3.SecretDiscoveryService: streamSecrets, deltaSecrets, fetchSecrets. */
-export const sdsServiceDefinition: ServiceDefinition = grpcServiceDefinition(SecretDiscoveryService);
+export const sdsServiceDefinition: ServiceDefinition = lazyDesc(() =>
+  grpcServiceDefinition(SecretDiscoveryService),
+);
 /** istio.v1.auth.IstioCertificateService: createCertificate. */
-export const caServiceDefinition: ServiceDefinition = grpcServiceDefinition(IstioCertificateService);
+export const caServiceDefinition: ServiceDefinition = lazyDesc(() =>
+  grpcServiceDefinition(IstioCertificateService),
+);

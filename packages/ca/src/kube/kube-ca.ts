@@ -9,13 +9,13 @@ import {
   type CaMaterial,
   type RootOptions,
 } from '../pki/ca-material.js';
-import type { KubeClient } from './kube-client.js';
+import type { KubeApi } from './kube-client.js';
 
 export const SELF_SIGNED_SECRET = 'istio-ca-secret';
 export const PLUGIN_SECRET = 'cacerts';
 export const ROOT_CONFIGMAP = 'istio-ca-root-cert';
 
-export function kubeTokenReviewer(kube: KubeClient): TokenReviewer {
+export function kubeTokenReviewer(kube: KubeApi): TokenReviewer {
   return {
     async review(token, audiences) {
       const r = await kube.call<{
@@ -48,7 +48,7 @@ const enc = (s: string) => Buffer.from(s).toString('base64');
 
 /** Loads plug-in material (`cacerts`) or the self-signed root, creating the latter once. */
 export async function loadOrCreateKubeCa(
-  kube: KubeClient,
+  kube: KubeApi,
   namespace: string,
   root: RootOptions,
 ): Promise<{ material: CaMaterial; source: string }> {
@@ -105,13 +105,23 @@ export async function loadOrCreateKubeCa(
   throw new Error(`creating secret ${namespace}/${SELF_SIGNED_SECRET}: HTTP ${created.status}`);
 }
 
-/** Writes ConfigMap istio-ca-root-cert (key root-cert.pem) into every namespace; returns how many changed. */
-export async function publishRootCert(kube: KubeClient, rootCertPem: string): Promise<number> {
-  const list = await kube.call<{ items?: { metadata: { name: string } }[] }>('GET', '/api/v1/namespaces');
-  if (list.status !== 200) throw new Error(`listing namespaces: HTTP ${list.status}`);
+/**
+ * Writes ConfigMap istio-ca-root-cert (key root-cert.pem) into `namespaces` (default: every
+ * namespace), creating or correcting it; returns how many changed.
+ */
+export async function publishRootCert(
+  kube: KubeApi,
+  rootCertPem: string,
+  namespaces?: readonly string[],
+): Promise<number> {
+  let names = namespaces;
+  if (!names) {
+    const list = await kube.call<{ items?: { metadata: { name: string } }[] }>('GET', '/api/v1/namespaces');
+    if (list.status !== 200) throw new Error(`listing namespaces: HTTP ${list.status}`);
+    names = (list.body.items ?? []).map((ns) => ns.metadata.name);
+  }
   let changed = 0;
-  for (const ns of list.body.items ?? []) {
-    const name = ns.metadata.name;
+  for (const name of names) {
     const path = `/api/v1/namespaces/${name}/configmaps`;
     const cm = {
       apiVersion: 'v1',

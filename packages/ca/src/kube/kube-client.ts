@@ -1,13 +1,24 @@
 // The few Kubernetes API calls the CA makes (TokenReview, Secrets, ConfigMaps, Namespaces) over
-// HTTPS with a bearer token: from a kubeconfig (token users) or the in-cluster service account.
-import { readFileSync } from 'node:fs';
+// HTTPS: a bearer token (kubeconfig token users, the in-cluster service account) or a client
+// certificate (kubeconfig certificate users, as kind writes them).
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseYamlDocuments } from '@skein/api-types';
 
 export interface KubeConnection {
   server: string;
-  token: string;
+  /** Bearer token; or a client certificate below. */
+  token?: string;
   caPem?: string;
+  clientCertPem?: string;
+  clientKeyPem?: string;
+}
+
+/** The one method the CA's Kubernetes code needs (a `KubeClient`, or any adapter). */
+export interface KubeApi {
+  call<T>(method: string, path: string, body?: unknown): Promise<KubeResponse<T>>;
 }
 
 export interface KubeResponse<T> {
@@ -34,10 +45,41 @@ interface Kubeconfig {
     name: string;
     cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string };
   }[];
-  users?: { name: string; user: { token?: string; tokenFile?: string } }[];
+  users?: {
+    name: string;
+    user: {
+      token?: string;
+      tokenFile?: string;
+      'client-certificate-data'?: string;
+      'client-key-data'?: string;
+      'client-certificate'?: string;
+      'client-key'?: string;
+    };
+  }[];
 }
 
-/** A connection from a kubeconfig whose current user authenticates with a token. */
+const dataOrFile = (data: string | undefined, file: string | undefined): string | undefined =>
+  data ? Buffer.from(data, 'base64').toString() : file ? readFileSync(file, 'utf8') : undefined;
+
+/** `$KUBECONFIG` (its first file) or `~/.kube/config`. */
+export function defaultKubeconfigPath(env = process.env): string {
+  return env['KUBECONFIG']?.split(':').find((p) => p !== '') ?? join(homedir(), '.kube', 'config');
+}
+
+/**
+ * A connection for skeind's `kubeconfig` option: a path, or `in-cluster` / `default` — the pod's
+ * service account when KUBERNETES_SERVICE_HOST is set and no kubeconfig file exists, else the
+ * default kubeconfig file.
+ */
+export function resolveKubeConnection(kubeconfig: string, env = process.env): KubeConnection {
+  if (kubeconfig !== 'in-cluster' && kubeconfig !== 'default') return kubeconfigConnection(kubeconfig);
+  const file = defaultKubeconfigPath(env);
+  if (env['KUBERNETES_SERVICE_HOST'] && (kubeconfig === 'in-cluster' || !existsSync(file)))
+    return inClusterConnection(env);
+  return kubeconfigConnection(file);
+}
+
+/** A connection from a kubeconfig whose current user has a token or a client certificate. */
 export function kubeconfigConnection(path: string): KubeConnection {
   const cfg = parseYamlDocuments(readFileSync(path, 'utf8'))[0]?.value as Kubeconfig;
   const ctx = cfg.contexts?.find((c) => c.name === cfg['current-context'])?.context;
@@ -45,17 +87,22 @@ export function kubeconfigConnection(path: string): KubeConnection {
   const user = cfg.users?.find((u) => u.name === ctx?.user)?.user;
   if (!cluster || !user) throw new Error(`kubeconfig ${path}: no current context`);
   const token = user.token ?? (user.tokenFile ? readFileSync(user.tokenFile, 'utf8').trim() : undefined);
-  if (!token)
-    throw new Error(`kubeconfig ${path}: the current user has no token (only token users are supported)`);
-  const caPem = cluster['certificate-authority-data']
-    ? Buffer.from(cluster['certificate-authority-data'], 'base64').toString()
-    : cluster['certificate-authority']
-      ? readFileSync(cluster['certificate-authority'], 'utf8')
-      : undefined;
-  return { server: cluster.server, token, ...(caPem ? { caPem } : {}) };
+  const clientCertPem = dataOrFile(user['client-certificate-data'], user['client-certificate']);
+  const clientKeyPem = dataOrFile(user['client-key-data'], user['client-key']);
+  if (!token && !(clientCertPem && clientKeyPem))
+    throw new Error(
+      `kubeconfig ${path}: the current user has neither a token nor a client certificate (exec and auth-provider users are not supported)`,
+    );
+  const caPem = dataOrFile(cluster['certificate-authority-data'], cluster['certificate-authority']);
+  return {
+    server: cluster.server,
+    ...(token ? { token } : {}),
+    ...(clientCertPem && clientKeyPem ? { clientCertPem, clientKeyPem } : {}),
+    ...(caPem ? { caPem } : {}),
+  };
 }
 
-export class KubeClient {
+export class KubeClient implements KubeApi {
   constructor(private readonly c: KubeConnection) {}
 
   call<T>(method: string, path: string, body?: unknown): Promise<KubeResponse<T>> {
@@ -66,13 +113,14 @@ export class KubeClient {
         {
           method,
           headers: {
-            authorization: `Bearer ${this.c.token}`,
+            ...(this.c.token ? { authorization: `Bearer ${this.c.token}` } : {}),
             accept: 'application/json',
             ...(payload
               ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
               : {}),
           },
           ...(this.c.caPem ? { ca: this.c.caPem } : {}),
+          ...(this.c.clientCertPem ? { cert: this.c.clientCertPem, key: this.c.clientKeyPem } : {}),
           timeout: 10_000,
         },
         (res) => {

@@ -223,11 +223,14 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     say(
       `▸ starting skeind (directory mode, config in ${configDir}${o.mtls ? `; CA in ${caDir}, TLS on ${t.controlPlaneIp}:15012` : ''})`,
     );
+    // With mTLS the sidecars' xDS goes over 15012 too (agents relay it over TLS with their mesh
+    // certificates); plaintext ADS then only listens on an ephemeral port nobody is told about.
+    const xds = o.mtls ? `${t.controlPlaneIp}:15012` : `${t.controlPlaneIp}:15010`;
     group.start('skeind', bin(o.root, 'skeind'), [
       '--config-dir',
       configDir,
       '--xds-addr',
-      `${t.controlPlaneIp}:15010`,
+      o.mtls ? `${t.controlPlaneIp}:0` : xds,
       '--http-addr',
       `${t.controlPlaneIp}:15014`,
       ...(o.mtls
@@ -239,7 +242,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
             '--secure-addr',
             `${t.controlPlaneIp}:15012`,
           ]
-        : []),
+        : ['--no-ca']),
     ]);
     await waitFor(
       'skeind /ready',
@@ -247,7 +250,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       60_000,
     );
 
-    say('▸ starting reviews v1 and v2 and the client, each with its own sidecar (skein-agent + skein-proxy)');
+    say(
+      `▸ starting reviews v1 and v2 and the client, each with its own sidecar (skein-agent + skein-proxy; xDS ${o.mtls ? `over TLS from ${xds}, relayed by the agent` : `in plaintext from ${xds}`})`,
+    );
     // The CA comes from the flags below (or, with --no-mtls, none) whatever the environment says.
     const sidecarEnv = { ...process.env };
     delete sidecarEnv['CA_ADDR'];
@@ -289,7 +294,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
           '--interception-mode',
           'NONE',
           '--discovery-address',
-          `${t.controlPlaneIp}:15010`,
+          xds,
           '--sds-socket',
           join(dir, `${w.name}.sds.sock`),
           '--admin-address',
@@ -308,6 +313,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
                 join(caDir, 'self-signed', 'root-cert.pem'),
                 '--bootstrap-token',
                 tokens.get(w.name) ?? '',
+                '--xds-relay',
+                '--xds-relay-socket',
+                join(dir, `${w.name}.xds.sock`),
+                '--discovery-tls',
               ]
             : []),
           '--termination-drain-duration',

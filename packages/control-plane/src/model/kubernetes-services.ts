@@ -18,6 +18,7 @@ export interface KubeService {
   readonly spec?:
     | {
         readonly clusterIP?: string | undefined;
+        readonly selector?: Readonly<Record<string, string>> | undefined;
         readonly ports?:
           | readonly {
               readonly name?: string | undefined;
@@ -75,6 +76,7 @@ export function servicesFromKubernetes(
       name: p.name ?? `port-${p.port}`,
       protocol: protocolOf({ appProtocol: p.appProtocol, name: p.name }),
       targetPort: typeof p.targetPort === 'number' ? p.targetPort : undefined,
+      targetPortName: typeof p.targetPort === 'string' ? p.targetPort : undefined,
     }));
     const workloads: Workload[] = [];
     for (const slice of slicesBySvc.get(`${ns}/${name}`) ?? []) {
@@ -113,6 +115,7 @@ export function servicesFromKubernetes(
       location: 'MESH_INTERNAL',
       exportTo: exportTo ? exportTo.split(',').map((s) => s.trim()) : undefined,
       workloads,
+      podSelector: svc.spec?.selector,
       subjectAltNames: [],
       origin: `Kubernetes ${ns}/${name}`,
       registry: 'Kubernetes',

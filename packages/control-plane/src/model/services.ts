@@ -12,6 +12,8 @@ export interface ServicePort {
   readonly name: string;
   readonly protocol: Protocol;
   readonly targetPort?: number | undefined;
+  /** A Kubernetes targetPort given by name (resolved per pod through its EndpointSlice). */
+  readonly targetPortName?: string | undefined;
 }
 
 /** One endpoint workload of a service. */
@@ -40,6 +42,12 @@ export interface Service {
   readonly exportTo: readonly string[] | undefined;
   readonly workloads: readonly Workload[];
   readonly workloadSelector?: Readonly<Record<string, string>> | undefined;
+  /**
+   * A Kubernetes Service's pod selector. A sidecar whose pod it selects serves the service's
+   * ports inbound even before its pod is a ready endpoint (the proxy's readiness is what makes
+   * the pod ready, so waiting for the endpoint would deadlock or leave inbound config stale).
+   */
+  readonly podSelector?: Readonly<Record<string, string>> | undefined;
   readonly subjectAltNames: readonly string[];
   /** Where it came from: `ServiceEntry ns/name` or `Kubernetes ns/name`. */
   readonly origin: string;

@@ -105,7 +105,18 @@ export function servicesOfProxy(snap: Snapshot, proxy: Proxy): Service[] {
   const index = workloadIndex(snap);
   const out = new Set<Service>();
   for (const ip of proxy.ips) for (const s of index.get(`${proxy.namespace}/${ip}`) ?? []) out.add(s);
+  for (const s of snap.services)
+    if (s.podSelector && s.namespace === proxy.namespace && selects(s.podSelector, proxy.labels)) out.add(s);
   return snap.services.filter((s) => out.has(s));
+}
+
+/** A Kubernetes selector: non-empty, and every label equal. */
+function selects(
+  selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  const entries = Object.entries(selector);
+  return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
 }
 
 const workloadIndexes = new WeakMap<Snapshot, Map<string, Service[]>>();

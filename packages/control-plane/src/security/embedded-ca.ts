@@ -1,32 +1,66 @@
-// skeind's embedded CA (directory mode) and its TLS port 15012: the CSR service and ADS over TLS
-// with a serving certificate issued by the CA itself. The root is created on first start in the
-// directory and kept; workloads authenticate with a bootstrap token or their mesh certificate.
-import { readFile } from 'node:fs/promises';
+// skeind's embedded CA and its TLS port 15012 (the CSR service and ADS over TLS). Directory mode:
+// the root in a directory (created on first start and kept), callers authenticated by bootstrap
+// tokens or their mesh certificate. Kubernetes mode: the root in Secret istio-ca-secret of the CA
+// namespace (created only if absent), service-account tokens checked by TokenReview, the root
+// published to every namespace. skeind's own serving certificate is issued by the CA and reissued
+// at half its lifetime without touching established connections.
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
-  BootstrapTokenAuthenticator,
   CertificateAuthority,
   DEFAULT_SERVING_IDENTITY,
+  KubeClient,
   MeshCertificateAuthenticator,
+  TokenReviewAuthenticator,
+  TokensFileAuthenticator,
   caServiceHandlers,
-  issueServingCertificate,
+  kubeTokenReviewer,
   loadOrCreateDirectoryCa,
-  servingCredentials,
+  loadOrCreateKubeCa,
+  resolveKubeConnection,
+  rotatingServingCredentials,
+  serialOf,
   type Authenticator,
+  type ServingCertificate,
 } from '@skein/ca';
 import { caServiceDefinition } from '@skein/api-types';
 import type { Logger } from '../log.js';
+import { startRootPublisher, type RootPublisher } from './root-publisher.js';
 import { authenticatedXds } from './xds-gate.js';
 
-export interface EmbeddedCaOptions {
-  /** Directory holding the root (`self-signed/`) or Istio's plug-in `cacerts` files. */
-  readonly dir: string;
-  /** Bootstrap tokens: one `<token> <namespace> <service-account>` per line. */
+/** What `startControlPlane({ ca })` and skeind's CA flags configure. */
+export interface EmbeddedCaConfig {
+  /**
+   * Directory mode: the directory holding the root (`self-signed/`) or Istio's plug-in `cacerts`
+   * files. Default `defaultCaDir()`. Ignored in Kubernetes mode.
+   */
+  readonly dir?: string | undefined;
+  /** Kubernetes mode (skeind's kubeconfig / in-cluster credentials): root Secret, TokenReview, root ConfigMaps. */
+  readonly kubernetes?:
+    | {
+        /** Namespace of Secrets `istio-ca-secret` / `cacerts`; default `skein-system`. */
+        readonly namespace?: string | undefined;
+        /** Audience service-account tokens must carry; default `istio-ca`. */
+        readonly tokenAudience?: string | undefined;
+        /** Publish ConfigMap `istio-ca-root-cert` to every namespace; default true. */
+        readonly publishRoot?: boolean | undefined;
+        /** Full re-publication period (ms); default 60 000 (new namespaces get it at once). */
+        readonly rootResyncMs?: number | undefined;
+      }
+    | undefined;
+  /** Bootstrap tokens: one `<token> <namespace> <service-account>` per line (either mode); re-read when it changes. */
   readonly tokensFile?: string | undefined;
+  /** `host:port` of the TLS port; default `0.0.0.0:15012`; port 0 picks a free port. */
+  readonly secureAddr?: string | undefined;
+  /** Lifetime of skeind's own serving certificate (seconds); default 30 days; reissued at half. */
+  readonly servingTtlSeconds?: number | undefined;
+}
+
+export interface EmbeddedCaOptions extends EmbeddedCaConfig {
   readonly trustDomain: string;
-  /** `host:port` of the TLS port; port 0 picks a free port. */
-  readonly address: string;
+  /** skeind's kubeconfig option (path, `in-cluster`, `default`), for Kubernetes mode. */
+  readonly kubeconfig?: string | undefined;
   /** The ADS service to serve over TLS as well. */
   readonly ads: { definition: grpc.ServiceDefinition; handlers: Record<string, (stream: never) => void> };
   readonly log: Logger;
@@ -35,34 +69,80 @@ export interface EmbeddedCaOptions {
 export interface EmbeddedCa {
   /** Bound `host:port`. */
   readonly address: string;
+  readonly mode: 'directory' | 'kubernetes';
   readonly rootCertPem: string;
-  /** Where the root certificate is (for agents' `--ca-root-cert`). */
-  readonly rootCertFile: string;
+  /** Where the root certificate is (for agents' `--ca-root-cert`); undefined in Kubernetes mode. */
+  readonly rootCertFile: string | undefined;
+  /** The serving certificate new TLS handshakes on the port get. */
+  servingCertificate(): ServingCertificate;
+  /** Called after every reissue of the serving certificate. */
+  onServingRotated(listener: (serial: string) => void): void;
   close(): Promise<void>;
 }
 
+/** Directory mode's default: `$XDG_STATE_HOME/skein/ca`, else `~/.local/state/skein/ca`. */
+export function defaultCaDir(env: NodeJS.ProcessEnv = process.env): string {
+  const state = env['XDG_STATE_HOME'] || join(env['HOME'] || homedir(), '.local', 'state');
+  return join(state, 'skein', 'ca');
+}
+
 export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa> {
-  const loaded = await loadOrCreateDirectoryCa(o.dir, { trustDomain: o.trustDomain });
+  const log = o.log;
+  const kubeMode = o.kubernetes !== undefined;
+  const dir = o.dir ?? defaultCaDir();
+  const kube = kubeMode ? new KubeClient(resolveKubeConnection(o.kubeconfig ?? 'default')) : undefined;
+  const caNamespace = o.kubernetes?.namespace ?? 'skein-system';
+  const loaded = kube
+    ? await loadOrCreateKubeCa(kube, caNamespace, { trustDomain: o.trustDomain })
+    : await loadOrCreateDirectoryCa(dir, { trustDomain: o.trustDomain });
   const ca = await CertificateAuthority.create(loaded.material);
   const authenticators: Authenticator[] = [
     new MeshCertificateAuthenticator(loaded.material.caCertPem, o.trustDomain),
   ];
   if (o.tokensFile)
     authenticators.push(
-      BootstrapTokenAuthenticator.parse(await readFile(o.tokensFile, 'utf8'), o.trustDomain),
+      await new TokensFileAuthenticator(o.tokensFile, o.trustDomain, (m) => log.warn(m)).load(),
     );
-  const host = o.address.slice(0, o.address.lastIndexOf(':'));
-  const serving = await issueServingCertificate(ca, {
-    dnsNames: DEFAULT_SERVING_IDENTITY.dnsNames,
-    ipAddresses: [
-      ...new Set([
-        ...(DEFAULT_SERVING_IDENTITY.ipAddresses ?? []),
-        ...(/^[\d.]+$/.test(host) && host !== '0.0.0.0' ? [host] : []),
+  if (kube)
+    authenticators.push(
+      new TokenReviewAuthenticator(kubeTokenReviewer(kube), o.trustDomain, [
+        o.kubernetes?.tokenAudience ?? 'istio-ca',
       ]),
-    ],
-  });
+    );
+
+  const address = o.secureAddr ?? '0.0.0.0:15012';
+  const host = address.slice(0, address.lastIndexOf(':'));
+  const rotated = new Set<(serial: string) => void>();
+  const serving = await rotatingServingCredentials(
+    ca,
+    {
+      dnsNames: [
+        ...new Set([
+          ...DEFAULT_SERVING_IDENTITY.dnsNames,
+          `skeind.${caNamespace}.svc`,
+          `skeind.${caNamespace}.svc.cluster.local`,
+        ]),
+      ],
+      ipAddresses: [
+        ...new Set([
+          ...(DEFAULT_SERVING_IDENTITY.ipAddresses ?? []),
+          ...(/^[\d.]+$/.test(host) && host !== '0.0.0.0' ? [host] : []),
+        ]),
+      ],
+      ttlSeconds: o.servingTtlSeconds ?? 30 * 86400,
+    },
+    {
+      onRotate: (e) => {
+        if (e.error) log.warn('serving certificate not reissued; retrying', { error: e.error });
+        else {
+          log.info('serving certificate reissued', { serial: e.serial, notAfter: e.notAfter });
+          for (const l of rotated) l(e.serial ?? '');
+        }
+      },
+    },
+  );
+
   const server = new grpc.Server();
-  const log = o.log;
   server.addService(
     caServiceDefinition,
     caServiceHandlers({
@@ -75,25 +155,51 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
   for (const [name, h] of Object.entries(o.ads.handlers))
     ads[name] = authenticatedXds(h, authenticators, log);
   server.addService(o.ads.definition, ads);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(o.address, servingCredentials(serving, ca.rootCertPem), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
-  const rootCertFile =
-    loaded.source === 'plugin' ? join(o.dir, 'root-cert.pem') : join(o.dir, 'self-signed', 'root-cert.pem');
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(address, serving.credentials, (err, p) => (err ? reject(err) : resolve(p))),
+    );
+  } catch (e) {
+    serving.stop();
+    throw new Error(`CA port ${address}: ${(e as Error).message} (--secure-addr, or --no-ca)`);
+  }
+  let publisher: RootPublisher | undefined;
+  if (kube && o.kubernetes?.publishRoot !== false)
+    publisher = await startRootPublisher({
+      kube,
+      kubeconfig:
+        o.kubeconfig === undefined || o.kubeconfig === 'in-cluster' || o.kubeconfig === 'default'
+          ? undefined
+          : o.kubeconfig,
+      rootCertPem: ca.rootCertPem,
+      resyncMs: o.kubernetes?.rootResyncMs,
+      log,
+    });
+  const rootCertFile = kube
+    ? undefined
+    : loaded.source === 'plugin'
+      ? join(dir, 'root-cert.pem')
+      : join(dir, 'self-signed', 'root-cert.pem');
   log.info('CA started', {
+    mode: kube ? 'kubernetes' : 'directory',
     root: loaded.source,
-    rootCertFile,
+    ...(kube ? { secret: `${caNamespace}/istio-ca-secret` } : { rootCertFile }),
     tokens: o.tokensFile,
     address: `${host}:${port}`,
+    servingSerial: serialOf(serving.current()),
   });
   return {
     address: `${host}:${port}`,
+    mode: kube ? 'kubernetes' : 'directory',
     rootCertPem: ca.rootCertPem,
     rootCertFile,
-    close: () =>
-      new Promise<void>((resolve) => {
+    servingCertificate: () => serving.current(),
+    onServingRotated: (l) => void rotated.add(l),
+    close: async () => {
+      serving.stop();
+      await publisher?.stop();
+      await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           server.forceShutdown();
           resolve();
@@ -102,6 +208,7 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
           clearTimeout(t);
           resolve();
         });
-      }),
+      });
+    },
   };
 }

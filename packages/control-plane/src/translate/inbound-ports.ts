@@ -39,9 +39,14 @@ export function inboundIngressTargets(ctx: TranslateContext): InboundTarget[] {
     const ips = new Set(proxy.ips);
     for (const s of servicesOfProxy(ctx.snapshot, proxy)) {
       const w = s.workloads.find((x) => ips.has(x.address));
-      if (!w) continue;
       for (const p of s.ports) {
-        const target = endpointPort(w, p);
+        // not (yet) a ready endpoint: the service port's numeric targetPort, or the port itself
+        const target = w
+          ? endpointPort(w, p)
+          : p.targetPortName === undefined
+            ? (p.targetPort ?? p.number)
+            : 0;
+        if (target === 0) continue;
         if (out.has(target)) continue;
         out.set(target, {
           port: target,

@@ -283,7 +283,9 @@ export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
   out.push({
     name: VIRTUAL_INBOUND,
     address: socketAddress('0.0.0.0', INBOUND_CAPTURE_PORT),
-    useOriginalDst: true,
+    // no use_original_dst: the original_dst listener filter restores the destination for the
+    // filter-chain match; a handoff would give inbound connections to the outbound listener of
+    // the same port
     trafficDirection: 'INBOUND',
     listenerFilters: [
       { name: FilterName.originalDst, typedConfig: typed(T.originalDst, {}) },

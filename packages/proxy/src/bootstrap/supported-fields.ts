@@ -167,6 +167,7 @@ export const cluster: FieldSpec = {
   maxRequestsPerConnection: true,
   cleanupInterval: duration,
   perConnectionBufferLimitBytes: true,
+  upstreamBindConfig: { sourceAddress: { address: true, portValue: true } },
 };
 
 const retryPolicy: FieldSpec = {

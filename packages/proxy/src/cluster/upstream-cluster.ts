@@ -43,6 +43,8 @@ export class UpstreamCluster {
   readonly type: ClusterType;
   readonly lbPolicy: LbPolicy;
   readonly connectTimeoutMs: number;
+  /** upstream_bind_config's source address (Istio: 127.0.0.6 on inbound clusters). */
+  readonly sourceAddress: string | undefined;
   readonly protocol: UpstreamProtocol | 'downstream';
   readonly circuitBreaker: CircuitBreaker;
   readonly outlier: OutlierDetector | undefined;
@@ -72,6 +74,7 @@ export class UpstreamCluster {
     this.type = type as ClusterType;
     this.lbPolicy = this.type === 'ORIGINAL_DST' ? 'ROUND_ROBIN' : lbPolicyOf(config.lbPolicy);
     this.connectTimeoutMs = durationMs(config.connectTimeout) ?? 5000;
+    this.sourceAddress = config.upstreamBindConfig?.sourceAddress?.address || undefined;
     this.protocol = upstreamProtocolOf(config);
     const limits = limitsOf(config.circuitBreakers);
     this.circuitBreaker = new CircuitBreaker(limits);
@@ -97,6 +100,7 @@ export class UpstreamCluster {
       connectTimeoutMs: this.connectTimeoutMs,
       maxConnections: limits.maxConnections,
       idleTimeoutMs: durationMs(config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000,
+      sourceAddress: this.sourceAddress,
       onConnect: (h) => this.events.onConnect(this.name, h),
     });
     this.edsName = this.type === 'EDS' ? (config.edsClusterConfig?.serviceName ?? this.name) : undefined;

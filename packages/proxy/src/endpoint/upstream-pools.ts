@@ -1,6 +1,7 @@
 // Pooled upstream HTTP connections per host: undici pools for HTTP/1.1 (keep-alive, connect
 // timeout, connection limit) and node:http2 sessions for HTTP/2 (h2c, multiplexed streams).
 import http2 from 'node:http2';
+import net from 'node:net';
 import { Pool } from 'undici';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
@@ -14,6 +15,11 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   maxConnections: number;
   idleTimeoutMs: number;
+  /**
+   * upstream_bind_config: the source address of upstream connections. Istio binds inbound
+   * clusters to 127.0.0.6 so the sidecar's own calls to its pod IP are not captured again.
+   */
+  sourceAddress?: string | undefined;
   /** Called when a new connection is opened to count upstream_cx_total. */
   onConnect?: (host: Host) => void;
 }
@@ -40,6 +46,7 @@ export class Http2Session {
                 port: this.host.port,
                 alpn: alpnFor(tlsCtx.alpn, 'h2'),
                 timeoutMs: this.opts.connectTimeoutMs,
+                localAddress: this.opts.sourceAddress,
               },
               (err) => {
                 if (err) sock?.destroy(err);
@@ -49,12 +56,23 @@ export class Http2Session {
             return sock;
           },
         })
-      : http2.connect(`http://${this.host.key}`, { peerMaxConcurrentStreams: 1000 });
+      : http2.connect(`http://${this.host.key}`, {
+          peerMaxConcurrentStreams: 1000,
+          ...(this.opts.sourceAddress ? { createConnection: () => this.plainSocket() } : {}),
+        });
     s.setTimeout(this.opts.idleTimeoutMs, () => s.close());
     s.on('error', () => {});
     s.on('connect', () => this.opts.onConnect?.(this.host));
     this.session = s;
     return s;
+  }
+
+  private plainSocket(): net.Socket {
+    return net.connect({
+      host: this.host.address,
+      port: this.host.port,
+      ...(this.opts.sourceAddress ? { localAddress: this.opts.sourceAddress } : {}),
+    });
   }
 
   close(): void {
@@ -80,7 +98,13 @@ export class UpstreamPools {
         headersTimeout: 0,
         bodyTimeout: 0,
         pipelining: 1,
-        ...(this.opts.tls ? { connect: undiciTlsConnector(this.opts.tls, this.opts.connectTimeoutMs) } : {}),
+        ...(this.opts.tls
+          ? {
+              connect: undiciTlsConnector(this.opts.tls, this.opts.connectTimeoutMs, this.opts.sourceAddress),
+            }
+          : this.opts.sourceAddress
+            ? { localAddress: this.opts.sourceAddress }
+            : {}),
       });
       p.on('connect', () => this.opts.onConnect?.(host));
       this.h1.set(host.key, p);

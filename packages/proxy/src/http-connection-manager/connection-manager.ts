@@ -105,6 +105,8 @@ export class HttpConnectionManager {
   private readonly statPrefix: string;
   /** Telemetry metric overrides from an `istio.stats` HTTP filter. */
   private readonly metricsPolicy: MetricsPolicy | undefined;
+  /** The stat tags of this manager (one object, not one per request). */
+  private readonly statTags: { readonly envoy_http_conn_manager_prefix: string };
   /** Tracing provider and sampling percentage, when this HCM traces. */
   private readonly trace: { provider: TraceProviderJson; sampling: number } | undefined;
 
@@ -121,6 +123,7 @@ export class HttpConnectionManager {
       throw new Error('http_connection_manager needs route_config or rds');
     this.accessLogs = (config.accessLog ?? []).map((a) => createAccessLogger(a as AccessLogConfigJson));
     this.statPrefix = config.statPrefix ?? 'http';
+    this.statTags = { envoy_http_conn_manager_prefix: this.statPrefix };
     const t = config.tracing;
     const provider =
       (t?.provider as TraceProviderJson | undefined) ?? (t ? ctx.defaultTraceProvider : undefined);
@@ -224,7 +227,7 @@ export class HttpConnectionManager {
   private complete(info: StreamInfo, route: routeComponentsV3.RouteJson | undefined): void {
     info.endMs = Date.now();
     const { stats } = this.ctx;
-    const sp = { envoy_http_conn_manager_prefix: this.statPrefix };
+    const sp = this.statTags;
     stats.inc(
       `http.{envoy_http_conn_manager_prefix}.downstream_rq_${Math.floor(info.responseCode / 100)}xx`,
       sp,
@@ -272,11 +275,10 @@ export class HttpConnectionManager {
   private async run(req: AnyReq, res: AnyRes, conn: DownstreamConnection): Promise<void> {
     const cfg = this.config;
     const { stats } = this.ctx;
-    const sp = { envoy_http_conn_manager_prefix: this.statPrefix };
+    const sp = this.statTags;
     stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_rq_total', sp);
-    const headers = requestHeaderRecord(req.headers);
-    const authority = firstValue(req.headers[':authority']) ?? headers['host'] ?? '';
-    delete headers['host'];
+    const headers = requestHeaderRecord(req.headers, true);
+    const authority = firstValue(req.headers[':authority']) ?? req.headers.host ?? '';
     applyForwardedHeaders(headers, {
       useRemoteAddress: cfg.useRemoteAddress === true,
       skipXffAppend: cfg.skipXffAppend === true,
@@ -356,9 +358,7 @@ export class HttpConnectionManager {
       if (st === 'OVERWRITE' || (st === 'APPEND_IF_ABSENT' && h['server'] === undefined))
         h['server'] = cfg.serverName ?? 'envoy';
       info.responseCode = status;
-      info.responseHeaders = Object.fromEntries(
-        Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]),
-      );
+      info.responseHeaders = flatHeaders(h);
       return h;
     };
 
@@ -495,13 +495,16 @@ export class HttpConnectionManager {
       h1(res).writeHead(up.status, h);
     };
     // The head goes out with the first body bytes (one write); a body that is slow to start
-    // gets its head after HEAD_FLUSH_MS so long polls and streams still see it early.
-    const flushTimer = isH2
-      ? undefined
-      : setTimeout(() => {
-          sendHeaders();
-          h1(res).flushHeaders();
-        }, HEAD_FLUSH_MS);
+    // gets its head after HEAD_FLUSH_MS so long polls and streams still see it early. No timer
+    // when the body is already buffered or over (the common small response): it flows next tick.
+    const bodyReady = up.body.readableLength > 0 || up.body.readableEnded;
+    const flushTimer =
+      isH2 || bodyReady
+        ? undefined
+        : setTimeout(() => {
+            sendHeaders();
+            h1(res).flushHeaders();
+          }, HEAD_FLUSH_MS);
     up.body.on('data', (c: Buffer) => {
       clearTimeout(flushTimer);
       sendHeaders();
@@ -593,6 +596,21 @@ function chooseClusterName(action: routeComponentsV3.RouteActionJson, view: Requ
   if (action.cluster) return action.cluster;
   if (action.weightedClusters) return undefined;
   return chooseCluster(action, view)?.name;
+}
+
+/** Response headers with one string per name (the record itself when it has no lists). */
+function flatHeaders(h: Record<string, string | string[]>): Record<string, string> {
+  for (const k in h) {
+    if (Array.isArray(h[k])) {
+      const out: Record<string, string> = {};
+      for (const n in h) {
+        const v = h[n];
+        if (v !== undefined) out[n] = Array.isArray(v) ? v.join(', ') : v;
+      }
+      return out;
+    }
+  }
+  return h as Record<string, string>;
 }
 
 function hostOnly(authority: string): string | undefined {

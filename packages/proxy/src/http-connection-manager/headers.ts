@@ -15,11 +15,16 @@ export const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
-/** Downstream request headers as a plain record, pseudo-headers and hop-by-hop removed. */
-export function requestHeaderRecord(h: IncomingHttpHeaders): Record<string, string> {
+/**
+ * Downstream request headers as a plain record, pseudo-headers and hop-by-hop removed (and `host`
+ * too when `withoutHost`: the connection manager carries it as the authority). Built without
+ * deleting keys, so the record keeps V8's fast property layout for the copies that follow.
+ */
+export function requestHeaderRecord(h: IncomingHttpHeaders, withoutHost = false): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k)) continue;
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k) || (withoutHost && k === 'host')) continue;
     out[k] = Array.isArray(v) ? v.join(k === 'cookie' ? '; ' : ', ') : v;
   }
   if (h['te'] === 'trailers') out['te'] = 'trailers';

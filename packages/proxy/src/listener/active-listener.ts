@@ -167,6 +167,7 @@ export class ActiveListener {
   private server: net.Server | undefined;
   private inspectTls = false;
   private inspectHttp = false;
+  private recoverOriginalDst = false;
   private filtersTimeoutMs = 15_000;
   private readonly sockets = new Set<net.Socket>();
   config: listenerV3.ListenerJson;
@@ -231,6 +232,9 @@ export class ActiveListener {
     this.inspectHttp = filters.some(
       (t) => t.endsWith('HttpInspector') || t === 'envoy.filters.listener.http_inspector',
     );
+    this.recoverOriginalDst = filters.some(
+      (t) => t.endsWith('.OriginalDst') || t === 'envoy.filters.listener.original_dst',
+    );
     this.filtersTimeoutMs = durationMs(config.listenerFiltersTimeout) ?? 15_000;
     // Old chains' HTTP/1 connections: idle ones close now, busy ones after their current response.
     for (const c of old) c.drainH1?.();
@@ -274,6 +278,10 @@ export class ActiveListener {
     socket.on('error', () => socket.destroy());
     const local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
     let originalDst: { address: string; port: number } | undefined;
+    // the original_dst listener filter restores the destination for filter-chain matching (the
+    // 15006 inbound listener); use_original_dst also hands the connection to the listener that
+    // owns that destination (the 15001 outbound listener)
+    if (this.recoverOriginalDst && !this.config.useOriginalDst) originalDst = this.hooks.originalDst(socket);
     if (this.config.useOriginalDst) {
       originalDst = this.hooks.originalDst(socket) ?? local;
       const target = this.hooks.handoff(originalDst);
@@ -446,16 +454,23 @@ export class ActiveListener {
       socket.destroy();
       return;
     }
-    // Bytes a listener filter already read must be replayed to the TLS layer.
-    const transport = prefix && prefix.length > 0 ? new PrefixedSocket(socket, prefix) : socket;
-    const t = new tls.TLSSocket(transport as net.Socket, {
+    // Bytes a listener filter already read (the ClientHello the TLS inspector peeked) go back into
+    // the socket's buffer: TLSSocket hands buffered bytes to its native handle before it reads
+    // more, so TLS stays on the socket's own handle instead of running over a JS stream.
+    const peeked = prefix !== undefined && prefix.length > 0;
+    if (peeked) {
+      if (socket.readableEnded) return void socket.destroy();
+      socket.unshift(prefix);
+    }
+    const t = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext,
       requestCert: ctx.requireClientCertificate || ctx.verifies,
       rejectUnauthorized: ctx.requireClientCertificate,
       ...(ctx.alpn.length > 0 ? { ALPNProtocols: ctx.alpn } : {}),
     });
-    if (transport === socket) socket.resume();
+    // A paused socket with buffered bytes must stay paused: resuming would emit them as 'data'.
+    if (!peeked) socket.resume();
     t.on('error', (err) => {
       this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.connection_error', lt);
       this.ctx.log.debug('TLS connection error', { listener: this.name, error: String(err) });

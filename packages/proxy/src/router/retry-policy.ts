@@ -29,8 +29,20 @@ const GRPC_CODES: Record<string, number> = {
   internal: 13,
 };
 
+/** Compiled policies by their (immutable) configuration object: routes read them per request. */
+const compiled = new WeakMap<routeComponentsV3.RetryPolicyJson, RetryPolicy>();
+
 export function retryPolicyOf(p: routeComponentsV3.RetryPolicyJson | undefined): RetryPolicy | undefined {
   if (!p) return undefined;
+  let policy = compiled.get(p);
+  if (!policy) {
+    policy = compileRetryPolicy(p);
+    compiled.set(p, policy);
+  }
+  return policy;
+}
+
+function compileRetryPolicy(p: routeComponentsV3.RetryPolicyJson): RetryPolicy {
   const on = new Set(
     (p.retryOn ?? '')
       .split(',')

@@ -100,6 +100,7 @@ function effectiveRetryPolicy(req: RouterRequest): RetryPolicy | undefined {
   const hdrOn = req.headers['x-envoy-retry-on'];
   const hdrMax = req.headers['x-envoy-max-retries'];
   if (!base && !hdrOn) return undefined;
+  if (base && !hdrOn && !hdrMax) return base;
   const p: RetryPolicy = base ?? retryPolicyOf({})!;
   return {
     ...p,

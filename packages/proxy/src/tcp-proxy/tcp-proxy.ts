@@ -86,7 +86,13 @@ export class TcpProxy {
     if (tlsCtx) {
       const s = connectTls(
         tlsCtx,
-        { host: host.address, port: host.port, alpn: undefined, timeoutMs: cluster.connectTimeoutMs },
+        {
+          host: host.address,
+          port: host.port,
+          alpn: undefined,
+          timeoutMs: cluster.connectTimeoutMs,
+          localAddress: cluster.sourceAddress,
+        },
         (err) => {
           if (err) {
             flags = 'UF';
@@ -102,7 +108,11 @@ export class TcpProxy {
       }
       upstream = s;
     } else {
-      upstream = net.connect({ host: host.address, port: host.port });
+      upstream = net.connect({
+        host: host.address,
+        port: host.port,
+        ...(cluster.sourceAddress ? { localAddress: cluster.sourceAddress } : {}),
+      });
       upstream.once('connect', () => upstream.emit('skein-connected'));
     }
     upstream.setNoDelay(true);

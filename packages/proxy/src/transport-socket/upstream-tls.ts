@@ -10,6 +10,8 @@ export interface TlsConnectOptions {
   port: number;
   alpn: string[] | undefined;
   timeoutMs: number;
+  /** The cluster's upstream_bind_config source address, if any. */
+  localAddress?: string | undefined;
 }
 
 /**
@@ -43,6 +45,7 @@ export function connectTls(
     ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
     rejectUnauthorized: ctx.verifies,
     checkServerIdentity: () => undefined,
+    ...(o.localAddress ? { localAddress: o.localAddress } : {}),
   });
   s.setNoDelay(true);
   const timer = setTimeout(
@@ -68,14 +71,20 @@ export function connectTls(
 }
 
 /** A connector in undici's shape for HTTP/1.1 pools over TLS. */
-export function undiciTlsConnector(ctx: TlsContext, timeoutMs: number) {
+export function undiciTlsConnector(ctx: TlsContext, timeoutMs: number, localAddress?: string) {
   return (
     opts: { hostname: string; port: string },
     callback: (...args: [null, net.Socket] | [Error, null]) => void,
   ): void => {
     connectTls(
       ctx,
-      { host: opts.hostname, port: Number(opts.port), alpn: alpnFor(ctx.alpn, 'http/1.1'), timeoutMs },
+      {
+        host: opts.hostname,
+        port: Number(opts.port),
+        alpn: alpnFor(ctx.alpn, 'http/1.1'),
+        timeoutMs,
+        localAddress,
+      },
       (err, s) => {
         if (err || !s) callback(err ?? new Error('TLS connect failed'), null);
         else callback(null, s);

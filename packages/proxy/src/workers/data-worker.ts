@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunningProxy } from '../proxy.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-pool.js';
+import { releaseStartupMemory } from '../util/release-memory.js';
 
 const data = workerData as WorkerData;
 const port = parentPort;
@@ -29,5 +30,8 @@ port.on('message', (m: ToWorker) => {
 
 proxy
   .start()
-  .then(() => post({ kind: 'ready' }))
+  .then(() => {
+    post({ kind: 'ready' });
+    void proxy.waitReady().then(() => setImmediate(releaseStartupMemory));
+  })
   .catch((err: unknown) => post({ kind: 'error', error: err instanceof Error ? err.message : String(err) }));

@@ -1,0 +1,175 @@
+/**
+ * The mesh on real Kubernetes: skeind deployed from manifests/ (with the CRDs) watches the
+ * cluster; echo v1/v2 and a client run with the sidecar (iptables init step + skein-agent and
+ * skein-proxy as a native sidecar). A plain `http://echo:8080` call from the client's app
+ * container is captured by iptables, routed by the client's proxy per the VirtualService, and
+ * received through the server's proxy: a grayscale release (100/0 → 50/50 → 0/100), a header
+ * route, the proxies' Istio metrics naming both workloads, and a Job whose sidecar lets it
+ * complete.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apply } from './harness/apply.js';
+import { connect, type Cluster } from './harness/cluster.js';
+import { exec } from './harness/exec.js';
+import { images } from './harness/images.js';
+import { useNamespace } from './harness/namespace.js';
+import { waitFor, waitForPods, waitForRollout } from './harness/wait.js';
+import { parseReport } from './echo/report.js';
+import { echoRouting, meshJob, meshWorkloads, type MeshParams } from './manifests/mesh.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const ECHO_CLIENT = ['node', '/app/e2e/dist/echo/main.js', 'client'];
+const params: MeshParams = {
+  echoImage: images.echo,
+  proxyImage: images.proxy,
+  discoveryAddress: 'skeind.skein-system.svc:15010',
+};
+
+/** manifests/crds and manifests/control-plane, with the image tag of this build. */
+function controlPlaneYaml(): string {
+  const crdDir = join(ROOT, 'manifests', 'crds');
+  const crds = readdirSync(crdDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => readFileSync(join(crdDir, f), 'utf8'));
+  // a new annotation each run rolls the pod, so this build's image runs even under the same tag
+  const original = readFileSync(join(ROOT, 'manifests', 'control-plane', 'skeind.yaml'), 'utf8');
+  const skeind = original
+    .replace(/image: skein\/skeind:\S+/, `image: ${images.skeind}`)
+    .replace(
+      "labels: { app: skeind, sidecar.istio.io/inject: 'false' }",
+      `labels: { app: skeind, sidecar.istio.io/inject: 'false' }\n      annotations: { skein.dev/e2e-run: '${Date.now()}' }`,
+    );
+  if (!skeind.includes('skein.dev/e2e-run') || !skeind.includes(images.skeind))
+    throw new Error('manifests/control-plane/skeind.yaml changed shape: update controlPlaneYaml()');
+  return [...crds, skeind].join('\n---\n');
+}
+
+describe('mesh routing on the cluster', () => {
+  let cluster: Cluster;
+  beforeAll(() => {
+    cluster = connect();
+  });
+  const ns = useNamespace(() => cluster, 'mesh');
+  let clientPod = '';
+
+  /** `n` calls from the client's app container; the ServiceVersion of each answer. */
+  async function versions(n: number, headers: string[] = []): Promise<string[]> {
+    const args = [...ECHO_CLIENT, 'http://echo:8080/', '--count', String(n), '--timeout', '3000'];
+    for (const h of headers) args.push('--header', h);
+    const res = await exec(cluster, ns.name, clientPod, 'client', args);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    return parseReport(res.stdout).get('ServiceVersion') ?? [];
+  }
+
+  it('deploys skeind from manifests/ and it becomes ready', async () => {
+    await apply(cluster, controlPlaneYaml());
+    await waitForRollout(cluster, 'Deployment', 'skein-system', 'skeind', { timeoutMs: 180_000 });
+  });
+
+  it('starts sidecar pods that get their configuration from skeind', async () => {
+    await apply(cluster, echoRouting({ v1: 100, v2: 0 }), ns.name);
+    await apply(cluster, meshWorkloads(params), ns.name);
+    await Promise.all(
+      ['echo-v1', 'echo-v2', 'client'].map((d) =>
+        waitForRollout(cluster, 'Deployment', ns.name, d, { timeoutMs: 240_000 }),
+      ),
+    );
+    const [client] = await waitForPods(cluster, ns.name, 'app=client');
+    clientPod = client?.metadata?.name ?? '';
+    expect(clientPod).not.toBe('');
+  });
+
+  it('routes every call to v1 while the VirtualService says 100/0', async () => {
+    // the first calls may race the EDS push of the just-started echo pods
+    await waitFor(
+      'echo to answer through the sidecars',
+      async () => ((await versions(1)).length === 1 ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+      },
+    );
+    const seen = await versions(20);
+    expect(seen).toHaveLength(20);
+    expect(new Set(seen)).toEqual(new Set(['v1']));
+  });
+
+  it('splits 50/50, then moves everything to v2, as the VirtualService changes', async () => {
+    await apply(cluster, echoRouting({ v1: 50, v2: 50 }), ns.name);
+    await waitFor(
+      'both versions to answer',
+      async () => (new Set(await versions(20)).size === 2 ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+      },
+    );
+    await apply(cluster, echoRouting({ v1: 0, v2: 100 }), ns.name);
+    await waitFor(
+      'only v2 to answer',
+      async () => {
+        const seen = await versions(10);
+        return seen.length === 10 && seen.every((v) => v === 'v2') ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
+    const seen = await versions(20);
+    expect(new Set(seen)).toEqual(new Set(['v2']));
+  });
+
+  it('routes by header: end-user jason to v2, everyone else to v1', async () => {
+    await apply(cluster, echoRouting({ v1: 100, v2: 0 }, true), ns.name);
+    await waitFor(
+      'jason to reach v2',
+      async () => ((await versions(3, ['end-user:jason'])).every((v) => v === 'v2') ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+      },
+    );
+    expect(new Set(await versions(10, ['end-user:jason']))).toEqual(new Set(['v2']));
+    expect(new Set(await versions(10))).toEqual(new Set(['v1']));
+  });
+
+  it("counts the calls in both proxies' istio_requests_total, each naming the other workload", async () => {
+    const stats = async (pod: string, container: string): Promise<string> => {
+      const res = await exec(cluster, ns.name, pod, container, [
+        'node',
+        '-e',
+        "fetch('http://127.0.0.1:15090/stats/prometheus').then((r) => r.text()).then((t) => process.stdout.write(t))",
+      ]);
+      expect(res.code, res.stderr).toBe(0);
+      return res.stdout;
+    };
+    const line = (text: string, reporter: string): string =>
+      text
+        .split('\n')
+        .find((l) => l.startsWith('istio_requests_total{') && l.includes(`reporter="${reporter}"`)) ?? '';
+    const client = line(await stats(clientPod, 'client'), 'source');
+    expect(client).toContain('source_workload="client"');
+    expect(client).toContain('destination_workload="echo-v');
+    expect(client).toContain('response_code="200"');
+    const [server] = await waitForPods(cluster, ns.name, 'app=echo,version=v2');
+    const served = line(await stats(server?.metadata?.name ?? '', 'echo'), 'destination');
+    expect(served).toContain('source_workload="client"');
+    expect(served).toContain('destination_workload="echo-v2"');
+  });
+
+  it('lets a Job with the native sidecar complete', async () => {
+    await apply(cluster, meshJob(params, 'caller', 'http://echo:8080/from-job'), ns.name);
+    const job = await waitFor(
+      'the Job to finish',
+      async () => {
+        const j = await cluster.batch.readNamespacedJob({ name: 'caller', namespace: ns.name });
+        const done = j.status?.conditions?.find(
+          (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+        );
+        return done ? j : undefined;
+      },
+      { timeoutMs: 240_000, intervalMs: 2_000 },
+    );
+    expect(job.status?.succeeded, JSON.stringify(job.status)).toBe(1);
+  });
+});
