@@ -3,7 +3,7 @@
  * cluster; echo v1/v2 and a client run with the sidecar (iptables init step + skein-agent and
  * skein-proxy as a native sidecar). A plain `http://echo:8080` call from the client's app
  * container is captured by iptables, routed by the client's proxy per the VirtualService, and
- * received through the server's proxy: a grayscale release (100/0 → 50/50 → 0/100), a header
+ * received through the server's proxy, over mutual TLS with certificates from skeind's CA: a grayscale release (100/0 → 50/50 → 0/100), a header
  * route, the proxies' Istio metrics naming both workloads, and a Job whose sidecar lets it
  * complete.
  */
@@ -24,7 +24,7 @@ const ECHO_CLIENT = ['node', '/app/e2e/dist/echo/main.js', 'client'];
 const params: MeshParams = {
   echoImage: images.echo,
   proxyImage: images.proxy,
-  discoveryAddress: 'skeind.skein-system.svc:15010',
+  discoveryAddress: 'skeind.skein-system.svc:15012',
 };
 
 /** manifests/crds and manifests/control-plane, with the image tag of this build. */
@@ -155,6 +155,9 @@ describe('mesh routing on the cluster', () => {
     const served = line(await stats(server?.metadata?.name ?? '', 'echo'), 'destination');
     expect(served).toContain('source_workload="client"');
     expect(served).toContain('destination_workload="echo-v2"');
+    // auto mTLS: the client's sidecar called over mutual TLS with its SPIFFE identity
+    expect(served).toContain('connection_security_policy="mutual_tls"');
+    expect(served).toContain(`source_principal="spiffe://cluster.local/ns/${ns.name}/sa/client"`);
   });
 
   it('lets a Job with the native sidecar complete', async () => {

@@ -3,12 +3,15 @@
  * the way an injector would add it: an init container (root, NET_ADMIN + NET_RAW only) running
  * `skein-agent iptables`, and skein-agent + skein-proxy as a Kubernetes native sidecar (an init
  * container with `restartPolicy: Always` whose startup probe holds the app until the proxy has
- * its configuration from skeind).
+ * its configuration from skeind). The agent gets the workload's certificate from skeind's CA on
+ * 15012 with the pod's service-account token (audience istio-ca), serves it to the proxy over SDS
+ * and relays the proxy's xDS to 15012 over TLS; pods carry `security.istio.io/tlsMode: istio`,
+ * so calls between them are mutual TLS (auto mTLS).
  */
 export interface MeshParams {
   readonly echoImage: string;
   readonly proxyImage: string;
-  /** skeind's plaintext xDS address, host:port */
+  /** skeind's TLS address (CA and xDS), host:port */
   readonly discoveryAddress: string;
 }
 
@@ -37,7 +40,13 @@ export function sidecarContainers(p: MeshParams, w: Workload): string {
           args:
             - proxy
             - --discovery-address=${p.discoveryAddress}
-            - --ca-address=none
+            - --discovery-tls
+            - --xds-relay
+            - --xds-relay-socket=/etc/skein/proxy/XDS
+            - --ca-address=${p.discoveryAddress}
+            - --ca-root-cert=/var/run/secrets/istio/root-cert.pem
+            - --token-file=/var/run/secrets/tokens/istio-token
+            - --sds-socket=/etc/skein/proxy/sds.sock
             - --config-path=/etc/skein/proxy/envoy-rev.json
             - --workload-name=${w.name}
             - --label=app=${w.app}
@@ -55,7 +64,23 @@ export function sidecarContainers(p: MeshParams, w: Workload): string {
           startupProbe: { httpGet: { path: /healthz/ready, port: 15021 }, periodSeconds: 1, failureThreshold: 120 }
           readinessProbe: { httpGet: { path: /healthz/ready, port: 15021 }, periodSeconds: 2 }
           securityContext: { runAsUser: 1337, runAsGroup: 1337, allowPrivilegeEscalation: false }
-          volumeMounts: [{ name: skein-proxy-config, mountPath: /etc/skein/proxy }]`;
+          volumeMounts:
+            - { name: skein-proxy-config, mountPath: /etc/skein/proxy }
+            - { name: istio-ca-root-cert, mountPath: /var/run/secrets/istio }
+            - { name: istio-token, mountPath: /var/run/secrets/tokens }`;
+}
+
+/** The volumes the sidecar mounts: its config dir, the mesh root, the CA-audience token. */
+const SIDECAR_VOLUMES = `
+      volumes:
+        - { name: skein-proxy-config, emptyDir: {} }
+        - { name: istio-ca-root-cert, configMap: { name: istio-ca-root-cert } }
+        - name: istio-token
+          projected:
+            sources: [{ serviceAccountToken: { audience: istio-ca, expirationSeconds: 3600, path: istio-token } }]`;
+
+function meshLabels(app: string, version: string): string {
+  return `{ app: ${app}, version: ${version}, security.istio.io/tlsMode: istio }`;
 }
 
 function echoDeployment(p: MeshParams, version: string): string {
@@ -68,7 +93,7 @@ spec:
   replicas: 1
   selector: { matchLabels: { app: echo, version: ${version} } }
   template:
-    metadata: { labels: { app: echo, version: ${version} } }
+    metadata: { labels: ${meshLabels('echo', version)} }
     spec:
       serviceAccountName: echo
       initContainers:${sidecarContainers(p, w)}
@@ -78,7 +103,7 @@ spec:
           args: [serve]
           env: [{ name: ECHO_VERSION, value: ${version} }, { name: ECHO_SERVICE, value: echo }]
           ports: [{ name: http, containerPort: 8080 }]
-      volumes: [{ name: skein-proxy-config, emptyDir: {} }]
+${SIDECAR_VOLUMES}
 `;
 }
 
@@ -111,7 +136,7 @@ spec:
   replicas: 1
   selector: { matchLabels: { app: client } }
   template:
-    metadata: { labels: { app: client, version: v1 } }
+    metadata: { labels: ${meshLabels('client', 'v1')} }
     spec:
       serviceAccountName: client
       initContainers:${sidecarContainers(p, client)}
@@ -119,7 +144,7 @@ spec:
         - name: client
           image: ${p.echoImage}
           args: [serve, --http=-1, --h2c=-1, --grpc=-1, --tcp=-1]
-      volumes: [{ name: skein-proxy-config, emptyDir: {} }]
+${SIDECAR_VOLUMES}
 `;
 }
 
@@ -134,7 +159,7 @@ spec:
   backoffLimit: 0
   activeDeadlineSeconds: 240
   template:
-    metadata: { labels: { app: ${name}, version: v1 } }
+    metadata: { labels: ${meshLabels(name, 'v1')} }
     spec:
       serviceAccountName: client
       restartPolicy: Never
@@ -143,7 +168,7 @@ spec:
         - name: call
           image: ${p.echoImage}
           args: [client, ${url}, --count, '3']
-      volumes: [{ name: skein-proxy-config, emptyDir: {} }]
+${SIDECAR_VOLUMES}
 `;
 }
 

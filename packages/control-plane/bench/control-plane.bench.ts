@@ -28,7 +28,7 @@ const { values } = parseArgs({
   options: {
     services: { type: 'string', default: '1000' },
     proxies: { type: 'string', default: '2000' },
-    scenarios: { type: 'string', default: 'floor,unscoped,scoped' },
+    scenarios: { type: 'string', default: 'floor,unscoped,floor-sized,scoped' },
   },
 });
 const SCENARIOS = new Set((values.scenarios ?? '').split(','));
@@ -68,13 +68,17 @@ function writeAtomic(file: string, text: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
-async function startFloor(): Promise<Server> {
-  const child = spawn(process.execPath, [join(here, 'floor-server.ts')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+type Sizes = Record<string, { resources: number; bytes: number }>;
+
+async function startFloor(sizes?: Sizes): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    [join(here, 'floor-server.ts'), ...(sizes ? ['--sizes', JSON.stringify(sizes)] : [])],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const m = await waitLine(child, 'stdout', /listening (\S+)/);
   return {
-    name: 'floor',
+    name: sizes ? 'floor (skeind-sized)' : 'floor',
     address: m[1] ?? '',
     child,
     change: (kind) => {
@@ -125,7 +129,7 @@ async function startSkeind(scoped: boolean, all: BenchProxy[]): Promise<Server &
       process.env['SKEIND_LOG'] ?? 'info',
     ],
     {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', process.env['SKEIND_STDOUT'] ? 'inherit' : 'ignore', 'pipe'],
     },
   );
   const started = await waitLine(child, 'stderr', /"msg":"skeind started","xds":"([^"]+)"/);
@@ -169,6 +173,8 @@ const pct = (xs: number[], p: number): number => {
 
 interface Result {
   name: string;
+  /** What the first proxy received per type at full config (count, bytes). */
+  sizes: Sizes;
   fullConfigMs: number;
   vs: { p50: number; p99: number; affected: number };
   ep: { p50: number; p99: number; affected: number };
@@ -206,6 +212,10 @@ async function run(server: Server, all: BenchProxy[], scoped: boolean, isFloor: 
     clients.map(({ c }) => c.until((x) => TYPES.every((t) => (x.types.get(t)?.responses ?? 0) > 0), 600_000)),
   );
   const fullConfigMs = performance.now() - t0;
+  const first = clients[0]?.c;
+  const sizes: Sizes = Object.fromEntries(
+    TYPES.map((t) => [t, first?.types.get(t)?.last ?? { resources: 0, bytes: 0 }]),
+  );
   progress(`${server.name}: every proxy holds full config after ${fullConfigMs.toFixed(0)} ms`);
 
   const converge = async (
@@ -227,7 +237,15 @@ async function run(server: Server, all: BenchProxy[], scoped: boolean, isFloor: 
   const vs = await converge('vs');
   const ep = await converge('endpoint');
   const pid = server.child.pid ?? 0;
-  const result = { name: server.name, fullConfigMs, vs, ep, cpuS: cpuSeconds(pid), rssMb: peakRssMb(pid) };
+  const result = {
+    name: server.name,
+    sizes,
+    fullConfigMs,
+    vs,
+    ep,
+    cpuS: cpuSeconds(pid),
+    rssMb: peakRssMb(pid),
+  };
   for (const { c } of clients) c.close();
   return result;
 }
@@ -252,6 +270,16 @@ async function main(): Promise<void> {
     await stop(floor);
   }
   for (const scoped of [false, true]) {
+    if (scoped && SCENARIOS.has('floor-sized')) {
+      // The floor again, now serving what skeind's unscoped proxies received, byte for byte in
+      // size: how long the clients and the machine take to move those bytes with no server work.
+      const sizes = results.find((r) => r.name === 'skeind (unscoped)')?.sizes;
+      if (sizes) {
+        const floor = await startFloor(sizes);
+        results.push(await run(floor, all, false, true));
+        await stop(floor);
+      }
+    }
     if (!SCENARIOS.has(scoped ? 'scoped' : 'unscoped')) continue;
     progress(`starting skeind (${scoped ? 'Sidecar-scoped' : 'unscoped'})`);
     const s = await startSkeind(scoped, all);
@@ -263,6 +291,8 @@ async function main(): Promise<void> {
     }
   }
   const base = results.find((r) => r.name === 'floor');
+  const sized = results.find((r) => r.name === 'floor (skeind-sized)');
+  const unscoped = results.find((r) => r.name === 'skeind (unscoped)');
   console.log(
     '\nserver                     full-config ms   VS p50   VS p99 (n)      EP p50   EP p99 (n)      CPU s  peak RSS MB',
   );
@@ -271,10 +301,18 @@ async function main(): Promise<void> {
       `${r.name.padEnd(26)} ${f(r.fullConfigMs)}        ${f(r.vs.p50)}  ${f(r.vs.p99)} (${r.vs.affected})  ${f(r.ep.p50)}  ${f(r.ep.p99)} (${r.ep.affected})  ${r.cpuS.toFixed(1).padStart(6)}  ${r.rssMb.toFixed(0).padStart(8)}`,
     );
   if (base)
-    for (const r of results.filter((x) => x !== base))
+    for (const r of results.filter((x) => x !== base && x !== sized))
       console.log(
         `${r.name}: VS p99 ${(r.vs.p99 / base.vs.p99).toFixed(2)}x floor, endpoint p99 ${(r.ep.p99 / base.ep.p99).toFixed(2)}x floor, full config ${(r.fullConfigMs / base.fullConfigMs).toFixed(2)}x floor`,
       );
+  if (sized && unscoped)
+    console.log(
+      `skeind (unscoped) against the skeind-sized floor: VS p99 ${(unscoped.vs.p99 / sized.vs.p99).toFixed(2)}x, full config ${(unscoped.fullConfigMs / sized.fullConfigMs).toFixed(2)}x (sizes per proxy: ${Object.entries(
+        unscoped.sizes,
+      )
+        .map(([t, x]) => `${t.split('.').pop()} ${x.resources}/${(x.bytes / 1024).toFixed(0)} KiB`)
+        .join(', ')})`,
+    );
   process.exit(0);
 }
 

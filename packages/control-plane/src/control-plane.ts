@@ -3,7 +3,7 @@
 // `startControlPlane` is what bin/skeind, the demo and tests run in-process.
 import { SKEIN_VERSION, TypeUrl } from '@skein/api-types';
 import { KubernetesSource } from './ingest/kubernetes-source.js';
-import type { Service } from './model/services.js';
+import { clusterFactsOfWorkloads, type Service } from './model/services.js';
 import { ConfigStore } from './ingest/config-store.js';
 import { DirectorySource } from './ingest/directory-source.js';
 import { meshValidator, type Problem, type Validator } from './ingest/validation.js';
@@ -133,6 +133,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
   store.onChange((change) => {
     const before = snapshot;
+    const changeAt = Date.now(); // convergence time counts the rebuild too
     const started = performance.now();
     snapshot = rebuild();
     pushLog.debug('snapshot rebuilt', {
@@ -140,7 +141,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ms: Math.round(performance.now() - started),
       changed: change.changed.length,
     });
-    queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], Date.now()));
+    queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], changeAt));
   });
 
   const ingestLog = log.scope('ingest');
@@ -302,7 +303,11 @@ function changedServices(
     old.delete(key(s));
     if (o && JSON.stringify(o) === JSON.stringify(s)) continue;
     hosts.add(s.hostname);
-    if (!o || JSON.stringify({ ...o, workloads: [] }) !== JSON.stringify({ ...s, workloads: [] }))
+    if (
+      !o ||
+      JSON.stringify({ ...o, workloads: [] }) !== JSON.stringify({ ...s, workloads: [] }) ||
+      clusterFactsOfWorkloads(o) !== clusterFactsOfWorkloads(s)
+    )
       endpointsOnly = false;
   }
   for (const s of old.values()) {

@@ -56,6 +56,18 @@ export interface Service {
   readonly createdAt: string;
 }
 
+/**
+ * What clusters (not endpoints) derive from a service's workloads: whether there are any, their
+ * service accounts (the SANs a client verifies) and their `security.istio.io/tlsMode` labels (auto
+ * mTLS). Endpoint changes that keep this equal need an EDS push only.
+ */
+export function clusterFactsOfWorkloads(s: Service): string {
+  const facts = new Set(
+    s.workloads.map((w) => `${w.serviceAccount}|${w.labels['security.istio.io/tlsMode'] ?? ''}`),
+  );
+  return `${s.workloads.length > 0}:${[...facts].sort().join(',')}`;
+}
+
 /** The port on the workload that serves a service port. */
 export function endpointPort(w: Workload, p: ServicePort): number {
   return w.ports[p.name] ?? p.targetPort ?? p.number;
@@ -89,11 +101,7 @@ export function servicesFromServiceEntries(
   workloadEntries: readonly WorkloadEntry[],
 ): Service[] {
   const out: Service[] = [];
-  const entriesByNs = new Map<string, WorkloadEntry[]>();
-  for (const we of workloadEntries) {
-    const ns = we.metadata.namespace ?? 'default';
-    entriesByNs.set(ns, [...(entriesByNs.get(ns) ?? []), we]);
-  }
+  const selectable = workloadEntryIndex(workloadEntries);
   for (const se of entries) {
     const ns = se.metadata.namespace ?? 'default';
     const spec = se.spec;
@@ -110,8 +118,7 @@ export function servicesFromServiceEntries(
       if (w) workloads.push(w);
     });
     if (selector)
-      for (const we of entriesByNs.get(ns) ?? []) {
-        const labels = we.spec.labels ?? we.metadata.labels ?? {};
+      for (const { we, labels } of selectable(ns, selector)) {
         if (!labelsMatch(selector, labels)) continue;
         const w = workloadFrom({ ...we.spec, labels }, we.metadata.name, ns, labels);
         if (w) workloads.push(w);
@@ -136,6 +143,39 @@ export function servicesFromServiceEntries(
     }
   }
   return out;
+}
+
+interface Selectable {
+  readonly we: WorkloadEntry;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * WorkloadEntries by namespace and by each `label=value` they carry, in their original order:
+ * a selector's candidates are the entries carrying its first label (all of the namespace for an
+ * empty selector), so joining N ServiceEntries with M WorkloadEntries is not N × M.
+ */
+function workloadEntryIndex(
+  workloadEntries: readonly WorkloadEntry[],
+): (ns: string, selector: Readonly<Record<string, string>>) => readonly Selectable[] {
+  const byNs = new Map<string, Selectable[]>();
+  const byLabel = new Map<string, Selectable[]>();
+  const push = <K>(m: Map<K, Selectable[]>, k: K, v: Selectable): void => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
+  for (const we of workloadEntries) {
+    const ns = we.metadata.namespace ?? 'default';
+    const entry = { we, labels: we.spec.labels ?? we.metadata.labels ?? {} };
+    push(byNs, ns, entry);
+    for (const [k, v] of Object.entries(entry.labels)) push(byLabel, JSON.stringify([ns, k, v]), entry);
+  }
+  return (ns, selector) => {
+    const first = Object.entries(selector)[0];
+    if (!first) return byNs.get(ns) ?? [];
+    return byLabel.get(JSON.stringify([ns, first[0], first[1]])) ?? [];
+  };
 }
 
 /** Orders the definitions of one hostname so that index 0 wins (see the module comment). */

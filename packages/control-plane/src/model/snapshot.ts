@@ -116,23 +116,54 @@ export function virtualServiceFor(
   namespace: string,
   gateway = 'mesh',
 ): VirtualService | undefined {
+  const index = virtualServiceIndex(snap);
+  const admits = (vs: VirtualService): boolean => {
+    if (!visibleTo(vs.spec.exportTo, ns(vs), namespace)) return false;
+    const gws = vs.spec.gateways && vs.spec.gateways.length > 0 ? vs.spec.gateways : ['mesh'];
+    return gws.some((g) => g === gateway || (gateway !== 'mesh' && fqdnGateway(g, ns(vs)) === gateway));
+  };
+  // An exact host beats every wildcard; among exact matches the first (oldest) wins.
+  for (const vs of index.exact.get(host) ?? []) if (admits(vs)) return vs;
   let best: VirtualService | undefined;
   let bestScore = -1;
-  for (const vs of snap.virtualServices) {
-    if (!visibleTo(vs.spec.exportTo, ns(vs), namespace)) continue;
-    const gws = vs.spec.gateways && vs.spec.gateways.length > 0 ? vs.spec.gateways : ['mesh'];
-    if (!gws.some((g) => g === gateway || (gateway !== 'mesh' && fqdnGateway(g, ns(vs)) === gateway)))
-      continue;
-    for (const h of virtualServiceHosts(vs)) {
-      if (!hostMatches(h, host)) continue;
-      const score = hostSpecificity(h);
-      if (score > bestScore) {
-        best = vs;
-        bestScore = score;
-      }
+  for (const { vs, pattern } of index.wildcards) {
+    if (!hostMatches(pattern, host) || !admits(vs)) continue;
+    const score = hostSpecificity(pattern);
+    if (score > bestScore) {
+      best = vs;
+      bestScore = score;
     }
   }
   return best;
+}
+
+interface VirtualServiceIndex {
+  /** Exact host → VirtualServices naming it, in snapshot order. */
+  readonly exact: ReadonlyMap<string, readonly VirtualService[]>;
+  /** Wildcard host patterns in snapshot order. */
+  readonly wildcards: readonly { readonly vs: VirtualService; readonly pattern: string }[];
+}
+
+const vsIndexes = new WeakMap<Snapshot, VirtualServiceIndex>();
+
+/** VirtualServices by host, built once per snapshot (lookups run once per service and class). */
+function virtualServiceIndex(snap: Snapshot): VirtualServiceIndex {
+  let index = vsIndexes.get(snap);
+  if (index) return index;
+  const exact = new Map<string, VirtualService[]>();
+  const wildcards: { vs: VirtualService; pattern: string }[] = [];
+  for (const vs of snap.virtualServices)
+    for (const h of virtualServiceHosts(vs)) {
+      if (h.startsWith('*')) wildcards.push({ vs, pattern: h });
+      else {
+        const list = exact.get(h) ?? [];
+        if (!list.includes(vs)) list.push(vs);
+        exact.set(h, list);
+      }
+    }
+  index = { exact, wildcards };
+  vsIndexes.set(snap, index);
+  return index;
 }
 
 /** `gw` or `ns/gw` → `ns/gw`. */
@@ -156,8 +187,7 @@ export function destinationRuleFor(
   for (const candidateNs of order) {
     let best: DestinationRule | undefined;
     let bestScore = -1;
-    for (const dr of snap.destinationRules) {
-      if (ns(dr) !== candidateNs) continue;
+    for (const dr of destinationRulesIn(snap, candidateNs)) {
       if (!visibleTo(dr.spec.exportTo, ns(dr), namespace)) continue;
       if (
         dr.spec.workloadSelector &&
@@ -175,4 +205,21 @@ export function destinationRuleFor(
     if (best) return best;
   }
   return undefined;
+}
+
+const drIndexes = new WeakMap<Snapshot, Map<string, DestinationRule[]>>();
+
+/** The DestinationRules of one namespace in snapshot order (indexed once per snapshot). */
+function destinationRulesIn(snap: Snapshot, namespace: string): readonly DestinationRule[] {
+  let index = drIndexes.get(snap);
+  if (!index) {
+    index = new Map();
+    for (const dr of snap.destinationRules) {
+      const list = index.get(ns(dr)) ?? [];
+      list.push(dr);
+      index.set(ns(dr), list);
+    }
+    drIndexes.set(snap, index);
+  }
+  return index.get(namespace) ?? [];
 }

@@ -2,7 +2,7 @@
 // content hashes; a response is sent only when its content changed (or the client asked anew);
 // an ACK records the acknowledged version, a NACK is logged, counted and kept for /debug/syncz
 // while the client keeps its last accepted config. Pushes are scoped by the caller (push-scope).
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceDefinition, discoveryV3, TypeUrl, typeShortName, type XdsTypeUrl } from '@skein/api-types';
 import type { Logger } from '../log.js';
@@ -16,6 +16,9 @@ import { Connection, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
 import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
+import { SendBudget } from './send-budget.js';
+import { encodeSotwResponse } from './discovery-response.js';
+import { sameNames, Subscriptions } from './subscriptions.js';
 
 type DiscoveryRequest = discoveryV3.DiscoveryRequest;
 type DeltaDiscoveryRequest = discoveryV3.DeltaDiscoveryRequest;
@@ -35,6 +38,13 @@ export interface XdsServerOptions {
   readonly log: Logger;
   readonly security?: SecurityContributor | undefined;
   readonly now?: () => number;
+  /** Bytes handed to streams and not yet flushed above which further sends wait (default 64 MiB). */
+  readonly sendBudgetBytes?: number | undefined;
+}
+
+interface Pending {
+  force: boolean;
+  changeAt: number | undefined;
 }
 
 interface Client {
@@ -49,6 +59,8 @@ interface Client {
   ctx: TranslateContext | undefined;
   ctxVersion: string;
   classKey: string;
+  /** Types waiting for the send budget, with why. */
+  pending: Map<string, Pending>;
 }
 
 const short = (t: string): string => typeShortName[t as XdsTypeUrl] ?? t;
@@ -60,10 +72,14 @@ export class XdsServer {
   });
   private readonly clients = new Map<string, Client>();
   private readonly encoder = new ResourceEncoder();
-  /** Shared (per proxy class) encoded resources of the current snapshot. */
-  private shared = new Map<string, { resources: EncodedResource[]; version: string }>();
+  /**
+   * Shared (per proxy class) encoded resources of the current snapshot: by `type|class`, then by
+   * subscription key (`*` for wildcard), so no per-send key is built.
+   */
+  private shared = new Map<string, Map<string, { resources: EncodedResource[]; version: string }>>();
   private sharedVersion = '';
   private readonly now: () => number;
+  private readonly budget: SendBudget<string>;
   private ids = 0;
 
   /** The ADS service implementation, also served on skeind's TLS port (see `security/`). */
@@ -80,6 +96,7 @@ export class XdsServer {
 
   constructor(private readonly opts: XdsServerOptions) {
     this.now = opts.now ?? Date.now;
+    this.budget = new SendBudget({ budgetBytes: opts.sendBudgetBytes ?? 64 * 1024 * 1024 });
     this.server.addService(this.adsDefinition, this.adsHandlers);
   }
 
@@ -112,37 +129,49 @@ export class XdsServer {
     return [...this.clients.values()].map((c) => c.conn);
   }
 
-  /** Serialized SotW responses by type and version, shared by every proxy receiving the same. */
-  private serialized = new Map<string, Uint8Array>();
-  /** Versions of responses made only of shared resources: only those are worth caching. */
-  private sharedVersions = new Set<string>();
+  /**
+   * Serialized SotW responses (nonce included) of resource lists shared by many proxies (a
+   * class's list, or the change between two of them), by list identity.
+   */
+  private serialized = new WeakMap<
+    readonly EncodedResource[],
+    { bytes: Buffer; nonce: string; seq: number }
+  >();
+  private nonceSeq = 0;
+  private readonly subscriptions = new Subscriptions();
+  private readonly sharedLists = new WeakSet<readonly EncodedResource[]>();
+  /** SotW EDS: the load assignments that changed from one shared list to another. */
+  private readonly changes = new WeakMap<
+    readonly EncodedResource[],
+    WeakMap<readonly EncodedResource[], EncodedResource[] | undefined>
+  >();
 
-  private sotwBytes(
+  /**
+   * The response bytes and nonce for `resources`. A list shared by a class is serialized once per
+   * push, nonce included, and the same bytes go to every stream; a stream that already had that
+   * nonce (a resend) gets a fresh one, so each stream sees strictly increasing nonces.
+   */
+  private sotwResponse(
     typeUrl: string,
     resources: readonly EncodedResource[],
     version: string,
-    nonce: string,
-  ): Buffer {
-    const key = `${typeUrl}|${version}`;
-    let body = this.serialized.get(key);
-    const cacheable = this.sharedVersions.has(version);
-    if (!body) {
-      body = toBinary(
-        discoveryV3.DiscoveryResponseSchema,
-        create(discoveryV3.DiscoveryResponseSchema, {
-          versionInfo: version,
-          typeUrl,
-          resources: resources.map((r) => r.any),
-          controlPlane: { identifier: 'skeind' },
-        }),
-      );
-      if (cacheable) this.serialized.set(key, body);
-    }
-    const tail = toBinary(
-      discoveryV3.DiscoveryResponseSchema,
-      create(discoveryV3.DiscoveryResponseSchema, { nonce }),
-    );
-    return Buffer.concat([body, tail]);
+    s: TypeState,
+  ): { bytes: Buffer; nonce: string; seq: number } {
+    const cacheable = this.sharedLists.has(resources);
+    const hit = cacheable ? this.serialized.get(resources) : undefined;
+    if (hit && hit.seq > (s.sentSeq ?? 0)) return hit;
+    const seq = ++this.nonceSeq;
+    const nonce = seq.toString(36);
+    const bytes = encodeSotwResponse({
+      versionInfo: version,
+      typeUrl,
+      resources: resources.map((r) => r.any),
+      nonce,
+      controlPlane: 'skeind',
+    });
+    const out = { bytes, nonce, seq };
+    if (cacheable) this.serialized.set(resources, out);
+    return out;
   }
 
   /** Recomputes and sends what changed to every client the push request affects. */
@@ -153,9 +182,40 @@ export class XdsServer {
       const ctx = this.context(c);
       if (!affects(ctx, req)) continue;
       reached++;
-      for (const t of req.types ?? PUSH_ORDER) if (c.conn.types.has(t)) this.send(c, t, false, req.changeAt);
+      for (const t of req.types ?? PUSH_ORDER)
+        if (c.conn.types.has(t)) this.schedule(c, t, false, req.changeAt);
     }
     return reached;
+  }
+
+  /** Bytes written to streams and not yet flushed, and streams waiting to be written. */
+  get backlog(): { bytes: number; streams: number } {
+    return { bytes: this.budget.bytesInFlight, streams: this.budget.waiting };
+  }
+
+  /** Sends `typeUrl` to `c` as soon as the send budget allows (at once when it does). */
+  private schedule(c: Client, typeUrl: string, force: boolean, changeAt?: number): void {
+    const p = c.pending.get(typeUrl);
+    if (!p) c.pending.set(typeUrl, { force, changeAt });
+    else {
+      p.force ||= force;
+      if (changeAt !== undefined) p.changeAt = Math.min(p.changeAt ?? changeAt, changeAt);
+    }
+    this.budget.schedule(c.conn.id, () => this.flushPending(c));
+  }
+
+  private flushPending(c: Client): void {
+    const pending = c.pending;
+    c.pending = new Map();
+    if (!this.clients.has(c.conn.id)) return;
+    const order = [
+      ...PUSH_ORDER.filter((t) => pending.has(t)),
+      ...[...pending.keys()].filter((t) => !PUSH_ORDER.includes(t)),
+    ];
+    for (const t of order) {
+      const p = pending.get(t);
+      if (p) this.send(c, t, p.force, p.changeAt);
+    }
   }
 
   /** Everything a connected proxy would be sent now, as canonical JSON by type. */
@@ -203,6 +263,7 @@ export class XdsServer {
       ctx: undefined,
       ctxVersion: '',
       classKey: '',
+      pending: new Map(),
     };
     this.clients.set(id, client);
     this.opts.metrics.connected.set(this.clients.size);
@@ -217,6 +278,7 @@ export class XdsServer {
 
   private unregister(c: Client | undefined): void {
     if (!c || !this.clients.delete(c.conn.id)) return;
+    this.budget.forget(c.conn.id);
     this.opts.metrics.connected.set(this.clients.size);
     this.opts.log.info('proxy disconnected', { proxy: c.conn.proxy.id, connection: c.conn.id });
   }
@@ -238,16 +300,17 @@ export class XdsServer {
         if (this.sharedVersion !== ctx.snapshot.version) {
           this.shared = new Map();
           this.sharedVersion = ctx.snapshot.version;
-          this.sharedVersions = new Set();
-          this.serialized = new Map();
         }
-        const key = `${typeUrl}|${c.classKey}|${s.wildcard ? '*' : s.namesKey}`;
-        let shared = this.shared.get(key);
+        const key = `${typeUrl}|${c.classKey}`;
+        let byNames = this.shared.get(key);
+        if (!byNames) this.shared.set(key, (byNames = new Map()));
+        const namesKey = s.wildcard ? '*' : (s.namesKey ?? '');
+        let shared = byNames.get(namesKey);
         if (!shared) {
           const list = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
           shared = { resources: list, version: responseVersion(list) };
-          this.sharedVersions.add(shared.version);
-          this.shared.set(key, shared);
+          this.sharedLists.add(list);
+          byNames.set(namesKey, shared);
         }
         const own = gen.own?.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r)) ?? [];
         resources = mergeEncoded(own, shared.resources);
@@ -268,7 +331,14 @@ export class XdsServer {
     }
     if (c.conn.protocol === 'sotw') {
       if (!force && version === s.sentVersion) return;
-      this.emit(c, typeUrl, s, resources, [], version, changeAt);
+      // EDS (like RDS, unlike LDS/CDS) need not repeat unchanged resources in SotW: a push sends
+      // the load assignments that differ from what the proxy last accepted, as istiod does.
+      const payload =
+        !force && typeUrl === TypeUrl.ClusterLoadAssignment && s.ackedList
+          ? (this.changed(s.ackedList, resources) ?? resources)
+          : resources;
+      this.emit(c, typeUrl, s, payload, [], version, changeAt);
+      s.sentList = resources;
       s.resources = resources.length;
       return;
     }
@@ -317,6 +387,39 @@ export class XdsServer {
     }
   }
 
+  /**
+   * The resources of `next` not in `prev` with the same version, or undefined when one was
+   * removed (then the whole list goes). Memoized for lists shared by a class.
+   */
+  private changed(
+    prev: readonly EncodedResource[],
+    next: readonly EncodedResource[],
+  ): EncodedResource[] | undefined {
+    const memo = this.sharedLists.has(prev) && this.sharedLists.has(next);
+    const byPrev = memo ? this.changes.get(prev) : undefined;
+    if (byPrev?.has(next)) return byPrev.get(next);
+    const before = new Map(prev.map((r) => [r.name, r.version]));
+    const names = new Set(next.map((r) => r.name));
+    let out: EncodedResource[] | undefined = next.filter((r) => before.get(r.name) !== r.version);
+    for (const n of before.keys()) if (!names.has(n)) out = undefined;
+    if (memo) {
+      if (out) this.sharedLists.add(out);
+      const m = byPrev ?? new WeakMap();
+      m.set(next, out);
+      this.changes.set(prev, m);
+    }
+    return out;
+  }
+
+  /** SotW: the stream's names become the shared subscription equal to them. */
+  private subscribe(s: TypeState, requested: readonly string[]): void {
+    const sub = this.subscriptions.intern(requested);
+    s.sub = sub;
+    s.names = sub.names as Set<string>; // never mutated on SotW streams
+    s.sortedNames = sub.sorted;
+    s.namesKey = sub.key;
+  }
+
   /** ACK/NACK bookkeeping shared by both protocols. Returns false for a stale nonce. */
   private acknowledge(
     c: Client,
@@ -342,6 +445,7 @@ export class XdsServer {
     }
     s.ackedVersion = version || s.sentVersion;
     s.ackedNonce = nonce;
+    s.ackedList = s.sentList;
     s.ackedAt = now;
     s.ackLagMs = s.sentAt === undefined ? null : now - s.sentAt;
     if (s.changeAt !== undefined) {
@@ -353,9 +457,11 @@ export class XdsServer {
 
   private sotw(stream: grpc.ServerDuplexStream<DiscoveryRequest, discoveryV3.DiscoveryResponse>): void {
     let client: Client | undefined;
-    const write: Client['write'] = (typeUrl, _s, resources, _removed, version) => {
-      const nonce = client?.conn.nextNonce() ?? '';
-      stream.write(this.sotwBytes(typeUrl, resources, version, nonce) as never);
+    const write: Client['write'] = (typeUrl, s, resources, _removed, version) => {
+      const { bytes, nonce, seq } = this.sotwResponse(typeUrl, resources, version, s);
+      s.sentSeq = seq;
+      const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
+      stream.write(bytes as never, () => flushed());
       return nonce;
     };
     stream.on('data', (req: DiscoveryRequest) => {
@@ -364,7 +470,7 @@ export class XdsServer {
       if (!client) return;
       const typeUrl = req.typeUrl;
       const s = client.conn.state(typeUrl);
-      const names = new Set(req.resourceNames.filter((n) => n !== '*'));
+      const wildcardAsked = req.resourceNames.length === 0 || req.resourceNames.includes('*');
       if (req.responseNonce) {
         if (
           !this.acknowledge(
@@ -377,23 +483,16 @@ export class XdsServer {
         )
           return;
         if (req.errorDetail) return;
-        const ctx = this.context(client);
-        const wildcard =
-          isWildcardType(ctx, typeUrl) && (names.size === 0 || req.resourceNames.includes('*'));
-        if (wildcard === s.wildcard && sameSet(names, s.names)) return;
-        s.names = names;
-        s.namesKey = undefined;
-        s.namesKey = undefined;
+        const wildcard = isWildcardType(this.context(client), typeUrl) && wildcardAsked;
+        if (wildcard === s.wildcard && sameNames(s.sub, req.resourceNames)) return;
+        this.subscribe(s, req.resourceNames);
         s.wildcard = wildcard;
-        this.send(client, typeUrl, true);
+        this.schedule(client, typeUrl, true);
         return;
       }
-      s.wildcard =
-        isWildcardType(this.context(client), typeUrl) &&
-        (names.size === 0 || req.resourceNames.includes('*'));
-      s.names = names;
-      s.namesKey = undefined;
-      this.send(client, typeUrl, true);
+      s.wildcard = isWildcardType(this.context(client), typeUrl) && wildcardAsked;
+      this.subscribe(s, req.resourceNames);
+      this.schedule(client, typeUrl, true);
     });
     stream.on('error', () => this.unregister(client));
     stream.on('end', () => {
@@ -409,6 +508,10 @@ export class XdsServer {
     let client: Client | undefined;
     const write: Client['write'] = (typeUrl, _s, resources, removed, version) => {
       const nonce = client?.conn.nextNonce() ?? '';
+      const flushed = this.budget.track(
+        client?.conn.id ?? '',
+        resources.reduce((n, r) => n + r.any.value.length + r.name.length + r.version.length, 0),
+      );
       stream.write(
         create(discoveryV3.DeltaDiscoveryResponseSchema, {
           systemVersionInfo: version,
@@ -418,6 +521,7 @@ export class XdsServer {
           removedResources: removed,
           controlPlane: { identifier: 'skeind' },
         }),
+        () => flushed(),
       );
       return nonce;
     };
@@ -466,7 +570,7 @@ export class XdsServer {
         s.held.delete(n);
         changed = true;
       }
-      if (changed) this.send(client, typeUrl, first);
+      if (changed) this.schedule(client, typeUrl, first);
     });
     stream.on('error', () => this.unregister(client));
     stream.on('end', () => {
@@ -513,10 +617,4 @@ function mergeEncoded(own: EncodedResource[], shared: EncodedResource[]): Encode
   return [...own, ...shared.filter((r) => !taken.has(r.name))].sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
-}
-
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
 }

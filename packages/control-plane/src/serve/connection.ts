@@ -1,6 +1,8 @@
 // The state of one ADS stream: the proxy behind it and, per xDS type, its subscription and the
 // send / ACK / NACK bookkeeping that the nonce and version rules need (and /debug/syncz shows).
 import type { Proxy } from '../model/proxy.js';
+import type { EncodedResource } from './resource-encoder.js';
+import type { Subscription } from './subscriptions.js';
 import type { SynczNack, SynczProxy, SynczTypeStatus } from './syncz.js';
 import { typeShortName, type XdsTypeUrl } from '@skein/api-types';
 
@@ -8,11 +10,15 @@ export interface TypeState {
   /** Explicitly subscribed names (empty + wildcard = everything). */
   names: Set<string>;
   /** `names` sorted and joined; reset to undefined whenever `names` changes. */
-  sortedNames?: string[] | undefined;
+  sortedNames?: readonly string[] | undefined;
+  /** SotW: the shared subscription `names` belongs to. */
+  sub?: Subscription | undefined;
   namesKey?: string | undefined;
   wildcard: boolean;
   sentVersion: string;
   sentNonce: string;
+  /** SotW: the sequence number behind `sentNonce` (nonces only increase on a stream). */
+  sentSeq?: number | undefined;
   ackedVersion: string;
   ackedNonce: string;
   nack: SynczNack | undefined;
@@ -22,6 +28,9 @@ export interface TypeState {
   /** When the change that caused the unacknowledged push happened (for convergence time). */
   changeAt: number | undefined;
   resources: number;
+  /** SotW: the full resource list last sent, and the one the client last ACKed. */
+  sentList?: readonly EncodedResource[] | undefined;
+  ackedList?: readonly EncodedResource[] | undefined;
   /** Delta: name → version the client holds. */
   held: Map<string, string>;
 }

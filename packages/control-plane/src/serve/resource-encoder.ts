@@ -1,9 +1,11 @@
 // Turns generated JSON resources into what goes on the wire: a version per resource from a hash
 // of its content, and the protobuf Any, encoded once per distinct content and shared by every
-// proxy that receives the same resource.
+// proxy that receives the same resource. A route configuration is encoded virtual host by
+// virtual host, so a change to one host re-encodes that host, not the thousand beside it.
 import { createHash } from 'node:crypto';
-import { packAny } from '@skein/api-types';
-import type { Any } from '@bufbuild/protobuf/wkt';
+import { create } from '@bufbuild/protobuf';
+import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
+import { encodeJson, TypeUrl } from '@skein/api-types';
 import type { Resource } from '../translate/generators.js';
 
 export interface EncodedResource {
@@ -23,22 +25,66 @@ export function responseVersion(
   return contentHash(resources.map((r) => `${r.name}@${r.version}`).join('\n'));
 }
 
+const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';
+
+/** A length-delimited protobuf field (wire type 2): tag, varint length, bytes. */
+function lengthDelimited(field: number, bytes: Uint8Array): Buffer {
+  const head: number[] = [(field << 3) | 2];
+  for (let n = bytes.length; ; n = Math.floor(n / 128)) {
+    if (n < 128) {
+      head.push(n);
+      break;
+    }
+    head.push((n & 0x7f) | 0x80);
+  }
+  const out = Buffer.allocUnsafe(head.length + bytes.length);
+  out.set(head, 0);
+  out.set(bytes, head.length);
+  return out;
+}
+
 export class ResourceEncoder {
   private current = new Map<string, Any>();
   private previous = new Map<string, Any>();
+  /** Encoded `virtual_hosts` entries by their JSON, for the same two generations. */
+  private hosts = new Map<string, Buffer>();
+  private previousHosts = new Map<string, Buffer>();
 
   /** Forgets encodings not used since the last call (called once per push generation). */
   rotate(): void {
     this.previous = this.current;
     this.current = new Map();
+    this.previousHosts = this.hosts;
+    this.hosts = new Map();
   }
 
   encode(typeUrl: string, r: Resource): EncodedResource {
     const json = JSON.stringify(r.body);
     const version = contentHash(`${typeUrl}\n${json}`);
     let any = this.current.get(version) ?? this.previous.get(version);
-    if (!any) any = packAny(typeUrl, r.body);
+    if (!any) any = create(AnySchema, { typeUrl, value: this.bytes(typeUrl, r.body) });
     this.current.set(version, any);
     return { name: r.name, version, any };
+  }
+
+  /**
+   * The protobuf bytes of a resource. A RouteConfiguration is its other fields followed by its
+   * `virtual_hosts` entries (field 2), each encoded once: the same message (protobuf fields may
+   * come in any order), at a fraction of the cost when one host of many changed.
+   */
+  private bytes(typeUrl: string, body: object): Uint8Array {
+    const vhosts = (body as { virtualHosts?: unknown }).virtualHosts;
+    if (typeUrl !== TypeUrl.RouteConfiguration || !Array.isArray(vhosts) || vhosts.length < 2)
+      return encodeJson(typeUrl, body);
+    const { virtualHosts: _, ...rest } = body as { virtualHosts: unknown[] };
+    const parts: Uint8Array[] = [encodeJson(typeUrl, rest)];
+    for (const vh of vhosts) {
+      const json = JSON.stringify(vh);
+      let entry = this.hosts.get(json) ?? this.previousHosts.get(json);
+      if (!entry) entry = lengthDelimited(2, encodeJson(VIRTUAL_HOST, vh));
+      this.hosts.set(json, entry);
+      parts.push(entry);
+    }
+    return Buffer.concat(parts);
   }
 }

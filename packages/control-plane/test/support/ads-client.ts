@@ -28,6 +28,8 @@ export interface TypeView {
   /** name → JSON (decoded) or null when not decoded. */
   resources: Map<string, Json | null>;
   responses: number;
+  /** The last response's resource count and encoded size (bytes of the resources' Anys). */
+  last: { resources: number; bytes: number };
 }
 
 const Client = grpc.makeGenericClientConstructor(adsServiceDefinition, 'AggregatedDiscoveryService');
@@ -52,6 +54,9 @@ export class AdsClient {
     this.client = new Client(opts.address, grpc.credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,
       'grpc.max_receive_message_length': -1,
+      // Envoy's default HTTP/2 window (256 MiB, stream and connection): a large response arrives
+      // without a WINDOW_UPDATE round trip per 64 KiB, as it does for a real sidecar.
+      'grpc-node.flow_control_window': 256 * 1024 * 1024,
     });
     const method = opts.delta ? 'deltaAggregatedResources' : 'streamAggregatedResources';
     // waitForReady: like a proxy, keep trying to connect instead of failing the stream at once.
@@ -116,7 +121,7 @@ export class AdsClient {
   private view(typeUrl: string): TypeView {
     let v = this.types.get(typeUrl);
     if (!v) {
-      v = { version: '', nonce: '', resources: new Map(), responses: 0 };
+      v = { version: '', nonce: '', resources: new Map(), responses: 0, last: { resources: 0, bytes: 0 } };
       this.types.set(typeUrl, v);
     }
     return v;
@@ -136,15 +141,21 @@ export class AdsClient {
     this.receivedAt.set(m.typeUrl, performance.now());
     if (err === undefined) {
       view.version = m.versionInfo;
-      view.resources = new Map(
-        decoded.map((d, i) => [
-          String(d?.['name'] ?? d?.['clusterName'] ?? i),
-          this.opts.decode === false ? null : d,
-        ]),
-      );
+      const received = decoded.map((d, i): [string, Json | null] => [
+        String(d?.['name'] ?? d?.['clusterName'] ?? i),
+        this.opts.decode === false ? null : d,
+      ]);
+      // SotW: a Listener or Cluster response is the whole set; an EDS or RDS response may carry
+      // only the resources that changed (Envoy and gRPC keep the others they subscribed to).
+      const partial = m.typeUrl === TypeUrl.ClusterLoadAssignment || m.typeUrl === TypeUrl.RouteConfiguration;
+      const keep = this.subscribed.get(m.typeUrl);
+      view.resources = partial
+        ? new Map([...[...view.resources].filter(([n]) => keep?.has(n)), ...received])
+        : new Map(received);
     }
     view.nonce = m.nonce;
     view.responses++;
+    view.last = { resources: m.resources.length, bytes: m.resources.reduce((n, a) => n + a.value.length, 0) };
     this.stream.write(
       create(discoveryV3.DiscoveryRequestSchema, {
         typeUrl: m.typeUrl,
