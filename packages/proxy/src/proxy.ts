@@ -123,15 +123,35 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     const stats = this.stats;
     this.clusters = new ClusterManager(
       {
-        onEject: (cluster, host, why) => {
-          stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', {
-            envoy_cluster_name: cluster,
-          });
-          stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.${why}`, { envoy_cluster_name: cluster });
-          this.log.info('host ejected', { cluster, host: host.key, why, untilMs: host.ejectedUntil });
+        onEject: (cluster, host, why, enforced) => {
+          const ct = { envoy_cluster_name: cluster };
+          if (why === 'uneject') {
+            stats.gaugeAdd('cluster.{envoy_cluster_name}.outlier_detection.ejections_active', ct, -1);
+            this.log.info('host returned', { cluster, host: host.key });
+            return;
+          }
+          stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_detected_${why}`, ct);
+          if (!enforced) return;
+          stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', ct);
+          stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_${why}`, ct);
+          stats.gaugeAdd('cluster.{envoy_cluster_name}.outlier_detection.ejections_active', ct, 1);
+          this.log.info('host ejected', { cluster, host: host.key, why, ejections: host.ejections });
         },
         onConnect: (cluster) =>
           stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', { envoy_cluster_name: cluster }),
+        onHealthCheck: (cluster, host, event) => {
+          const ct = { envoy_cluster_name: cluster };
+          if (event === 'healthy' || event === 'unhealthy') {
+            this.log.info(`health check: host ${event}`, { cluster, host: host?.key ?? '' });
+            stats.gaugeAdd(
+              'cluster.{envoy_cluster_name}.health_check.healthy',
+              ct,
+              event === 'healthy' ? 1 : -1,
+            );
+            return;
+          }
+          stats.inc(`cluster.{envoy_cluster_name}.health_check.${event}`, ct);
+        },
       },
       this.secrets,
     );
@@ -155,6 +175,14 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       (n) => this.routeTables.has(n),
       options.worker !== undefined,
     );
+    // A secret that arrives may complete a warming listener.
+    this.secrets.onChange(() => {
+      if (this.listenerManager.warmingNames().length === 0) return;
+      void this.listenerManager.routesChanged().then(() => {
+        if (this.ads) this.checkInitialized();
+        else if (this.listenerManager.warmingNames().length === 0) this.markInitialized();
+      });
+    });
   }
 
   async start(): Promise<void> {
@@ -205,7 +233,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         },
       });
       this.ads.start();
-    } else this.markInitialized();
+    } else if (this.listenerManager.warmingNames().length === 0) this.markInitialized();
+    // else: static listeners wait for SDS secrets (see the secrets' onChange above).
   }
 
   private markInitialized(): void {
@@ -222,7 +251,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     const needLds = dyn?.ldsConfig !== undefined || dyn?.adsConfig !== undefined;
     const cdsDone = this.received.has(TypeUrl.Cluster) && this.clusters.warming().length === 0;
     const ldsDone =
-      !needLds || (this.received.has(TypeUrl.Listener) && this.listenerManager.warmingNames().length === 0);
+      (!needLds || this.received.has(TypeUrl.Listener)) && this.listenerManager.warmingNames().length === 0;
     if (cdsDone && ldsDone) this.markInitialized();
   }
 
@@ -523,11 +552,13 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           lines.push(`${c.name}::default_priority::max_retries::${l.maxRetries}`);
           for (const h of c.hosts) {
             const p = `${c.name}::${h.key}`;
-            const flags = !h.healthy
-              ? '/failed_eds_health'
-              : h.ejectedUntil > now
-                ? '/failed_outlier_check'
-                : 'healthy';
+            // Envoy lists every failed health flag, or "healthy".
+            const flags =
+              [
+                h.failedActiveHc ? '/failed_active_hc' : '',
+                h.ejectedUntil > now ? '/failed_outlier_check' : '',
+                !h.healthy ? '/failed_eds_health' : '',
+              ].join('') || 'healthy';
             lines.push(
               `${p}::rq_active::${h.activeRequests}`,
               `${p}::health_flags::${flags}`,
@@ -548,6 +579,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
               health_status: {
                 eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY',
                 failed_outlier_check: h.ejectedUntil > now,
+                failed_active_health_check: h.failedActiveHc,
               },
               weight: h.weight,
               priority: h.priority,

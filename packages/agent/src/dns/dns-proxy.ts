@@ -113,16 +113,9 @@ export async function startDnsProxy(o: DnsProxyOptions): Promise<RunningDnsProxy
     return forward(query);
   }
 
-  const udp = dgram.createSocket(isIP(o.host) === 6 ? 'udp6' : 'udp4');
-  udp.on('message', (msg, rinfo) => {
+  const onQuery = (udp: dgram.Socket) => (msg: Buffer, rinfo: dgram.RemoteInfo) => {
     void resolve(msg).then((res) => udp.send(res, rinfo.port, rinfo.address));
-  });
-  await new Promise<void>((r, j) => {
-    udp.once('error', j);
-    udp.bind(o.port, o.host, () => r());
-  });
-  const port = udp.address().port;
-
+  };
   const tcp = net.createServer((s) => {
     let buf = Buffer.alloc(0);
     s.on('data', (d: Buffer) => {
@@ -139,14 +132,41 @@ export async function startDnsProxy(o: DnsProxyOptions): Promise<RunningDnsProxy
     });
     s.on('error', () => undefined);
   });
-  tcp.listen(port, o.host);
-  await new Promise((r) => tcp.once('listening', r));
+
+  // UDP and TCP on one port number. With port 0 the UDP socket picks it, and the TCP port of
+  // that number may be taken by another socket: then both are tried again on a new port.
+  let udp: dgram.Socket | undefined;
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    const u = dgram.createSocket(isIP(o.host) === 6 ? 'udp6' : 'udp4');
+    u.on('message', onQuery(u));
+    await new Promise<void>((r, j) => {
+      u.once('error', j);
+      u.bind(o.port, o.host, () => r());
+    });
+    port = u.address().port;
+    const listened = await new Promise<Error | undefined>((r) => {
+      const fail = (err: Error): void => r(err);
+      tcp.once('error', fail);
+      tcp.listen(port, o.host, () => {
+        tcp.off('error', fail);
+        r(undefined);
+      });
+    });
+    if (!listened) {
+      udp = u;
+      break;
+    }
+    u.close();
+    if (o.port !== 0 || attempt >= 10) throw listened;
+  }
+  const bound = udp;
 
   return {
     port,
     stats: () => ({ ...counters }),
     close: async () => {
-      udp.close();
+      bound.close();
       await new Promise((r) => tcp.close(r));
     },
   };

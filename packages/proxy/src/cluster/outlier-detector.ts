@@ -1,76 +1,277 @@
-// Passive outlier detection: consecutive 5xx and consecutive gateway failures eject a host for
-// base_ejection_time × (number of times ejected), capped by max_ejection_time, while at most
-// max_ejection_percent of hosts (and always at least one) are ejected.
+// Passive outlier detection as Envoy does it. Per request: consecutive 5xx, consecutive gateway
+// failures and (with split_external_local_origin_errors) consecutive local-origin failures such
+// as connect failures. Every `interval`: success-rate ejection (hosts below mean − stdev_factor ×
+// stdev, when enough hosts have enough requests) and failure-percentage ejection, for external
+// and, when split, local-origin results; the ejection-time multiplier of hosts left alone
+// decreases. An ejection lasts base_ejection_time × multiplier, capped by max_ejection_time,
+// while at most max_ejection_percent of hosts (and always at least one) are ejected; like Envoy,
+// an ejected host returns at the first interval tick after its ejection time is over.
 import type { outlierDetectionV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import type { Host } from '../endpoint/host.js';
 
 export interface OutlierConfig {
+  intervalMs: number;
   consecutive5xx: number;
   enforcing5xx: number;
   consecutiveGateway: number;
   enforcingGateway: number;
+  splitLocalOrigin: boolean;
+  consecutiveLocalOrigin: number;
+  enforcingLocalOrigin: number;
   baseEjectionMs: number;
   maxEjectionMs: number;
   maxEjectionPercent: number;
+  successRate: { minimumHosts: number; requestVolume: number; stdevFactor: number; enforcing: number };
+  enforcingLocalOriginSuccessRate: number;
+  failurePercentage: { threshold: number; minimumHosts: number; requestVolume: number; enforcing: number };
+  enforcingLocalOriginFailurePercentage: number;
 }
 
+/** Envoy's defaults for every field left unset. */
 export function outlierConfigOf(
   od: outlierDetectionV3.OutlierDetectionJson | undefined,
 ): OutlierConfig | undefined {
   if (!od) return undefined;
   const base = durationMs(od.baseEjectionTime) ?? 30_000;
   return {
+    intervalMs: durationMs(od.interval) ?? 10_000,
     consecutive5xx: od.consecutive5xx ?? 5,
     enforcing5xx: od.enforcingConsecutive5xx ?? 100,
     consecutiveGateway: od.consecutiveGatewayFailure ?? 5,
     enforcingGateway: od.enforcingConsecutiveGatewayFailure ?? 0,
+    splitLocalOrigin: od.splitExternalLocalOriginErrors === true,
+    consecutiveLocalOrigin: od.consecutiveLocalOriginFailure ?? 5,
+    enforcingLocalOrigin: od.enforcingConsecutiveLocalOriginFailure ?? 100,
     baseEjectionMs: base,
     maxEjectionMs: durationMs(od.maxEjectionTime) ?? Math.max(300_000, base),
     maxEjectionPercent: od.maxEjectionPercent ?? 10,
+    successRate: {
+      minimumHosts: od.successRateMinimumHosts ?? 5,
+      requestVolume: od.successRateRequestVolume ?? 100,
+      stdevFactor: (od.successRateStdevFactor ?? 1900) / 1000,
+      enforcing: od.enforcingSuccessRate ?? 100,
+    },
+    enforcingLocalOriginSuccessRate: od.enforcingLocalOriginSuccessRate ?? 100,
+    failurePercentage: {
+      threshold: od.failurePercentageThreshold ?? 85,
+      minimumHosts: od.failurePercentageMinimumHosts ?? 5,
+      requestVolume: od.failurePercentageRequestVolume ?? 50,
+      enforcing: od.enforcingFailurePercentage ?? 0,
+    },
+    enforcingLocalOriginFailurePercentage: od.enforcingFailurePercentageLocalOrigin ?? 0,
   };
 }
 
-export type OutlierEvent = 'ejected_consecutive_5xx' | 'ejected_consecutive_gateway_failure';
+/** Why a host was ejected, named as Envoy's `outlier_detection.ejections_*_<kind>` stats name it. */
+export type OutlierEvent =
+  | 'consecutive_5xx'
+  | 'consecutive_gateway_failure'
+  | 'consecutive_local_origin_failure'
+  | 'success_rate'
+  | 'local_origin_success_rate'
+  | 'failure_percentage'
+  | 'local_origin_failure_percentage';
+
+/** One request's result: an HTTP status, or a local-origin failure. */
+export type OutlierOutcome = number | 'connect-failure' | 'reset' | 'timeout';
+
+export interface OutlierReporter {
+  /**
+   * A host was ejected (enforced), or found an outlier but left in by the enforcing percentage;
+   * 'uneject': an ejected host returned.
+   */
+  (host: Host, why: OutlierEvent | 'uneject', enforced: boolean): void;
+}
+
+interface Counts {
+  total: number;
+  failed: number;
+}
+
+interface HostState {
+  consecutiveLocal: number;
+  ejectedThisInterval: boolean;
+  /** When an ejected host may return (at the next interval tick from then). */
+  ejectionEnds?: number | undefined;
+  external: Counts;
+  local: Counts;
+}
 
 export class OutlierDetector {
+  /** By host key: an EDS update replaces Host objects but not the hosts' history. */
+  private readonly state = new Map<string, HostState>();
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly config: OutlierConfig,
     private readonly hosts: () => readonly Host[],
-    private readonly onEject: (h: Host, why: OutlierEvent) => void = () => {},
-  ) {}
+    private readonly report: OutlierReporter = () => {},
+    private readonly random: () => number = Math.random,
+  ) {
+    this.timer = setInterval(() => this.runInterval(Date.now()), Math.max(1, config.intervalMs));
+    this.timer.unref();
+  }
 
-  /** Records one request's outcome: an HTTP status, or 'connect-failure' / 'reset' / 'timeout'. */
-  record(host: Host, outcome: number | 'connect-failure' | 'reset' | 'timeout', now: number): void {
-    const gateway = typeof outcome !== 'number' || outcome === 502 || outcome === 503 || outcome === 504;
-    const is5xx = typeof outcome !== 'number' || outcome >= 500;
-    if (!is5xx) {
+  private of(host: Host): HostState {
+    let s = this.state.get(host.key);
+    if (!s) {
+      s = {
+        consecutiveLocal: 0,
+        ejectedThisInterval: false,
+        external: { total: 0, failed: 0 },
+        local: { total: 0, failed: 0 },
+      };
+      this.state.set(host.key, s);
+    }
+    return s;
+  }
+
+  /** Records one request's outcome. */
+  record(host: Host, outcome: OutlierOutcome, now: number): void {
+    const s = this.of(host);
+    const c = this.config;
+    if (typeof outcome !== 'number' && c.splitLocalOrigin) {
+      s.local.total++;
+      s.local.failed++;
+      s.consecutiveLocal++;
+      if (s.consecutiveLocal >= c.consecutiveLocalOrigin) {
+        s.consecutiveLocal = 0;
+        this.maybeEject(host, now, 'consecutive_local_origin_failure', c.enforcingLocalOrigin);
+      }
+      return;
+    }
+    if (c.splitLocalOrigin) {
+      // A response arrived: the connection worked (a local-origin success).
+      s.local.total++;
+      s.consecutiveLocal = 0;
+    }
+    // Without the split, local-origin failures count as the gateway errors they surface as.
+    const status = typeof outcome === 'number' ? outcome : outcome === 'timeout' ? 504 : 503;
+    s.external.total++;
+    if (status < 500) {
       host.consecutive5xx = 0;
       host.consecutiveGatewayFailures = 0;
       return;
     }
+    s.external.failed++;
     host.consecutive5xx++;
-    if (gateway) host.consecutiveGatewayFailures++;
+    if (status === 502 || status === 503 || status === 504) host.consecutiveGatewayFailures++;
     else host.consecutiveGatewayFailures = 0;
-    const c = this.config;
-    if (c.enforcingGateway > 0 && host.consecutiveGatewayFailures >= c.consecutiveGateway) {
-      this.eject(host, now, 'ejected_consecutive_gateway_failure');
-    } else if (c.enforcing5xx > 0 && host.consecutive5xx >= c.consecutive5xx) {
-      this.eject(host, now, 'ejected_consecutive_5xx');
+    if (host.consecutiveGatewayFailures >= c.consecutiveGateway && c.enforcingGateway > 0) {
+      host.consecutiveGatewayFailures = 0;
+      host.consecutive5xx = 0;
+      this.maybeEject(host, now, 'consecutive_gateway_failure', c.enforcingGateway);
+    } else if (host.consecutive5xx >= c.consecutive5xx) {
+      host.consecutive5xx = 0;
+      host.consecutiveGatewayFailures = 0;
+      this.maybeEject(host, now, 'consecutive_5xx', c.enforcing5xx);
     }
   }
 
-  private eject(host: Host, now: number, why: OutlierEvent): void {
+  /** One detection interval: success-rate and failure-percentage ejection, then counters reset. */
+  runInterval(now: number): void {
+    const all = this.hosts();
+    const c = this.config;
+    for (const h of all) {
+      const s = this.of(h);
+      if (s.ejectionEnds !== undefined && s.ejectionEnds <= now) {
+        s.ejectionEnds = undefined;
+        s.ejectedThisInterval = true;
+        h.ejectedUntil = 0;
+        this.report(h, 'uneject', true);
+      } else if (h.ejectedUntil <= now && h.ejections > 0 && !s.ejectedThisInterval) {
+        // A host that served the whole interval unejected earns back one step of its multiplier.
+        h.ejections--;
+      }
+    }
+    this.bySuccessRate(all, now, 'external', 'success_rate', c.successRate.enforcing);
+    this.byFailurePercentage(all, now, 'external', 'failure_percentage', c.failurePercentage.enforcing);
+    if (c.splitLocalOrigin) {
+      this.bySuccessRate(all, now, 'local', 'local_origin_success_rate', c.enforcingLocalOriginSuccessRate);
+      this.byFailurePercentage(
+        all,
+        now,
+        'local',
+        'local_origin_failure_percentage',
+        c.enforcingLocalOriginFailurePercentage,
+      );
+    }
+    const present = new Set(all.map((h) => h.key));
+    for (const k of this.state.keys()) if (!present.has(k)) this.state.delete(k);
+    for (const h of all) {
+      const s = this.of(h);
+      s.external = { total: 0, failed: 0 };
+      s.local = { total: 0, failed: 0 };
+      s.ejectedThisInterval = false;
+    }
+  }
+
+  private bySuccessRate(
+    all: readonly Host[],
+    now: number,
+    origin: 'external' | 'local',
+    why: OutlierEvent,
+    enforcing: number,
+  ): void {
+    const sr = this.config.successRate;
+    const rates: { host: Host; rate: number }[] = [];
+    for (const h of all) {
+      const n = this.of(h)[origin];
+      if (n.total >= sr.requestVolume && h.ejectedUntil <= now)
+        rates.push({ host: h, rate: (100 * (n.total - n.failed)) / n.total });
+    }
+    if (rates.length < sr.minimumHosts || rates.length === 0) return;
+    const mean = rates.reduce((a, r) => a + r.rate, 0) / rates.length;
+    const variance = rates.reduce((a, r) => a + (r.rate - mean) ** 2, 0) / rates.length;
+    const threshold = mean - sr.stdevFactor * Math.sqrt(variance);
+    for (const r of rates) if (r.rate < threshold) this.maybeEject(r.host, now, why, enforcing);
+  }
+
+  private byFailurePercentage(
+    all: readonly Host[],
+    now: number,
+    origin: 'external' | 'local',
+    why: OutlierEvent,
+    enforcing: number,
+  ): void {
+    const fp = this.config.failurePercentage;
+    const eligible = all.filter((h) => this.of(h)[origin].total >= fp.requestVolume && h.ejectedUntil <= now);
+    if (eligible.length < fp.minimumHosts || eligible.length === 0) return;
+    for (const h of eligible) {
+      const n = this.of(h)[origin];
+      if ((100 * n.failed) / n.total >= fp.threshold) this.maybeEject(h, now, why, enforcing);
+    }
+  }
+
+  /** Ejects when the enforcing percentage says so and max_ejection_percent leaves room. */
+  private maybeEject(host: Host, now: number, why: OutlierEvent, enforcing: number): void {
     if (host.ejectedUntil > now) return;
+    const enforced = enforcing > 0 && this.random() * 100 < enforcing;
+    if (!enforced) {
+      this.report(host, why, false);
+      return;
+    }
     const all = this.hosts();
     const ejected = all.filter((h) => h.ejectedUntil > now).length;
     const allowed = Math.max(1, Math.floor((all.length * this.config.maxEjectionPercent) / 100));
-    host.consecutive5xx = 0;
-    host.consecutiveGatewayFailures = 0;
     if (ejected >= allowed) return;
     host.ejections++;
-    host.ejectedUntil =
-      now + Math.min(this.config.baseEjectionMs * host.ejections, this.config.maxEjectionMs);
-    this.onEject(host, why);
+    const s = this.of(host);
+    s.ejectionEnds = now + Math.min(this.config.baseEjectionMs * host.ejections, this.config.maxEjectionMs);
+    // Out of load balancing until an interval tick finds its ejection time over.
+    host.ejectedUntil = Number.MAX_SAFE_INTEGER;
+    s.ejectedThisInterval = true;
+    this.report(host, why, true);
+  }
+
+  /** When an ejected host's ejection time ends (it returns at the next tick), if it is ejected. */
+  ejectionEnds(host: Host): number | undefined {
+    return this.state.get(host.key)?.ejectionEnds;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 }

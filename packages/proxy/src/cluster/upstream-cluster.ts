@@ -18,12 +18,21 @@ import { OutlierDetector, outlierConfigOf, type OutlierEvent } from './outlier-d
 import { compileTlsContext, UPSTREAM_TLS, type TlsContext } from '../transport-socket/tls-context.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
 import type { tlsV3 } from '@skein/api-types';
+import { HealthChecker, healthCheckSpecOf, type ProbeFactory } from './health-checker.js';
+import { defaultProbes } from './health-probes.js';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
 
 export interface ClusterEvents {
-  onEject(cluster: string, host: Host, why: OutlierEvent): void;
+  /** Outlier detection found a host (ejected it when `enforced`). */
+  onEject(cluster: string, host: Host, why: OutlierEvent | 'uneject', enforced: boolean): void;
   onConnect(cluster: string, host: Host): void;
+  /** Active health checking: a check started, ended, or changed a host's state. */
+  onHealthCheck?(
+    cluster: string,
+    host: Host | undefined,
+    event: 'attempt' | 'success' | 'failure' | 'healthy' | 'unhealthy',
+  ): void;
 }
 
 const H2_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -36,6 +45,21 @@ function upstreamProtocolOf(c: clusterV3.ClusterJson): UpstreamProtocol | 'downs
   if (opts?.explicitHttpConfig?.http2ProtocolOptions) return 'http2';
   if (opts?.useDownstreamProtocolConfig) return 'downstream';
   return 'http1';
+}
+
+/**
+ * Idle timeout of pooled upstream connections: `typed_extension_protocol_options`'
+ * HttpProtocolOptions.common_http_protocol_options (what Istio sets) or the cluster's deprecated
+ * field; Envoy's default is 1 h.
+ */
+function upstreamIdleTimeoutMs(c: clusterV3.ClusterJson): number {
+  const opts = c.typedExtensionProtocolOptions?.[H2_OPTIONS] as
+    { commonHttpProtocolOptions?: { idleTimeout?: string } } | undefined;
+  return (
+    durationMs(opts?.commonHttpProtocolOptions?.idleTimeout) ??
+    durationMs(c.commonHttpProtocolOptions?.idleTimeout) ??
+    3_600_000
+  );
 }
 
 export class UpstreamCluster {
@@ -59,11 +83,15 @@ export class UpstreamCluster {
   initialized: boolean;
   private dnsTimer: NodeJS.Timeout | undefined;
   private readonly originalDstHosts = new Map<string, Host>();
+  private readonly healthCheckers: HealthChecker[] = [];
+  /** The cluster has been picked from (Envoy's "had traffic", for no_traffic_interval). */
+  private hadTraffic = false;
 
   constructor(
     readonly config: clusterV3.ClusterJson,
     private readonly events: ClusterEvents,
     secrets?: SecretStore,
+    probes: ProbeFactory = defaultProbes,
   ) {
     if (!config.name) throw new Error('cluster without a name');
     this.name = config.name;
@@ -83,7 +111,7 @@ export class UpstreamCluster {
       ? new OutlierDetector(
           od,
           () => this.hostList,
-          (h, why) => this.events.onEject(this.name, h, why),
+          (h, why, enforced) => this.events.onEject(this.name, h, why, enforced),
         )
       : undefined;
     const ts = config.transportSocket;
@@ -99,7 +127,7 @@ export class UpstreamCluster {
       tls: this.tls,
       connectTimeoutMs: this.connectTimeoutMs,
       maxConnections: limits.maxConnections,
-      idleTimeoutMs: durationMs(config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000,
+      idleTimeoutMs: upstreamIdleTimeoutMs(config),
       sourceAddress: this.sourceAddress,
       onConnect: (h) => this.events.onConnect(this.name, h),
     });
@@ -108,6 +136,22 @@ export class UpstreamCluster {
     if (this.type === 'STATIC') this.hostList = hostsFromAssignment(config.loadAssignment);
     this.lb = this.buildLb();
     if (this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') this.startDns();
+    for (const hc of config.healthChecks ?? []) {
+      const spec = healthCheckSpecOf(hc, this.name, probes, this.tls);
+      const ev = this.events.onHealthCheck?.bind(this.events) ?? (() => {});
+      this.healthCheckers.push(
+        new HealthChecker(
+          spec,
+          () => this.hostList,
+          () => this.hadTraffic,
+          {
+            attempt: () => ev(this.name, undefined, 'attempt'),
+            result: (h, ok) => ev(this.name, h, ok ? 'success' : 'failure'),
+            transition: (h, healthy) => ev(this.name, h, healthy ? 'healthy' : 'unhealthy'),
+          },
+        ),
+      );
+    }
   }
 
   get hosts(): readonly Host[] {
@@ -134,6 +178,7 @@ export class UpstreamCluster {
     this.lb = this.buildLb();
     this.initialized = true;
     this.pools.retain(new Set(hosts.map((h) => h.key)));
+    for (const hc of this.healthCheckers) hc.hostsChanged();
   }
 
   private startDns(): void {
@@ -199,11 +244,14 @@ export class UpstreamCluster {
       }
       return h;
     }
+    this.hadTraffic = true;
     return this.lb.pick(ctx);
   }
 
   async close(): Promise<void> {
     this.tls?.close();
+    this.outlier?.close();
+    for (const hc of this.healthCheckers) hc.close();
     if (this.dnsTimer) clearTimeout(this.dnsTimer);
     this.dnsTimer = undefined;
     await this.pools.close();

@@ -28,6 +28,7 @@ export function hostsFromAssignment(
       const prev = old.get(h.key);
       if (prev) {
         h.ejectedUntil = prev.ejectedUntil;
+        h.failedActiveHc = prev.failedActiveHc;
         h.ejections = prev.ejections;
         h.activeRequests = prev.activeRequests;
         h.consecutive5xx = prev.consecutive5xx;

@@ -13,6 +13,8 @@ export interface Host {
   readonly localityWeight: number;
   /** Health from EDS (`health_status`): only HEALTHY and UNKNOWN receive traffic. */
   healthy: boolean;
+  /** Active health checking has found it unhealthy (or not yet healthy): FAILED_ACTIVE_HC. */
+  failedActiveHc: boolean;
   /** Outlier detection: ejected until this time (ms since epoch), 0 when not ejected. */
   ejectedUntil: number;
   ejections: number;
@@ -41,6 +43,7 @@ export function makeHost(
     locality: opts.locality ?? '',
     localityWeight: opts.localityWeight ?? 1,
     healthy: opts.healthy ?? true,
+    failedActiveHc: false,
     ejectedUntil: 0,
     ejections: 0,
     activeRequests: 0,
@@ -50,5 +53,5 @@ export function makeHost(
 }
 
 export function isAvailable(h: Host, now: number): boolean {
-  return h.healthy && h.ejectedUntil <= now;
+  return h.healthy && !h.failedActiveHc && h.ejectedUntil <= now;
 }

@@ -94,7 +94,8 @@ export class UpstreamPools {
         connections: this.opts.maxConnections,
         connectTimeout: this.opts.connectTimeoutMs,
         keepAliveTimeout: this.opts.idleTimeoutMs,
-        keepAliveMaxTimeout: Math.max(this.opts.idleTimeoutMs, 600_000),
+        // A server's Keep-Alive hint may shorten, never lengthen, the idle timeout.
+        keepAliveMaxTimeout: this.opts.idleTimeoutMs,
         headersTimeout: 0,
         bodyTimeout: 0,
         pipelining: 1,

@@ -16,6 +16,7 @@ import { createFaultFilter } from '../http-filters/fault-filter.js';
 import { createCorsFilter } from '../http-filters/cors-filter.js';
 import { createRbacFilter, HTTP_RBAC_TYPE } from '../http-filters/rbac-filter.js';
 import { createJwtAuthnFilter, JWT_AUTHN_FILTER_TYPE } from '../http-filters/jwt-authn-filter.js';
+import { jwksResolverFor } from '../http-filters/jwks-fetcher.js';
 import type { StatsStore } from '../stats/stats-store.js';
 import {
   applyHeaderOptions,
@@ -40,7 +41,16 @@ import type { DownstreamConnection, ListenerInfo, ProxyContext } from './proxy-c
 import type { StreamInfo } from './stream-info.js';
 import { SpanStatusCode, type RequestSpan } from '../tracing/tracer.js';
 import { formatFlags } from './stream-info.js';
+import { checkTraceProvider, providerTracer } from '../tracing/trace-provider.js';
 import type { TraceProviderJson } from './proxy-context.js';
+import {
+  hcmTimeoutsOf,
+  routeStreamLimits,
+  StreamTimers,
+  TIMEOUT_REPLY,
+  type HcmTimeouts,
+  type StreamTimeoutKind,
+} from './stream-timeouts.js';
 
 export type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
 type AnyReq = IncomingMessage | Http2ServerRequest;
@@ -52,7 +62,7 @@ const T = 'type.googleapis.com/envoy.extensions.filters.';
 /** How long an HTTP/1.1 response head may wait for its first body bytes before it is sent alone. */
 const HEAD_FLUSH_MS = 5;
 
-function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore): HttpFilter[] {
+function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore, ctx: ProxyContext): HttpFilter[] {
   const out: HttpFilter[] = [];
   for (const f of hcm.httpFilters ?? []) {
     const cfg = (f.typedConfig ?? {}) as Record<string, unknown> & { '@type'?: string };
@@ -68,6 +78,7 @@ function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore): Http
         createJwtAuthnFilter(
           f.name ?? 'envoy.filters.http.jwt_authn',
           cfg as Parameters<typeof createJwtAuthnFilter>[1],
+          jwksResolverFor(ctx.clusters),
         ),
       );
     else if (type === HTTP_RBAC_TYPE)
@@ -109,13 +120,15 @@ export class HttpConnectionManager {
   private readonly statTags: { readonly envoy_http_conn_manager_prefix: string };
   /** Tracing provider and sampling percentage, when this HCM traces. */
   private readonly trace: { provider: TraceProviderJson; sampling: number } | undefined;
+  /** Stream timeouts (stream idle, request, request headers, max stream duration). */
+  readonly timeouts: HcmTimeouts;
 
   constructor(
     readonly config: HcmJson,
     private readonly listener: ListenerInfo,
     private readonly ctx: ProxyContext,
   ) {
-    this.filters = buildFilters(config, config.statPrefix ?? 'http', ctx.stats);
+    this.filters = buildFilters(config, config.statPrefix ?? 'http', ctx.stats, ctx);
     this.metricsPolicy = hcmStatsPolicy(config) ?? listener.metricsPolicy;
     this.inlineRoutes = config.routeConfig ? compileRouteTable(config.routeConfig) : undefined;
     this.rdsName = config.rds?.routeConfigName;
@@ -123,15 +136,13 @@ export class HttpConnectionManager {
       throw new Error('http_connection_manager needs route_config or rds');
     this.accessLogs = (config.accessLog ?? []).map((a) => createAccessLogger(a as AccessLogConfigJson));
     this.statPrefix = config.statPrefix ?? 'http';
+    this.timeouts = hcmTimeoutsOf(config);
     this.statTags = { envoy_http_conn_manager_prefix: this.statPrefix };
     const t = config.tracing;
     const provider =
       (t?.provider as TraceProviderJson | undefined) ?? (t ? ctx.defaultTraceProvider : undefined);
     if (t && provider) {
-      const type = provider.typedConfig?.['@type'] ?? '';
-      if (!type.endsWith('envoy.config.trace.v3.OpenTelemetryConfig')) {
-        throw new Error(`tracing provider ${provider.name ?? type} is not supported (only OpenTelemetry)`);
-      }
+      checkTraceProvider(provider);
       this.trace = { provider, sampling: Number(t.randomSampling?.value ?? 100) };
     } else this.trace = undefined;
   }
@@ -143,11 +154,13 @@ export class HttpConnectionManager {
     operation: string | undefined,
   ): RequestSpan | undefined {
     if (!this.trace) return undefined;
-    const cfg = this.trace.provider.typedConfig ?? {};
-    const cluster = this.ctx.clusters.get(cfg.grpcService?.envoyGrpc?.clusterName ?? '');
-    const host = cluster?.hosts[0];
-    if (!host) return undefined;
-    const tracer = this.ctx.tracing.tracer(host.key, cfg.serviceName ?? (this.ctx.nodeId || 'skein-proxy'));
+    const tracer = providerTracer(
+      this.ctx.tracing,
+      this.trace.provider,
+      this.ctx.clusters,
+      this.ctx.nodeId || 'skein-proxy',
+    );
+    if (!tracer) return undefined;
     const kind = this.listener.direction === 'OUTBOUND' ? 'client' : 'server';
     const rs = this.ctx.tracing.startSpan(
       tracer,
@@ -305,8 +318,30 @@ export class HttpConnectionManager {
 
     const gone = new AbortController();
     let finished = false;
+    let requestDone = false;
+    /** The proxy itself reset this stream (a timeout), so its close is not the downstream's (DC). */
+    let resetHere = false;
+    // A stream timeout answers locally (408/504) before response headers, else resets the stream.
+    const isH2 = info.protocol === 'HTTP/2';
+    const timers = new StreamTimers(
+      info.startMs,
+      this.timeouts,
+      res,
+      (kind: StreamTimeoutKind) => {
+        const t = TIMEOUT_REPLY[kind];
+        stats.inc(`http.{envoy_http_conn_manager_prefix}.${t.stat}`, sp);
+        if (t.flag) info.responseFlags.add(t.flag);
+        if (res.headersSent) {
+          resetHere = true;
+          res.destroy();
+        } else localReply(kind === 'request' || !requestDone ? 408 : 504, t.body);
+        gone.abort();
+      },
+      !isH2,
+    );
     res.once('close', () => {
-      if (!finished && !res.writableFinished) {
+      timers.clear();
+      if (!finished && !res.writableFinished && !resetHere) {
         info.responseFlags.add('DC');
         gone.abort();
       }
@@ -330,6 +365,11 @@ export class HttpConnectionManager {
     const route = m?.route?.route;
     const vhost = m?.vhost?.vhost;
     if (route?.name) info.routeName = route.name;
+    if (route?.route?.idleTimeout !== undefined || route?.route?.maxStreamDuration !== undefined) {
+      const lim = routeStreamLimits(this.timeouts, route.route, headers['grpc-timeout']);
+      timers.setIdle(lim.idleMs);
+      timers.setDuration(lim.durationMs);
+    }
     const span = this.startSpan(info, headers, route?.decorator?.operation);
     // The upstream request continues this trace (traceparent and B3).
     if (span) span.inject(headers);
@@ -397,6 +437,7 @@ export class HttpConnectionManager {
 
     res.once('finish', () => {
       finished = true;
+      timers.clear();
       this.complete(info, route);
       this.endSpan(span, info);
     });
@@ -447,6 +488,14 @@ export class HttpConnectionManager {
         : cl !== undefined
           ? Number(cl) > 0
           : req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody || req.readableEnded) {
+      requestDone = true;
+      timers.requestComplete();
+    } else
+      req.once('end', () => {
+        requestDone = true;
+        timers.requestComplete();
+      });
     const result = await routeRequest(this.ctx, {
       method: info.method,
       path: info.path,
@@ -466,6 +515,14 @@ export class HttpConnectionManager {
       info,
       downstreamGone: gone.signal,
     });
+    if (timers.firedKind) {
+      // A stream timeout already answered (or reset) this stream.
+      if (result.kind === 'response') {
+        result.response.body.destroy();
+        result.release();
+      }
+      return;
+    }
     if (result.kind === 'local') {
       if (result.flag) info.responseFlags.add(result.flag);
       if (result.status === 499) {
@@ -487,7 +544,6 @@ export class HttpConnectionManager {
     h['x-envoy-upstream-service-time'] = String(info.upstreamResponseMs - info.startMs);
     if (vhost.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
     finishResponse(up.status, h);
-    const isH2 = info.protocol === 'HTTP/2';
     let headersSent = false;
     const sendHeaders = (): void => {
       if (headersSent) return;
@@ -514,8 +570,15 @@ export class HttpConnectionManager {
     res.on('drain', () => up.body.resume());
     up.body.once('error', () => {
       clearTimeout(flushTimer);
-      info.responseFlags.add('UR');
+      // The route timeout covers the whole response: past the headers it resets the stream (UT).
+      if (result.timedOut()) {
+        info.responseFlags.add('UT');
+        stats.inc('cluster.{envoy_cluster_name}.upstream_rq_timeout', {
+          envoy_cluster_name: result.cluster.name,
+        });
+      } else if (!timers.firedKind) info.responseFlags.add('UR');
       result.release();
+      resetHere = true;
       res.destroy();
     });
     up.body.once('end', () => {
@@ -586,7 +649,7 @@ export class HttpConnectionManager {
     up.once('close', () => socket.destroy());
   }
 
-  /** Stream idle timeout (default 5 min in Envoy) applied to downstream connections. */
+  /** Connection idle timeout (`common_http_protocol_options.idle_timeout`, Envoy's default 1 h). */
   get idleTimeoutMs(): number {
     return durationMs(this.config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000;
   }

@@ -50,6 +50,8 @@ export interface DownstreamConnection {
   tls: boolean;
   /** The peer's URI SAN (SPIFFE identity) when it presented a verified certificate. */
   peerPrincipal?: string;
+  /** The ALPN protocol negotiated on a TLS connection. */
+  alpn?: string;
 }
 
 export interface ListenerInfo {

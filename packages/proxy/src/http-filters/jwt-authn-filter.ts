@@ -1,9 +1,9 @@
 // envoy.filters.http.jwt_authn (Istio's RequestAuthentication): verifies JWTs with @skein/ca's
 // verifier (issuer, audiences, expiry, JWKS inline or fetched and cached), answers 401 for a bad
 // token, applies the filter's header changes, and records request.auth.* as `istio_authn`
-// dynamic metadata for the RBAC filters that follow. Remote JWKS are fetched from their URI
-// directly (Envoy would go through the named cluster).
-import { authenticateJwt, jwksResolver, type JwksResolver } from '@skein/ca';
+// dynamic metadata for the RBAC filters that follow. Remote JWKS come through the cluster the
+// provider names (jwks-fetcher.ts).
+import { authenticateJwt, type JwksResolver } from '@skein/ca';
 import type { jwtAuthnV3 } from '@skein/api-types';
 import type { FilterRequest, FilterStatus, HttpFilter } from './http-filter.js';
 
@@ -13,8 +13,10 @@ export const JWT_AUTHN_FILTER_TYPE =
 export function createJwtAuthnFilter(
   name: string,
   config: jwtAuthnV3.JwtAuthenticationJson,
-  jwks: JwksResolver = jwksResolver(),
+  jwks: JwksResolver & { prefetch?: (p: jwtAuthnV3.JwtProviderJson) => void },
 ): HttpFilter {
+  // async_fetch: fetch each remote JWKS now, not on the first request.
+  for (const p of Object.values(config.providers ?? {})) jwks.prefetch?.(p);
   return {
     name,
     async onRequest(req: FilterRequest): Promise<FilterStatus> {

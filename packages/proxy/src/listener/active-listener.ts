@@ -14,6 +14,7 @@ import {
 } from '../transport-socket/tls-context.js';
 import http from 'node:http';
 import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { listenerV3, listenerComponentsV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import { toNetAddress, formatNetAddress, type NetAddress } from '../util/address.js';
@@ -28,6 +29,12 @@ import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
 import { inspect, detectHttp } from './inspect-connection.js';
 import { PrefixedSocket } from './prefixed-socket.js';
 import { checkPolicy, statsPolicyOf } from '../stats/stats-config.js';
+import {
+  ON_STREAM_IDLE,
+  watchRequestHeaders,
+  type IdleTarget,
+} from '../http-connection-manager/stream-timeouts.js';
+import { PEER_EXCHANGE_ALPN } from '../tcp-proxy/peer-exchange.js';
 import {
   connectionDenied,
   NETWORK_RBAC_TYPE,
@@ -64,7 +71,27 @@ export interface ListenerHooks {
   reusePort: boolean;
 }
 
-const conns = new WeakMap<net.Socket, { conn: DownstreamConnection; hcm: HttpConnectionManager }>();
+interface H1Conn {
+  conn: DownstreamConnection;
+  hcm: HttpConnectionManager;
+  /** Disarms the request_headers_timeout once the first request is parsed. */
+  headersSeen?: () => void;
+}
+const conns = new WeakMap<net.Socket, H1Conn>();
+
+/** Hands an HTTP/1 connection to its HCM's server, with the request headers timeout armed. */
+function serveH1(server: http.Server, socket: net.Socket, c: H1Conn, ctx: ProxyContext): void {
+  const ms = c.hcm.timeouts.requestHeadersMs;
+  if (ms > 0) {
+    c.headersSeen = watchRequestHeaders(socket, ms, () =>
+      ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_rq_header_timeout', {
+        envoy_http_conn_manager_prefix: c.hcm.config.statPrefix ?? 'http',
+      }),
+    );
+  }
+  conns.set(socket, c);
+  server.emit('connection', socket);
+}
 
 function compileChains(
   config: listenerV3.ListenerJson,
@@ -119,6 +146,15 @@ function compileChains(
         headersTimeout: 60_000,
       });
       h1.keepAliveTimeout = hcm.idleTimeoutMs;
+      // The HCM's stream idle timeout on each request's socket (Node arms and restarts it); it
+      // reaches the stream through its response (stream-timeouts.ts).
+      h1.timeout = hcm.timeouts.streamIdleMs;
+      h1.on('timeout', (sock: net.Socket) => {
+        const res = (sock as net.Socket & { _httpMessage?: IdleTarget | null })._httpMessage;
+        const fire = res?.[ON_STREAM_IDLE];
+        if (fire) fire();
+        else sock.destroy();
+      });
       // h1 never listens, so Node does not track its connections (closeIdleConnections is a no-op).
       const open = new Set<net.Socket>();
       let draining = false;
@@ -135,14 +171,23 @@ function compileChains(
         // A request on a replaced chain is answered, then its connection closes.
         if (draining) res.shouldKeepAlive = false;
         const c = conns.get(req.socket);
+        c?.headersSeen?.();
         if (c) c.hcm.handle(req, res, c.conn);
       });
       h1.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
         const c = conns.get(req.socket);
+        c?.headersSeen?.();
         if (c) c.hcm.handleUpgrade(req, socket, head, c.conn);
         else socket.destroy();
       });
-      h1.on('clientError', (_err, socket) => socket.destroy());
+      // A malformed request: 400 and close, counted as a downstream protocol error (DPE).
+      h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+        if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+        ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.response_flag.DPE', {
+          envoy_http_conn_manager_prefix: hcm.config.statPrefix ?? 'http',
+        });
+        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      });
       return { json: fc, hcm, h1, drainH1, ...extra };
     }
     if (type === TCP_TYPE) {
@@ -420,9 +465,8 @@ export class ActiveListener {
         h2.emit('connection', new PrefixedSocket(socket, p));
         socket.resume();
       } else {
-        conns.set(socket, { conn, hcm });
         if (p.length > 0) socket.unshift(p);
-        chain.h1?.emit('connection', socket);
+        if (chain.h1) serveH1(chain.h1, socket, { conn, hcm }, this.ctx);
         socket.resume();
       }
     };
@@ -448,12 +492,28 @@ export class ActiveListener {
     prefix: Buffer | undefined,
   ): void {
     const lt = { envoy_listener_address: this.info.statPrefix };
-    const secureContext = ctx.secureContext();
+    // Several certificates: the ClientHello's server name chooses among them, before the
+    // handshake starts (OpenSSL loses the per-key-type choice when SNICallback swaps contexts).
+    if (ctx.certificateCount > 1 && prefix === undefined) {
+      const hello = (p: Buffer): boolean => !inspect(p, { tls: true, http: false }).complete;
+      this.peek(socket, (p) => this.terminateTls(socket, conn, chain, ctx, p), hello);
+      return;
+    }
+    const serverName =
+      ctx.certificateCount > 1 && prefix ? inspect(prefix, { tls: true, http: false }).serverName : undefined;
+    const secureContext = ctx.secureContextFor(serverName);
     if (!secureContext) {
       this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.secrets_not_ready', lt);
       socket.destroy();
       return;
     }
+    // A mesh client offering istio-peer-exchange to a tcp_proxy chain gets it: both sides then
+    // exchange workload metadata in front of the byte stream (tcp-proxy/peer-exchange.ts).
+    const offered = prefix ? inspect(prefix, { tls: true, http: false }).applicationProtocols : [];
+    const alpn =
+      chain.tcp && offered.includes(PEER_EXCHANGE_ALPN)
+        ? [PEER_EXCHANGE_ALPN, ...ctx.alpn.filter((p) => p !== PEER_EXCHANGE_ALPN)]
+        : ctx.alpn;
     // Bytes a listener filter already read (the ClientHello the TLS inspector peeked) go back into
     // the socket's buffer: TLSSocket hands buffered bytes to its native handle before it reads
     // more, so TLS stays on the socket's own handle instead of running over a JS stream.
@@ -467,7 +527,7 @@ export class ActiveListener {
       secureContext,
       requestCert: ctx.requireClientCertificate || ctx.verifies,
       rejectUnauthorized: ctx.requireClientCertificate,
-      ...(ctx.alpn.length > 0 ? { ALPNProtocols: ctx.alpn } : {}),
+      ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
     });
     // A paused socket with buffered bytes must stay paused: resuming would emit them as 'data'.
     if (!peeked) socket.resume();
@@ -493,6 +553,7 @@ export class ActiveListener {
       }
       this.ctx.stats.inc('listener.{envoy_listener_address}.ssl.handshake', lt);
       const tlsConn: DownstreamConnection = { ...conn, tls: true };
+      if (t.alpnProtocol) tlsConn.alpn = t.alpnProtocol;
       const principal = hasPeer ? peerUri(peer) : undefined;
       if (principal) tlsConn.peerPrincipal = principal;
       if (this.deniedByRbac(chain, tlsConn, t.servername || undefined)) return void t.destroy();
@@ -508,8 +569,7 @@ export class ActiveListener {
         h2.on('sessionError', () => {});
         h2.emit('connection', t);
       } else {
-        conns.set(t, { conn: tlsConn, hcm });
-        chain.h1.emit('connection', t);
+        serveH1(chain.h1, t, { conn: tlsConn, hcm }, this.ctx);
       }
     });
   }

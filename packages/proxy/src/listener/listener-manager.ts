@@ -1,9 +1,10 @@
 // Owns the proxy's listeners: binds new ones, swaps the configuration of changed ones in place
 // (same address) or rebinds them, drains removed ones, holds listeners that wait for their route
-// configurations (warming), and finds the listener for an original destination (handoff).
+// configurations or TLS secrets (warming), and finds the listener for an original destination (handoff).
 import type { listenerV3 } from '@skein/api-types';
 import { ActiveListener, type OriginalDstResolver } from './active-listener.js';
 import type { ProxyContext } from '../http-connection-manager/proxy-context.js';
+import { sdsReferences } from '../transport-socket/sds-references.js';
 
 export class ListenerManager {
   private readonly active = new Map<string, ActiveListener>();
@@ -55,7 +56,10 @@ export class ListenerManager {
     const name = l.name ?? '';
     const text = JSON.stringify(l);
     if (this.json.get(name) === text && this.active.has(name)) return;
-    const ready = ActiveListener.routeNames(l).every((r) => this.routeReady(r));
+    // Envoy keeps a listener warming (not accepting) until its routes and SDS secrets are in.
+    const ready =
+      ActiveListener.routeNames(l).every((r) => this.routeReady(r)) &&
+      sdsReferences([l]).every((r) => this.ctx.secrets.get(r.name) !== undefined);
     if (!ready) {
       this.warming.set(name, l);
       return;
@@ -82,7 +86,7 @@ export class ListenerManager {
     this.json.set(name, text);
   }
 
-  /** Activates warming listeners whose routes have all arrived. */
+  /** Activates warming listeners whose routes and secrets have all arrived. */
   async routesChanged(): Promise<void> {
     for (const l of [...this.warming.values()]) await this.upsert(l);
   }

@@ -52,6 +52,8 @@ export type RouterResult =
       cluster: UpstreamCluster;
       host: Host;
       release: () => void;
+      /** True once the route (or per-try) timeout has fired: it covers the response body too. */
+      timedOut: () => boolean;
     }
   | { kind: 'local'; status: number; body: string; flag?: string; headers?: Record<string, string> };
 
@@ -252,7 +254,8 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     const remaining = deadline - now;
     const tryMs = Math.min(remaining, perTry ?? Infinity);
     const signals = [req.downstreamGone];
-    if (Number.isFinite(tryMs)) signals.push(AbortSignal.timeout(Math.max(1, tryMs)));
+    const timeout = Number.isFinite(tryMs) ? AbortSignal.timeout(Math.max(1, tryMs)) : undefined;
+    if (timeout) signals.push(timeout);
     if (attempt > 1) headers['x-envoy-attempt-count'] = String(attempt);
     else if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
     host.activeRequests++;
@@ -294,7 +297,8 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
           host.activeRequests--;
           release();
         };
-        return { kind: 'response', response: result.response, cluster, host, release: done };
+        const timedOut = (): boolean => timeout?.aborted === true;
+        return { kind: 'response', response: result.response, cluster, host, release: done, timedOut };
       }
       host.activeRequests--;
       break;

@@ -1,12 +1,16 @@
 // envoy.filters.network.tcp_proxy: connects a downstream connection to a host of a cluster
 // (single or weighted), pipes bytes both ways with an idle timeout, and counts bytes and
-// connections (Envoy stats and Istio TCP metrics).
+// connections (Envoy stats and Istio TCP metrics, naming the peer workload when the mesh TLS
+// connection negotiated the istio-peer-exchange metadata exchange).
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { tcpProxyV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import { connectTls } from '../transport-socket/upstream-tls.js';
 import { serviceOfCluster, type MetricContext } from '../stats/istio-metrics.js';
+import type { PeerMetadata } from '../http-connection-manager/stream-info.js';
+import { exchangeFrame, PEER_EXCHANGE_ALPN, PeerFrameReader } from './peer-exchange.js';
 import type {
   DownstreamConnection,
   ListenerInfo,
@@ -47,7 +51,7 @@ export class TcpProxy {
     stats.inc('tcp.{envoy_tcp_prefix}.downstream_cx_total', sp);
     const name = this.clusterName();
     const cluster = name ? this.ctx.clusters.get(name) : undefined;
-    const metric: MetricContext | undefined = this.listener.direction
+    let metric: MetricContext | undefined = this.listener.direction
       ? {
           reporter: this.listener.direction === 'OUTBOUND' ? 'source' : 'destination',
           local: this.ctx.local,
@@ -77,7 +81,18 @@ export class TcpProxy {
       return;
     }
     stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', ct);
-    if (metric) this.ctx.istio.tcpOpen(metric);
+    // The opened connection is counted once the peer is known (after the metadata exchange).
+    let opened = false;
+    const open = (peer?: PeerMetadata): void => {
+      if (opened) return;
+      opened = true;
+      if (metric && peer) metric = { ...metric, peer };
+      if (metric) this.ctx.istio.tcpOpen(metric);
+    };
+    // Server side of the exchange: the downstream negotiated it; our frame goes out first.
+    const downstreamExchange = conn.alpn === PEER_EXCHANGE_ALPN;
+    if (downstreamExchange) downstream.write(exchangeFrame(this.ctx.local));
+    else if (!cluster.tls) open();
     let sent = 0;
     let received = 0;
     let flags = '-';
@@ -124,8 +139,17 @@ export class TcpProxy {
     upstream.once('skein-connected', () => {
       clearTimeout(connectTimer);
       if (cluster.outlier) cluster.outlier.record(host, 200, Date.now());
-      downstream.pipe(upstream);
-      upstream.pipe(downstream);
+      // Client side of the exchange: the upstream TLS connection negotiated it.
+      const upstreamExchange = (upstream as tls.TLSSocket).alpnProtocol === PEER_EXCHANGE_ALPN;
+      if (upstreamExchange) {
+        upstream.write(exchangeFrame(this.ctx.local));
+        upstream.pipe(new PeerFrameReader((p) => open(p))).pipe(downstream);
+      } else {
+        if (!downstreamExchange) open();
+        upstream.pipe(downstream);
+      }
+      if (downstreamExchange) downstream.pipe(new PeerFrameReader((p) => open(p))).pipe(upstream);
+      else downstream.pipe(upstream);
     });
     downstream.on('data', (c: Buffer) => {
       received += c.length;
@@ -159,6 +183,7 @@ export class TcpProxy {
       if (idle) clearTimeout(idle);
       host.activeRequests--;
       cluster.circuitBreaker.release();
+      open();
       if (metric) this.ctx.istio.tcpClose(metric, sent, received, flags);
       upstream.destroy();
       downstream.destroy();

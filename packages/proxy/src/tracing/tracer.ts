@@ -16,7 +16,7 @@ import {
 } from '@opentelemetry/api';
 import { CompositePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 
@@ -49,13 +49,21 @@ export class Tracing {
   private readonly providers = new Map<string, { provider: BasicTracerProvider; tracer: Tracer }>();
 
   tracer(endpoint: string, serviceName: string): Tracer {
-    const key = `${endpoint}|${serviceName}`;
+    return this.tracerWith(
+      `otlp|${endpoint}`,
+      serviceName,
+      () => new OTLPTraceExporter({ url: `http://${endpoint}` }),
+    );
+  }
+
+  /** A tracer exporting through `exporter()` (made once per key and service name). */
+  tracerWith(exporterKey: string, serviceName: string, exporter: () => SpanExporter): Tracer {
+    const key = `${exporterKey}|${serviceName}`;
     let p = this.providers.get(key);
     if (!p) {
-      const exporter = new OTLPTraceExporter({ url: `http://${endpoint}` });
       const provider = new BasicTracerProvider({
         resource: resourceFromAttributes({ 'service.name': serviceName }),
-        spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 200 })],
+        spanProcessors: [new BatchSpanProcessor(exporter(), { scheduledDelayMillis: 200 })],
       });
       p = { provider, tracer: provider.getTracer('skein-proxy') };
       this.providers.set(key, p);

@@ -1,9 +1,11 @@
 // Downstream and upstream TLS contexts (envoy.transport_sockets.tls): certificates and trust from
-// inline/file data sources, static secrets or SDS secrets by name; ALPN; client certificate
-// requirement; subject-alt-name verification of the peer. A context rebuilds its SecureContext
-// when one of its secrets changes (certificate rotation reaches new connections at once).
+// inline/file data sources, static secrets or SDS secrets by name; several certificates per
+// context (chosen by SNI, then by key type as the client's signature algorithms allow); ALPN;
+// client certificate requirement; subject-alt-name verification of the peer. A context rebuilds
+// its SecureContext when one of its secrets changes (rotation reaches new connections at once).
 import tls from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { certificateFor, type CertPair } from './certificate-selection.js';
 import type { tlsV3, tlsCommonV3, tlsSecretV3 } from '@skein/api-types';
 import { compileStringMatcher, type StringTest } from '../router/string-matcher.js';
 import { dataSourceText, type SecretStore } from './secret-store.js';
@@ -27,6 +29,10 @@ export interface TlsContext {
   readonly kind: 'downstream' | 'upstream';
   /** The current SecureContext, or undefined while a secret is missing (warming). */
   secureContext(): tls.SecureContext | undefined;
+  /** How many certificates the context has now (0 while warming). */
+  readonly certificateCount: number;
+  /** The SecureContext for a ClientHello's server name (its certificates, by SNI). */
+  secureContextFor(serverName: string | undefined): tls.SecureContext | undefined;
   readonly alpn: string[];
   readonly requireClientCertificate: boolean;
   readonly sni: string | undefined;
@@ -42,6 +48,21 @@ export interface TlsContext {
 function sdsCluster(cfg: tlsSecretV3.SdsSecretConfigJson): SecretRef {
   const cluster = cfg.sdsConfig?.apiConfigSource?.grpcServices?.[0]?.envoyGrpc?.clusterName;
   return { name: cfg.name ?? '', sdsCluster: cluster };
+}
+
+function certPair(cert: string, key: string): CertPair {
+  const x = new X509Certificate(cert);
+  const dns = (x.subjectAltName ?? '')
+    .split(', ')
+    .filter((e) => e.startsWith('DNS:'))
+    .map((e) => e.slice(4).toLowerCase());
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
+  return {
+    cert,
+    key,
+    names: dns.length > 0 ? dns : cn ? [cn.toLowerCase()] : [],
+    keyType: x.publicKey.asymmetricKeyType ?? '',
+  };
 }
 
 /** URI, DNS, email and IP SANs of a peer certificate as [type, value] pairs. */
@@ -102,36 +123,58 @@ export function compileTlsContext(
   const staticValidation: Validation | undefined =
     common.validationContext ?? combined?.defaultValidationContext;
   const rules = sanRules(staticValidation);
-  if ((common.tlsCertificates ?? []).length > 1) throw new Error('only one tls_certificate is supported');
 
-  let cached: tls.SecureContext | undefined;
-  let dirty = true;
-  const build = (): tls.SecureContext | undefined => {
-    let cert: string | undefined;
-    let key: string | undefined;
-    const inline = common.tlsCertificates?.[0];
-    if (inline) {
-      cert = dataSourceText(inline.certificateChain);
-      key = dataSourceText(inline.privateKey);
-    } else if (certSds[0]) {
-      const s = secrets.get(certSds[0].name);
+  /** Every certificate of the context (inline ones, then SDS ones), or undefined while one is missing. */
+  const certificates = (): CertPair[] | undefined => {
+    const out: CertPair[] = [];
+    const add = (cert: string | undefined, key: string | undefined): void => {
+      if (cert && key) out.push(certPair(cert, key));
+    };
+    for (const c of common.tlsCertificates ?? [])
+      add(dataSourceText(c.certificateChain), dataSourceText(c.privateKey));
+    for (const ref of certSds) {
+      const s = secrets.get(ref.name);
       if (!s?.tlsCertificate) return undefined;
-      cert = dataSourceText(s.tlsCertificate.certificateChain);
-      key = dataSourceText(s.tlsCertificate.privateKey);
+      add(dataSourceText(s.tlsCertificate.certificateChain), dataSourceText(s.tlsCertificate.privateKey));
     }
+    return out;
+  };
+
+  interface Built {
+    pairs: CertPair[];
+    ca: string | undefined;
+    byName: Map<string, tls.SecureContext>;
+    all: tls.SecureContext;
+  }
+  const contextOf = (pairs: readonly CertPair[], ca: string | undefined): tls.SecureContext =>
+    tls.createSecureContext({
+      ...(pairs.length > 0 ? { cert: pairs.map((p) => p.cert), key: pairs.map((p) => p.key) } : {}),
+      ...(ca ? { ca } : {}),
+      minVersion: 'TLSv1.2',
+    });
+  let cached: Built | undefined;
+  let dirty = true;
+  const build = (): Built | undefined => {
+    const pairs = certificates();
+    if (!pairs) return undefined;
     let ca = dataSourceText(staticValidation?.trustedCa);
     if (validationSds) {
       const s = secrets.get(validationSds.name ?? '');
       if (!s?.validationContext) return undefined;
       ca = dataSourceText(s.validationContext.trustedCa);
     }
-    if (kind === 'downstream' && (!cert || !key)) return undefined;
-    return tls.createSecureContext({
-      ...(cert ? { cert } : {}),
-      ...(key ? { key } : {}),
-      ...(ca ? { ca } : {}),
-      minVersion: 'TLSv1.2',
-    });
+    if (kind === 'downstream' && pairs.length === 0) return undefined;
+    return { pairs, ca, byName: new Map(), all: contextOf(certificateFor(pairs, undefined), ca) };
+  };
+  const current = (): Built | undefined => {
+    if (dirty) {
+      const next = build();
+      if (next) {
+        cached = next;
+        dirty = false;
+      }
+    }
+    return cached;
   };
   const unsubscribe = secrets.onChange((name) => {
     if (refs.some((r) => r.name === name)) dirty = true;
@@ -140,14 +183,20 @@ export function compileTlsContext(
   return {
     kind,
     secureContext() {
-      if (dirty) {
-        const next = build();
-        if (next) {
-          cached = next;
-          dirty = false;
-        }
+      return current()?.all;
+    },
+    get certificateCount() {
+      return current()?.pairs.length ?? 0;
+    },
+    secureContextFor(serverName) {
+      const b = current();
+      if (!b || !serverName || b.pairs.length < 2) return b?.all;
+      let ctx = b.byName.get(serverName);
+      if (!ctx) {
+        ctx = contextOf(certificateFor(b.pairs, serverName), b.ca);
+        b.byName.set(serverName, ctx);
       }
-      return cached;
+      return ctx;
     },
     alpn: common.alpnProtocols ?? [],
     requireClientCertificate: kind === 'downstream' && down.requireClientCertificate === true,

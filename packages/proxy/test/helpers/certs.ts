@@ -16,7 +16,8 @@ export interface Leaf {
 
 export interface TestPki {
   ca: string;
-  leaf(spiffe: string): Leaf;
+  /** A leaf with a URI SAN (spiffe, when not empty) and DNS SANs; EC P-256 unless `rsa`. */
+  leaf(spiffe: string, opts?: { dns?: string[]; rsa?: boolean }): Leaf;
   cleanup(): void;
 }
 
@@ -43,18 +44,18 @@ export function makePki(): TestPki {
   let n = 0;
   return {
     ca: readFileSync(join(dir, 'ca.crt'), 'utf8'),
-    leaf(spiffe) {
+    leaf(spiffe, opts = {}) {
       n++;
+      const sans = [...(spiffe ? [`URI:${spiffe}`] : []), ...(opts.dns ?? []).map((d) => `DNS:${d}`)];
       writeFileSync(
         join(dir, `ext${n}`),
-        `subjectAltName=URI:${spiffe}\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
+        `subjectAltName=${sans.join(',')}\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
       );
+      const keyArgs = opts.rsa ? ['rsa:2048'] : ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
       ossl(
         'req',
         '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
+        ...keyArgs,
         '-nodes',
         '-keyout',
         `l${n}.key`,

@@ -1,0 +1,168 @@
+// Active health checking of a cluster's hosts (cluster `health_checks`), as Envoy does it: HTTP
+// (path, host, expected statuses, request headers), TCP (connect, optional send/receive payloads)
+// and gRPC health v1 `Check`; every `interval` (`unhealthy_interval` for unhealthy hosts,
+// `no_traffic_interval` while the cluster has had no traffic), each check bounded by `timeout`.
+// A host is marked FAILED_ACTIVE_HC after `unhealthy_threshold` failures in a row, and healthy
+// again after `healthy_threshold` successes; a new host starts failed (pending) and its first
+// success alone makes it healthy. The probes themselves sit behind the `Probe` interface.
+import type { clusterV3 } from '@skein/api-types';
+import { durationMs } from '../util/duration.js';
+import type { Host } from '../endpoint/host.js';
+import type { TlsContext } from '../transport-socket/tls-context.js';
+
+type HealthCheckJson = NonNullable<clusterV3.ClusterJson['healthChecks']>[number];
+
+/** One check of one host: resolves true when healthy; rejects or resolves false when not. */
+export type Probe = (host: Host, signal: AbortSignal) => Promise<boolean>;
+
+export interface HealthCheckSpec {
+  timeoutMs: number;
+  intervalMs: number;
+  unhealthyIntervalMs: number;
+  noTrafficIntervalMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  probe: Probe;
+}
+
+export interface HealthCheckEvents {
+  attempt(): void;
+  result(host: Host, ok: boolean): void;
+  /** The host changed state (healthy → failed or back). */
+  transition(host: Host, healthy: boolean): void;
+}
+
+interface HostState {
+  successes: number;
+  failures: number;
+  /** Never checked successfully yet: the first success makes it healthy. */
+  pending: boolean;
+  nextDueMs: number;
+  inFlight: boolean;
+}
+
+/** Makes the probe for a health check; `tls` is the cluster's UpstreamTlsContext, when it has one. */
+export type ProbeFactory = (hc: HealthCheckJson, cluster: string, tls: TlsContext | undefined) => Probe;
+
+/** Compiles a `health_checks` entry with the probes its kind needs (throws when unsupported). */
+export function healthCheckSpecOf(
+  hc: HealthCheckJson,
+  cluster: string,
+  probes: ProbeFactory,
+  tls?: TlsContext,
+): HealthCheckSpec {
+  const interval = durationMs(hc.interval);
+  const timeout = durationMs(hc.timeout);
+  if (!interval || !timeout) throw new Error(`cluster ${cluster}: health check needs interval and timeout`);
+  return {
+    timeoutMs: timeout,
+    intervalMs: interval,
+    unhealthyIntervalMs: durationMs(hc.unhealthyInterval) ?? interval,
+    noTrafficIntervalMs: durationMs(hc.noTrafficInterval) ?? 60_000,
+    healthyThreshold: Math.max(1, hc.healthyThreshold ?? 1),
+    unhealthyThreshold: Math.max(1, hc.unhealthyThreshold ?? 1),
+    probe: probes(hc, cluster, tls),
+  };
+}
+
+export class HealthChecker {
+  /** By host key: an EDS update replaces Host objects but not the hosts' check history. */
+  private readonly state = new Map<string, HostState>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly tickMs: number;
+
+  constructor(
+    private readonly spec: HealthCheckSpec,
+    private readonly hosts: () => readonly Host[],
+    /** Whether the cluster has carried traffic yet (else `no_traffic_interval` applies). */
+    private readonly hadTraffic: () => boolean,
+    private readonly events: HealthCheckEvents,
+  ) {
+    this.tickMs = Math.max(
+      1,
+      Math.min(spec.intervalMs, spec.unhealthyIntervalMs, spec.noTrafficIntervalMs, spec.timeoutMs),
+    );
+    // Every host starts failed (pending) until its first check passes.
+    for (const h of hosts()) this.of(h);
+    this.schedule(0);
+  }
+
+  private of(host: Host): HostState {
+    let s = this.state.get(host.key);
+    if (!s) {
+      s = { successes: 0, failures: 0, pending: true, nextDueMs: 0, inFlight: false };
+      this.state.set(host.key, s);
+      host.failedActiveHc = true;
+    }
+    return s;
+  }
+
+  /** Hosts were added or removed: new ones are checked now. */
+  hostsChanged(): void {
+    const present = new Set(this.hosts().map((h) => h.key));
+    for (const k of this.state.keys()) if (!present.has(k)) this.state.delete(k);
+    for (const h of this.hosts()) this.of(h);
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const h of this.hosts()) {
+      const s = this.of(h);
+      if (s.inFlight || s.nextDueMs > now) continue;
+      void this.check(h, s);
+    }
+    this.schedule(this.tickMs);
+  }
+
+  private async check(host: Host, s: HostState): Promise<void> {
+    s.inFlight = true;
+    this.events.attempt();
+    const signal = AbortSignal.timeout(this.spec.timeoutMs);
+    let ok: boolean;
+    try {
+      ok = await this.spec.probe(host, signal);
+    } catch {
+      ok = false;
+    }
+    s.inFlight = false;
+    if (this.closed) return;
+    this.events.result(host, ok);
+    if (ok) {
+      s.failures = 0;
+      s.successes++;
+      if (host.failedActiveHc && (s.pending || s.successes >= this.spec.healthyThreshold)) {
+        host.failedActiveHc = false;
+        this.events.transition(host, true);
+      }
+      s.pending = false;
+    } else {
+      s.successes = 0;
+      s.failures++;
+      if (!host.failedActiveHc && s.failures >= this.spec.unhealthyThreshold) {
+        host.failedActiveHc = true;
+        this.events.transition(host, false);
+      }
+    }
+    const next = !this.hadTraffic()
+      ? this.spec.noTrafficIntervalMs
+      : host.failedActiveHc
+        ? this.spec.unhealthyIntervalMs
+        : this.spec.intervalMs;
+    s.nextDueMs = Date.now() + next;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
