@@ -11,6 +11,7 @@ import { readMeshConfig } from './ingest/mesh-config-file.js';
 import { watchMeshConfig } from './ingest/mesh-config-watcher.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './model/mesh-config.js';
+import { NO_NAMESPACES, type NamespaceLabels } from './model/namespaces.js';
 import { buildSnapshot, type Snapshot } from './model/snapshot.js';
 import { XdsServer } from './serve/ads-server.js';
 import { pushRequestFor } from './serve/change-impact.js';
@@ -34,6 +35,11 @@ export interface ControlPlaneOptions {
   readonly meshConfigFile?: string | undefined;
   /** A MeshConfig object instead of a file. */
   readonly meshConfig?: MeshConfig | undefined;
+  /**
+   * With Kubernetes: the ConfigMap holding the mesh config (key `mesh`), watched; while it
+   * exists it wins over `meshConfigFile` / `meshConfig`. Default `skein-system/istio`; false: none.
+   */
+  readonly meshConfigMap?: { namespace: string; name: string } | false | undefined;
   /** `host:port` for ADS; default `0.0.0.0:15010`. Port 0 picks a free port. */
   readonly xdsAddr?: string | undefined;
   /** `host:port` for /metrics and /debug; default `0.0.0.0:15014`. */
@@ -77,9 +83,13 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<RunningControlPlane> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info');
-  let mesh =
+  let fileMesh =
     options.meshConfig ??
     (options.meshConfigFile ? await readMeshConfig(options.meshConfigFile) : DEFAULT_MESH_CONFIG);
+  /** The Kubernetes mesh ConfigMap's config, while it exists (it wins over the file). */
+  let configMapMesh: MeshConfig | undefined;
+  let mesh = fileMesh;
+  let namespaces: NamespaceLabels = NO_NAMESPACES;
   const metrics = new XdsMetrics();
   const store = new ConfigStore();
   let snapshot = buildSnapshot({ version: '0', mesh, objects: [] });
@@ -91,6 +101,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       mesh,
       objects: store.list(),
       registryServices,
+      namespaces,
     });
 
   const xds = new XdsServer({
@@ -160,6 +171,27 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         validate: options.validator ?? meshValidator,
         onProblem,
         log: log.scope('kubernetes'),
+        ...(options.meshConfigMap === false
+          ? {}
+          : { meshConfigMap: options.meshConfigMap ?? { namespace: 'skein-system', name: 'istio' } }),
+        onMeshConfig: (next) => {
+          configMapMesh = next;
+          const effective = configMapMesh ?? fileMesh;
+          if (effective === mesh) return;
+          mesh = effective;
+          generation++;
+          snapshot = rebuild();
+          log.info('mesh config changed', { source: next ? 'ConfigMap' : 'file or defaults' });
+          queue.enqueue({ full: true, hosts: new Set(), changeAt: Date.now(), reason: 'MeshConfig' });
+        },
+        onNamespaces: (next) => {
+          namespaces = next;
+          generation++;
+          snapshot = rebuild();
+          // Namespace labels matter to translation only through discoverySelectors.
+          if (mesh.discoverySelectors?.length)
+            queue.enqueue({ full: true, hosts: new Set(), changeAt: Date.now(), reason: 'Namespaces' });
+        },
         onServices: (services) => {
           const changed = changedServices(registryServices, services);
           if (changed.hosts.size === 0) return;
@@ -181,6 +213,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     ? watchMeshConfig(
         options.meshConfigFile,
         (next) => {
+          fileMesh = next;
+          if (configMapMesh) return; // the ConfigMap wins while it exists
           mesh = next;
           generation++;
           snapshot = rebuild();

@@ -33,6 +33,16 @@ const program = new Command('skeind')
     '--mesh-config <file>',
     'MeshConfig YAML (or a ConfigMap with data.mesh); Istio defaults when absent',
   )
+  .option(
+    '--system-namespace <ns>',
+    "the control plane's namespace, where the mesh ConfigMap lives",
+    process.env['POD_NAMESPACE'] ?? 'skein-system',
+  )
+  .option(
+    '--mesh-configmap <name>',
+    'with Kubernetes: the ConfigMap (key "mesh") holding the mesh config, watched; wins over --mesh-config while it exists',
+    'istio',
+  )
   .option('--xds-addr <host:port>', 'plaintext gRPC ADS address', '0.0.0.0:15010')
   .option(
     '--no-ca',
@@ -100,6 +110,8 @@ const program = new Command('skeind')
     async (o: {
       configDir?: string;
       kubeconfig?: string;
+      systemNamespace: string;
+      meshConfigmap: string;
       meshConfig?: string;
       xdsAddr: string;
       ca: boolean;
@@ -143,6 +155,7 @@ const program = new Command('skeind')
         configDir: o.configDir,
         kubeconfig,
         meshConfigFile: o.meshConfig,
+        meshConfigMap: { namespace: o.systemNamespace, name: o.meshConfigmap },
         xdsAddr: o.xdsAddr,
         httpAddr: o.httpAddr,
         ca,

@@ -1,6 +1,7 @@
 // The Kubernetes source against a real kube-apiserver + etcd: mesh CRDs, Services,
 // EndpointSlices and Pods become xDS; an invalid object gets a status condition; after an API
-// server restart the informers reconnect and later changes still arrive.
+// server restart the informers reconnect and later changes still arrive; the mesh ConfigMap and
+// Namespaces are followed live.
 import * as k8s from '@kubernetes/client-node';
 import { crdOf, meshKinds, TypeUrl } from '@skein/api-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,5 +243,56 @@ describe.skipIf(apiServerMissing !== '')(
         60_000,
       );
     }, 120_000);
+
+    it('follows the mesh ConfigMap (skein-system/istio, key mesh): created, edited, deleted', async () => {
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const route = () => JSON.stringify(client.resource(TypeUrl.RouteConfiguration, '9080') ?? {});
+      await core.createNamespace({ body: { metadata: { name: 'skein-system' } } });
+      await core.createNamespacedConfigMap({
+        namespace: 'skein-system',
+        body: {
+          metadata: { name: 'istio' },
+          data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' },
+        },
+      });
+      await client.until(() => route().includes('block_all'), 30_000);
+      // An invalid edit is rejected and the last good mesh config stays; a valid one applies.
+      await core.replaceNamespacedConfigMap({
+        namespace: 'skein-system',
+        name: 'istio',
+        body: { metadata: { name: 'istio' }, data: { mesh: 'outboundTrafficPolicy: { mode: SOMETIMES }' } },
+      });
+      await core.replaceNamespacedConfigMap({
+        namespace: 'skein-system',
+        name: 'istio',
+        body: {
+          metadata: { name: 'istio' },
+          data: { mesh: 'outboundTrafficPolicy: { mode: REGISTRY_ONLY }\nrootNamespace: mesh-root\n' },
+        },
+      });
+      await expect.poll(() => cp.snapshot().mesh.rootNamespace, { timeout: 20_000 }).toBe('mesh-root');
+      expect(route()).toContain('block_all');
+      await core.deleteNamespacedConfigMap({ namespace: 'skein-system', name: 'istio' });
+      await client.until(() => route().includes('allow_any'), 30_000);
+      expect(cp.snapshot().mesh.rootNamespace).toBe('istio-system');
+    }, 60_000);
+
+    it('watches Namespaces and their labels', async () => {
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      await core.createNamespace({
+        body: { metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } },
+      });
+      await expect
+        .poll(() => cp.snapshot().namespaces.get('shop')?.['istio-injection'], { timeout: 20_000 })
+        .toBe('enabled');
+      await core.patchNamespace(
+        { name: 'shop', body: { metadata: { labels: { 'istio-injection': 'disabled' } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+      await expect
+        .poll(() => cp.snapshot().namespaces.get('shop')?.['istio-injection'], { timeout: 20_000 })
+        .toBe('disabled');
+      expect(cp.snapshot().namespaces.has('default')).toBe(true);
+    }, 60_000);
   },
 );

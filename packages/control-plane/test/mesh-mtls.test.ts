@@ -190,8 +190,13 @@ describe.skipIf(built.length > 0)(
         agents.push(agent);
       }
       for (const ip of [serverIp, clientIp])
-        await until(`sidecar ${ip} ready`, async () => (await fetch(`http://${ip}:15020/healthz/ready`)).ok);
-    }, 60_000);
+        // Generous: on a loaded shared machine two proxy processes can take a while to start.
+        await until(
+          `sidecar ${ip} ready`,
+          async () => (await fetch(`http://${ip}:15020/healthz/ready`)).ok,
+          60_000,
+        );
+    }, 150_000);
 
     afterAll(async () => {
       for (const a of agents) {

@@ -1,5 +1,6 @@
 // The Kubernetes source: informers (@kubernetes/client-node) on every mesh CRD, Services,
-// EndpointSlices and Pods. Mesh objects are validated like any other and fed to the config
+// EndpointSlices, Pods, Namespaces and the mesh ConfigMap (`istio`, key `mesh`, in the control
+// plane's namespace). Mesh objects are validated like any other and fed to the config
 // store; an invalid one is skipped and gets a status condition with the validation message.
 // Services + EndpointSlices + Pods become registry services. An informer whose watch fails
 // (API server restart, CRD not yet installed) restarts with backoff and resynchronises.
@@ -13,8 +14,11 @@ import {
   type KubePod,
   type KubeService,
 } from '../model/kubernetes-services.js';
+import type { MeshConfig } from '../model/mesh-config.js';
+import type { Labels, NamespaceLabels } from '../model/namespaces.js';
 import type { Service } from '../model/services.js';
 import type { ConfigStore } from './config-store.js';
+import { meshConfigFromText } from './mesh-config-file.js';
 import type { Problem, Validator } from './validation.js';
 
 export interface KubernetesSourceOptions {
@@ -28,6 +32,15 @@ export interface KubernetesSourceOptions {
   readonly log: Logger;
   /** Write a status condition on invalid mesh objects (default true). */
   readonly writeStatus?: boolean | undefined;
+  /** The mesh ConfigMap (Istio's `istio` in the control plane's namespace); key `mesh`. */
+  readonly meshConfigMap?: { readonly namespace: string; readonly name: string } | undefined;
+  /**
+   * The ConfigMap's mesh config whenever it changes; undefined when the ConfigMap (or its `mesh`
+   * key) is absent. An invalid one is reported through `log` and the previous one kept.
+   */
+  readonly onMeshConfig?: ((mesh: MeshConfig | undefined) => void) | undefined;
+  /** Every namespace with its labels, whenever a namespace is added, relabelled or deleted. */
+  readonly onNamespaces?: ((namespaces: NamespaceLabels) => void) | undefined;
 }
 
 type Obj = k8s.KubernetesObject & { spec?: unknown; status?: unknown };
@@ -44,6 +57,10 @@ export class KubernetesSource {
   private services!: Watched<k8s.V1Service>;
   private slices!: Watched<k8s.V1EndpointSlice>;
   private pods!: Watched<k8s.V1Pod>;
+  private namespaces!: Watched<k8s.V1Namespace>;
+  private configMaps: Watched<k8s.V1ConfigMap> | undefined;
+  private lastNamespaces = '';
+  private lastMeshText: string | undefined | null = null;
   private stopped = false;
   private flushScheduled = false;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -95,18 +112,37 @@ export class KubernetesSource {
       name: 'pods',
       informer: k8s.makeInformer(this.kc, '/api/v1/pods', () => core.listPodForAllNamespaces()),
     };
-    const all: Watched<k8s.KubernetesObject>[] = [...this.crds, this.services, this.slices, this.pods];
-    await Promise.all(all.map((w) => this.run(w, 500)));
+    this.namespaces = {
+      name: 'namespaces',
+      informer: k8s.makeInformer(this.kc, '/api/v1/namespaces', () => core.listNamespace()),
+    };
+    const cm = this.opts.meshConfigMap;
+    if (cm)
+      this.configMaps = {
+        name: `configmaps in ${cm.namespace}`,
+        informer: k8s.makeInformer(this.kc, `/api/v1/namespaces/${cm.namespace}/configmaps`, () =>
+          core.listNamespacedConfigMap({ namespace: cm.namespace }),
+        ),
+      };
+    await Promise.all(this.watched().map((w) => this.run(w, 500)));
     this.flush();
+  }
+
+  private watched(): Watched<k8s.KubernetesObject>[] {
+    return [
+      ...this.crds,
+      this.services,
+      this.slices,
+      this.pods,
+      this.namespaces,
+      ...(this.configMaps ? [this.configMaps] : []),
+    ].filter(Boolean);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
-    const all: Watched<k8s.KubernetesObject>[] = [...this.crds, this.services, this.slices, this.pods].filter(
-      Boolean,
-    );
-    await Promise.all(all.map((w) => w.informer.stop().catch(() => undefined)));
+    await Promise.all(this.watched().map((w) => w.informer.stop().catch(() => undefined)));
   }
 
   /** Current problems of Kubernetes objects (invalid mesh objects). */
@@ -177,6 +213,41 @@ export class KubernetesSource {
         this.pods.informer.list() as readonly KubePod[],
       ),
     );
+    this.flushNamespaces();
+    this.flushMeshConfig();
+  }
+
+  private flushNamespaces(): void {
+    const entries = this.namespaces.informer
+      .list()
+      .map((n): [string, Labels] => [n.metadata?.name ?? '', { ...n.metadata?.labels }])
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    const text = JSON.stringify(entries);
+    if (text === this.lastNamespaces) return;
+    this.lastNamespaces = text;
+    this.opts.onNamespaces?.(new Map(entries));
+  }
+
+  private flushMeshConfig(): void {
+    const want = this.opts.meshConfigMap;
+    if (!want || !this.configMaps) return;
+    const cm = this.configMaps.informer.list().find((c) => c.metadata?.name === want.name);
+    const text = cm?.data?.['mesh'];
+    if (text === this.lastMeshText) return;
+    this.lastMeshText = text;
+    if (text === undefined) {
+      this.opts.onMeshConfig?.(undefined);
+      return;
+    }
+    const r = meshConfigFromText(text);
+    if (!r.ok) {
+      this.opts.log.warn('mesh ConfigMap rejected; keeping the previous mesh config', {
+        configMap: `${want.namespace}/${want.name}`,
+        problems: r.problems,
+      });
+      return;
+    }
+    this.opts.onMeshConfig?.(r.config);
   }
 
   private writeStatus(

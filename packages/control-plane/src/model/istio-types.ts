@@ -138,6 +138,8 @@ export interface HTTPRoute {
   >;
   readonly corsPolicy?: Opt<CorsPolicy>;
   readonly headers?: Opt<Headers>;
+  /** A delegate VirtualService whose http routes are merged under this route's match. */
+  readonly delegate?: Opt<{ readonly name: string; readonly namespace?: Opt<string> }>;
 }
 
 export interface L4MatchAttributes {

@@ -1,5 +1,6 @@
 // MeshConfig: the mesh-wide settings with Istio's field names, and Istio's defaults for every
 // field the user leaves out. Parsing the file lives in ingest/; this module is pure.
+import type { LabelSelector } from './namespaces.js';
 
 export interface ExtensionProvider {
   readonly name: string;
@@ -30,6 +31,13 @@ export interface MeshConfig {
   };
   /** Connect timeout for outbound clusters when no DestinationRule sets one (Istio: 10s). */
   readonly connectTimeout: string;
+  /**
+   * Kubernetes: only namespaces whose labels match one of these selectors are taken into account
+   * (their services and configuration); empty or absent: every namespace.
+   */
+  readonly discoverySelectors?: readonly LabelSelector[] | undefined;
+  /** How long a sniffed port waits for the client's first bytes; '' or 0s: the proxy's default. */
+  readonly protocolDetectionTimeout?: string | undefined;
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {
@@ -91,6 +99,10 @@ export function meshConfigFrom(doc: unknown): MeshConfigResult {
     });
   const defaultProviders = doc['defaultProviders'] ?? {};
   if (!isRecord(defaultProviders)) problems.push('mesh config: defaultProviders: must be a mapping');
+  const detection = str('protocolDetectionTimeout', '');
+  const selectors = doc['discoverySelectors'];
+  if (selectors !== undefined && (!Array.isArray(selectors) || !selectors.every((x) => isRecord(x))))
+    problems.push('mesh config: discoverySelectors: must be a list of label selectors');
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -106,6 +118,10 @@ export function meshConfigFrom(doc: unknown): MeshConfigResult {
       extensionProviders,
       defaultProviders: defaultProviders as MeshConfig['defaultProviders'],
       connectTimeout: str('connectTimeout', DEFAULT_MESH_CONFIG.connectTimeout),
+      ...(detection ? { protocolDetectionTimeout: detection } : {}),
+      ...(Array.isArray(selectors) && selectors.length > 0
+        ? { discoverySelectors: selectors as LabelSelector[] }
+        : {}),
     },
   };
 }

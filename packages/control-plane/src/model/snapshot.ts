@@ -12,6 +12,7 @@ import type {
   WorkloadEntry,
 } from './istio-types.js';
 import type { MeshConfig } from './mesh-config.js';
+import { discoveredNamespaces, NO_NAMESPACES, type NamespaceLabels } from './namespaces.js';
 import { conflictOrder, servicesFromServiceEntries, type Service } from './services.js';
 
 export interface Snapshot {
@@ -27,6 +28,8 @@ export interface Snapshot {
   readonly workloadEntries: readonly WorkloadEntry[];
   /** Every object by kind, for translation that plugs in from outside (security, telemetry). */
   readonly byKind: ReadonlyMap<string, readonly ConfigObject[]>;
+  /** Kubernetes namespaces and their labels (empty in directory mode). */
+  readonly namespaces: NamespaceLabels;
 }
 
 export interface SnapshotInput {
@@ -35,6 +38,8 @@ export interface SnapshotInput {
   readonly objects: readonly ConfigObject[];
   /** Services from registries other than ServiceEntry (e.g. Kubernetes). */
   readonly registryServices?: readonly Service[];
+  /** Kubernetes namespaces and their labels. */
+  readonly namespaces?: NamespaceLabels | undefined;
 }
 
 const ns = (o: ConfigObject): string => o.metadata.namespace ?? 'default';
@@ -51,7 +56,10 @@ function byAge(a: ConfigObject, b: ConfigObject): number {
 
 export function buildSnapshot(input: SnapshotInput): Snapshot {
   const byKind = new Map<string, ConfigObject[]>();
-  for (const o of input.objects) {
+  // MeshConfig discoverySelectors: objects and services of other namespaces are left out.
+  const admitted = discoveredNamespaces(input.mesh.discoverySelectors, input.namespaces ?? NO_NAMESPACES);
+  const objects = admitted ? input.objects.filter((o) => admitted.has(ns(o))) : input.objects;
+  for (const o of objects) {
     const list = byKind.get(o.kind) ?? [];
     list.push(o);
     byKind.set(o.kind, list);
@@ -60,7 +68,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   const kind = <T extends ConfigObject>(k: string): T[] => (byKind.get(k) ?? []) as T[];
   const workloadEntries = kind<WorkloadEntry>('WorkloadEntry');
   const services = [
-    ...(input.registryServices ?? []),
+    ...(input.registryServices ?? []).filter((s) => !admitted || admitted.has(s.namespace)),
     ...servicesFromServiceEntries(kind<ServiceEntry>('ServiceEntry'), workloadEntries),
   ].sort((a, b) => (a.hostname !== b.hostname ? (a.hostname < b.hostname ? -1 : 1) : conflictOrder(a, b)));
   const servicesByHost = new Map<string, Service[]>();
@@ -80,6 +88,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     gateways: kind<Gateway>('Gateway'),
     workloadEntries,
     byKind,
+    namespaces: input.namespaces ?? NO_NAMESPACES,
   };
 }
 

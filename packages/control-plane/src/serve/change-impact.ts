@@ -16,8 +16,23 @@ import type { PushRequest } from './push-scope.js';
 function hostsOf(o: ConfigObject, snaps: readonly Snapshot[]): string[] | undefined {
   const ns = o.metadata.namespace ?? 'default';
   switch (o.kind) {
-    case 'VirtualService':
-      return ((o.spec as VirtualServiceSpec).hosts ?? []).map((h) => fqdn(h, ns));
+    case 'VirtualService': {
+      const hosts = ((o.spec as VirtualServiceSpec).hosts ?? []).map((h) => fqdn(h, ns));
+      if (hosts.length > 0) return hosts;
+      // A delegate: the hosts of the VirtualServices delegating to it.
+      const out: string[] = [];
+      for (const snap of snaps)
+        for (const root of snap.virtualServices)
+          if (
+            (root.spec.http ?? []).some(
+              (r) =>
+                r.delegate?.name === o.metadata.name &&
+                (r.delegate.namespace ?? root.metadata.namespace ?? 'default') === ns,
+            )
+          )
+            out.push(...(root.spec.hosts ?? []).map((h) => fqdn(h, root.metadata.namespace ?? 'default')));
+      return out;
+    }
     case 'DestinationRule':
       return [fqdn((o.spec as DestinationRuleSpec).host, ns)];
     case 'ServiceEntry':

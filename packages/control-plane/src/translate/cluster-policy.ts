@@ -11,7 +11,7 @@ import type {
   TrafficPolicy,
 } from '../model/istio-types.js';
 import { isHttp2, type Protocol } from '../model/protocol.js';
-import { duration, MAX_UINT32, T, typed } from './envoy.js';
+import { ADS_CONFIG_SOURCE, duration, MAX_UINT32, T, typed } from './envoy.js';
 
 export interface EffectivePolicy {
   loadBalancer?: LoadBalancerSettings | undefined;
@@ -119,11 +119,15 @@ export function applyConnectionPool(
   if (pool?.http?.maxRequestsPerConnection)
     common['maxRequestsPerConnection'] = pool.http.maxRequestsPerConnection;
   const h2 = isHttp2(protocol) || pool?.http?.h2UpgradePolicy === 'UPGRADE';
-  if (h2 || Object.keys(common).length > 0) {
+  // A sniffed port speaks upstream whatever the client spoke (HTTP/1.1 or h2c), as in Istio.
+  const sniffed = protocol === 'UNKNOWN' && !h2;
+  if (h2 || sniffed || Object.keys(common).length > 0) {
     c.typedExtensionProtocolOptions = {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typed(T.httpProtocolOptions, {
         ...(Object.keys(common).length > 0 ? { commonHttpProtocolOptions: common } : {}),
-        explicitHttpConfig: h2 ? { http2ProtocolOptions: {} } : { httpProtocolOptions: {} },
+        ...(sniffed
+          ? { useDownstreamProtocolConfig: { httpProtocolOptions: {}, http2ProtocolOptions: {} } }
+          : { explicitHttpConfig: h2 ? { http2ProtocolOptions: {} } : { httpProtocolOptions: {} } }),
       }),
     };
   }
@@ -148,13 +152,39 @@ export function applyOutlierDetection(c: Mutable<ClusterJson>, od: OutlierDetect
     c.commonLbConfig = { healthyPanicThreshold: { value: od.minHealthPercent } };
 }
 
-/** DestinationRule SIMPLE / MUTUAL TLS with certificate files (ISTIO_MUTUAL is the security seam's). */
+/**
+ * DestinationRule SIMPLE / MUTUAL TLS with certificate files or a `credentialName` (SDS secrets);
+ * ISTIO_MUTUAL is the security seam's.
+ */
 export function destinationRuleTls(
   tls: ClientTLSSettings | undefined,
   host: string,
 ): ClusterJson['transportSocket'] {
   if (!tls || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return undefined;
   const common: Record<string, unknown> = {};
+  if (tls.credentialName) {
+    // Istio's naming: the key pair as `kubernetes://<name>`, the CA as `kubernetes://<name>-cacert`,
+    // both over SDS on the ADS stream (served by whoever serves secrets to this proxy).
+    const secret = `kubernetes://${tls.credentialName}`;
+    if (tls.mode === 'MUTUAL')
+      common['tlsCertificateSdsSecretConfigs'] = [{ name: secret, sdsConfig: ADS_CONFIG_SOURCE }];
+    if (!tls.insecureSkipVerify)
+      common['combinedValidationContext'] = {
+        defaultValidationContext: tls.subjectAltNames?.length
+          ? {
+              matchTypedSubjectAltNames: tls.subjectAltNames.map((s) => ({
+                sanType: 'DNS',
+                matcher: { exact: s },
+              })),
+            }
+          : {},
+        validationContextSdsSecretConfig: { name: `${secret}-cacert`, sdsConfig: ADS_CONFIG_SOURCE },
+      };
+    return {
+      name: 'envoy.transport_sockets.tls',
+      typedConfig: typed(T.upstreamTls, { commonTlsContext: common, sni: tls.sni ?? host }),
+    };
+  }
   if (tls.caCertificates && !tls.insecureSkipVerify) {
     common['validationContext'] = {
       trustedCa: { filename: tls.caCertificates },

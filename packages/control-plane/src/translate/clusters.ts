@@ -13,7 +13,7 @@ import {
   destinationRuleTls,
   effectivePolicy,
 } from './cluster-policy.js';
-import { ADS_CONFIG_SOURCE, duration, socketAddress } from './envoy.js';
+import { ADS_CONFIG_SOURCE, duration, socketAddress, T, typed } from './envoy.js';
 import { usesLocalityWeights } from './locality.js';
 import { inboundIngressTargets } from './inbound-ports.js';
 import {
@@ -97,6 +97,13 @@ function specialClusters(ctx: TranslateContext): ClusterJson[] {
   return out;
 }
 
+/** A sniffed port forwards to the app in the protocol the client used. */
+const downstreamProtocol = () => ({
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typed(T.httpProtocolOptions, {
+    useDownstreamProtocolConfig: { httpProtocolOptions: {}, http2ProtocolOptions: {} },
+  }),
+});
+
 /** Inbound clusters: a STATIC cluster to the app for each inbound port. */
 export function inboundClusters(ctx: TranslateContext): ClusterJson[] {
   const connectTimeout = duration(ctx.snapshot.mesh.connectTimeout);
@@ -111,6 +118,7 @@ export function inboundClusters(ctx: TranslateContext): ClusterJson[] {
         { lbEndpoints: [{ endpoint: { address: socketAddress(t.endpoint.address, t.endpoint.port) } }] },
       ],
     },
+    ...(t.protocol === 'UNKNOWN' ? { typedExtensionProtocolOptions: downstreamProtocol() } : {}),
     ...(ctx.proxy.interceptionMode !== 'NONE' && t.endpoint.address !== '127.0.0.1'
       ? { upstreamBindConfig: { sourceAddress: { address: INBOUND_PASSTHROUGH_BIND, portValue: 0 } } }
       : {}),

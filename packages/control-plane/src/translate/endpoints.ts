@@ -10,6 +10,7 @@ import { socketAddress } from './envoy.js';
 import { parseClusterName } from './names.js';
 import { effectivePolicy } from './cluster-policy.js';
 import { applyLocalityLb } from './locality.js';
+import { failoverPriorityAssignment } from './failover-priority.js';
 
 type ClaJson = endpointV3.ClusterLoadAssignmentJson;
 
@@ -70,5 +71,14 @@ export function endpointsFor(ctx: TranslateContext, clusterName: string): ClaJso
   const policy = effectivePolicy(dr, port.number, parsed.subset);
   // Istio: locality load balancing takes effect only together with outlier detection.
   if (!policy.outlierDetection) return cla;
+  const setting = policy.loadBalancer?.localityLbSetting;
+  if (setting?.enabled !== false && setting?.failoverPriority?.length)
+    return failoverPriorityAssignment(
+      clusterName,
+      port,
+      clusterWorkloads(ctx, service, parsed.subset),
+      setting.failoverPriority,
+      ctx.proxy,
+    );
   return applyLocalityLb(cla, policy.loadBalancer?.localityLbSetting, ctx.proxy.locality);
 }

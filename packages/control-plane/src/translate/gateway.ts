@@ -1,8 +1,11 @@
 // Gateways (`router~` proxies): a listener per server port of every Gateway whose selector
 // matches the proxy, bound to its real port — HTTP servers route through RDS `http.<port>` with a
 // virtual host per VirtualService host bound to the gateway; SIMPLE/MUTUAL TLS servers terminate
-// TLS (certificate files, or SDS by credentialName) per SNI host; PASSTHROUGH servers forward by
-// SNI from the VirtualService's tls routes.
+// TLS (certificate files, or SDS by credentialName) per SNI host; ISTIO_MUTUAL servers terminate
+// mesh mTLS with the workload certificate; PASSTHROUGH servers forward by SNI from the
+// VirtualService's tls routes; AUTO_PASSTHROUGH servers forward by Istio's mesh SNI
+// `outbound_.<port>_.<subset>_.<host>` to that cluster. A server's `bind` gives it a listener on
+// that address (`<bind>_<port>`).
 import type { listenerV3, routeComponentsV3, routeV3 } from '@skein/api-types';
 import { fqdn, hostMatches, labelsMatch } from '../model/hosts.js';
 import type { Gateway, GatewayServer, VirtualService } from '../model/istio-types.js';
@@ -12,7 +15,8 @@ import type { TranslateContext } from './context.js';
 import { ADS_CONFIG_SOURCE, FilterName, socketAddress, T, typed } from './envoy.js';
 import { hcmFilter, tcpProxyFilter } from './hcm.js';
 import { destinationCluster, httpRoutes } from './http-routes.js';
-import { listenerName } from './names.js';
+import { listenerName, outboundClusterName } from './names.js';
+import { subsetsOf } from './clusters.js';
 import type { FilterChainJson } from './security.js';
 import { telemetryPlan } from './telemetry.js';
 
@@ -38,20 +42,74 @@ const overlaps = (a: string, b: string): boolean => hostMatches(a, b) || hostMat
 
 interface PortServers {
   readonly port: number;
+  /** The servers' `bind` address, 0.0.0.0 when unset. */
+  readonly bind: string;
   readonly servers: { server: GatewayServer; ref: string }[];
 }
 
 function serversByPort(ctx: TranslateContext): PortServers[] {
-  const byPort = new Map<number, PortServers>();
+  const byPort = new Map<string, PortServers>();
   for (const { gw, ref } of gatewaysFor(ctx))
     for (const server of gw.spec.servers ?? []) {
       const port = server.port?.number;
       if (!port) continue;
-      const entry = byPort.get(port) ?? { port, servers: [] };
+      const bind = server.bind || '0.0.0.0';
+      const key = `${bind}_${port}`;
+      const entry = byPort.get(key) ?? { port, bind, servers: [] };
       entry.servers.push({ server, ref });
-      byPort.set(port, entry);
+      byPort.set(key, entry);
     }
-  return [...byPort.values()].sort((a, b) => a.port - b.port);
+  return [...byPort.values()].sort((a, b) => a.port - b.port || (a.bind < b.bind ? -1 : 1));
+}
+
+/** The SDS source of the workload certificate (the bootstrap's `sds-grpc` cluster, as Istio). */
+const WORKLOAD_SDS = {
+  apiConfigSource: {
+    apiType: 'GRPC',
+    transportApiVersion: 'V3',
+    grpcServices: [{ envoyGrpc: { clusterName: 'sds-grpc' } }],
+    setNodeOnFirstMessageOnly: true,
+  },
+  resourceApiVersion: 'V3',
+} as const;
+
+/** ISTIO_MUTUAL: present the workload certificate, require a client certificate chained to ROOTCA. */
+function istioMutualContext(): object {
+  return {
+    requireClientCertificate: true,
+    commonTlsContext: {
+      tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2' },
+      alpnProtocols: ['h2', 'http/1.1'],
+      tlsCertificateSdsSecretConfigs: [{ name: 'default', sdsConfig: WORKLOAD_SDS }],
+      combinedValidationContext: {
+        defaultValidationContext: {},
+        validationContextSdsSecretConfig: { name: 'ROOTCA', sdsConfig: WORKLOAD_SDS },
+      },
+    },
+  };
+}
+
+/**
+ * AUTO_PASSTHROUGH: one chain per cluster of a service whose host the server exposes, matched on
+ * Istio's mesh SNI; the client's mTLS passes through untouched.
+ */
+function autoPassthroughChains(ctx: TranslateContext, hosts: readonly string[]): FilterChainJson[] {
+  const out: FilterChainJson[] = [];
+  for (const host of [...ctx.scope.hosts].sort()) {
+    if (!hosts.some((h) => overlaps(h, host))) continue;
+    const service = serviceFor(ctx.snapshot, host, ctx.proxy.namespace);
+    if (!service) continue;
+    for (const p of service.ports)
+      for (const subset of subsetsOf(ctx, service)) {
+        const cluster = outboundClusterName(p.number, subset, host);
+        out.push({
+          name: cluster,
+          filterChainMatch: { serverNames: [`outbound_.${p.number}_.${subset}_.${host}`] },
+          filters: [tcpProxyFilter(cluster, cluster)],
+        });
+      }
+  }
+  return out;
 }
 
 function tlsContext(server: GatewayServer): object {
@@ -76,7 +134,7 @@ function tlsContext(server: GatewayServer): object {
 }
 
 function gatewayListener(ctx: TranslateContext, ps: PortServers): listenerV3.ListenerJson {
-  const name = listenerName('0.0.0.0', ps.port);
+  const name = listenerName(ps.bind, ps.port);
   const chains: FilterChainJson[] = [];
   let needsInspector = false;
   for (const { server, ref } of ps.servers) {
@@ -84,7 +142,12 @@ function gatewayListener(ctx: TranslateContext, ps: PortServers): listenerV3.Lis
     const mode = server.tls?.mode;
     const hosts = (server.hosts ?? []).map(serverHost);
     const sni = hosts.filter((h) => h !== '*');
-    if (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') {
+    if (mode === 'AUTO_PASSTHROUGH') {
+      needsInspector = true;
+      chains.push(...autoPassthroughChains(ctx, hosts));
+      continue;
+    }
+    if (mode === 'PASSTHROUGH') {
       needsInspector = true;
       for (const vs of boundVirtualServices(ctx, ref))
         for (const route of vs.spec.tls ?? [])
@@ -100,7 +163,11 @@ function gatewayListener(ctx: TranslateContext, ps: PortServers): listenerV3.Lis
       continue;
     }
     const filters =
-      isHttp(protocol) || protocol === 'HTTPS' || mode === 'SIMPLE' || mode === 'MUTUAL'
+      isHttp(protocol) ||
+      protocol === 'HTTPS' ||
+      mode === 'SIMPLE' ||
+      mode === 'MUTUAL' ||
+      mode === 'ISTIO_MUTUAL'
         ? [
             hcmFilter({
               statPrefix: `outbound_${name}`,
@@ -110,21 +177,24 @@ function gatewayListener(ctx: TranslateContext, ps: PortServers): listenerV3.Lis
             }),
           ]
         : [tcpProxyFilter('BlackHoleCluster', 'BlackHoleCluster')];
-    if (mode === 'SIMPLE' || mode === 'MUTUAL') {
+    if (mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'ISTIO_MUTUAL') {
       needsInspector = true;
       chains.push({
         ...(sni.length > 0 ? { filterChainMatch: { serverNames: sni } } : {}),
         filters,
         transportSocket: {
           name: 'envoy.transport_sockets.tls',
-          typedConfig: typed(downstreamTls, tlsContext(server)),
+          typedConfig: typed(
+            downstreamTls,
+            mode === 'ISTIO_MUTUAL' ? istioMutualContext() : tlsContext(server),
+          ),
         },
       });
     } else if (!chains.some((c) => !c.filterChainMatch)) chains.push({ filters });
   }
   return {
     name,
-    address: socketAddress('0.0.0.0', ps.port),
+    address: socketAddress(ps.bind, ps.port),
     trafficDirection: 'OUTBOUND',
     ...(needsInspector
       ? { listenerFilters: [{ name: FilterName.tlsInspector, typedConfig: typed(T.tlsInspector, {}) }] }
@@ -141,7 +211,13 @@ export function gatewayListeners(ctx: TranslateContext): listenerV3.ListenerJson
 
 export function gatewayRouteConfigs(ctx: TranslateContext): routeV3.RouteConfigurationJson[] {
   const out: routeV3.RouteConfigurationJson[] = [];
+  // One route configuration per port, over the servers of every bind address.
+  const byPort = new Map<number, PortServers>();
   for (const ps of serversByPort(ctx)) {
+    const e = byPort.get(ps.port);
+    byPort.set(ps.port, e ? { ...e, servers: [...e.servers, ...ps.servers] } : ps);
+  }
+  for (const ps of byPort.values()) {
     const hostsSeen = new Set<string>();
     const vhosts: routeComponentsV3.VirtualHostJson[] = [];
     for (const { server, ref } of ps.servers) {

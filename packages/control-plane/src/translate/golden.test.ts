@@ -36,6 +36,24 @@ const cases: { name: string; proxy: ProxySpec; listeners?: string[] }[] = [
     },
   },
   {
+    name: 'sniffing',
+    proxy: { ip: '10.7.0.1', pod: 'legacy-1', labels: { app: 'legacy' } },
+  },
+  {
+    name: 'metrics',
+    proxy: { ip: '10.8.0.1', pod: 'books-1', namespace: 'shop', labels: { app: 'books' } },
+  },
+  {
+    name: 'gateway-modes',
+    proxy: {
+      ip: '10.3.9.9',
+      pod: 'eastwestgateway',
+      namespace: 'istio-system',
+      labels: { istio: 'eastwestgateway' },
+      type: 'router',
+    },
+  },
+  {
     name: 'policies',
     proxy: { ip: '10.1.9.9', pod: 'frontend', namespace: 'shop', labels: { app: 'frontend' } },
   },

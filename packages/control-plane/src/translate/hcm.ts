@@ -6,6 +6,7 @@ import type { MeshConfig } from '../model/mesh-config.js';
 import { ADS_CONFIG_SOURCE, FilterName, T, typed } from './envoy.js';
 import type { HttpFilterJson, NetworkFilterJson } from './security.js';
 import type { TelemetryPlan, TracingPlan } from './telemetry.js';
+import { statsHttpFilter } from './telemetry-metrics.js';
 
 type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
 
@@ -96,6 +97,7 @@ export function httpConnectionManager(o: HcmOptions): HcmJson {
   const filters: HttpFilterJson[] = [{ name: FilterName.fault, typedConfig: typed(T.fault, {}) }];
   if (!o.grpc) filters.push({ name: FilterName.cors, typedConfig: typed(T.cors, {}) });
   filters.push(...(o.extraFilters ?? []));
+  if (!o.grpc && o.telemetry?.metrics) filters.push(statsHttpFilter(o.telemetry.metrics));
   filters.push({ name: FilterName.router, typedConfig: typed(T.router, {}) });
   const hcm: Record<string, unknown> = {
     statPrefix: o.statPrefix,

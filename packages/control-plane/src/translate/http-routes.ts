@@ -17,6 +17,7 @@ import { destinationRuleFor, serviceFor } from '../model/snapshot.js';
 import type { Service, ServicePort } from '../model/services.js';
 import { effectivePolicy } from './cluster-policy.js';
 import type { TranslateContext } from './context.js';
+import { withDelegates } from './delegate.js';
 import { duration, fractionalPercent, GRPC_CODES, T, typed } from './envoy.js';
 import { outboundClusterName } from './names.js';
 
@@ -341,6 +342,7 @@ export function httpRoutes(
   opts: RouteOptions,
 ): RouteJson[] {
   if (!vs) return [defaultRoute(service, port, opts)];
+  vs = withDelegates(ctx.snapshot, vs);
   const gateway = opts.gateway ?? 'mesh';
   const out: RouteJson[] = [];
   (vs.spec.http ?? []).forEach((route, i) => {

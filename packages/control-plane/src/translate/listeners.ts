@@ -1,7 +1,8 @@
 // LDS for sidecars: the 15001 virtual outbound listener (original-destination handoff, falling
 // back to PassthroughCluster or BlackHoleCluster), the per-port outbound listeners of the
 // outbound plan, and inbound — the 15006 virtual inbound listener with a filter chain per
-// workload port, or listeners of their own for captureMode NONE ingress.
+// workload port, or listeners of their own for captureMode NONE ingress. Ports of unknown
+// protocol are sniffed (see sniffing.ts).
 import type { listenerV3 } from '@skein/api-types';
 import { isHttp } from '../model/protocol.js';
 import { virtualServiceFor } from '../model/snapshot.js';
@@ -23,7 +24,15 @@ import {
 import { outboundPlan, type OutboundListenerPlan } from './outbound-plan.js';
 import { destinationCluster } from './http-routes.js';
 import type { FilterChainJson, NetworkFilterJson } from './security.js';
+import {
+  HTTP_APPLICATION_PROTOCOLS,
+  httpInspector,
+  MTLS_HTTP_APPLICATION_PROTOCOLS,
+  sniffingTimeout,
+} from './sniffing.js';
 import { telemetryPlan } from './telemetry.js';
+import { sidecarTlsChains } from './tls-routes.js';
+import { statsNetworkFilter } from './telemetry-metrics.js';
 
 type ListenerJson = listenerV3.ListenerJson;
 
@@ -41,9 +50,23 @@ function virtualOutbound(ctx: TranslateContext): ListenerJson {
   };
 }
 
+/** Telemetry metric overrides for TCP: the `istio.stats` network filter before tcp_proxy. */
+function withStats(
+  ctx: TranslateContext,
+  mode: 'CLIENT' | 'SERVER',
+  filters: NetworkFilterJson[],
+): NetworkFilterJson[] {
+  const metrics = telemetryPlan(ctx, mode).metrics;
+  return metrics ? [statsNetworkFilter(metrics), ...filters] : filters;
+}
+
 function tcpFilterFor(ctx: TranslateContext, plan: OutboundListenerPlan): NetworkFilterJson[] {
   const tcp = plan.tcp;
-  if (!tcp) return [tcpProxyFilter(PASSTHROUGH_CLUSTER, PASSTHROUGH_CLUSTER)];
+  if (!tcp) {
+    const fallback =
+      ctx.scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+    return [tcpProxyFilter(fallback, fallback)];
+  }
   const defaultCluster = `outbound|${tcp.port.number}||${tcp.service.hostname}`;
   const vs = virtualServiceFor(ctx.snapshot, tcp.service.hostname, ctx.proxy.namespace);
   const vsNs = vs?.metadata.namespace ?? 'default';
@@ -80,27 +103,62 @@ function outboundListener(ctx: TranslateContext, plan: OutboundListenerPlan): Li
       trafficDirection: 'OUTBOUND',
       listenerFilters: [{ name: FilterName.tlsInspector, typedConfig: typed(T.tlsInspector, {}) }],
       filterChains: [
-        ...plan.sni.map(({ service, port }) => {
+        ...plan.sni.flatMap(({ service, port }) => {
           const cluster = `outbound|${port.number}||${service.hostname}`;
-          return {
-            filterChainMatch: { serverNames: [service.hostname] },
-            filters: [tcpProxyFilter(cluster, cluster)],
-          };
+          return (
+            sidecarTlsChains(ctx, service, port) ?? [
+              {
+                filterChainMatch: { serverNames: [service.hostname] },
+                filters: [tcpProxyFilter(cluster, cluster)],
+              },
+            ]
+          );
         }),
         { name: 'passthrough', filters: [tcpProxyFilter(fallback, fallback)] },
       ],
     };
   }
-  const filters = plan.http
-    ? [
-        hcmFilter({
-          statPrefix: `outbound_${plan.name}`,
-          routeName: plan.routeName,
-          mesh: ctx.snapshot.mesh,
-          telemetry: telemetryPlan(ctx, 'CLIENT'),
-        }),
-      ]
-    : tcpFilterFor(ctx, plan);
+  const hcm = () =>
+    hcmFilter({
+      statPrefix: `outbound_${plan.name}`,
+      routeName: plan.routeName,
+      mesh: ctx.snapshot.mesh,
+      telemetry: telemetryPlan(ctx, 'CLIENT'),
+    });
+  if (plan.sniff)
+    return {
+      name: plan.name,
+      address: socketAddress(plan.address, plan.port),
+      ...(plan.bindToPort ? {} : { bindToPort: false }),
+      trafficDirection: 'OUTBOUND',
+      listenerFilters: [httpInspector()],
+      ...sniffingTimeout(ctx.snapshot.mesh),
+      filterChains: [
+        {
+          name: `${plan.name}-http`,
+          filterChainMatch: { applicationProtocols: [...HTTP_APPLICATION_PROTOCOLS] },
+          filters: [hcm()],
+        },
+        { name: `${plan.name}-tcp`, filters: withStats(ctx, 'CLIENT', tcpFilterFor(ctx, plan)) },
+      ],
+    };
+  const tlsChains =
+    !plan.http && plan.tcp && (plan.tcp.port.protocol === 'TLS' || plan.tcp.port.protocol === 'HTTPS')
+      ? sidecarTlsChains(ctx, plan.tcp.service, plan.tcp.port)
+      : undefined;
+  if (tlsChains)
+    return {
+      name: plan.name,
+      address: socketAddress(plan.address, plan.port),
+      ...(plan.bindToPort ? {} : { bindToPort: false }),
+      trafficDirection: 'OUTBOUND',
+      listenerFilters: [tlsInspector()],
+      filterChains: [
+        ...tlsChains,
+        { name: `${plan.name}-tcp`, filters: withStats(ctx, 'CLIENT', tcpFilterFor(ctx, plan)) },
+      ],
+    };
+  const filters = plan.http ? [hcm()] : withStats(ctx, 'CLIENT', tcpFilterFor(ctx, plan));
   return {
     name: plan.name,
     address: socketAddress(plan.address, plan.port),
@@ -110,9 +168,34 @@ function outboundListener(ctx: TranslateContext, plan: OutboundListenerPlan): Li
   };
 }
 
-function inboundChain(ctx: TranslateContext, t: InboundTarget, matchPort: boolean): FilterChainJson[] {
+/**
+ * The chains of one inbound port. A known protocol gets one chain (and its security variants);
+ * an unknown one is sniffed: an HTTP chain matching the HTTP application protocols (inside mesh
+ * mTLS: Istio's `istio-http/*` ALPN) and a TCP chain for the rest.
+ */
+function inboundChains(ctx: TranslateContext, t: InboundTarget, matchPort: boolean): FilterChainJson[] {
+  if (t.protocol !== 'UNKNOWN') return inboundChain(ctx, t, matchPort, isHttp(t.protocol));
+  const http = inboundChain(ctx, t, matchPort, true).map((c) => ({
+    ...c,
+    name: `${c.name ?? ''}-http`,
+    filterChainMatch: {
+      ...c.filterChainMatch,
+      applicationProtocols:
+        c.filterChainMatch?.transportProtocol === 'tls'
+          ? [...MTLS_HTTP_APPLICATION_PROTOCOLS]
+          : [...HTTP_APPLICATION_PROTOCOLS],
+    },
+  }));
+  return [...http, ...inboundChain(ctx, t, matchPort, false)];
+}
+
+function inboundChain(
+  ctx: TranslateContext,
+  t: InboundTarget,
+  matchPort: boolean,
+  http: boolean,
+): FilterChainJson[] {
   const cluster = inboundClusterName(t.port);
-  const http = isHttp(t.protocol);
   const inboundPort = { port: t.port, protocol: http ? ('HTTP' as const) : ('TCP' as const) };
   const filters = http
     ? [
@@ -144,7 +227,10 @@ function inboundChain(ctx: TranslateContext, t: InboundTarget, matchPort: boolea
           },
         }),
       ]
-    : [...(ctx.security.inboundNetworkFilters?.(ctx, inboundPort) ?? []), tcpProxyFilter(cluster, cluster)];
+    : [
+        ...(ctx.security.inboundNetworkFilters?.(ctx, inboundPort) ?? []),
+        ...withStats(ctx, 'SERVER', [tcpProxyFilter(cluster, cluster)]),
+      ];
   const plain: FilterChainJson = {
     name: cluster,
     ...(matchPort ? { filterChainMatch: { destinationPort: t.port } } : {}),
@@ -155,8 +241,11 @@ function inboundChain(ctx: TranslateContext, t: InboundTarget, matchPort: boolea
 
 /** Chains matching on transport protocol or ALPN (mesh mTLS) need the TLS inspector to see them. */
 function needsTlsInspector(chains: readonly FilterChainJson[]): boolean {
+  const plaintextHttp: readonly string[] = HTTP_APPLICATION_PROTOCOLS;
   return chains.some(
-    (c) => c.filterChainMatch?.transportProtocol !== undefined || c.filterChainMatch?.applicationProtocols,
+    (c) =>
+      c.filterChainMatch?.transportProtocol !== undefined ||
+      c.filterChainMatch?.applicationProtocols?.some((p) => !plaintextHttp.includes(p)),
   );
 }
 
@@ -168,17 +257,25 @@ export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
   const out: ListenerJson[] = [];
   for (const t of targets.filter((x) => x.bind !== undefined)) {
     const bind = t.bind ?? '0.0.0.0';
-    const filterChains = inboundChain(ctx, t, false);
+    const filterChains = inboundChains(ctx, t, false);
+    const sniff = t.protocol === 'UNKNOWN';
+    const listenerFilters = [
+      ...(needsTlsInspector(filterChains) ? [tlsInspector()] : []),
+      ...(sniff ? [httpInspector()] : []),
+    ];
     out.push({
       name: listenerName(bind, t.port),
       address: socketAddress(bind, t.port),
       trafficDirection: 'INBOUND',
-      ...(needsTlsInspector(filterChains) ? { listenerFilters: [tlsInspector()] } : {}),
+      ...(listenerFilters.length > 0 ? { listenerFilters } : {}),
+      ...(sniff ? sniffingTimeout(ctx.snapshot.mesh) : {}),
       filterChains,
     });
   }
   if (ctx.proxy.interceptionMode === 'NONE') return out;
-  const chains = targets.filter((x) => x.bind === undefined).flatMap((t) => inboundChain(ctx, t, true));
+  const captured = targets.filter((x) => x.bind === undefined);
+  const sniff = captured.some((t) => t.protocol === 'UNKNOWN');
+  const chains = captured.flatMap((t) => inboundChains(ctx, t, true));
   chains.push({
     name: VIRTUAL_INBOUND,
     filters: [tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER)],
@@ -193,7 +290,9 @@ export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
     listenerFilters: [
       { name: FilterName.originalDst, typedConfig: typed(T.originalDst, {}) },
       ...(needsTlsInspector(chains) ? [tlsInspector()] : []),
+      ...(sniff ? [httpInspector()] : []),
     ],
+    ...(sniff ? sniffingTimeout(ctx.snapshot.mesh) : {}),
     filterChains: chains,
   });
   return out;

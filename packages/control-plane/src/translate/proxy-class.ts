@@ -6,6 +6,7 @@
 import { labelsMatch } from '../model/hosts.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { TranslateContext } from './context.js';
+import { autoAllocates } from './address-allocation.js';
 
 const selectorCache = new WeakMap<Snapshot, Readonly<Record<string, string>>[]>();
 
@@ -52,5 +53,6 @@ export function proxyClassKey(ctx: TranslateContext): string {
     region,
     zone,
     subZone,
+    autoAllocates(ctx) ? 'auto-vip' : '-',
   ].join('|');
 }

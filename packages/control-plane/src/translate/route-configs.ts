@@ -78,11 +78,20 @@ export function outboundRouteConfig(
   return { name, virtualHosts: hosts, validateClusters: false };
 }
 
-/** Every outbound route configuration of a sidecar. */
+/**
+ * Every outbound route configuration of a sidecar. Listeners sharing a route name (the wildcard
+ * `0.0.0.0_<port>` and sniffed `<vip>_<port>` listeners) share one configuration over all their
+ * services.
+ */
 export function sidecarRouteConfigs(ctx: TranslateContext): RouteConfigJson[] {
-  const out = new Map<string, RouteConfigJson>();
-  for (const plan of outboundPlan(ctx))
-    if (plan.http && !out.has(plan.routeName))
-      out.set(plan.routeName, outboundRouteConfig(ctx, plan.routeName, plan.port, plan.services));
-  return [...out.values()].sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+  const byName = new Map<string, { port: number; services: Service[] }>();
+  for (const plan of outboundPlan(ctx)) {
+    if (!plan.http) continue;
+    const entry = byName.get(plan.routeName) ?? { port: plan.port, services: [] };
+    for (const s of plan.services) if (!entry.services.includes(s)) entry.services.push(s);
+    byName.set(plan.routeName, entry);
+  }
+  return [...byName.entries()]
+    .map(([name, e]) => outboundRouteConfig(ctx, name, e.port, e.services))
+    .sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
 }

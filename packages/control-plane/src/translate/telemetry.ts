@@ -1,11 +1,13 @@
 // Telemetry v1: the access logging and tracing a proxy's HTTP connection managers get — the root
 // namespace's Telemetry (mesh-wide), overridden by its namespace's, overridden by one selecting
 // the workload — on top of the mesh config (accessLogFile, enableTracing, extensionProviders).
-// `match.mode` restricts an entry to client (outbound) or server (inbound) traffic.
+// `match.mode` restricts an entry to client (outbound) or server (inbound) traffic. Metrics
+// overrides are folded in telemetry-metrics.ts.
 import { labelsMatch } from '../model/hosts.js';
 import type { ConfigObject } from '../model/istio-types.js';
 import type { ExtensionProvider, MeshConfig } from '../model/mesh-config.js';
 import type { TranslateContext } from './context.js';
+import { metricsPlan, type MetricsEntry, type MetricsPlan } from './telemetry-metrics.js';
 
 type Mode = 'CLIENT' | 'SERVER';
 interface ProviderRef {
@@ -34,6 +36,7 @@ interface TelemetrySpec {
   readonly selector?: { readonly matchLabels?: Readonly<Record<string, string>> | undefined } | undefined;
   readonly accessLogging?: readonly Entry[] | undefined;
   readonly tracing?: readonly Entry[] | undefined;
+  readonly metrics?: readonly MetricsEntry[] | undefined;
 }
 
 export interface AccessLogPlan {
@@ -50,6 +53,8 @@ export interface TracingPlan {
 export interface TelemetryPlan {
   readonly accessLog: AccessLogPlan | undefined;
   readonly tracing: TracingPlan | undefined;
+  /** Metric overrides (Telemetry `metrics`); undefined: Istio's standard metrics unchanged. */
+  readonly metrics?: MetricsPlan | undefined;
 }
 
 const applies = (e: Entry, mode: Mode): boolean =>
@@ -117,5 +122,10 @@ export function telemetryPlan(ctx: TranslateContext, mode: Mode): TelemetryPlan 
           };
     }
   }
-  return { accessLog, tracing };
+  const metrics = metricsPlan(
+    mesh,
+    layers(ctx).map((l) => l.metrics ?? []),
+    mode,
+  );
+  return { accessLog, tracing, ...(metrics ? { metrics } : {}) };
 }

@@ -33,6 +33,8 @@ export interface ProxySpec {
   readonly interceptionMode?: 'NONE' | 'REDIRECT';
   readonly type?: 'sidecar' | 'router';
   readonly locality?: { region?: string; zone?: string; subZone?: string };
+  /** Further node metadata (e.g. DNS_AUTO_ALLOCATE). */
+  readonly metadata?: Record<string, string>;
 }
 
 export function proxy(spec: ProxySpec): Proxy {
@@ -44,6 +46,7 @@ export function proxy(spec: ProxySpec): Proxy {
       LABELS: spec.labels ?? {},
       ...(spec.generator ? { GENERATOR: spec.generator } : {}),
       ...(spec.interceptionMode ? { INTERCEPTION_MODE: spec.interceptionMode } : {}),
+      ...spec.metadata,
     },
     ...(spec.locality ? { locality: spec.locality } : {}),
   });

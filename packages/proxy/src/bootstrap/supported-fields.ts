@@ -461,6 +461,8 @@ export const typedSpecs: Readonly<Record<string, FieldSpec>> = {
     requireClientCertificate: true,
   },
   [`${P}upstreams.http.v3.HttpProtocolOptions`]: anything,
+  // The `istio.stats` filter's config (stats/stats-config.ts); other Struct configs are refused there.
+  'type.googleapis.com/google.protobuf.Struct': anything,
 };
 
 export const bootstrap: FieldSpec = {

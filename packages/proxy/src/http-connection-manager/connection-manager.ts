@@ -29,6 +29,7 @@ import {
   type AccessLogger,
 } from '../access-log/access-logger.js';
 import { serviceOfCluster, type MetricContext } from '../stats/istio-metrics.js';
+import { checkPolicy, statsPolicyOf, type MetricsPolicy } from '../stats/stats-config.js';
 import {
   PEER_METADATA_HEADER,
   PEER_METADATA_ID_HEADER,
@@ -67,6 +68,7 @@ function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore, ctx: 
     const cfg = (f.typedConfig ?? {}) as Record<string, unknown> & { '@type'?: string };
     const type = cfg['@type'] ?? '';
     if (f.disabled) continue;
+    if (statsPolicyOf(f)) continue; // istio.stats: read by the HCM itself (metrics policy)
     if (type === `${T}http.fault.v3.HTTPFault`) out.push(createFaultFilter(cfg as faultV3.HTTPFaultJson));
     else if (type === `${T}http.cors.v3.Cors`) out.push(createCorsFilter());
     else if (type === `${T}http.header_mutation.v3.HeaderMutation`)
@@ -94,12 +96,26 @@ function buildFilters(hcm: HcmJson, statPrefix: string, stats: StatsStore, ctx: 
   return out;
 }
 
+/** The metrics policy of the HCM's `istio.stats` HTTP filter (checked: bad expressions NACK). */
+function hcmStatsPolicy(hcm: HcmJson): MetricsPolicy | undefined {
+  for (const f of hcm.httpFilters ?? []) {
+    const p = f.disabled ? undefined : statsPolicyOf(f);
+    if (p) {
+      checkPolicy(p);
+      return p;
+    }
+  }
+  return undefined;
+}
+
 export class HttpConnectionManager {
   private readonly filters: HttpFilter[];
   private readonly inlineRoutes: RouteTable | undefined;
   private readonly rdsName: string | undefined;
   private readonly accessLogs: AccessLogger[];
   private readonly statPrefix: string;
+  /** Telemetry metric overrides from an `istio.stats` HTTP filter. */
+  private readonly metricsPolicy: MetricsPolicy | undefined;
   /** The stat tags of this manager (one object, not one per request). */
   private readonly statTags: { readonly envoy_http_conn_manager_prefix: string };
   /** Tracing provider and sampling percentage, when this HCM traces. */
@@ -113,6 +129,7 @@ export class HttpConnectionManager {
     private readonly ctx: ProxyContext,
   ) {
     this.filters = buildFilters(config, config.statPrefix ?? 'http', ctx.stats, ctx);
+    this.metricsPolicy = hcmStatsPolicy(config) ?? listener.metricsPolicy;
     this.inlineRoutes = config.routeConfig ? compileRouteTable(config.routeConfig) : undefined;
     this.rdsName = config.rds?.routeConfigName;
     if (!this.inlineRoutes && !this.rdsName)
@@ -245,6 +262,7 @@ export class HttpConnectionManager {
         protocol: isGrpc ? 'grpc' : 'http',
         mtls: this.listener.direction === 'OUTBOUND' ? info.upstreamTls === true : info.tls,
         peerPrincipal: info.peerPrincipal,
+        policy: this.metricsPolicy,
       };
       this.ctx.istio.recordRequest(m, info);
     }

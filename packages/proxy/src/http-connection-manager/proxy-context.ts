@@ -5,6 +5,7 @@ import type { ClusterManager } from '../cluster/cluster-manager.js';
 import type { RouteTable } from '../router/route-table.js';
 import type { StatsStore } from '../stats/stats-store.js';
 import type { IstioMetrics } from '../stats/istio-metrics.js';
+import type { MetricsPolicy } from '../stats/stats-config.js';
 import type { Logger } from '../util/logger.js';
 import type { PeerMetadata } from './stream-info.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
@@ -58,4 +59,6 @@ export interface ListenerInfo {
   statPrefix: string;
   /** Listener traffic_direction: decides the Istio metrics reporter and metadata exchange. */
   direction: 'INBOUND' | 'OUTBOUND' | undefined;
+  /** Telemetry metric overrides of this filter chain (its `istio.stats` network filter). */
+  metricsPolicy?: MetricsPolicy | undefined;
 }

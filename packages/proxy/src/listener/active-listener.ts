@@ -28,6 +28,7 @@ import type {
 import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
 import { inspect, detectHttp } from './inspect-connection.js';
 import { PrefixedSocket } from './prefixed-socket.js';
+import { checkPolicy, statsPolicyOf } from '../stats/stats-config.js';
 import {
   ON_STREAM_IDLE,
   watchRequestHeaders,
@@ -119,8 +120,15 @@ function compileChains(
     const filters = fc.filters ?? [];
     const terminal = filters[filters.length - 1];
     const rbac: NetworkRbac[] = [];
+    let chainInfo = info;
     for (const f of filters.slice(0, -1)) {
       const t = f.typedConfig?.['@type'];
+      const metricsPolicy = statsPolicyOf(f);
+      if (metricsPolicy) {
+        checkPolicy(metricsPolicy);
+        chainInfo = { ...info, metricsPolicy };
+        continue;
+      }
       if (t !== NETWORK_RBAC_TYPE) {
         throw new Error(
           `network filter ${f.name ?? ''} (${t ?? 'no type'}) before the terminal filter is not supported`,
@@ -131,7 +139,7 @@ function compileChains(
     const extra = { ...(tlsCtx ? { tls: tlsCtx } : {}), ...(rbac.length > 0 ? { rbac } : {}) };
     const type = terminal?.typedConfig?.['@type'];
     if (type === HCM_TYPE) {
-      const hcm = new HttpConnectionManager(terminal?.typedConfig as HcmJson, info, ctx);
+      const hcm = new HttpConnectionManager(terminal?.typedConfig as HcmJson, chainInfo, ctx);
       const h1 = http.createServer({
         keepAliveTimeout: hcm.idleTimeoutMs,
         requestTimeout: 0,
@@ -183,7 +191,7 @@ function compileChains(
       return { json: fc, hcm, h1, drainH1, ...extra };
     }
     if (type === TCP_TYPE) {
-      const tcp = new TcpProxy(terminal?.typedConfig as TcpProxyJson, info, ctx);
+      const tcp = new TcpProxy(terminal?.typedConfig as TcpProxyJson, chainInfo, ctx);
       return { json: fc, tcp, ...extra };
     }
     throw new Error(

@@ -1,9 +1,11 @@
 // Istio's standard metrics (istio_requests_total, istio_request_duration_milliseconds, bytes and
 // TCP counters) with Istio's label set, recorded per request by the HTTP connection manager and
-// per connection by tcp_proxy, in a prom-client registry owned by one proxy.
+// per connection by tcp_proxy, in a prom-client registry owned by one proxy. A Telemetry policy
+// (stats-config.ts) may drop a metric, remove tags or add tags.
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { PeerMetadata, StreamInfo } from '../http-connection-manager/stream-info.js';
 import { principalOf } from './workload-metadata.js';
+import { applyPolicy, type Attributes, type MetricsPolicy } from './stats-config.js';
 
 const LABELS = [
   'reporter',
@@ -55,6 +57,8 @@ export interface MetricContext {
   mtls: boolean;
   /** The peer's principal from its TLS certificate, when known. */
   peerPrincipal?: string | undefined;
+  /** Telemetry metric overrides from the `istio.stats` filter of this listener's chain. */
+  policy?: MetricsPolicy | undefined;
 }
 
 function u(v: string | undefined): string {
@@ -106,59 +110,107 @@ const BUCKETS_MS = [
 ];
 const BUCKETS_BYTES = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000];
 
+type AnyMetric = Counter<string> | Histogram<string>;
+
+/**
+ * One metric whose label set can grow: Telemetry tag overrides add labels Istio's defaults lack.
+ * prom-client fixes label names at construction, so a new tag name recreates the metric (its
+ * series restart from zero, which Prometheus reads as a counter reset).
+ */
+class Family {
+  labelNames: string[];
+  metric: AnyMetric;
+  constructor(
+    private readonly registry: Registry,
+    readonly name: string,
+    private readonly help: string,
+    base: readonly string[],
+    private readonly buckets?: number[],
+  ) {
+    this.labelNames = [...base];
+    this.metric = this.make();
+  }
+
+  private make(): AnyMetric {
+    const o = { name: this.name, help: this.help, labelNames: this.labelNames, registers: [this.registry] };
+    return this.buckets ? new Histogram({ ...o, buckets: this.buckets }) : new Counter(o);
+  }
+
+  /** The metric, with every label in `labels` known to it. */
+  with(labels: Record<string, string>): AnyMetric {
+    const missing = Object.keys(labels).filter((k) => !this.labelNames.includes(k));
+    if (missing.length > 0) {
+      this.registry.removeSingleMetric(this.name);
+      this.labelNames = [...this.labelNames, ...missing];
+      this.metric = this.make();
+    }
+    return this.metric;
+  }
+}
+
 export class IstioMetrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({
-    name: 'istio_requests_total',
-    help: 'Requests',
-    labelNames: LABELS,
-    registers: [this.registry],
-  });
-  private readonly duration = new Histogram({
-    name: 'istio_request_duration_milliseconds',
-    help: 'Request duration',
-    labelNames: LABELS,
-    buckets: BUCKETS_MS,
-    registers: [this.registry],
-  });
-  private readonly reqBytes = new Histogram({
-    name: 'istio_request_bytes',
-    help: 'Request size',
-    labelNames: LABELS,
-    buckets: BUCKETS_BYTES,
-    registers: [this.registry],
-  });
-  private readonly respBytes = new Histogram({
-    name: 'istio_response_bytes',
-    help: 'Response size',
-    labelNames: LABELS,
-    buckets: BUCKETS_BYTES,
-    registers: [this.registry],
-  });
-  private readonly tcpSent = new Counter({
-    name: 'istio_tcp_sent_bytes_total',
-    help: 'Bytes sent on TCP connections',
-    labelNames: TCP_LABELS,
-    registers: [this.registry],
-  });
-  private readonly tcpReceived = new Counter({
-    name: 'istio_tcp_received_bytes_total',
-    help: 'Bytes received on TCP connections',
-    labelNames: TCP_LABELS,
-    registers: [this.registry],
-  });
-  private readonly tcpOpened = new Counter({
-    name: 'istio_tcp_connections_opened_total',
-    help: 'TCP connections opened',
-    labelNames: TCP_LABELS,
-    registers: [this.registry],
-  });
-  private readonly tcpClosed = new Counter({
-    name: 'istio_tcp_connections_closed_total',
-    help: 'TCP connections closed',
-    labelNames: TCP_LABELS,
-    registers: [this.registry],
-  });
+  private readonly requests = new Family(this.registry, 'istio_requests_total', 'Requests', LABELS);
+  private readonly duration = new Family(
+    this.registry,
+    'istio_request_duration_milliseconds',
+    'Request duration',
+    LABELS,
+    BUCKETS_MS,
+  );
+  private readonly reqBytes = new Family(
+    this.registry,
+    'istio_request_bytes',
+    'Request size',
+    LABELS,
+    BUCKETS_BYTES,
+  );
+  private readonly respBytes = new Family(
+    this.registry,
+    'istio_response_bytes',
+    'Response size',
+    LABELS,
+    BUCKETS_BYTES,
+  );
+  private readonly tcpSent = new Family(
+    this.registry,
+    'istio_tcp_sent_bytes_total',
+    'Bytes sent on TCP connections',
+    TCP_LABELS,
+  );
+  private readonly tcpReceived = new Family(
+    this.registry,
+    'istio_tcp_received_bytes_total',
+    'Bytes received on TCP connections',
+    TCP_LABELS,
+  );
+  private readonly tcpOpened = new Family(
+    this.registry,
+    'istio_tcp_connections_opened_total',
+    'TCP connections opened',
+    TCP_LABELS,
+  );
+  private readonly tcpClosed = new Family(
+    this.registry,
+    'istio_tcp_connections_closed_total',
+    'TCP connections closed',
+    TCP_LABELS,
+  );
+
+  /** Counts `value` on a family after the context's Telemetry policy (drop, remove, add tags). */
+  private count(
+    f: Family,
+    ctx: MetricContext,
+    labels: Record<string, string>,
+    attrs: Attributes,
+    value: number,
+  ): void {
+    const final = applyPolicy(ctx.policy, f.name, labels, attrs);
+    if (!final) return;
+    const m = f.with(final);
+    if (m instanceof Histogram) m.observe(final, value);
+    else m.inc(final, value);
+  }
 
   recordRequest(ctx: MetricContext, info: StreamInfo): void {
     const grpc = info.responseTrailers['grpc-status'] ?? info.responseHeaders['grpc-status'];
@@ -169,21 +221,24 @@ export class IstioMetrics {
       grpc_response_status: ctx.protocol === 'grpc' ? (grpc ?? '') : '',
       response_flags: flags,
     };
-    this.requests.inc(labels);
-    this.duration.observe(labels, (info.endMs ?? info.startMs) - info.startMs);
-    this.reqBytes.observe(labels, info.bytesReceived);
-    this.respBytes.observe(labels, info.bytesSent);
+    const attrs: Attributes = { info, labels, cluster: info.clusterName };
+    this.count(this.requests, ctx, labels, attrs, 1);
+    this.count(this.duration, ctx, labels, attrs, (info.endMs ?? info.startMs) - info.startMs);
+    this.count(this.reqBytes, ctx, labels, attrs, info.bytesReceived);
+    this.count(this.respBytes, ctx, labels, attrs, info.bytesSent);
   }
 
   tcpOpen(ctx: MetricContext): void {
-    this.tcpOpened.inc({ ...labelsOf(ctx), response_flags: '-' });
+    const labels = { ...labelsOf(ctx), response_flags: '-' };
+    this.count(this.tcpOpened, ctx, labels, { labels }, 1);
   }
 
   tcpClose(ctx: MetricContext, sent: number, received: number, flags: string): void {
-    const l = { ...labelsOf(ctx), response_flags: flags };
-    this.tcpClosed.inc(l);
-    this.tcpSent.inc(l, sent);
-    this.tcpReceived.inc(l, received);
+    const labels = { ...labelsOf(ctx), response_flags: flags };
+    const attrs: Attributes = { labels };
+    this.count(this.tcpClosed, ctx, labels, attrs, 1);
+    this.count(this.tcpSent, ctx, labels, attrs, sent);
+    this.count(this.tcpReceived, ctx, labels, attrs, received);
   }
 
   async prometheus(): Promise<string> {

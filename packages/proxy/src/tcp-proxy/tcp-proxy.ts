@@ -60,6 +60,7 @@ export class TcpProxy {
           protocol: 'tcp',
           mtls: conn.tls,
           peerPrincipal: conn.peerPrincipal,
+          policy: this.listener.metricsPolicy,
         }
       : undefined;
     if (!cluster) {
