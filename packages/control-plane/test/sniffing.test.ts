@@ -9,8 +9,8 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type RunningControlPlane } from '../src/control-plane.js';
-import { loopbackBase, proxyBuilt, startSidecar, until, type Sidecar } from './support/sidecar-proxy.js';
+import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
 
 const NS = 'demo';
 const HOST = `legacy.${NS}.svc.cluster.local`;
@@ -122,7 +122,7 @@ describe.skipIf(!proxyBuilt)(
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'skeind-sniff-'));
     const configDir = join(dir, 'config');
-    let cp: RunningControlPlane;
+    let mesh: LoopbackMesh | undefined;
     let app: Server;
     const sidecars: Sidecar[] = [];
 
@@ -131,34 +131,20 @@ describe.skipIf(!proxyBuilt)(
       writeFileSync(join(dir, 'mesh.tmp'), CONFIG);
       renameSync(join(dir, 'mesh.tmp'), join(configDir, 'mesh.yaml'));
       app = await startApp();
-      cp = await startControlPlane({
+      mesh = await startLoopbackMesh({
         configDir,
-        xdsAddr: '127.0.0.1:0',
-        httpAddr: '127.0.0.1:0',
-        settleMs: 20,
-        debounceMs: 20,
-        logLevel: 'none',
+        dir,
+        namespace: NS,
+        pods: [
+          ['legacy', serverIp],
+          ['client', clientIp],
+        ],
       });
-      const [host, port] = cp.xdsAddress.split(':') as [string, string];
-      for (const [name, ip] of [
-        ['legacy', serverIp],
-        ['client', clientIp],
-      ] as const)
-        sidecars.push(
-          await startSidecar({
-            name,
-            namespace: NS,
-            ip,
-            labels: { app: name },
-            xds: { host, port: Number(port) },
-            dir,
-          }),
-        );
+      sidecars.push(...mesh.sidecars);
     }, 150_000);
 
     afterAll(async () => {
-      for (const s of sidecars) await s.stop();
-      await cp?.stop();
+      await mesh?.stop();
       await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
       rmSync(dir, { recursive: true, force: true });
     });

@@ -8,8 +8,8 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type RunningControlPlane } from '../src/control-plane.js';
-import { loopbackBase, proxyBuilt, startSidecar, until, type Sidecar } from './support/sidecar-proxy.js';
+import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
 
 const NS = 'demo';
 const HOST = `web.${NS}.svc.cluster.local`;
@@ -109,7 +109,7 @@ describe.skipIf(!proxyBuilt)(
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'skeind-metrics-'));
     const configDir = join(dir, 'config');
-    let cp: RunningControlPlane;
+    let mesh: LoopbackMesh | undefined;
     let app: Server;
     const sidecars: Sidecar[] = [];
     const write = (name: string, text: string): void => {
@@ -123,34 +123,20 @@ describe.skipIf(!proxyBuilt)(
       write('telemetry.yaml', `${MESH_WIDE}---\n${WEB_ONLY}`);
       app = createServer((_req, res) => res.end('hello\n'));
       await new Promise<void>((r) => app.listen(APP_PORT, serverIp, r));
-      cp = await startControlPlane({
+      mesh = await startLoopbackMesh({
         configDir,
-        xdsAddr: '127.0.0.1:0',
-        httpAddr: '127.0.0.1:0',
-        settleMs: 20,
-        debounceMs: 20,
-        logLevel: 'none',
+        dir,
+        namespace: NS,
+        pods: [
+          ['web', serverIp],
+          ['client', clientIp],
+        ],
       });
-      const [host, port] = cp.xdsAddress.split(':') as [string, string];
-      for (const [name, ip] of [
-        ['web', serverIp],
-        ['client', clientIp],
-      ] as const)
-        sidecars.push(
-          await startSidecar({
-            name,
-            namespace: NS,
-            ip,
-            labels: { app: name },
-            xds: { host, port: Number(port) },
-            dir,
-          }),
-        );
+      sidecars.push(...mesh.sidecars);
     }, 150_000);
 
     afterAll(async () => {
-      for (const s of sidecars) await s.stop();
-      await cp?.stop();
+      await mesh?.stop();
       await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
       rmSync(dir, { recursive: true, force: true });
     });
