@@ -22,6 +22,7 @@ import type { Syncz } from './serve/syncz.js';
 import type { SecurityContributor } from './translate/security.js';
 import { meshSecurity } from '@skein/ca';
 import { startEmbeddedCa, type EmbeddedCa, type EmbeddedCaConfig } from './security/embedded-ca.js';
+import { startWebhooks, type RunningWebhooks, type WebhookConfig } from './webhook/start-webhooks.js';
 
 export interface ControlPlaneOptions {
   /** Directory of mesh YAML, watched. */
@@ -61,6 +62,11 @@ export interface ControlPlaneOptions {
   readonly ca?: EmbeddedCaConfig | undefined;
   /** Replaces the built-in validator (e.g. with @skein/api-types' validateMeshObject). */
   readonly validator?: Validator | undefined;
+  /**
+   * The admission webhooks (sidecar injection, validation) over HTTPS with the CA's serving
+   * certificate; needs `ca`. With Kubernetes, skeind also patches the configurations' caBundle.
+   */
+  readonly webhook?: WebhookConfig | undefined;
 }
 
 export interface RunningControlPlane {
@@ -70,6 +76,8 @@ export interface RunningControlPlane {
   readonly httpAddress: string;
   /** The embedded CA and its TLS port, when `ca` was given. */
   readonly ca: EmbeddedCa | undefined;
+  /** The admission webhooks, when `webhook` was given. */
+  readonly webhooks: RunningWebhooks | undefined;
   readonly store: ConfigStore;
   /** The current snapshot. */
   snapshot(): Snapshot;
@@ -83,6 +91,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<RunningControlPlane> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info');
+  if (options.webhook && !options.ca)
+    throw new Error('the admission webhooks need the embedded CA (its serving certificate)');
   let fileMesh =
     options.meshConfig ??
     (options.meshConfigFile ? await readMeshConfig(options.meshConfigFile) : DEFAULT_MESH_CONFIG);
@@ -246,6 +256,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         log: log.scope('ca'),
       })
     : undefined;
+  const webhooks =
+    options.webhook && ca
+      ? await startWebhooks({
+          ...options.webhook,
+          ca,
+          kubeconfig: options.kubeconfig,
+          mesh: () => mesh,
+          namespaces: () => namespaces,
+          log: log.scope('webhook'),
+        })
+      : undefined;
   let ready = true;
   const syncz = (): Syncz => ({
     controlPlaneVersion: SKEIN_VERSION,
@@ -272,6 +293,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     xdsAddress,
     httpAddress,
     ca,
+    webhooks,
     store,
     snapshot: () => snapshot,
     syncz,
@@ -283,7 +305,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       meshWatch?.close();
       await dirSource?.stop();
       await kubeSource?.stop();
-      await Promise.all([xds.close(), http.close(), ca?.close()]);
+      await Promise.all([xds.close(), http.close(), ca?.close(), webhooks?.close()]);
       log.info('skeind stopped');
     },
   };

@@ -1,0 +1,147 @@
+// The sidecar the injector adds — the template the mesh e2e suite proved by hand: the iptables
+// init step (root with NET_ADMIN + NET_RAW only), skein-agent + skein-proxy as a Kubernetes native
+// sidecar (an init container with `restartPolicy: Always` whose startup probe holds the app until
+// the proxy has its configuration), the projected service-account token (audience istio-ca) and
+// the mesh root from ConfigMap istio-ca-root-cert, 15012 for certificates and xDS.
+import { INIT_CONTAINER, PROXY_CONTAINER } from './injection-policy.js';
+import { PORTS, PROXY_UID, type InjectorConfig } from './injector-config.js';
+import type { EffectiveProxyConfig } from './proxy-config.js';
+import type { Container, Json } from './pod-types.js';
+
+export const VOLUMES = { config: 'istio-envoy', root: 'istiod-ca-cert', token: 'istio-token' } as const;
+const CONFIG_DIR = '/etc/skein/proxy';
+
+export interface SidecarInputs {
+  readonly workloadName: string;
+  /** The pod's labels after injection (tlsMode, canonical name/revision included). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly appContainers: readonly Container[];
+  readonly iptablesArgs: readonly string[] | undefined;
+  readonly probers: Readonly<Record<string, unknown>>;
+  readonly proxyConfig: EffectiveProxyConfig;
+  /** Original `prometheus.io/*` annotations when metrics are merged on 15020. */
+  readonly prometheusAnnotations: Readonly<Record<string, string>> | undefined;
+}
+
+const fieldRef = (name: string, fieldPath: string): Json => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+
+function resources(c: InjectorConfig, a: Readonly<Record<string, string>>): Json {
+  const requests: Record<string, string> = { ...c.resources.requests };
+  const limits: Record<string, string> = { ...c.resources.limits };
+  const set = (into: Record<string, string>, key: string, annotation: string): void => {
+    const v = a[`sidecar.istio.io/${annotation}`];
+    if (v) into[key] = v;
+  };
+  set(requests, 'cpu', 'proxyCPU');
+  set(requests, 'memory', 'proxyMemory');
+  set(limits, 'cpu', 'proxyCPULimit');
+  set(limits, 'memory', 'proxyMemoryLimit');
+  return {
+    ...(Object.keys(requests).length ? { requests } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+  };
+}
+
+export function initContainer(c: InjectorConfig, args: readonly string[]): Container {
+  return {
+    name: INIT_CONTAINER,
+    image: c.proxyImage,
+    command: ['/app/bin/skein-agent'],
+    args: ['iptables', ...args],
+    securityContext: {
+      runAsUser: 0,
+      runAsGroup: 0,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
+    },
+  };
+}
+
+export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
+  const pc = s.proxyConfig;
+  const labels = Object.entries(s.labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `--label=${k}=${v}`);
+  const ports = s.appContainers.flatMap((x) => x.ports ?? []);
+  const env: Json[] = [
+    fieldRef('POD_NAME', 'metadata.name'),
+    fieldRef('POD_NAMESPACE', 'metadata.namespace'),
+    fieldRef('INSTANCE_IP', 'status.podIP'),
+    fieldRef('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+    { name: 'ISTIO_META_WORKLOAD_NAME', value: s.workloadName },
+    { name: 'ISTIO_META_APP_CONTAINERS', value: s.appContainers.map((x) => x.name).join(',') },
+    { name: 'ISTIO_META_CLUSTER_ID', value: c.clusterId },
+    { name: 'ISTIO_META_MESH_ID', value: c.meshId },
+    { name: 'TERMINATION_DRAIN_DURATION', value: pc.terminationDrainDuration },
+  ];
+  if (ports.length) env.push({ name: 'ISTIO_META_POD_PORTS', value: JSON.stringify(ports) });
+  if (Object.keys(s.probers).length)
+    env.push({ name: 'ISTIO_KUBE_APP_PROBERS', value: JSON.stringify(s.probers) });
+  if (s.prometheusAnnotations)
+    env.push({ name: 'ISTIO_PROMETHEUS_ANNOTATIONS', value: JSON.stringify(s.prometheusAnnotations) });
+  for (const [name, value] of Object.entries(pc.proxyMetadata)) env.push({ name, value });
+  const meta = pc.proxyMetadata;
+  const ready = { httpGet: { path: '/healthz/ready', port: PORTS.readiness } };
+  return {
+    name: PROXY_CONTAINER,
+    image: c.proxyImage,
+    restartPolicy: 'Always',
+    args: [
+      'proxy',
+      `--discovery-address=${c.discoveryAddress}`,
+      '--discovery-tls',
+      '--xds-relay',
+      `--xds-relay-socket=${CONFIG_DIR}/XDS`,
+      `--ca-address=${c.discoveryAddress}`,
+      '--ca-root-cert=/var/run/secrets/istio/root-cert.pem',
+      '--token-file=/var/run/secrets/tokens/istio-token',
+      `--sds-socket=${CONFIG_DIR}/sds.sock`,
+      `--config-path=${CONFIG_DIR}/envoy-rev.json`,
+      `--trust-domain=${c.trustDomain}`,
+      ...labels,
+      ...(s.iptablesArgs === undefined ? ['--interception-mode=NONE'] : []),
+      ...(meta['EXIT_ON_ZERO_ACTIVE_CONNECTIONS'] === 'true' ? ['--exit-on-zero-active-connections'] : []),
+      ...(meta['ISTIO_META_DNS_CAPTURE'] === 'true' ? ['--dns-capture'] : []),
+    ],
+    env,
+    ports: [
+      { name: 'http-envoy-prom', containerPort: PORTS.prometheus, protocol: 'TCP' },
+      { name: 'status-port', containerPort: PORTS.readiness, protocol: 'TCP' },
+    ],
+    // With a native sidecar the startup probe is what holds the app until the proxy is ready.
+    ...(pc.holdApplicationUntilProxyStarts
+      ? { startupProbe: { ...ready, periodSeconds: 1, failureThreshold: 600 } }
+      : {}),
+    readinessProbe: { ...ready, periodSeconds: 2, failureThreshold: 4 },
+    resources: resources(c, s.annotations),
+    securityContext: {
+      runAsUser: PROXY_UID,
+      runAsGroup: PROXY_UID,
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: [
+      { name: VOLUMES.config, mountPath: CONFIG_DIR },
+      { name: VOLUMES.root, mountPath: '/var/run/secrets/istio' },
+      { name: VOLUMES.token, mountPath: '/var/run/secrets/tokens' },
+    ],
+  };
+}
+
+export function sidecarVolumes(c: InjectorConfig): Json[] {
+  return [
+    { name: VOLUMES.config, emptyDir: { medium: 'Memory' } },
+    { name: VOLUMES.root, configMap: { name: 'istio-ca-root-cert' } },
+    {
+      name: VOLUMES.token,
+      projected: {
+        sources: [
+          { serviceAccountToken: { audience: c.tokenAudience, expirationSeconds: 43200, path: 'istio-token' } },
+        ],
+      },
+    },
+  ];
+}

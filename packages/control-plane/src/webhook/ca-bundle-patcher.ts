@@ -1,0 +1,93 @@
+// Keeps the `caBundle` of skeind's webhook configurations equal to the mesh root (as istiod does
+// for istio-sidecar-injector and its validator), so no manual step is needed: at start, then at
+// every resync (a configuration applied later, or reset by a re-apply, is patched again).
+import type { KubeApi } from '@skein/ca';
+import type { Logger } from '../log.js';
+
+const BASE = '/apis/admissionregistration.k8s.io/v1';
+
+export interface CaBundlePatcherOptions {
+  readonly kube: KubeApi;
+  /** MutatingWebhookConfiguration names. */
+  readonly mutating: readonly string[];
+  /** ValidatingWebhookConfiguration names. */
+  readonly validating: readonly string[];
+  /** The PEM the API server must trust (the mesh root). */
+  readonly caBundlePem: () => string;
+  /** Period of the re-check (ms); default 30 000. */
+  readonly resyncMs?: number | undefined;
+  readonly log: Logger;
+}
+
+interface WebhookConfiguration {
+  metadata?: { name?: string; resourceVersion?: string };
+  webhooks?: { name: string; clientConfig?: { caBundle?: string } }[];
+}
+
+export interface CaBundlePatcher {
+  /** One pass over every configuration; resolves with the names patched now. */
+  reconcile(): Promise<string[]>;
+  stop(): void;
+}
+
+export function startCaBundlePatcher(o: CaBundlePatcherOptions): CaBundlePatcher {
+  const targets = [
+    ...o.mutating.map((n) => `${BASE}/mutatingwebhookconfigurations/${n}`),
+    ...o.validating.map((n) => `${BASE}/validatingwebhookconfigurations/${n}`),
+  ];
+  const missing = new Set<string>();
+  let running: Promise<string[]> | undefined;
+
+  const patchOne = async (path: string): Promise<boolean> => {
+    const want = Buffer.from(o.caBundlePem()).toString('base64');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const got = await o.kube.call<WebhookConfiguration>('GET', path);
+      if (got.status === 404) {
+        if (!missing.has(path)) o.log.info('webhook configuration not found; will look again', { path });
+        missing.add(path);
+        return false;
+      }
+      if (got.status !== 200) throw new Error(`GET ${path}: HTTP ${got.status}`);
+      missing.delete(path);
+      const cfg = got.body;
+      let changed = false;
+      for (const w of cfg.webhooks ?? []) {
+        if (w.clientConfig?.caBundle === want) continue;
+        w.clientConfig = { ...w.clientConfig, caBundle: want };
+        changed = true;
+      }
+      if (!changed) return false;
+      const put = await o.kube.call('PUT', path, cfg);
+      if (put.status === 200) {
+        o.log.info('webhook caBundle patched', { path, webhooks: cfg.webhooks?.length ?? 0 });
+        return true;
+      }
+      if (put.status !== 409) throw new Error(`PUT ${path}: HTTP ${put.status}`);
+      // 409: somebody changed it since the GET; read it again.
+    }
+    throw new Error(`PUT ${path}: conflict three times`);
+  };
+
+  const reconcile = (): Promise<string[]> => {
+    running ??= (async () => {
+      const patched: string[] = [];
+      for (const t of targets) {
+        try {
+          if (await patchOne(t)) patched.push(t.slice(t.lastIndexOf('/') + 1));
+        } catch (e) {
+          o.log.warn('webhook caBundle not patched; retrying at the next resync', {
+            path: t,
+            error: (e as Error).message,
+          });
+        }
+      }
+      return patched;
+    })().finally(() => (running = undefined));
+    return running;
+  };
+
+  void reconcile();
+  const timer = setInterval(() => void reconcile(), o.resyncMs ?? 30_000);
+  timer.unref();
+  return { reconcile, stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,87 @@
+// The webhooks as skeind runs them: the HTTPS server on --webhook-addr with the embedded CA's
+// serving certificate (rotated with it), the injector configured from the flags and the live mesh
+// config, and — with Kubernetes — the caBundle of the webhook configurations kept patched.
+import { KubeClient, resolveKubeConnection } from '@skein/ca';
+import { DEFAULT_INJECTOR_CONFIG, type InjectorConfig } from '../inject/injector-config.js';
+import type { Logger } from '../log.js';
+import type { MeshConfig } from '../model/mesh-config.js';
+import type { NamespaceLabels } from '../model/namespaces.js';
+import type { EmbeddedCa } from '../security/embedded-ca.js';
+import { startCaBundlePatcher, type CaBundlePatcher } from './ca-bundle-patcher.js';
+import { WebhookServer } from './webhook-server.js';
+
+export interface WebhookConfig {
+  /** `host:port`; default `0.0.0.0:15017`. */
+  readonly addr?: string | undefined;
+  /** Overrides of the injector's defaults (image, skeind's address, policy, resources...). */
+  readonly injector?: Partial<InjectorConfig> | undefined;
+  /** MutatingWebhookConfigurations whose caBundle skeind keeps; default `skein-sidecar-injector`. */
+  readonly mutatingConfigs?: readonly string[] | undefined;
+  /** ValidatingWebhookConfigurations whose caBundle skeind keeps; default `skein-validator`. */
+  readonly validatingConfigs?: readonly string[] | undefined;
+  /** Resync of the caBundle patching (ms); default 30 000. */
+  readonly caBundleResyncMs?: number | undefined;
+}
+
+export interface RunningWebhooks {
+  /** Bound `host:port`. */
+  readonly address: string;
+  /** The caBundle patcher (with Kubernetes). */
+  readonly patcher: CaBundlePatcher | undefined;
+  /** The injector configuration now. */
+  injectorConfig(): InjectorConfig;
+  close(): Promise<void>;
+}
+
+export async function startWebhooks(
+  o: WebhookConfig & {
+    ca: EmbeddedCa;
+    kubeconfig: string | undefined;
+    mesh: () => MeshConfig;
+    namespaces: () => NamespaceLabels;
+    log: Logger;
+  },
+): Promise<RunningWebhooks> {
+  const injectorConfig = (): InjectorConfig => {
+    const mesh = o.mesh();
+    return {
+      ...DEFAULT_INJECTOR_CONFIG,
+      trustDomain: mesh.trustDomain,
+      defaultProxyConfig: mesh.defaultConfig,
+      ...o.injector,
+    };
+  };
+  const server = new WebhookServer({
+    tls: {
+      current: () => o.ca.servingCertificate(),
+      onRotated: (l) => o.ca.onServingRotated(() => l()),
+    },
+    injector: injectorConfig,
+    namespace: (name) => {
+      const labels = o.namespaces().get(name);
+      return labels ? { name, labels } : undefined;
+    },
+    log: o.log,
+  });
+  const address = await server.listen(o.addr ?? '0.0.0.0:15017');
+  const patcher = o.kubeconfig
+    ? startCaBundlePatcher({
+        kube: new KubeClient(resolveKubeConnection(o.kubeconfig)),
+        mutating: o.mutatingConfigs ?? ['skein-sidecar-injector'],
+        validating: o.validatingConfigs ?? ['skein-validator'],
+        caBundlePem: () => o.ca.rootCertPem,
+        resyncMs: o.caBundleResyncMs,
+        log: o.log,
+      })
+    : undefined;
+  o.log.info('webhooks serving', { address, inject: '/inject', validate: '/validate' });
+  return {
+    address,
+    patcher,
+    injectorConfig,
+    close: async () => {
+      patcher?.stop();
+      await server.close();
+    },
+  };
+}
