@@ -21,6 +21,12 @@ const duration = (v: string): number => {
   }
 };
 
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
 const program = new Command('skeind')
   .description('skeind: the Skein control plane: watches mesh configuration and serves xDS')
   .version(SKEIN_VERSION, '--version', 'print the release version')
@@ -96,6 +102,39 @@ const program = new Command('skeind')
     'TLS gRPC address serving the CSR service and ADS (with the CA)',
     '0.0.0.0:15012',
   )
+  .option(
+    '--webhook-addr <host:port>',
+    'HTTPS admission webhooks (/inject: sidecar injection, /validate: mesh config) with the CA serving certificate',
+    '0.0.0.0:15017',
+  )
+  .option('--no-webhook', 'do not serve the admission webhooks (they need the embedded CA)')
+  .option(
+    '--proxy-image <image>',
+    'image of the injected init step and sidecar',
+    `skein/proxy:${SKEIN_VERSION}`,
+  )
+  .option(
+    '--injector-discovery-address <host:port>',
+    "skeind's TLS address as injected sidecars reach it (default skeind.<system-namespace>.svc:15012)",
+  )
+  .addOption(
+    new Option(
+      '--injection-policy <policy>',
+      'enabled: inject unless disabled; disabled: only pods labelled sidecar.istio.io/inject=true',
+    )
+      .choices(['enabled', 'disabled'])
+      .default('enabled'),
+  )
+  .option(
+    '--injector-webhook-config <names>',
+    'with Kubernetes: MutatingWebhookConfigurations whose caBundle skeind keeps (comma-separated)',
+    'skein-sidecar-injector',
+  )
+  .option(
+    '--validator-webhook-config <names>',
+    'with Kubernetes: ValidatingWebhookConfigurations whose caBundle skeind keeps (comma-separated)',
+    'skein-validator',
+  )
   .option('--http-addr <host:port>', 'HTTP address for /metrics, /ready and /debug/*', '0.0.0.0:15014')
   .option('--debounce-after <ms>', 'quiet period before a push', ms, 100)
   .option('--debounce-max <ms>', 'maximum delay of a push after the first change', ms, 1000)
@@ -124,6 +163,13 @@ const program = new Command('skeind')
       caRootResync: number;
       servingCertTtl: number;
       secureAddr: string;
+      webhookAddr: string;
+      webhook: boolean;
+      proxyImage: string;
+      injectorDiscoveryAddress?: string;
+      injectionPolicy: 'enabled' | 'disabled';
+      injectorWebhookConfig: string;
+      validatorWebhookConfig: string;
       httpAddr: string;
       debounceAfter: number;
       debounceMax: number;
@@ -159,6 +205,22 @@ const program = new Command('skeind')
         xdsAddr: o.xdsAddr,
         httpAddr: o.httpAddr,
         ca,
+        ...(o.ca && o.webhook
+          ? {
+              webhook: {
+                addr: o.webhookAddr,
+                injector: {
+                  proxyImage: o.proxyImage,
+                  discoveryAddress:
+                    o.injectorDiscoveryAddress ??
+                    `skeind.${o.systemNamespace}.svc:${o.secureAddr.split(':').pop()}`,
+                  policy: o.injectionPolicy,
+                },
+                mutatingConfigs: list(o.injectorWebhookConfig),
+                validatingConfigs: list(o.validatorWebhookConfig),
+              },
+            }
+          : {}),
         debounceMs: o.debounceAfter,
         debounceMaxMs: o.debounceMax,
         settleMs: o.fileSettle,

@@ -52,7 +52,9 @@ export function injectPod(pod: Pod, config: InjectorConfig, ctx: InjectContext =
   const ipt =
     mode === 'NONE'
       ? undefined
-      : iptablesArgs(annotations, { dnsCapture: proxyConfig.proxyMetadata['ISTIO_META_DNS_CAPTURE'] === 'true' });
+      : iptablesArgs(annotations, {
+          dnsCapture: proxyConfig.proxyMetadata['ISTIO_META_DNS_CAPTURE'] === 'true',
+        });
 
   const rewrite = annotations['sidecar.istio.io/rewriteAppHTTPProbers'] !== 'false';
   const { containers, probers } = rewrite
@@ -61,7 +63,10 @@ export function injectPod(pod: Pod, config: InjectorConfig, ctx: InjectContext =
 
   // Prometheus scrapes the agent's merged metrics; the app's own stay reachable through it.
   let prometheusAnnotations: Record<string, string> | undefined;
-  if (annotations['prometheus.io/scrape'] !== 'false' && annotations['sidecar.istio.io/mergeMetrics'] !== 'false') {
+  if (
+    annotations['prometheus.io/scrape'] !== 'false' &&
+    annotations['sidecar.istio.io/mergeMetrics'] !== 'false'
+  ) {
     prometheusAnnotations = {};
     for (const k of ['scrape', 'path', 'port'])
       if (annotations[`prometheus.io/${k}`] !== undefined)

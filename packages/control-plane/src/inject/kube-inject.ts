@@ -49,7 +49,9 @@ export function injectObject(obj: unknown, config: InjectorConfig): unknown {
   const pod = getIn(obj, path);
   const name = isRecord(obj['metadata']) ? obj['metadata']['name'] : undefined;
   if (!isRecord(pod) || !isRecord(pod['spec']) || !Array.isArray(pod['spec']['containers']))
-    throw new Error(`${String(obj['kind'])} ${String(name)}: ${path.join('.') || 'pod'}.spec.containers is missing`);
+    throw new Error(
+      `${String(obj['kind'])} ${String(name)}: ${path.join('.') || 'pod'}.spec.containers is missing`,
+    );
   const typed = pod as unknown as Pod;
   if (!injectionDecision(typed, undefined, config).inject) return obj;
   const injected = injectPod(typed, config, { workloadName: typeof name === 'string' ? name : undefined });
@@ -63,7 +65,7 @@ export function kubeInject(yamlText: string, config: InjectorConfig): string {
     if (doc.errors.length) throw new Error(`invalid YAML: ${doc.errors[0]?.message ?? ''}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    out.push(stringify(injectObject(value, config), { lineWidth: 0 }));
+    out.push(stringify(injectObject(value, config), { lineWidth: 0, aliasDuplicateObjects: false }));
   }
   return out.join('---\n');
 }

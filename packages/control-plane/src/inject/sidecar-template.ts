@@ -24,7 +24,10 @@ export interface SidecarInputs {
   readonly prometheusAnnotations: Readonly<Record<string, string>> | undefined;
 }
 
-const fieldRef = (name: string, fieldPath: string): Json => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+const fieldRef = (name: string, fieldPath: string): Json => ({
+  name,
+  valueFrom: { fieldRef: { fieldPath } },
+});
 
 function resources(c: InjectorConfig, a: Readonly<Record<string, string>>): Json {
   const requests: Record<string, string> = { ...c.resources.requests };
@@ -79,11 +82,11 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
   if (ports.length) env.push({ name: 'ISTIO_META_POD_PORTS', value: JSON.stringify(ports) });
   if (Object.keys(s.probers).length)
     env.push({ name: 'ISTIO_KUBE_APP_PROBERS', value: JSON.stringify(s.probers) });
-  if (s.prometheusAnnotations)
+  if (s.prometheusAnnotations && Object.keys(s.prometheusAnnotations).length)
     env.push({ name: 'ISTIO_PROMETHEUS_ANNOTATIONS', value: JSON.stringify(s.prometheusAnnotations) });
   for (const [name, value] of Object.entries(pc.proxyMetadata)) env.push({ name, value });
   const meta = pc.proxyMetadata;
-  const ready = { httpGet: { path: '/healthz/ready', port: PORTS.readiness } };
+  const ready = (): Json => ({ httpGet: { path: '/healthz/ready', port: PORTS.readiness } });
   return {
     name: PROXY_CONTAINER,
     image: c.proxyImage,
@@ -112,9 +115,9 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
     ],
     // With a native sidecar the startup probe is what holds the app until the proxy is ready.
     ...(pc.holdApplicationUntilProxyStarts
-      ? { startupProbe: { ...ready, periodSeconds: 1, failureThreshold: 600 } }
+      ? { startupProbe: { ...ready(), periodSeconds: 1, failureThreshold: 600 } }
       : {}),
-    readinessProbe: { ...ready, periodSeconds: 2, failureThreshold: 4 },
+    readinessProbe: { ...ready(), periodSeconds: 2, failureThreshold: 4 },
     resources: resources(c, s.annotations),
     securityContext: {
       runAsUser: PROXY_UID,
@@ -139,7 +142,9 @@ export function sidecarVolumes(c: InjectorConfig): Json[] {
       name: VOLUMES.token,
       projected: {
         sources: [
-          { serviceAccountToken: { audience: c.tokenAudience, expirationSeconds: 43200, path: 'istio-token' } },
+          {
+            serviceAccountToken: { audience: c.tokenAudience, expirationSeconds: 43200, path: 'istio-token' },
+          },
         ],
       },
     },

@@ -39,7 +39,8 @@ export function parseReview(body: unknown): AdmissionRequest {
   if (!isRecord(body) || body['kind'] !== 'AdmissionReview')
     throw new Error('expected an AdmissionReview (admission.k8s.io/v1)');
   const req = body['request'];
-  if (!isRecord(req) || typeof req['uid'] !== 'string') throw new Error('AdmissionReview without request.uid');
+  if (!isRecord(req) || typeof req['uid'] !== 'string')
+    throw new Error('AdmissionReview without request.uid');
   return req as unknown as AdmissionRequest;
 }
 
@@ -115,7 +116,10 @@ export function admitMeshObject(req: AdmissionRequest): AdmissionResponse {
     status: {
       code: 400,
       reason: 'Invalid',
-      message: `configuration is invalid: ${formatProblems(errors).replace(/^error: /gm, '').split('\n').join('; ')}`,
+      message: `configuration is invalid: ${formatProblems(errors)
+        .replace(/^error: /gm, '')
+        .split('\n')
+        .join('; ')}`,
     },
   };
 }

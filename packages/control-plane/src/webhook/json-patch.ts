@@ -34,7 +34,10 @@ export function jsonPatch(before: Json, after: Json): PatchOp[] {
 export function applyPatch(obj: Json, ops: readonly PatchOp[]): Json {
   const out = structuredClone(obj);
   for (const op of ops) {
-    const keys = op.path.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keys = op.path
+      .split('/')
+      .slice(1)
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = keys.pop();
     if (last === undefined) throw new Error(`bad path ${op.path}`);
     let cur: Json = out;

@@ -49,11 +49,19 @@ export class WebhookServer {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const send = (status: number, body: unknown): void => {
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
       res.end(text);
     };
     if (req.method === 'GET' && path === '/ready') return send(200, { ready: true });
-    const webhook = path === '/inject' || path.startsWith('/inject/') ? 'inject' : path === '/validate' || path.startsWith('/validate/') ? 'validate' : undefined;
+    const webhook =
+      path === '/inject' || path.startsWith('/inject/')
+        ? 'inject'
+        : path === '/validate' || path.startsWith('/validate/')
+          ? 'validate'
+          : undefined;
     if (!webhook) return send(404, { error: `no webhook at ${path} (POST /inject or /validate)` });
     if (req.method !== 'POST') return send(405, { error: 'POST an AdmissionReview' });
     let body: unknown;
@@ -83,11 +91,15 @@ export class WebhookServer {
     const outcome = admitPod(request, this.o.namespace(ns) ?? { name: ns, labels: {} }, this.o.injector());
     this.o.log.info(outcome.injected ? 'injected' : 'not injected', {
       namespace: ns,
-      pod: request.name || (request.object as { metadata?: { generateName?: string } })?.metadata?.generateName,
+      pod:
+        request.name || (request.object as { metadata?: { generateName?: string } })?.metadata?.generateName,
       reason: outcome.reason,
       dryRun: request.dryRun === true,
     });
-    this.o.onAdmission?.('inject', outcome.injected ? 'injected' : outcome.response.allowed ? 'skipped' : 'failed');
+    this.o.onAdmission?.(
+      'inject',
+      outcome.injected ? 'injected' : outcome.response.allowed ? 'skipped' : 'failed',
+    );
     send(200, review(outcome.response));
   }
 
