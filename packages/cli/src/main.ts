@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
+import { registerKubeInject } from './commands/kube-inject.js';
 import { registerProxyConfig } from './commands/proxy-config.js';
 import { registerProxyStatus } from './commands/proxy-status.js';
 import { registerVersion } from './commands/version.js';
@@ -16,6 +17,7 @@ registerVersion(program);
 registerAnalyze(program);
 registerProxyConfig(program);
 registerProxyStatus(program);
+registerKubeInject(program);
 registerDemo(program);
 
 program.parseAsync().catch((err: unknown) => {
