@@ -83,7 +83,7 @@ describe('injectPod', () => {
 
   it('turns the traffic annotations into the init step flags and the resources into requests/limits', () => {
     const pod = injectPod(load('annotations'), TEST_CONFIG);
-    const args = initOf(pod)?.args ?? [];
+    const args = (initOf(pod)?.args ?? []) as string[];
     const flag = (f: string) => args[args.indexOf(f) + 1];
     expect(flag('-i')).toBe('10.96.0.0/12,10.244.0.0/16');
     expect(flag('-x')).toBe('10.96.0.1/32');

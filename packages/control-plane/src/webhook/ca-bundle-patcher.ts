@@ -1,6 +1,7 @@
 // Keeps the `caBundle` of skeind's webhook configurations equal to the mesh root (as istiod does
 // for istio-sidecar-injector and its validator), so no manual step is needed: at start, then at
-// every resync (a configuration applied later, or reset by a re-apply, is patched again).
+// every resync (a configuration reset by a re-apply is patched again; one not found yet is looked
+// for again every 2 s).
 import type { KubeApi } from '@skein/ca';
 import type { Logger } from '../log.js';
 
@@ -36,7 +37,6 @@ export function startCaBundlePatcher(o: CaBundlePatcherOptions): CaBundlePatcher
     ...o.validating.map((n) => `${BASE}/validatingwebhookconfigurations/${n}`),
   ];
   const missing = new Set<string>();
-  let running: Promise<string[]> | undefined;
 
   const patchOne = async (path: string): Promise<boolean> => {
     const want = Buffer.from(o.caBundlePem()).toString('base64');
@@ -68,26 +68,47 @@ export function startCaBundlePatcher(o: CaBundlePatcherOptions): CaBundlePatcher
     throw new Error(`PUT ${path}: conflict three times`);
   };
 
-  const reconcile = (): Promise<string[]> => {
-    running ??= (async () => {
-      const patched: string[] = [];
-      for (const t of targets) {
-        try {
-          if (await patchOne(t)) patched.push(t.slice(t.lastIndexOf('/') + 1));
-        } catch (e) {
-          o.log.warn('webhook caBundle not patched; retrying at the next resync', {
-            path: t,
-            error: (e as Error).message,
-          });
-        }
+  const pass = async (): Promise<string[]> => {
+    const patched: string[] = [];
+    for (const t of targets) {
+      try {
+        if (await patchOne(t)) patched.push(t.slice(t.lastIndexOf('/') + 1));
+      } catch (e) {
+        o.log.warn('webhook caBundle not patched; retrying at the next resync', {
+          path: t,
+          error: (e as Error).message,
+        });
       }
-      return patched;
-    })().finally(() => (running = undefined));
-    return running;
+    }
+    return patched;
+  };
+  // Passes run one after another: a call made during a pass gets a pass of its own.
+  let queue: Promise<unknown> = Promise.resolve();
+  const reconcile = (): Promise<string[]> => {
+    const next = queue.then(pass);
+    queue = next.catch(() => undefined);
+    return next;
   };
 
-  void reconcile();
-  const timer = setInterval(() => void reconcile(), o.resyncMs ?? 30_000);
-  timer.unref();
-  return { reconcile, stop: () => clearInterval(timer) };
+  // A configuration not found yet (applied after skeind) is looked for again within seconds.
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const loop = (): void => {
+    void reconcile().then(() => {
+      if (stopped) return;
+      timer = setTimeout(
+        loop,
+        missing.size > 0 ? Math.min(2_000, o.resyncMs ?? 30_000) : (o.resyncMs ?? 30_000),
+      );
+      timer.unref();
+    });
+  };
+  loop();
+  return {
+    reconcile,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
