@@ -1,11 +1,15 @@
 /**
- * The mesh on real Kubernetes: skeind deployed from manifests/ (with the CRDs) watches the
- * cluster; echo v1/v2 and a client run with the sidecar (iptables init step + skein-agent and
- * skein-proxy as a native sidecar). A plain `http://echo:8080` call from the client's app
- * container is captured by iptables, routed by the client's proxy per the VirtualService, and
- * received through the server's proxy, over mutual TLS with certificates from skeind's CA: a grayscale release (100/0 → 50/50 → 0/100), a header
- * route, the proxies' Istio metrics naming both workloads, and a Job whose sidecar lets it
- * complete.
+ * The mesh on real Kubernetes: skeind deployed from manifests/ (with the CRDs and its webhook
+ * configurations) watches the cluster and serves its admission webhooks. In a namespace labelled
+ * `istio-injection=enabled`, plain Deployments of echo v1/v2 and a client come up with the sidecar
+ * the injector adds (iptables init step + skein-agent and skein-proxy as a native sidecar, app
+ * probes rewritten to the agent); a pod labelled `sidecar.istio.io/inject: "false"` gets none,
+ * and an invalid VirtualService is refused by the API server with the field in the message.
+ * A plain `http://echo:8080` call from the client's app container is captured by iptables,
+ * routed by the client's proxy per the VirtualService, and received through the server's proxy,
+ * over mutual TLS with certificates from skeind's CA: a grayscale release (100/0 → 50/50 →
+ * 0/100), a header route, the proxies' Istio metrics naming both workloads, and a Job whose
+ * sidecar lets it complete.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,21 +17,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { apply } from './harness/apply.js';
 import { connect, type Cluster } from './harness/cluster.js';
 import { exec } from './harness/exec.js';
+import { kubectl } from './harness/kubectl.js';
 import { images } from './harness/images.js';
 import { useNamespace } from './harness/namespace.js';
 import { waitFor, waitForPods, waitForRollout } from './harness/wait.js';
 import { parseReport } from './echo/report.js';
-import { echoRouting, meshJob, meshWorkloads, type MeshParams } from './manifests/mesh.js';
+import {
+  echoRouting,
+  invalidVirtualService,
+  meshJob,
+  meshWorkloads,
+  optedOutPod,
+  type MeshParams,
+} from './manifests/mesh.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ECHO_CLIENT = ['node', '/app/e2e/dist/echo/main.js', 'client'];
-const params: MeshParams = {
-  echoImage: images.echo,
-  proxyImage: images.proxy,
-  discoveryAddress: 'skeind.skein-system.svc:15012',
-};
+const params: MeshParams = { echoImage: images.echo };
 
-/** manifests/crds and manifests/control-plane, with the image tag of this build. */
+/** manifests/crds and manifests/control-plane, with the image tags of this build. */
 function controlPlaneYaml(): string {
   const crdDir = join(ROOT, 'manifests', 'crds');
   const crds = readdirSync(crdDir)
@@ -37,13 +45,19 @@ function controlPlaneYaml(): string {
   const original = readFileSync(join(ROOT, 'manifests', 'control-plane', 'skeind.yaml'), 'utf8');
   const skeind = original
     .replace(/image: skein\/skeind:\S+/, `image: ${images.skeind}`)
+    .replace(/--proxy-image=skein\/proxy:[^\s,\]]+/, `--proxy-image=${images.proxy}`)
     .replace(
       "labels: { app: skeind, sidecar.istio.io/inject: 'false' }",
       `labels: { app: skeind, sidecar.istio.io/inject: 'false' }\n      annotations: { skein.dev/e2e-run: '${Date.now()}' }`,
     );
-  if (!skeind.includes('skein.dev/e2e-run') || !skeind.includes(images.skeind))
+  if (
+    !skeind.includes('skein.dev/e2e-run') ||
+    !skeind.includes(images.skeind) ||
+    !skeind.includes(`--proxy-image=${images.proxy}`)
+  )
     throw new Error('manifests/control-plane/skeind.yaml changed shape: update controlPlaneYaml()');
-  return [...crds, skeind].join('\n---\n');
+  const webhooks = readFileSync(join(ROOT, 'manifests', 'control-plane', 'webhooks.yaml'), 'utf8');
+  return [...crds, skeind, webhooks].join('\n---\n');
 }
 
 describe('mesh routing on the cluster', () => {
@@ -51,7 +65,7 @@ describe('mesh routing on the cluster', () => {
   beforeAll(() => {
     cluster = connect();
   });
-  const ns = useNamespace(() => cluster, 'mesh');
+  const ns = useNamespace(() => cluster, 'mesh', { 'istio-injection': 'enabled' });
   let clientPod = '';
 
   /** `n` calls from the client's app container; the ServiceVersion of each answer. */
@@ -68,7 +82,28 @@ describe('mesh routing on the cluster', () => {
     await waitForRollout(cluster, 'Deployment', 'skein-system', 'skeind', { timeoutMs: 180_000 });
   });
 
-  it('starts sidecar pods that get their configuration from skeind', async () => {
+  it('refuses an invalid VirtualService at kubectl apply, naming the object, the field and the reason', async () => {
+    // skeind patches the webhooks' caBundle at start; the API server may need a moment to reach it
+    const res = await waitFor(
+      'the validation webhook to answer',
+      async () => {
+        const r = await kubectl(
+          cluster,
+          ['apply', '-n', ns.name, '-f', '-'],
+          invalidVirtualService('bad-weight'),
+        );
+        if (r.code === 0) throw new Error(`the invalid VirtualService was accepted: ${r.stdout}`);
+        return /denied the request/.test(r.stderr) ? r : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
+    expect(res.stderr).toContain('admission webhook "validation.istio.io" denied the request');
+    expect(res.stderr).toMatch(
+      new RegExp(`VirtualService ${ns.name}/bad-weight: spec\\.http\\[0\\]\\.route\\[0\\]\\.weight: .+`),
+    );
+  });
+
+  it('injects the sidecar into plain Deployments that then get their configuration from skeind', async () => {
     await apply(cluster, echoRouting({ v1: 100, v2: 0 }), ns.name);
     await apply(cluster, meshWorkloads(params), ns.name);
     await Promise.all(
@@ -79,6 +114,20 @@ describe('mesh routing on the cluster', () => {
     const [client] = await waitForPods(cluster, ns.name, 'app=client');
     clientPod = client?.metadata?.name ?? '';
     expect(clientPod).not.toBe('');
+    // what the injector added, as the API server stored it
+    expect(client?.spec?.initContainers?.map((c) => c.name)).toEqual(['istio-init', 'istio-proxy']);
+    expect(client?.spec?.initContainers?.[1]?.restartPolicy).toBe('Always');
+    expect(client?.metadata?.labels?.['security.istio.io/tlsMode']).toBe('istio');
+    expect(client?.metadata?.annotations?.['sidecar.istio.io/status']).toContain('istio-proxy');
+    const [echo] = await waitForPods(cluster, ns.name, 'app=echo,version=v1');
+    expect(echo?.spec?.containers[0]?.readinessProbe?.httpGet?.path).toBe('/app-health/echo/readyz');
+  });
+
+  it('leaves a pod labelled sidecar.istio.io/inject: "false" without a sidecar', async () => {
+    await apply(cluster, optedOutPod(params, 'plain'), ns.name);
+    const [pod] = await waitForPods(cluster, ns.name, 'app=plain');
+    expect(pod?.spec?.initContainers ?? []).toEqual([]);
+    expect(pod?.spec?.containers.map((c) => c.name)).toEqual(['app']);
   });
 
   it('routes every call to v1 while the VirtualService says 100/0', async () => {

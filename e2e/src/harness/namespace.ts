@@ -1,5 +1,6 @@
 /**
- * One namespace per suite, with a unique name, labelled as the e2e suite's; on a failed test
+ * One namespace per suite, with a unique name, labelled as the e2e suite's (plus the suite's own
+ * labels, e.g. istio-injection=enabled); on a failed test
  * its diagnostics are collected, and it is deleted afterwards (kept when SKEIN_E2E_KEEP=1).
  */
 import { randomBytes } from 'node:crypto';
@@ -12,11 +13,15 @@ export interface TestNamespace {
   readonly name: string;
 }
 
-export function useNamespace(cluster: () => Cluster, prefix: string): TestNamespace {
+export function useNamespace(
+  cluster: () => Cluster,
+  prefix: string,
+  labels: Record<string, string> = {},
+): TestNamespace {
   const ns = { name: `${prefix}-${randomBytes(3).toString('hex')}` };
   beforeAll(async () => {
     await cluster().core.createNamespace({
-      body: { metadata: { name: ns.name, labels: { 'skein.dev/e2e': 'true' } } },
+      body: { metadata: { name: ns.name, labels: { ...labels, 'skein.dev/e2e': 'true' } } },
     });
   });
   afterEach(async (ctx) => {

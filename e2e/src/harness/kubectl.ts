@@ -1,0 +1,42 @@
+/**
+ * The real kubectl the cluster scripts build ($SKEIN_CACHE/k8s-<version>/bin/kubectl, or
+ * $SKEIN_KUBECTL), run against the suite's cluster: for what users see, e.g. the message of a
+ * refused `kubectl apply`.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SKEIN_CACHE, type Cluster } from './cluster.js';
+
+export function kubectlBinary(): string {
+  const fromEnv = process.env['SKEIN_KUBECTL'];
+  if (fromEnv) return fromEnv;
+  const dirs = existsSync(SKEIN_CACHE)
+    ? readdirSync(SKEIN_CACHE)
+        .filter((d) => d.startsWith('k8s-'))
+        .sort()
+        .reverse()
+    : [];
+  const found = dirs.map((d) => join(SKEIN_CACHE, d, 'bin', 'kubectl')).find((p) => existsSync(p));
+  if (!found) throw new Error(`no kubectl under ${SKEIN_CACHE}/k8s-*/bin: run \`npm run cluster:up\``);
+  return found;
+}
+
+export function kubectl(
+  cluster: Cluster,
+  args: readonly string[],
+  stdin = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(kubectlBinary(), ['--kubeconfig', cluster.kubeconfigPath, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    p.stdin.end(stdin);
+  });
+}
