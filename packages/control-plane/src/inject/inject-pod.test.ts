@@ -124,8 +124,11 @@ describe('injectPod', () => {
     expect(api?.startupProbe?.httpGet?.path).toBe('/app-health/api/startupz');
     expect(pod.spec.containers[1]?.livenessProbe).toEqual({ exec: { command: ['cat', '/tmp/alive'] } });
     expect(JSON.parse(env(proxyOf(pod), 'ISTIO_KUBE_APP_PROBERS') ?? '{}')).toEqual({
-      '/app-health/api/livez': { httpGet: { path: '/healthz', port: 8080 }, timeoutSeconds: 2 },
-      '/app-health/api/readyz': { tcpSocket: { port: 8080 } },
+      '/app-health/api/livez': {
+        httpGet: { host: '127.0.0.1', path: '/healthz', port: 8080 },
+        timeoutSeconds: 2,
+      },
+      '/app-health/api/readyz': { tcpSocket: { host: '127.0.0.1', port: 8080 } },
       '/app-health/api/startupz': { grpc: { port: 9000 } },
     });
   });

@@ -2,6 +2,11 @@
 // the app's port the kubelet cannot reach it, so each HTTP, TCP or gRPC probe becomes an HTTP GET
 // of `/app-health/<container>/livez|readyz|startupz` on the agent's status port 15020, and the
 // original probe goes to the agent in ISTIO_KUBE_APP_PROBERS, which runs it from inside the pod.
+// HTTP and TCP probes without a host go to 127.0.0.1: the agent (UID 1337) calling the pod's own
+// IP is redirected to the proxy's inbound port by the capture rules and would show up in the
+// workload's request metrics as an unknown caller (Istio's agent avoids that by calling from
+// 127.0.0.6, which skein-agent does not do yet).
+const PROBE_HOST = '127.0.0.1';
 import { PORTS } from './injector-config.js';
 import type { Container, Probe } from './pod-types.js';
 
@@ -26,12 +31,12 @@ function original(p: Probe, c: Container): Record<string, unknown> | undefined {
   if (p.httpGet) {
     const port = resolvePort(p.httpGet.port, c);
     if (port === undefined) return undefined;
-    return { httpGet: { ...p.httpGet, port }, ...timeout };
+    return { httpGet: { host: PROBE_HOST, ...p.httpGet, port }, ...timeout };
   }
   if (p.tcpSocket) {
     const port = resolvePort(p.tcpSocket.port, c);
     if (port === undefined) return undefined;
-    return { tcpSocket: { ...p.tcpSocket, port }, ...timeout };
+    return { tcpSocket: { host: PROBE_HOST, ...p.tcpSocket, port }, ...timeout };
   }
   if (p.grpc) return { grpc: { ...p.grpc }, ...timeout };
   return undefined;
