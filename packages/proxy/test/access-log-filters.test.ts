@@ -163,7 +163,10 @@ describe('access log filters and TCP access logs', () => {
       startProxy({
         node: { id: 'sidecar~127.0.0.1~bad.default~default.svc.cluster.local', cluster: 'test' },
         admin: ADMIN,
-        static_resources: { listeners: [httpListener('bad', routes, { access_log: [traced] })], clusters: [] },
+        static_resources: {
+          listeners: [httpListener('bad', routes, { access_log: [traced] })],
+          clusters: [],
+        },
       }),
     ).rejects.toThrow(/traceableFilter is not supported/);
   });
