@@ -72,6 +72,12 @@ describe('access log filters', () => {
     });
     expect(notDebug(info())).toBe(true);
     expect(notDebug(info({ requestHeaders: { 'x-debug': '1' } }))).toBe(false);
+    const posts = compileLogFilter({
+      headerFilter: { header: { name: ':method', stringMatch: { exact: 'POST' } } },
+    });
+    expect(posts(info({ method: 'POST' }))).toBe(true);
+    expect(posts(info())).toBe(false);
+    expect(posts(info({ protocol: 'TCP', method: 'POST' }))).toBe(false);
   });
 
   it('keeps any flagged request when the flag list is empty, and refuses unknown flags', () => {

@@ -74,6 +74,15 @@ function hashOf(s: string): number {
   return h;
 }
 
+/** HTTP/2-style pseudo-headers of a request, which header filters may name. */
+function pseudoHeader(info: StreamInfo, name: string): string | undefined {
+  if (info.protocol === 'TCP') return undefined;
+  if (name === ':method') return info.method;
+  if (name === ':path') return info.path;
+  if (name === ':authority') return info.authority;
+  return undefined;
+}
+
 export function compileLogFilter(f: AccessLogFilterJson): LogFilter {
   if (f.statusCodeFilter) {
     const test = comparison(f.statusCodeFilter.comparison, 'status_code_filter');
@@ -103,7 +112,7 @@ export function compileLogFilter(f: AccessLogFilterJson): LogFilter {
   if (f.headerFilter) {
     if (!f.headerFilter.header) throw new Error('access log header_filter: header is required');
     const test = compileHeaderMatcher(f.headerFilter.header as routeComponentsV3.HeaderMatcherJson);
-    return (i) => test((name) => i.requestHeaders[name]);
+    return (i) => test((name) => (name.startsWith(':') ? pseudoHeader(i, name) : i.requestHeaders[name]));
   }
   if (f.responseFlagFilter) {
     const flags = f.responseFlagFilter.flags ?? [];
