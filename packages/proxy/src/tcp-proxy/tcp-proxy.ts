@@ -117,6 +117,20 @@ export class TcpProxy {
     let sent = 0;
     let received = 0;
     let flags = '-';
+    // Open connections report their bytes periodically (Istio's tcp_reporting_duration, 5 s), so a
+    // long-lived connection shows traffic before it closes; close reports the rest.
+    let reportedSent = 0;
+    let reportedReceived = 0;
+    const report = (): void => {
+      if (!metric || !opened) return;
+      this.ctx.istio.tcpBytes(metric, sent - reportedSent, received - reportedReceived);
+      reportedSent = sent;
+      reportedReceived = received;
+    };
+    const reporter = metric
+      ? setInterval(report, this.listener.metricsPolicy?.tcpReportingMs ?? 5000)
+      : undefined;
+    reporter?.unref();
     let upstream: net.Socket;
     const tlsCtx = cluster.tls;
     if (tlsCtx) {
@@ -138,6 +152,7 @@ export class TcpProxy {
         },
       );
       if (!s) {
+        if (reporter) clearInterval(reporter);
         cluster.circuitBreaker.release();
         downstream.destroy();
         return;
@@ -205,7 +220,8 @@ export class TcpProxy {
       host.activeRequests--;
       cluster.circuitBreaker.release();
       open();
-      if (metric) this.ctx.istio.tcpClose(metric, sent, received, flags);
+      if (reporter) clearInterval(reporter);
+      if (metric) this.ctx.istio.tcpClose(metric, sent - reportedSent, received - reportedReceived, flags);
       this.log(conn, startMs, {
         clusterName: cluster.name,
         upstreamHost: `${host.address}:${host.port}`,
