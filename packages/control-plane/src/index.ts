@@ -24,3 +24,4 @@ export { injectionDecision, type InjectionDecision, type NamespaceInfo } from '.
 export { kubeInject, injectObject } from './inject/kube-inject.js';
 export type { Pod } from './inject/pod-types.js';
 export type { WebhookConfig, RunningWebhooks } from './webhook/start-webhooks.js';
+export { accessLogFilterOf, type FilterTranslation } from './translate/access-log-filter.js';
