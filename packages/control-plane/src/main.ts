@@ -104,8 +104,7 @@ const program = new Command('skeind')
   )
   .option(
     '--webhook-addr <host:port>',
-    'HTTPS admission webhooks (/inject: sidecar injection, /validate: mesh config) with the CA serving certificate',
-    '0.0.0.0:15017',
+    'HTTPS admission webhooks (/inject: sidecar injection, /validate: mesh config) with the CA serving certificate (default: 0.0.0.0:15017 with Kubernetes, none without)',
   )
   .option('--no-webhook', 'do not serve the admission webhooks (they need the embedded CA)')
   .option(
@@ -163,7 +162,7 @@ const program = new Command('skeind')
       caRootResync: number;
       servingCertTtl: number;
       secureAddr: string;
-      webhookAddr: string;
+      webhookAddr?: string;
       webhook: boolean;
       proxyImage: string;
       injectorDiscoveryAddress?: string;
@@ -205,10 +204,11 @@ const program = new Command('skeind')
         xdsAddr: o.xdsAddr,
         httpAddr: o.httpAddr,
         ca,
-        ...(o.ca && o.webhook
+        // The webhooks serve an API server: on by default with Kubernetes, on request without.
+        ...(o.ca && o.webhook && (o.webhookAddr !== undefined || kubeconfig !== undefined)
           ? {
               webhook: {
-                addr: o.webhookAddr,
+                addr: o.webhookAddr ?? '0.0.0.0:15017',
                 injector: {
                   proxyImage: o.proxyImage,
                   discoveryAddress:

@@ -105,7 +105,16 @@ async function stop(s: Started | undefined): Promise<void> {
   await exited;
 }
 
-const local = ['--xds-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--secure-addr', '127.0.0.1:0'];
+const local = [
+  '--xds-addr',
+  '127.0.0.1:0',
+  '--http-addr',
+  '127.0.0.1:0',
+  '--secure-addr',
+  '127.0.0.1:0',
+  '--webhook-addr',
+  '127.0.0.1:0',
+];
 
 describe.skipIf(notBuilt !== '')(`bin/skeind embeds its CA by default${notBuilt}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'skeind-ca-'));
