@@ -216,6 +216,7 @@ const program = new Command('skeind')
                     `skeind.${o.systemNamespace}.svc:${o.secureAddr.split(':').pop()}`,
                   policy: o.injectionPolicy,
                 },
+                injectorConfigMap: { namespace: o.systemNamespace, name: 'istio-sidecar-injector' },
                 mutatingConfigs: list(o.injectorWebhookConfig),
                 validatingConfigs: list(o.validatorWebhookConfig),
               },

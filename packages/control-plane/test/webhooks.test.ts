@@ -253,6 +253,25 @@ describe.skipIf(apiServerMissing !== '')(
       expect(pod.spec?.initContainers ?? []).toEqual([]);
     });
 
+    it("follows the istio-sidecar-injector ConfigMap's neverInjectSelector", async () => {
+      await core.createNamespacedConfigMap({
+        namespace: 'skein-system',
+        body: {
+          metadata: { name: 'istio-sidecar-injector' },
+          data: { config: 'policy: enabled\nneverInjectSelector:\n  - matchLabels: { app: batch }\n' },
+        },
+      });
+      await cp.webhooks!.refreshInjectorConfigMap();
+      const pod = await core.createNamespacedPod({
+        namespace: 'apps',
+        body: {
+          metadata: { name: 'batch', labels: { app: 'batch' } },
+          spec: { serviceAccountName: 'default', containers: [{ name: 'batch', image: 'batch:1' }] },
+        },
+      });
+      expect(pod.spec?.initContainers ?? []).toEqual([]);
+    });
+
     it('refuses an invalid VirtualService with the field and the reason; kubectl prints them', async () => {
       const err = await custom
         .createNamespacedCustomObject({

@@ -141,6 +141,14 @@ describe('injectPod', () => {
     expect(proxyOf(pod)?.args).toContain('--interception-mode=NONE');
   });
 
+  it('passes sidecar.istio.io/logLevel to skein-proxy and refuses an unknown level', () => {
+    const pod = load('basic');
+    pod.metadata = { ...pod.metadata, annotations: { 'sidecar.istio.io/logLevel': 'debug' } };
+    expect(proxyOf(injectPod(pod, TEST_CONFIG))?.args).toContain('--proxy-arg=--log-level=debug');
+    pod.metadata.annotations = { 'sidecar.istio.io/logLevel': 'loud' };
+    expect(() => injectPod(pod, TEST_CONFIG)).toThrow(/sidecar.istio.io\/logLevel: want one of trace, debug/);
+  });
+
   it('refuses a malformed proxy.istio.io/config with the annotation and the field', () => {
     const pod = load('basic');
     pod.metadata = {

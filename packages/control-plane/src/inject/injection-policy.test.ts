@@ -64,6 +64,42 @@ describe('injectionDecision', () => {
     ['already injected (status)', pod({}, { 'sidecar.istio.io/status': '{}' }), ns(), C, false],
     ['kube-inject, no namespace, policy enabled', pod(), undefined, C, true],
     ['kube-inject, pod false', pod({ [I]: 'false' }), undefined, C, false],
+    [
+      'neverInjectSelector matches',
+      pod({ app: 'db' }),
+      ns(),
+      { ...C, neverInjectSelector: [{ matchLabels: { app: 'db' } }] },
+      false,
+    ],
+    [
+      'pod true beats neverInjectSelector',
+      pod({ app: 'db', [I]: 'true' }),
+      ns(),
+      { ...C, neverInjectSelector: [{ matchLabels: { app: 'db' } }] },
+      true,
+    ],
+    [
+      'alwaysInjectSelector under a disabled policy',
+      pod({ tier: 'web' }),
+      ns(),
+      {
+        ...C,
+        policy: 'disabled',
+        alwaysInjectSelector: [{ matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] }],
+      },
+      true,
+    ],
+    [
+      'never wins over always',
+      pod({ app: 'db' }),
+      ns(),
+      {
+        ...C,
+        neverInjectSelector: [{ matchLabels: { app: 'db' } }],
+        alwaysInjectSelector: [{ matchLabels: { app: 'db' } }],
+      },
+      false,
+    ],
   ];
   for (const [name, p, n, config, want] of table)
     it(name, () => expect(injectionDecision(p, n, config).inject).toBe(want));

@@ -1,9 +1,11 @@
 // Whether a pod gets the sidecar, by Istio's rules: host-network pods, ignored namespaces and
 // pods already injected never do; then any "disabled" wins (pod label or annotation
 // `sidecar.istio.io/inject`, namespace label `istio-injection`), then any "enabled" injects
-// (pod "true"); otherwise the policy decides. As with Istio, which namespaces and pods reach the
+// (pod "true"); then the injector ConfigMap's neverInjectSelector / alwaysInjectSelector; then the
+// policy. As with Istio, which namespaces and pods reach the
 // webhook at all is the MutatingWebhookConfiguration's selectors' business (`istio-injection=enabled`,
 // `istio.io/rev`, pod label "true"); skeinctl kube-inject has no namespace and injects by policy.
+import { selectorMatches } from '../model/namespaces.js';
 import type { InjectorConfig } from './injector-config.js';
 import type { Pod } from './pod-types.js';
 
@@ -34,7 +36,10 @@ export function alreadyInjected(pod: Pod): boolean {
 export function injectionDecision(
   pod: Pod,
   namespace: NamespaceInfo | undefined,
-  config: Pick<InjectorConfig, 'policy' | 'revision' | 'ignoredNamespaces'>,
+  config: Pick<
+    InjectorConfig,
+    'policy' | 'revision' | 'ignoredNamespaces' | 'neverInjectSelector' | 'alwaysInjectSelector'
+  >,
 ): InjectionDecision {
   if (pod.spec.hostNetwork === true) return { inject: false, reason: 'host network pod' };
   if (namespace && config.ignoredNamespaces.includes(namespace.name))
@@ -47,6 +52,12 @@ export function injectionDecision(
   const nsLabel = namespace?.labels['istio-injection'];
   if (nsLabel === 'disabled') return { inject: false, reason: 'namespace istio-injection=disabled' };
   if (podSays === true) return { inject: true, reason: `pod ${INJECT_KEY}=true` };
+  // The pod says nothing: the injector ConfigMap's selectors, then the policy (as Istio).
+  const labels = meta.labels ?? {};
+  if (config.neverInjectSelector.some((sel) => selectorMatches(sel, labels)))
+    return { inject: false, reason: 'neverInjectSelector matches the pod' };
+  if (config.alwaysInjectSelector.some((sel) => selectorMatches(sel, labels)))
+    return { inject: true, reason: 'alwaysInjectSelector matches the pod' };
   if (config.policy === 'disabled')
     return { inject: false, reason: `policy disabled and the pod does not set ${INJECT_KEY}=true` };
   const rev = meta.labels?.['istio.io/rev'] ?? namespace?.labels['istio.io/rev'];

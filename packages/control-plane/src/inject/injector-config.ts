@@ -1,6 +1,7 @@
 // What the sidecar template needs to know about the installation (images, skeind's address,
 // identity settings, resource defaults, the policy), with the defaults skeind and skeinctl share.
 import { SKEIN_VERSION } from '@skein/api-types';
+import type { LabelSelector } from '../model/namespaces.js';
 
 export interface InjectorConfig {
   /** Image of the init step and the sidecar (skein-agent + skein-proxy). */
@@ -21,6 +22,10 @@ export interface InjectorConfig {
   };
   /** The mesh config's `defaultConfig` (ProxyConfig), under the pod's `proxy.istio.io/config`. */
   readonly defaultProxyConfig: Readonly<Record<string, unknown>>;
+  /** Pods these select are not injected unless they say `sidecar.istio.io/inject: "true"`. */
+  readonly neverInjectSelector: readonly LabelSelector[];
+  /** Pods these select are injected (policy disabled too) unless they say "false". */
+  readonly alwaysInjectSelector: readonly LabelSelector[];
   /** The `istio.io/rev` this injector serves. */
   readonly revision: string;
   /** Namespaces never injected. */
@@ -38,6 +43,8 @@ export const DEFAULT_INJECTOR_CONFIG: InjectorConfig = {
   // Istio's default sidecar requests; no limits unless annotated.
   resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: {} },
   defaultProxyConfig: {},
+  neverInjectSelector: [],
+  alwaysInjectSelector: [],
   revision: 'default',
   ignoredNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'],
 };

@@ -62,6 +62,20 @@ export function initContainer(c: InjectorConfig, args: readonly string[]): Conta
   };
 }
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'];
+
+/** `sidecar.istio.io/logLevel` as skein-proxy's `--log-level`; an unknown level refuses the pod. */
+function logLevelArgs(a: Readonly<Record<string, string>>): string[] {
+  const level = a['sidecar.istio.io/logLevel'];
+  if (level === undefined || level === '') return [];
+  const l = level.toLowerCase() === 'warn' ? 'warning' : level.toLowerCase();
+  if (!LOG_LEVELS.includes(l))
+    throw new Error(
+      `annotation sidecar.istio.io/logLevel: want one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
+    );
+  return [`--proxy-arg=--log-level=${l}`];
+}
+
 export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
   const pc = s.proxyConfig;
   const labels = Object.entries(s.labels)
@@ -107,6 +121,7 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
       ...(s.iptablesArgs === undefined ? ['--interception-mode=NONE'] : []),
       ...(meta['EXIT_ON_ZERO_ACTIVE_CONNECTIONS'] === 'true' ? ['--exit-on-zero-active-connections'] : []),
       ...(meta['ISTIO_META_DNS_CAPTURE'] === 'true' ? ['--dns-capture'] : []),
+      ...logLevelArgs(s.annotations),
     ],
     env,
     ports: [

@@ -8,6 +8,7 @@ import type { MeshConfig } from '../model/mesh-config.js';
 import type { NamespaceLabels } from '../model/namespaces.js';
 import type { EmbeddedCa } from '../security/embedded-ca.js';
 import { startCaBundlePatcher, type CaBundlePatcher } from './ca-bundle-patcher.js';
+import { readInjectorConfigMap, type InjectorSettings } from './injector-configmap.js';
 import { WebhookServer } from './webhook-server.js';
 
 export interface WebhookConfig {
@@ -19,8 +20,13 @@ export interface WebhookConfig {
   readonly mutatingConfigs?: readonly string[] | undefined;
   /** ValidatingWebhookConfigurations whose caBundle skeind keeps; default `skein-validator`. */
   readonly validatingConfigs?: readonly string[] | undefined;
-  /** Resync of the caBundle patching (ms); default 30 000. */
+  /** Resync of the caBundle patching and of the injector ConfigMap (ms); default 30 000. */
   readonly caBundleResyncMs?: number | undefined;
+  /**
+   * With Kubernetes: Istio's injector ConfigMap (key `config`: policy, never/alwaysInjectSelector),
+   * which wins over `injector` while it exists. Default `skein-system/istio-sidecar-injector`.
+   */
+  readonly injectorConfigMap?: { readonly namespace: string; readonly name: string } | false | undefined;
 }
 
 export interface RunningWebhooks {
@@ -30,6 +36,8 @@ export interface RunningWebhooks {
   readonly patcher: CaBundlePatcher | undefined;
   /** The injector configuration now. */
   injectorConfig(): InjectorConfig;
+  /** Reads the injector ConfigMap again now (also done at every resync). */
+  refreshInjectorConfigMap(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,6 +50,7 @@ export async function startWebhooks(
     log: Logger;
   },
 ): Promise<RunningWebhooks> {
+  let fromConfigMap: InjectorSettings = {};
   const injectorConfig = (): InjectorConfig => {
     const mesh = o.mesh();
     return {
@@ -49,8 +58,39 @@ export async function startWebhooks(
       trustDomain: mesh.trustDomain,
       defaultProxyConfig: mesh.defaultConfig,
       ...o.injector,
+      ...fromConfigMap,
     };
   };
+  const kube = o.kubeconfig ? new KubeClient(resolveKubeConnection(o.kubeconfig)) : undefined;
+  const cm =
+    o.injectorConfigMap === false
+      ? undefined
+      : (o.injectorConfigMap ?? { namespace: 'skein-system', name: 'istio-sidecar-injector' });
+  let lastProblems = '';
+  const refreshInjectorConfigMap = async (): Promise<void> => {
+    if (!kube || !cm) return;
+    try {
+      const r = await readInjectorConfigMap(kube, cm.namespace, cm.name);
+      if (JSON.stringify(r.settings) !== JSON.stringify(fromConfigMap))
+        o.log.info('injector settings', {
+          configMap: `${cm.namespace}/${cm.name}`,
+          found: r.found,
+          ...r.settings,
+        });
+      fromConfigMap = r.settings;
+      const problems = r.problems.join('; ');
+      if (problems && problems !== lastProblems)
+        o.log.warn('injector ConfigMap', { configMap: `${cm.namespace}/${cm.name}`, problems });
+      lastProblems = problems;
+    } catch (e) {
+      o.log.warn('injector ConfigMap not read; keeping the previous settings', {
+        error: (e as Error).message,
+      });
+    }
+  };
+  await refreshInjectorConfigMap();
+  const cmTimer = setInterval(() => void refreshInjectorConfigMap(), o.caBundleResyncMs ?? 30_000);
+  cmTimer.unref();
   const server = new WebhookServer({
     tls: {
       current: () => o.ca.servingCertificate(),
@@ -64,9 +104,9 @@ export async function startWebhooks(
     log: o.log,
   });
   const address = await server.listen(o.addr ?? '0.0.0.0:15017');
-  const patcher = o.kubeconfig
+  const patcher = kube
     ? startCaBundlePatcher({
-        kube: new KubeClient(resolveKubeConnection(o.kubeconfig)),
+        kube,
         mutating: o.mutatingConfigs ?? ['skein-sidecar-injector'],
         validating: o.validatingConfigs ?? ['skein-validator'],
         caBundlePem: () => o.ca.rootCertPem,
@@ -79,7 +119,9 @@ export async function startWebhooks(
     address,
     patcher,
     injectorConfig,
+    refreshInjectorConfigMap,
     close: async () => {
+      clearInterval(cmTimer);
       patcher?.stop();
       await server.close();
     },
