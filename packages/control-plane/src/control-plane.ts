@@ -265,6 +265,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           mesh: () => mesh,
           namespaces: () => namespaces,
           log: log.scope('webhook'),
+          registry: metrics.registry,
         })
       : undefined;
   let ready = true;

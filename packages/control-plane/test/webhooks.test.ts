@@ -43,11 +43,25 @@ function post(address: string, rootPem: string, path: string, body: unknown): Pr
   });
 }
 
-const reviewOf = (object: unknown, extra: Record<string, unknown> = {}) => ({
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: { uid: 'e0b5c3a2', operation: 'CREATE', ...extra, object },
-});
+const reviewOf = (object: unknown, extra: Record<string, unknown> = {}) => {
+  const mesh = (object as { kind?: string }).kind === 'VirtualService';
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'e0b5c3a2',
+      operation: 'CREATE',
+      kind: mesh
+        ? { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService' }
+        : { group: '', version: 'v1', kind: 'Pod' },
+      resource: mesh
+        ? { group: 'networking.istio.io', version: 'v1', resource: 'virtualservices' }
+        : { group: '', version: 'v1', resource: 'pods' },
+      ...extra,
+      object,
+    },
+  };
+};
 
 const badVs = {
   apiVersion: 'networking.istio.io/v1',
@@ -119,6 +133,18 @@ describe('admission webhooks over HTTPS', () => {
       400,
     );
     expect((await post(cp.webhooks!.address, cp.ca!.rootCertPem, '/nothing', {})).status).toBe(404);
+  });
+
+  it("counts the answers in skeind's /metrics under istiod's names", async () => {
+    const pod = { metadata: { name: 'm' }, spec: { containers: [{ name: 'm', image: 'm' }] } };
+    await post(cp.webhooks!.address, cp.ca!.rootCertPem, '/inject', reviewOf(pod, { namespace: 'apps' }));
+    await post(cp.webhooks!.address, cp.ca!.rootCertPem, '/validate', reviewOf(badVs, { namespace: 'x' }));
+    const text = await (await fetch(`http://${cp.httpAddress}/metrics`)).text();
+    expect(text).toMatch(/^sidecar_injection_requests_total [1-9]/m);
+    expect(text).toMatch(/^sidecar_injection_success_total [1-9]/m);
+    expect(text).toMatch(
+      /^galley_validation_failed\{group="networking.istio.io",version="v1",resource="virtualservices",reason="invalid_config"\} [1-9]/m,
+    );
   });
 
   it('serves the reissued certificate to new connections after the CA rotates it', async () => {

@@ -11,6 +11,7 @@ import { jsonPatch } from './json-patch.js';
 export interface AdmissionRequest {
   uid: string;
   kind?: { group: string; version: string; kind: string };
+  resource?: { group: string; version: string; resource: string };
   namespace?: string;
   name?: string;
   operation?: string;

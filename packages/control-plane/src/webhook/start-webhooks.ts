@@ -10,6 +10,8 @@ import type { EmbeddedCa } from '../security/embedded-ca.js';
 import { startCaBundlePatcher, type CaBundlePatcher } from './ca-bundle-patcher.js';
 import { readInjectorConfigMap, type InjectorSettings } from './injector-configmap.js';
 import { WebhookServer } from './webhook-server.js';
+import { webhookMetrics } from './webhook-metrics.js';
+import type { Registry } from 'prom-client';
 
 export interface WebhookConfig {
   /** `host:port`; default `0.0.0.0:15017`. */
@@ -48,6 +50,8 @@ export async function startWebhooks(
     mesh: () => MeshConfig;
     namespaces: () => NamespaceLabels;
     log: Logger;
+    /** skeind's metrics registry: the webhooks' counters go there. */
+    registry?: Registry | undefined;
   },
 ): Promise<RunningWebhooks> {
   let fromConfigMap: InjectorSettings = {};
@@ -102,6 +106,7 @@ export async function startWebhooks(
       return labels ? { name, labels } : undefined;
     },
     log: o.log,
+    onAdmission: o.registry ? webhookMetrics(o.registry) : undefined,
   });
   const address = await server.listen(o.addr ?? '0.0.0.0:15017');
   const patcher = kube

@@ -9,6 +9,7 @@ import type { InjectorConfig } from '../inject/injector-config.js';
 import type { NamespaceInfo } from '../inject/injection-policy.js';
 import type { Logger } from '../log.js';
 import { admitMeshObject, admitPod, parseReview, review } from './admission-review.js';
+import type { AdmissionOutcome } from './webhook-metrics.js';
 
 const MAX_BODY = 16 * 1024 * 1024;
 
@@ -27,7 +28,7 @@ export interface WebhookServerOptions {
   readonly namespace: (name: string) => NamespaceInfo | undefined;
   readonly log: Logger;
   /** Counts answers by webhook and outcome. */
-  readonly onAdmission?: (webhook: 'inject' | 'validate', outcome: string) => void;
+  readonly onAdmission?: ((o: AdmissionOutcome) => void) | undefined;
 }
 
 export class WebhookServer {
@@ -68,14 +69,14 @@ export class WebhookServer {
     try {
       body = JSON.parse(await readBody(req));
     } catch (e) {
-      this.o.onAdmission?.(webhook, 'bad-request');
+      this.o.onAdmission?.({ webhook, outcome: 'bad-request' });
       return send(400, { error: `bad AdmissionReview: ${(e as Error).message}` });
     }
     let request;
     try {
       request = parseReview(body);
     } catch (e) {
-      this.o.onAdmission?.(webhook, 'bad-request');
+      this.o.onAdmission?.({ webhook, outcome: 'bad-request' });
       return send(400, { error: (e as Error).message });
     }
     if (webhook === 'validate') {
@@ -84,7 +85,13 @@ export class WebhookServer {
       const name = `${request.namespace ?? ''}/${request.name ?? ''}`;
       if (response.allowed) this.o.log.debug('admitted', { kind, name });
       else this.o.log.info('refused', { kind, name, reason: response.status?.message });
-      this.o.onAdmission?.('validate', response.allowed ? 'allowed' : 'denied');
+      this.o.onAdmission?.({
+        webhook: 'validate',
+        outcome: response.allowed ? 'allowed' : 'denied',
+        group: request.kind?.group,
+        version: request.kind?.version,
+        resource: request.resource?.resource,
+      });
       return send(200, review(response));
     }
     const ns = request.namespace ?? '';
@@ -96,10 +103,10 @@ export class WebhookServer {
       reason: outcome.reason,
       dryRun: request.dryRun === true,
     });
-    this.o.onAdmission?.(
-      'inject',
-      outcome.injected ? 'injected' : outcome.response.allowed ? 'skipped' : 'failed',
-    );
+    this.o.onAdmission?.({
+      webhook: 'inject',
+      outcome: outcome.injected ? 'injected' : outcome.response.allowed ? 'skipped' : 'failed',
+    });
     send(200, review(outcome.response));
   }
 
