@@ -81,6 +81,10 @@ export {
   DOWNSTREAM_TLS_TYPE,
   UPSTREAM_TLS_TYPE,
   MESH_ALPN,
+  MESH_HTTP_ALPN,
+  ALL_MESH_ALPN,
+  meshUpstreamAlpn,
+  type MeshUpstreamProtocol,
   type InboundChainVariant,
 } from './security/tls-context.js';
 export {
@@ -139,6 +143,7 @@ export {
 } from './kube/kube-ca.js';
 export {
   meshSecurity,
+  upstreamProtocol,
   TLS_MODE_LABEL,
   type MeshSecurity,
   type SecurityContextView,

@@ -57,6 +57,21 @@ describe('meshSecurity', () => {
     });
   });
 
+  it("offers Istio's ALPN for what the client knows the port carries", () => {
+    const alpn = (protocol: string | undefined): unknown =>
+      (
+        sec.upstreamTransportSocket(ctx([]), {
+          ...upstream({ [TLS_MODE_LABEL]: 'istio' }),
+          port: { number: 5432, protocol },
+        }) as unknown as { typedConfig: { commonTlsContext: { alpnProtocols: string[] } } }
+      ).typedConfig.commonTlsContext.alpnProtocols;
+    expect(alpn('HTTP')).toEqual(['istio-http/1.1', 'istio', 'http/1.1']);
+    expect(alpn('GRPC')).toEqual(['istio-h2', 'istio', 'h2']);
+    expect(alpn('HTTP2')).toEqual(['istio-h2', 'istio', 'h2']);
+    expect(alpn('MONGO')).toEqual(['istio-peer-exchange', 'istio']);
+    expect(alpn('UNKNOWN')).toEqual(['istio-peer-exchange', 'istio', 'h2', 'http/1.1']);
+  });
+
   it('stays plaintext to non-mesh endpoints, to DISABLEd ones, and defers to SIMPLE/MUTUAL', () => {
     expect(sec.upstreamTransportSocket(ctx([]), upstream({}))).toBeUndefined();
     const disabled = ctx([obj('PeerAuthentication', 'shop', 'off', { mtls: { mode: 'DISABLE' } })]);
@@ -85,7 +100,13 @@ describe('meshSecurity', () => {
       {
         destinationPort: 8080,
         transportProtocol: 'tls',
-        applicationProtocols: ['istio-peer-exchange', 'istio'],
+        applicationProtocols: [
+          'istio-peer-exchange',
+          'istio',
+          'istio-http/1.0',
+          'istio-http/1.1',
+          'istio-h2',
+        ],
       },
       { destinationPort: 8080 },
     ]);

@@ -11,7 +11,9 @@ import {
   inboundChainVariants,
   istioMutualUpstreamTlsContext,
   meshSni,
+  meshUpstreamAlpn,
   tlsTransportSocket,
+  type MeshUpstreamProtocol,
   UPSTREAM_TLS_TYPE,
 } from './tls-context.js';
 
@@ -35,7 +37,8 @@ export interface UpstreamView {
       readonly labels: Readonly<Record<string, string>>;
     }[];
   };
-  readonly port: { readonly number: number };
+  /** `protocol`: skeind's port protocol (HTTP, HTTP2, GRPC, TCP, ..., UNKNOWN for sniffed). */
+  readonly port: { readonly number: number; readonly protocol?: string | undefined };
   readonly subset: string;
   readonly tls:
     | {
@@ -61,6 +64,22 @@ export interface FilterChainView {
 
 /** Istio's label on injected pods: their endpoints speak mesh mTLS (auto mTLS). */
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
+/** What the client side knows of a port's protocol, for the mesh ALPN (see meshUpstreamAlpn). */
+export function upstreamProtocol(protocol: string | undefined): MeshUpstreamProtocol {
+  switch (protocol) {
+    case 'HTTP':
+      return 'HTTP';
+    case 'HTTP2':
+    case 'GRPC':
+      return 'HTTP2';
+    case 'UNKNOWN':
+    case undefined:
+      return 'UNKNOWN';
+    default:
+      return 'TCP';
+  }
+}
 
 const objects = <T>(ctx: SecurityContextView, kind: string) => (ctx.snapshot.byKind.get(kind) ?? []) as T[];
 
@@ -136,6 +155,7 @@ export function meshSecurity(): MeshSecurity {
       const ctxJson = istioMutualUpstreamTlsContext({
         sni: input.tls?.sni ?? meshSni(port.number, input.subset, service.hostname),
         subjectAltNames: [...new Set(sans)].sort(),
+        alpn: meshUpstreamAlpn(upstreamProtocol(port.protocol)),
       });
       return tlsTransportSocket(ctxJson, UPSTREAM_TLS_TYPE);
     },

@@ -186,7 +186,21 @@ function inboundChains(ctx: TranslateContext, t: InboundTarget, matchPort: boole
           : [...HTTP_APPLICATION_PROTOCOLS],
     },
   }));
-  return [...http, ...inboundChain(ctx, t, matchPort, false)];
+  // The TCP chains must not claim the HTTP ALPN values too (Envoy rejects two chains with one match).
+  const httpAlpn: readonly string[] = MTLS_HTTP_APPLICATION_PROTOCOLS;
+  const tcp = inboundChain(ctx, t, matchPort, false).map((c) => {
+    const alpn = c.filterChainMatch?.applicationProtocols;
+    return alpn
+      ? {
+          ...c,
+          filterChainMatch: {
+            ...c.filterChainMatch,
+            applicationProtocols: alpn.filter((p) => !httpAlpn.includes(p)),
+          },
+        }
+      : c;
+  });
+  return [...http, ...tcp];
 }
 
 function inboundChain(
