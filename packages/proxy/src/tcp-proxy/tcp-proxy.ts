@@ -92,12 +92,12 @@ export class TcpProxy {
     // Server side of the exchange: the downstream negotiated it; our frame goes out first.
     const downstreamExchange = conn.alpn === PEER_EXCHANGE_ALPN;
     if (downstreamExchange) downstream.write(exchangeFrame(this.ctx.local));
-    else if (!cluster.tls) open();
+    else if (!cluster.tlsFor(host)) open();
     let sent = 0;
     let received = 0;
     let flags = '-';
     let upstream: net.Socket;
-    const tlsCtx = cluster.tls;
+    const tlsCtx = cluster.tlsFor(host);
     if (tlsCtx) {
       const s = connectTls(
         tlsCtx,
