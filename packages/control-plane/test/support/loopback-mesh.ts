@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAgent, type RunningAgent } from '@skein/agent';
 import { startControlPlane, type RunningControlPlane } from '../../src/control-plane.js';
+import type { MeshConfig } from '../../src/model/mesh-config.js';
 import { repoRoot, startSidecar, until, type Sidecar } from './sidecar-proxy.js';
 
 export interface LoopbackMeshOptions {
@@ -17,6 +18,8 @@ export interface LoopbackMeshOptions {
   readonly pods: readonly (readonly [string, string])[];
   /** Mesh mTLS: skeind's embedded CA (directory mode, a bootstrap token per pod) and an agent per pod. */
   readonly mtls?: boolean;
+  /** skeind's mesh config (default: Istio's defaults). */
+  readonly meshConfig?: MeshConfig;
 }
 
 export interface LoopbackMesh {
@@ -92,6 +95,7 @@ export async function startLoopbackMesh(o: LoopbackMeshOptions): Promise<Loopbac
     debounceMs: 20,
     logLevel: 'none',
     ...(o.mtls ? { ca: { dir: join(o.dir, 'ca'), tokensFile, secureAddr: '127.0.0.1:0' } } : {}),
+    ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
   });
   const [host, port] = cp.xdsAddress.split(':') as [string, string];
   const sidecars: Sidecar[] = [];
