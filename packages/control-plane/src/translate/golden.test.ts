@@ -57,7 +57,8 @@ const cases: { name: string; proxy: ProxySpec; listeners?: string[]; meshSecurit
   {
     // Mesh mTLS (the security contributor): Istio's ALPN per port protocol, sniffed ports over mTLS.
     name: 'mesh-mtls',
-    proxy: { ip: '10.9.0.1', pod: 'legacy-1', labels: { app: 'legacy' } },
+    // TPROXY interception: the capture listeners are transparent.
+    proxy: { ip: '10.9.0.1', pod: 'legacy-1', labels: { app: 'legacy' }, interceptionMode: 'TPROXY' },
     meshSecurity: true,
   },
   {

@@ -31,7 +31,7 @@ export interface ProxySpec {
   readonly namespace?: string;
   readonly labels?: Record<string, string>;
   readonly generator?: 'grpc';
-  readonly interceptionMode?: 'NONE' | 'REDIRECT';
+  readonly interceptionMode?: 'NONE' | 'REDIRECT' | 'TPROXY';
   readonly type?: 'sidecar' | 'router';
   readonly locality?: { region?: string; zone?: string; subZone?: string };
   /** Further node metadata (e.g. DNS_AUTO_ALLOCATE). */

@@ -27,6 +27,7 @@ import type {
 } from '../http-connection-manager/proxy-context.js';
 import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
 import { inspect, detectHttp } from './inspect-connection.js';
+import { makeTransparent } from './original-dst.js';
 import { PrefixedSocket } from './prefixed-socket.js';
 import { checkPolicy, statsPolicyOf } from '../stats/stats-config.js';
 import {
@@ -302,6 +303,11 @@ export class ActiveListener {
     server.on('error', (err) =>
       this.ctx.log.error('listener error', { listener: this.name, error: String(err) }),
     );
+    // `transparent`: iptables TPROXY delivers connections for other addresses to this socket.
+    if (this.config.transparent) {
+      const why = makeTransparent(server);
+      if (why) this.ctx.log.error('listener cannot be transparent', { listener: this.name, error: why });
+    }
   }
 
   /** The bound address (the real port when the configured one was 0). */
