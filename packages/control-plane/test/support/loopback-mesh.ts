@@ -18,6 +18,8 @@ export interface LoopbackMeshOptions {
   readonly pods: readonly (readonly [string, string])[];
   /** Mesh mTLS: skeind's embedded CA (directory mode, a bootstrap token per pod) and an agent per pod. */
   readonly mtls?: boolean;
+  /** With `mtls`: how often the embedded CA checks its directory (`<dir>/ca`) for changes; default 5 s. */
+  readonly caReloadMs?: number;
   /** skeind's mesh config (default: Istio's defaults). */
   readonly meshConfig?: MeshConfig;
 }
@@ -69,6 +71,7 @@ async function startAgentSidecar(
     logs,
     admin: async (path) => (await fetch(`http://${ip}:15000${path}`)).text(),
     prometheus: async () => (await fetch(`http://${ip}:15090/stats/prometheus`)).text(),
+    refreshCertificate: () => agent.refreshCertificate(),
     stop: async () => {
       await agent.terminate();
       await agent.done;
@@ -94,7 +97,16 @@ export async function startLoopbackMesh(o: LoopbackMeshOptions): Promise<Loopbac
     settleMs: 20,
     debounceMs: 20,
     logLevel: 'none',
-    ...(o.mtls ? { ca: { dir: join(o.dir, 'ca'), tokensFile, secureAddr: '127.0.0.1:0' } } : {}),
+    ...(o.mtls
+      ? {
+          ca: {
+            dir: join(o.dir, 'ca'),
+            tokensFile,
+            secureAddr: '127.0.0.1:0',
+            ...(o.caReloadMs ? { reloadMs: o.caReloadMs } : {}),
+          },
+        }
+      : {}),
     ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
   });
   const [host, port] = cp.xdsAddress.split(':') as [string, string];
