@@ -389,10 +389,15 @@ export class Http1ServerConnection {
     this.done = true;
     const err = e instanceof HttpParseError ? e : new HttpParseError(String(e));
     this.hooks.onProtocolError(err);
-    if (this.res?.headersSent || this.res) {
+    const res = this.res;
+    if (res?.headersSent) {
       this.socket.destroy();
       return;
     }
+    // A bad body before any response: the stream ends here and the client gets a 400.
+    if (this.body) this.body.destroy();
+    res?.abort();
+    this.res = undefined;
     const reason = STATUS_CODES[err.status] ?? 'Bad Request';
     this.socket.end(`HTTP/1.1 ${err.status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
   }
