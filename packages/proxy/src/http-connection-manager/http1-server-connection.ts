@@ -51,6 +51,18 @@ function httpDate(): string {
   return dateCache;
 }
 
+/** Body chunks up to this size are copied behind the head so both leave in one write. */
+const COALESCE_BYTES = 16 * 1024;
+
+/** `prefix` (latin1) + `data` + an optional CRLF in one buffer. */
+function frame(prefix: string, data: Buffer, crlf: boolean): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + data.length + (crlf ? 2 : 0));
+  const n = out.write(prefix, 0, 'latin1');
+  data.copy(out, n);
+  if (crlf) out.write('\r\n', n + data.length, 'latin1');
+  return out;
+}
+
 /** A request as the HCM reads it: node:http's IncomingMessage fields, with its body as a stream. */
 export interface RawRequest {
   method: string;
@@ -158,12 +170,19 @@ export class RawResponse extends EventEmitter {
       this.flushHeaders();
       return true;
     }
-    s.cork();
-    this.flushHeaders();
-    if (this.chunked) s.write(chunkHeader(data.length), 'latin1');
-    s.write(data);
-    if (this.chunked) s.write('\r\n', 'latin1');
-    s.uncork();
+    const pre = this.chunked ? chunkHeader(data.length) : '';
+    const head = this.head ?? '';
+    this.head = undefined;
+    if (data.length <= COALESCE_BYTES) {
+      // One buffer, one write syscall: head, chunk framing and data together.
+      s.write(frame(head + pre, data, this.chunked));
+    } else {
+      s.cork();
+      if (head || pre) s.write(head + pre, 'latin1');
+      s.write(data);
+      if (this.chunked) s.write('\r\n', 'latin1');
+      s.uncork();
+    }
     return !s.writableNeedDrain;
   }
 
