@@ -25,8 +25,8 @@ import { ActiveListener, type OriginalDstResolver } from './listener/active-list
 import { nativeOriginalDst } from './listener/original-dst.js';
 import { compileRouteTable, type RouteTable } from './router/route-table.js';
 import { StatsStore, type Stat } from './stats/stats-store.js';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { IstioMetrics } from './stats/istio-metrics.js';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import { IstioMetrics, promClient } from './stats/istio-metrics.js';
 import { workloadFromNode } from './stats/workload-metadata.js';
 import { ResourceStore } from './xds/resource-store.js';
 import { AdsClient } from './xds/ads-client.js';
@@ -42,6 +42,7 @@ import { Tracing } from './tracing/tracer.js';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { SecretStore } from './transport-socket/secret-store.js';
 import { sdsReferences } from './transport-socket/sds-references.js';
+import { preloadFor } from './util/optional-modules.js';
 
 export interface ProxyOptions {
   logLevel?: LogLevel;
@@ -196,6 +197,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       this.store.secrets.set(s.name ?? '', s, '', true, now);
       this.secrets.set(s.name ?? '', s);
     }
+    await preloadFor(sr.listeners ?? [], this.tracing);
     for (const l of sr.listeners ?? []) {
       for (const r of inlineRoutes(l)) this.store.routes.set(r.name ?? '', r, '', true, now);
       await this.listenerManager.addStatic(l);
@@ -324,7 +326,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     if (peers.length === 0) return { stats: this.stats, istio: await this.istio.prometheus() };
     const stats = StatsStore.merged([this.stats.raw(), ...peers.map((p) => p.raw)]);
     const all = [await this.istio.registry.getMetricsAsJSON(), ...peers.map((p) => p.istio)];
-    const istio = await AggregatorRegistry.aggregate(all).metrics();
+    const istio = await promClient().AggregatorRegistry.aggregate(all).metrics();
     return { stats, istio };
   }
 
@@ -381,6 +383,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       }
       case TypeUrl.Listener: {
         const list = resources.map((r) => r.json as listenerV3.ListenerJson);
+        await preloadFor(list, this.tracing);
         for (const l of list) {
           this.reportUnsupported('listener', l.name ?? '', version, l, listenerSpec);
           try {

@@ -2,7 +2,7 @@
 // timeout, connection limit) and node:http2 sessions for HTTP/2 (h2c, multiplexed streams).
 import http2 from 'node:http2';
 import net from 'node:net';
-import { Pool } from 'undici';
+import { Pool } from '../util/undici-core.js';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { alpnFor, connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
