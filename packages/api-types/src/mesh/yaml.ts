@@ -15,7 +15,8 @@ export interface YamlDocument {
 
 /** Splits and parses a multi-document YAML text; empty documents are dropped. */
 export function parseYamlDocuments(text: string): YamlDocument[] {
-  return yaml().parseAllDocuments(text, { uniqueKeys: true })
+  return yaml()
+    .parseAllDocuments(text, { uniqueKeys: true })
     .map((doc, index) => ({
       index,
       value: doc.errors.length ? null : (doc.toJS({ maxAliasCount: 100 }) as unknown),

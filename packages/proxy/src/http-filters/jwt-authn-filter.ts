@@ -21,7 +21,11 @@ export function createJwtAuthnFilter(
   return {
     name,
     async onRequest(req: FilterRequest): Promise<FilterStatus> {
-      const outcome = await caEngine().authenticateJwt(config, { headers: req.headers, path: req.path }, jwks);
+      const outcome = await caEngine().authenticateJwt(
+        config,
+        { headers: req.headers, path: req.path },
+        jwks,
+      );
       if (!outcome.ok) {
         req.respond(outcome.status, outcome.reason, { 'www-authenticate': 'Bearer realm="skein"' });
         return 'stop';
