@@ -68,7 +68,7 @@ function upstreamIdleTimeoutMs(c: clusterV3.ClusterJson): number {
 }
 
 /** Connection pools per host, each host's pools using the transport socket chosen for it. */
-export type HostPools = Pick<UpstreamPools, 'http1' | 'http2' | 'retain' | 'close'>;
+export type HostPools = Pick<UpstreamPools, 'http1' | 'rawHttp1' | 'http2' | 'retain' | 'close'>;
 
 export class UpstreamCluster {
   readonly name: string;
@@ -145,6 +145,7 @@ export class UpstreamCluster {
     const of = (h: Host): UpstreamPools => this.socketFor(h).pools;
     this.pools = {
       http1: (h) => of(h).http1(h),
+      rawHttp1: (h) => of(h).rawHttp1(h),
       http2: (h) => of(h).http2(h),
       // A host whose socket changed keeps no pools under its old one.
       retain: (keys) => {
