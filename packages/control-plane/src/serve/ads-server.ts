@@ -9,9 +9,10 @@ import type { Logger } from '../log.js';
 import { parseProxy, type NodeInfo } from '../model/proxy.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { translateContext, type TranslateContext } from '../translate/context.js';
-import { generateAll, generatorFor, isWildcardType } from '../translate/generators.js';
+import { generateAll, generatorFor, isWildcardType, type TypeGenerators } from '../translate/generators.js';
 import { proxyClassKey } from '../translate/proxy-class.js';
 import type { SecurityContributor } from '../translate/security.js';
+import { aliasesOf, routeConfigsOf, vhdsGenerators, VIRTUAL_HOST_TYPE, wantsVhds } from '../translate/vhds.js';
 import { Connection, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
@@ -29,6 +30,7 @@ export const PUSH_ORDER: readonly string[] = [
   TypeUrl.ClusterLoadAssignment,
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
+  VIRTUAL_HOST_TYPE,
   TypeUrl.NameTable,
 ];
 
@@ -59,11 +61,13 @@ interface Client {
   ctx: TranslateContext | undefined;
   ctxVersion: string;
   classKey: string;
+  /** Served RDS without virtual hosts and the virtual hosts over VHDS (delta, opted in). */
+  readonly vhds: boolean;
   /** Types waiting for the send budget, with why. */
   pending: Map<string, Pending>;
 }
 
-const short = (t: string): string => typeShortName[t as XdsTypeUrl] ?? t;
+const short = (t: string): string => (t === VIRTUAL_HOST_TYPE ? 'VHDS' : (typeShortName[t as XdsTypeUrl] ?? t));
 
 export class XdsServer {
   private readonly server = new grpc.Server({
@@ -226,7 +230,7 @@ export class XdsServer {
     const out: Record<string, unknown[]> = {};
     for (const t of PUSH_ORDER) {
       const s = c.conn.types.get(t);
-      const gen = generatorFor(ctx, t);
+      const gen = this.generator(c, ctx, t);
       if (!gen) continue;
       const names = s && !s.wildcard ? [...s.names] : [];
       out[short(t)] = generateAll(gen, ctx, names).map((r) => r.body);
@@ -239,9 +243,14 @@ export class XdsServer {
     if (!c.ctx || c.ctxVersion !== snap.version) {
       c.ctx = translateContext(snap, c.conn.proxy, this.opts.security);
       c.ctxVersion = snap.version;
-      c.classKey = proxyClassKey(c.ctx);
+      c.classKey = proxyClassKey(c.ctx) + (c.vhds ? '|vhds' : '');
     }
     return c.ctx;
+  }
+
+  /** The generators of a type for a client: VHDS clients get RDS without virtual hosts, and VHDS. */
+  private generator(c: Client, ctx: TranslateContext, typeUrl: string): TypeGenerators | undefined {
+    return (c.vhds ? vhdsGenerators[typeUrl] : undefined) ?? generatorFor(ctx, typeUrl);
   }
 
   private register(
@@ -263,6 +272,7 @@ export class XdsServer {
       ctx: undefined,
       ctxVersion: '',
       classKey: '',
+      vhds: protocol === 'delta' && wantsVhds(parsed.proxy),
       pending: new Map(),
     };
     this.clients.set(id, client);
@@ -272,6 +282,7 @@ export class XdsServer {
       connection: id,
       protocol,
       generator: parsed.proxy.generator,
+      vhds: client.vhds,
     });
     return client;
   }
@@ -287,7 +298,7 @@ export class XdsServer {
   private send(c: Client, typeUrl: string, force: boolean, changeAt?: number): void {
     const s = c.conn.state(typeUrl);
     const ctx = this.context(c);
-    const gen = generatorFor(ctx, typeUrl);
+    const gen = this.generator(c, ctx, typeUrl);
     let resources: EncodedResource[] = [];
     let version = responseVersion([]);
     try {
@@ -342,13 +353,37 @@ export class XdsServer {
       s.resources = resources.length;
       return;
     }
-    const changed = resources.filter((r) => s.held.get(r.name) !== r.version);
+    // VHDS on demand: a virtual host newly asked for by `<route config>/<host>` goes (again) with
+    // that alias, even when the client holds it, so the client's paused request can resume.
+    const aliases = typeUrl === VIRTUAL_HOST_TYPE ? this.vhdsAliases(ctx, s, resources) : undefined;
+    const changed = resources.filter(
+      (r) => s.held.get(r.name) !== r.version || (aliases?.get(r.name)?.some((a) => !s.answered?.has(a)) ?? false),
+    );
     const present = new Set(resources.map((r) => r.name));
     const removed = [...s.held.keys()].filter((n) => !present.has(n));
     if (!force && changed.length === 0 && removed.length === 0) return;
     for (const r of changed) s.held.set(r.name, r.version);
     for (const n of removed) s.held.delete(n);
+    s.aliases = aliases;
+    if (aliases) for (const list of aliases.values()) for (const a of list) (s.answered ??= new Set()).add(a);
     this.emit(c, typeUrl, s, changed, removed, version, changeAt);
+  }
+
+  /** Resource name → the on-demand names (`<route config>/<host>`) it answers, when any were asked. */
+  private vhdsAliases(
+    ctx: TranslateContext,
+    s: TypeState,
+    resources: readonly EncodedResource[],
+  ): Map<string, string[]> | undefined {
+    const asked = [...s.names].filter((n) => n.includes('/'));
+    if (asked.length === 0) return undefined;
+    const configs = routeConfigsOf(ctx);
+    const out = new Map<string, string[]>();
+    for (const r of resources) {
+      const list = aliasesOf(r.name, asked, configs);
+      if (list.length > 0) out.set(r.name, list);
+    }
+    return out;
   }
 
   private emit(
@@ -506,7 +541,7 @@ export class XdsServer {
     stream: grpc.ServerDuplexStream<DeltaDiscoveryRequest, discoveryV3.DeltaDiscoveryResponse>,
   ): void {
     let client: Client | undefined;
-    const write: Client['write'] = (typeUrl, _s, resources, removed, version) => {
+    const write: Client['write'] = (typeUrl, s, resources, removed, version) => {
       const nonce = client?.conn.nextNonce() ?? '';
       const flushed = this.budget.track(
         client?.conn.id ?? '',
@@ -517,7 +552,12 @@ export class XdsServer {
           systemVersionInfo: version,
           typeUrl,
           nonce,
-          resources: resources.map((r) => ({ name: r.name, version: r.version, resource: r.any })),
+          resources: resources.map((r) => ({
+            name: r.name,
+            version: r.version,
+            resource: r.any,
+            aliases: s.aliases?.get(r.name) ?? [],
+          })),
           removedResources: removed,
           controlPlane: { identifier: 'skeind' },
         }),
@@ -568,6 +608,7 @@ export class XdsServer {
         s.names.delete(n);
         s.namesKey = undefined;
         s.held.delete(n);
+        s.answered?.delete(n);
         changed = true;
       }
       if (changed) this.schedule(client, typeUrl, first);

@@ -11,6 +11,7 @@ import type {
   WorkloadEntrySpec,
 } from '../model/istio-types.js';
 import type { Snapshot } from '../model/snapshot.js';
+import { VIRTUAL_HOST_TYPE } from '../translate/vhds.js';
 import type { PushRequest } from './push-scope.js';
 
 function hostsOf(o: ConfigObject, snaps: readonly Snapshot[]): string[] | undefined {
@@ -91,7 +92,7 @@ export function pushRequestFor(
       : endpointsOnly && edsServices
         ? [TypeUrl.ClusterLoadAssignment]
         : routesOnly
-          ? [TypeUrl.Listener, TypeUrl.RouteConfiguration]
+          ? [TypeUrl.Listener, TypeUrl.RouteConfiguration, VIRTUAL_HOST_TYPE]
           : undefined,
     changeAt,
     reason: [...kinds].sort().join(','),

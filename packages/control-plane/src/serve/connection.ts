@@ -33,6 +33,10 @@ export interface TypeState {
   ackedList?: readonly EncodedResource[] | undefined;
   /** Delta: name → version the client holds. */
   held: Map<string, string>;
+  /** VHDS: resource name → the on-demand names it answers (sent as the resource's aliases). */
+  aliases?: Map<string, string[]> | undefined;
+  /** VHDS: on-demand names already answered on this stream. */
+  answered?: Set<string> | undefined;
 }
 
 export function newTypeState(): TypeState {
