@@ -12,7 +12,13 @@ import { translateContext, type TranslateContext } from '../translate/context.js
 import { generateAll, generatorFor, isWildcardType, type TypeGenerators } from '../translate/generators.js';
 import { proxyClassKey } from '../translate/proxy-class.js';
 import type { SecurityContributor } from '../translate/security.js';
-import { aliasesOf, routeConfigsOf, vhdsGenerators, VIRTUAL_HOST_TYPE, wantsVhds } from '../translate/vhds.js';
+import {
+  aliasesOf,
+  routeConfigsOf,
+  vhdsGenerators,
+  VIRTUAL_HOST_TYPE,
+  wantsVhds,
+} from '../translate/vhds.js';
 import { Connection, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
@@ -67,7 +73,8 @@ interface Client {
   pending: Map<string, Pending>;
 }
 
-const short = (t: string): string => (t === VIRTUAL_HOST_TYPE ? 'VHDS' : (typeShortName[t as XdsTypeUrl] ?? t));
+const short = (t: string): string =>
+  t === VIRTUAL_HOST_TYPE ? 'VHDS' : (typeShortName[t as XdsTypeUrl] ?? t);
 
 export class XdsServer {
   private readonly server = new grpc.Server({
@@ -357,7 +364,8 @@ export class XdsServer {
     // that alias, even when the client holds it, so the client's paused request can resume.
     const aliases = typeUrl === VIRTUAL_HOST_TYPE ? this.vhdsAliases(ctx, s, resources) : undefined;
     const changed = resources.filter(
-      (r) => s.held.get(r.name) !== r.version || (aliases?.get(r.name)?.some((a) => !s.answered?.has(a)) ?? false),
+      (r) =>
+        s.held.get(r.name) !== r.version || (aliases?.get(r.name)?.some((a) => !s.answered?.has(a)) ?? false),
     );
     const present = new Set(resources.map((r) => r.name));
     const removed = [...s.held.keys()].filter((n) => !present.has(n));

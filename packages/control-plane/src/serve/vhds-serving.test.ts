@@ -96,7 +96,10 @@ describe('VHDS serving', () => {
     await expect.poll(synced).toBe(true);
 
     // A VirtualService on a: the VHDS client gets a's virtual host alone, no RDS response.
-    const before = { rds: responses(vhds, TypeUrl.RouteConfiguration), vh: responses(vhds, VIRTUAL_HOST_TYPE) };
+    const before = {
+      rds: responses(vhds, TypeUrl.RouteConfiguration),
+      vh: responses(vhds, VIRTUAL_HOST_TYPE),
+    };
     const wholeBefore = responses(sotw, TypeUrl.RouteConfiguration);
     snap = world(timeoutVs('7s'));
     server.push({
@@ -122,7 +125,9 @@ describe('VHDS serving', () => {
       objects: objectsFromYaml([service('a', 1), timeoutVs('7s')].join('---\n')),
     });
     server.push({ full: true, hosts: new Set(), changeAt: Date.now(), reason: 'test' });
-    await vhds.until((c) => responses(c, VIRTUAL_HOST_TYPE) > n && c.resource(VIRTUAL_HOST_TYPE, B) === undefined);
+    await vhds.until(
+      (c) => responses(c, VIRTUAL_HOST_TYPE) > n && c.resource(VIRTUAL_HOST_TYPE, B) === undefined,
+    );
     expect(vhds.resource(VIRTUAL_HOST_TYPE, A)).toBeDefined();
   });
 

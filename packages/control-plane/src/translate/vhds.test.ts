@@ -15,7 +15,10 @@ const rc = {
   name: '8080',
   validateClusters: false,
   virtualHosts: [
-    { name: 'a.ns.svc.cluster.local:8080', domains: ['a.ns.svc.cluster.local', 'a.ns.svc.cluster.local:8080', 'a'] },
+    {
+      name: 'a.ns.svc.cluster.local:8080',
+      domains: ['a.ns.svc.cluster.local', 'a.ns.svc.cluster.local:8080', 'a'],
+    },
     { name: 'wild:8080', domains: ['*.example.com'] },
     { name: 'longer-wild:8080', domains: ['*.api.example.com'] },
     { name: 'prefix:8080', domains: ['api.*'] },

@@ -74,7 +74,10 @@ export function virtualHostFor(rc: RouteConfigJson, host: string): VirtualHostJs
  * The VHDS resources answering subscribed `names` in `configs`: a route configuration name gives
  * all its virtual hosts, `<route config>/<host>` the one serving host. Sorted by name, no repeats.
  */
-export function virtualHostResources(configs: readonly RouteConfigJson[], names: readonly string[]): Resource[] {
+export function virtualHostResources(
+  configs: readonly RouteConfigJson[],
+  names: readonly string[],
+): Resource[] {
   const byName = new Map(configs.map((rc) => [rc.name ?? '', rc]));
   const out = new Map<string, Resource>();
   for (const n of names) {
@@ -98,7 +101,11 @@ export function virtualHostResources(configs: readonly RouteConfigJson[], names:
 }
 
 /** The subscribed names (of `names`) that `resource` answers other than by its own name. */
-export function aliasesOf(resource: string, names: Iterable<string>, configs: readonly RouteConfigJson[]): string[] {
+export function aliasesOf(
+  resource: string,
+  names: Iterable<string>,
+  configs: readonly RouteConfigJson[],
+): string[] {
   const out: string[] = [];
   for (const n of names) {
     if (n === resource) continue;

@@ -171,8 +171,11 @@ export class AdsClient {
       }),
     );
     if (err === undefined) {
-      const refs = m.typeUrl === TypeUrl.RouteConfiguration ? this.refsOf(m.typeUrl) : new Map<string, string[]>();
-      decoded.forEach((d, i) => refs.set(String(d?.['name'] ?? d?.['clusterName'] ?? i), refsOf(m.typeUrl, d)));
+      const refs =
+        m.typeUrl === TypeUrl.RouteConfiguration ? this.refsOf(m.typeUrl) : new Map<string, string[]>();
+      decoded.forEach((d, i) =>
+        refs.set(String(d?.['name'] ?? d?.['clusterName'] ?? i), refsOf(m.typeUrl, d)),
+      );
       this.refs.set(m.typeUrl, refs);
       this.follow(m.typeUrl);
     }
@@ -183,7 +186,8 @@ export class AdsClient {
     const view = this.view(m.typeUrl);
     this.receivedAt.set(m.typeUrl, performance.now());
     const decoded = m.resources.map((r) =>
-      r.resource && (this.opts.decode !== false || (this.opts.follow !== false && FOLLOWED.includes(m.typeUrl)))
+      r.resource &&
+      (this.opts.decode !== false || (this.opts.follow !== false && FOLLOWED.includes(m.typeUrl)))
         ? (decodeToJson(r.resource.typeUrl, r.resource.value) as Json)
         : null,
     );
@@ -193,10 +197,7 @@ export class AdsClient {
     );
     if (err === undefined) {
       m.resources.forEach((r, i) =>
-        view.resources.set(
-          r.name,
-          this.opts.decode === false ? null : (decoded[i] ?? null),
-        ),
+        view.resources.set(r.name, this.opts.decode === false ? null : (decoded[i] ?? null)),
       );
       for (const n of m.removedResources) view.resources.delete(n);
       view.version = m.systemVersionInfo;
@@ -293,7 +294,9 @@ function refsOf(typeUrl: string, r: Json | null, delta = false): string[] {
       ? [String((r['edsClusterConfig'] as Json | undefined)?.['serviceName'] ?? r['name'])]
       : [];
   if (typeUrl === TypeUrl.Listener)
-    return [...new Set([...JSON.stringify(r).matchAll(/"routeConfigName":"([^"]+)"/g)].map((x) => x[1] ?? ''))];
+    return [
+      ...new Set([...JSON.stringify(r).matchAll(/"routeConfigName":"([^"]+)"/g)].map((x) => x[1] ?? '')),
+    ];
   if (typeUrl === TypeUrl.RouteConfiguration && delta && r['vhds'] !== undefined) return [String(r['name'])];
   return [];
 }

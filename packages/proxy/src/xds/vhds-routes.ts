@@ -27,7 +27,8 @@ export interface CompiledRoute {
   readonly table: RouteTable;
 }
 
-export type Staged = { ok: true; compiled: CompiledRoute[]; commit: () => void } | { ok: false; error: string };
+export type Staged =
+  { ok: true; compiled: CompiledRoute[]; commit: () => void } | { ok: false; error: string };
 
 export class VhdsRoutes {
   /** Route configurations with `vhds`, as RDS sent them. */
@@ -83,14 +84,18 @@ export class VhdsRoutes {
     };
     for (const r of resources) {
       const rc = routeConfigOf(r.name);
-      if (rc === undefined) return { ok: false, error: `virtual host ${r.name}: name is not <route config>/<host>` };
+      if (rc === undefined)
+        return { ok: false, error: `virtual host ${r.name}: name is not <route config>/<host>` };
       const vh = r.json as VirtualHostJson;
       if (!Array.isArray(vh.domains) || vh.domains.length === 0)
         return { ok: false, error: `virtual host ${r.name}: no domains` };
       try {
         compileRouteTable({ name: rc, virtualHosts: [vh] });
       } catch (err) {
-        return { ok: false, error: `virtual host ${r.name}: ${err instanceof Error ? err.message : String(err)}` };
+        return {
+          ok: false,
+          error: `virtual host ${r.name}: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
       copy(rc).set(r.name, vh);
     }
