@@ -131,12 +131,10 @@ describe.skipIf(!proxyBuilt)('VHDS with a real skein-proxy (build the proxy firs
     expect(dump).toContain(`${PORT}/other.${NS}.svc.cluster.local:${PORT}`);
 
     const failures: string[] = [];
-    let sent = 0;
     let running = true;
     const seen = new Set<string>();
     const traffic = (async () => {
       while (running) {
-        sent++;
         const r = await get().catch((e: unknown) => ({ status: -1, route: String(e) }));
         if (r.status !== 200) failures.push(`${r.status} ${r.route ?? ''}`);
         else seen.add(r.route ?? '-');
@@ -145,17 +143,18 @@ describe.skipIf(!proxyBuilt)('VHDS with a real skein-proxy (build the proxy firs
     const rdsBefore = await stat('cluster_manager.rds.update_success');
     const vhdsBefore = await stat('cluster_manager.vhds.update_success');
     try {
+      // The traffic is flowing before the first edit and is still flowing after the last.
+      await until('traffic before the edits', () => Promise.resolve(seen.has('-')));
       write('vs.yaml', virtualService('v1'));
       await until('x-route v1', async () => (await get()).route === 'v1');
       write('vs.yaml', virtualService('v2'));
       await until('x-route v2', async () => (await get()).route === 'v2');
+      await until('traffic after the edits', () => Promise.resolve(seen.has('v2')));
     } finally {
       running = false;
       await traffic;
     }
     expect(failures).toEqual([]);
-    expect(sent).toBeGreaterThan(10);
-    expect(seen.has('v2')).toBe(true);
     // The edits came as VHDS updates; the route configuration itself was not resent.
     expect(await stat('cluster_manager.vhds.update_success')).toBeGreaterThanOrEqual(vhdsBefore + 2);
     expect(await stat('cluster_manager.rds.update_success')).toBe(rdsBefore);

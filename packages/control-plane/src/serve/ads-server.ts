@@ -2,9 +2,9 @@
 // content hashes; a response is sent only when its content changed (or the client asked anew);
 // an ACK records the acknowledged version, a NACK is logged, counted and kept for /debug/syncz
 // while the client keeps its last accepted config. Pushes are scoped by the caller (push-scope).
-import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { adsServiceDefinition, discoveryV3, TypeUrl, typeShortName, type XdsTypeUrl } from '@skein/api-types';
+import type { discoveryV3 } from '@skein/api-types';
+import { adsServiceDefinition, TypeUrl, typeShortName, type XdsTypeUrl } from '@skein/api-types';
 import type { Logger } from '../log.js';
 import { parseProxy, type NodeInfo } from '../model/proxy.js';
 import type { Snapshot } from '../model/snapshot.js';
@@ -24,7 +24,7 @@ import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
 import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
 import { SendBudget } from './send-budget.js';
-import { encodeSotwResponse } from './discovery-response.js';
+import { encodeDeltaResponse, encodeSotwResponse } from './discovery-response.js';
 import { sameNames, Subscriptions } from './subscriptions.js';
 
 type DiscoveryRequest = discoveryV3.DiscoveryRequest;
@@ -551,26 +551,17 @@ export class XdsServer {
     let client: Client | undefined;
     const write: Client['write'] = (typeUrl, s, resources, removed, version) => {
       const nonce = client?.conn.nextNonce() ?? '';
-      const flushed = this.budget.track(
-        client?.conn.id ?? '',
-        resources.reduce((n, r) => n + r.any.value.length + r.name.length + r.version.length, 0),
-      );
-      stream.write(
-        create(discoveryV3.DeltaDiscoveryResponseSchema, {
-          systemVersionInfo: version,
-          typeUrl,
-          nonce,
-          resources: resources.map((r) => ({
-            name: r.name,
-            version: r.version,
-            resource: r.any,
-            aliases: s.aliases?.get(r.name) ?? [],
-          })),
-          removedResources: removed,
-          controlPlane: { identifier: 'skeind' },
-        }),
-        () => flushed(),
-      );
+      const bytes = encodeDeltaResponse({
+        systemVersionInfo: version,
+        typeUrl,
+        nonce,
+        resources,
+        removed,
+        controlPlane: 'skeind',
+        aliases: s.aliases,
+      });
+      const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
+      stream.write(bytes as never, () => flushed());
       return nonce;
     };
     stream.on('data', (req: DeltaDiscoveryRequest) => {
