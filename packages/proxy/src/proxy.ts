@@ -32,6 +32,7 @@ import { ResourceStore } from './xds/resource-store.js';
 import { AdsClient } from './xds/ads-client.js';
 import type { XdsResource, XdsSink } from './xds/xds-sink.js';
 import { usesVhds, VhdsRoutes, VIRTUAL_HOST_TYPE } from './xds/vhds-routes.js';
+import { sdsDeltaClusters } from './xds/sds-api-type.js';
 import { createAdminServer, type AdminTarget } from './admin/admin-server.js';
 import { renderConfigDump } from './admin/config-dump.js';
 import { LogHub, type LogLevel, type LogSink, type Logger } from './util/logger.js';
@@ -474,6 +475,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       (e) => e.resource,
     );
     const byCluster = new Map<string, Set<string>>();
+    const delta = sdsDeltaClusters(all);
     for (const ref of sdsReferences(all)) {
       if (!ref.sdsCluster) continue;
       const set = byCluster.get(ref.sdsCluster) ?? new Set<string>();
@@ -495,6 +497,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         client = new AdsClient({
           target: a.kind === 'pipe' ? `unix:${a.path}` : formatNetAddress(a),
           service: 'sds',
+          // DeltaSecrets when the sds_config says DELTA_GRPC (fixed for the stream's life).
+          delta: delta.get(clusterName) === true,
           node: this.bootstrap.node ?? {},
           log: sdsLog,
           ...(this.options.xdsBackoffMs
@@ -520,6 +524,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         });
         (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef = wanted;
         this.sdsClients.set(clusterName, client);
+        sdsLog.info('SDS stream', {
+          cluster: clusterName,
+          protocol: delta.get(clusterName) ? 'delta' : 'sotw',
+        });
         client.start();
       } else {
         const ref = (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef;
