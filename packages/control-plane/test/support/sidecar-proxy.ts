@@ -63,7 +63,7 @@ export async function startSidecar(spec: SidecarSpec): Promise<Sidecar> {
     listenAddress: spec.ip,
     statsPort: 15090,
     readinessPort: null,
-    ...(spec.vhds ? { adsApiType: 'DELTA_GRPC' as const, extraMetadata: { SKEIN_VHDS: 'true' } } : {}),
+    ...(spec.vhds ? { vhds: true } : {}),
   });
   const file = join(spec.dir, `${spec.name}.bootstrap.json`);
   writeFileSync(file, JSON.stringify(bootstrap));
