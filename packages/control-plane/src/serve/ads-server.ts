@@ -19,7 +19,7 @@ import {
   VIRTUAL_HOST_TYPE,
   wantsVhds,
 } from '../translate/vhds.js';
-import { Connection, type TypeState } from './connection.js';
+import { Connection, heldMap, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
 import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
@@ -363,18 +363,57 @@ export class XdsServer {
     // VHDS on demand: a virtual host newly asked for by `<route config>/<host>` goes (again) with
     // that alias, even when the client holds it, so the client's paused request can resume.
     const aliases = typeUrl === VIRTUAL_HOST_TYPE ? this.vhdsAliases(ctx, s, resources) : undefined;
-    const changed = resources.filter(
-      (r) =>
-        s.held.get(r.name) !== r.version || (aliases?.get(r.name)?.some((a) => !s.answered?.has(a)) ?? false),
-    );
-    const present = new Set(resources.map((r) => r.name));
-    const removed = [...s.held.keys()].filter((n) => !present.has(n));
+    let changed: EncodedResource[];
+    let removed: readonly string[];
+    if (s.heldList && !aliases) {
+      // The client holds a list it was sent: the change between two lists, computed once per
+      // class for lists shared by a class (thousands of streams, one diff).
+      ({ changed, removed } = this.deltaDiff(s.heldList, resources));
+    } else {
+      const held = heldMap(s);
+      changed = resources.filter(
+        (r) =>
+          held.get(r.name) !== r.version || (aliases?.get(r.name)?.some((a) => !s.answered?.has(a)) ?? false),
+      );
+      const present = new Set(resources.map((r) => r.name));
+      removed = [...held.keys()].filter((n) => !present.has(n));
+    }
+    // From here on the client holds exactly `resources`: kept as the list, not a map per stream.
+    s.heldList = resources;
+    s.held.clear();
     if (!force && changed.length === 0 && removed.length === 0) return;
-    for (const r of changed) s.held.set(r.name, r.version);
-    for (const n of removed) s.held.delete(n);
     s.aliases = aliases;
     if (aliases) for (const list of aliases.values()) for (const a of list) (s.answered ??= new Set()).add(a);
-    this.emit(c, typeUrl, s, changed, removed, version, changeAt);
+    this.emit(c, typeUrl, s, changed, [...removed], version, changeAt);
+  }
+
+  private readonly deltaChanges = new WeakMap<
+    readonly EncodedResource[],
+    WeakMap<readonly EncodedResource[], { changed: EncodedResource[]; removed: string[] }>
+  >();
+
+  /** Delta: what changed from `prev` to `next` (memoized for lists shared by a class). */
+  private deltaDiff(
+    prev: readonly EncodedResource[],
+    next: readonly EncodedResource[],
+  ): { changed: EncodedResource[]; removed: string[] } {
+    if (prev === next) return { changed: [], removed: [] };
+    const memo = this.sharedLists.has(prev) && this.sharedLists.has(next);
+    const byPrev = memo ? this.deltaChanges.get(prev) : undefined;
+    const hit = byPrev?.get(next);
+    if (hit) return hit;
+    const before = new Map(prev.map((r) => [r.name, r.version]));
+    const names = new Set(next.map((r) => r.name));
+    const out = {
+      changed: next.filter((r) => before.get(r.name) !== r.version),
+      removed: prev.filter((r) => !names.has(r.name)).map((r) => r.name),
+    };
+    if (memo) {
+      const m = byPrev ?? new WeakMap();
+      m.set(next, out);
+      this.deltaChanges.set(prev, m);
+    }
+    return out;
   }
 
   /** Resource name → the on-demand names (`<route config>/<host>`) it answers, when any were asked. */
@@ -458,7 +497,7 @@ export class XdsServer {
   private subscribe(s: TypeState, requested: readonly string[]): void {
     const sub = this.subscriptions.intern(requested);
     s.sub = sub;
-    s.names = sub.names as Set<string>; // never mutated on SotW streams
+    s.names = sub.names as Set<string>; // never mutated (delta streams copy it first)
     s.sortedNames = sub.sorted;
     s.namesKey = sub.key;
   }
@@ -592,24 +631,34 @@ export class XdsServer {
           (req.resourceNamesSubscribe.length === 0 || req.resourceNamesSubscribe.includes('*'));
       }
       let changed = first;
+      // The names are a shared (interned) subscription between requests: copied before a change.
+      const own = (): Set<string> => {
+        if (s.sub) {
+          s.names = new Set(s.names);
+          s.sub = undefined;
+        }
+        return s.names;
+      };
       for (const n of req.resourceNamesSubscribe) {
         if (n === '*') {
           changed = changed || !s.wildcard;
           s.wildcard = true;
         } else if (!s.names.has(n)) {
-          s.names.add(n);
+          own().add(n);
           s.namesKey = undefined;
           changed = true;
         }
       }
       for (const n of req.resourceNamesUnsubscribe) {
         if (n === '*') s.wildcard = false;
-        s.names.delete(n);
+        own().delete(n);
         s.namesKey = undefined;
-        s.held.delete(n);
+        heldMap(s).delete(n);
         s.answered?.delete(n);
         changed = true;
       }
+      // Thousands of proxies of a class subscribe to the same names: held once.
+      if (changed && !s.sub) this.subscribe(s, [...s.names]);
       if (changed) this.schedule(client, typeUrl, first);
     });
     stream.on('error', () => this.unregister(client));
