@@ -18,3 +18,4 @@ export type { Snapshot } from './model/snapshot.js';
 export type { Service, ServicePort, Workload } from './model/services.js';
 export { outboundClusterName, inboundClusterName } from './translate/names.js';
 export { defaultCaDir, type EmbeddedCa, type EmbeddedCaConfig } from './security/embedded-ca.js';
+export { accessLogFilterOf, type FilterTranslation } from './translate/access-log-filter.js';

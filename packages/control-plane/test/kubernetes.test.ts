@@ -294,5 +294,37 @@ describe.skipIf(apiServerMissing !== '')(
         .toBe('disabled');
       expect(cp.snapshot().namespaces.has('default')).toBe(true);
     }, 60_000);
+
+    it('honours discoverySelectors: services of unselected namespaces leave, and return when labelled', async () => {
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+      const pay = 'outbound|8080||pay.ext.svc.cluster.local';
+      const reviews = `outbound|9080||${HOST}`;
+      await core.createNamespace({ body: { metadata: { name: 'ext' } } });
+      await core.createNamespacedService({
+        namespace: 'ext',
+        body: {
+          metadata: { name: 'pay' },
+          spec: { ports: [{ name: 'http', port: 8080 }], selector: { app: 'pay' } },
+        },
+      });
+      await client.until(() => client.resource(TypeUrl.Cluster, pay) !== undefined, 30_000);
+      await core.patchNamespace({ name: 'default', body: { metadata: { labels: { mesh: 'on' } } } }, merge);
+      await core
+        .readNamespace({ name: 'skein-system' })
+        .catch(() => core.createNamespace({ body: { metadata: { name: 'skein-system' } } }));
+      await core.createNamespacedConfigMap({
+        namespace: 'skein-system',
+        body: {
+          metadata: { name: 'istio' },
+          data: { mesh: 'discoverySelectors:\n  - matchLabels: { mesh: "on" }\n' },
+        },
+      });
+      await client.until(() => client.resource(TypeUrl.Cluster, pay) === undefined, 30_000);
+      expect(client.resource(TypeUrl.Cluster, reviews)).toBeDefined(); // default is selected
+      await core.patchNamespace({ name: 'ext', body: { metadata: { labels: { mesh: 'on' } } } }, merge);
+      await client.until(() => client.resource(TypeUrl.Cluster, pay) !== undefined, 30_000);
+      await core.deleteNamespacedConfigMap({ namespace: 'skein-system', name: 'istio' });
+    }, 120_000);
   },
 );

@@ -34,6 +34,7 @@ export * as jwtAuthnV3 from '../gen/envoy/extensions/filters/http/jwt_authn/v3/c
 export * as tlsInspectorV3 from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 export * as originalDstV3 from '../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js';
 export * as httpInspectorV3 from '../gen/envoy/extensions/filters/listener/http_inspector/v3/http_inspector_pb.js';
+export * as accessLogV3 from '../gen/envoy/config/accesslog/v3/accesslog_pb.js';
 export * as fileAccessLogV3 from '../gen/envoy/extensions/access_loggers/file/v3/file_pb.js';
 export * as streamAccessLogV3 from '../gen/envoy/extensions/access_loggers/stream/v3/stream_pb.js';
 export * as httpProtocolOptionsV3 from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';

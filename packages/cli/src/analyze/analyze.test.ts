@@ -117,6 +117,18 @@ const cases: { name: string; yaml: string; expect: string[] }[] = [
     expect: ['SKN0301 Warning EnvoyFilter istio-system/f kind'],
   },
   {
+    name: 'a Telemetry filter skeind translates, and one it cannot',
+    yaml: `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: { name: logs, namespace: bookinfo }
+spec:
+  accessLogging:
+    - filter: { expression: 'response.code >= 400' }
+    - filter: { expression: 'connection.mtls && response.code >= 400' }
+`,
+    expect: ['SKN0207 Warning Telemetry bookinfo/logs spec.accessLogging[1].filter.expression'],
+  },
+  {
     name: 'broken YAML',
     yaml: 'kind: [unclosed\n',
     expect: ['SKN0001 Error document 0 -'],

@@ -1,6 +1,7 @@
 // The semantic analyzers: each reads the world and returns findings. Pure.
 import type { DestinationRule, Gateway, ServiceEntry, VirtualService } from '@skein/api-types';
 import { finding, type Finding } from './finding.js';
+import { untranslatedLogFilter } from './telemetry-filter.js';
 import { fqdn, hostMatches, idOf, nsOf, workloadLabels, type Located, type World } from './world.js';
 
 type Analyzer = (w: World) => Finding[];
@@ -209,4 +210,5 @@ export const analyzers: readonly Analyzer[] = [
   unknownGateway,
   gatewaySelectsNothing,
   unknownCredential,
+  untranslatedLogFilter,
 ];

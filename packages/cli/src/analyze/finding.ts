@@ -51,6 +51,11 @@ export const codes = {
     meaning: "a Gateway's selector matches no workload",
   },
   SKN0206: { severity: 'Error', name: 'UnknownCredential', meaning: 'a credentialName names no Secret' },
+  SKN0207: {
+    severity: 'Warning',
+    name: 'UntranslatedLogFilter',
+    meaning: 'a Telemetry access-log filter expression Skein cannot translate; every request is logged',
+  },
   SKN0301: {
     severity: 'Warning',
     name: 'UnsupportedKind',

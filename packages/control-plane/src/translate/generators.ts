@@ -12,6 +12,7 @@ import { inboundListeners, outboundListeners } from './listeners.js';
 import { sidecarRouteConfigs } from './route-configs.js';
 import { NAME_TABLE_RESOURCE, nameTable } from './name-table.js';
 import { gatewayListeners, gatewayRouteConfigs } from './gateway.js';
+import { withTcpAccessLogs } from './tcp-access-log.js';
 
 /** A generated resource: its name and canonical-JSON body. */
 export interface Resource {
@@ -50,8 +51,8 @@ const eds: Generator = {
 
 export const sidecarGenerators: Readonly<Record<string, TypeGenerators>> = {
   [TypeUrl.Listener]: {
-    shared: { generate: (ctx) => named(outboundListeners(ctx)) },
-    own: { generate: (ctx) => named(inboundListeners(ctx)) },
+    shared: { generate: (ctx) => named(withTcpAccessLogs(outboundListeners(ctx), ctx, 'CLIENT')) },
+    own: { generate: (ctx) => named(withTcpAccessLogs(inboundListeners(ctx), ctx, 'SERVER')) },
   },
   [TypeUrl.Cluster]: {
     shared: { generate: (ctx) => named(outboundClusters(ctx)) },
@@ -75,7 +76,9 @@ export const grpcGenerators: Readonly<Record<string, TypeGenerators>> = {
 
 /** Gateways (`router~` proxies): gateway listeners and routes, outbound clusters. */
 export const gatewayGenerators: Readonly<Record<string, TypeGenerators>> = {
-  [TypeUrl.Listener]: { shared: { generate: (ctx) => named(gatewayListeners(ctx)) } },
+  [TypeUrl.Listener]: {
+    shared: { generate: (ctx) => named(withTcpAccessLogs(gatewayListeners(ctx), ctx, 'CLIENT')) },
+  },
   [TypeUrl.Cluster]: { shared: { generate: (ctx) => named(outboundClusters(ctx)) } },
   [TypeUrl.RouteConfiguration]: {
     shared: { generate: (ctx, names) => only(names, named(gatewayRouteConfigs(ctx))) },

@@ -5,7 +5,7 @@ import type { httpConnectionManagerV3, routeV3 } from '@skein/api-types';
 import type { MeshConfig } from '../model/mesh-config.js';
 import { ADS_CONFIG_SOURCE, FilterName, T, typed } from './envoy.js';
 import type { HttpFilterJson, NetworkFilterJson } from './security.js';
-import type { TelemetryPlan, TracingPlan } from './telemetry.js';
+import type { AccessLogSink, TelemetryPlan, TracingPlan } from './telemetry.js';
 import { statsHttpFilter } from './telemetry-metrics.js';
 
 type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
@@ -60,9 +60,11 @@ function tracingConfig(t: TracingPlan): Record<string, unknown> {
   return out;
 }
 
-function fileLogs(paths: readonly string[], mesh: MeshConfig): HcmJson['accessLog'] {
-  return paths.map((path) => ({
+/** File access logs, in the mesh config's format and encoding, for HCMs and tcp_proxy alike. */
+export function fileLogs(sinks: readonly AccessLogSink[], mesh: MeshConfig): HcmJson['accessLog'] {
+  return sinks.map(({ path, filter }) => ({
     name: 'envoy.access_loggers.file',
+    ...(filter ? { filter } : {}),
     typedConfig: typed(T.fileAccessLog, {
       path,
       logFormat:
@@ -90,7 +92,7 @@ const DEFAULT_TEXT_FORMAT =
   '"%UPSTREAM_HOST%" %UPSTREAM_CLUSTER%\n';
 
 export function accessLogs(mesh: MeshConfig): HcmJson['accessLog'] {
-  return mesh.accessLogFile ? fileLogs([mesh.accessLogFile], mesh) : undefined;
+  return mesh.accessLogFile ? fileLogs([{ path: mesh.accessLogFile }], mesh) : undefined;
 }
 
 export function httpConnectionManager(o: HcmOptions): HcmJson {
@@ -110,8 +112,8 @@ export function httpConnectionManager(o: HcmOptions): HcmJson {
   if (!o.grpc) {
     hcm['useRemoteAddress'] = false;
     if (o.telemetry) {
-      const paths = o.telemetry.accessLog?.paths ?? [];
-      if (paths.length > 0) hcm['accessLog'] = fileLogs(paths, o.mesh);
+      const sinks = o.telemetry.accessLog?.sinks ?? [];
+      if (sinks.length > 0) hcm['accessLog'] = fileLogs(sinks, o.mesh);
       if (o.telemetry.tracing) hcm['tracing'] = tracingConfig(o.telemetry.tracing);
     } else {
       const logs = accessLogs(o.mesh);

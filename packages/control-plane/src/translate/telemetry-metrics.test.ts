@@ -50,4 +50,15 @@ describe('metricsPlan', () => {
     const mesh = { ...DEFAULT_MESH_CONFIG, defaultProviders: { metrics: ['none'] } };
     expect(metricsPlan(mesh, [], 'SERVER')?.metrics).toHaveLength(10);
   });
+
+  it('reportingInterval: the most specific layer wins, as a proto Duration', () => {
+    const mesh: MetricsEntry[] = [{ reportingInterval: '1m' }];
+    const workload: MetricsEntry[] = [{ reportingInterval: '500ms' }];
+    expect(metricsPlan(DEFAULT_MESH_CONFIG, [mesh], 'CLIENT')).toEqual({
+      metrics: [],
+      tcpReportingDuration: '60s',
+    });
+    expect(metricsPlan(DEFAULT_MESH_CONFIG, [mesh, workload], 'SERVER')?.tcpReportingDuration).toBe('0.5s');
+    expect(metricsPlan(DEFAULT_MESH_CONFIG, [[{ reportingInterval: '0s' }]], 'SERVER')).toBeUndefined();
+  });
 });

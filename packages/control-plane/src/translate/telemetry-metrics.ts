@@ -5,6 +5,7 @@
 // (Istio's stats.PluginConfig fields as a google.protobuf.Struct) before the router / tcp_proxy.
 import type { MeshConfig } from '../model/mesh-config.js';
 import type { HttpFilterJson, NetworkFilterJson } from './security.js';
+import { duration, durationSeconds } from './envoy.js';
 
 export type Mode = 'CLIENT' | 'SERVER';
 
@@ -19,6 +20,8 @@ interface MetricsOverride {
 export interface MetricsEntry {
   readonly providers?: readonly { readonly name?: string | undefined }[] | undefined;
   readonly overrides?: readonly MetricsOverride[] | undefined;
+  /** How often open TCP connections report (Istio's tcp_reporting_duration; default 5 s). */
+  readonly reportingInterval?: string | undefined;
 }
 
 /** Istio's metric enum → the metric's name without the `istio_` prefix. */
@@ -45,6 +48,8 @@ export interface MetricConfig {
 
 export interface MetricsPlan {
   readonly metrics: readonly MetricConfig[];
+  /** proto JSON Duration, when a Telemetry sets `reportingInterval`. */
+  readonly tcpReportingDuration?: string | undefined;
 }
 
 interface State {
@@ -76,8 +81,11 @@ export function metricsPlan(
     Object.values(METRIC_NAMES).map((n) => [n, { disabled: false, remove: new Set(), upsert: new Map() }]),
   );
   let providers = mesh.defaultProviders.metrics ?? ['prometheus'];
+  let reporting: string | undefined;
   for (const layer of layers)
     for (const entry of layer) {
+      const seconds = entry.reportingInterval ? durationSeconds(entry.reportingInterval) : undefined;
+      if (seconds !== undefined && seconds > 0) reporting = duration(entry.reportingInterval ?? '');
       const names = entry.providers?.map((p) => p.name ?? '').filter((n) => n !== '');
       if (names && names.length > 0) providers = names;
       for (const o of entry.overrides ?? []) {
@@ -116,13 +124,20 @@ export function metricsPlan(
           : {}),
       });
   }
-  return metrics.length > 0 ? { metrics } : undefined;
+  if (metrics.length === 0 && !reporting) return undefined;
+  return { metrics, ...(reporting ? { tcpReportingDuration: reporting } : {}) };
 }
 
 const STRUCT = 'type.googleapis.com/google.protobuf.Struct';
 export const STATS_FILTER = 'istio.stats';
 
-const statsConfig = (plan: MetricsPlan) => ({ '@type': STRUCT, value: { metrics: plan.metrics } });
+const statsConfig = (plan: MetricsPlan) => ({
+  '@type': STRUCT,
+  value: {
+    metrics: plan.metrics,
+    ...(plan.tcpReportingDuration ? { tcpReportingDuration: plan.tcpReportingDuration } : {}),
+  },
+});
 
 export function statsHttpFilter(plan: MetricsPlan): HttpFilterJson {
   return { name: STATS_FILTER, typedConfig: statsConfig(plan) } as HttpFilterJson;

@@ -68,4 +68,54 @@ describe('Telemetry v1', () => {
     expect(inbound).toContain('"tag":"team","literal":{"value":"shop"}');
     expect(hcms(gen, 'INBOUND').length).toBeGreaterThan(0);
   });
+
+  it('turns a filter expression into an Envoy access log filter, and logs TCP connections too', () => {
+    const filtered = `${yaml}---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: db, namespace: shop }
+spec:
+  hosts: [db.shop.svc.cluster.local]
+  addresses: [10.96.5.2]
+  resolution: STATIC
+  ports: [{ number: 5432, name: tcp-postgres }]
+  endpoints: [{ address: 10.5.0.2 }]
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: { name: errors-only, namespace: shop }
+spec:
+  accessLogging: [{ providers: [{ name: envoy }], filter: { expression: 'response.code >= 500' } }]
+`;
+    const gen = generate(
+      snapshotFromYaml(filtered, meshResult.config),
+      proxy({ ip: '10.5.9.9', namespace: 'shop', labels: { app: 'client' } }),
+    );
+    const outbound = gen.listeners.filter((l) => l['trafficDirection'] === 'OUTBOUND');
+    const text = JSON.stringify(outbound);
+    expect(text).toContain(
+      '"filter":{"statusCodeFilter":{"comparison":{"op":"GE","value":{"defaultValue":500,"runtimeKey":"access_log.statusCodeFilter"}}}}',
+    );
+    const tcp = outbound.find((l) => l['name'] === '10.96.5.2_5432');
+    expect(JSON.stringify(tcp)).toMatch(
+      /"name":"envoy.filters.network.tcp_proxy".*"accessLog":\[\{"name":"envoy.access_loggers.file"/,
+    );
+  });
+
+  it('logs everything when the expression is outside the translatable subset', () => {
+    const odd = `${yaml}---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: { name: odd, namespace: shop }
+spec:
+  accessLogging: [{ filter: { expression: 'connection.mtls' } }]
+`;
+    const gen = generate(
+      snapshotFromYaml(odd, meshResult.config),
+      proxy({ ip: '10.5.9.9', namespace: 'shop', labels: { app: 'client' } }),
+    );
+    const text = JSON.stringify(gen.listeners.filter((l) => l['trafficDirection'] === 'OUTBOUND'));
+    expect(text).toContain('"path":"/dev/stdout"');
+    expect(text).not.toContain('"filter":{');
+  });
 });

@@ -8,6 +8,7 @@ import type { ConfigObject } from '../model/istio-types.js';
 import type { ExtensionProvider, MeshConfig } from '../model/mesh-config.js';
 import type { TranslateContext } from './context.js';
 import { metricsPlan, type MetricsEntry, type MetricsPlan } from './telemetry-metrics.js';
+import { accessLogFilterOf, type LogFilterJson } from './access-log-filter.js';
 
 type Mode = 'CLIENT' | 'SERVER';
 interface ProviderRef {
@@ -15,6 +16,7 @@ interface ProviderRef {
 }
 interface Entry {
   readonly match?: { readonly mode?: string | undefined } | undefined;
+  readonly filter?: { readonly expression?: string | undefined } | undefined;
   readonly providers?: readonly ProviderRef[] | undefined;
   readonly disabled?: boolean | undefined;
   readonly randomSamplingPercentage?: number | undefined;
@@ -39,9 +41,15 @@ interface TelemetrySpec {
   readonly metrics?: readonly MetricsEntry[] | undefined;
 }
 
+export interface AccessLogSink {
+  readonly path: string;
+  /** Envoy AccessLogFilter from the entry's `filter.expression`; absent: every request. */
+  readonly filter?: LogFilterJson | undefined;
+}
+
 export interface AccessLogPlan {
-  /** Files to write (one per provider); empty = logging disabled. */
-  readonly paths: readonly string[];
+  /** Files to write (one per provider and entry); empty = logging disabled. */
+  readonly sinks: readonly AccessLogSink[];
 }
 
 export interface TracingPlan {
@@ -84,7 +92,9 @@ function provider(mesh: MeshConfig, name: string | undefined): ExtensionProvider
 
 export function telemetryPlan(ctx: TranslateContext, mode: Mode): TelemetryPlan {
   const mesh = ctx.snapshot.mesh;
-  let accessLog: AccessLogPlan | undefined = mesh.accessLogFile ? { paths: [mesh.accessLogFile] } : undefined;
+  let accessLog: AccessLogPlan | undefined = mesh.accessLogFile
+    ? { sinks: [{ path: mesh.accessLogFile }] }
+    : undefined;
   let tracing: TracingPlan | undefined = mesh.enableTracing
     ? {
         provider: provider(mesh, mesh.defaultProviders.tracing?.[0]),
@@ -95,19 +105,26 @@ export function telemetryPlan(ctx: TranslateContext, mode: Mode): TelemetryPlan 
   for (const layer of layers(ctx)) {
     const logs = (layer.accessLogging ?? []).filter((e) => applies(e, mode));
     if (logs.length > 0) {
-      const paths: string[] = [];
+      const sinks: AccessLogSink[] = [];
       for (const e of logs) {
         if (e.disabled) continue;
+        // An expression outside the translatable subset logs every request (skeinctl analyze says so).
+        const t = e.filter?.expression ? accessLogFilterOf(e.filter.expression) : undefined;
+        const filter = t && 'filter' in t ? t.filter : undefined;
         const names = e.providers?.length
           ? e.providers.map((p) => p.name)
           : (mesh.defaultProviders.accessLogging ?? ['envoy']);
         for (const n of names) {
           const p = provider(mesh, n);
-          if (p?.envoyFileAccessLog) paths.push(p.envoyFileAccessLog.path ?? '/dev/stdout');
-          else if (n === 'envoy') paths.push('/dev/stdout');
+          const path = p?.envoyFileAccessLog
+            ? (p.envoyFileAccessLog.path ?? '/dev/stdout')
+            : n === 'envoy'
+              ? '/dev/stdout'
+              : undefined;
+          if (path) sinks.push({ path, ...(filter ? { filter } : {}) });
         }
       }
-      accessLog = { paths };
+      accessLog = { sinks };
     }
     const traces = (layer.tracing ?? []).filter((e) => applies(e, mode));
     for (const e of traces) {

@@ -1,6 +1,7 @@
 // skeind in directory mode with a real skein-proxy sidecar per loopback "pod": the setup the
 // tests that drive traffic through real proxies share.
 import { startControlPlane, type RunningControlPlane } from '../../src/control-plane.js';
+import type { MeshConfig } from '../../src/model/mesh-config.js';
 import { startSidecar, type Sidecar } from './sidecar-proxy.js';
 
 export interface LoopbackMeshOptions {
@@ -10,6 +11,8 @@ export interface LoopbackMeshOptions {
   readonly namespace: string;
   /** `[name, ip]` per pod; each sidecar is labelled `app: <name>`. */
   readonly pods: readonly (readonly [string, string])[];
+  /** skeind's mesh config (default: Istio's defaults). */
+  readonly meshConfig?: MeshConfig;
 }
 
 export interface LoopbackMesh {
@@ -27,6 +30,7 @@ export async function startLoopbackMesh(o: LoopbackMeshOptions): Promise<Loopbac
     settleMs: 20,
     debounceMs: 20,
     logLevel: 'none',
+    ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
   });
   const [host, port] = cp.xdsAddress.split(':') as [string, string];
   const sidecars: Sidecar[] = [];

@@ -1,11 +1,15 @@
 // Access log sinks configured on an HCM or listener: file, stdout or stderr, with a text or
-// JSON format; writes are asynchronous appends through one stream per path.
+// JSON format, for the requests its filter keeps; writes are asynchronous appends through one
+// stream per path.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { DEFAULT_FORMAT, formatJson, formatText } from './format.js';
+import { compileLogFilter, type AccessLogFilterJson } from './log-filter.js';
 import type { StreamInfo } from '../http-connection-manager/stream-info.js';
 
 export interface AccessLogConfigJson {
   name?: string;
+  /** Which requests this log writes (Envoy's AccessLogFilter); absent: every one. */
+  filter?: AccessLogFilterJson;
   typedConfig?: {
     '@type'?: string;
     path?: string;
@@ -55,5 +59,9 @@ export function createAccessLogger(cfg: AccessLogConfigJson): AccessLogger {
     const path = t.path;
     write = (l) => fileStream(path).write(l);
   } else write = (l) => process.stdout.write(l);
-  return (info) => write(render(info));
+  if (!cfg.filter) return (info) => write(render(info));
+  const keep = compileLogFilter(cfg.filter);
+  return (info) => {
+    if (keep(info)) write(render(info));
+  };
 }

@@ -233,6 +233,15 @@ export class IstioMetrics {
     this.count(this.tcpOpened, ctx, labels, { labels }, 1);
   }
 
+  /** Bytes of a connection that is still open (reported every tcp_reporting_duration). */
+  tcpBytes(ctx: MetricContext, sent: number, received: number): void {
+    const labels = { ...labelsOf(ctx), response_flags: '-' };
+    const attrs: Attributes = { labels };
+    if (sent > 0) this.count(this.tcpSent, ctx, labels, attrs, sent);
+    if (received > 0) this.count(this.tcpReceived, ctx, labels, attrs, received);
+  }
+
+  /** A closed connection, with the bytes not yet reported. */
   tcpClose(ctx: MetricContext, sent: number, received: number, flags: string): void {
     const labels = { ...labelsOf(ctx), response_flags: flags };
     const attrs: Attributes = { labels };

@@ -4,6 +4,7 @@
 // `metrics` overrides: per metric, drop it, remove tags, or add/replace tags whose value is an
 // attribute expression. The HTTP filter configures HTTP metrics, the network filter TCP ones.
 import type { StreamInfo } from '../http-connection-manager/stream-info.js';
+import { durationMs } from '../util/duration.js';
 
 export const STATS_FILTER_NAME = 'istio.stats';
 export const STATS_PLUGIN_CONFIG_TYPE = 'type.googleapis.com/stats.PluginConfig';
@@ -24,6 +25,8 @@ export interface MetricOverride {
 
 export interface MetricsPolicy {
   readonly metrics: readonly MetricOverride[];
+  /** How often open TCP connections report their bytes (`tcp_reporting_duration`; Istio: 5 s). */
+  readonly tcpReportingMs?: number | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -43,7 +46,12 @@ export function statsPolicyOf(filter: {
     body = (tc['value'] as Json | undefined) ?? {};
   if (!body) return undefined;
   const list = Array.isArray(body['metrics']) ? (body['metrics'] as Json[]) : [];
+  const reporting = body['tcpReportingDuration'] ?? body['tcp_reporting_duration'];
+  const tcpReportingMs = reporting === undefined ? undefined : durationMs(String(reporting));
+  if (reporting !== undefined && (tcpReportingMs === undefined || tcpReportingMs <= 0))
+    throw new Error(`istio.stats: tcp_reporting_duration ${String(reporting)} is not a positive duration`);
   return {
+    ...(tcpReportingMs !== undefined ? { tcpReportingMs } : {}),
     metrics: list.map((m) => ({
       name: typeof m['name'] === 'string' ? m['name'] : '',
       drop: m['drop'] === true,

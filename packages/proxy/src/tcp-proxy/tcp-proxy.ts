@@ -11,6 +11,12 @@ import { connectTls } from '../transport-socket/upstream-tls.js';
 import { serviceOfCluster, type MetricContext } from '../stats/istio-metrics.js';
 import type { PeerMetadata } from '../http-connection-manager/stream-info.js';
 import { exchangeFrame, PEER_EXCHANGE_ALPN, PeerFrameReader } from './peer-exchange.js';
+import { tcpStreamInfo, type TcpOutcome } from './tcp-stream-info.js';
+import {
+  createAccessLogger,
+  type AccessLogConfigJson,
+  type AccessLogger,
+} from '../access-log/access-logger.js';
 import type {
   DownstreamConnection,
   ListenerInfo,
@@ -22,6 +28,7 @@ export type TcpProxyJson = tcpProxyV3.TcpProxyJson;
 export class TcpProxy {
   private readonly idleMs: number;
   private readonly statPrefix: string;
+  private readonly accessLogs: AccessLogger[];
   constructor(
     readonly config: TcpProxyJson,
     private readonly listener: ListenerInfo,
@@ -34,6 +41,14 @@ export class TcpProxy {
     // Envoy's default idle timeout is one hour; 0s disables it.
     this.idleMs = durationMs(config.idleTimeout) ?? 3_600_000;
     this.statPrefix = config.statPrefix ?? 'tcp';
+    this.accessLogs = (config.accessLog ?? []).map((a) => createAccessLogger(a as AccessLogConfigJson));
+  }
+
+  /** Writes the connection's access log entries (Envoy logs a TCP connection when it ends). */
+  private log(conn: DownstreamConnection, startMs: number, outcome: TcpOutcome): void {
+    if (this.accessLogs.length === 0) return;
+    const info = tcpStreamInfo(conn, startMs, outcome);
+    for (const log of this.accessLogs) log(info);
   }
 
   private clusterName(): string | undefined {
@@ -47,6 +62,7 @@ export class TcpProxy {
 
   handle(downstream: Duplex, conn: DownstreamConnection): void {
     const { stats } = this.ctx;
+    const startMs = Date.now();
     const sp = { envoy_tcp_prefix: this.statPrefix };
     stats.inc('tcp.{envoy_tcp_prefix}.downstream_cx_total', sp);
     const name = this.clusterName();
@@ -65,6 +81,7 @@ export class TcpProxy {
       : undefined;
     if (!cluster) {
       stats.inc('tcp.{envoy_tcp_prefix}.downstream_cx_no_route', sp);
+      this.log(conn, startMs, { clusterName: name, received: 0, sent: 0, flag: 'NC' });
       downstream.destroy();
       return;
     }
@@ -72,20 +89,24 @@ export class TcpProxy {
     const host = cluster.pick({ now: Date.now(), originalDst: conn.originalDst });
     if (!host) {
       stats.inc('cluster.{envoy_cluster_name}.upstream_cx_none_healthy', ct);
+      this.log(conn, startMs, { clusterName: cluster.name, received: 0, sent: 0, flag: 'UH' });
       downstream.destroy();
       return;
     }
     if (cluster.circuitBreaker.tryAcquire() !== 'ok') {
       stats.inc('cluster.{envoy_cluster_name}.upstream_cx_overflow', ct);
+      this.log(conn, startMs, { clusterName: cluster.name, received: 0, sent: 0, flag: 'UO' });
       downstream.destroy();
       return;
     }
     stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', ct);
     // The opened connection is counted once the peer is known (after the metadata exchange).
     let opened = false;
+    let peerSeen: PeerMetadata | undefined;
     const open = (peer?: PeerMetadata): void => {
       if (opened) return;
       opened = true;
+      peerSeen = peer;
       if (metric && peer) metric = { ...metric, peer };
       if (metric) this.ctx.istio.tcpOpen(metric);
     };
@@ -96,6 +117,20 @@ export class TcpProxy {
     let sent = 0;
     let received = 0;
     let flags = '-';
+    // Open connections report their bytes periodically (Istio's tcp_reporting_duration, 5 s), so a
+    // long-lived connection shows traffic before it closes; close reports the rest.
+    let reportedSent = 0;
+    let reportedReceived = 0;
+    const report = (): void => {
+      if (!metric || !opened) return;
+      this.ctx.istio.tcpBytes(metric, sent - reportedSent, received - reportedReceived);
+      reportedSent = sent;
+      reportedReceived = received;
+    };
+    const reporter = metric
+      ? setInterval(report, this.listener.metricsPolicy?.tcpReportingMs ?? 5000)
+      : undefined;
+    reporter?.unref();
     let upstream: net.Socket;
     const tlsCtx = cluster.tls;
     if (tlsCtx) {
@@ -117,6 +152,7 @@ export class TcpProxy {
         },
       );
       if (!s) {
+        if (reporter) clearInterval(reporter);
         cluster.circuitBreaker.release();
         downstream.destroy();
         return;
@@ -184,7 +220,16 @@ export class TcpProxy {
       host.activeRequests--;
       cluster.circuitBreaker.release();
       open();
-      if (metric) this.ctx.istio.tcpClose(metric, sent, received, flags);
+      if (reporter) clearInterval(reporter);
+      if (metric) this.ctx.istio.tcpClose(metric, sent - reportedSent, received - reportedReceived, flags);
+      this.log(conn, startMs, {
+        clusterName: cluster.name,
+        upstreamHost: `${host.address}:${host.port}`,
+        received,
+        sent,
+        flag: flags,
+        peer: peerSeen,
+      });
       upstream.destroy();
       downstream.destroy();
     };
