@@ -185,6 +185,43 @@ export class XdsServer {
     return out;
   }
 
+  /**
+   * The delta response bytes and nonce. A list shared by a class (its full set, or the change
+   * between two of its lists) with nothing removed and no aliases is serialized once, nonce
+   * included, and the same bytes go to every stream; nonces come from one sequence, so a stream
+   * that already had that nonce gets a fresh one, as for SotW.
+   */
+  private deltaResponse(
+    typeUrl: string,
+    resources: readonly EncodedResource[],
+    removed: readonly string[],
+    version: string,
+    s: TypeState,
+  ): { bytes: Buffer; nonce: string; seq: number } {
+    const cacheable = removed.length === 0 && !s.aliases && this.sharedLists.has(resources);
+    const hit = cacheable ? this.serializedDelta.get(resources) : undefined;
+    if (hit && hit.version === version && hit.seq > (s.sentSeq ?? 0)) return hit;
+    const seq = ++this.nonceSeq;
+    const nonce = seq.toString(36);
+    const bytes = encodeDeltaResponse({
+      systemVersionInfo: version,
+      typeUrl,
+      nonce,
+      resources,
+      removed,
+      controlPlane: 'skeind',
+      aliases: s.aliases,
+    });
+    const out = { bytes, nonce, seq, version };
+    if (cacheable) this.serializedDelta.set(resources, out);
+    return out;
+  }
+
+  private serializedDelta = new WeakMap<
+    readonly EncodedResource[],
+    { bytes: Buffer; nonce: string; seq: number; version: string }
+  >();
+
   /** Recomputes and sends what changed to every client the push request affects. */
   push(req: PushRequest): number {
     this.encoder.rotate();
@@ -371,10 +408,14 @@ export class XdsServer {
       ({ changed, removed } = this.deltaDiff(s.heldList, resources));
     } else {
       const held = heldMap(s);
-      changed = resources.filter(
-        (r) =>
-          held.get(r.name) !== r.version || (aliases?.get(r.name)?.some((a) => !s.answered?.has(a)) ?? false),
-      );
+      changed =
+        held.size === 0 && !aliases
+          ? (resources as EncodedResource[]) // nothing held yet: the list itself (shared)
+          : resources.filter(
+              (r) =>
+                held.get(r.name) !== r.version ||
+                (aliases?.get(r.name)?.some((a) => !s.answered?.has(a)) ?? false),
+            );
       const present = new Set(resources.map((r) => r.name));
       removed = [...held.keys()].filter((n) => !present.has(n));
     }
@@ -409,6 +450,7 @@ export class XdsServer {
       removed: prev.filter((r) => !names.has(r.name)).map((r) => r.name),
     };
     if (memo) {
+      this.sharedLists.add(out.changed);
       const m = byPrev ?? new WeakMap();
       m.set(next, out);
       this.deltaChanges.set(prev, m);
@@ -589,16 +631,8 @@ export class XdsServer {
   ): void {
     let client: Client | undefined;
     const write: Client['write'] = (typeUrl, s, resources, removed, version) => {
-      const nonce = client?.conn.nextNonce() ?? '';
-      const bytes = encodeDeltaResponse({
-        systemVersionInfo: version,
-        typeUrl,
-        nonce,
-        resources,
-        removed,
-        controlPlane: 'skeind',
-        aliases: s.aliases,
-      });
+      const { bytes, nonce, seq } = this.deltaResponse(typeUrl, resources, removed, version, s);
+      s.sentSeq = seq;
       const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
       stream.write(bytes as never, () => flushed());
       return nonce;
