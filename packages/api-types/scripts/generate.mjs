@@ -57,6 +57,7 @@ const entries = [
   'envoy/extensions/regex_engines/v3/google_re2.proto',
   'istio/v1/auth/ca.proto',
   'istio/networking/nds/v1/nds.proto',
+  'stats/plugin_config.proto',
 ];
 
 function copyProtos(from) {

@@ -8,7 +8,7 @@ export {
   type KeyPair,
 } from './pki/keys.js';
 export { createCsr, parseCsr, type CsrSubject } from './pki/csr.js';
-export { splitPem } from './pki/pem.js';
+export { splitPem, trustBundlePem } from './pki/pem.js';
 export { spiffeId, parseSpiffeId, type WorkloadId } from './pki/spiffe.js';
 export {
   createRootCa,
@@ -60,6 +60,15 @@ export {
 } from './server/serving-rotation.js';
 export { startCa, DEFAULT_SERVING_IDENTITY, type StartCaOptions, type RunningCa } from './server/start-ca.js';
 export { loadOrCreateDirectoryCa, type LoadedMaterial } from './store/directory-store.js';
+export {
+  directoryCaSignature,
+  loadDirectoryCaState,
+  rotateRoot,
+  watchDirectoryCa,
+  type DirectoryCaState,
+  type DirectoryCaWatch,
+  type RotationStep,
+} from './store/root-rotation.js';
 export { requestCertificate, type CaClientOptions } from './client/ca-client.js';
 export {
   DEFAULT_ROOT_NAMESPACE,
@@ -81,6 +90,10 @@ export {
   DOWNSTREAM_TLS_TYPE,
   UPSTREAM_TLS_TYPE,
   MESH_ALPN,
+  MESH_HTTP_ALPN,
+  ALL_MESH_ALPN,
+  meshUpstreamAlpn,
+  type MeshUpstreamProtocol,
   type InboundChainVariant,
 } from './security/tls-context.js';
 export {
@@ -139,6 +152,7 @@ export {
 } from './kube/kube-ca.js';
 export {
   meshSecurity,
+  upstreamProtocol,
   TLS_MODE_LABEL,
   type MeshSecurity,
   type SecurityContextView,

@@ -6,7 +6,12 @@ import { TokensFileAuthenticator } from './authn/tokens-file.js';
 import { CertificateAuthority } from './pki/issue.js';
 import type { KeyAlgorithm } from './pki/keys.js';
 import { startCa, DEFAULT_SERVING_IDENTITY } from './server/start-ca.js';
-import { loadOrCreateDirectoryCa } from './store/directory-store.js';
+import {
+  loadDirectoryCaState,
+  rotateRoot,
+  watchDirectoryCa,
+  type RotationStep,
+} from './store/root-rotation.js';
 import { TokenReviewAuthenticator } from './authn/token-review.js';
 import { KubeClient, inClusterConnection, kubeconfigConnection } from './kube/kube-client.js';
 import { kubeTokenReviewer, loadOrCreateKubeCa, publishRootCert } from './kube/kube-ca.js';
@@ -65,6 +70,11 @@ const program = new Command('skein-ca')
     collect,
     [] as string[],
   )
+  .option(
+    '--reload-interval <duration>',
+    'directory mode: how often the CA directory is checked for changes',
+    '5s',
+  )
   .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
     const trustDomain = String(o['trustDomain']);
     const rootOptions = { trustDomain, keyAlgorithm: o['keyAlgorithm'] as KeyAlgorithm };
@@ -74,14 +84,27 @@ const program = new Command('skein-ca')
             o['kubeconfig'] ? kubeconfigConnection(String(o['kubeconfig'])) : inClusterConnection(),
           )
         : undefined;
-    const loaded = kube
-      ? await loadOrCreateKubeCa(kube, String(o['caNamespace']), rootOptions)
-      : await loadOrCreateDirectoryCa(String(o['dir']), rootOptions);
-    const ca = await CertificateAuthority.create(loaded.material, {
-      defaultTtlSeconds: seconds(String(o['defaultTtl'])),
-      maxTtlSeconds: seconds(String(o['maxTtl'])),
-      clockSkewSeconds: seconds(String(o['clockSkew'])),
-    });
+    const state = kube
+      ? { loaded: await loadOrCreateKubeCa(kube, String(o['caNamespace']), rootOptions), extraRoots: [] }
+      : await loadDirectoryCaState(String(o['dir']), rootOptions);
+    const loaded = state.loaded;
+    const ca = await CertificateAuthority.create(
+      loaded.material,
+      {
+        defaultTtlSeconds: seconds(String(o['defaultTtl'])),
+        maxTtlSeconds: seconds(String(o['maxTtl'])),
+        clockSkewSeconds: seconds(String(o['clockSkew'])),
+      },
+      state.extraRoots,
+    );
+    // Directory mode: root rotation steps (`skein-ca rotate-root`) and replaced files take effect live.
+    const watch = kube
+      ? undefined
+      : watchDirectoryCa(String(o['dir']), ca, {
+          root: rootOptions,
+          intervalMs: seconds(String(o['reloadInterval'])) * 1000,
+          log: (msg, f) => console.log(JSON.stringify({ scope: 'ca', msg, ...f })),
+        });
     const authenticators: Authenticator[] = [];
     if (kube) {
       authenticators.push(
@@ -104,7 +127,10 @@ const program = new Command('skein-ca')
         ).load(),
       );
     }
-    authenticators.push(new MeshCertificateAuthenticator(ca.material.caCertPem, trustDomain));
+    // Renewal with a mesh certificate from the signing CA or, during a rotation, any trusted root.
+    authenticators.push(
+      new MeshCertificateAuthenticator(() => [ca.material.caCertPem, ...ca.trustedRoots], trustDomain),
+    );
     const dns = o['servingDns'] as string[];
     const ips = o['servingIp'] as string[];
     const running = await startCa({
@@ -121,9 +147,39 @@ const program = new Command('skein-ca')
     console.log(
       JSON.stringify({ scope: 'ca', msg: 'serving', port: running.port, root: loaded.source, trustDomain }),
     );
-    const stop = () => void running.close().then(() => process.exit(0));
+    const stop = () => {
+      watch?.stop();
+      void running.close().then(() => process.exit(0));
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+  });
+
+program
+  .command('rotate-root')
+  .description(
+    'directory mode: one step of a root rotation with overlap — prepare (a new root, trusted), switch (it signs, the old one stays trusted), finish (the old root is dropped); a running CA on the directory picks each step up',
+  )
+  .addOption(
+    new Option('--step <step>', 'the rotation step')
+      .choices(['prepare', 'switch', 'finish'])
+      .makeOptionMandatory(),
+  )
+  .option('--dir <dir>', 'the CA directory', './var/lib/skein-ca')
+  .option('--trust-domain <td>', 'SPIFFE trust domain of the new root', 'cluster.local')
+  .addOption(
+    new Option('--key-algorithm <alg>', 'key algorithm of the new root')
+      .choices(['ECDSA_P256', 'RSA_2048'])
+      .default('ECDSA_P256'),
+  )
+  .action(async (o: { step: RotationStep; dir: string; trustDomain: string; keyAlgorithm: KeyAlgorithm }) => {
+    const done = await rotateRoot(o.dir, o.step, {
+      trustDomain: o.trustDomain,
+      keyAlgorithm: o.keyAlgorithm,
+    });
+    console.log(
+      JSON.stringify({ scope: 'ca', msg: 'root rotation', step: o.step, result: done, dir: o.dir }),
+    );
   });
 
 await program.parseAsync();

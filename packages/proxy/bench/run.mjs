@@ -3,7 +3,9 @@
 // worker each. Interleaved rounds; medians printed with ratios to nginx / http-proxy / undici in
 // the same run. Installs nginx, haproxy and wrk from Debian when missing (as root).
 // Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_RPS (1000), BENCH_CONNECTIONS (16),
-// BENCH_BASELINE (a saved packages/proxy/dist directory, e.g. main's build, run as one more target).
+// BENCH_BASELINE (a saved packages/proxy/dist directory, e.g. main's build, run as one more target),
+// BENCH_ONLY (comma-separated target names to run, e.g. "skein-proxy,skein node:http,nginx").
+// "skein node:http" is the same build with SKEIN_PROXY_HTTP1=legacy (node:http in, undici out).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -55,8 +57,8 @@ async function waitPort(port) {
   throw new Error(`port ${port} never opened`);
 }
 
-function start(name, cmd, args) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+function start(name, cmd, args, env = {}) {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   p.stderr.on('data', (d) => (err += d));
   p.on(
@@ -381,6 +383,16 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${u
       'warning',
     ]);
   });
+  await add('skein node:http', (port) => {
+    const f = join(work, 'skein-legacy.json');
+    writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
+    return start(
+      'skein-legacy',
+      join(root, 'bin/skein-proxy'),
+      ['-c', f, '--concurrency', '1', '--log-level', 'warning'],
+      { SKEIN_PROXY_HTTP1: 'legacy' },
+    );
+  });
   if (process.env.BENCH_BASELINE) {
     const main = join(process.env.BENCH_BASELINE, 'main.js');
     await add('skein baseline', (port) => {
@@ -486,6 +498,10 @@ server { listen 127.0.0.1:${port};
     start('undici', node, [join(here, 'undici-proxy.mjs'), String(port), String(upstreamPort)]),
   );
 
+  if (process.env.BENCH_ONLY) {
+    const only = new Set(process.env.BENCH_ONLY.split(','));
+    targets.splice(0, targets.length, ...targets.filter((t) => only.has(t.name)));
+  }
   const results = Object.fromEntries(
     ['direct', ...targets.map((t) => t.name)].map((n) => [
       n,
@@ -543,7 +559,7 @@ server { listen 127.0.0.1:${port};
   const idleRss = rssMb(idle);
   const bareRss = rssMb(bare);
 
-  const m = (name, k) => median(results[name][k]);
+  const m = (name, k) => (results[name] ? median(results[name][k]) : NaN);
   const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   console.log(
     `\nskein-proxy benchmark: ${ROUNDS} interleaved rounds, ${SECONDS}s each, ${RPS} rps over ${CONNS} connections, 1 KB responses, medians`,
@@ -574,6 +590,11 @@ server { listen 127.0.0.1:${port};
   console.log(
     `  CPU per 1000 req / nginx:          ${fmt(m('skein-proxy', 'cpu') / m('nginx', 'cpu'))}  (target ≤ 2)`,
   );
+  if (results['skein node:http']) {
+    console.log(
+      `  vs node:http + undici path:        saturation ${fmt(s('skein-proxy') / s('skein node:http'))}x, CPU per request ${fmt(m('skein-proxy', 'cpu') / m('skein node:http', 'cpu'))}x`,
+    );
+  }
   if (results['skein baseline']) {
     console.log(
       `  vs baseline build:                 saturation ${fmt(s('skein-proxy') / s('skein baseline'))}x, CPU per request ${fmt(m('skein-proxy', 'cpu') / m('skein baseline', 'cpu'))}x`,

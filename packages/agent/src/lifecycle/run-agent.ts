@@ -45,6 +45,12 @@ export interface RunningAgent {
   done: Promise<number>;
   /** SIGTERM behaviour: drain, then stop the proxy. */
   terminate(): Promise<void>;
+  /**
+   * Requests a new workload certificate now (as the rotation timer does) and resolves when it is
+   * in hand and pushed to SDS streams — e.g. to take a root rotation's new trust bundle at once.
+   * Without a CA: nothing.
+   */
+  refreshCertificate(): Promise<void>;
 }
 
 export async function runAgent(c: AgentConfig): Promise<RunningAgent> {
@@ -150,6 +156,12 @@ export async function runAgent(c: AgentConfig): Promise<RunningAgent> {
     proxy,
     statusPort: status.port,
     done,
+    refreshCertificate: async () => {
+      if (!cert) return;
+      const before = cert.secret?.version ?? 0;
+      await cert.refresh();
+      if ((cert.secret?.version ?? 0) === before) throw new Error('the certificate request failed');
+    },
     terminate: () =>
       (terminating ??= drainProxy({
         adminUrl: admin,

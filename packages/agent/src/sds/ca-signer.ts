@@ -1,7 +1,7 @@
 // The CertificateSigner that talks to skein-ca (or skeind's embedded CA) over TLS gRPC: the first
 // request authenticates with a token, renewals with the current mesh certificate when no token is set.
 import { readFileSync } from 'node:fs';
-import { requestCertificate } from '@skein/ca';
+import { requestCertificate, trustBundlePem } from '@skein/ca';
 import type { CertificateSigner, WorkloadCertificate } from './workload-certificate.js';
 
 export interface CaSignerOptions {
@@ -23,7 +23,8 @@ export function caSigner(o: CaSignerOptions): CertificateSigner {
       requestCertificate(
         {
           address: o.address,
-          rootCertPem: o.rootCertPem,
+          // The configured root plus the bundle of the current certificate (a root rotation's new root).
+          rootCertPem: trustBundlePem([o.rootCertPem, o.certificate?.()?.secret?.rootCertPem ?? '']),
           ...(o.serverName ? { serverName: o.serverName } : {}),
           ...(o.clusterId ? { clusterId: o.clusterId } : {}),
           token: () => o.token ?? (o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : undefined),

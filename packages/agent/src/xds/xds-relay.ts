@@ -4,6 +4,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { trustBundlePem } from '@skein/ca';
 
 const METHODS = {
   streamAggregatedResources:
@@ -98,15 +99,19 @@ export async function startXdsRelay(o: XdsRelayOptions): Promise<RunningXdsRelay
   };
 }
 
-/** TLS credentials for the upstream: the mesh root, and the workload certificate when there is one. */
+/**
+ * TLS credentials for the upstream: the configured mesh root plus the trust bundle the current
+ * workload certificate came with (so a root rotation's new root is trusted once the CA sends it),
+ * and the workload certificate when there is one.
+ */
 export function meshChannelCredentials(
   rootCertPem: string,
-  current: () => { keyPem: string; certChainPem: string } | undefined,
+  current: () => { keyPem: string; certChainPem: string; rootCertPem?: string } | undefined,
 ): () => grpc.ChannelCredentials {
   return () => {
     const c = current();
     return grpc.credentials.createSsl(
-      Buffer.from(rootCertPem),
+      Buffer.from(trustBundlePem([rootCertPem, c?.rootCertPem ?? ''])),
       c ? Buffer.from(c.keyPem) : null,
       c ? Buffer.from(c.certChainPem) : null,
     );

@@ -42,3 +42,4 @@ export * as opentelemetryTraceV3 from '../gen/envoy/config/trace/v3/opentelemetr
 export * as zipkinTraceV3 from '../gen/envoy/config/trace/v3/zipkin_pb.js';
 export * as istioCaV1 from '../gen/istio/v1/auth/ca_pb.js';
 export * as istioNdsV1 from '../gen/istio/networking/nds/v1/nds_pb.js';
+export * as statsPluginConfig from '../gen/stats/plugin_config_pb.js';

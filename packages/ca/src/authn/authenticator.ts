@@ -89,19 +89,27 @@ export class BootstrapTokenAuthenticator implements Authenticator {
  */
 export class MeshCertificateAuthenticator implements Authenticator {
   readonly name = 'mesh-certificate';
-  private readonly issuer: X509Certificate;
+  private readonly issuers: () => readonly string[];
+  /**
+   * `signingCertPem`: the CA's signing certificate, or a function giving every certificate whose
+   * mesh certificates still renew (during a root rotation: the current and the previous signer).
+   */
   constructor(
-    signingCertPem: string,
+    signingCertPem: string | (() => readonly string[]),
     private readonly trustDomain: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.issuer = new X509Certificate(signingCertPem);
+    if (typeof signingCertPem === 'string') {
+      new X509Certificate(signingCertPem);
+      this.issuers = () => [signingCertPem];
+    } else this.issuers = signingCertPem;
   }
 
   async authenticate(creds: CallCredentials): Promise<Caller | undefined> {
     if (!creds.peerCertificateDer) return undefined;
     const cert = new X509Certificate(creds.peerCertificateDer);
-    if (!cert.verify(this.issuer.publicKey)) throw new Error('client certificate is not issued by this CA');
+    if (!this.issuers().some((pem) => cert.verify(new X509Certificate(pem).publicKey)))
+      throw new Error('client certificate is not issued by this CA');
     const t = this.now();
     if (t < Date.parse(cert.validFrom) || t > Date.parse(cert.validTo))
       throw new Error('client certificate expired');

@@ -40,8 +40,8 @@ describe('kubeconfig connections', () => {
   });
 
   it('refuses users it cannot authenticate as, saying why', () => {
-    expect(() => kubeconfigConnection(kubeconfig('{ exec: { command: aws } }'))).toThrow(
-      /neither a token nor a client certificate/,
+    expect(() => kubeconfigConnection(kubeconfig('{ auth-provider: { name: oidc } }'))).toThrow(
+      /neither a token, a client certificate nor an exec plugin/,
     );
   });
 

@@ -1,11 +1,12 @@
 // The few Kubernetes API calls the CA makes (TokenReview, Secrets, ConfigMaps, Namespaces) over
-// HTTPS: a bearer token (kubeconfig token users, the in-cluster service account) or a client
-// certificate (kubeconfig certificate users, as kind writes them).
+// HTTPS: a bearer token (kubeconfig token users, the in-cluster service account), a client
+// certificate (kubeconfig certificate users, as kind writes them), or an exec plugin's credentials.
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseYamlDocuments } from '@skein/api-types';
+import { ExecCredentials, type ExecConfig } from './exec-credential.js';
 
 export interface KubeConnection {
   server: string;
@@ -14,6 +15,8 @@ export interface KubeConnection {
   caPem?: string;
   clientCertPem?: string;
   clientKeyPem?: string;
+  /** A kubeconfig exec user: credentials from the plugin, per call (cached until they expire). */
+  exec?: ExecCredentials;
 }
 
 /** The one method the CA's Kubernetes code needs (a `KubeClient`, or any adapter). */
@@ -54,6 +57,7 @@ interface Kubeconfig {
       'client-key-data'?: string;
       'client-certificate'?: string;
       'client-key'?: string;
+      exec?: ExecConfig;
     };
   }[];
 }
@@ -89,13 +93,15 @@ export function kubeconfigConnection(path: string): KubeConnection {
   const token = user.token ?? (user.tokenFile ? readFileSync(user.tokenFile, 'utf8').trim() : undefined);
   const clientCertPem = dataOrFile(user['client-certificate-data'], user['client-certificate']);
   const clientKeyPem = dataOrFile(user['client-key-data'], user['client-key']);
-  if (!token && !(clientCertPem && clientKeyPem))
+  const exec = user.exec?.command ? new ExecCredentials(user.exec, path) : undefined;
+  if (!token && !(clientCertPem && clientKeyPem) && !exec)
     throw new Error(
-      `kubeconfig ${path}: the current user has neither a token nor a client certificate (exec and auth-provider users are not supported)`,
+      `kubeconfig ${path}: the current user has neither a token, a client certificate nor an exec plugin (auth-provider users are not supported)`,
     );
   const caPem = dataOrFile(cluster['certificate-authority-data'], cluster['certificate-authority']);
   return {
     server: cluster.server,
+    ...(exec ? { exec } : {}),
     ...(token ? { token } : {}),
     ...(clientCertPem && clientKeyPem ? { clientCertPem, clientKeyPem } : {}),
     ...(caPem ? { caPem } : {}),
@@ -105,22 +111,36 @@ export function kubeconfigConnection(path: string): KubeConnection {
 export class KubeClient implements KubeApi {
   constructor(private readonly c: KubeConnection) {}
 
-  call<T>(method: string, path: string, body?: unknown): Promise<KubeResponse<T>> {
+  async call<T>(method: string, path: string, body?: unknown): Promise<KubeResponse<T>> {
+    if (!this.c.exec) return this.send<T>(method, path, body, this.c);
+    const res = await this.send<T>(method, path, body, { ...this.c, ...(await this.c.exec.get()) });
+    if (res.status !== 401) return res;
+    // Expired or revoked before its expiry: run the plugin again, once.
+    this.c.exec.invalidate();
+    return this.send<T>(method, path, body, { ...this.c, ...(await this.c.exec.get()) });
+  }
+
+  private send<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    c: Omit<KubeConnection, 'exec'>,
+  ): Promise<KubeResponse<T>> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
-        `${this.c.server}${path}`,
+        `${c.server}${path}`,
         {
           method,
           headers: {
-            ...(this.c.token ? { authorization: `Bearer ${this.c.token}` } : {}),
+            ...(c.token ? { authorization: `Bearer ${c.token}` } : {}),
             accept: 'application/json',
             ...(payload
               ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
               : {}),
           },
-          ...(this.c.caPem ? { ca: this.c.caPem } : {}),
-          ...(this.c.clientCertPem ? { cert: this.c.clientCertPem, key: this.c.clientKeyPem } : {}),
+          ...(c.caPem ? { ca: c.caPem } : {}),
+          ...(c.clientCertPem ? { cert: c.clientCertPem, key: c.clientKeyPem } : {}),
           timeout: 10_000,
         },
         (res) => {

@@ -27,6 +27,8 @@ export interface RootOptions {
   ttlSeconds?: number;
   /** Clock in milliseconds since the epoch. */
   now?: number;
+  /** The root's CN; default `Skein root CA` (a rotation's new root gets a distinct one). */
+  commonName?: string;
 }
 
 /** A random positive 128-bit serial number as hex. */
@@ -42,7 +44,7 @@ export async function createRootCa(o: RootOptions): Promise<CaMaterial> {
   const now = o.now ?? Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
-    name: `O=${o.trustDomain}, CN=Skein root CA`,
+    name: `O=${o.trustDomain}, CN=${o.commonName ?? 'Skein root CA'}`,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + (o.ttlSeconds ?? 10 * 365 * 86400) * 1000),
     signingAlgorithm: signingAlgorithm(keys.algorithm),

@@ -3,7 +3,8 @@
 import type { webcrypto } from 'node:crypto';
 import { X509Certificate } from 'node:crypto';
 import { importPrivateKeyPem, signingAlgorithm, type KeyPair } from './keys.js';
-import { randomSerial, type CaMaterial } from './ca-material.js';
+import { randomSerial, verifyMaterial, type CaMaterial } from './ca-material.js';
+import { splitPem, trustBundlePem } from './pem.js';
 import { parseCsr } from './csr.js';
 import { x509 } from './x509.js';
 
@@ -29,7 +30,10 @@ export class CertificateRequestError extends Error {
 }
 
 export interface IssuedCertificate {
-  /** [leaf, ...intermediates, root] as Istio's CreateCertificate returns it. */
+  /**
+   * [leaf, ...intermediates, root] as Istio's CreateCertificate returns it; the last element is
+   * the trust bundle (several roots concatenated during a root rotation, as Istio's root-cert.pem).
+   */
   certChain: string[];
   notAfter: Date;
 }
@@ -40,27 +44,72 @@ export interface SanSet {
   ipAddresses?: string[];
 }
 
-/** The signing half of the CA: material plus policy, no I/O. */
+/**
+ * The signing half of the CA: material plus policy, no I/O. Its trust bundle is the signing root
+ * plus any other roots still trusted (a root rotation's overlap: the next root before the switch,
+ * the previous one after it); `update` swaps both at once, and issued chains end with the bundle.
+ */
 export class CertificateAuthority {
+  private readonly changes = new Set<() => void>();
   private constructor(
-    readonly material: CaMaterial,
-    private readonly keys: KeyPair,
-    private readonly caCert: x509.X509Certificate,
+    private current: CaMaterial,
+    private keys: KeyPair,
+    private caCert: x509.X509Certificate,
+    private extraRoots: string[],
     private readonly policy: Required<IssuePolicy>,
   ) {}
 
-  static async create(material: CaMaterial, policy: IssuePolicy = {}): Promise<CertificateAuthority> {
+  static async create(
+    material: CaMaterial,
+    policy: IssuePolicy = {},
+    extraRoots: readonly string[] = [],
+  ): Promise<CertificateAuthority> {
     const keys = await importPrivateKeyPem(material.caKeyPem);
-    return new CertificateAuthority(material, keys, new x509.X509Certificate(material.caCertPem), {
-      defaultTtlSeconds: policy.defaultTtlSeconds ?? 86400,
-      maxTtlSeconds: policy.maxTtlSeconds ?? 90 * 86400,
-      clockSkewSeconds: policy.clockSkewSeconds ?? 60,
-      now: policy.now ?? Date.now,
-    });
+    return new CertificateAuthority(
+      material,
+      keys,
+      new x509.X509Certificate(material.caCertPem),
+      [...extraRoots],
+      {
+        defaultTtlSeconds: policy.defaultTtlSeconds ?? 86400,
+        maxTtlSeconds: policy.maxTtlSeconds ?? 90 * 86400,
+        clockSkewSeconds: policy.clockSkewSeconds ?? 60,
+        now: policy.now ?? Date.now,
+      },
+    );
   }
 
+  get material(): CaMaterial {
+    return this.current;
+  }
+
+  /** The trust bundle: the signing root first, then the other trusted roots (one PEM string). */
   get rootCertPem(): string {
-    return this.material.rootCertPem;
+    return trustBundlePem([this.current.rootCertPem, ...this.extraRoots]);
+  }
+
+  /** Every trusted root, one PEM each (the signing root first). */
+  get trustedRoots(): string[] {
+    return splitPem(this.rootCertPem);
+  }
+
+  /**
+   * Switches the signing material and the other trusted roots together (a root rotation step);
+   * listeners (onChange) hear of it after the switch.
+   */
+  async update(material: CaMaterial, extraRoots: readonly string[] = []): Promise<void> {
+    verifyMaterial(material);
+    const keys = await importPrivateKeyPem(material.caKeyPem);
+    this.current = material;
+    this.keys = keys;
+    this.caCert = new x509.X509Certificate(material.caCertPem);
+    this.extraRoots = [...extraRoots];
+    for (const l of [...this.changes]) l();
+  }
+
+  onChange(listener: () => void): () => void {
+    this.changes.add(listener);
+    return () => this.changes.delete(listener);
   }
 
   /**
@@ -139,7 +188,7 @@ export class CertificateAuthority {
     });
     const leaf = cert.toString('pem') + '\n';
     return {
-      certChain: [leaf, ...this.material.chainPems, this.material.rootCertPem],
+      certChain: [leaf, ...this.current.chainPems, this.rootCertPem],
       notAfter,
     };
   }

@@ -10,3 +10,16 @@ export function normalizePem(pem: string): string {
   if (blocks.length !== 1) throw new Error(`expected one PEM block, found ${blocks.length}`);
   return blocks[0]!;
 }
+
+/** One bundle of distinct certificates, in order (duplicates and blank text dropped). */
+export function trustBundlePem(pems: readonly string[]): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const block of pems.flatMap((p) => splitPem(p))) {
+    const key = block.replace(/\s+/g, '');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(block);
+  }
+  return out.join('');
+}

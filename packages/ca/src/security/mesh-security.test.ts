@@ -57,6 +57,56 @@ describe('meshSecurity', () => {
     });
   });
 
+  it("offers Istio's ALPN for what the client knows the port carries", () => {
+    const alpn = (protocol: string | undefined): unknown =>
+      (
+        sec.upstreamTransportSocket(ctx([]), {
+          ...upstream({ [TLS_MODE_LABEL]: 'istio' }),
+          port: { number: 5432, protocol },
+        }) as unknown as { typedConfig: { commonTlsContext: { alpnProtocols: string[] } } }
+      ).typedConfig.commonTlsContext.alpnProtocols;
+    expect(alpn('HTTP')).toEqual(['istio-http/1.1', 'istio', 'http/1.1']);
+    expect(alpn('GRPC')).toEqual(['istio-h2', 'istio', 'h2']);
+    expect(alpn('HTTP2')).toEqual(['istio-h2', 'istio', 'h2']);
+    expect(alpn('MONGO')).toEqual(['istio-peer-exchange', 'istio']);
+    expect(alpn('UNKNOWN')).toEqual(['istio-peer-exchange', 'istio', 'h2', 'http/1.1']);
+  });
+
+  it('gives a service only partly in the mesh per-endpoint sockets (tlsMode-istio / tlsMode-disabled)', () => {
+    const half: UpstreamView = {
+      ...upstream({}),
+      service: {
+        ...upstream({}).service,
+        workloads: [
+          { namespace: 'shop', serviceAccount: 'db', labels: { [TLS_MODE_LABEL]: 'istio' } },
+          { namespace: 'shop', serviceAccount: 'legacy-db', labels: {} },
+        ],
+      },
+    };
+    expect(sec.upstreamTransportSocket(ctx([]), half)).toBeUndefined();
+    const m = sec.upstreamTransportSocketMatches(ctx([]), half) as unknown as {
+      name: string;
+      match: Record<string, string>;
+      transportSocket: { typedConfig: Record<string, unknown> };
+    }[];
+    expect(m.map((x) => [x.name, x.match])).toEqual([
+      ['tlsMode-istio', { tlsMode: 'istio' }],
+      ['tlsMode-disabled', {}],
+    ]);
+    // Only the meshed workloads' identities are expected from the mTLS endpoints.
+    expect(JSON.stringify(m[0]?.transportSocket)).toContain('spiffe://cluster.local/ns/shop/sa/db"');
+    expect(JSON.stringify(m[0]?.transportSocket)).not.toContain('legacy-db');
+    expect(m[1]?.transportSocket.typedConfig['@type']).toContain('RawBuffer');
+    // All meshed, none meshed, or a DestinationRule TLS mode: no per-endpoint sockets.
+    expect(
+      sec.upstreamTransportSocketMatches(ctx([]), upstream({ [TLS_MODE_LABEL]: 'istio' })),
+    ).toBeUndefined();
+    expect(sec.upstreamTransportSocketMatches(ctx([]), upstream({}))).toBeUndefined();
+    expect(
+      sec.upstreamTransportSocketMatches(ctx([]), { ...half, tls: { mode: 'ISTIO_MUTUAL' } }),
+    ).toBeUndefined();
+  });
+
   it('stays plaintext to non-mesh endpoints, to DISABLEd ones, and defers to SIMPLE/MUTUAL', () => {
     expect(sec.upstreamTransportSocket(ctx([]), upstream({}))).toBeUndefined();
     const disabled = ctx([obj('PeerAuthentication', 'shop', 'off', { mtls: { mode: 'DISABLE' } })]);
@@ -85,7 +135,13 @@ describe('meshSecurity', () => {
       {
         destinationPort: 8080,
         transportProtocol: 'tls',
-        applicationProtocols: ['istio-peer-exchange', 'istio'],
+        applicationProtocols: [
+          'istio-peer-exchange',
+          'istio',
+          'istio-http/1.0',
+          'istio-http/1.1',
+          'istio-h2',
+        ],
       },
       { destinationPort: 8080 },
     ]);

@@ -7,11 +7,14 @@ import { translateAuthorizationPolicies, type SecurityProblem } from './authz/au
 import { translateRequestAuthentication } from './jwt-authn.js';
 import { modeForPort, resolveInboundMtls, type MtlsMode } from './mtls-mode.js';
 import {
+  autoMtlsTransportSocketMatches,
   expectedIdentities,
   inboundChainVariants,
   istioMutualUpstreamTlsContext,
   meshSni,
+  meshUpstreamAlpn,
   tlsTransportSocket,
+  type MeshUpstreamProtocol,
   UPSTREAM_TLS_TYPE,
 } from './tls-context.js';
 
@@ -35,7 +38,8 @@ export interface UpstreamView {
       readonly labels: Readonly<Record<string, string>>;
     }[];
   };
-  readonly port: { readonly number: number };
+  /** `protocol`: skeind's port protocol (HTTP, HTTP2, GRPC, TCP, ..., UNKNOWN for sniffed). */
+  readonly port: { readonly number: number; readonly protocol?: string | undefined };
   readonly subset: string;
   readonly tls:
     | {
@@ -62,6 +66,22 @@ export interface FilterChainView {
 /** Istio's label on injected pods: their endpoints speak mesh mTLS (auto mTLS). */
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
+/** What the client side knows of a port's protocol, for the mesh ALPN (see meshUpstreamAlpn). */
+export function upstreamProtocol(protocol: string | undefined): MeshUpstreamProtocol {
+  switch (protocol) {
+    case 'HTTP':
+      return 'HTTP';
+    case 'HTTP2':
+    case 'GRPC':
+      return 'HTTP2';
+    case 'UNKNOWN':
+    case undefined:
+      return 'UNKNOWN';
+    default:
+      return 'TCP';
+  }
+}
+
 const objects = <T>(ctx: SecurityContextView, kind: string) => (ctx.snapshot.byKind.get(kind) ?? []) as T[];
 
 function workloadMode(
@@ -82,6 +102,11 @@ export interface MeshSecurity {
     ctx: SecurityContextView,
     input: UpstreamView,
   ): { name: string; typedConfig: { '@type': string } } | undefined;
+  /** Auto mTLS to a service only partly in the mesh: Istio's `tlsMode-istio` / `tlsMode-disabled` matches. */
+  upstreamTransportSocketMatches(
+    ctx: SecurityContextView,
+    input: UpstreamView,
+  ): ReturnType<typeof autoMtlsTransportSocketMatches> | undefined;
   inboundHttpFilters(
     ctx: SecurityContextView,
     port: InboundPortView,
@@ -101,10 +126,48 @@ export interface MeshSecurity {
 
 /**
  * The contributor. Upstream: DestinationRule ISTIO_MUTUAL always; with no DestinationRule TLS,
- * auto mTLS when every endpoint carries `security.istio.io/tlsMode: istio` and none has mTLS
- * DISABLEd on the port. Expected server identities: the endpoints' service accounts plus the
+ * auto mTLS when every endpoint carries `security.istio.io/tlsMode: istio`, per endpoint
+ * (transport_socket_matches) when only some do — in both cases when none has mTLS DISABLEd on the port. Expected server identities: the endpoints' service accounts plus the
  * service's subjectAltNames (or the DestinationRule's).
  */
+/**
+ * Auto mTLS (no DestinationRule TLS) to a mesh-internal service: `all` its endpoints are injected
+ * (`tlsMode: istio`), only `some` are (per-endpoint sockets), or `none` — also when the service is
+ * MESH_EXTERNAL or a PeerAuthentication DISABLEs mTLS on the port for any of its workloads.
+ */
+function autoMtls(ctx: SecurityContextView, input: UpstreamView): 'all' | 'some' | 'none' {
+  const ws = input.service.workloads;
+  if (input.service.location === 'MESH_EXTERNAL') return 'none';
+  const meshed = ws.filter((w) => w.labels[TLS_MODE_LABEL] === 'istio').length;
+  if (meshed === 0) return 'none';
+  if (ws.some((w) => workloadMode(ctx, w, input.port.number) === 'DISABLE')) return 'none';
+  return meshed === ws.length ? 'all' : 'some';
+}
+
+/** The ISTIO_MUTUAL context for a cluster whose server identities are those of `workloads`. */
+function upstreamContext(
+  ctx: SecurityContextView,
+  input: UpstreamView,
+  workloads: UpstreamView['service']['workloads'],
+): ReturnType<typeof istioMutualUpstreamTlsContext> {
+  const { service, port } = input;
+  const td = ctx.snapshot.mesh.trustDomain;
+  const sans = input.tls?.subjectAltNames?.length
+    ? [...input.tls.subjectAltNames]
+    : [
+        ...expectedIdentities(
+          td,
+          workloads.map((w) => ({ namespace: w.namespace, serviceAccount: w.serviceAccount })),
+        ),
+        ...service.subjectAltNames,
+      ];
+  return istioMutualUpstreamTlsContext({
+    sni: input.tls?.sni ?? meshSni(port.number, input.subset, service.hostname),
+    subjectAltNames: [...new Set(sans)].sort(),
+    alpn: meshUpstreamAlpn(upstreamProtocol(port.protocol)),
+  });
+}
+
 export function meshSecurity(): MeshSecurity {
   const authz = (ctx: SecurityContextView) =>
     translateAuthorizationPolicies(objects<AuthorizationPolicy>(ctx, 'AuthorizationPolicy'), {
@@ -114,30 +177,15 @@ export function meshSecurity(): MeshSecurity {
     });
   return {
     upstreamTransportSocket(ctx, input) {
-      const { service, port } = input;
       const mode = input.tls?.mode;
       if (mode && mode !== 'ISTIO_MUTUAL') return undefined; // SIMPLE / MUTUAL / DISABLE: DestinationRule's own
-      if (!mode) {
-        const ws = service.workloads;
-        const meshEndpoints = ws.length > 0 && ws.every((w) => w.labels[TLS_MODE_LABEL] === 'istio');
-        if (!meshEndpoints || service.location === 'MESH_EXTERNAL') return undefined;
-        if (ws.some((w) => workloadMode(ctx, w, port.number) === 'DISABLE')) return undefined;
-      }
-      const td = ctx.snapshot.mesh.trustDomain;
-      const sans = input.tls?.subjectAltNames?.length
-        ? [...input.tls.subjectAltNames]
-        : [
-            ...expectedIdentities(
-              td,
-              service.workloads.map((w) => ({ namespace: w.namespace, serviceAccount: w.serviceAccount })),
-            ),
-            ...service.subjectAltNames,
-          ];
-      const ctxJson = istioMutualUpstreamTlsContext({
-        sni: input.tls?.sni ?? meshSni(port.number, input.subset, service.hostname),
-        subjectAltNames: [...new Set(sans)].sort(),
-      });
-      return tlsTransportSocket(ctxJson, UPSTREAM_TLS_TYPE);
+      if (!mode && autoMtls(ctx, input) !== 'all') return undefined;
+      return tlsTransportSocket(upstreamContext(ctx, input, input.service.workloads), UPSTREAM_TLS_TYPE);
+    },
+    upstreamTransportSocketMatches(ctx, input) {
+      if (input.tls?.mode || autoMtls(ctx, input) !== 'some') return undefined;
+      const meshed = input.service.workloads.filter((w) => w.labels[TLS_MODE_LABEL] === 'istio');
+      return autoMtlsTransportSocketMatches(upstreamContext(ctx, input, meshed));
     },
     inboundHttpFilters(ctx) {
       const jwt = translateRequestAuthentication(

@@ -14,6 +14,35 @@ export const TLS_INSPECTOR_TYPE =
 /** ALPN values a mesh client offers first so a PERMISSIVE server tells mesh mTLS from app TLS. */
 export const MESH_ALPN = ['istio-peer-exchange', 'istio'];
 
+/** Istio's ALPN for HTTP inside mesh mTLS: what the client sidecar knows it carries. */
+export const MESH_HTTP_ALPN = ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
+
+/** Every ALPN value a mesh client may offer: what a PERMISSIVE server's mesh TLS chain matches. */
+export const ALL_MESH_ALPN = [...MESH_ALPN, ...MESH_HTTP_ALPN];
+
+/** The protocol an outbound cluster carries, as far as the client side knows it. */
+export type MeshUpstreamProtocol = 'HTTP' | 'HTTP2' | 'TCP' | 'UNKNOWN';
+
+/**
+ * The ALPN list of an ISTIO_MUTUAL cluster, as Istio's client sidecars offer it: HTTP/1.x →
+ * `istio-http/1.1, istio, http/1.1`; h2 (http2, grpc) → `istio-h2, istio, h2`; TCP →
+ * `istio-peer-exchange, istio` (TCP metadata exchange). A sniffed port's cluster carries both
+ * HTTP and TCP: it lists the TCP markers and both HTTP protocols, and the proxy's HTTP side
+ * offers the `istio-http/*` list for the protocol of each connection (Istio's `istio.alpn` filter).
+ */
+export function meshUpstreamAlpn(protocol: MeshUpstreamProtocol): string[] {
+  switch (protocol) {
+    case 'HTTP':
+      return ['istio-http/1.1', 'istio', 'http/1.1'];
+    case 'HTTP2':
+      return ['istio-h2', 'istio', 'h2'];
+    case 'TCP':
+      return [...MESH_ALPN];
+    case 'UNKNOWN':
+      return [...MESH_ALPN, 'h2', 'http/1.1'];
+  }
+}
+
 /** The SDS config pointing at the agent's socket (the bootstrap's `sds-grpc` cluster). */
 export function sdsConfig(clusterName = 'sds-grpc'): coreConfigSourceV3.ConfigSourceJson {
   return {
@@ -62,12 +91,12 @@ export function meshDownstreamTlsContext(): tlsV3.DownstreamTlsContextJson {
 export function istioMutualUpstreamTlsContext(o: {
   sni: string;
   subjectAltNames: string[];
-  /** Application protocols after the mesh markers; default h2, http/1.1. */
+  /** The ALPN list (see meshUpstreamAlpn); default: a sniffed port's. */
   alpn?: string[];
 }): tlsV3.UpstreamTlsContextJson {
   return {
     sni: o.sni,
-    commonTlsContext: meshCommonContext([...MESH_ALPN, ...(o.alpn ?? ['h2', 'http/1.1'])], o.subjectAltNames),
+    commonTlsContext: meshCommonContext(o.alpn ?? meshUpstreamAlpn('UNKNOWN'), o.subjectAltNames),
   };
 }
 
@@ -131,7 +160,7 @@ export interface InboundChainVariant {
 /**
  * The filter chain variants for an inbound port under a mode (the caller adds destination_port and
  * its own filters to each). STRICT: mesh TLS only — plaintext matches no chain and is refused.
- * PERMISSIVE: mesh TLS (by ALPN) plus plaintext and non-mesh TLS. DISABLE: everything as is.
+ * PERMISSIVE: mesh TLS (by ALPN: any of Istio's mesh values) plus plaintext and non-mesh TLS. DISABLE: everything as is.
  * The listener needs the TLS inspector (tlsInspectorFilter) for STRICT and PERMISSIVE.
  */
 export function inboundChainVariants(mode: MtlsMode): InboundChainVariant[] {
@@ -148,7 +177,7 @@ export function inboundChainVariants(mode: MtlsMode): InboundChainVariant[] {
     case 'PERMISSIVE':
       return [
         {
-          filterChainMatch: { transportProtocol: 'tls', applicationProtocols: MESH_ALPN },
+          filterChainMatch: { transportProtocol: 'tls', applicationProtocols: [...ALL_MESH_ALPN] },
           transportSocket: tls,
           connectionSecurityPolicy: 'mutual_tls',
         },

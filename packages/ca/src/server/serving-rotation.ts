@@ -18,9 +18,14 @@ class RotatingProvider implements grpc.experimental.CertificateProvider {
   private readonly identityListeners = new Set<(u: IdentityUpdate) => void>();
   private readonly caListeners = new Set<(u: CaUpdate) => void>();
   constructor(
-    private readonly ca: Buffer,
+    private ca: Buffer,
     private identity: IdentityUpdate,
   ) {}
+  /** A new trust bundle for client certificates (a root rotation step). */
+  setCa(ca: Buffer): void {
+    this.ca = ca;
+    for (const l of this.caListeners) l({ caCertificate: ca });
+  }
   set(identity: IdentityUpdate): void {
     this.identity = identity;
     for (const l of this.identityListeners) l(identity);
@@ -64,7 +69,8 @@ export interface RotatingServingOptions {
 
 /**
  * Issues a serving certificate for `identity` from `ca` and keeps it fresh: reissued when
- * `renewAtFraction` of its lifetime (from issuance) has passed.
+ * `renewAtFraction` of its lifetime (from issuance) has passed, and whenever the CA changes (a root
+ * rotation step), with the CA's trust bundle for client certificates.
  */
 export async function rotatingServingCredentials(
   ca: CertificateAuthority,
@@ -102,6 +108,12 @@ export async function rotatingServingCredentials(
     }
   };
   schedule(renewDelay(Date.now(), cert));
+  // A root rotation step: trust the new bundle for client certificates and reissue at once, so the
+  // serving certificate comes from the current signer.
+  const offChange = ca.onChange(() => {
+    provider.setCa(Buffer.from(ca.rootCertPem));
+    void rotate().catch(() => undefined);
+  });
   return {
     // One provider answers both roles: grpc-js's factory and constructor disagree on argument order.
     credentials: grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false),
@@ -109,6 +121,7 @@ export async function rotatingServingCredentials(
     rotate,
     stop: () => {
       stopped = true;
+      offChange();
       clearTimeout(timer);
     },
   };

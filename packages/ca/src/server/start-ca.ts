@@ -20,7 +20,8 @@ export interface StartCaOptions extends CaServiceOptions {
 
 export interface RunningCa {
   port: number;
-  rootCertPem: string;
+  /** The CA's current trust bundle (every trusted root). */
+  readonly rootCertPem: string;
   close(): Promise<void>;
 }
 
@@ -45,7 +46,9 @@ export async function startCa(o: StartCaOptions): Promise<RunningCa> {
   );
   return {
     port,
-    rootCertPem: o.ca.rootCertPem,
+    get rootCertPem() {
+      return o.ca.rootCertPem;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         serving.stop();

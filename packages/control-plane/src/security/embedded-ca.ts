@@ -16,12 +16,14 @@ import {
   TokensFileAuthenticator,
   caServiceHandlers,
   kubeTokenReviewer,
-  loadOrCreateDirectoryCa,
+  loadDirectoryCaState,
   loadOrCreateKubeCa,
   resolveKubeConnection,
   rotatingServingCredentials,
   serialOf,
+  watchDirectoryCa,
   type Authenticator,
+  type DirectoryCaWatch,
   type ServingCertificate,
 } from '@skein/ca';
 import { caServiceDefinition } from '@skein/api-types';
@@ -55,6 +57,8 @@ export interface EmbeddedCaConfig {
   readonly secureAddr?: string | undefined;
   /** Lifetime of skeind's own serving certificate (seconds); default 30 days; reissued at half. */
   readonly servingTtlSeconds?: number | undefined;
+  /** Directory mode: how often the CA directory is checked for a root rotation step (ms); default 5000. */
+  readonly reloadMs?: number | undefined;
 }
 
 export interface EmbeddedCaOptions extends EmbeddedCaConfig {
@@ -70,6 +74,7 @@ export interface EmbeddedCa {
   /** Bound `host:port`. */
   readonly address: string;
   readonly mode: 'directory' | 'kubernetes';
+  /** The trust bundle: the signing root, plus the other root during a rotation's overlap. */
   readonly rootCertPem: string;
   /** Where the root certificate is (for agents' `--ca-root-cert`); undefined in Kubernetes mode. */
   readonly rootCertFile: string | undefined;
@@ -92,12 +97,23 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
   const dir = o.dir ?? defaultCaDir();
   const kube = kubeMode ? new KubeClient(resolveKubeConnection(o.kubeconfig ?? 'default')) : undefined;
   const caNamespace = o.kubernetes?.namespace ?? 'skein-system';
-  const loaded = kube
-    ? await loadOrCreateKubeCa(kube, caNamespace, { trustDomain: o.trustDomain })
-    : await loadOrCreateDirectoryCa(dir, { trustDomain: o.trustDomain });
-  const ca = await CertificateAuthority.create(loaded.material);
+  const root = { trustDomain: o.trustDomain };
+  const state = kube
+    ? { loaded: await loadOrCreateKubeCa(kube, caNamespace, root), extraRoots: [] }
+    : await loadDirectoryCaState(dir, root);
+  const loaded = state.loaded;
+  const ca = await CertificateAuthority.create(loaded.material, {}, state.extraRoots);
+  // Directory mode: root rotation steps (`skein-ca rotate-root --dir`) and replaced files take effect live.
+  const watch: DirectoryCaWatch | undefined = kube
+    ? undefined
+    : watchDirectoryCa(dir, ca, {
+        root,
+        intervalMs: o.reloadMs ?? 5000,
+        log: (m, f) => log.info(m, f),
+      });
   const authenticators: Authenticator[] = [
-    new MeshCertificateAuthenticator(loaded.material.caCertPem, o.trustDomain),
+    // Renewal with a mesh certificate from the signing CA or, during a root rotation, any trusted root.
+    new MeshCertificateAuthenticator(() => [ca.material.caCertPem, ...ca.trustedRoots], o.trustDomain),
   ];
   if (o.tokensFile)
     authenticators.push(
@@ -161,6 +177,7 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
       server.bindAsync(address, serving.credentials, (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (e) {
+    watch?.stop();
     serving.stop();
     throw new Error(`CA port ${address}: ${(e as Error).message} (--secure-addr, or --no-ca)`);
   }
@@ -192,11 +209,14 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
   return {
     address: `${host}:${port}`,
     mode: kube ? 'kubernetes' : 'directory',
-    rootCertPem: ca.rootCertPem,
+    get rootCertPem() {
+      return ca.rootCertPem;
+    },
     rootCertFile,
     servingCertificate: () => serving.current(),
     onServingRotated: (l) => void rotated.add(l),
     close: async () => {
+      watch?.stop();
       serving.stop();
       await publisher?.stop();
       await new Promise<void>((resolve) => {

@@ -15,6 +15,7 @@ import {
 } from './cluster-policy.js';
 import { ADS_CONFIG_SOURCE, duration, socketAddress, T, typed } from './envoy.js';
 import { usesLocalityWeights } from './locality.js';
+import { endpointMetadata } from './endpoint-metadata.js';
 import { inboundIngressTargets } from './inbound-ports.js';
 import {
   BLACKHOLE_CLUSTER,
@@ -41,14 +42,14 @@ export function outboundCluster(
   const c: Mutable<ClusterJson> = { name };
   if (service.resolution === 'DNS' || service.resolution === 'DNS_ROUND_ROBIN') {
     c.type = service.resolution === 'DNS' ? 'STRICT_DNS' : 'LOGICAL_DNS';
-    const targets =
+    const lbEndpoints =
       service.workloads.length > 0
-        ? service.workloads.map((w) => socketAddress(w.address, endpointPort(w, port)))
-        : [socketAddress(service.hostname, port.targetPort ?? port.number)];
-    c.loadAssignment = {
-      clusterName: name,
-      endpoints: [{ lbEndpoints: targets.map((address) => ({ endpoint: { address } })) }],
-    };
+        ? service.workloads.map((w) => ({
+            endpoint: { address: socketAddress(w.address, endpointPort(w, port)) },
+            ...endpointMetadata(w),
+          }))
+        : [{ endpoint: { address: socketAddress(service.hostname, port.targetPort ?? port.number) } }];
+    c.loadAssignment = { clusterName: name, endpoints: [{ lbEndpoints }] };
     c.dnsLookupFamily = 'V4_ONLY';
   } else if (service.resolution === 'NONE' && service.registry === 'ServiceEntry' && !grpc) {
     c.type = 'ORIGINAL_DST';
@@ -67,9 +68,14 @@ export function outboundCluster(
     usesLocalityWeights(policy.loadBalancer?.localityLbSetting, ctx.proxy.locality)
   )
     c.commonLbConfig = { ...c.commonLbConfig, localityWeightedLbConfig: {} };
+  const tlsInput = { service, port, subset, tls: policy.tls };
+  const matches = grpc ? undefined : ctx.security.upstreamTransportSocketMatches?.(ctx, tlsInput);
+  if (matches?.length) {
+    c.transportSocketMatches = matches;
+    return c;
+  }
   const socket =
-    ctx.security.upstreamTransportSocket?.(ctx, { service, port, subset, tls: policy.tls }) ??
-    destinationRuleTls(policy.tls, service.hostname);
+    ctx.security.upstreamTransportSocket?.(ctx, tlsInput) ?? destinationRuleTls(policy.tls, service.hostname);
   if (socket && !grpc) c.transportSocket = socket;
   return c;
 }

@@ -7,6 +7,7 @@ import { endpointPort, type Service, type ServicePort, type Workload } from '../
 import { labelsMatch } from '../model/hosts.js';
 import type { TranslateContext } from './context.js';
 import { socketAddress } from './envoy.js';
+import { endpointMetadata } from './endpoint-metadata.js';
 import { parseClusterName } from './names.js';
 import { effectivePolicy } from './cluster-policy.js';
 import { applyLocalityLb } from './locality.js';
@@ -52,6 +53,7 @@ export function loadAssignment(
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
         .map(({ w }) => ({
           endpoint: { address: socketAddress(w.address, endpointPort(w, port)) },
+          ...endpointMetadata(w),
           loadBalancingWeight: Math.max(1, w.weight),
         })),
       loadBalancingWeight: ws.reduce((sum, w) => sum + Math.max(1, w.weight), 0),

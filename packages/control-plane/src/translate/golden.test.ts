@@ -3,9 +3,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { meshSecurity } from '@skein/ca';
 import { generate, proxy, snapshotFromYaml, type ProxySpec } from '../../test/support/translate.js';
 
-const cases: { name: string; proxy: ProxySpec; listeners?: string[] }[] = [
+const cases: { name: string; proxy: ProxySpec; listeners?: string[]; meshSecurity?: true }[] = [
   {
     name: 'bookinfo',
     proxy: { ip: '10.0.0.11', pod: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } },
@@ -54,6 +55,13 @@ const cases: { name: string; proxy: ProxySpec; listeners?: string[] }[] = [
     },
   },
   {
+    // Mesh mTLS (the security contributor): Istio's ALPN per port protocol, sniffed ports over mTLS.
+    name: 'mesh-mtls',
+    // TPROXY interception: the capture listeners are transparent.
+    proxy: { ip: '10.9.0.1', pod: 'legacy-1', labels: { app: 'legacy' }, interceptionMode: 'TPROXY' },
+    meshSecurity: true,
+  },
+  {
     name: 'policies',
     proxy: { ip: '10.1.9.9', pod: 'frontend', namespace: 'shop', labels: { app: 'frontend' } },
   },
@@ -66,7 +74,12 @@ describe('golden translation', () => {
   for (const c of cases)
     it(c.name, () => {
       const snap = snapshotFromYaml(readFileSync(new URL(`${c.name}.yaml`, dir), 'utf8'));
-      const out = generate(snap, proxy(c.proxy), c.listeners ?? []);
+      const out = generate(
+        snap,
+        proxy(c.proxy),
+        c.listeners ?? [],
+        c.meshSecurity ? meshSecurity() : undefined,
+      );
       for (const [type, resources] of Object.entries({
         lds: out.listeners,
         rds: out.routes,

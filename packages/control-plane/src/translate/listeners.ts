@@ -36,6 +36,10 @@ import { statsNetworkFilter } from './telemetry-metrics.js';
 
 type ListenerJson = listenerV3.ListenerJson;
 
+/** TPROXY interception (node metadata INTERCEPTION_MODE): the capture listeners are transparent, as Istio's. */
+const transparent = (ctx: TranslateContext): { transparent?: true } =>
+  ctx.proxy.interceptionMode === 'TPROXY' ? { transparent: true } : {};
+
 function virtualOutbound(ctx: TranslateContext): ListenerJson {
   const fallback =
     ctx.scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
@@ -43,6 +47,7 @@ function virtualOutbound(ctx: TranslateContext): ListenerJson {
     name: VIRTUAL_OUTBOUND,
     address: socketAddress('0.0.0.0', OUTBOUND_CAPTURE_PORT),
     useOriginalDst: true,
+    ...transparent(ctx),
     trafficDirection: 'OUTBOUND',
     filterChains: [
       { name: `${VIRTUAL_OUTBOUND}-catchall-tcp`, filters: [tcpProxyFilter(fallback, fallback)] },
@@ -186,7 +191,21 @@ function inboundChains(ctx: TranslateContext, t: InboundTarget, matchPort: boole
           : [...HTTP_APPLICATION_PROTOCOLS],
     },
   }));
-  return [...http, ...inboundChain(ctx, t, matchPort, false)];
+  // The TCP chains must not claim the HTTP ALPN values too (Envoy rejects two chains with one match).
+  const httpAlpn: readonly string[] = MTLS_HTTP_APPLICATION_PROTOCOLS;
+  const tcp = inboundChain(ctx, t, matchPort, false).map((c) => {
+    const alpn = c.filterChainMatch?.applicationProtocols;
+    return alpn
+      ? {
+          ...c,
+          filterChainMatch: {
+            ...c.filterChainMatch,
+            applicationProtocols: alpn.filter((p) => !httpAlpn.includes(p)),
+          },
+        }
+      : c;
+  });
+  return [...http, ...tcp];
 }
 
 function inboundChain(
@@ -283,6 +302,7 @@ export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
   out.push({
     name: VIRTUAL_INBOUND,
     address: socketAddress('0.0.0.0', INBOUND_CAPTURE_PORT),
+    ...transparent(ctx),
     // no use_original_dst: the original_dst listener filter restores the destination for the
     // filter-chain match; a handoff would give inbound connections to the outbound listener of
     // the same port

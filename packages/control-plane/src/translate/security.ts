@@ -7,6 +7,7 @@ import type { Service, ServicePort } from '../model/services.js';
 import type { TranslateContext } from './context.js';
 
 export type TransportSocketJson = NonNullable<clusterV3.ClusterJson['transportSocket']>;
+export type TransportSocketMatchJson = NonNullable<clusterV3.ClusterJson['transportSocketMatches']>[number];
 export type FilterChainJson = listenerComponentsV3.FilterChainJson;
 export type HttpFilterJson = httpConnectionManagerV3.HttpFilterJson;
 export type NetworkFilterJson = listenerComponentsV3.FilterJson;
@@ -31,6 +32,15 @@ export interface SecurityContributor {
    * DestinationRule's SIMPLE/MUTUAL settings (ISTIO_MUTUAL and auto-mTLS belong here).
    */
   upstreamTransportSocket?(ctx: TranslateContext, input: UpstreamTlsInput): TransportSocketJson | undefined;
+  /**
+   * Per-endpoint transport sockets for an outbound cluster (auto mTLS to a service whose
+   * endpoints are only partly in the mesh: EDS metadata `tlsMode: istio` → mTLS, else plaintext).
+   * When it returns entries the cluster gets them instead of a single transport socket.
+   */
+  upstreamTransportSocketMatches?(
+    ctx: TranslateContext,
+    input: UpstreamTlsInput,
+  ): TransportSocketMatchJson[] | undefined;
   /** HTTP filters placed before the router on an inbound port (RBAC, JWT, ...). */
   inboundHttpFilters?(ctx: TranslateContext, port: InboundPort): HttpFilterJson[];
   /** Network filters placed before tcp_proxy on an inbound TCP port (network RBAC). */

@@ -2,7 +2,7 @@
 // namespace's Telemetry, then the namespace's, then the workload's, each override applied in
 // order (`match.metric` / `match.mode`, `disabled`, `tagOverrides` REMOVE / UPSERT with a value
 // expression) — folded into one stats configuration per direction: the `istio.stats` filter
-// (Istio's stats.PluginConfig fields as a google.protobuf.Struct) before the router / tcp_proxy.
+// (typed `stats.PluginConfig`, as Istio sends it) before the router / tcp_proxy.
 import type { MeshConfig } from '../model/mesh-config.js';
 import type { HttpFilterJson, NetworkFilterJson } from './security.js';
 import { duration, durationSeconds } from './envoy.js';
@@ -128,15 +128,14 @@ export function metricsPlan(
   return { metrics, ...(reporting ? { tcpReportingDuration: reporting } : {}) };
 }
 
-const STRUCT = 'type.googleapis.com/google.protobuf.Struct';
+/** Istio's own typed config for the stats filter, so istio-proxy reads it as skein-proxy does. */
+const PLUGIN_CONFIG = 'type.googleapis.com/stats.PluginConfig';
 export const STATS_FILTER = 'istio.stats';
 
 const statsConfig = (plan: MetricsPlan) => ({
-  '@type': STRUCT,
-  value: {
-    metrics: plan.metrics,
-    ...(plan.tcpReportingDuration ? { tcpReportingDuration: plan.tcpReportingDuration } : {}),
-  },
+  '@type': PLUGIN_CONFIG,
+  metrics: plan.metrics,
+  ...(plan.tcpReportingDuration ? { tcpReportingDuration: plan.tcpReportingDuration } : {}),
 });
 
 export function statsHttpFilter(plan: MetricsPlan): HttpFilterJson {

@@ -1,16 +1,25 @@
 // skeind in directory mode with a real skein-proxy sidecar per loopback "pod": the setup the
-// tests that drive traffic through real proxies share.
+// tests that drive traffic through real proxies share. With `mtls`, skeind embeds its CA and each
+// pod's proxy runs under an in-process skein-agent (its SDS server holds the workload certificate
+// from skeind's CA), so sidecars talk mesh mTLS.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runAgent, type RunningAgent } from '@skein/agent';
 import { startControlPlane, type RunningControlPlane } from '../../src/control-plane.js';
 import type { MeshConfig } from '../../src/model/mesh-config.js';
-import { startSidecar, type Sidecar } from './sidecar-proxy.js';
+import { repoRoot, startSidecar, until, type Sidecar } from './sidecar-proxy.js';
 
 export interface LoopbackMeshOptions {
   readonly configDir: string;
   /** Where bootstraps and sockets go. */
   readonly dir: string;
   readonly namespace: string;
-  /** `[name, ip]` per pod; each sidecar is labelled `app: <name>`. */
+  /** `[name, ip]` per pod; each sidecar is labelled `app: <name>`, service account `<name>`. */
   readonly pods: readonly (readonly [string, string])[];
+  /** Mesh mTLS: skeind's embedded CA (directory mode, a bootstrap token per pod) and an agent per pod. */
+  readonly mtls?: boolean;
+  /** With `mtls`: how often the embedded CA checks its directory (`<dir>/ca`) for changes; default 5 s. */
+  readonly caReloadMs?: number;
   /** skeind's mesh config (default: Istio's defaults). */
   readonly meshConfig?: MeshConfig;
 }
@@ -22,7 +31,65 @@ export interface LoopbackMesh {
   stop(): Promise<void>;
 }
 
+/** A sidecar run by skein-agent (SDS from skeind's CA), plaintext xDS straight to skeind. */
+async function startAgentSidecar(
+  o: LoopbackMeshOptions,
+  cp: RunningControlPlane,
+  name: string,
+  ip: string,
+): Promise<Sidecar> {
+  const ca = cp.ca;
+  if (!ca) throw new Error('mtls needs skeind with its CA');
+  const [host, port] = cp.xdsAddress.split(':') as [string, string];
+  const logs: string[] = [];
+  const agent: RunningAgent = await runAgent({
+    bootstrap: {
+      podName: name,
+      namespace: o.namespace,
+      podIp: ip,
+      serviceAccount: name,
+      labels: { app: name },
+      interceptionMode: 'NONE',
+      discovery: { host, port: Number(port) },
+      sdsSocket: join(o.dir, `${name}.sds`),
+      admin: { address: ip, port: 15000 },
+      listenAddress: ip,
+      statsPort: 15090,
+      readinessPort: null,
+    },
+    bootstrapPath: join(o.dir, `${name}.bootstrap.json`),
+    proxyCommand: join(repoRoot, 'bin/skein-proxy'),
+    proxyArgs: [],
+    ca: { address: ca.address, rootCertPem: ca.rootCertPem, token: `tok-${name}`, ttlSeconds: 3600 },
+    status: { host: ip, port: 15020 },
+    drainDurationMs: 0,
+    exitOnZeroActiveConnections: true,
+    log: (m, f) => logs.push(`${m} ${JSON.stringify(f ?? {})}`),
+  });
+  const sidecar: Sidecar = {
+    ip,
+    logs,
+    admin: async (path) => (await fetch(`http://${ip}:15000${path}`)).text(),
+    prometheus: async () => (await fetch(`http://${ip}:15090/stats/prometheus`)).text(),
+    refreshCertificate: () => agent.refreshCertificate(),
+    stop: async () => {
+      await agent.terminate();
+      await agent.done;
+    },
+  };
+  try {
+    await until(`proxy ${name} ready`, async () => (await fetch(`http://${ip}:15000/ready`)).ok, 60_000);
+  } catch (e) {
+    await sidecar.stop();
+    throw new Error(`${String(e)}\n${logs.join('\n')}`);
+  }
+  return sidecar;
+}
+
 export async function startLoopbackMesh(o: LoopbackMeshOptions): Promise<LoopbackMesh> {
+  const tokensFile = join(o.dir, 'ca-tokens');
+  if (o.mtls)
+    writeFileSync(tokensFile, o.pods.map(([name]) => `tok-${name} ${o.namespace} ${name}\n`).join(''));
   const cp = await startControlPlane({
     configDir: o.configDir,
     xdsAddr: '127.0.0.1:0',
@@ -30,6 +97,16 @@ export async function startLoopbackMesh(o: LoopbackMeshOptions): Promise<Loopbac
     settleMs: 20,
     debounceMs: 20,
     logLevel: 'none',
+    ...(o.mtls
+      ? {
+          ca: {
+            dir: join(o.dir, 'ca'),
+            tokensFile,
+            secureAddr: '127.0.0.1:0',
+            ...(o.caReloadMs ? { reloadMs: o.caReloadMs } : {}),
+          },
+        }
+      : {}),
     ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
   });
   const [host, port] = cp.xdsAddress.split(':') as [string, string];
@@ -41,14 +118,16 @@ export async function startLoopbackMesh(o: LoopbackMeshOptions): Promise<Loopbac
   try {
     for (const [name, ip] of o.pods)
       sidecars.push(
-        await startSidecar({
-          name,
-          namespace: o.namespace,
-          ip,
-          labels: { app: name },
-          xds: { host, port: Number(port) },
-          dir: o.dir,
-        }),
+        o.mtls
+          ? await startAgentSidecar(o, cp, name, ip)
+          : await startSidecar({
+              name,
+              namespace: o.namespace,
+              ip,
+              labels: { app: name },
+              xds: { host, port: Number(port) },
+              dir: o.dir,
+            }),
       );
   } catch (e) {
     await stop();

@@ -30,6 +30,8 @@ export interface Sidecar {
   admin(path: string): Promise<string>;
   /** `/stats/prometheus` through the 15090 listener, as a scraper sees it. */
   prometheus(): Promise<string>;
+  /** Under skein-agent (mesh mTLS): a new workload certificate now, pushed to the proxy over SDS. */
+  refreshCertificate?(): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../src/model/mesh-confi
 import { parseProxy, type Proxy } from '../../src/model/proxy.js';
 import { buildSnapshot, type Snapshot } from '../../src/model/snapshot.js';
 import { translateContext, type TranslateContext } from '../../src/translate/context.js';
+import type { SecurityContributor } from '../../src/translate/security.js';
 import { generateAll, generatorFor } from '../../src/translate/generators.js';
 
 export function objectsFromYaml(text: string): ConfigObject[] {
@@ -30,7 +31,7 @@ export interface ProxySpec {
   readonly namespace?: string;
   readonly labels?: Record<string, string>;
   readonly generator?: 'grpc';
-  readonly interceptionMode?: 'NONE' | 'REDIRECT';
+  readonly interceptionMode?: 'NONE' | 'REDIRECT' | 'TPROXY';
   readonly type?: 'sidecar' | 'router';
   readonly locality?: { region?: string; zone?: string; subZone?: string };
   /** Further node metadata (e.g. DNS_AUTO_ALLOCATE). */
@@ -62,8 +63,13 @@ export interface Generated {
 }
 
 /** Generates what a sidecar (or a gRPC client asking for `names`) would receive; encodes each. */
-export function generate(snap: Snapshot, p: Proxy, listenerNames: readonly string[] = []): Generated {
-  const ctx: TranslateContext = translateContext(snap, p);
+export function generate(
+  snap: Snapshot,
+  p: Proxy,
+  listenerNames: readonly string[] = [],
+  security?: SecurityContributor,
+): Generated {
+  const ctx: TranslateContext = translateContext(snap, p, security);
   const run = (type: string, names: readonly string[]) => {
     const gen = generatorFor(ctx, type);
     if (!gen) throw new Error(`no generator for ${type}`);

@@ -88,6 +88,7 @@ export const listener: FieldSpec = {
   defaultFilterChain: filterChain,
   useOriginalDst: true,
   bindToPort: true,
+  transparent: true,
   listenerFilters: listenerFilter,
   listenerFiltersTimeout: duration,
   continueOnListenerFiltersTimeout: true,

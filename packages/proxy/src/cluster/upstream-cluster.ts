@@ -7,6 +7,12 @@ import { makeHost, type Host } from '../endpoint/host.js';
 import { hostsFromAssignment } from '../endpoint/endpoints-from-assignment.js';
 import { UpstreamPools, type UpstreamProtocol } from '../endpoint/upstream-pools.js';
 import {
+  compileSocketMatches,
+  compileTransportSocket,
+  socketIndexByHost,
+  type SocketChoice,
+} from './transport-socket-matches.js';
+import {
   createLoadBalancer,
   lbPolicyOf,
   type LbPolicy,
@@ -15,9 +21,8 @@ import {
 } from './load-balancer.js';
 import { CircuitBreaker, limitsOf } from './circuit-breaker.js';
 import { OutlierDetector, outlierConfigOf, type OutlierEvent } from './outlier-detector.js';
-import { compileTlsContext, UPSTREAM_TLS, type TlsContext } from '../transport-socket/tls-context.js';
+import type { TlsContext } from '../transport-socket/tls-context.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
-import type { tlsV3 } from '@skein/api-types';
 import { HealthChecker, healthCheckSpecOf, type ProbeFactory } from './health-checker.js';
 import { defaultProbes } from './health-probes.js';
 
@@ -62,6 +67,9 @@ function upstreamIdleTimeoutMs(c: clusterV3.ClusterJson): number {
   );
 }
 
+/** Connection pools per host, each host's pools using the transport socket chosen for it. */
+export type HostPools = Pick<UpstreamPools, 'http1' | 'rawHttp1' | 'http2' | 'retain' | 'close'>;
+
 export class UpstreamCluster {
   readonly name: string;
   readonly type: ClusterType;
@@ -72,11 +80,16 @@ export class UpstreamCluster {
   readonly protocol: UpstreamProtocol | 'downstream';
   readonly circuitBreaker: CircuitBreaker;
   readonly outlier: OutlierDetector | undefined;
-  readonly pools: UpstreamPools;
+  /** Pools per host, by the host's transport socket (see tlsFor). */
+  readonly pools: HostPools;
   /** The EDS service name this cluster subscribes to. */
   readonly edsName: string | undefined;
-  /** The UpstreamTlsContext, when the cluster originates TLS. */
+  /** The cluster's own transport_socket's UpstreamTlsContext, when it originates TLS. */
   readonly tls: TlsContext | undefined;
+  /** The cluster's own transport socket, then one per transport_socket_matches entry. */
+  private readonly sockets: SocketChoice[];
+  /** Host key → index into transport_socket_matches (absent: the cluster's own socket). */
+  private socketByHost = new Map<string, number>();
   private hostList: Host[] = [];
   private lb: LoadBalancer;
   /** False until an EDS cluster has its first assignment (warming) or DNS resolved. */
@@ -114,26 +127,41 @@ export class UpstreamCluster {
           (h, why, enforced) => this.events.onEject(this.name, h, why, enforced),
         )
       : undefined;
-    const ts = config.transportSocket;
-    const tsType = ts?.typedConfig?.['@type'];
-    if (ts && tsType !== UPSTREAM_TLS && !(tsType ?? '').endsWith('RawBuffer')) {
-      throw new Error(`cluster ${this.name}: transport_socket ${tsType ?? ts.name ?? ''} is not supported`);
-    }
-    this.tls =
-      tsType === UPSTREAM_TLS && secrets
-        ? compileTlsContext(ts?.typedConfig as tlsV3.UpstreamTlsContextJson, 'upstream', secrets)
-        : undefined;
-    this.pools = new UpstreamPools({
-      tls: this.tls,
+    this.tls = compileTransportSocket(config.transportSocket, `cluster ${this.name}`, secrets);
+    const poolOptions = {
       connectTimeoutMs: this.connectTimeoutMs,
       maxConnections: limits.maxConnections,
       idleTimeoutMs: upstreamIdleTimeoutMs(config),
       sourceAddress: this.sourceAddress,
-      onConnect: (h) => this.events.onConnect(this.name, h),
-    });
+      onConnect: (h: Host) => this.events.onConnect(this.name, h),
+    };
+    const own: SocketChoice = {
+      name: '',
+      tls: this.tls,
+      pools: new UpstreamPools({ ...poolOptions, tls: this.tls }),
+    };
+    this.sockets = [own, ...compileSocketMatches(config, secrets, poolOptions)];
+    const sockets = this.sockets;
+    const of = (h: Host): UpstreamPools => this.socketFor(h).pools;
+    this.pools = {
+      http1: (h) => of(h).http1(h),
+      rawHttp1: (h) => of(h).rawHttp1(h),
+      http2: (h) => of(h).http2(h),
+      // A host whose socket changed keeps no pools under its old one.
+      retain: (keys) => {
+        for (const [i, s] of sockets.entries())
+          s.pools.retain(new Set([...keys].filter((k) => (this.socketByHost.get(k) ?? -1) + 1 === i)));
+      },
+      close: async () => {
+        await Promise.all(sockets.map((s) => s.pools.close()));
+      },
+    };
     this.edsName = this.type === 'EDS' ? (config.edsClusterConfig?.serviceName ?? this.name) : undefined;
     this.initialized = this.type === 'STATIC' || this.type === 'ORIGINAL_DST';
-    if (this.type === 'STATIC') this.hostList = hostsFromAssignment(config.loadAssignment);
+    if (this.type === 'STATIC') {
+      this.hostList = hostsFromAssignment(config.loadAssignment);
+      this.socketByHost = socketIndexByHost(config.transportSocketMatches ?? [], config.loadAssignment);
+    }
     this.lb = this.buildLb();
     if (this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') this.startDns();
     for (const hc of config.healthChecks ?? []) {
@@ -158,6 +186,17 @@ export class UpstreamCluster {
     return this.hostList;
   }
 
+  /** The transport socket a host's connections use (transport_socket_matches, else the cluster's). */
+  socketFor(host: Host): SocketChoice {
+    const i = this.socketByHost.get(host.key);
+    return (i === undefined ? undefined : this.sockets[i + 1]) ?? (this.sockets[0] as SocketChoice);
+  }
+
+  /** The UpstreamTlsContext for connections to a host, or undefined for plaintext. */
+  tlsFor(host: Host): TlsContext | undefined {
+    return this.socketFor(host).tls;
+  }
+
   private buildLb(): LoadBalancer {
     const c = this.config;
     return createLoadBalancer(this.lbPolicy, this.hostList, {
@@ -170,6 +209,7 @@ export class UpstreamCluster {
 
   /** Applies an EDS assignment (or a DNS result shaped as one). */
   setAssignment(cla: endpointV3.ClusterLoadAssignmentJson): void {
+    this.socketByHost = socketIndexByHost(this.config.transportSocketMatches ?? [], cla);
     this.setHosts(hostsFromAssignment(cla, this.hostList));
   }
 
@@ -249,7 +289,7 @@ export class UpstreamCluster {
   }
 
   async close(): Promise<void> {
-    this.tls?.close();
+    for (const s of this.sockets) s.tls?.close();
     this.outlier?.close();
     for (const hc of this.healthCheckers) hc.close();
     if (this.dnsTimer) clearTimeout(this.dnsTimer);

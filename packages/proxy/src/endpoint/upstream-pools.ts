@@ -6,6 +6,8 @@ import { Pool } from 'undici';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { alpnFor, connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
+import { Http1Pool } from './http1-pool.js';
+import { LEGACY_HTTP1 } from '../codec/http1-path.js';
 
 export type UpstreamProtocol = 'http1' | 'http2';
 
@@ -85,7 +87,25 @@ export class Http2Session {
 export class UpstreamPools {
   private readonly h1 = new Map<string, Pool>();
   private readonly h2 = new Map<string, Http2Session>();
+  private readonly raw = new Map<string, Http1Pool>();
   constructor(private opts: PoolOptions) {}
+
+  /** The raw-socket HTTP/1.1 pool for plain-text upstreams (undefined: use `http1`). */
+  rawHttp1(host: Host): Http1Pool | undefined {
+    if (this.opts.tls || LEGACY_HTTP1) return undefined;
+    let p = this.raw.get(host.key);
+    if (!p) {
+      p = new Http1Pool(host.address, host.port, {
+        connectTimeoutMs: this.opts.connectTimeoutMs,
+        maxConnections: this.opts.maxConnections,
+        idleTimeoutMs: this.opts.idleTimeoutMs,
+        sourceAddress: this.opts.sourceAddress,
+        onConnect: () => this.opts.onConnect?.(host),
+      });
+      this.raw.set(host.key, p);
+    }
+    return p;
+  }
 
   http1(host: Host): Pool {
     let p = this.h1.get(host.key);
@@ -124,6 +144,11 @@ export class UpstreamPools {
 
   /** Closes pools of hosts no longer present. */
   retain(keys: ReadonlySet<string>): void {
+    for (const [k, p] of this.raw) {
+      if (keys.has(k)) continue;
+      p.close();
+      this.raw.delete(k);
+    }
     for (const [k, p] of this.h1) {
       if (keys.has(k)) continue;
       void p.close().catch(() => {});
@@ -139,6 +164,8 @@ export class UpstreamPools {
   async close(): Promise<void> {
     const closing = [...this.h1.values()].map((p) => p.destroy().catch(() => {}));
     for (const s of this.h2.values()) s.close();
+    for (const p of this.raw.values()) p.destroy();
+    this.raw.clear();
     this.h1.clear();
     this.h2.clear();
     await Promise.all(closing);

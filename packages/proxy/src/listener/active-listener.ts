@@ -13,6 +13,9 @@ import {
   type TlsContext,
 } from '../transport-socket/tls-context.js';
 import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Http1ServerConnection } from '../http-connection-manager/http1-server-connection.js';
+import { LEGACY_HTTP1 } from '../codec/http1-path.js';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { listenerV3, listenerComponentsV3 } from '@skein/api-types';
@@ -27,6 +30,7 @@ import type {
 } from '../http-connection-manager/proxy-context.js';
 import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
 import { inspect, detectHttp } from './inspect-connection.js';
+import { makeTransparent } from './original-dst.js';
 import { PrefixedSocket } from './prefixed-socket.js';
 import { checkPolicy, statsPolicyOf } from '../stats/stats-config.js';
 import {
@@ -58,6 +62,8 @@ interface CompiledChain {
   rbac?: NetworkRbac[];
   hcm?: HttpConnectionManager;
   h1?: http.Server;
+  /** Connections on the raw-socket HTTP/1.1 codec, and whether the chain is draining. */
+  raw?: { conns: Set<Http1ServerConnection>; draining: boolean };
   /** Drains the HTTP/1 connections of a replaced chain (Envoy's drain on a listener update). */
   drainH1?: () => void;
   tcp?: TcpProxy;
@@ -79,9 +85,25 @@ interface H1Conn {
 }
 const conns = new WeakMap<net.Socket, H1Conn>();
 
-/** Hands an HTTP/1 connection to its HCM's server, with the request headers timeout armed. */
-function serveH1(server: http.Server, socket: net.Socket, c: H1Conn, ctx: ProxyContext): void {
-  const ms = c.hcm.timeouts.requestHeadersMs;
+/** Counts a malformed downstream request (response flag DPE). */
+function countDpe(ctx: ProxyContext, hcm: HttpConnectionManager): void {
+  ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.response_flag.DPE', {
+    envoy_http_conn_manager_prefix: hcm.config.statPrefix ?? 'http',
+  });
+}
+
+/**
+ * Hands an HTTP/1 connection to its HCM, with the request headers timeout armed: on the raw-socket
+ * codec, which gives upgrades, CONNECT and HTTP/1.0 to the chain's node:http server (`h1`).
+ */
+function serveH1(
+  chain: CompiledChain,
+  socket: net.Socket,
+  c: H1Conn,
+  ctx: ProxyContext,
+  opts: { raw: boolean; headersTimer: boolean } = { raw: !LEGACY_HTTP1, headersTimer: true },
+): void {
+  const ms = opts.headersTimer ? c.hcm.timeouts.requestHeadersMs : 0;
   if (ms > 0) {
     c.headersSeen = watchRequestHeaders(socket, ms, () =>
       ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_rq_header_timeout', {
@@ -89,8 +111,29 @@ function serveH1(server: http.Server, socket: net.Socket, c: H1Conn, ctx: ProxyC
       }),
     );
   }
+  const raw = chain.raw;
+  if (opts.raw && raw) {
+    const hcm = c.hcm;
+    const rc = new Http1ServerConnection(socket, {
+      onRequest: (req, res) =>
+        hcm.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse, c.conn),
+      fallback: (s, unconsumed) => {
+        raw.conns.delete(rc);
+        s.unshift(unconsumed);
+        serveH1(chain, s, { conn: c.conn, hcm }, ctx, { raw: false, headersTimer: false });
+      },
+      onProtocolError: () => countDpe(ctx, hcm),
+      ...(c.headersSeen ? { onHeadersSeen: c.headersSeen } : {}),
+      streamIdleMs: hcm.timeouts.streamIdleMs,
+      idleTimeoutMs: hcm.idleTimeoutMs,
+      draining: () => raw.draining,
+    });
+    raw.conns.add(rc);
+    socket.once('close', () => raw.conns.delete(rc));
+    return;
+  }
   conns.set(socket, c);
-  server.emit('connection', socket);
+  chain.h1?.emit('connection', socket);
 }
 
 function compileChains(
@@ -162,8 +205,11 @@ function compileChains(
         open.add(sock);
         sock.once('close', () => open.delete(sock));
       });
+      const raw = { conns: new Set<Http1ServerConnection>(), draining: false };
       const drainH1 = (): void => {
         draining = true;
+        raw.draining = true;
+        for (const rc of raw.conns) rc.closeIfIdle();
         for (const sock of open)
           if (!(sock as net.Socket & { _httpMessage?: unknown })._httpMessage) sock.end(); // idle
       };
@@ -183,12 +229,10 @@ function compileChains(
       // A malformed request: 400 and close, counted as a downstream protocol error (DPE).
       h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
         if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-        ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.response_flag.DPE', {
-          envoy_http_conn_manager_prefix: hcm.config.statPrefix ?? 'http',
-        });
+        countDpe(ctx, hcm);
         socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       });
-      return { json: fc, hcm, h1, drainH1, ...extra };
+      return { json: fc, hcm, h1, raw, drainH1, ...extra };
     }
     if (type === TCP_TYPE) {
       const tcp = new TcpProxy(terminal?.typedConfig as TcpProxyJson, chainInfo, ctx);
@@ -302,6 +346,11 @@ export class ActiveListener {
     server.on('error', (err) =>
       this.ctx.log.error('listener error', { listener: this.name, error: String(err) }),
     );
+    // `transparent`: iptables TPROXY delivers connections for other addresses to this socket.
+    if (this.config.transparent) {
+      const why = makeTransparent(server);
+      if (why) this.ctx.log.error('listener cannot be transparent', { listener: this.name, error: why });
+    }
   }
 
   /** The bound address (the real port when the configured one was 0). */
@@ -466,7 +515,7 @@ export class ActiveListener {
         socket.resume();
       } else {
         if (p.length > 0) socket.unshift(p);
-        if (chain.h1) serveH1(chain.h1, socket, { conn, hcm }, this.ctx);
+        serveH1(chain, socket, { conn, hcm }, this.ctx);
         socket.resume();
       }
     };
@@ -569,7 +618,7 @@ export class ActiveListener {
         h2.on('sessionError', () => {});
         h2.emit('connection', t);
       } else {
-        serveH1(chain.h1, t, { conn: tlsConn, hcm }, this.ctx);
+        serveH1(chain, t, { conn: tlsConn, hcm }, this.ctx);
       }
     });
   }

@@ -9,6 +9,8 @@ import type { OriginalDstResolver } from './active-listener.js';
 
 interface Addon {
   getOriginalDst(fd: number): { address: string; port: number } | undefined;
+  /** IP_TRANSPARENT (and IPV6_TRANSPARENT) on a socket: undefined, or why it failed. */
+  setTransparent?(fd: number): string | undefined;
 }
 
 function loadAddon(): Addon | undefined {
@@ -36,4 +38,20 @@ export function nativeOriginalDst(): OriginalDstResolver | undefined {
     // REDIRECT to a local port reports the original address; an unredirected socket reports itself.
     return { address: dst.address.replace(/^::ffff:/, ''), port: dst.port };
   };
+}
+
+/**
+ * Makes a bound listening socket transparent (IP_TRANSPARENT), so iptables TPROXY can hand it
+ * connections for any destination; their local address is then the original destination. Node
+ * has no socket option for it and creates, binds and listens in one call, so it is set on the
+ * listening socket afterwards through the addon (the kernel checks it when TPROXY looks the
+ * socket up, not at bind). Returns undefined on success, else why not (no addon, no
+ * CAP_NET_ADMIN).
+ */
+export function makeTransparent(server: net.Server): string | undefined {
+  if (addon === null) addon = loadAddon();
+  if (!addon?.setTransparent) return 'the native addon (dist/native/original-dst.node) is not built';
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (fd === undefined || fd < 0) return 'the listening socket has no file descriptor';
+  return addon.setTransparent(fd);
 }

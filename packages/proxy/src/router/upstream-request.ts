@@ -68,6 +68,14 @@ const H2_FORBIDDEN = new Set([
 ]);
 
 async function viaHttp1(cluster: UpstreamCluster, host: Host, r: UpstreamRequest): Promise<AttemptResult> {
+  const raw = cluster.pools.rawHttp1(host);
+  if (raw) {
+    try {
+      return { ok: true, response: await raw.request(r) };
+    } catch (err) {
+      return classify(err, r.signal);
+    }
+  }
   const pool = cluster.pools.http1(host);
   try {
     const res = await pool.request({

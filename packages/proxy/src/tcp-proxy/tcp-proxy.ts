@@ -113,7 +113,7 @@ export class TcpProxy {
     // Server side of the exchange: the downstream negotiated it; our frame goes out first.
     const downstreamExchange = conn.alpn === PEER_EXCHANGE_ALPN;
     if (downstreamExchange) downstream.write(exchangeFrame(this.ctx.local));
-    else if (!cluster.tls) open();
+    else if (!cluster.tlsFor(host)) open();
     let sent = 0;
     let received = 0;
     let flags = '-';
@@ -132,7 +132,7 @@ export class TcpProxy {
       : undefined;
     reporter?.unref();
     let upstream: net.Socket;
-    const tlsCtx = cluster.tls;
+    const tlsCtx = cluster.tlsFor(host);
     if (tlsCtx) {
       const s = connectTls(
         tlsCtx,

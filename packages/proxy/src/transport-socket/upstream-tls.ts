@@ -14,12 +14,22 @@ export interface TlsConnectOptions {
   localAddress?: string | undefined;
 }
 
+/** Istio's in-mesh ALPN marker: a context offering it is mesh mTLS (ISTIO_MUTUAL). */
+export const MESH_ALPN_MARKER = 'istio';
+
 /**
- * The ALPN a connection that will speak `proto` offers: the context's list without the other HTTP
- * protocols — mesh markers such as `istio-peer-exchange` / `istio` stay, so a PERMISSIVE server's
- * filter chain can tell mesh mTLS apart — and `proto` itself.
+ * The ALPN a connection that will speak `proto` offers. Inside mesh mTLS (the context lists
+ * `istio`) it is Istio's list for that protocol — `istio-http/1.1, istio, http/1.1` or
+ * `istio-h2, istio, h2` — so the server sidecar's HTTP chain takes it even on a sniffed port (what
+ * Istio's `istio.alpn` filter does for HTTP upstreams); TCP connections offer the context's list
+ * unchanged (`istio-peer-exchange` first). Otherwise: the context's list without the other HTTP
+ * protocols, and `proto` itself.
  */
 export function alpnFor(configured: readonly string[], proto: 'http/1.1' | 'h2'): string[] {
+  if (configured.includes(MESH_ALPN_MARKER))
+    return proto === 'h2'
+      ? ['istio-h2', MESH_ALPN_MARKER, 'h2']
+      : ['istio-http/1.1', MESH_ALPN_MARKER, 'http/1.1'];
   const others = proto === 'h2' ? ['http/1.1', 'http/1.0'] : ['h2'];
   const list = configured.filter((p) => !others.includes(p));
   return list.includes(proto) ? list : [...list, proto];

@@ -1,0 +1,407 @@
+// Pooled upstream HTTP/1.1 keep-alive connections to one host on raw `net` sockets: writes the
+// request (buffered or streamed body, Content-Length or chunked), parses the response with the
+// codec in ../codec, streams its body with backpressure and returns the connection to the pool when
+// both directions are complete and neither side asked to close.
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import { BodyDecoder, chunkHeader, fieldLines, lastChunk } from '../codec/http1-body.js';
+import {
+  DEFAULT_HEAD_LIMITS,
+  findHeadEnd,
+  parseResponseHead,
+  responseFraming,
+  type HeaderMap,
+} from '../codec/http1-head.js';
+
+export interface Http1PoolOptions {
+  connectTimeoutMs: number;
+  maxConnections: number;
+  idleTimeoutMs: number;
+  sourceAddress?: string | undefined;
+  /** Called for each new connection (upstream_cx_total). */
+  onConnect?: () => void;
+}
+
+export interface Http1Exchange {
+  method: string;
+  path: string;
+  authority: string;
+  headers: Record<string, string | string[]>;
+  body: Buffer | Readable | undefined;
+  signal: AbortSignal;
+}
+
+export interface Http1Response {
+  status: number;
+  headers: HeaderMap;
+  body: Readable;
+  trailers: Promise<Record<string, string>>;
+}
+
+/** A connect attempt that did not finish within the cluster's connect timeout. */
+export class ConnectTimeoutError extends Error {
+  readonly code = 'UND_ERR_CONNECT_TIMEOUT';
+}
+
+const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
+
+interface Pending {
+  x: Http1Exchange;
+  resolve: (r: Http1Response) => void;
+  reject: (e: unknown) => void;
+}
+
+/** The request line and header fields, with the framing this proxy chooses for the body. */
+function requestHead(x: Http1Exchange): { head: string; chunked: boolean } {
+  let head = `${x.method} ${x.path} HTTP/1.1\r\nhost: ${x.authority}\r\n`;
+  const h = x.headers;
+  for (const k in h) {
+    if (k === 'host' || k === 'content-length' || k === 'transfer-encoding' || k === 'connection') continue;
+    head += fieldLines(k, h[k]);
+  }
+  let chunked = false;
+  const b = x.body;
+  if (Buffer.isBuffer(b)) head += `content-length: ${b.length}\r\n`;
+  else if (b) {
+    const cl = h['content-length'];
+    if (typeof cl === 'string') head += `content-length: ${cl}\r\n`;
+    else {
+      chunked = true;
+      head += 'transfer-encoding: chunked\r\n';
+    }
+  } else if (h['content-length'] !== undefined) head += `content-length: ${String(h['content-length'])}\r\n`;
+  else if (PAYLOAD_METHODS.has(x.method)) head += 'content-length: 0\r\n';
+  return { head: head + '\r\n', chunked };
+}
+
+class Connection {
+  readonly socket: net.Socket;
+  private pending: Pending | undefined;
+  private headBuf: Buffer | undefined;
+  private scanned = 0;
+  private decoder: BodyDecoder | undefined;
+  private body: Readable | undefined;
+  private resolveTrailers: ((t: Record<string, string>) => void) | undefined;
+  private requestDone = false;
+  private responseDone = false;
+  private closeAfter = false;
+  private keepAliveMs: number;
+  private onAbort: (() => void) | undefined;
+  private signal: AbortSignal | undefined;
+  /** Stops streaming the request body (listeners off, the rest drained). */
+  private detachBody: (() => void) | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  dead = false;
+
+  constructor(
+    private readonly pool: Http1Pool,
+    address: string,
+    port: number,
+    private readonly opts: Http1PoolOptions,
+  ) {
+    this.keepAliveMs = opts.idleTimeoutMs;
+    this.socket = net.connect({
+      host: address,
+      port,
+      noDelay: true,
+      ...(opts.sourceAddress ? { localAddress: opts.sourceAddress } : {}),
+    });
+    this.connectTimer = setTimeout(
+      () => this.fail(new ConnectTimeoutError(`connect timeout after ${opts.connectTimeoutMs} ms`)),
+      opts.connectTimeoutMs,
+    );
+    this.socket.once('connect', () => {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+      opts.onConnect?.();
+    });
+    this.socket.on('data', (c: Buffer) => this.onData(c));
+    this.socket.on('error', (e) => this.fail(e));
+    this.socket.on('close', () =>
+      this.fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+    );
+    this.socket.on('timeout', () => this.socket.destroy());
+  }
+
+  /** Sends one exchange on this (idle or new) connection. */
+  start(p: Pending): void {
+    this.pending = p;
+    this.requestDone = false;
+    this.responseDone = false;
+    this.closeAfter = false;
+    if (this.socket.timeout) this.socket.setTimeout(0);
+    const x = p.x;
+    this.signal = x.signal;
+    this.onAbort = () => this.fail(x.signal.reason);
+    x.signal.addEventListener('abort', this.onAbort, { once: true });
+    let framing: { head: string; chunked: boolean };
+    try {
+      framing = requestHead(x);
+    } catch (e) {
+      return this.fail(e);
+    }
+    const s = this.socket;
+    const b = x.body;
+    if (b === undefined) {
+      s.write(framing.head, 'latin1');
+      this.requestDone = true;
+    } else if (Buffer.isBuffer(b)) {
+      s.cork();
+      s.write(framing.head, 'latin1');
+      if (b.length > 0) s.write(b);
+      s.uncork();
+      this.requestDone = true;
+    } else {
+      s.write(framing.head, 'latin1');
+      this.streamBody(b, framing.chunked);
+    }
+  }
+
+  private streamBody(b: Readable, chunked: boolean): void {
+    const s = this.socket;
+    const onDrain = (): void => void b.resume();
+    const onData = (c: Buffer): void => {
+      if (c.length === 0) return;
+      const ok = chunked
+        ? (s.write(chunkHeader(c.length), 'latin1'), s.write(c), s.write('\r\n'))
+        : s.write(c);
+      if (!ok) b.pause();
+    };
+    const cleanup = (): void => {
+      b.off('data', onData);
+      b.off('end', onEnd);
+      b.off('error', onError);
+      s.off('drain', onDrain);
+      this.detachBody = undefined;
+    };
+    const onEnd = (): void => {
+      cleanup();
+      if (chunked) s.write(lastChunk(), 'latin1');
+      this.requestDone = true;
+    };
+    const onError = (e: Error): void => {
+      cleanup();
+      this.fail(e);
+    };
+    this.detachBody = () => {
+      cleanup();
+      b.resume();
+    };
+    b.on('data', onData);
+    b.once('end', onEnd);
+    b.once('error', onError);
+    s.on('drain', onDrain);
+    if (b.isPaused()) b.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (!this.pending && !this.body) {
+      // Bytes nobody asked for: this connection cannot be trusted any more.
+      this.socket.destroy();
+      return;
+    }
+    let buf = chunk;
+    try {
+      while (buf.length > 0) {
+        const d = this.decoder;
+        if (d) {
+          // Bytes past the end of the response: the server is out of step; drop the connection.
+          if (d.feed(buf) < buf.length) this.socket.destroy();
+          return;
+        }
+        const acc: Buffer = this.headBuf ? Buffer.concat([this.headBuf, buf]) : buf;
+        const end = findHeadEnd(acc, this.scanned);
+        if (end < 0) {
+          if (acc.length > DEFAULT_HEAD_LIMITS.maxHeadBytes)
+            throw new Error('upstream response head too large');
+          this.headBuf = acc;
+          this.scanned = acc.length;
+          return;
+        }
+        this.headBuf = undefined;
+        this.scanned = 0;
+        const head = parseResponseHead(acc, end);
+        buf = acc.subarray(end);
+        if (head.status < 200) {
+          if (head.status === 101) throw new Error('unexpected upgrade from upstream');
+          continue; // 100 Continue, 103 Early Hints: the final response follows.
+        }
+        this.startResponse(
+          head.status,
+          head.headers,
+          responseFraming(head, this.pending?.x.method ?? 'GET'),
+          head.close,
+        );
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private startResponse(
+    status: number,
+    headers: HeaderMap,
+    framing: ReturnType<typeof responseFraming>,
+    close: boolean,
+  ): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    if (close || framing.kind === 'close') this.closeAfter = true;
+    const ka = headers['keep-alive'];
+    if (typeof ka === 'string') {
+      const m = KEEP_ALIVE_TIMEOUT.exec(ka);
+      // A server's hint may shorten, never lengthen, the idle timeout (a second of margin).
+      if (m) this.keepAliveMs = Math.min(this.keepAliveMs, Math.max(0, Number(m[1]) * 1000 - 1000));
+    }
+    const s = this.socket;
+    let ended = false;
+    const body = new Readable({
+      read: () => {
+        if (this.body === body && s.isPaused()) s.resume();
+      },
+    });
+    this.body = body;
+    body.once('close', () => {
+      // Destroyed by its reader before the end: the rest of it would arrive on a reused connection.
+      if (!ended) s.destroy();
+    });
+    const trailers = new Promise<Record<string, string>>((r) => (this.resolveTrailers = r));
+    this.decoder = new BodyDecoder(framing, {
+      data: (c) => {
+        if (!body.push(c)) s.pause();
+      },
+      end: (t) => {
+        ended = true;
+        this.responseDone = true;
+        this.resolveTrailers?.(t);
+        body.push(null);
+        this.finish();
+      },
+    });
+    p.resolve({ status, headers, body, trailers });
+    this.decoder.endIfEmpty();
+  }
+
+  /** Both directions are over: back to the pool, or closed. */
+  private finish(): void {
+    if (this.dead) return;
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    this.onAbort = undefined;
+    this.signal = undefined;
+    this.decoder = undefined;
+    this.body = undefined;
+    this.resolveTrailers = undefined;
+    // A response that ends before its request (an early 413, say) leaves the upstream mid-body.
+    if (!this.requestDone || this.closeAfter || this.keepAliveMs <= 0) {
+      this.detachBody?.();
+      this.dead = true;
+      this.socket.destroy();
+      this.pool.closed(this);
+      return;
+    }
+    this.socket.setTimeout(this.keepAliveMs);
+    this.pool.release(this);
+  }
+
+  /** An error, a close or an abort: fails whatever is in flight and drops the connection. */
+  fail(err: unknown): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    const wasDead = this.dead;
+    this.dead = true;
+    const p = this.pending;
+    const body = this.body;
+    const decoder = this.decoder;
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    this.onAbort = undefined;
+    this.pending = undefined;
+    if (p) p.reject(err);
+    else if (body && decoder && !this.responseDone) {
+      if (!decoder.eof()) body.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+    this.detachBody?.();
+    this.resolveTrailers?.({});
+    this.decoder = undefined;
+    this.body = undefined;
+    if (!this.socket.destroyed) this.socket.destroy();
+    if (!wasDead) this.pool.closed(this);
+  }
+}
+
+/** Keep-alive HTTP/1.1 connections to one upstream host (one request at a time per connection). */
+export class Http1Pool {
+  private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
+  private readonly queue: Pending[] = [];
+  private closing = false;
+
+  constructor(
+    private readonly address: string,
+    private readonly port: number,
+    private readonly opts: Http1PoolOptions,
+  ) {}
+
+  request(x: Http1Exchange): Promise<Http1Response> {
+    return new Promise<Http1Response>((resolve, reject) => {
+      if (this.closing) return reject(new Error('pool closed'));
+      if (x.signal.aborted) return reject(x.signal.reason);
+      const p: Pending = { x, resolve, reject };
+      const c = this.idle.pop();
+      if (c) return c.start(p);
+      if (this.all.size < this.opts.maxConnections) return this.open().start(p);
+      this.queue.push(p);
+      x.signal.addEventListener(
+        'abort',
+        () => {
+          const i = this.queue.indexOf(p);
+          if (i >= 0) {
+            this.queue.splice(i, 1);
+            reject(x.signal.reason);
+          }
+        },
+        { once: true },
+      );
+    });
+  }
+
+  private open(): Connection {
+    const c = new Connection(this, this.address, this.port, this.opts);
+    this.all.add(c);
+    return c;
+  }
+
+  /** A connection finished its exchange and may be reused. */
+  release(c: Connection): void {
+    const next = this.queue.shift();
+    if (next) return c.start(next);
+    if (this.closing) {
+      c.fail(new Error('pool closed'));
+      return;
+    }
+    this.idle.push(c);
+  }
+
+  /** A connection is gone: forget it and open another for a waiting request. */
+  closed(c: Connection): void {
+    this.all.delete(c);
+    const i = this.idle.indexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
+    const next = this.queue.shift();
+    if (next && !this.closing) this.open().start(next);
+  }
+
+  /** Closes idle connections now and busy ones when their exchange ends. */
+  close(): void {
+    this.closing = true;
+    for (const c of [...this.idle]) c.fail(new Error('pool closed'));
+  }
+
+  /** Drops every connection and fails waiting requests. */
+  destroy(): void {
+    this.closing = true;
+    for (const p of this.queue.splice(0)) p.reject(new Error('pool destroyed'));
+    for (const c of [...this.all]) c.fail(new Error('pool destroyed'));
+  }
+}

@@ -1,0 +1,461 @@
+// The downstream side of HTTP/1.1 on a raw `net` socket: parses requests with ../codec, hands
+// each to the connection manager as a request/response pair shaped like node:http's (the subset
+// the HCM uses), writes responses (Content-Length or chunked, trailers, HEAD/204/304 without a
+// body), keeps connections alive, answers pipelined requests in order, and gives upgrades,
+// CONNECT and HTTP/1.0 to node:http (`fallback`) with the bytes it has not consumed.
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import { Readable } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import { BodyDecoder, chunkHeader, fieldLines, lastChunk } from '../codec/http1-body.js';
+import {
+  DEFAULT_HEAD_LIMITS,
+  findHeadEnd,
+  HttpParseError,
+  parseRequestHead,
+  requestFraming,
+  type HeaderMap,
+  type RequestHead,
+} from '../codec/http1-head.js';
+import { ON_STREAM_IDLE } from './stream-timeouts.js';
+
+/** What one connection needs from its listener and connection manager. */
+export interface Http1ServerHooks {
+  /** A parsed request: the HCM's `handle`. */
+  onRequest(req: RawRequest, res: RawResponse): void;
+  /** Continues the connection on node:http with these unconsumed bytes (upgrade, CONNECT, 1.0). */
+  fallback(socket: net.Socket, unconsumed: Buffer): void;
+  /** A malformed request was answered with 4xx (the DPE counter). */
+  onProtocolError(err: HttpParseError): void;
+  /** The first request's head is complete (disarms request_headers_timeout). */
+  onHeadersSeen?: () => void;
+  /** HCM stream idle timeout (0 = none) and connection idle timeout. */
+  streamIdleMs: number;
+  idleTimeoutMs: number;
+  /** Whether the listener is draining (responses then close their connection). */
+  draining(): boolean;
+}
+
+/** Bytes of pipelined requests buffered while a response is in progress before reading pauses. */
+const MAX_BUFFERED = 64 * 1024;
+
+let dateCache = '';
+let dateSecond = 0;
+function httpDate(): string {
+  const now = Date.now();
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateCache = new Date(now).toUTCString();
+  }
+  return dateCache;
+}
+
+/** Body chunks up to this size are copied behind the head so both leave in one write. */
+const COALESCE_BYTES = 16 * 1024;
+
+/** `prefix` (latin1) + `data` + an optional CRLF in one buffer. */
+function frame(prefix: string, data: Buffer, crlf: boolean): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + data.length + (crlf ? 2 : 0));
+  const n = out.write(prefix, 0, 'latin1');
+  data.copy(out, n);
+  if (crlf) out.write('\r\n', n + data.length, 'latin1');
+  return out;
+}
+
+/** A request as the HCM reads it: node:http's IncomingMessage fields, with its body as a stream. */
+export interface RawRequest {
+  method: string;
+  url: string;
+  httpVersion: string;
+  headers: HeaderMap;
+  readableEnded: boolean;
+  once(event: 'end', fn: () => void): unknown;
+}
+
+/** A request with a body: a Readable fed by the connection, paused with it. */
+class RequestBody extends Readable implements RawRequest {
+  method: string;
+  url: string;
+  httpVersion = '1.1';
+  headers: HeaderMap;
+  constructor(
+    head: RequestHead,
+    private readonly conn: Http1ServerConnection,
+  ) {
+    super();
+    this.method = head.method;
+    this.url = head.target;
+    this.headers = head.headers;
+  }
+  override _read(): void {
+    this.conn.resumeFor(this);
+  }
+}
+
+/** A body-less request: no stream at all. */
+function bodylessRequest(head: RequestHead): RawRequest {
+  return {
+    method: head.method,
+    url: head.target,
+    httpVersion: '1.1',
+    headers: head.headers,
+    readableEnded: true,
+    once: () => undefined,
+  };
+}
+
+/** The response side of one request, with the node:http ServerResponse calls the HCM makes. */
+export class RawResponse extends EventEmitter {
+  headersSent = false;
+  writableFinished = false;
+  [ON_STREAM_IDLE]?: () => void;
+  private head: string | undefined;
+  private chunked = false;
+  private noBody: boolean;
+  private trailers: Record<string, string | string[]> | undefined;
+  private closed = false;
+  /** The connection closes after this response. */
+  closeAfter: boolean;
+
+  constructor(
+    private readonly conn: Http1ServerConnection,
+    private readonly socket: net.Socket,
+    method: string,
+    closeAfter: boolean,
+  ) {
+    super();
+    this.noBody = method === 'HEAD';
+    this.closeAfter = closeAfter;
+  }
+
+  writeHead(status: number, headers: Record<string, string | string[]>): this {
+    if (this.headersSent) throw new Error('headers already sent');
+    this.headersSent = true;
+    let s = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    let hasLength = false;
+    let hasDate = false;
+    for (const k in headers) {
+      const v = headers[k];
+      if (k === 'content-length') hasLength = true;
+      else if (k === 'date') hasDate = true;
+      else if (k === 'transfer-encoding' || k === 'connection') continue;
+      s += fieldLines(k, v);
+    }
+    if (!hasDate) s += `date: ${httpDate()}\r\n`;
+    if (status === 204 || status === 304 || status < 200) this.noBody = true;
+    else if (!hasLength && !this.noBody) {
+      this.chunked = true;
+      s += 'transfer-encoding: chunked\r\n';
+    }
+    if (this.conn.hooks.draining()) this.closeAfter = true;
+    if (this.closeAfter) s += 'connection: close\r\n';
+    this.head = s + '\r\n';
+    return this;
+  }
+
+  flushHeaders(): void {
+    if (this.head !== undefined) {
+      this.socket.write(this.head, 'latin1');
+      this.head = undefined;
+    }
+  }
+
+  write(chunk: Buffer | string): boolean {
+    if (this.closed) return false;
+    if (!this.headersSent) this.writeHead(200, {});
+    const s = this.socket;
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.noBody || data.length === 0) {
+      this.flushHeaders();
+      return true;
+    }
+    const pre = this.chunked ? chunkHeader(data.length) : '';
+    const head = this.head ?? '';
+    this.head = undefined;
+    if (data.length <= COALESCE_BYTES) {
+      // One buffer, one write syscall: head, chunk framing and data together.
+      s.write(frame(head + pre, data, this.chunked));
+    } else {
+      s.cork();
+      if (head || pre) s.write(head + pre, 'latin1');
+      s.write(data);
+      if (this.chunked) s.write('\r\n', 'latin1');
+      s.uncork();
+    }
+    return !s.writableNeedDrain;
+  }
+
+  addTrailers(t: Record<string, string | string[]>): void {
+    this.trailers = t;
+  }
+
+  end(chunk?: Buffer | string): this {
+    if (this.closed || this.writableFinished) return this;
+    if (!this.headersSent) {
+      const len =
+        chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      this.writeHead(200, { 'content-length': String(len) });
+    }
+    const s = this.socket;
+    s.cork();
+    if (chunk !== undefined && (typeof chunk === 'string' ? chunk.length > 0 : chunk.length > 0))
+      this.write(chunk);
+    this.flushHeaders();
+    if (this.chunked && !this.noBody) s.write(lastChunk(this.trailers), 'latin1');
+    s.uncork();
+    this.writableFinished = true;
+    this.closed = true;
+    this.emit('finish');
+    this.emit('close');
+    this.conn.responseDone(this);
+    return this;
+  }
+
+  /** The stream idle timeout on this response's connection (restarted by any byte). */
+  setTimeout(ms: number): this {
+    this.conn.setStreamTimeout(this, ms);
+    return this;
+  }
+
+  /** Resets the stream: HTTP/1.1 can only close the connection. */
+  destroy(): this {
+    if (!this.closed) this.socket.destroy();
+    return this;
+  }
+
+  /** The connection went away before the response finished. */
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.emit('close');
+  }
+}
+
+/** One downstream HTTP/1.1 connection. */
+export class Http1ServerConnection {
+  private buffered: Buffer | undefined;
+  private scanned = 0;
+  private decoder: BodyDecoder | undefined;
+  private body: RequestBody | undefined;
+  private res: RawResponse | undefined;
+  private requestComplete = true;
+  private pausedByUs = false;
+  private firstSeen = false;
+  private timeoutMs: number;
+  private idleSince = 0;
+  private done = false;
+  private readonly onData = (c: Buffer): void => this.receive(c);
+  private readonly onClose = (): void => this.closed();
+  private readonly onTimeout = (): void => this.timedOut();
+  private readonly onDrain = (): void => void this.res?.emit('drain');
+  private readonly onError = (): void => undefined;
+
+  constructor(
+    private readonly socket: net.Socket,
+    readonly hooks: Http1ServerHooks,
+  ) {
+    this.timeoutMs = hooks.streamIdleMs > 0 ? hooks.streamIdleMs : hooks.idleTimeoutMs;
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+    socket.on('timeout', this.onTimeout);
+    socket.on('drain', this.onDrain);
+    socket.on('error', this.onError);
+    if (this.timeoutMs > 0) socket.setTimeout(this.timeoutMs);
+    this.idleSince = Date.now();
+  }
+
+  private receive(chunk: Buffer): void {
+    let buf = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk;
+    this.buffered = undefined;
+    try {
+      while (buf.length > 0 && !this.done) {
+        const d = this.decoder;
+        if (d) {
+          buf = buf.subarray(d.feed(buf));
+          continue;
+        }
+        if (this.res || !this.requestComplete) {
+          // The next pipelined request waits for this response.
+          this.buffered = buf;
+          if (buf.length > MAX_BUFFERED) this.pause();
+          return;
+        }
+        const end = findHeadEnd(buf, this.scanned);
+        if (end < 0) {
+          if (buf.length > DEFAULT_HEAD_LIMITS.maxHeadBytes) throw new HttpParseError('head too large', 431);
+          this.buffered = buf;
+          this.scanned = buf.length;
+          return;
+        }
+        this.scanned = 0;
+        const head = parseRequestHead(buf, end);
+        if (!this.firstSeen) {
+          this.firstSeen = true;
+          this.hooks.onHeadersSeen?.();
+        }
+        if (head.upgrade || head.method === 'CONNECT' || head.minor === 0) return this.handOff(buf);
+        buf = buf.subarray(end);
+        this.startRequest(head);
+      }
+    } catch (e) {
+      this.protocolError(e);
+    }
+  }
+
+  private startRequest(head: RequestHead): void {
+    const framing = requestFraming(head);
+    if (this.timeoutMs !== this.hooks.streamIdleMs && this.hooks.streamIdleMs > 0) {
+      this.timeoutMs = this.hooks.streamIdleMs;
+      this.socket.setTimeout(this.timeoutMs);
+    }
+    const res = new RawResponse(this, this.socket, head.method, head.close);
+    this.res = res;
+    if (framing.kind === 'none') {
+      this.requestComplete = true;
+      this.hooks.onRequest(bodylessRequest(head), res);
+      return;
+    }
+    const expect = head.headers['expect'];
+    if (typeof expect === 'string') {
+      if (expect.toLowerCase() !== '100-continue') throw new HttpParseError('unsupported expectation', 417);
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    }
+    const body = new RequestBody(head, this);
+    this.body = body;
+    this.requestComplete = false;
+    this.decoder = new BodyDecoder(framing, {
+      data: (c) => {
+        if (!body.push(c)) this.pause();
+      },
+      end: () => {
+        this.decoder = undefined;
+        this.body = undefined;
+        this.requestComplete = true;
+        body.push(null);
+      },
+    });
+    this.hooks.onRequest(body, res);
+  }
+
+  /** A response finished: the connection reads its next request, or closes. */
+  responseDone(res: RawResponse): void {
+    if (this.res !== res) return;
+    this.res = undefined;
+    if (res.closeAfter || !this.requestComplete) {
+      // A response before the whole request (a local reply to an upload) ends the connection too.
+      this.done = true;
+      this.socket.end();
+      return;
+    }
+    this.next();
+  }
+
+  private next(): void {
+    this.idleSince = Date.now();
+    if (this.timeoutMs !== this.hooks.streamIdleMs && this.hooks.streamIdleMs > 0) {
+      this.timeoutMs = this.hooks.streamIdleMs;
+      this.socket.setTimeout(this.timeoutMs);
+    }
+    const rest = this.buffered;
+    this.buffered = undefined;
+    if (this.pausedByUs) {
+      this.pausedByUs = false;
+      this.socket.resume();
+    }
+    if (rest) this.receive(rest);
+  }
+
+  private pause(): void {
+    if (this.pausedByUs) return;
+    this.pausedByUs = true;
+    this.socket.pause();
+  }
+
+  /** The request body's reader wants more. */
+  resumeFor(body: RequestBody): void {
+    if (body === this.body && this.pausedByUs && !this.buffered) {
+      this.pausedByUs = false;
+      this.socket.resume();
+    }
+  }
+
+  /** A route's idle timeout for the current stream. */
+  setStreamTimeout(res: RawResponse, ms: number): void {
+    if (res !== this.res) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  private timedOut(): void {
+    const res = this.res;
+    if (res) {
+      const fire = res[ON_STREAM_IDLE];
+      if (fire) fire();
+      else this.socket.destroy();
+      return;
+    }
+    // Between requests: the connection idle timeout, which may be longer than the stream's.
+    const idleFor = Date.now() - this.idleSince;
+    const left = this.hooks.idleTimeoutMs - idleFor;
+    if (this.hooks.idleTimeoutMs > 0 && left > 0) {
+      this.timeoutMs = left;
+      this.socket.setTimeout(left);
+    } else this.socket.destroy();
+  }
+
+  private protocolError(e: unknown): void {
+    this.done = true;
+    const err = e instanceof HttpParseError ? e : new HttpParseError(String(e));
+    this.hooks.onProtocolError(err);
+    const res = this.res;
+    if (res?.headersSent) {
+      this.socket.destroy();
+      return;
+    }
+    // A bad body before any response: the stream ends here and the client gets a 400.
+    if (this.body) this.body.destroy();
+    res?.abort();
+    this.res = undefined;
+    const reason = STATUS_CODES[err.status] ?? 'Bad Request';
+    this.socket.end(`HTTP/1.1 ${err.status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  }
+
+  private handOff(buf: Buffer): void {
+    this.done = true;
+    this.detach();
+    this.hooks.fallback(this.socket, buf);
+  }
+
+  private detach(): void {
+    const s = this.socket;
+    s.off('data', this.onData);
+    s.off('close', this.onClose);
+    s.off('timeout', this.onTimeout);
+    s.off('drain', this.onDrain);
+    s.off('error', this.onError);
+    s.setTimeout(0);
+  }
+
+  private closed(): void {
+    this.done = true;
+    const body = this.body;
+    // As node:http: an aborted body errors only for a reader that listens for errors.
+    if (body && !this.requestComplete)
+      body.destroy(
+        body.listenerCount('error') > 0
+          ? Object.assign(new Error('aborted'), { code: 'ECONNRESET' })
+          : undefined,
+      );
+    this.res?.abort();
+    this.res = undefined;
+  }
+
+  /** Closes the connection if no request is in progress (listener drain). */
+  closeIfIdle(): void {
+    if (!this.res && this.requestComplete && !this.buffered) {
+      this.done = true;
+      this.socket.end();
+    }
+  }
+}
