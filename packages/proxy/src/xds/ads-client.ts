@@ -33,7 +33,7 @@ export interface AdsClientOptions {
   sink: XdsSink;
   log: Logger;
   delta?: boolean;
-  /** 'ads' (default) or 'sds' (SecretDiscoveryService.StreamSecrets, state of the world). */
+  /** 'ads' (default) or 'sds' (SecretDiscoveryService: StreamSecrets, or DeltaSecrets with `delta`). */
   service?: 'ads' | 'sds';
   /** Backoff bounds in ms. */
   backoffBaseMs?: number;
@@ -115,8 +115,11 @@ export class AdsClient {
     }
     const onEnd = (err?: unknown): void => this.disconnected(err);
     if (this.opts.delta) {
-      const m = adsServiceDefinition['deltaAggregatedResources'];
-      if (!m) throw new Error('ADS delta method missing');
+      const m =
+        this.opts.service === 'sds'
+          ? sdsServiceDefinition['deltaSecrets']
+          : adsServiceDefinition['deltaAggregatedResources'];
+      if (!m) throw new Error('delta xDS method missing');
       const stream = this.client.makeBidiStreamRequest(
         m.path,
         m.requestSerialize as (v: DeltaRequest) => Buffer,
