@@ -64,6 +64,11 @@ function withBootstrapFlags(cmd: Command): Command {
     )
     .option('--discovery-tls', 'originate TLS to the xDS server with the SDS workload certificate', false)
     .option('--discovery-server-name <sni>', 'SNI for the xDS server')
+    .option(
+      '--vhds',
+      'delta ADS with VHDS (node metadata SKEIN_VHDS): virtual hosts as their own resources',
+      env['SKEIN_VHDS'] === 'true',
+    )
     .option('--sds-socket <path>', 'SDS Unix socket', './var/run/secrets/workload-spiffe-uds/socket')
     .option('--admin-address <ip>', 'proxy admin address', '127.0.0.1')
     .option('--admin-port <port>', 'proxy admin port', '15000')

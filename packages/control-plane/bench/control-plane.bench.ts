@@ -3,7 +3,9 @@
 // xDS server measured in the same run with the same clients. Prints convergence p50/p99 for a
 // VirtualService change and an endpoint change, time until every proxy holds full config, server
 // CPU seconds and peak RSS, and skeind's ratios to the floor.
-// Options: --services N --proxies N (defaults 1000 / 2000).
+// Options: --services N --proxies N (defaults 1000 / 2000); --protocols sotw,vhds (default both):
+// `sotw` clients speak state-of-the-world ADS, `vhds` clients what skein's opted-in sidecars
+// speak — delta ADS with VHDS (node metadata SKEIN_VHDS) — and the floor then speaks delta too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,13 +31,25 @@ const { values } = parseArgs({
     services: { type: 'string', default: '1000' },
     proxies: { type: 'string', default: '2000' },
     scenarios: { type: 'string', default: 'floor,unscoped,floor-sized,scoped' },
+    protocols: { type: 'string', default: 'sotw,vhds' },
   },
 });
 const SCENARIOS = new Set((values.scenarios ?? '').split(','));
 const SERVICES = Number(values.services);
 const PROXIES = Number(values.proxies);
 const here = import.meta.dirname;
-const TYPES = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration];
+const PROTOCOLS = (values.protocols ?? '')
+  .split(',')
+  .filter((p): p is Protocol => p === 'sotw' || p === 'vhds');
+type Protocol = 'sotw' | 'vhds';
+const VIRTUAL_HOST = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
+const SOTW_TYPES = [
+  TypeUrl.Cluster,
+  TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Listener,
+  TypeUrl.RouteConfiguration,
+];
+const typesOf = (p: Protocol): string[] => (p === 'vhds' ? [...SOTW_TYPES, VIRTUAL_HOST] : SOTW_TYPES);
 
 interface Server {
   readonly name: string;
@@ -70,7 +84,7 @@ function writeAtomic(file: string, text: string): void {
 
 type Sizes = Record<string, { resources: number; bytes: number }>;
 
-async function startFloor(sizes?: Sizes): Promise<Server> {
+async function startFloor(protocol: Protocol, sizes?: Sizes): Promise<Server> {
   const child = spawn(
     process.execPath,
     [join(here, 'floor-server.ts'), ...(sizes ? ['--sizes', JSON.stringify(sizes)] : [])],
@@ -78,7 +92,7 @@ async function startFloor(sizes?: Sizes): Promise<Server> {
   );
   const m = await waitLine(child, 'stdout', /listening (\S+)/);
   return {
-    name: sizes ? 'floor (skeind-sized)' : 'floor',
+    name: `${sizes ? 'floor (skeind-sized)' : 'floor'} [${protocol}]`,
     address: m[1] ?? '',
     child,
     change: (kind) => {
@@ -89,7 +103,11 @@ async function startFloor(sizes?: Sizes): Promise<Server> {
   };
 }
 
-async function startSkeind(scoped: boolean, all: BenchProxy[]): Promise<Server & { dir: string }> {
+async function startSkeind(
+  scoped: boolean,
+  all: BenchProxy[],
+  protocol: Protocol,
+): Promise<Server & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'skein-bench-'));
   writeFileSync(
     join(dir, 'services.yaml'),
@@ -140,7 +158,7 @@ async function startSkeind(scoped: boolean, all: BenchProxy[]): Promise<Server &
   let weight = 100;
   let extra = 0;
   return {
-    name: scoped ? 'skeind (Sidecar-scoped)' : 'skeind (unscoped)',
+    name: `${scoped ? 'skeind (Sidecar-scoped)' : 'skeind (unscoped)'} [${protocol}]`,
     address,
     child,
     dir,
@@ -184,7 +202,15 @@ interface Result {
 
 const progress = (msg: string): void => void process.stderr.write(`  … ${msg}\n`);
 
-async function run(server: Server, all: BenchProxy[], scoped: boolean, isFloor: boolean): Promise<Result> {
+async function run(
+  server: Server,
+  all: BenchProxy[],
+  scoped: boolean,
+  isFloor: boolean,
+  protocol: Protocol,
+): Promise<Result> {
+  const TYPES = typesOf(protocol);
+  const vhds = protocol === 'vhds';
   progress(`${server.name}: connecting ${all.length} proxies to ${server.address}`);
   const clients: { c: AdsClient; p: BenchProxy }[] = [];
   const t0 = performance.now();
@@ -195,14 +221,22 @@ async function run(server: Server, all: BenchProxy[], scoped: boolean, isFloor: 
     const c = new AdsClient({
       address: server.address,
       nodeId: p.nodeId,
-      metadata: { NAMESPACE: p.namespace, LABELS: p.labels, INSTANCE_IPS: p.ip },
+      metadata: {
+        NAMESPACE: p.namespace,
+        LABELS: p.labels,
+        INSTANCE_IPS: p.ip,
+        ...(vhds ? { SKEIN_VHDS: 'true' } : {}),
+      },
       decode: false,
       follow: false,
+      delta: vhds,
       subscribe: {
         [TypeUrl.Cluster]: [],
         [TypeUrl.ClusterLoadAssignment]: visible.map((i) => `outbound|${PORT}||${hostOf(i)}`),
         [TypeUrl.Listener]: [],
         [TypeUrl.RouteConfiguration]: [String(PORT)],
+        // What Envoy subscribes to once the route configuration says VHDS: its full set.
+        ...(vhds ? { [VIRTUAL_HOST]: [String(PORT)] } : {}),
       },
     });
     clients.push({ c, p });
@@ -221,7 +255,8 @@ async function run(server: Server, all: BenchProxy[], scoped: boolean, isFloor: 
   const converge = async (
     kind: 'vs' | 'endpoint',
   ): Promise<{ p50: number; p99: number; affected: number }> => {
-    const type = kind === 'vs' ? TypeUrl.RouteConfiguration : TypeUrl.ClusterLoadAssignment;
+    const type =
+      kind === 'vs' ? (vhds ? VIRTUAL_HOST : TypeUrl.RouteConfiguration) : TypeUrl.ClusterLoadAssignment;
     const affected = clients.filter(({ p }) => isFloor || !scoped || p.namespace === nsOf(0));
     const before = new Map(affected.map(({ c }) => [c, c.types.get(type)?.responses ?? 0]));
     const start = server.change(kind);
@@ -261,58 +296,66 @@ const f = (n: number): string => n.toFixed(0).padStart(7);
 async function main(): Promise<void> {
   const all = proxies(SERVICES, PROXIES);
   console.log(
-    `skeind benchmark: ${SERVICES} services, ${PROXIES} proxies (one gRPC connection + SotW ADS stream each), node ${process.version}`,
+    `skeind benchmark: ${SERVICES} services, ${PROXIES} proxies (one gRPC connection + ADS stream each: ${PROTOCOLS.join(', ')}), node ${process.version}`,
   );
   const results: Result[] = [];
-  if (SCENARIOS.has('floor')) {
-    const floor = await startFloor();
-    results.push(await run(floor, all, false, true));
-    await stop(floor);
-  }
-  for (const scoped of [false, true]) {
-    if (scoped && SCENARIOS.has('floor-sized')) {
-      // The floor again, now serving what skeind's unscoped proxies received, byte for byte in
-      // size: how long the clients and the machine take to move those bytes with no server work.
-      const sizes = results.find((r) => r.name === 'skeind (unscoped)')?.sizes;
-      if (sizes) {
-        const floor = await startFloor(sizes);
-        results.push(await run(floor, all, false, true));
-        await stop(floor);
+  for (const protocol of PROTOCOLS) {
+    const tag = ` [${protocol}]`;
+    if (SCENARIOS.has('floor')) {
+      const floor = await startFloor(protocol);
+      results.push(await run(floor, all, false, true, protocol));
+      await stop(floor);
+    }
+    for (const scoped of [false, true]) {
+      if (scoped && SCENARIOS.has('floor-sized')) {
+        // The floor again, now serving what skeind's unscoped proxies received, byte for byte in
+        // size: how long the clients and the machine take to move those bytes with no server work.
+        const sizes = results.find((r) => r.name === `skeind (unscoped)${tag}`)?.sizes;
+        if (sizes) {
+          const floor = await startFloor(protocol, sizes);
+          results.push(await run(floor, all, false, true, protocol));
+          await stop(floor);
+        }
+      }
+      if (!SCENARIOS.has(scoped ? 'scoped' : 'unscoped')) continue;
+      progress(`starting skeind (${scoped ? 'Sidecar-scoped' : 'unscoped'}, ${protocol})`);
+      const s = await startSkeind(scoped, all, protocol);
+      try {
+        results.push(await run(s, all, scoped, false, protocol));
+      } finally {
+        await stop(s);
+        rmSync(s.dir, { recursive: true, force: true });
       }
     }
-    if (!SCENARIOS.has(scoped ? 'scoped' : 'unscoped')) continue;
-    progress(`starting skeind (${scoped ? 'Sidecar-scoped' : 'unscoped'})`);
-    const s = await startSkeind(scoped, all);
-    try {
-      results.push(await run(s, all, scoped, false));
-    } finally {
-      await stop(s);
-      rmSync(s.dir, { recursive: true, force: true });
-    }
   }
-  const base = results.find((r) => r.name === 'floor');
-  const sized = results.find((r) => r.name === 'floor (skeind-sized)');
-  const unscoped = results.find((r) => r.name === 'skeind (unscoped)');
   console.log(
-    '\nserver                     full-config ms   VS p50   VS p99 (n)      EP p50   EP p99 (n)      CPU s  peak RSS MB',
+    '\nserver                            full-config ms   VS p50   VS p99 (n)      EP p50   EP p99 (n)      CPU s  peak RSS MB',
   );
   for (const r of results)
     console.log(
-      `${r.name.padEnd(26)} ${f(r.fullConfigMs)}        ${f(r.vs.p50)}  ${f(r.vs.p99)} (${r.vs.affected})  ${f(r.ep.p50)}  ${f(r.ep.p99)} (${r.ep.affected})  ${r.cpuS.toFixed(1).padStart(6)}  ${r.rssMb.toFixed(0).padStart(8)}`,
+      `${r.name.padEnd(33)} ${f(r.fullConfigMs)}        ${f(r.vs.p50)}  ${f(r.vs.p99)} (${r.vs.affected})  ${f(r.ep.p50)}  ${f(r.ep.p99)} (${r.ep.affected})  ${r.cpuS.toFixed(1).padStart(6)}  ${r.rssMb.toFixed(0).padStart(8)}`,
     );
-  if (base)
-    for (const r of results.filter((x) => x !== base && x !== sized))
+  for (const protocol of PROTOCOLS) {
+    const tag = ` [${protocol}]`;
+    const base = results.find((r) => r.name === `floor${tag}`);
+    const sized = results.find((r) => r.name === `floor (skeind-sized)${tag}`);
+    const unscoped = results.find((r) => r.name === `skeind (unscoped)${tag}`);
+    if (base)
+      for (const r of results.filter((x) => x.name.endsWith(tag) && x.name.startsWith('skeind')))
+        console.log(
+          `${r.name}: VS p99 ${(r.vs.p99 / base.vs.p99).toFixed(2)}x floor, endpoint p99 ${(r.ep.p99 / base.ep.p99).toFixed(2)}x floor, full config ${(r.fullConfigMs / base.fullConfigMs).toFixed(2)}x floor`,
+        );
+    if (sized && unscoped)
       console.log(
-        `${r.name}: VS p99 ${(r.vs.p99 / base.vs.p99).toFixed(2)}x floor, endpoint p99 ${(r.ep.p99 / base.ep.p99).toFixed(2)}x floor, full config ${(r.fullConfigMs / base.fullConfigMs).toFixed(2)}x floor`,
+        `skeind (unscoped)${tag} against the skeind-sized floor: VS p99 ${(unscoped.vs.p99 / sized.vs.p99).toFixed(2)}x, full config ${(unscoped.fullConfigMs / sized.fullConfigMs).toFixed(2)}x`,
       );
-  if (sized && unscoped)
-    console.log(
-      `skeind (unscoped) against the skeind-sized floor: VS p99 ${(unscoped.vs.p99 / sized.vs.p99).toFixed(2)}x, full config ${(unscoped.fullConfigMs / sized.fullConfigMs).toFixed(2)}x (sizes per proxy: ${Object.entries(
-        unscoped.sizes,
-      )
-        .map(([t, x]) => `${t.split('.').pop()} ${x.resources}/${(x.bytes / 1024).toFixed(0)} KiB`)
-        .join(', ')})`,
-    );
+    if (unscoped)
+      console.log(
+        `  sizes per proxy${tag}: ${Object.entries(unscoped.sizes)
+          .map(([t, x]) => `${t.split('.').pop()} ${x.resources}/${(x.bytes / 1024).toFixed(0)} KiB`)
+          .join(', ')}`,
+      );
+  }
   process.exit(0);
 }
 

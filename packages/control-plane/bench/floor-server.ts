@@ -4,6 +4,9 @@
 // With `--sizes '{"<typeUrl>":{"resources":N,"bytes":B}}'` it serves, per type, N resources of
 // B bytes in all instead (padding in a name field): the cost of moving skeind's bytes through
 // the same clients with a server that does no work.
+// Delta streams (DeltaAggregatedResources) get the same resources incrementally, plus VHDS: the
+// route configuration without virtual hosts and its virtual hosts as VirtualHost resources; a
+// change then sends one changed resource (a virtual host for "RDS", a load assignment for "EDS").
 import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceDefinition, discoveryV3, packAny, TypeUrl } from '@skein/api-types';
@@ -29,6 +32,14 @@ const fixed: Record<string, object[]> = Object.fromEntries(
     },
   }).map(([t, r]) => [t, [r]]),
 );
+const VIRTUAL_HOST = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
+// VHDS: the virtual hosts of the route configuration as their own resources.
+fixed[VIRTUAL_HOST] = (fixed[TypeUrl.RouteConfiguration] ?? []).flatMap((r) =>
+  ((r as { virtualHosts?: { name: string }[] }).virtualHosts ?? []).map((vh) => ({
+    ...vh,
+    name: `${(r as { name: string }).name}/${vh.name}`,
+  })),
+);
 const sizesArg = process.argv.indexOf('--sizes');
 if (sizesArg > 0) {
   const sizes = JSON.parse(process.argv[sizesArg + 1] ?? '{}') as Record<
@@ -46,12 +57,17 @@ if (sizesArg > 0) {
     }));
   }
 }
+/** The route configuration as VHDS clients get it: no virtual hosts, VHDS over ADS. */
+const vhdsShell = (fixed[TypeUrl.RouteConfiguration] ?? []).map((r) => {
+  const { virtualHosts: _, ...rest } = r as { virtualHosts?: unknown };
+  return { ...rest, vhds: { configSource: { ads: {}, resourceApiVersion: 'V3' } } };
+});
 const version: Record<string, number> = {};
 const anys = new Map<string, ReturnType<typeof packAny>[]>();
 /** Encoded once: the floor does no per-client work beyond writing. */
-const encoded = (typeUrl: string, bodies: object[]): ReturnType<typeof packAny>[] => {
-  let list = anys.get(typeUrl);
-  if (!list) anys.set(typeUrl, (list = bodies.map((b) => packAny(typeUrl, b))));
+const encoded = (key: string, typeUrl: string, bodies: object[]): ReturnType<typeof packAny>[] => {
+  let list = anys.get(key);
+  if (!list) anys.set(key, (list = bodies.map((b) => packAny(typeUrl, b))));
   return list;
 };
 const streams = new Set<{
@@ -75,10 +91,41 @@ function send(
       typeUrl,
       versionInfo: v,
       nonce: v,
-      resources: encoded(typeUrl, bodies),
+      resources: encoded(typeUrl, typeUrl, bodies),
     });
     bytes = Buffer.from(toBinary(discoveryV3.DiscoveryResponseSchema, msg));
     responses.set(key, bytes);
+  }
+  s.stream.write(bytes as never);
+}
+
+type DeltaStream = grpc.ServerDuplexStream<
+  discoveryV3.DeltaDiscoveryRequest,
+  discoveryV3.DeltaDiscoveryResponse
+>;
+const deltaStreams = new Set<{ types: Set<string>; stream: DeltaStream }>();
+/** Delta: everything at first, then on a change the first resource alone with a new version. */
+const deltaResponses = new Map<string, Buffer>();
+function sendDelta(s: { stream: DeltaStream }, typeUrl: string, change: boolean): void {
+  const bodies = typeUrl === TypeUrl.RouteConfiguration ? vhdsShell : fixed[typeUrl];
+  if (!bodies) return;
+  const v = String(version[typeUrl] ?? 0);
+  const key = `${typeUrl}|${v}|${change}`;
+  let bytes = deltaResponses.get(key);
+  if (!bytes) {
+    const list = encoded(`${typeUrl}|delta`, typeUrl, bodies);
+    const msg = create(discoveryV3.DeltaDiscoveryResponseSchema, {
+      typeUrl,
+      systemVersionInfo: v,
+      nonce: v,
+      resources: (change ? list.slice(0, 1) : list).map((any, i) => ({
+        name: `${typeUrl}-${i}`,
+        version: i === 0 ? v : '0',
+        resource: any,
+      })),
+    });
+    bytes = Buffer.from(toBinary(discoveryV3.DeltaDiscoveryResponseSchema, msg));
+    deltaResponses.set(key, bytes);
   }
   s.stream.write(bytes as never);
 }
@@ -108,7 +155,22 @@ server.addService(definition, {
     stream.on('error', done);
     stream.on('close', done);
   },
-  deltaAggregatedResources: (stream: grpc.ServerDuplexStream<unknown, unknown>) => stream.end(),
+  deltaAggregatedResources: (
+    stream: grpc.ServerDuplexStream<discoveryV3.DeltaDiscoveryRequest, discoveryV3.DeltaDiscoveryResponse>,
+  ) => {
+    const s = { types: new Set<string>(), stream };
+    deltaStreams.add(s);
+    stream.on('data', (req: discoveryV3.DeltaDiscoveryRequest) => {
+      if (req.responseNonce) return; // ACK or NACK
+      if (s.types.has(req.typeUrl)) return;
+      s.types.add(req.typeUrl);
+      sendDelta(s, req.typeUrl, false);
+    });
+    const done = (): void => void deltaStreams.delete(s);
+    stream.on('end', done);
+    stream.on('error', done);
+    stream.on('close', done);
+  },
 });
 server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
   if (err) throw err;
@@ -120,5 +182,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   if (!typeUrl) return;
   version[typeUrl] = (version[typeUrl] ?? 0) + 1;
   for (const s of streams) if (s.types.has(typeUrl)) send(s, typeUrl);
+  // Delta: a VirtualService change is one virtual host (VHDS), an endpoint change one assignment.
+  const deltaType = typeUrl === TypeUrl.RouteConfiguration ? VIRTUAL_HOST : typeUrl;
+  if (deltaType === VIRTUAL_HOST) version[VIRTUAL_HOST] = version[typeUrl];
+  for (const s of deltaStreams) if (s.types.has(deltaType)) sendDelta(s, deltaType, true);
 });
 process.stdin.on('end', () => process.exit(0));

@@ -12,6 +12,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { measureIdleRss, printIdleRss } from './idle-rss.mjs';
+import { mtlsTargets, printMtls } from './mtls.mjs';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const here = import.meta.dirname;
@@ -403,43 +405,21 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${u
   }
   const certs = spawnSync('which', ['openssl'], { stdio: 'ignore' }).status === 0 ? makeCerts() : undefined;
   if (certs) {
-    await add('skein mTLS pair', async (port) => {
-      const serverPort = await freePort();
-      const fs = join(work, 'mtls-server.json');
-      writeFileSync(
-        fs,
-        JSON.stringify(
-          skeinBootstrap(serverPort, upstreamPort, 0, {
-            downstream: tlsCommon(certs.server, certs.ca, 'client'),
-          }),
-        ),
-      );
-      const fc = join(work, 'mtls-client.json');
-      writeFileSync(
-        fc,
-        JSON.stringify(
-          skeinBootstrap(port, serverPort, 0, { upstream: tlsCommon(certs.client, certs.ca, 'server') }),
-        ),
-      );
-      const server = start('skein-mtls-server', join(root, 'bin/skein-proxy'), [
-        '-c',
-        fs,
-        '--concurrency',
-        '1',
-        '--log-level',
-        'warning',
-      ]);
-      const client = start('skein-mtls-client', join(root, 'bin/skein-proxy'), [
-        '-c',
-        fc,
-        '--concurrency',
-        '1',
-        '--log-level',
-        'warning',
-      ]);
-      await waitPort(serverPort);
-      return { pid: client.pid, pids: [client.pid, server.pid] };
+    const skeinArgs = (name, args) => start(name, join(root, 'bin/skein-proxy'), args);
+    const baselineMain = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, 'main.js') : undefined;
+    const pairs = mtlsTargets({
+      work,
+      certs,
+      upstreamPort,
+      freePort,
+      waitPort,
+      start,
+      skeinBootstrap,
+      tlsCommon,
+      skein: skeinArgs,
+      baseline: baselineMain ? (name, args) => start(name, node, [baselineMain, ...args]) : undefined,
     });
+    for (const [name, launch] of pairs) await add(name, launch);
   }
   await add('nginx', (port) => {
     const conf = join(work, `nginx-${port}.conf`);
@@ -451,38 +431,6 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     );
     return start('nginx', 'nginx', ['-c', conf, '-p', work]);
   });
-  if (certs) {
-    // Two nginx instances with mutual TLS between them, as the skein pair: the client side
-    // originates TLS with its client certificate (verifying the server's), the server side
-    // requires and verifies the client's, both keep connections alive.
-    await add('nginx mTLS pair', async (port) => {
-      const serverPort = await freePort();
-      const sconf = join(work, `nginx-mtls-server-${serverPort}.conf`);
-      writeFileSync(
-        sconf,
-        `daemon off; worker_processes 1; pid ${work}/ngx-mtls-s.pid; error_log ${work}/ngx-mtls-s.err; events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; upstream up { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-server { listen 127.0.0.1:${serverPort} ssl; ssl_certificate ${work}/server.crt; ssl_certificate_key ${work}/server.key;
-  ssl_client_certificate ${work}/ca.crt; ssl_verify_client on; ssl_protocols TLSv1.3 TLSv1.2;
-  location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`,
-      );
-      const cconf = join(work, `nginx-mtls-client-${port}.conf`);
-      writeFileSync(
-        cconf,
-        `daemon off; worker_processes 1; pid ${work}/ngx-mtls-c.pid; error_log ${work}/ngx-mtls-c.err; events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; upstream tlsup { server 127.0.0.1:${serverPort}; keepalive 64; }
-server { listen 127.0.0.1:${port};
-  location / { proxy_pass https://tlsup; proxy_http_version 1.1; proxy_set_header Connection "";
-    proxy_ssl_certificate ${work}/client.crt; proxy_ssl_certificate_key ${work}/client.key;
-    proxy_ssl_trusted_certificate ${work}/ca.crt; proxy_ssl_verify on; proxy_ssl_name server.bench;
-    proxy_ssl_session_reuse on; } } }\n`,
-      );
-      const server = start('nginx-mtls-server', 'nginx', ['-c', sconf, '-p', work]);
-      const client = start('nginx-mtls-client', 'nginx', ['-c', cconf, '-p', work]);
-      await waitPort(serverPort);
-      return { pid: client.pid, pids: [client.pid, server.pid] };
-    });
-  }
   await add('haproxy', (port) => {
     const conf = join(work, `haproxy-${port}.cfg`);
     writeFileSync(
@@ -541,23 +489,40 @@ server { listen 127.0.0.1:${port};
     }
   }
 
-  // Idle RSS: skein-proxy with 100 clusters vs a bare Node 24 process.
-  const idlePort = await freePort();
-  const f = join(work, 'idle.json');
-  writeFileSync(f, JSON.stringify(skeinBootstrap(idlePort, upstreamPort, 100)));
-  const idle = start('idle', join(root, 'bin/skein-proxy'), [
-    '-c',
-    f,
-    '--concurrency',
-    '1',
-    '--log-level',
-    'warning',
-  ]);
-  const bare = start('bare', node, ['-e', 'setInterval(() => {}, 1000)']);
-  await waitPort(idlePort);
-  await new Promise((r) => setTimeout(r, 1000));
-  const idleRss = rssMb(idle);
-  const bareRss = rssMb(bare);
+  // Idle RSS: skein-proxy with 100 clusters vs a bare Node 24 process (bench/idle-rss.mjs).
+  for (const t of targets) for (const p of t.proc.pids ?? [t.proc.pid]) stop({ pid: p });
+  const idleRounds = Number(process.env.BENCH_IDLE_ROUNDS ?? 5);
+  const idleVariant = (name, cmd, pre, concurrency) => ({
+    name,
+    launch: (port) => {
+      const f = join(work, `idle-${port}.json`);
+      writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort, 100)));
+      return start(name, cmd, [
+        ...pre,
+        '-c',
+        f,
+        '--concurrency',
+        String(concurrency),
+        '--log-level',
+        'warning',
+      ]);
+    },
+  });
+  const idleVariants = [
+    {
+      name: 'bare node',
+      listens: false,
+      launch: () => start('bare', node, ['-e', 'setInterval(() => {}, 1000)']),
+    },
+    idleVariant('skein-proxy --concurrency 1', join(root, 'bin/skein-proxy'), [], 1),
+    idleVariant('skein-proxy --concurrency 2', join(root, 'bin/skein-proxy'), [], 2),
+  ];
+  if (process.env.BENCH_BASELINE) {
+    const bm = join(process.env.BENCH_BASELINE, 'main.js');
+    idleVariants.push(idleVariant('baseline --concurrency 1', node, ['--enable-source-maps', bm], 1));
+    idleVariants.push(idleVariant('baseline --concurrency 2', node, ['--enable-source-maps', bm], 2));
+  }
+  const idle = await measureIdleRss({ variants: idleVariants, rounds: idleRounds, freePort, waitPort, stop });
 
   const m = (name, k) => (results[name] ? median(results[name][k]) : NaN);
   const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -600,21 +565,8 @@ server { listen 127.0.0.1:${port};
       `  vs baseline build:                 saturation ${fmt(s('skein-proxy') / s('skein baseline'))}x, CPU per request ${fmt(m('skein-proxy', 'cpu') / m('skein baseline', 'cpu'))}x`,
     );
   }
-  console.log(
-    `  idle RSS, 100 clusters:            ${fmt(idleRss, 0)} MB vs bare Node 24 ${fmt(bareRss, 0)} MB = +${fmt(idleRss - bareRss, 0)} MB  (target ≤ +30 MB)`,
-  );
-  if (results['skein mTLS pair'] && results['nginx mTLS pair']) {
-    const pair = (n) =>
-      `added p50 ${fmt(m(n, 'p50'))} ms, p90 ${fmt(m(n, 'p90'))} ms, p99 ${fmt(m(n, 'p99'))} ms, saturation ${fmt(s(n), 0)} rps`;
-    console.log(`  mTLS, client + server skein-proxy: ${pair('skein mTLS pair')}`);
-    console.log(`  mTLS, client + server nginx:       ${pair('nginx mTLS pair')}`);
-    console.log(
-      `  mTLS pair added p90 skein / nginx: ${fmt(m('skein mTLS pair', 'p90') / m('nginx mTLS pair', 'p90'))}  (target: within noise of 1); saturation skein / nginx: ${fmt(s('skein mTLS pair') / s('nginx mTLS pair'))}`,
-    );
-    console.log(
-      '  Istio 1.20 published, two Envoys with mTLS at 1000 rps: +0.228 ms p90, +0.298 ms p99 (on dedicated hardware)',
-    );
-  }
+  printMtls(m, s, fmt);
+  printIdleRss(idle, idleRounds);
   console.log(
     '\nIstio published figures, for reference: sidecar with 2 workers 0.20 vCPU and 60 MB at 1000 rps (1.24);',
   );

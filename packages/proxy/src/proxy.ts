@@ -25,12 +25,14 @@ import { ActiveListener, type OriginalDstResolver } from './listener/active-list
 import { nativeOriginalDst } from './listener/original-dst.js';
 import { compileRouteTable, type RouteTable } from './router/route-table.js';
 import { StatsStore, type Stat } from './stats/stats-store.js';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { IstioMetrics } from './stats/istio-metrics.js';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import { IstioMetrics, promClient } from './stats/istio-metrics.js';
 import { workloadFromNode } from './stats/workload-metadata.js';
 import { ResourceStore } from './xds/resource-store.js';
 import { AdsClient } from './xds/ads-client.js';
 import type { XdsResource, XdsSink } from './xds/xds-sink.js';
+import { usesVhds, VhdsRoutes, VIRTUAL_HOST_TYPE } from './xds/vhds-routes.js';
+import { sdsDeltaClusters } from './xds/sds-api-type.js';
 import { createAdminServer, type AdminTarget } from './admin/admin-server.js';
 import { renderConfigDump } from './admin/config-dump.js';
 import { LogHub, type LogLevel, type LogSink, type Logger } from './util/logger.js';
@@ -42,6 +44,7 @@ import { Tracing } from './tracing/tracer.js';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { SecretStore } from './transport-socket/secret-store.js';
 import { sdsReferences } from './transport-socket/sds-references.js';
+import { preloadFor } from './util/optional-modules.js';
 
 export interface ProxyOptions {
   logLevel?: LogLevel;
@@ -86,6 +89,7 @@ const TYPE_ORDER = [
   TypeUrl.ClusterLoadAssignment,
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
+  VIRTUAL_HOST_TYPE,
 ];
 
 /** A proxy started in this process. Emits 'xds' (XdsEvent) after each applied or rejected update. */
@@ -100,6 +104,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   readonly clusters: ClusterManager;
   readonly listenerManager: ListenerManager;
   private readonly routeTables = new Map<string, RouteTable>();
+  /** Route configurations whose virtual hosts come over VHDS, and those virtual hosts. */
+  private readonly vhds = new VhdsRoutes();
+  /** Whether the ADS stream is delta (VHDS needs it). */
+  private deltaAds = false;
   private readonly log: Logger;
   private ads: AdsClient | undefined;
   private admin: http.Server | undefined;
@@ -196,6 +204,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       this.store.secrets.set(s.name ?? '', s, '', true, now);
       this.secrets.set(s.name ?? '', s);
     }
+    await preloadFor(sr.listeners ?? [], this.tracing);
     for (const l of sr.listeners ?? []) {
       for (const r of inlineRoutes(l)) this.store.routes.set(r.name ?? '', r, '', true, now);
       await this.listenerManager.addStatic(l);
@@ -222,7 +231,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         node: this.bootstrap.node ?? {},
         sink: this.sink(),
         log: this.logs.scope('xds'),
-        delta: this.options.deltaXds === true || ads.apiType === 'DELTA_GRPC',
+        delta: (this.deltaAds = this.options.deltaXds === true || ads.apiType === 'DELTA_GRPC'),
         ...(this.options.xdsBackoffMs
           ? { backoffBaseMs: this.options.xdsBackoffMs.base, backoffMaxMs: this.options.xdsBackoffMs.max }
           : {}),
@@ -272,12 +281,15 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         if (typeUrl === TypeUrl.Cluster || typeUrl === TypeUrl.Listener) return '*';
         if (typeUrl === TypeUrl.ClusterLoadAssignment) return this.clusters.edsNames();
         if (typeUrl === TypeUrl.RouteConfiguration) return this.listenerManager.routeNames();
+        if (typeUrl === VIRTUAL_HOST_TYPE) return this.vhds.wanted();
         return [];
       },
       canSubscribe: (typeUrl) => {
         // Envoy's order: LDS only after CDS has warmed (its clusters have endpoints).
         if (typeUrl === TypeUrl.Listener)
           return this.received.has(TypeUrl.Cluster) && this.clusters.warming().length === 0;
+        // VHDS is delta only.
+        if (typeUrl === VIRTUAL_HOST_TYPE) return this.deltaAds;
         return true;
       },
       apply: (typeUrl, resources, version, full, removed) =>
@@ -324,7 +336,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     if (peers.length === 0) return { stats: this.stats, istio: await this.istio.prometheus() };
     const stats = StatsStore.merged([this.stats.raw(), ...peers.map((p) => p.raw)]);
     const all = [await this.istio.registry.getMetricsAsJSON(), ...peers.map((p) => p.istio)];
-    const istio = await AggregatorRegistry.aggregate(all).metrics();
+    const istio = await promClient().AggregatorRegistry.aggregate(all).metrics();
     return { stats, istio };
   }
 
@@ -381,6 +393,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       }
       case TypeUrl.Listener: {
         const list = resources.map((r) => r.json as listenerV3.ListenerJson);
+        await preloadFor(list, this.tracing);
         for (const l of list) {
           this.reportUnsupported('listener', l.name ?? '', version, l, listenerSpec);
           try {
@@ -411,14 +424,37 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           }
         }
         for (const [name, table, rc] of compiled) {
+          if (usesVhds(rc)) {
+            // Installed once its virtual hosts have arrived over VHDS (until then it warms).
+            const merged = this.vhds.setBase({ ...rc, name });
+            if (merged) {
+              this.routeTables.set(name, merged.table);
+              this.store.routes.set(name, merged.config, version, false, now);
+            }
+            continue;
+          }
+          this.vhds.removeBase(name);
           this.routeTables.set(name, table);
           this.store.routes.set(name, rc, version, false, now);
         }
         for (const n of removed) {
+          this.vhds.removeBase(n);
           this.routeTables.delete(n);
           this.store.routes.delete(n);
         }
         this.store.routes.versionInfo = version;
+        await this.listenerManager.routesChanged();
+        return undefined;
+      }
+      case VIRTUAL_HOST_TYPE: {
+        const staged = this.vhds.stage(resources, removed);
+        if (!staged.ok) return staged.error;
+        staged.commit();
+        // One synchronous swap: requests see every changed route configuration or none.
+        for (const c of staged.compiled) {
+          this.routeTables.set(c.name, c.table);
+          this.store.routes.set(c.name, c.config, version, false, now);
+        }
         await this.listenerManager.routesChanged();
         return undefined;
       }
@@ -442,6 +478,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       (e) => e.resource,
     );
     const byCluster = new Map<string, Set<string>>();
+    const delta = sdsDeltaClusters(all);
     for (const ref of sdsReferences(all)) {
       if (!ref.sdsCluster) continue;
       const set = byCluster.get(ref.sdsCluster) ?? new Set<string>();
@@ -463,6 +500,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         client = new AdsClient({
           target: a.kind === 'pipe' ? `unix:${a.path}` : formatNetAddress(a),
           service: 'sds',
+          // DeltaSecrets when the sds_config says DELTA_GRPC (fixed for the stream's life).
+          delta: delta.get(clusterName) === true,
           node: this.bootstrap.node ?? {},
           log: sdsLog,
           ...(this.options.xdsBackoffMs
@@ -488,6 +527,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         });
         (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef = wanted;
         this.sdsClients.set(clusterName, client);
+        sdsLog.info('SDS stream', {
+          cluster: clusterName,
+          protocol: delta.get(clusterName) ? 'delta' : 'sotw',
+        });
         client.start();
       } else {
         const ref = (client as AdsClient & { wantedRef?: { names: string[] } }).wantedRef;
@@ -680,6 +723,7 @@ function shortType(typeUrl: string): string {
   if (typeUrl === TypeUrl.Cluster) return 'cds';
   if (typeUrl === TypeUrl.Listener) return 'lds';
   if (typeUrl === TypeUrl.RouteConfiguration) return 'rds';
+  if (typeUrl === VIRTUAL_HOST_TYPE) return 'vhds';
   if (typeUrl === TypeUrl.ClusterLoadAssignment) return 'eds';
   return 'other';
 }

@@ -19,6 +19,8 @@ export interface BootstrapFlags {
   discoveryAddress: string;
   discoveryTls?: boolean;
   discoveryServerName?: string;
+  /** Delta ADS with VHDS (`--vhds`). */
+  vhds?: boolean;
   sdsSocket: string;
   adminAddress: string;
   adminPort: string;
@@ -83,6 +85,7 @@ export function bootstrapOptionsFromFlags(f: BootstrapFlags): BootstrapOptions {
     ...(podPorts ? { podPorts } : {}),
     ...(f.appContainers ? { appContainers: f.appContainers.split(',').filter(Boolean) } : {}),
     discovery: parseDiscoveryAddress(f.discoveryAddress, f.discoveryTls ?? false, f.discoveryServerName),
+    ...(f.vhds ? { vhds: true } : {}),
     sdsSocket: f.sdsSocket,
     admin: { address: f.adminAddress, port: requiredPort('admin-port', f.adminPort) },
     listenAddress: f.listenAddress,

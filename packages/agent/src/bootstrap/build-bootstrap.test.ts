@@ -82,6 +82,19 @@ describe('buildBootstrap', () => {
     expect(b.admin?.address?.socketAddress).toEqual({ address: '127.0.0.5', portValue: 25000 });
   });
 
+  it('asks for VHDS over delta ADS with vhds, never over state of the world', () => {
+    const base = cases['sidecar-tcp']!;
+    const on = buildBootstrap({ ...base, vhds: true });
+    expect(on.dynamicResources?.adsConfig?.apiType).toBe('DELTA_GRPC');
+    expect((on.node?.metadata as Record<string, unknown>)['SKEIN_VHDS']).toBe('true');
+    const sotw = buildBootstrap({ ...base, vhds: true, adsApiType: 'GRPC' });
+    expect(sotw.dynamicResources?.adsConfig?.apiType).toBe('GRPC');
+    expect((sotw.node?.metadata as Record<string, unknown>)['SKEIN_VHDS']).toBeUndefined();
+    const off = buildBootstrap(base);
+    expect(off.dynamicResources?.adsConfig?.apiType).toBe('GRPC');
+    expect((off.node?.metadata as Record<string, unknown>)['SKEIN_VHDS']).toBeUndefined();
+  });
+
   it('omits listeners set to null', () => {
     const b = buildBootstrap({ ...cases['gateway-uds-loopback']!, statsPort: null, readinessPort: null });
     expect(b.staticResources?.listeners).toEqual([]);

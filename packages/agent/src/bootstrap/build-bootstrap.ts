@@ -40,8 +40,14 @@ export interface HostPort {
 
 export interface BootstrapOptions extends WorkloadIdentity {
   discovery: DiscoveryAddress;
-  /** `GRPC` (state of the world, default) or `DELTA_GRPC`. */
+  /** `GRPC` (state of the world; default unless `vhds`) or `DELTA_GRPC`. */
   adsApiType?: 'GRPC' | 'DELTA_GRPC';
+  /**
+   * Ask skeind for VHDS (node metadata `SKEIN_VHDS: "true"`): route configurations without their
+   * virtual hosts, which come over delta xDS, so a VirtualService change sends one virtual host.
+   * Implies `DELTA_GRPC` ADS (VHDS is delta only); ignored with an explicit `GRPC`. Default off.
+   */
+  vhds?: boolean;
   /** The agent's SDS Unix socket; default Istio's `./var/run/secrets/workload-spiffe-uds/socket`. */
   sdsSocket?: string;
   /** Admin interface; default 127.0.0.1:15000. */
@@ -108,12 +114,16 @@ export function buildBootstrap(o: BootstrapOptions): bootstrapV3.BootstrapJson {
   }
 
   const ads = { ads: {}, initialFetchTimeout: '0s', resourceApiVersion: 'V3' as const };
+  const apiType = o.adsApiType ?? (o.vhds ? 'DELTA_GRPC' : 'GRPC');
+  const vhds = o.vhds === true && apiType === 'DELTA_GRPC';
   return {
     node: {
       id: nodeId(o),
       cluster: serviceCluster(o),
       locality: { ...(o.locality ?? {}) },
-      metadata: nodeMetadata(o) as Record<string, never>,
+      metadata: nodeMetadata(
+        vhds ? { ...o, extraMetadata: { ...(o.extraMetadata ?? {}), SKEIN_VHDS: 'true' } } : o,
+      ) as Record<string, never>,
     },
     admin: {
       address: socketAddress(admin.address, admin.port),
@@ -123,7 +133,7 @@ export function buildBootstrap(o: BootstrapOptions): bootstrapV3.BootstrapJson {
       ldsConfig: ads,
       cdsConfig: ads,
       adsConfig: {
-        apiType: o.adsApiType ?? 'GRPC',
+        apiType,
         transportApiVersion: 'V3',
         setNodeOnFirstMessageOnly: true,
         grpcServices: [{ envoyGrpc: { clusterName: BootstrapCluster.xds } }],

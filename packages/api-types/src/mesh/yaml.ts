@@ -1,5 +1,8 @@
 // Parsing of multi-document YAML manifests into plain objects, with per-document errors.
-import { parseAllDocuments } from 'yaml';
+import type * as Yaml from 'yaml';
+import { lazyRequire } from '../lazy-require.js';
+
+const yaml = lazyRequire<typeof Yaml>('yaml');
 
 export interface YamlDocument {
   /** 0-based index of the document in the text. */
@@ -12,7 +15,8 @@ export interface YamlDocument {
 
 /** Splits and parses a multi-document YAML text; empty documents are dropped. */
 export function parseYamlDocuments(text: string): YamlDocument[] {
-  return parseAllDocuments(text, { uniqueKeys: true })
+  return yaml()
+    .parseAllDocuments(text, { uniqueKeys: true })
     .map((doc, index) => ({
       index,
       value: doc.errors.length ? null : (doc.toJS({ maxAliasCount: 100 }) as unknown),

@@ -2,7 +2,11 @@
 // `regex`, Envoy `safe_regex`) are RE2: no look-around, no back-references, linear-time matching.
 // JavaScript's RegExp accepts more and matches some patterns differently, so it is never used
 // for user patterns.
-import { RE2JS } from 're2js';
+import type * as Re2js from 're2js';
+import { lazyRequire } from '../lazy-require.js';
+
+/** re2js (its CommonJS build), loaded with the first regex compiled. */
+const re2js = lazyRequire<typeof Re2js>('re2js');
 
 export interface Re2 {
   /** The pattern as given. */
@@ -20,7 +24,7 @@ export type Re2Result = { ok: true; regex: Re2 } | { ok: false; error: string };
 /** Compiles an RE2 pattern, returning the reason when RE2 rejects it. */
 export function compileRe2(pattern: string): Re2Result {
   try {
-    const p = RE2JS.compile(pattern);
+    const p = re2js().RE2JS.compile(pattern);
     return {
       ok: true,
       regex: {

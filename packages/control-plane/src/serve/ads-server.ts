@@ -2,22 +2,29 @@
 // content hashes; a response is sent only when its content changed (or the client asked anew);
 // an ACK records the acknowledged version, a NACK is logged, counted and kept for /debug/syncz
 // while the client keeps its last accepted config. Pushes are scoped by the caller (push-scope).
-import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { adsServiceDefinition, discoveryV3, TypeUrl, typeShortName, type XdsTypeUrl } from '@skein/api-types';
+import type { discoveryV3 } from '@skein/api-types';
+import { adsServiceDefinition, TypeUrl, typeShortName, type XdsTypeUrl } from '@skein/api-types';
 import type { Logger } from '../log.js';
 import { parseProxy, type NodeInfo } from '../model/proxy.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { translateContext, type TranslateContext } from '../translate/context.js';
-import { generateAll, generatorFor, isWildcardType } from '../translate/generators.js';
+import { generateAll, generatorFor, isWildcardType, type TypeGenerators } from '../translate/generators.js';
 import { proxyClassKey } from '../translate/proxy-class.js';
 import type { SecurityContributor } from '../translate/security.js';
-import { Connection, type TypeState } from './connection.js';
+import {
+  aliasesOf,
+  routeConfigsOf,
+  vhdsGenerators,
+  VIRTUAL_HOST_TYPE,
+  wantsVhds,
+} from '../translate/vhds.js';
+import { Connection, heldMap, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
 import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
 import { SendBudget } from './send-budget.js';
-import { encodeSotwResponse } from './discovery-response.js';
+import { encodeDeltaResponse, encodeSotwResponse } from './discovery-response.js';
 import { sameNames, Subscriptions } from './subscriptions.js';
 
 type DiscoveryRequest = discoveryV3.DiscoveryRequest;
@@ -29,6 +36,7 @@ export const PUSH_ORDER: readonly string[] = [
   TypeUrl.ClusterLoadAssignment,
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
+  VIRTUAL_HOST_TYPE,
   TypeUrl.NameTable,
 ];
 
@@ -59,11 +67,14 @@ interface Client {
   ctx: TranslateContext | undefined;
   ctxVersion: string;
   classKey: string;
+  /** Served RDS without virtual hosts and the virtual hosts over VHDS (delta, opted in). */
+  readonly vhds: boolean;
   /** Types waiting for the send budget, with why. */
   pending: Map<string, Pending>;
 }
 
-const short = (t: string): string => typeShortName[t as XdsTypeUrl] ?? t;
+const short = (t: string): string =>
+  t === VIRTUAL_HOST_TYPE ? 'VHDS' : (typeShortName[t as XdsTypeUrl] ?? t);
 
 export class XdsServer {
   private readonly server = new grpc.Server({
@@ -174,6 +185,43 @@ export class XdsServer {
     return out;
   }
 
+  /**
+   * The delta response bytes and nonce. A list shared by a class (its full set, or the change
+   * between two of its lists) with nothing removed and no aliases is serialized once, nonce
+   * included, and the same bytes go to every stream; nonces come from one sequence, so a stream
+   * that already had that nonce gets a fresh one, as for SotW.
+   */
+  private deltaResponse(
+    typeUrl: string,
+    resources: readonly EncodedResource[],
+    removed: readonly string[],
+    version: string,
+    s: TypeState,
+  ): { bytes: Buffer; nonce: string; seq: number } {
+    const cacheable = removed.length === 0 && !s.aliases && this.sharedLists.has(resources);
+    const hit = cacheable ? this.serializedDelta.get(resources) : undefined;
+    if (hit && hit.version === version && hit.seq > (s.sentSeq ?? 0)) return hit;
+    const seq = ++this.nonceSeq;
+    const nonce = seq.toString(36);
+    const bytes = encodeDeltaResponse({
+      systemVersionInfo: version,
+      typeUrl,
+      nonce,
+      resources,
+      removed,
+      controlPlane: 'skeind',
+      aliases: s.aliases,
+    });
+    const out = { bytes, nonce, seq, version };
+    if (cacheable) this.serializedDelta.set(resources, out);
+    return out;
+  }
+
+  private serializedDelta = new WeakMap<
+    readonly EncodedResource[],
+    { bytes: Buffer; nonce: string; seq: number; version: string }
+  >();
+
   /** Recomputes and sends what changed to every client the push request affects. */
   push(req: PushRequest): number {
     this.encoder.rotate();
@@ -226,7 +274,7 @@ export class XdsServer {
     const out: Record<string, unknown[]> = {};
     for (const t of PUSH_ORDER) {
       const s = c.conn.types.get(t);
-      const gen = generatorFor(ctx, t);
+      const gen = this.generator(c, ctx, t);
       if (!gen) continue;
       const names = s && !s.wildcard ? [...s.names] : [];
       out[short(t)] = generateAll(gen, ctx, names).map((r) => r.body);
@@ -239,9 +287,14 @@ export class XdsServer {
     if (!c.ctx || c.ctxVersion !== snap.version) {
       c.ctx = translateContext(snap, c.conn.proxy, this.opts.security);
       c.ctxVersion = snap.version;
-      c.classKey = proxyClassKey(c.ctx);
+      c.classKey = proxyClassKey(c.ctx) + (c.vhds ? '|vhds' : '');
     }
     return c.ctx;
+  }
+
+  /** The generators of a type for a client: VHDS clients get RDS without virtual hosts, and VHDS. */
+  private generator(c: Client, ctx: TranslateContext, typeUrl: string): TypeGenerators | undefined {
+    return (c.vhds ? vhdsGenerators[typeUrl] : undefined) ?? generatorFor(ctx, typeUrl);
   }
 
   private register(
@@ -263,6 +316,7 @@ export class XdsServer {
       ctx: undefined,
       ctxVersion: '',
       classKey: '',
+      vhds: protocol === 'delta' && wantsVhds(parsed.proxy),
       pending: new Map(),
     };
     this.clients.set(id, client);
@@ -272,6 +326,7 @@ export class XdsServer {
       connection: id,
       protocol,
       generator: parsed.proxy.generator,
+      vhds: client.vhds,
     });
     return client;
   }
@@ -287,7 +342,7 @@ export class XdsServer {
   private send(c: Client, typeUrl: string, force: boolean, changeAt?: number): void {
     const s = c.conn.state(typeUrl);
     const ctx = this.context(c);
-    const gen = generatorFor(ctx, typeUrl);
+    const gen = this.generator(c, ctx, typeUrl);
     let resources: EncodedResource[] = [];
     let version = responseVersion([]);
     try {
@@ -342,13 +397,82 @@ export class XdsServer {
       s.resources = resources.length;
       return;
     }
-    const changed = resources.filter((r) => s.held.get(r.name) !== r.version);
-    const present = new Set(resources.map((r) => r.name));
-    const removed = [...s.held.keys()].filter((n) => !present.has(n));
+    // VHDS on demand: a virtual host newly asked for by `<route config>/<host>` goes (again) with
+    // that alias, even when the client holds it, so the client's paused request can resume.
+    const aliases = typeUrl === VIRTUAL_HOST_TYPE ? this.vhdsAliases(ctx, s, resources) : undefined;
+    let changed: EncodedResource[];
+    let removed: readonly string[];
+    if (s.heldList && !aliases) {
+      // The client holds a list it was sent: the change between two lists, computed once per
+      // class for lists shared by a class (thousands of streams, one diff).
+      ({ changed, removed } = this.deltaDiff(s.heldList, resources));
+    } else {
+      const held = heldMap(s);
+      changed =
+        held.size === 0 && !aliases
+          ? (resources as EncodedResource[]) // nothing held yet: the list itself (shared)
+          : resources.filter(
+              (r) =>
+                held.get(r.name) !== r.version ||
+                (aliases?.get(r.name)?.some((a) => !s.answered?.has(a)) ?? false),
+            );
+      const present = new Set(resources.map((r) => r.name));
+      removed = [...held.keys()].filter((n) => !present.has(n));
+    }
+    // From here on the client holds exactly `resources`: kept as the list, not a map per stream.
+    s.heldList = resources;
+    s.held.clear();
     if (!force && changed.length === 0 && removed.length === 0) return;
-    for (const r of changed) s.held.set(r.name, r.version);
-    for (const n of removed) s.held.delete(n);
-    this.emit(c, typeUrl, s, changed, removed, version, changeAt);
+    s.aliases = aliases;
+    if (aliases) for (const list of aliases.values()) for (const a of list) (s.answered ??= new Set()).add(a);
+    this.emit(c, typeUrl, s, changed, [...removed], version, changeAt);
+  }
+
+  private readonly deltaChanges = new WeakMap<
+    readonly EncodedResource[],
+    WeakMap<readonly EncodedResource[], { changed: EncodedResource[]; removed: string[] }>
+  >();
+
+  /** Delta: what changed from `prev` to `next` (memoized for lists shared by a class). */
+  private deltaDiff(
+    prev: readonly EncodedResource[],
+    next: readonly EncodedResource[],
+  ): { changed: EncodedResource[]; removed: string[] } {
+    if (prev === next) return { changed: [], removed: [] };
+    const memo = this.sharedLists.has(prev) && this.sharedLists.has(next);
+    const byPrev = memo ? this.deltaChanges.get(prev) : undefined;
+    const hit = byPrev?.get(next);
+    if (hit) return hit;
+    const before = new Map(prev.map((r) => [r.name, r.version]));
+    const names = new Set(next.map((r) => r.name));
+    const out = {
+      changed: next.filter((r) => before.get(r.name) !== r.version),
+      removed: prev.filter((r) => !names.has(r.name)).map((r) => r.name),
+    };
+    if (memo) {
+      this.sharedLists.add(out.changed);
+      const m = byPrev ?? new WeakMap();
+      m.set(next, out);
+      this.deltaChanges.set(prev, m);
+    }
+    return out;
+  }
+
+  /** Resource name → the on-demand names (`<route config>/<host>`) it answers, when any were asked. */
+  private vhdsAliases(
+    ctx: TranslateContext,
+    s: TypeState,
+    resources: readonly EncodedResource[],
+  ): Map<string, string[]> | undefined {
+    const asked = [...s.names].filter((n) => n.includes('/'));
+    if (asked.length === 0) return undefined;
+    const configs = routeConfigsOf(ctx);
+    const out = new Map<string, string[]>();
+    for (const r of resources) {
+      const list = aliasesOf(r.name, asked, configs);
+      if (list.length > 0) out.set(r.name, list);
+    }
+    return out;
   }
 
   private emit(
@@ -415,7 +539,7 @@ export class XdsServer {
   private subscribe(s: TypeState, requested: readonly string[]): void {
     const sub = this.subscriptions.intern(requested);
     s.sub = sub;
-    s.names = sub.names as Set<string>; // never mutated on SotW streams
+    s.names = sub.names as Set<string>; // never mutated (delta streams copy it first)
     s.sortedNames = sub.sorted;
     s.namesKey = sub.key;
   }
@@ -506,23 +630,11 @@ export class XdsServer {
     stream: grpc.ServerDuplexStream<DeltaDiscoveryRequest, discoveryV3.DeltaDiscoveryResponse>,
   ): void {
     let client: Client | undefined;
-    const write: Client['write'] = (typeUrl, _s, resources, removed, version) => {
-      const nonce = client?.conn.nextNonce() ?? '';
-      const flushed = this.budget.track(
-        client?.conn.id ?? '',
-        resources.reduce((n, r) => n + r.any.value.length + r.name.length + r.version.length, 0),
-      );
-      stream.write(
-        create(discoveryV3.DeltaDiscoveryResponseSchema, {
-          systemVersionInfo: version,
-          typeUrl,
-          nonce,
-          resources: resources.map((r) => ({ name: r.name, version: r.version, resource: r.any })),
-          removedResources: removed,
-          controlPlane: { identifier: 'skeind' },
-        }),
-        () => flushed(),
-      );
+    const write: Client['write'] = (typeUrl, s, resources, removed, version) => {
+      const { bytes, nonce, seq } = this.deltaResponse(typeUrl, resources, removed, version, s);
+      s.sentSeq = seq;
+      const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
+      stream.write(bytes as never, () => flushed());
       return nonce;
     };
     stream.on('data', (req: DeltaDiscoveryRequest) => {
@@ -553,23 +665,34 @@ export class XdsServer {
           (req.resourceNamesSubscribe.length === 0 || req.resourceNamesSubscribe.includes('*'));
       }
       let changed = first;
+      // The names are a shared (interned) subscription between requests: copied before a change.
+      const own = (): Set<string> => {
+        if (s.sub) {
+          s.names = new Set(s.names);
+          s.sub = undefined;
+        }
+        return s.names;
+      };
       for (const n of req.resourceNamesSubscribe) {
         if (n === '*') {
           changed = changed || !s.wildcard;
           s.wildcard = true;
         } else if (!s.names.has(n)) {
-          s.names.add(n);
+          own().add(n);
           s.namesKey = undefined;
           changed = true;
         }
       }
       for (const n of req.resourceNamesUnsubscribe) {
         if (n === '*') s.wildcard = false;
-        s.names.delete(n);
+        own().delete(n);
         s.namesKey = undefined;
-        s.held.delete(n);
+        heldMap(s).delete(n);
+        s.answered?.delete(n);
         changed = true;
       }
+      // Thousands of proxies of a class subscribe to the same names: held once.
+      if (changed && !s.sub) this.subscribe(s, [...s.names]);
       if (changed) this.schedule(client, typeUrl, first);
     });
     stream.on('error', () => this.unregister(client));

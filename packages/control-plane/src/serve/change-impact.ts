@@ -11,6 +11,7 @@ import type {
   WorkloadEntrySpec,
 } from '../model/istio-types.js';
 import type { Snapshot } from '../model/snapshot.js';
+import { VIRTUAL_HOST_TYPE } from '../translate/vhds.js';
 import type { PushRequest } from './push-scope.js';
 
 function hostsOf(o: ConfigObject, snaps: readonly Snapshot[]): string[] | undefined {
@@ -52,6 +53,19 @@ function hostsOf(o: ConfigObject, snaps: readonly Snapshot[]): string[] | undefi
   }
 }
 
+/**
+ * A mesh VirtualService with HTTP routes only (no tcp / tls routes, no gateways, not a delegate):
+ * it reaches route configurations and virtual hosts, never listeners.
+ */
+function httpRoutesOnly(spec: VirtualServiceSpec): boolean {
+  return (
+    (spec.hosts ?? []).length > 0 &&
+    (spec.tcp ?? []).length === 0 &&
+    (spec.tls ?? []).length === 0 &&
+    (spec.gateways ?? []).every((g) => g === 'mesh')
+  );
+}
+
 export function pushRequestFor(
   change: ConfigChange,
   current: (key: string) => ConfigObject | undefined,
@@ -62,6 +76,7 @@ export function pushRequestFor(
   let full = false;
   let endpointsOnly = true;
   let routesOnly = true;
+  let httpOnly = true;
   const kinds = new Set<string>();
   for (const key of change.changed) {
     for (const o of [change.before.get(key), current(key)]) {
@@ -72,6 +87,7 @@ export function pushRequestFor(
       else for (const x of h) hosts.add(x);
       if (o.kind !== 'WorkloadEntry') endpointsOnly = false;
       if (o.kind !== 'VirtualService') routesOnly = false;
+      else if (!httpRoutesOnly(o.spec as VirtualServiceSpec)) httpOnly = false;
     }
   }
   const edsServices = snaps.every((snap) =>
@@ -91,7 +107,9 @@ export function pushRequestFor(
       : endpointsOnly && edsServices
         ? [TypeUrl.ClusterLoadAssignment]
         : routesOnly
-          ? [TypeUrl.Listener, TypeUrl.RouteConfiguration]
+          ? httpOnly
+            ? [TypeUrl.RouteConfiguration, VIRTUAL_HOST_TYPE]
+            : [TypeUrl.Listener, TypeUrl.RouteConfiguration, VIRTUAL_HOST_TYPE]
           : undefined,
     changeAt,
     reason: [...kinds].sort().join(','),

@@ -31,8 +31,17 @@ export interface TypeState {
   /** SotW: the full resource list last sent, and the one the client last ACKed. */
   sentList?: readonly EncodedResource[] | undefined;
   ackedList?: readonly EncodedResource[] | undefined;
-  /** Delta: name → version the client holds. */
+  /**
+   * Delta: name → version the client holds, while it is not simply `heldList` (before the first
+   * send, with `initial_resource_versions`, or after an unsubscribe); read it through `heldMap`.
+   */
   held: Map<string, string>;
+  /** Delta: the resource list the client was last sent in full (then `held` is empty). */
+  heldList?: readonly EncodedResource[] | undefined;
+  /** VHDS: resource name → the on-demand names it answers (sent as the resource's aliases). */
+  aliases?: Map<string, string[]> | undefined;
+  /** VHDS: on-demand names already answered on this stream. */
+  answered?: Set<string> | undefined;
 }
 
 export function newTypeState(): TypeState {
@@ -51,6 +60,15 @@ export function newTypeState(): TypeState {
     resources: 0,
     held: new Map(),
   };
+}
+
+/** Delta: what the client holds as a name → version map (materialized from `heldList`). */
+export function heldMap(s: TypeState): Map<string, string> {
+  if (s.heldList) {
+    s.held = new Map(s.heldList.map((r) => [r.name, r.version]));
+    s.heldList = undefined;
+  }
+  return s.held;
 }
 
 export class Connection {
@@ -99,7 +117,7 @@ export class Connection {
         lastSentAt: iso(s.sentAt),
         lastAckedAt: iso(s.ackedAt),
         ackLagMs: s.ackLagMs,
-        resources: this.protocol === 'delta' ? s.held.size : s.resources,
+        resources: this.protocol === 'delta' ? (s.heldList?.length ?? s.held.size) : s.resources,
       }));
     return {
       proxyId: this.proxy.id,

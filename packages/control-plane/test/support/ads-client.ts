@@ -1,11 +1,16 @@
 // A lightweight ADS client for tests and the benchmark: one gRPC connection and one stream,
 // state-of-the-world or delta, ACKing every response (or NACKing when told to), following
-// Envoy's subscription pattern (CDS/LDS wildcard, then EDS/RDS by the names they reference).
+// Envoy's subscription pattern (CDS/LDS wildcard, then EDS/RDS by the names they reference, and
+// on delta streams VHDS by the names of route configurations that point at it).
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceDefinition, decodeToJson, discoveryV3, TypeUrl } from '@skein/api-types';
 
 type Json = Record<string, unknown>;
+
+export const VIRTUAL_HOST_TYPE = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
+/** Types whose resources a following client reads (decoded even when `decode` is false). */
+const FOLLOWED: readonly string[] = [TypeUrl.Cluster, TypeUrl.Listener, TypeUrl.RouteConfiguration];
 
 export interface AdsClientOptions {
   readonly address: string;
@@ -165,7 +170,15 @@ export class AdsClient {
         ...(err !== undefined ? { errorDetail: { code: 3, message: err } } : {}),
       }),
     );
-    if (err === undefined) this.follow(m.typeUrl, decoded);
+    if (err === undefined) {
+      const refs =
+        m.typeUrl === TypeUrl.RouteConfiguration ? this.refsOf(m.typeUrl) : new Map<string, string[]>();
+      decoded.forEach((d, i) =>
+        refs.set(String(d?.['name'] ?? d?.['clusterName'] ?? i), refsOf(m.typeUrl, d)),
+      );
+      this.refs.set(m.typeUrl, refs);
+      this.follow(m.typeUrl);
+    }
     this.wake();
   }
 
@@ -173,7 +186,8 @@ export class AdsClient {
     const view = this.view(m.typeUrl);
     this.receivedAt.set(m.typeUrl, performance.now());
     const decoded = m.resources.map((r) =>
-      r.resource && (this.opts.decode !== false || this.opts.follow !== false)
+      r.resource &&
+      (this.opts.decode !== false || (this.opts.follow !== false && FOLLOWED.includes(m.typeUrl)))
         ? (decodeToJson(r.resource.typeUrl, r.resource.value) as Json)
         : null,
     );
@@ -190,6 +204,10 @@ export class AdsClient {
     }
     view.nonce = m.nonce;
     view.responses++;
+    view.last = {
+      resources: m.resources.length,
+      bytes: m.resources.reduce((n, r) => n + (r.resource?.value.length ?? 0), 0),
+    };
     this.stream.write(
       create(discoveryV3.DeltaDiscoveryRequestSchema, {
         typeUrl: m.typeUrl,
@@ -197,25 +215,34 @@ export class AdsClient {
         ...(err !== undefined ? { errorDetail: { code: 3, message: err } } : {}),
       }),
     );
-    if (err === undefined) this.follow(m.typeUrl, [...view.resources.values()]);
+    if (err === undefined) {
+      const refs = this.refsOf(m.typeUrl);
+      m.resources.forEach((r, i) => refs.set(r.name, refsOf(m.typeUrl, decoded[i] ?? null, true)));
+      for (const n of m.removedResources) refs.delete(n);
+      this.follow(m.typeUrl);
+    }
     this.wake();
   }
 
-  /** Envoy's pattern: after CDS, subscribe to the EDS names; after LDS, to the RDS names. */
-  private follow(typeUrl: string, resources: (Json | null)[]): void {
+  /** The names each held resource of a type makes the client subscribe to (what it follows). */
+  private readonly refs = new Map<string, Map<string, string[]>>();
+  private refsOf(typeUrl: string): Map<string, string[]> {
+    let m = this.refs.get(typeUrl);
+    if (!m) this.refs.set(typeUrl, (m = new Map()));
+    return m;
+  }
+
+  /**
+   * Envoy's pattern: after CDS, subscribe to the EDS names; after LDS, to the RDS names; on delta,
+   * after RDS, to VHDS with the names of the route configurations that use it.
+   */
+  private follow(typeUrl: string): void {
     if (this.opts.follow === false) return;
-    const text = JSON.stringify(resources);
-    let next: string[] | undefined;
-    if (typeUrl === TypeUrl.Cluster)
-      next = resources
-        .filter((c) => c?.['type'] === 'EDS')
-        .map((c) => String((c?.['edsClusterConfig'] as Json | undefined)?.['serviceName'] ?? c?.['name']));
-    if (typeUrl === TypeUrl.Listener)
-      next = [...new Set([...text.matchAll(/"routeConfigName":"([^"]+)"/g)].map((x) => x[1] ?? ''))];
-    if (!next) return;
-    const target = typeUrl === TypeUrl.Cluster ? TypeUrl.ClusterLoadAssignment : TypeUrl.RouteConfiguration;
+    const target = FOLLOWS[typeUrl];
+    if (!target) return;
+    const want = new Set([...(this.refs.get(typeUrl)?.values() ?? [])].flat());
     const cur = this.subscribed.get(target);
-    const want = new Set(next);
+    if (!cur && want.size === 0 && target === VIRTUAL_HOST_TYPE) return;
     if (cur && cur.size === want.size && [...want].every((n) => cur.has(n))) return;
     this.request(target, [...want].sort());
   }
@@ -251,4 +278,25 @@ export class AdsClient {
     this.stream.cancel();
     this.client.close();
   }
+}
+
+const FOLLOWS: Readonly<Record<string, string>> = {
+  [TypeUrl.Cluster]: TypeUrl.ClusterLoadAssignment,
+  [TypeUrl.Listener]: TypeUrl.RouteConfiguration,
+  [TypeUrl.RouteConfiguration]: VIRTUAL_HOST_TYPE,
+};
+
+/** What one resource makes a following client subscribe to. */
+function refsOf(typeUrl: string, r: Json | null, delta = false): string[] {
+  if (!r) return [];
+  if (typeUrl === TypeUrl.Cluster)
+    return r['type'] === 'EDS'
+      ? [String((r['edsClusterConfig'] as Json | undefined)?.['serviceName'] ?? r['name'])]
+      : [];
+  if (typeUrl === TypeUrl.Listener)
+    return [
+      ...new Set([...JSON.stringify(r).matchAll(/"routeConfigName":"([^"]+)"/g)].map((x) => x[1] ?? '')),
+    ];
+  if (typeUrl === TypeUrl.RouteConfiguration && delta && r['vhds'] !== undefined) return [String(r['name'])];
+  return [];
 }

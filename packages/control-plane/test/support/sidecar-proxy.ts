@@ -19,6 +19,8 @@ export interface SidecarSpec {
   readonly dir: string;
   /** `router` for a gateway (node id `router~...`); default sidecar. */
   readonly type?: 'sidecar' | 'router';
+  /** Delta ADS with VHDS (node metadata `SKEIN_VHDS`); default SotW without. */
+  readonly vhds?: boolean;
 }
 
 export interface Sidecar {
@@ -63,6 +65,7 @@ export async function startSidecar(spec: SidecarSpec): Promise<Sidecar> {
     listenAddress: spec.ip,
     statsPort: 15090,
     readinessPort: null,
+    ...(spec.vhds ? { vhds: true } : {}),
   });
   const file = join(spec.dir, `${spec.name}.bootstrap.json`);
   writeFileSync(file, JSON.stringify(bootstrap));

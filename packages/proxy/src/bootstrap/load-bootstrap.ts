@@ -1,9 +1,12 @@
 // Reads an Envoy v3 Bootstrap (YAML or JSON), validates it against the generated schema and
 // returns its canonical JSON, with the fields skein-proxy does not implement listed by path.
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { bootstrapV3, messageFromJson, messageToJson } from '@skein/api-types';
 import { bootstrap as bootstrapSpec, unsupportedFields } from './supported-fields.js';
+import { lazyRequire } from '../util/lazy-require.js';
+
+const yaml = lazyRequire<typeof Yaml>('yaml');
 
 export type BootstrapJson = bootstrapV3.BootstrapJson;
 
@@ -20,9 +23,14 @@ export function canonicalBootstrap(obj: unknown): LoadedBootstrap {
   return { bootstrap, unsupported: unsupportedFields(bootstrap, bootstrapSpec, '') };
 }
 
-/** Parses bootstrap text; YAML is a superset of JSON, so one parser reads both. */
+/** Parses bootstrap text: JSON, else YAML (a superset of JSON, loaded only when needed). */
 export function parseBootstrap(text: string): LoadedBootstrap {
-  const obj: unknown = parseYaml(text);
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    obj = yaml().parse(text);
+  }
   if (obj === null || typeof obj !== 'object') throw new Error('bootstrap: expected a mapping');
   return canonicalBootstrap(obj);
 }

@@ -320,6 +320,7 @@ export const routeConfiguration: FieldSpec = {
   validateClusters: true,
   ignorePortInHostMatching: true,
   maxDirectResponseBodySizeBytes: true,
+  vhds: { configSource },
 };
 
 const httpFilter: FieldSpec = { name: true, typedConfig: 'typed', isOptional: true, disabled: true };

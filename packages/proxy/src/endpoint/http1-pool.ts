@@ -1,8 +1,10 @@
-// Pooled upstream HTTP/1.1 keep-alive connections to one host on raw `net` sockets: writes the
+// Pooled upstream HTTP/1.1 keep-alive connections to one host on raw `net` (or TLS) sockets: writes the
 // request (buffered or streamed body, Content-Length or chunked), parses the response with the
 // codec in ../codec, streams its body with backpressure and returns the connection to the pool when
 // both directions are complete and neither side asked to close.
 import net from 'node:net';
+import type { TlsContext } from '../transport-socket/tls-context.js';
+import { alpnFor, connectTls } from '../transport-socket/upstream-tls.js';
 import { Readable } from 'node:stream';
 import { BodyDecoder, chunkHeader, fieldLines, lastChunk } from '../codec/http1-body.js';
 import {
@@ -14,6 +16,8 @@ import {
 } from '../codec/http1-head.js';
 
 export interface Http1PoolOptions {
+  /** Originate TLS with this context (the cluster's or the endpoint's transport socket). */
+  tls?: TlsContext | undefined;
   connectTimeoutMs: number;
   maxConnections: number;
   idleTimeoutMs: number;
@@ -101,21 +105,45 @@ class Connection {
     private readonly opts: Http1PoolOptions,
   ) {
     this.keepAliveMs = opts.idleTimeoutMs;
-    this.socket = net.connect({
-      host: address,
-      port,
-      noDelay: true,
-      ...(opts.sourceAddress ? { localAddress: opts.sourceAddress } : {}),
-    });
+    const connected = (): void => {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+      opts.onConnect?.();
+    };
+    if (opts.tls) {
+      // Requests written before the handshake ends wait in the TLS socket; the connection counts
+      // once the peer is verified (chain and SAN, by connectTls).
+      let early: Error | undefined;
+      const s = connectTls(
+        opts.tls,
+        {
+          host: address,
+          port,
+          alpn: alpnFor(opts.tls.alpn, 'http/1.1'),
+          timeoutMs: opts.connectTimeoutMs,
+          localAddress: opts.sourceAddress,
+        },
+        (err) => {
+          if (!err) connected();
+          else if (this.socket) this.fail(err);
+          else early = err;
+        },
+      );
+      this.socket = s ?? new net.Socket();
+      if (!s) queueMicrotask(() => this.fail(early ?? new Error('upstream TLS connect failed')));
+    } else {
+      this.socket = net.connect({
+        host: address,
+        port,
+        noDelay: true,
+        ...(opts.sourceAddress ? { localAddress: opts.sourceAddress } : {}),
+      });
+      this.socket.once('connect', connected);
+    }
     this.connectTimer = setTimeout(
       () => this.fail(new ConnectTimeoutError(`connect timeout after ${opts.connectTimeoutMs} ms`)),
       opts.connectTimeoutMs,
     );
-    this.socket.once('connect', () => {
-      clearTimeout(this.connectTimer);
-      this.connectTimer = undefined;
-      opts.onConnect?.();
-    });
     this.socket.on('data', (c: Buffer) => this.onData(c));
     this.socket.on('error', (e) => this.fail(e));
     this.socket.on('close', () =>

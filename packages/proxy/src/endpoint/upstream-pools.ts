@@ -2,7 +2,7 @@
 // timeout, connection limit) and node:http2 sessions for HTTP/2 (h2c, multiplexed streams).
 import http2 from 'node:http2';
 import net from 'node:net';
-import { Pool } from 'undici';
+import { Pool } from '../util/undici-core.js';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { alpnFor, connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
@@ -90,12 +90,13 @@ export class UpstreamPools {
   private readonly raw = new Map<string, Http1Pool>();
   constructor(private opts: PoolOptions) {}
 
-  /** The raw-socket HTTP/1.1 pool for plain-text upstreams (undefined: use `http1`). */
+  /** The raw-socket HTTP/1.1 pool, plain or over TLS (undefined: use `http1`, the legacy path). */
   rawHttp1(host: Host): Http1Pool | undefined {
-    if (this.opts.tls || LEGACY_HTTP1) return undefined;
+    if (LEGACY_HTTP1) return undefined;
     let p = this.raw.get(host.key);
     if (!p) {
       p = new Http1Pool(host.address, host.port, {
+        tls: this.opts.tls,
         connectTimeoutMs: this.opts.connectTimeoutMs,
         maxConnections: this.opts.maxConnections,
         idleTimeoutMs: this.opts.idleTimeoutMs,

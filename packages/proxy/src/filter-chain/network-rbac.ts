@@ -1,7 +1,8 @@
 // envoy.filters.network.rbac: decides, once per connection (after TLS, so the peer principal is
 // known), whether the connection may proceed to the chain's terminal filter. Uses @skein/ca's
 // RBAC engine; denied connections are closed and counted.
-import { evaluateRbac, type RbacRulesJson } from '@skein/ca';
+import type { RbacRulesJson } from '@skein/ca';
+import { caEngine } from '../util/optional-modules.js';
 import type { DownstreamConnection } from '../http-connection-manager/proxy-context.js';
 
 export const NETWORK_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
@@ -28,7 +29,7 @@ export function connectionDenied(
 ): string | undefined {
   for (const f of filters) {
     if (!f.rules) continue;
-    const d = evaluateRbac(f.rules, {
+    const d = caEngine().evaluateRbac(f.rules, {
       directRemoteIp: conn.remoteAddress,
       remoteIp: conn.remoteAddress,
       destinationIp: conn.localAddress,

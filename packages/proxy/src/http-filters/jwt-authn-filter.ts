@@ -3,7 +3,8 @@
 // token, applies the filter's header changes, and records request.auth.* as `istio_authn`
 // dynamic metadata for the RBAC filters that follow. Remote JWKS come through the cluster the
 // provider names (jwks-fetcher.ts).
-import { authenticateJwt, type JwksResolver } from '@skein/ca';
+import type { JwksResolver } from '@skein/ca';
+import { caEngine } from '../util/optional-modules.js';
 import type { jwtAuthnV3 } from '@skein/api-types';
 import type { FilterRequest, FilterStatus, HttpFilter } from './http-filter.js';
 
@@ -20,7 +21,11 @@ export function createJwtAuthnFilter(
   return {
     name,
     async onRequest(req: FilterRequest): Promise<FilterStatus> {
-      const outcome = await authenticateJwt(config, { headers: req.headers, path: req.path }, jwks);
+      const outcome = await caEngine().authenticateJwt(
+        config,
+        { headers: req.headers, path: req.path },
+        jwks,
+      );
       if (!outcome.ok) {
         req.respond(outcome.status, outcome.reason, { 'www-authenticate': 'Bearer realm="skein"' });
         return 'stop';

@@ -1,7 +1,8 @@
 // envoy.filters.http.rbac: allows or denies a request by the filter's RBAC rules (ALLOW, DENY,
 // LOG), with per-route overrides (RBACPerRoute). The rule semantics are @skein/ca's RBAC engine —
 // the same code the security translation is tested with. A denial answers 403 "RBAC: access denied".
-import { evaluateRbac, type RbacRequest, type RbacRulesJson } from '@skein/ca';
+import type { RbacRequest, RbacRulesJson } from '@skein/ca';
+import { caEngine } from '../util/optional-modules.js';
 import type { DownstreamConnection } from '../http-connection-manager/proxy-context.js';
 import type { StatsStore } from '../stats/stats-store.js';
 import { perFilterConfig, type FilterRequest, type FilterStatus, type HttpFilter } from './http-filter.js';
@@ -41,7 +42,7 @@ export function createRbacFilter(
       if (!cfg.rules) return 'continue';
       // Canonical proto3 JSON omits the default enum value: no `action` means ALLOW.
       const rules = { ...cfg.rules, action: cfg.rules.action ?? 'ALLOW' };
-      const decision = evaluateRbac(rules, rbacRequest(req, req.conn));
+      const decision = caEngine().evaluateRbac(rules, rbacRequest(req, req.conn));
       const sp = { envoy_http_conn_manager_prefix: statPrefix };
       if (decision.allowed) {
         stats.inc('http.{envoy_http_conn_manager_prefix}.rbac.allowed', sp);

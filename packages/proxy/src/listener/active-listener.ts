@@ -4,7 +4,6 @@
 // (http_connection_manager or tcp_proxy). A configuration update swaps the filter chains at once:
 // new connections see the new chains, established ones finish on the old.
 import net from 'node:net';
-import tls from 'node:tls';
 import type { tlsV3 } from '@skein/api-types';
 import {
   compileTlsContext,
@@ -39,6 +38,7 @@ import {
   type IdleTarget,
 } from '../http-connection-manager/stream-timeouts.js';
 import { PEER_EXCHANGE_ALPN } from '../tcp-proxy/peer-exchange.js';
+import { nodeTls } from '../util/node-builtins.js';
 import {
   connectionDenied,
   NETWORK_RBAC_TYPE,
@@ -571,7 +571,7 @@ export class ActiveListener {
       if (socket.readableEnded) return void socket.destroy();
       socket.unshift(prefix);
     }
-    const t = new tls.TLSSocket(socket, {
+    const t = new nodeTls.TLSSocket(socket, {
       isServer: true,
       secureContext,
       requestCert: ctx.requireClientCertificate || ctx.verifies,

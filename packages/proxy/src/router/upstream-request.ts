@@ -3,7 +3,7 @@
 // a classified failure (connect failure, reset, refused stream, timeout).
 import type http2 from 'node:http2';
 import type { Readable } from 'node:stream';
-import { errors as undiciErrors } from 'undici';
+import { errors as undiciErrors } from '../util/undici-core.js';
 import type { Host } from '../endpoint/host.js';
 import type { UpstreamCluster } from '../cluster/upstream-cluster.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';

@@ -2,7 +2,9 @@
 // TCP counters) with Istio's label set, recorded per request by the HTTP connection manager and
 // per connection by tcp_proxy, in a prom-client registry owned by one proxy. A Telemetry policy
 // (stats-config.ts) may drop a metric, remove tags or add tags.
-import { Counter, Histogram, Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { lazyRequire } from '../util/lazy-require.js';
 import type { PeerMetadata, StreamInfo } from '../http-connection-manager/stream-info.js';
 import { principalOf } from './workload-metadata.js';
 import { applyPolicy, type Attributes, type MetricsPolicy } from './stats-config.js';
@@ -108,6 +110,9 @@ const BUCKETS_MS = [
   0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000,
   3600000,
 ];
+/** prom-client, loaded when a proxy first records or exposes an Istio metric (an idle proxy does not). */
+export const promClient = lazyRequire<typeof PromClient>('prom-client');
+
 const BUCKETS_BYTES = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000];
 
 type AnyMetric = Counter<string> | Histogram<string>;
@@ -133,7 +138,8 @@ class Family {
 
   private make(): AnyMetric {
     const o = { name: this.name, help: this.help, labelNames: this.labelNames, registers: [this.registry] };
-    return this.buckets ? new Histogram({ ...o, buckets: this.buckets }) : new Counter(o);
+    const prom = promClient();
+    return this.buckets ? new prom.Histogram({ ...o, buckets: this.buckets }) : new prom.Counter(o);
   }
 
   /** The metric, with every label in `labels` known to it. */
@@ -148,54 +154,82 @@ class Family {
   }
 }
 
+/** The registry and every family, made on first use. */
+function makeFamilies(): { registry: Registry } & Record<FamilyName, Family> {
+  const registry = new (promClient().Registry)();
+  return {
+    registry,
+    requests: new Family(registry, 'istio_requests_total', 'Requests', LABELS),
+    duration: new Family(
+      registry,
+      'istio_request_duration_milliseconds',
+      'Request duration',
+      LABELS,
+      BUCKETS_MS,
+    ),
+    reqBytes: new Family(registry, 'istio_request_bytes', 'Request size', LABELS, BUCKETS_BYTES),
+    respBytes: new Family(registry, 'istio_response_bytes', 'Response size', LABELS, BUCKETS_BYTES),
+    tcpSent: new Family(registry, 'istio_tcp_sent_bytes_total', 'Bytes sent on TCP connections', TCP_LABELS),
+    tcpReceived: new Family(
+      registry,
+      'istio_tcp_received_bytes_total',
+      'Bytes received on TCP connections',
+      TCP_LABELS,
+    ),
+    tcpOpened: new Family(
+      registry,
+      'istio_tcp_connections_opened_total',
+      'TCP connections opened',
+      TCP_LABELS,
+    ),
+    tcpClosed: new Family(
+      registry,
+      'istio_tcp_connections_closed_total',
+      'TCP connections closed',
+      TCP_LABELS,
+    ),
+  };
+}
+
+type FamilyName =
+  'requests' | 'duration' | 'reqBytes' | 'respBytes' | 'tcpSent' | 'tcpReceived' | 'tcpOpened' | 'tcpClosed';
+
 export class IstioMetrics {
-  readonly registry = new Registry();
-  private readonly requests = new Family(this.registry, 'istio_requests_total', 'Requests', LABELS);
-  private readonly duration = new Family(
-    this.registry,
-    'istio_request_duration_milliseconds',
-    'Request duration',
-    LABELS,
-    BUCKETS_MS,
-  );
-  private readonly reqBytes = new Family(
-    this.registry,
-    'istio_request_bytes',
-    'Request size',
-    LABELS,
-    BUCKETS_BYTES,
-  );
-  private readonly respBytes = new Family(
-    this.registry,
-    'istio_response_bytes',
-    'Response size',
-    LABELS,
-    BUCKETS_BYTES,
-  );
-  private readonly tcpSent = new Family(
-    this.registry,
-    'istio_tcp_sent_bytes_total',
-    'Bytes sent on TCP connections',
-    TCP_LABELS,
-  );
-  private readonly tcpReceived = new Family(
-    this.registry,
-    'istio_tcp_received_bytes_total',
-    'Bytes received on TCP connections',
-    TCP_LABELS,
-  );
-  private readonly tcpOpened = new Family(
-    this.registry,
-    'istio_tcp_connections_opened_total',
-    'TCP connections opened',
-    TCP_LABELS,
-  );
-  private readonly tcpClosed = new Family(
-    this.registry,
-    'istio_tcp_connections_closed_total',
-    'TCP connections closed',
-    TCP_LABELS,
-  );
+  private state: ReturnType<typeof makeFamilies> | undefined;
+
+  private get families(): ReturnType<typeof makeFamilies> {
+    this.state ??= makeFamilies();
+    return this.state;
+  }
+
+  /** The prom-client registry (loads prom-client and registers the families on first use). */
+  get registry(): Registry {
+    return this.families.registry;
+  }
+  private get requests(): Family {
+    return this.families.requests;
+  }
+  private get duration(): Family {
+    return this.families.duration;
+  }
+  private get reqBytes(): Family {
+    return this.families.reqBytes;
+  }
+  private get respBytes(): Family {
+    return this.families.respBytes;
+  }
+  private get tcpSent(): Family {
+    return this.families.tcpSent;
+  }
+  private get tcpReceived(): Family {
+    return this.families.tcpReceived;
+  }
+  private get tcpOpened(): Family {
+    return this.families.tcpOpened;
+  }
+  private get tcpClosed(): Family {
+    return this.families.tcpClosed;
+  }
 
   /** Counts `value` on a family after the context's Telemetry policy (drop, remove, add tags). */
   private count(
@@ -208,7 +242,7 @@ export class IstioMetrics {
     const final = applyPolicy(ctx.policy, f.name, labels, attrs);
     if (!final) return;
     const m = f.with(final);
-    if (m instanceof Histogram) m.observe(final, value);
+    if (m instanceof promClient().Histogram) m.observe(final, value);
     else m.inc(final, value);
   }
 

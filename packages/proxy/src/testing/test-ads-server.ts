@@ -9,6 +9,7 @@ import {
   messageToJson,
   sdsServiceDefinition,
 } from '@skein/api-types';
+import { VIRTUAL_HOST_TYPE } from '../xds/vhds-routes.js';
 
 export interface TestAdsRequest {
   typeUrl: string;
@@ -109,14 +110,19 @@ export async function startTestAdsServer(
     const has = s.has.get(typeUrl) ?? new Map<string, string>();
     s.has.set(typeUrl, has);
     const wildcard = subs.has('*');
+    // VHDS: a route configuration's name subscribes to its virtual hosts `<route config>/<host>`.
+    const vhds = (n: string): boolean =>
+      typeUrl === VIRTUAL_HOST_TYPE && subs.has(n.slice(0, n.lastIndexOf('/')));
     const resources: unknown[] = [];
     for (const [name, r] of snap.resources) {
-      if (!wildcard && !subs.has(name)) continue;
+      if (!wildcard && !subs.has(name) && !vhds(name)) continue;
       if (has.get(name) === snap.version) continue;
       has.set(name, snap.version);
       resources.push({ name, version: snap.version, resource: { '@type': typeUrl, ...(r as object) } });
     }
-    const removed = [...has.keys()].filter((n) => !snap.resources.has(n) || (!wildcard && !subs.has(n)));
+    const removed = [...has.keys()].filter(
+      (n) => !snap.resources.has(n) || (!wildcard && !subs.has(n) && !vhds(n)),
+    );
     for (const n of removed) has.delete(n);
     if (resources.length === 0 && removed.length === 0) return;
     s.call.write(

@@ -3,7 +3,6 @@
 // envoy.tracers.zipkin (Zipkin v2 JSON POSTed through `collector_cluster`).
 import type { Tracer } from '@opentelemetry/api';
 import type { Tracing } from './tracer.js';
-import { ZipkinExporter } from './zipkin-exporter.js';
 import type { TraceProviderJson } from '../http-connection-manager/proxy-context.js';
 import type { ClusterManager } from '../cluster/cluster-manager.js';
 
@@ -52,13 +51,11 @@ export function providerTracer(
       hostname: z.collectorHostname || undefined,
       traceId128: z.traceId128bit === true,
     };
-    return tracing.tracerWith(
-      `zipkin|${cluster}|${endpoint}|${target.hostname ?? ''}|${target.traceId128}`,
+    return tracing.zipkinTracer(
+      `${cluster}|${endpoint}|${target.hostname ?? ''}|${target.traceId128}`,
       defaultServiceName,
-      () =>
-        new ZipkinExporter(target, defaultServiceName, (name) =>
-          clusters.get(name)?.pick({ now: Date.now() }),
-        ),
+      target,
+      (name) => clusters.get(name)?.pick({ now: Date.now() }),
     );
   }
   const cluster = clusters.get(cfg.grpcService?.envoyGrpc?.clusterName ?? '');

@@ -1,42 +1,18 @@
-// Tracing (envoy.tracers.opentelemetry): a span per request on each proxy, W3C traceparent and B3
-// propagation (extracted from either, injected as both), sampling by the HCM's random_sampling
-// (or the caller's sampled flag), export over OTLP/gRPC to the cluster the provider names. Built
-// on the OpenTelemetry SDK's tracer provider with a per-proxy instance and no global registration
-// (several proxies share one process in tests; @opentelemetry/sdk-node registers globals).
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Context,
-  type Span,
-  type TextMapGetter,
-  type TextMapSetter,
-  type Tracer,
-} from '@opentelemetry/api';
-import { CompositePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+// Tracing (envoy.tracers.opentelemetry, envoy.tracers.zipkin): a span per request on each proxy,
+// W3C traceparent and B3 propagation (extracted from either, injected as both), sampling by the
+// HCM's random_sampling (or the caller's sampled flag). Built on the OpenTelemetry SDK with a
+// per-proxy tracer provider and no global registration (several proxies share one process in
+// tests; @opentelemetry/sdk-node registers globals). The SDK (otel-sdk.ts) is loaded by `load()`,
+// which the proxy awaits before applying listeners that trace: an idle proxy without tracing
+// never loads it.
+import type { Span, Tracer } from '@opentelemetry/api';
+import type * as OtelSdkModule from './otel-sdk.js';
+import type { CollectorHost, ZipkinTarget } from './zipkin-exporter.js';
 
-export const propagator = new CompositePropagator({
-  propagators: [
-    new W3CTraceContextPropagator(),
-    new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
-    new B3Propagator(),
-  ],
-});
+type OtelSdk = typeof OtelSdkModule;
 
-const getter: TextMapGetter<Record<string, string>> = {
-  keys: (c) => Object.keys(c),
-  get: (c, k) => c[k.toLowerCase()],
-};
-const setter: TextMapSetter<Record<string, string | string[]>> = {
-  set: (c, k, v) => {
-    c[k.toLowerCase()] = v;
-  },
-};
+/** @opentelemetry/api's SpanStatusCode values (the enum lives in the lazily loaded API). */
+export const SpanStatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;
 
 export interface RequestSpan {
   span: Span;
@@ -46,26 +22,54 @@ export interface RequestSpan {
 
 /** One exporter and tracer per (collector endpoint, service name), shared by every HCM of a proxy. */
 export class Tracing {
-  private readonly providers = new Map<string, { provider: BasicTracerProvider; tracer: Tracer }>();
+  private sdk: OtelSdk | undefined;
+  private loading: Promise<void> | undefined;
+  private readonly providers = new Map<string, OtelSdkModule.TracerHandle>();
 
-  tracer(endpoint: string, serviceName: string): Tracer {
-    return this.tracerWith(
-      `otlp|${endpoint}`,
-      serviceName,
-      () => new OTLPTraceExporter({ url: `http://${endpoint}` }),
+  /** Loads the OpenTelemetry SDK (once). */
+  load(): Promise<void> {
+    this.loading ??= import('./otel-sdk.js').then((m) => {
+      this.sdk = m;
+    });
+    return this.loading;
+  }
+
+  get loaded(): boolean {
+    return this.sdk !== undefined;
+  }
+
+  /** The OTLP/gRPC tracer for a collector; undefined until the SDK is loaded. */
+  tracer(endpoint: string, serviceName: string): Tracer | undefined {
+    return this.tracerWith(`otlp|${endpoint}`, serviceName, (sdk) => sdk.otlpExporter(endpoint));
+  }
+
+  /** The Zipkin tracer for a collector cluster; undefined until the SDK is loaded. */
+  zipkinTracer(
+    key: string,
+    serviceName: string,
+    target: ZipkinTarget,
+    collector: CollectorHost,
+  ): Tracer | undefined {
+    return this.tracerWith(`zipkin|${key}`, serviceName, (sdk) =>
+      sdk.zipkinExporter(target, serviceName, collector),
     );
   }
 
-  /** A tracer exporting through `exporter()` (made once per key and service name). */
-  tracerWith(exporterKey: string, serviceName: string, exporter: () => SpanExporter): Tracer {
+  private tracerWith(
+    exporterKey: string,
+    serviceName: string,
+    exporter: (sdk: OtelSdk) => Parameters<OtelSdk['createTracer']>[1],
+  ): Tracer | undefined {
+    const sdk = this.sdk;
+    if (!sdk) {
+      // A configuration path that did not preload: trace from the next request on.
+      void this.load();
+      return undefined;
+    }
     const key = `${exporterKey}|${serviceName}`;
     let p = this.providers.get(key);
     if (!p) {
-      const provider = new BasicTracerProvider({
-        resource: resourceFromAttributes({ 'service.name': serviceName }),
-        spanProcessors: [new BatchSpanProcessor(exporter(), { scheduledDelayMillis: 200 })],
-      });
-      p = { provider, tracer: provider.getTracer('skein-proxy') };
+      p = sdk.createTracer(serviceName, exporter(sdk));
       this.providers.set(key, p);
     }
     return p.tracer;
@@ -80,20 +84,7 @@ export class Tracing {
     sampleRate: number,
     random: () => number = Math.random,
   ): RequestSpan | undefined {
-    const parent: Context = propagator.extract(ROOT_CONTEXT, headers, getter);
-    const parentSpan = trace.getSpanContext(parent);
-    const sampled = parentSpan ? (parentSpan.traceFlags & 1) === 1 : random() * 100 < sampleRate;
-    if (!sampled) return undefined;
-    const span = tracer.startSpan(
-      name,
-      { kind: kind === 'server' ? SpanKind.SERVER : SpanKind.CLIENT },
-      parent,
-    );
-    const ctx = trace.setSpan(parent, span);
-    return {
-      span,
-      inject: (h) => propagator.inject(ctx, h, setter),
-    };
+    return this.sdk?.startSpan(tracer, name, kind, headers, sampleRate, random);
   }
 
   async close(): Promise<void> {
@@ -101,5 +92,3 @@ export class Tracing {
     this.providers.clear();
   }
 }
-
-export { SpanStatusCode };

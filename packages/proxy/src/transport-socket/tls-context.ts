@@ -3,8 +3,9 @@
 // context (chosen by SNI, then by key type as the client's signature algorithms allow); ALPN;
 // client certificate requirement; subject-alt-name verification of the peer. A context rebuilds
 // its SecureContext when one of its secrets changes (rotation reaches new connections at once).
-import tls from 'node:tls';
-import { X509Certificate } from 'node:crypto';
+import type tls from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { nodeCrypto, nodeTls } from '../util/node-builtins.js';
 import { certificateFor, type CertPair } from './certificate-selection.js';
 import type { tlsV3, tlsCommonV3, tlsSecretV3 } from '@skein/api-types';
 import { compileStringMatcher, type StringTest } from '../router/string-matcher.js';
@@ -51,7 +52,7 @@ function sdsCluster(cfg: tlsSecretV3.SdsSecretConfigJson): SecretRef {
 }
 
 function certPair(cert: string, key: string): CertPair {
-  const x = new X509Certificate(cert);
+  const x = new nodeCrypto.X509Certificate(cert);
   const dns = (x.subjectAltName ?? '')
     .split(', ')
     .filter((e) => e.startsWith('DNS:'))
@@ -147,7 +148,7 @@ export function compileTlsContext(
     all: tls.SecureContext;
   }
   const contextOf = (pairs: readonly CertPair[], ca: string | undefined): tls.SecureContext =>
-    tls.createSecureContext({
+    nodeTls.createSecureContext({
       ...(pairs.length > 0 ? { cert: pairs.map((p) => p.cert), key: pairs.map((p) => p.key) } : {}),
       ...(ca ? { ca } : {}),
       minVersion: 'TLSv1.2',

@@ -1,7 +1,8 @@
 // Upstream TLS origination for a cluster's UpstreamTlsContext: a connector that opens TLS with the
 // context's current certificate and trust, the configured SNI and ALPN, and checks the server's
 // subject alt names the way Envoy does (only the configured matchers; no hostname check).
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { nodeTls } from '../util/node-builtins.js';
 import type net from 'node:net';
 import type { TlsContext } from './tls-context.js';
 
@@ -47,7 +48,7 @@ export function connectTls(
     return undefined;
   }
   const alpn = o.alpn ?? ctx.alpn;
-  const s = tls.connect({
+  const s = nodeTls.connect({
     host: o.host,
     port: o.port,
     secureContext,

@@ -56,7 +56,7 @@ export async function startWorkerPool(
   concurrency: number,
 ): Promise<WorkerPool> {
   const workers: Worker[] = [];
-  const url = new URL('./data-worker.js', import.meta.url);
+  const url = new URL('./worker-entry.js', import.meta.url);
   for (let id = 1; id < concurrency; id++) {
     const data: WorkerData = { bootstrap, unsupported, id, logLevel: options.logLevel ?? 'info' };
     const w = new Worker(url, { workerData: data });

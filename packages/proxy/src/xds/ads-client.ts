@@ -3,7 +3,7 @@
 // subscribes in Envoy's order (CDS, EDS, LDS, RDS), ACKs accepted responses and NACKs rejected
 // ones with error_detail, keeps the last good configuration when rejected or disconnected, and
 // reconnects with jittered exponential backoff, resending its subscriptions (resync).
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import {
   adsServiceDefinition,
   sdsServiceDefinition,
@@ -13,7 +13,11 @@ import {
   type coreBaseV3,
 } from '@skein/api-types';
 import type { Logger } from '../util/logger.js';
+import { lazyRequire } from '../util/lazy-require.js';
 import type { XdsSink, XdsResource } from './xds-sink.js';
+
+/** @grpc/grpc-js, required when the first xDS or SDS client starts. */
+const grpcRuntime = lazyRequire<typeof grpc>('@grpc/grpc-js');
 
 const RESOURCE_WRAPPER = 'type.googleapis.com/envoy.service.discovery.v3.Resource';
 
@@ -29,7 +33,7 @@ export interface AdsClientOptions {
   sink: XdsSink;
   log: Logger;
   delta?: boolean;
-  /** 'ads' (default) or 'sds' (SecretDiscoveryService.StreamSecrets, state of the world). */
+  /** 'ads' (default) or 'sds' (SecretDiscoveryService: StreamSecrets, or DeltaSecrets with `delta`). */
   service?: 'ads' | 'sds';
   /** Backoff bounds in ms. */
   backoffBaseMs?: number;
@@ -85,7 +89,8 @@ export class AdsClient {
   constructor(private readonly opts: AdsClientOptions) {}
 
   start(): void {
-    this.client = new grpc.Client(this.opts.target, grpc.credentials.createInsecure(), {
+    const grpcJs = grpcRuntime();
+    this.client = new grpcJs.Client(this.opts.target, grpcJs.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
     });
@@ -110,8 +115,11 @@ export class AdsClient {
     }
     const onEnd = (err?: unknown): void => this.disconnected(err);
     if (this.opts.delta) {
-      const m = adsServiceDefinition['deltaAggregatedResources'];
-      if (!m) throw new Error('ADS delta method missing');
+      const m =
+        this.opts.service === 'sds'
+          ? sdsServiceDefinition['deltaSecrets']
+          : adsServiceDefinition['deltaAggregatedResources'];
+      if (!m) throw new Error('delta xDS method missing');
       const stream = this.client.makeBidiStreamRequest(
         m.path,
         m.requestSerialize as (v: DeltaRequest) => Buffer,

@@ -1,6 +1,9 @@
 // Emits the CustomResourceDefinitions of the mesh API with structural OpenAPI v3 schemas down to
 // the leaf fields (pure: returns YAML texts keyed by file name).
-import { stringify } from 'yaml';
+import type * as Yaml from 'yaml';
+import { lazyRequire } from '../../lazy-require.js';
+
+const yaml = lazyRequire<typeof Yaml>('yaml');
 import { meshKinds, type KindInfo } from '../kinds/index.js';
 import type { Node } from '../schema/dsl.js';
 import { GENERATED_HEADER } from './emit-types.js';
@@ -94,7 +97,7 @@ export function emitCrds(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of meshKinds) {
     out[`${k.group}_${k.plural}.yaml`] =
-      `# ${GENERATED_HEADER}\n${stringify(crdOf(k), { lineWidth: 0, aliasDuplicateObjects: false })}`;
+      `# ${GENERATED_HEADER}\n${yaml().stringify(crdOf(k), { lineWidth: 0, aliasDuplicateObjects: false })}`;
   }
   return out;
 }
