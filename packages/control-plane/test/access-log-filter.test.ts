@@ -2,13 +2,13 @@
 // Telemetry (file provider from the mesh config, `filter.expression: response.code >= 500`) into
 // an Envoy access-log filter on a real skein-proxy sidecar on loopback, whose log then holds the
 // failed requests only; a Telemetry edit removing the filter makes it log every request again.
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meshConfigFrom } from '../src/model/mesh-config.js';
 import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { testConfigDir } from './support/config-dir.js';
 import { loopbackBase, proxyBuilt, until } from './support/sidecar-proxy.js';
 
 const NS = 'demo';
@@ -67,15 +67,10 @@ function get(path: string): Promise<number> {
 describe.skipIf(!proxyBuilt)(
   `Telemetry access-log filter through a real sidecar${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'skeind-alog-'));
-    const configDir = join(dir, 'config');
+    const { dir, configDir, write, remove } = testConfigDir('skeind-alog-');
     const logFile = join(dir, 'access.log');
     let mesh: LoopbackMesh | undefined;
     let app: Server;
-    const write = (name: string, text: string): void => {
-      writeFileSync(join(dir, `${name}.tmp`), text);
-      renameSync(join(dir, `${name}.tmp`), join(configDir, name));
-    };
     const logged = (): string[] => {
       try {
         return readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean);
@@ -85,7 +80,6 @@ describe.skipIf(!proxyBuilt)(
     };
 
     beforeAll(async () => {
-      mkdirSync(configDir);
       write('services.yaml', SERVICES);
       write('telemetry.yaml', telemetry('response.code >= 500'));
       const mc = meshConfigFrom({
@@ -110,7 +104,7 @@ describe.skipIf(!proxyBuilt)(
     afterAll(async () => {
       await mesh?.stop();
       await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     });
 
     it('logs only the requests the expression keeps', async () => {

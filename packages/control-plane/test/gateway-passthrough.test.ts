@@ -2,14 +2,12 @@
 // opening TLS with Istio's mesh SNI `outbound_.<port>_.<subset>_.<host>` to the gateway's bound
 // address reaches the endpoint of that subset with its ClientHello untouched (the gateway does
 // not terminate TLS); another subset's SNI reaches the other endpoint.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../src/control-plane.js';
 import { loopbackBase, proxyBuilt, startSidecar, until, type Sidecar } from './support/sidecar-proxy.js';
+import { testConfigDir } from './support/config-dir.js';
 
 const HOST = 'reviews.bookinfo.svc.cluster.local';
 const PORT = 9443;
@@ -78,17 +76,14 @@ function hello(sni: string): Promise<void> {
 describe.skipIf(!proxyBuilt)(
   `gateway AUTO_PASSTHROUGH through a real proxy${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'skeind-gw-'));
-    const configDir = join(dir, 'config');
+    const { dir, configDir, write, remove } = testConfigDir('skeind-gw-');
     let cp: RunningControlPlane;
     let gateway: Sidecar | undefined;
     const servers: Server[] = [];
     const seen: Record<string, Buffer[]> = { v1: [], v2: [] };
 
     beforeAll(async () => {
-      mkdirSync(configDir);
-      writeFileSync(join(dir, 'c.tmp'), CONFIG);
-      renameSync(join(dir, 'c.tmp'), join(configDir, 'mesh.yaml'));
+      write('mesh.yaml', CONFIG);
       servers.push(await backend(v1Ip, 'v1', seen['v1'] ?? []), await backend(v2Ip, 'v2', seen['v2'] ?? []));
       cp = await startControlPlane({
         configDir,
@@ -114,7 +109,7 @@ describe.skipIf(!proxyBuilt)(
       await gateway?.stop();
       await cp?.stop();
       for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     });
 
     it('the mesh SNI of subset v2 reaches v2 with the ClientHello intact, v1 reaches v1', async () => {

@@ -3,10 +3,9 @@
 // certificates from skeind's TLS port and their xDS over it too. Proves: sidecar-to-sidecar
 // requests are mutual TLS with the client's SPIFFE identity, STRICT refuses plaintext, and an
 // AuthorizationPolicy DENY answers 403.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -15,6 +14,7 @@ import { discoveryV3, TypeUrl } from '@skein/api-types';
 import { runAgent, type RunningAgent } from '@skein/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../src/control-plane.js';
+import { testConfigDir } from './support/config-dir.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const built = ['packages/proxy/dist/main.js'].filter((f) => !existsSync(join(root, f)));
@@ -126,22 +126,16 @@ function get(ip: string, path: string): Promise<number> {
 describe.skipIf(built.length > 0)(
   `skeind with its CA: mTLS between sidecars${built.length ? ` (not built: ${built.join(', ')})` : ''}`,
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'skeind-mtls-'));
-    const configDir = join(dir, 'config');
+    const { dir, configDir, write, remove } = testConfigDir('skeind-mtls-');
     let cp: RunningControlPlane;
     let app: Server;
     const agents: RunningAgent[] = [];
     const logs: string[] = [];
 
-    const write = (name: string, text: string): void => {
-      writeFileSync(join(dir, `${name}.tmp`), text);
-      renameSync(join(dir, `${name}.tmp`), join(configDir, name));
-    };
     const serverMetrics = async (): Promise<string> =>
       (await fetch(`http://${serverIp}:15000/stats/prometheus`)).text();
 
     beforeAll(async () => {
-      mkdirSync(configDir);
       write('mesh.yaml', MESH);
       writeFileSync(join(dir, 'tokens'), `tok-web ${NS} web\ntok-client ${NS} client\n`);
       app = createServer((_req, res) => res.end('hello from web\n'));
@@ -205,7 +199,7 @@ describe.skipIf(built.length > 0)(
       }
       await cp?.stop();
       await new Promise((r) => app?.close(r));
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     });
 
     it('persists the root in --ca-dir and serves it', () => {

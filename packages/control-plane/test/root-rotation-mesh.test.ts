@@ -5,13 +5,13 @@
 // `rotateRoot` prepare → switch → finish; after each step the agents take a new certificate, which
 // reaches skein-proxy over SDS (`default` and the `ROOTCA` bundle, seen in its config_dump). The
 // client is re-certified under the new root before the server. Not one call fails.
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rotateRoot, splitPem } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { testConfigDir } from './support/config-dir.js';
 import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
 
 const NS = 'demo';
@@ -111,16 +111,13 @@ async function proxySecrets(s: Sidecar): Promise<{ roots: number; defaultCert: s
 describe.skipIf(!proxyBuilt)(
   `root CA rotation through skeind, skein-agent and skein-proxy${proxyBuilt ? '' : ' (skein-proxy not built)'}`,
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'skeind-root-rotation-'));
-    const configDir = join(dir, 'config');
+    const { dir, configDir, write, remove } = testConfigDir('skeind-root-rotation-');
     const caDir = join(dir, 'ca');
     let mesh: LoopbackMesh | undefined;
     let app: Server;
 
     beforeAll(async () => {
-      mkdirSync(configDir);
-      writeFileSync(join(dir, 'mesh.tmp'), CONFIG);
-      renameSync(join(dir, 'mesh.tmp'), join(configDir, 'mesh.yaml'));
+      write('mesh.yaml', CONFIG);
       app = createServer((s) => {
         s.on('error', () => s.destroy());
         s.pipe(s);
@@ -142,7 +139,7 @@ describe.skipIf(!proxyBuilt)(
     afterAll(async () => {
       await mesh?.stop();
       await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     });
 
     it('keeps every call working across prepare, switch and finish', async () => {

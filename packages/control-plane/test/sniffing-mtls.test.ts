@@ -4,13 +4,12 @@
 // mTLS (auto mTLS) and offers Istio's `istio-http/1.1` ALPN for HTTP: the server sidecar takes its
 // HTTP chain — HTTP metrics with `connection_security_policy="mutual_tls"` and an HTTP-path
 // AuthorizationPolicy — while a non-HTTP exchange on the same port still takes the TCP chain.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { testConfigDir } from './support/config-dir.js';
+import { metricSum } from './support/prometheus.js';
 import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
 
 const NS = 'demo';
@@ -129,27 +128,16 @@ function tcpEcho(line: string): Promise<string> {
   });
 }
 
-const metric = (text: string, name: string, labels: Record<string, string>): number =>
-  text
-    .split('\n')
-    .filter(
-      (l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
-    )
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-
 describe.skipIf(!proxyBuilt)(
   `protocol sniffing over mesh mTLS${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'skeind-sniff-mtls-'));
-    const configDir = join(dir, 'config');
+    const { dir, configDir, write, remove } = testConfigDir('skeind-sniff-mtls-');
     let mesh: LoopbackMesh | undefined;
     let app: Server;
     const sidecars: Sidecar[] = [];
 
     beforeAll(async () => {
-      mkdirSync(configDir);
-      writeFileSync(join(dir, 'mesh.tmp'), CONFIG);
-      renameSync(join(dir, 'mesh.tmp'), join(configDir, 'mesh.yaml'));
+      write('mesh.yaml', CONFIG);
       app = await startApp();
       mesh = await startLoopbackMesh({
         configDir,
@@ -167,7 +155,7 @@ describe.skipIf(!proxyBuilt)(
     afterAll(async () => {
       await mesh?.stop();
       await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     });
 
     it('an HTTP request on the sniffed port over mTLS is HTTP at the server: istio_requests_total, mutual_tls', async () => {
@@ -176,7 +164,7 @@ describe.skipIf(!proxyBuilt)(
       expect(await httpGet('/hello')).toBe(200);
       const m = await server.prometheus();
       expect(
-        metric(m, 'istio_requests_total', {
+        metricSum(m, 'istio_requests_total', {
           reporter: 'destination',
           response_code: '200',
           connection_security_policy: 'mutual_tls',
@@ -189,7 +177,7 @@ describe.skipIf(!proxyBuilt)(
     it('a non-HTTP exchange on the same port still takes the TCP chain over mTLS', async () => {
       const [server] = sidecars as [Sidecar, Sidecar];
       const opened = async (): Promise<number> =>
-        metric(await server.prometheus(), 'istio_tcp_connections_opened_total', {
+        metricSum(await server.prometheus(), 'istio_tcp_connections_opened_total', {
           reporter: 'destination',
           connection_security_policy: 'mutual_tls',
         });
@@ -200,12 +188,11 @@ describe.skipIf(!proxyBuilt)(
 
     it('an HTTP-path AuthorizationPolicy applies on the sniffed port over mTLS', async () => {
       const [server] = sidecars as [Sidecar, Sidecar];
-      writeFileSync(join(dir, 'deny.tmp'), DENY_ADMIN);
-      renameSync(join(dir, 'deny.tmp'), join(configDir, 'deny.yaml'));
+      write('deny.yaml', DENY_ADMIN);
       await until('the DENY policy', async () => (await httpGet('/admin/users')) === 403);
       expect(await httpGet('/public')).toBe(200);
       expect(
-        metric(await server.prometheus(), 'istio_requests_total', {
+        metricSum(await server.prometheus(), 'istio_requests_total', {
           reporter: 'destination',
           response_code: '403',
           connection_security_policy: 'mutual_tls',

@@ -3,13 +3,12 @@
 // protocol (name `legacy`, no appProtocol), so both sidecars sniff: an HTTP request through the
 // client sidecar is handled as HTTP on both sides (Istio request metrics, reporter source and
 // destination) and a raw TCP exchange on the same port is proxied as TCP (TCP metrics).
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { testConfigDir } from './support/config-dir.js';
+import { metricSum } from './support/prometheus.js';
 import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
 
 const NS = 'demo';
@@ -109,27 +108,16 @@ function tcpEcho(line: string): Promise<string> {
   });
 }
 
-const metric = (text: string, name: string, labels: Record<string, string>): number =>
-  text
-    .split('\n')
-    .filter(
-      (l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
-    )
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-
 describe.skipIf(!proxyBuilt)(
   `protocol sniffing through real sidecars${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'skeind-sniff-'));
-    const configDir = join(dir, 'config');
+    const { dir, configDir, write, remove } = testConfigDir('skeind-sniff-');
     let mesh: LoopbackMesh | undefined;
     let app: Server;
     const sidecars: Sidecar[] = [];
 
     beforeAll(async () => {
-      mkdirSync(configDir);
-      writeFileSync(join(dir, 'mesh.tmp'), CONFIG);
-      renameSync(join(dir, 'mesh.tmp'), join(configDir, 'mesh.yaml'));
+      write('mesh.yaml', CONFIG);
       app = await startApp();
       mesh = await startLoopbackMesh({
         configDir,
@@ -146,7 +134,7 @@ describe.skipIf(!proxyBuilt)(
     afterAll(async () => {
       await mesh?.stop();
       await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     });
 
     it('an HTTP request on the unknown-protocol port is proxied as HTTP by both sidecars', async () => {
@@ -155,13 +143,13 @@ describe.skipIf(!proxyBuilt)(
       const res = await httpGet('/hello');
       expect(res).toEqual({ status: 200, body: 'hello http\n' });
       expect(
-        metric(await client.prometheus(), 'istio_requests_total', {
+        metricSum(await client.prometheus(), 'istio_requests_total', {
           reporter: 'source',
           response_code: '200',
         }),
       ).toBeGreaterThanOrEqual(2);
       expect(
-        metric(await server.prometheus(), 'istio_requests_total', {
+        metricSum(await server.prometheus(), 'istio_requests_total', {
           reporter: 'destination',
           response_code: '200',
         }),
@@ -170,11 +158,11 @@ describe.skipIf(!proxyBuilt)(
 
     it('a non-HTTP exchange on the same port is proxied as TCP', async () => {
       const [server] = sidecars as [Sidecar, Sidecar];
-      const before = metric(await server.prometheus(), 'istio_tcp_connections_opened_total', {});
+      const before = metricSum(await server.prometheus(), 'istio_tcp_connections_opened_total', {});
       expect(await tcpEcho('PING sniffed\n')).toBe('PING sniffed\n');
       await until(
         'server TCP metric',
-        async () => metric(await server.prometheus(), 'istio_tcp_connections_opened_total', {}) > before,
+        async () => metricSum(await server.prometheus(), 'istio_tcp_connections_opened_total', {}) > before,
       );
     });
   },

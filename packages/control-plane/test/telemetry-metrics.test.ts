@@ -3,12 +3,11 @@
 // two real skein-proxy sidecars on loopback; their Prometheus endpoints (15090) then show a
 // disabled metric absent, a removed tag absent and an added tag present, and a Telemetry edit
 // takes effect on a running proxy.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { testConfigDir } from './support/config-dir.js';
+import { metricLines } from './support/prometheus.js';
 import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
 
 const NS = 'demo';
@@ -101,24 +100,15 @@ function get(path: string): Promise<number> {
   });
 }
 
-const lines = (text: string, name: string): string[] =>
-  text.split('\n').filter((l) => l.startsWith(`${name}{`));
-
 describe.skipIf(!proxyBuilt)(
   `Telemetry metrics overrides through real sidecars${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'skeind-metrics-'));
-    const configDir = join(dir, 'config');
+    const { dir, configDir, write, remove } = testConfigDir('skeind-metrics-');
     let mesh: LoopbackMesh | undefined;
     let app: Server;
     const sidecars: Sidecar[] = [];
-    const write = (name: string, text: string): void => {
-      writeFileSync(join(dir, `${name}.tmp`), text);
-      renameSync(join(dir, `${name}.tmp`), join(configDir, name));
-    };
 
     beforeAll(async () => {
-      mkdirSync(configDir);
       write('services.yaml', SERVICES);
       write('telemetry.yaml', `${MESH_WIDE}---\n${WEB_ONLY}`);
       app = createServer((_req, res) => res.end('hello\n'));
@@ -138,31 +128,31 @@ describe.skipIf(!proxyBuilt)(
     afterAll(async () => {
       await mesh?.stop();
       await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     });
 
     it('mesh-wide: a disabled metric is absent, a removed tag absent, an added tag present', async () => {
       const [, client] = sidecars as [Sidecar, Sidecar];
       await until('a request through the client sidecar', async () => (await get('/books/1?x=y')) === 200);
       const text = await client.prometheus();
-      const requests = lines(text, 'istio_requests_total');
+      const requests = metricLines(text, 'istio_requests_total');
       expect(requests.length).toBeGreaterThan(0);
       for (const l of requests) {
         expect(l).toContain('request_path="/books/1"');
         expect(l).not.toContain('source_principal=');
         expect(l).toContain('reporter="source"');
       }
-      expect(lines(text, 'istio_request_bytes_count')).toEqual([]);
-      expect(lines(text, 'istio_response_bytes_count').length).toBeGreaterThan(0);
+      expect(metricLines(text, 'istio_request_bytes_count')).toEqual([]);
+      expect(metricLines(text, 'istio_response_bytes_count').length).toBeGreaterThan(0);
     });
 
     it('per workload: the server reports no request count but keeps its other metrics', async () => {
       const [server] = sidecars as [Sidecar, Sidecar];
       expect(await get('/')).toBe(200);
       const text = await server.prometheus();
-      expect(lines(text, 'istio_requests_total')).toEqual([]);
-      expect(lines(text, 'istio_request_duration_milliseconds_count').length).toBeGreaterThan(0);
-      expect(lines(text, 'istio_request_bytes_count')).toEqual([]); // mesh-wide still applies
+      expect(metricLines(text, 'istio_requests_total')).toEqual([]);
+      expect(metricLines(text, 'istio_request_duration_milliseconds_count').length).toBeGreaterThan(0);
+      expect(metricLines(text, 'istio_request_bytes_count')).toEqual([]); // mesh-wide still applies
     });
 
     it('a Telemetry edit reaches the running proxies', async () => {
@@ -170,7 +160,7 @@ describe.skipIf(!proxyBuilt)(
       write('telemetry.yaml', MESH_WIDE); // the workload override is gone
       await until('server counts requests again', async () => {
         await get('/again');
-        return lines(await server.prometheus(), 'istio_requests_total').some((l) =>
+        return metricLines(await server.prometheus(), 'istio_requests_total').some((l) =>
           l.includes('request_path="/again"'),
         );
       });

@@ -2,13 +2,11 @@
 // ADS, node metadata SKEIN_VHDS). Requests flow through the sidecar's bound egress listener the
 // whole time a VirtualService is written and then edited; each edit reaches the proxy as a VHDS
 // update of one virtual host (no RDS update), and not one request fails.
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { testConfigDir } from './support/config-dir.js';
 import { loopbackBase, proxyBuilt, until } from './support/sidecar-proxy.js';
 import { startSidecar, type Sidecar } from './support/sidecar-proxy.js';
 
@@ -63,16 +61,11 @@ spec:
 `;
 
 describe.skipIf(!proxyBuilt)('VHDS with a real skein-proxy (build the proxy first)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'skein-vhds-'));
-  const configDir = join(dir, 'config');
+  const { dir, configDir, write, remove } = testConfigDir('skein-vhds-');
   let app: Server;
   let mesh: LoopbackMesh;
   let client: Sidecar;
 
-  const write = (name: string, text: string): void => {
-    writeFileSync(join(dir, `${name}.tmp`), text);
-    renameSync(join(dir, `${name}.tmp`), join(configDir, name));
-  };
   const get = (): Promise<{ status: number; route: string | undefined }> =>
     new Promise((resolve, reject) => {
       const req = request(
@@ -94,8 +87,6 @@ describe.skipIf(!proxyBuilt)('VHDS with a real skein-proxy (build the proxy firs
   };
 
   beforeAll(async () => {
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(configDir);
     app = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((r) => app.listen(0, appIp, r));
     write('mesh.yaml', config((app.address() as AddressInfo).port));
@@ -117,7 +108,7 @@ describe.skipIf(!proxyBuilt)('VHDS with a real skein-proxy (build the proxy firs
     await mesh?.stop();
     app?.closeAllConnections();
     await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-    rmSync(dir, { recursive: true, force: true });
+    remove();
   });
 
   it('takes VirtualService edits through VHDS while requests flow, none failing', async () => {
