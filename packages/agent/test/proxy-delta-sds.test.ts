@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
@@ -14,27 +13,18 @@ import {
   createCsr,
   createRootCa,
   CertificateAuthority,
-  DOWNSTREAM_TLS_TYPE,
   generateKeyPair,
   meshDownstreamTlsContext,
   privateKeyToPem,
 } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBootstrap } from '../src/bootstrap/build-bootstrap.js';
+import { freePort, mtlsInboundBootstrap } from './support/mtls-inbound-bootstrap.js';
 import { startSdsServer, type RunningSds } from '../src/sds/sds-server.js';
 import { WorkloadCertificate } from '../src/sds/workload-certificate.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const built = existsSync(join(root, 'packages/proxy/dist/main.js'));
 const ID = 'spiffe://cluster.local/ns/shop/sa/db';
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 describe.skipIf(!built)(`real skein-proxy on delta SDS${built ? '' : ' (proxy not built)'}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'skein-deltasds-'));
@@ -57,70 +47,12 @@ describe.skipIf(!built)(`real skein-proxy on delta SDS${built ? '' : ' (proxy no
     const sdsSocket = join(dir, 'sds.sock');
     sds = await startSdsServer({ socketPath: sdsSocket, certificate: cert });
     port = await freePort();
-    const b = buildBootstrap({
-      podName: 'db-0',
-      namespace: 'shop',
-      podIp: '127.0.0.1',
-      serviceAccount: 'db',
-      discovery: { unixSocket: join(dir, 'unused-xds.sock') },
-      sdsSocket,
-      admin: { address: '127.0.0.1', port: await freePort() },
-      statsPort: null,
-      readinessPort: null,
-    });
-    delete b.dynamicResources;
-    b.staticResources!.clusters = b.staticResources!.clusters!.filter((c) => c.name !== 'xds-grpc');
     // The mesh TLS context with its SDS config sources switched to the incremental protocol.
-    const context = JSON.parse(
+    const tlsContext = JSON.parse(
       JSON.stringify(meshDownstreamTlsContext()).replaceAll('"apiType":"GRPC"', '"apiType":"DELTA_GRPC"'),
     ) as object;
-    expect(JSON.stringify(context)).toContain('DELTA_GRPC');
-    b.staticResources!.listeners = [
-      {
-        name: 'mtls_in',
-        address: { socketAddress: { address: '127.0.0.1', portValue: port } },
-        filterChains: [
-          {
-            transportSocket: {
-              name: 'envoy.transport_sockets.tls',
-              typedConfig: { '@type': DOWNSTREAM_TLS_TYPE, ...context },
-            },
-            filters: [
-              {
-                name: 'envoy.filters.network.http_connection_manager',
-                typedConfig: {
-                  '@type':
-                    'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                  statPrefix: 'in',
-                  routeConfig: {
-                    virtualHosts: [
-                      {
-                        name: 'all',
-                        domains: ['*'],
-                        routes: [
-                          {
-                            match: { prefix: '/' },
-                            directResponse: { status: 200, body: { inlineString: 'hello from db' } },
-                          },
-                        ],
-                      },
-                    ],
-                  },
-                  httpFilters: [
-                    {
-                      name: 'envoy.filters.http.router',
-                      typedConfig: {
-                        '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                      },
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        ],
-      } as never,
-    ];
+    expect(JSON.stringify(tlsContext)).toContain('DELTA_GRPC');
+    const b = await mtlsInboundBootstrap({ dir, sdsSocket, port, tlsContext });
     const file = join(dir, 'bootstrap.json');
     writeFileSync(file, JSON.stringify(b));
     proxy = spawn(join(root, 'bin/skein-proxy'), ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
