@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyIptables, cleanupIptables } from '../src/iptables/apply-iptables.js';
 import { processRunner } from '../src/iptables/command-runner.js';
+import { createNetnsPair, deleteNetnsPair, sh } from './support/netns-pair.js';
 import { DEFAULT_IPTABLES_CONFIG, type IptablesConfig } from '../src/iptables/iptables-config.js';
 
 const probe = fileURLToPath(new URL('./fixtures/netns-probe.py', import.meta.url));
@@ -14,13 +15,15 @@ const isRoot = process.getuid?.() === 0;
 const id = randomBytes(3).toString('hex');
 const POD = `skein-p-${id}`;
 const REMOTE = `skein-r-${id}`;
-const host = processRunner();
-
-async function sh(cmd: string, ...args: string[]): Promise<string> {
-  const r = await host.run(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const PAIR = {
+  pod: POD,
+  remote: REMOTE,
+  podDev: `vp${id}`,
+  remoteDev: `vr${id}`,
+  podAddrs: ['10.213.0.1/24', 'fd00:213::1/64'],
+  remoteAddrs: ['10.213.0.2/24', '10.213.0.3/24', 'fd00:213::2/64'],
+  gateway: '10.213.0.2',
+};
 
 function startListener(
   ns: string,
@@ -59,34 +62,7 @@ describe.skipIf(!isRoot)('iptables in network namespaces', () => {
   const inPod = processRunner(['ip', 'netns', 'exec', POD]);
 
   beforeAll(async () => {
-    await sh('ip', 'netns', 'add', POD);
-    await sh('ip', 'netns', 'add', REMOTE);
-    await sh('ip', 'link', 'add', `vp${id}`, 'type', 'veth', 'peer', 'name', `vr${id}`);
-    await sh('ip', 'link', 'set', `vp${id}`, 'netns', POD);
-    await sh('ip', 'link', 'set', `vr${id}`, 'netns', REMOTE);
-    for (const [ns, dev, addrs] of [
-      [POD, `vp${id}`, ['10.213.0.1/24', 'fd00:213::1/64']],
-      [REMOTE, `vr${id}`, ['10.213.0.2/24', '10.213.0.3/24', 'fd00:213::2/64']],
-    ] as const) {
-      await sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-      for (const a of addrs) {
-        await sh(
-          'ip',
-          'netns',
-          'exec',
-          ns,
-          'ip',
-          'addr',
-          'add',
-          a,
-          'dev',
-          dev,
-          ...(a.includes(':') ? ['nodad'] : []),
-        );
-      }
-      await sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', dev, 'up');
-    }
-    await sh('ip', 'netns', 'exec', POD, 'ip', 'route', 'add', 'default', 'via', '10.213.0.2');
+    await createNetnsPair(PAIR);
     listeners.push(await startListener(POD, [15001, 15006, 8080, 15021, 15053]));
     listeners.push(await startListener(REMOTE, [9000, 9001, 80]));
     listeners.push(await startListener(POD, [15053], 'udplisten'));
@@ -96,8 +72,7 @@ describe.skipIf(!isRoot)('iptables in network namespaces', () => {
 
   afterAll(async () => {
     for (const l of listeners) l.kill('SIGKILL');
-    await host.run('ip', ['netns', 'del', POD]);
-    await host.run('ip', ['netns', 'del', REMOTE]);
+    await deleteNetnsPair(PAIR);
   });
 
   it('sends app outbound traffic to 15001 with the original destination recoverable', async () => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyIptables, cleanupIptables } from '../src/iptables/apply-iptables.js';
 import { processRunner } from '../src/iptables/command-runner.js';
+import { createNetnsPair, deleteNetnsPair, sh } from './support/netns-pair.js';
 import { DEFAULT_IPTABLES_CONFIG, type IptablesConfig } from '../src/iptables/iptables-config.js';
 
 const probe = fileURLToPath(new URL('./fixtures/netns-probe.py', import.meta.url));
@@ -18,14 +19,16 @@ const isRoot = process.getuid?.() === 0;
 const id = randomBytes(3).toString('hex');
 const POD = `skein-tp-${id}`;
 const REMOTE = `skein-tr-${id}`;
-const host = processRunner();
+const PAIR = {
+  pod: POD,
+  remote: REMOTE,
+  podDev: `tp${id}`,
+  remoteDev: `tr${id}`,
+  podAddrs: ['10.214.0.1/24', 'fd00:214::1/64'],
+  remoteAddrs: ['10.214.0.2/24', 'fd00:214::2/64'],
+  gateway: '10.214.0.2',
+};
 const APP = 65534; // nobody
-
-async function sh(cmd: string, ...args: string[]): Promise<string> {
-  const r = await host.run(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function startListener(ns: string, mode: 'listen' | 'tlisten', ports: number[]): Promise<ChildProcess> {
   const p = spawn('ip', ['netns', 'exec', ns, 'python3', probe, mode, ...ports.map(String)], {
@@ -62,33 +65,7 @@ describe.skipIf(!isRoot)('iptables TPROXY mode in network namespaces', () => {
   const inPod = processRunner(['ip', 'netns', 'exec', POD]);
 
   beforeAll(async () => {
-    await sh('ip', 'netns', 'add', POD);
-    await sh('ip', 'netns', 'add', REMOTE);
-    await sh('ip', 'link', 'add', `tp${id}`, 'type', 'veth', 'peer', 'name', `tr${id}`);
-    await sh('ip', 'link', 'set', `tp${id}`, 'netns', POD);
-    await sh('ip', 'link', 'set', `tr${id}`, 'netns', REMOTE);
-    for (const [ns, dev, addrs] of [
-      [POD, `tp${id}`, ['10.214.0.1/24', 'fd00:214::1/64']],
-      [REMOTE, `tr${id}`, ['10.214.0.2/24', 'fd00:214::2/64']],
-    ] as const) {
-      await sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-      for (const a of addrs)
-        await sh(
-          'ip',
-          'netns',
-          'exec',
-          ns,
-          'ip',
-          'addr',
-          'add',
-          a,
-          'dev',
-          dev,
-          ...(a.includes(':') ? ['nodad'] : []),
-        );
-      await sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', dev, 'up');
-    }
-    await sh('ip', 'netns', 'exec', POD, 'ip', 'route', 'add', 'default', 'via', '10.214.0.2');
+    await createNetnsPair(PAIR);
     listeners.push(await startListener(POD, 'tlisten', [15006]));
     listeners.push(await startListener(POD, 'listen', [15001, 8080, 15021]));
     listeners.push(await startListener(REMOTE, 'listen', [9000]));
@@ -97,8 +74,7 @@ describe.skipIf(!isRoot)('iptables TPROXY mode in network namespaces', () => {
 
   afterAll(async () => {
     for (const l of listeners) l.kill('SIGKILL');
-    await host.run('ip', ['netns', 'del', POD]);
-    await host.run('ip', ['netns', 'del', REMOTE]);
+    await deleteNetnsPair(PAIR);
   });
 
   it('diverts inbound to the transparent 15006 listener: original destination and source kept, no NAT', async () => {
