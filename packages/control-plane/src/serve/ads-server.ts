@@ -11,6 +11,7 @@ import type { Snapshot } from '../model/snapshot.js';
 import { translateContext, type TranslateContext } from '../translate/context.js';
 import { generateAll, generatorFor, isWildcardType, type TypeGenerators } from '../translate/generators.js';
 import { proxyClassKey } from '../translate/proxy-class.js';
+import { VirtualHostMemo } from '../translate/vhost-memo.js';
 import type { SecurityContributor } from '../translate/security.js';
 import {
   aliasesOf,
@@ -83,6 +84,9 @@ export class XdsServer {
   });
   private readonly clients = new Map<string, Client>();
   private readonly encoder = new ResourceEncoder();
+  /** Virtual hosts by what determines them, kept across snapshots (incremental RDS / VHDS). */
+  private readonly virtualHosts = new VirtualHostMemo();
+  private memoVersion = '';
   /**
    * Shared (per proxy class) encoded resources of the current snapshot: by `type|class`, then by
    * subscription key (`*` for wildcard), so no per-send key is built.
@@ -285,7 +289,11 @@ export class XdsServer {
   private context(c: Client): TranslateContext {
     const snap = this.opts.snapshot();
     if (!c.ctx || c.ctxVersion !== snap.version) {
-      c.ctx = translateContext(snap, c.conn.proxy, this.opts.security);
+      if (this.memoVersion !== snap.version) {
+        this.virtualHosts.rotate();
+        this.memoVersion = snap.version;
+      }
+      c.ctx = translateContext(snap, c.conn.proxy, this.opts.security, this.virtualHosts);
       c.ctxVersion = snap.version;
       c.classKey = proxyClassKey(c.ctx) + (c.vhds ? '|vhds' : '');
     }

@@ -58,7 +58,27 @@ export class ResourceEncoder {
     this.hosts = new Map();
   }
 
+  /**
+   * Version and Any by body object and type: generated bodies are never mutated, and memoized
+   * translation (vhost-memo) hands out the same object for the same content, so it is not
+   * stringified and hashed again.
+   */
+  private readonly byBody = new Map<string, WeakMap<object, { version: string; any: Any }>>();
+
   encode(typeUrl: string, r: Resource): EncodedResource {
+    let seen = this.byBody.get(typeUrl);
+    if (!seen) this.byBody.set(typeUrl, (seen = new WeakMap()));
+    const hit = seen.get(r.body);
+    if (hit) {
+      this.current.set(hit.version, hit.any);
+      return { name: r.name, version: hit.version, any: hit.any };
+    }
+    const out = this.encodeNew(typeUrl, r);
+    seen.set(r.body, { version: out.version, any: out.any });
+    return out;
+  }
+
+  private encodeNew(typeUrl: string, r: Resource): EncodedResource {
     const json = JSON.stringify(r.body);
     const version = contentHash(`${typeUrl}\n${json}`);
     let any = this.current.get(version) ?? this.previous.get(version);

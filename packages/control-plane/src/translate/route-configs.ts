@@ -9,6 +9,7 @@ import type { TranslateContext } from './context.js';
 import { httpRoutes } from './http-routes.js';
 import { PASSTHROUGH_CLUSTER } from './names.js';
 import { outboundPlan } from './outbound-plan.js';
+import { virtualHostKey } from './vhost-memo.js';
 
 type RouteConfigJson = routeV3.RouteConfigurationJson;
 type VirtualHostJson = routeComponentsV3.VirtualHostJson;
@@ -26,20 +27,22 @@ export function serviceDomains(s: Service, port: number, proxyNs: string): strin
   return names.flatMap((n) => [n, `${n}:${port}`]);
 }
 
+/** The catch-all virtual hosts: constants, so every class and push shares (and encodes) one. */
+const BLOCK_ALL: VirtualHostJson = {
+  name: 'block_all',
+  domains: ['*'],
+  routes: [{ name: 'block_all', match: { prefix: '/' }, directResponse: { status: 502 } }],
+};
+const ALLOW_ANY: VirtualHostJson = {
+  name: 'allow_any',
+  domains: ['*'],
+  routes: [
+    { name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: '0s' } },
+  ],
+};
+
 function catchAllHost(ctx: TranslateContext): VirtualHostJson {
-  if (ctx.scope.outboundTrafficPolicy === 'REGISTRY_ONLY')
-    return {
-      name: 'block_all',
-      domains: ['*'],
-      routes: [{ name: 'block_all', match: { prefix: '/' }, directResponse: { status: 502 } }],
-    };
-  return {
-    name: 'allow_any',
-    domains: ['*'],
-    routes: [
-      { name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: '0s' } },
-    ],
-  };
+  return ctx.scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLOCK_ALL : ALLOW_ANY;
 }
 
 export function virtualHost(
@@ -52,12 +55,14 @@ export function virtualHost(
   if (domains.length === 0) return undefined;
   for (const d of domains) used.add(d);
   const vs = virtualServiceFor(ctx.snapshot, s.hostname, ctx.proxy.namespace);
-  return {
+  const make = (): VirtualHostJson => ({
     name: `${s.hostname}:${port.number}`,
     domains,
     routes: httpRoutes(ctx, vs, s, port, { grpc: false }),
     includeRequestAttemptCount: true,
-  };
+  });
+  const memo = ctx.virtualHosts;
+  return memo ? memo.get(virtualHostKey(ctx.snapshot, ctx.proxy, s, port, domains, vs), make) : make();
 }
 
 export function outboundRouteConfig(

@@ -38,10 +38,21 @@ export function vhdsRouteConfig(rc: RouteConfigJson): RouteConfigJson {
   return { ...rest, vhds: { configSource: { ads: {}, resourceApiVersion: 'V3' } } };
 }
 
-/** A virtual host as a VHDS resource: renamed to its resource name (Envoy keys them by name). */
+const resources = new WeakMap<VirtualHostJson, Map<string, Resource>>();
+
+/**
+ * A virtual host as a VHDS resource: renamed to its resource name (Envoy keys them by name). The
+ * same virtual host object (memoized, see vhost-memo) gives the same resource object.
+ */
 function vhostResource(rc: string, vh: VirtualHostJson): Resource {
+  let byRc = resources.get(vh);
+  const hit = byRc?.get(rc);
+  if (hit) return hit;
   const name = vhdsResourceName(rc, vh.name ?? '');
-  return { name, body: { ...vh, name } };
+  const r = { name, body: { ...vh, name } };
+  if (!byRc) resources.set(vh, (byRc = new Map()));
+  byRc.set(rc, r);
+  return r;
 }
 
 /** Whether a virtual host domain (exact, `*.suffix`, `prefix*` or `*`) serves `host`. */
