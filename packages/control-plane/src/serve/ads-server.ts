@@ -8,7 +8,8 @@ import { adsServiceDefinition, TypeUrl, typeShortName, type XdsTypeUrl } from '@
 import type { Logger } from '../log.js';
 import { parseProxy, type NodeInfo } from '../model/proxy.js';
 import type { Snapshot } from '../model/snapshot.js';
-import { translateContext, type TranslateContext } from '../translate/context.js';
+import { translateContext, type TranslateContext, type TranslateMemos } from '../translate/context.js';
+import { EndpointsMemo } from '../translate/endpoints-memo.js';
 import { generateAll, generatorFor, isWildcardType, type TypeGenerators } from '../translate/generators.js';
 import { proxyClassKey } from '../translate/proxy-class.js';
 import { VirtualHostMemo } from '../translate/vhost-memo.js';
@@ -84,8 +85,11 @@ export class XdsServer {
   });
   private readonly clients = new Map<string, Client>();
   private readonly encoder = new ResourceEncoder();
-  /** Virtual hosts by what determines them, kept across snapshots (incremental RDS / VHDS). */
-  private readonly virtualHosts = new VirtualHostMemo();
+  /** Virtual hosts and load assignments by what determines them, kept across snapshots. */
+  private readonly memos: TranslateMemos = {
+    virtualHosts: new VirtualHostMemo(),
+    endpoints: new EndpointsMemo(),
+  };
   private memoVersion = '';
   /**
    * Shared (per proxy class) encoded resources of the current snapshot: by `type|class`, then by
@@ -290,10 +294,11 @@ export class XdsServer {
     const snap = this.opts.snapshot();
     if (!c.ctx || c.ctxVersion !== snap.version) {
       if (this.memoVersion !== snap.version) {
-        this.virtualHosts.rotate();
+        this.memos.virtualHosts.rotate();
+        this.memos.endpoints.rotate();
         this.memoVersion = snap.version;
       }
-      c.ctx = translateContext(snap, c.conn.proxy, this.opts.security, this.virtualHosts);
+      c.ctx = translateContext(snap, c.conn.proxy, this.opts.security, this.memos);
       c.ctxVersion = snap.version;
       c.classKey = proxyClassKey(c.ctx) + (c.vhds ? '|vhds' : '');
     }

@@ -12,6 +12,7 @@ import { parseClusterName } from './names.js';
 import { effectivePolicy } from './cluster-policy.js';
 import { applyLocalityLb } from './locality.js';
 import { failoverPriorityAssignment } from './failover-priority.js';
+import { endpointsKey } from './endpoints-memo.js';
 
 type ClaJson = endpointV3.ClusterLoadAssignmentJson;
 
@@ -61,8 +62,19 @@ export function loadAssignment(
   return { clusterName, endpoints };
 }
 
-/** The ClusterLoadAssignment for an `outbound|port|subset|host` name, or undefined if unknown. */
+/**
+ * The ClusterLoadAssignment for an `outbound|port|subset|host` name, or undefined if unknown;
+ * from the context's memo when it has one (see endpoints-memo).
+ */
 export function endpointsFor(ctx: TranslateContext, clusterName: string): ClaJson | undefined {
+  const memo = ctx.endpoints;
+  if (!memo) return computeEndpoints(ctx, clusterName);
+  return memo.get(endpointsKey(ctx.snapshot, ctx.proxy, clusterName), () =>
+    computeEndpoints(ctx, clusterName),
+  );
+}
+
+function computeEndpoints(ctx: TranslateContext, clusterName: string): ClaJson | undefined {
   const parsed = parseClusterName(clusterName);
   if (!parsed || parsed.direction !== 'outbound') return undefined;
   const service = serviceFor(ctx.snapshot, parsed.host, ctx.proxy.namespace);

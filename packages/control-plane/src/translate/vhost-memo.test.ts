@@ -1,8 +1,10 @@
-// Incremental route generation equals recomputation: random sequences of edits to services,
+// Incremental translation equals recomputation: random sequences of edits to services (ports,
+// endpoints),
 // VirtualServices (weights, sourceLabels, mirrors, delegates), DestinationRules (consistent hash,
 // workload selectors) and Sidecars, each snapshot built from the edited object list (unchanged
 // objects keep their identity, as in the config store), and every proxy's route configurations
-// generated with the memo carried across snapshots must equal those generated from scratch.
+// generated with the memos carried across snapshots — route configurations, VHDS resources, load
+// assignments — must equal those generated from scratch.
 import { describe, expect, it } from 'vitest';
 import { proxy } from '../../test/support/translate.js';
 import type { ConfigObject } from '../model/istio-types.js';
@@ -10,6 +12,8 @@ import { DEFAULT_MESH_CONFIG } from '../model/mesh-config.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import { translateContext } from './context.js';
 import { sidecarRouteConfigs } from './route-configs.js';
+import { EndpointsMemo } from './endpoints-memo.js';
+import { endpointsFor } from './endpoints.js';
 import { VirtualHostMemo } from './vhost-memo.js';
 import { routeConfigsOf, virtualHostResources } from './vhds.js';
 
@@ -35,7 +39,8 @@ function world(seed: number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const n = (k: number): number => Math.floor(r() * k);
   const obj = (kind: string, name: string, ns: string, spec: unknown): ConfigObject => ({
-    apiVersion: kind === 'Sidecar' || kind === 'ServiceEntry' ? 'networking.istio.io/v1' : 'networking.istio.io/v1',
+    apiVersion:
+      kind === 'Sidecar' || kind === 'ServiceEntry' ? 'networking.istio.io/v1' : 'networking.istio.io/v1',
     kind,
     metadata: { name, namespace: ns },
     spec,
@@ -46,11 +51,12 @@ function world(seed: number) {
       addresses: r() < 0.8 ? [`10.96.0.${i + 1}`] : [],
       resolution: 'STATIC',
       location: 'MESH_INTERNAL',
-      ports: [
-        { number: 80, name: 'http' },
-        ...(r() < 0.4 ? [{ number: 9080, name: 'http-alt' }] : []),
-      ],
-      endpoints: [{ address: `10.0.0.${i + 1}` }],
+      ports: [{ number: 80, name: 'http' }, ...(r() < 0.4 ? [{ number: 9080, name: 'http-alt' }] : [])],
+      endpoints: Array.from({ length: 1 + n(3) }, (_, k) => ({
+        address: `10.0.${k}.${i + 1 + n(2)}`,
+        labels: { version: pick(['v1', 'v2']) },
+        ...(r() < 0.5 ? { locality: pick(['r1/z1', 'r1/z2', 'r2/z1']) } : {}),
+      })),
       ...(r() < 0.2 ? { exportTo: ['.'] } : {}),
     });
   const destination = () => ({
@@ -96,7 +102,7 @@ function world(seed: number) {
       http: Array.from({ length: 1 + n(2) }, () => httpRoute(false)),
     });
   const destinationRule = (i: number): ConfigObject =>
-    obj('DestinationRule', `dr-${i}-${n(2)}`, pick(NS), {
+    obj('DestinationRule', `dr-${i}`, r() < 0.8 ? nsOfSvc(i) : pick(NS), {
       host: host(i),
       subsets: [
         { name: 'v1', labels: { version: 'v1' } },
@@ -105,7 +111,18 @@ function world(seed: number) {
       trafficPolicy:
         r() < 0.6
           ? { loadBalancer: { consistentHash: { httpHeaderName: pick(['x-user', 'x-session']) } } }
-          : { loadBalancer: { simple: 'ROUND_ROBIN' } },
+          : r() < 0.5
+            ? { loadBalancer: { simple: 'ROUND_ROBIN' } }
+            : {
+                loadBalancer: {
+                  simple: 'ROUND_ROBIN',
+                  localityLbSetting:
+                    r() < 0.5
+                      ? { enabled: true }
+                      : { enabled: true, failoverPriority: ['topology.kubernetes.io/region'] },
+                },
+                outlierDetection: { consecutive5xxErrors: 3, interval: '10s' },
+              },
       ...(r() < 0.3 ? { workloadSelector: { matchLabels: { app: pick(['x', 'y']) } } } : {}),
     });
   const sidecar = (ns: string): ConfigObject =>
@@ -135,9 +152,15 @@ function world(seed: number) {
 }
 
 const proxies = [
-  proxy({ ip: '10.0.1.1', pod: 'p1', namespace: 'a', labels: { app: 'x', version: 'v1' } }),
+  proxy({
+    ip: '10.0.1.1',
+    pod: 'p1',
+    namespace: 'a',
+    labels: { app: 'x', version: 'v1' },
+    locality: { region: 'r1', zone: 'z1' },
+  }),
   proxy({ ip: '10.0.1.2', pod: 'p2', namespace: 'a', labels: { app: 'y' } }),
-  proxy({ ip: '10.0.1.3', pod: 'p3', namespace: 'b', labels: { app: 'x' } }),
+  proxy({ ip: '10.0.1.3', pod: 'p3', namespace: 'b', labels: { app: 'x' }, locality: { region: 'r2' } }),
   proxy({ ip: '10.0.1.4', pod: 'p4', namespace: 'b', labels: { app: 'z', version: 'v2' } }),
 ];
 
@@ -148,11 +171,17 @@ describe('incremental virtual hosts', () => {
     for (let seed = 1; seed <= 12; seed++) {
       const w = world(seed);
       const memo = new VirtualHostMemo();
+      const endpoints = new EndpointsMemo();
       for (let step = 0; step < 20; step++) {
-        const snap = buildSnapshot({ version: `${seed}.${step}`, mesh: DEFAULT_MESH_CONFIG, objects: w.objects() });
+        const snap = buildSnapshot({
+          version: `${seed}.${step}`,
+          mesh: DEFAULT_MESH_CONFIG,
+          objects: w.objects(),
+        });
         memo.rotate();
+        endpoints.rotate();
         for (const p of proxies) {
-          const incremental = translateContext(snap, p, undefined, memo);
+          const incremental = translateContext(snap, p, undefined, { virtualHosts: memo, endpoints });
           const scratch = translateContext(snap, p);
           const got = sidecarRouteConfigs(incremental);
           expect(got, `seed ${seed} step ${step} proxy ${p.podName}`).toEqual(sidecarRouteConfigs(scratch));
@@ -160,11 +189,19 @@ describe('incremental virtual hosts', () => {
           expect(virtualHostResources(routeConfigsOf(incremental), ['80', '9080'])).toEqual(
             virtualHostResources(sidecarRouteConfigs(scratch), ['80', '9080']),
           );
+          // Load assignments of every cluster, subsets included, and of an unknown one.
+          const clusters = [...SERVICES.keys()].flatMap((i) =>
+            [80, 9080].flatMap((port) => ['', 'v1', 'v2'].map((sub) => `outbound|${port}|${sub}|${host(i)}`)),
+          );
+          clusters.push('outbound|80||nowhere.a.svc.cluster.local');
+          expect(clusters.map((c) => endpointsFor(incremental, c))).toEqual(
+            clusters.map((c) => endpointsFor(scratch, c)),
+          );
         }
         w.edit();
       }
-      hits += memo.hits;
-      misses += memo.misses;
+      hits += memo.hits + endpoints.hits;
+      misses += memo.misses + endpoints.misses;
     }
     // The memo was exercised both ways: reused across snapshots and recomputed after edits.
     expect(hits).toBeGreaterThan(1000);
@@ -176,7 +213,11 @@ describe('incremental virtual hosts', () => {
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
       metadata: { name: `s${i}`, namespace: 'a' },
-      spec: { hosts: [`s${i}.a.svc.cluster.local`], resolution: 'STATIC', ports: [{ number: 80, name: 'http' }] },
+      spec: {
+        hosts: [`s${i}.a.svc.cluster.local`],
+        resolution: 'STATIC',
+        ports: [{ number: 80, name: 'http' }],
+      },
     });
     const vs = (i: number, weight: number): ConfigObject => ({
       apiVersion: 'networking.istio.io/v1',
@@ -201,9 +242,12 @@ describe('incremental virtual hosts', () => {
       const snap = buildSnapshot({ version, mesh: DEFAULT_MESH_CONFIG, objects });
       // Two proxies of one view: the second one reuses every virtual host of the first.
       const [a, b] = [proxies[0], proxies[1]].map((p) =>
-        sidecarRouteConfigs(translateContext(snap, p ?? proxy({ ip: '10.0.9.9' }), undefined, memo)).flatMap(
-          (rc) => rc.virtualHosts ?? [],
-        ),
+        sidecarRouteConfigs(
+          translateContext(snap, p ?? proxy({ ip: '10.0.9.9' }), undefined, {
+            virtualHosts: memo,
+            endpoints: new EndpointsMemo(),
+          }),
+        ).flatMap((rc) => rc.virtualHosts ?? []),
       );
       expect(b).toEqual(a);
       return a ?? [];

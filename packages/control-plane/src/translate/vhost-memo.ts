@@ -16,13 +16,13 @@ import { withDelegates } from './delegate.js';
 type VirtualHostJson = routeComponentsV3.VirtualHostJson;
 
 /**
- * Virtual hosts by key for two generations: entries used since the last `rotate` and the ones
- * before, so an entry no generation asked for is dropped after two rotations.
+ * Translated values by key for two generations: entries used since the last `rotate` and the
+ * ones before, so an entry no generation asked for is dropped after two rotations.
  */
-export class VirtualHostMemo {
-  private current = new Map<string, VirtualHostJson>();
-  private previous = new Map<string, VirtualHostJson>();
-  /** Lookups and misses since creation (for tests and logs). */
+export class GenerationMemo<T> {
+  private current = new Map<string, T>();
+  private previous = new Map<string, T>();
+  /** Lookups answered from the memo, and computed (for tests and logs). */
   hits = 0;
   misses = 0;
 
@@ -31,26 +31,30 @@ export class VirtualHostMemo {
     this.current = new Map();
   }
 
-  get(key: string, compute: () => VirtualHostJson): VirtualHostJson {
-    let vh = this.current.get(key);
-    if (vh) {
+  get(key: string, compute: () => T): T {
+    if (this.current.has(key)) {
       this.hits++;
-      return vh;
+      return this.current.get(key) as T;
     }
-    vh = this.previous.get(key);
-    if (vh) this.hits++;
-    else {
+    let v: T;
+    if (this.previous.has(key)) {
+      this.hits++;
+      v = this.previous.get(key) as T;
+    } else {
       this.misses++;
-      vh = compute();
+      v = compute();
     }
-    this.current.set(key, vh);
-    return vh;
+    this.current.set(key, v);
+    return v;
   }
 }
 
+/** Sidecar virtual hosts by `virtualHostKey`. */
+export class VirtualHostMemo extends GenerationMemo<VirtualHostJson> {}
+
 const contentKeys = new WeakMap<object, string>();
 /** An object's content as a key, computed once per object (snapshot objects are immutable). */
-function contentKey(o: object | undefined): string {
+export function contentKey(o: object | undefined): string {
   if (!o) return '-';
   let k = contentKeys.get(o);
   if (k === undefined) contentKeys.set(o, (k = JSON.stringify(o)));
@@ -62,8 +66,7 @@ const serviceKeys = new WeakMap<Service, string>();
 function serviceKey(s: Service | undefined): string {
   if (!s) return '-';
   let k = serviceKeys.get(s);
-  if (k === undefined)
-    serviceKeys.set(s, (k = `${s.hostname}|${s.namespace}|${JSON.stringify(s.ports)}`));
+  if (k === undefined) serviceKeys.set(s, (k = `${s.hostname}|${s.namespace}|${JSON.stringify(s.ports)}`));
   return k;
 }
 
@@ -92,7 +95,8 @@ export function virtualHostKey(
   parts.push(contentKey(expanded));
   let bits = '';
   for (const r of expanded.spec.http ?? [])
-    for (const m of r.match ?? []) if (m.sourceLabels) bits += labelsMatch(m.sourceLabels, proxy.labels) ? '1' : '0';
+    for (const m of r.match ?? [])
+      if (m.sourceLabels) bits += labelsMatch(m.sourceLabels, proxy.labels) ? '1' : '0';
   parts.push(bits);
   const vsNs = expanded.metadata.namespace ?? 'default';
   const seen = new Set<string>();
