@@ -90,7 +90,9 @@ export function outboundPlan(ctx: TranslateContext): OutboundListenerPlan[] {
         const name = listenerName('0.0.0.0', p.number);
         const existing = plans.get(name);
         if (existing && !existing.http) continue;
-        const services = [...(existing?.services ?? []), s];
+        // Arrays made in this call: extended in place (copying them per service is O(n²)).
+        const services = (existing?.services ?? []) as Service[];
+        services.push(s);
         const sniff = existing?.sniff === true || p.protocol === 'UNKNOWN';
         plans.set(name, {
           name,

@@ -89,11 +89,15 @@ export function outboundRouteConfig(
  * services.
  */
 export function sidecarRouteConfigs(ctx: TranslateContext): RouteConfigJson[] {
-  const byName = new Map<string, { port: number; services: Service[] }>();
+  const byName = new Map<string, { port: number; services: Service[]; seen: Set<Service> }>();
   for (const plan of outboundPlan(ctx)) {
     if (!plan.http) continue;
-    const entry = byName.get(plan.routeName) ?? { port: plan.port, services: [] };
-    for (const s of plan.services) if (!entry.services.includes(s)) entry.services.push(s);
+    const entry = byName.get(plan.routeName) ?? { port: plan.port, services: [], seen: new Set() };
+    for (const s of plan.services)
+      if (!entry.seen.has(s)) {
+        entry.seen.add(s);
+        entry.services.push(s);
+      }
     byName.set(plan.routeName, entry);
   }
   return [...byName.entries()]

@@ -52,22 +52,41 @@ export class GenerationMemo<T> {
 /** Sidecar virtual hosts by `virtualHostKey`. */
 export class VirtualHostMemo extends GenerationMemo<VirtualHostJson> {}
 
-const contentKeys = new WeakMap<object, string>();
-/** An object's content as a key, computed once per object (snapshot objects are immutable). */
-export function contentKey(o: object | undefined): string {
-  if (!o) return '-';
-  let k = contentKeys.get(o);
-  if (k === undefined) contentKeys.set(o, (k = JSON.stringify(o)));
-  return k;
+/**
+ * Content ids: equal ids mean equal content (JSON), so keys stay short. An object's id is computed
+ * once (snapshot objects are immutable); ids are never reused, and the table from content to id
+ * starts afresh past a bound (content seen again then gets a new id: a memo miss, never a wrong hit).
+ */
+const objectIds = new WeakMap<object, number>();
+let contentIds = new Map<string, number>();
+let nextId = 0;
+const MAX_CONTENT_IDS = 200_000;
+
+function idOf(text: string): number {
+  let id = contentIds.get(text);
+  if (id === undefined) {
+    if (contentIds.size >= MAX_CONTENT_IDS) contentIds = new Map();
+    contentIds.set(text, (id = ++nextId));
+  }
+  return id;
 }
 
-const serviceKeys = new WeakMap<Service, string>();
+/** An object's content as a short key (`-` for none). */
+export function contentKey(o: object | undefined): string {
+  if (!o) return '-';
+  let id = objectIds.get(o);
+  if (id === undefined) objectIds.set(o, (id = idOf(JSON.stringify(o))));
+  return String(id);
+}
+
+const serviceIds = new WeakMap<Service, number>();
 /** What route generation reads of a service: its name, namespace and ports (not its workloads). */
 function serviceKey(s: Service | undefined): string {
   if (!s) return '-';
-  let k = serviceKeys.get(s);
-  if (k === undefined) serviceKeys.set(s, (k = `${s.hostname}|${s.namespace}|${JSON.stringify(s.ports)}`));
-  return k;
+  let id = serviceIds.get(s);
+  if (id === undefined)
+    serviceIds.set(s, (id = idOf(`${s.hostname}|${s.namespace}|${JSON.stringify(s.ports)}`)));
+  return String(id);
 }
 
 function destinationsOf(vs: VirtualService): Destination[] {
@@ -89,8 +108,8 @@ export function virtualHostKey(
   domains: readonly string[],
   vs: VirtualService | undefined,
 ): string {
-  const parts = [proxy.namespace, serviceKey(service), JSON.stringify(port), domains.join(',')];
-  if (!vs) return parts.join('\n');
+  const parts = [proxy.namespace, serviceKey(service), contentKey(port), domains.join(',')];
+  if (!vs) return parts.join('|');
   const expanded = withDelegates(snap, vs);
   parts.push(contentKey(expanded));
   let bits = '';
@@ -105,10 +124,9 @@ export function virtualHostKey(
     if (seen.has(host)) continue;
     seen.add(host);
     parts.push(
-      host,
       serviceKey(serviceFor(snap, host, proxy.namespace)),
       contentKey(destinationRuleFor(snap, host, proxy.namespace, proxy.labels)),
     );
   }
-  return parts.join('\n');
+  return parts.join('|');
 }
