@@ -41,6 +41,22 @@ const ALLOW_ANY: VirtualHostJson = {
   ],
 };
 
+const domainLists = new WeakMap<Service, Map<string, readonly string[]>>();
+
+/**
+ * `serviceDomains` computed once per service object, port and whether the proxy shares the
+ * service's namespace (all it depends on): every class of a snapshot shares the same strings.
+ */
+function serviceDomainsOf(s: Service, port: number, proxyNs: string): readonly string[] {
+  let byPort = domainLists.get(s);
+  if (!byPort) domainLists.set(s, (byPort = new Map()));
+  const same = proxyNs === s.namespace;
+  const key = same ? `${port}` : `${port}-`;
+  let list = byPort.get(key);
+  if (!list) byPort.set(key, (list = serviceDomains(s, port, proxyNs)));
+  return list;
+}
+
 function catchAllHost(ctx: TranslateContext): VirtualHostJson {
   return ctx.scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLOCK_ALL : ALLOW_ANY;
 }
@@ -51,13 +67,14 @@ export function virtualHost(
   port: ServicePort,
   used: Set<string>,
 ): VirtualHostJson | undefined {
-  const domains = serviceDomains(s, port.number, ctx.proxy.namespace).filter((d) => !used.has(d));
+  const all = serviceDomainsOf(s, port.number, ctx.proxy.namespace);
+  const domains = all.some((d) => used.has(d)) ? all.filter((d) => !used.has(d)) : all;
   if (domains.length === 0) return undefined;
   for (const d of domains) used.add(d);
   const vs = virtualServiceFor(ctx.snapshot, s.hostname, ctx.proxy.namespace);
   const make = (): VirtualHostJson => ({
     name: `${s.hostname}:${port.number}`,
-    domains,
+    domains: [...domains],
     routes: httpRoutes(ctx, vs, s, port, { grpc: false }),
     includeRequestAttemptCount: true,
   });

@@ -16,36 +16,42 @@ import { withDelegates } from './delegate.js';
 type VirtualHostJson = routeComponentsV3.VirtualHostJson;
 
 /**
- * Translated values by key for two generations: entries used since the last `rotate` and the
- * ones before, so an entry no generation asked for is dropped after two rotations.
+ * Translated values by key for two generations: entries used since the last rotation and the
+ * ones before, so an entry no generation asked for is dropped after two rotations. A rotation
+ * takes effect at the first lookup after it, so a snapshot nobody translated with this memo (e.g.
+ * a push of routes only, for the endpoints memo) does not age its entries.
  */
 export class GenerationMemo<T> {
-  private current = new Map<string, T>();
-  private previous = new Map<string, T>();
+  private current = new Map<string, { v: T }>();
+  private previous = new Map<string, { v: T }>();
+  private rotated = false;
   /** Lookups answered from the memo, and computed (for tests and logs). */
   hits = 0;
   misses = 0;
 
   rotate(): void {
-    this.previous = this.current;
-    this.current = new Map();
+    this.rotated = true;
   }
 
   get(key: string, compute: () => T): T {
-    if (this.current.has(key)) {
-      this.hits++;
-      return this.current.get(key) as T;
+    if (this.rotated) {
+      this.rotated = false;
+      this.previous = this.current;
+      this.current = new Map();
     }
-    let v: T;
-    if (this.previous.has(key)) {
+    let e = this.current.get(key);
+    if (e) {
       this.hits++;
-      v = this.previous.get(key) as T;
-    } else {
+      return e.v;
+    }
+    e = this.previous.get(key);
+    if (e) this.hits++;
+    else {
       this.misses++;
-      v = compute();
+      e = { v: compute() };
     }
-    this.current.set(key, v);
-    return v;
+    this.current.set(key, e);
+    return e.v;
   }
 }
 
@@ -99,34 +105,70 @@ function destinationsOf(vs: VirtualService): Destination[] {
   return out;
 }
 
-/** The memo key of a sidecar virtual host (see the module comment for what goes in). */
+type ProxyView = { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+
+/** Which DestinationRule workload selectors of its namespace a proxy's labels match (per snapshot). */
+const drViews = new WeakMap<Snapshot, WeakMap<ProxyView, string>>();
+function drView(snap: Snapshot, proxy: ProxyView): string {
+  let perSnap = drViews.get(snap);
+  if (!perSnap) drViews.set(snap, (perSnap = new WeakMap()));
+  let v = perSnap.get(proxy);
+  if (v === undefined) {
+    v = `${proxy.namespace}|`;
+    for (const dr of snap.destinationRules)
+      if (dr.spec.workloadSelector && (dr.metadata.namespace ?? 'default') === proxy.namespace)
+        v += labelsMatch(dr.spec.workloadSelector.matchLabels, proxy.labels) ? '1' : '0';
+    perSnap.set(proxy, v);
+  }
+  return v;
+}
+
+/**
+ * The part of a key from a VirtualService's destinations: per destination host, the service and
+ * the DestinationRule the proxy sees. Depends on the snapshot, the proxy's namespace and DR view
+ * (`drView`), and the VirtualService: memoized on those.
+ */
+const destinationParts = new WeakMap<Snapshot, Map<string, WeakMap<VirtualService, string>>>();
+function destinationPart(snap: Snapshot, proxy: ProxyView, expanded: VirtualService): string {
+  let perSnap = destinationParts.get(snap);
+  if (!perSnap) destinationParts.set(snap, (perSnap = new Map()));
+  const view = drView(snap, proxy);
+  let perView = perSnap.get(view);
+  if (!perView) perSnap.set(view, (perView = new WeakMap()));
+  let part = perView.get(expanded);
+  if (part !== undefined) return part;
+  const vsNs = expanded.metadata.namespace ?? 'default';
+  const seen = new Set<string>();
+  part = '';
+  for (const d of destinationsOf(expanded)) {
+    const host = fqdn(d.host, vsNs);
+    if (seen.has(host)) continue;
+    seen.add(host);
+    part += `|${serviceKey(serviceFor(snap, host, proxy.namespace))}|${contentKey(destinationRuleFor(snap, host, proxy.namespace, proxy.labels))}`;
+  }
+  perView.set(expanded, part);
+  return part;
+}
+
+/**
+ * The memo key of a sidecar virtual host (see the module comment for what goes in). `domains` is
+ * the virtual host's domain list; an array the caller keeps for the same content (see
+ * `serviceDomainsOf`) costs one lookup.
+ */
 export function virtualHostKey(
   snap: Snapshot,
-  proxy: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> },
+  proxy: ProxyView,
   service: Service,
   port: ServicePort,
   domains: readonly string[],
   vs: VirtualService | undefined,
 ): string {
-  const parts = [proxy.namespace, serviceKey(service), contentKey(port), domains.join(',')];
-  if (!vs) return parts.join('|');
+  const head = `${proxy.namespace}|${serviceKey(service)}|${contentKey(port)}|${contentKey(domains)}`;
+  if (!vs) return head;
   const expanded = withDelegates(snap, vs);
-  parts.push(contentKey(expanded));
   let bits = '';
   for (const r of expanded.spec.http ?? [])
     for (const m of r.match ?? [])
       if (m.sourceLabels) bits += labelsMatch(m.sourceLabels, proxy.labels) ? '1' : '0';
-  parts.push(bits);
-  const vsNs = expanded.metadata.namespace ?? 'default';
-  const seen = new Set<string>();
-  for (const d of destinationsOf(expanded)) {
-    const host = fqdn(d.host, vsNs);
-    if (seen.has(host)) continue;
-    seen.add(host);
-    parts.push(
-      serviceKey(serviceFor(snap, host, proxy.namespace)),
-      contentKey(destinationRuleFor(snap, host, proxy.namespace, proxy.labels)),
-    );
-  }
-  return parts.join('|');
+  return `${head}|${contentKey(expanded)}|${bits}${destinationPart(snap, proxy, expanded)}`;
 }
