@@ -11,7 +11,7 @@ import { autoAllocates } from './address-allocation.js';
 const selectorCache = new WeakMap<Snapshot, Readonly<Record<string, string>>[]>();
 
 /** Every distinct label selector translation may test a proxy's labels against. */
-function labelSelectors(snap: Snapshot): Readonly<Record<string, string>>[] {
+export function labelSelectors(snap: Snapshot): Readonly<Record<string, string>>[] {
   let list = selectorCache.get(snap);
   if (list) return list;
   const seen = new Map<string, Readonly<Record<string, string>>>();

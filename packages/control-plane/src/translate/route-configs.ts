@@ -9,6 +9,8 @@ import type { TranslateContext } from './context.js';
 import { httpRoutes } from './http-routes.js';
 import { PASSTHROUGH_CLUSTER } from './names.js';
 import { outboundPlan } from './outbound-plan.js';
+import { proxyClassKey } from './proxy-class.js';
+import { routeDelta } from './route-delta.js';
 import { virtualHostKey } from './vhost-memo.js';
 
 type RouteConfigJson = routeV3.RouteConfigurationJson;
@@ -71,6 +73,21 @@ export function virtualHost(
   const domains = all.some((d) => used.has(d)) ? all.filter((d) => !used.has(d)) : all;
   if (domains.length === 0) return undefined;
   for (const d of domains) used.add(d);
+  const vh = routedHost(ctx, s, port, domains);
+  origins.set(vh, { s, port });
+  return vh;
+}
+
+/** The service port each generated virtual host serves (to regenerate it in a later snapshot). */
+const origins = new WeakMap<VirtualHostJson, { s: Service; port: ServicePort }>();
+
+/** A service port's virtual host with the given domains, through the memo when there is one. */
+function routedHost(
+  ctx: TranslateContext,
+  s: Service,
+  port: ServicePort,
+  domains: readonly string[],
+): VirtualHostJson {
   const vs = virtualServiceFor(ctx.snapshot, s.hostname, ctx.proxy.namespace);
   const make = (): VirtualHostJson => ({
     name: `${s.hostname}:${port.number}`,
@@ -106,6 +123,58 @@ export function outboundRouteConfig(
  * services.
  */
 export function sidecarRouteConfigs(ctx: TranslateContext): RouteConfigJson[] {
+  const memo = ctx.virtualHosts;
+  if (!memo) return computeRouteConfigs(ctx);
+  const key = proxyClassKey(ctx);
+  const prev = memo.classes.peek(key);
+  let configs: RouteConfigJson[] | undefined;
+  if (prev?.snapshot === ctx.snapshot) configs = [...prev.configs];
+  else if (prev) {
+    const delta = routeDelta(prev.snapshot, ctx.snapshot);
+    if (!delta.all) configs = patchRouteConfigs(ctx, prev.configs, delta.hosts);
+  }
+  configs ??= computeRouteConfigs(ctx);
+  memo.classes.set(key, { snapshot: ctx.snapshot, configs });
+  return configs;
+}
+
+/**
+ * A class's previous route configurations with the virtual hosts of `dirty` hosts regenerated.
+ * Valid when `routeDelta` names the hosts (services, scope and domains are then unchanged, so the
+ * same virtual hosts exist in the same order with the same domains); undefined when a virtual host's
+ * origin is unknown (then everything is recomputed).
+ */
+function patchRouteConfigs(
+  ctx: TranslateContext,
+  prev: readonly RouteConfigJson[],
+  dirty: ReadonlySet<string>,
+): RouteConfigJson[] | undefined {
+  const out: RouteConfigJson[] = [];
+  for (const rc of prev) {
+    let changed = false;
+    const hosts: VirtualHostJson[] = [];
+    for (const vh of rc.virtualHosts ?? []) {
+      const origin = origins.get(vh);
+      if (!origin) {
+        if (vh !== ALLOW_ANY && vh !== BLOCK_ALL) return undefined;
+        hosts.push(vh);
+        continue;
+      }
+      if (!dirty.has(origin.s.hostname)) {
+        hosts.push(vh);
+        continue;
+      }
+      const next = routedHost(ctx, origin.s, origin.port, vh.domains ?? []);
+      origins.set(next, origin);
+      changed ||= next !== vh;
+      hosts.push(next);
+    }
+    out.push(changed ? { ...rc, virtualHosts: hosts } : rc);
+  }
+  return out;
+}
+
+function computeRouteConfigs(ctx: TranslateContext): RouteConfigJson[] {
   const byName = new Map<string, { port: number; services: Service[]; seen: Set<Service> }>();
   for (const plan of outboundPlan(ctx)) {
     if (!plan.http) continue;

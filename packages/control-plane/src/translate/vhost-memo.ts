@@ -6,7 +6,7 @@
 // VirtualService regenerates only the virtual hosts of its hosts (once per key), and later stages
 // (VHDS resources, encoding, hashing) can reuse their work by object identity. A pure cache: the
 // value for a key never differs from recomputing it.
-import type { routeComponentsV3 } from '@skein/api-types';
+import type { routeComponentsV3, routeV3 } from '@skein/api-types';
 import { fqdn, labelsMatch } from '../model/hosts.js';
 import type { Destination, VirtualService } from '../model/istio-types.js';
 import { destinationRuleFor, serviceFor, type Snapshot } from '../model/snapshot.js';
@@ -33,12 +33,26 @@ export class GenerationMemo<T> {
     this.rotated = true;
   }
 
+  private settle(): void {
+    if (!this.rotated) return;
+    this.rotated = false;
+    this.previous = this.current;
+    this.current = new Map();
+  }
+
+  /** The value kept for `key`, if any (without computing one). */
+  peek(key: string): T | undefined {
+    this.settle();
+    return (this.current.get(key) ?? this.previous.get(key))?.v;
+  }
+
+  set(key: string, v: T): void {
+    this.settle();
+    this.current.set(key, { v });
+  }
+
   get(key: string, compute: () => T): T {
-    if (this.rotated) {
-      this.rotated = false;
-      this.previous = this.current;
-      this.current = new Map();
-    }
+    this.settle();
     let e = this.current.get(key);
     if (e) {
       this.hits++;
@@ -55,8 +69,24 @@ export class GenerationMemo<T> {
   }
 }
 
-/** Sidecar virtual hosts by `virtualHostKey`. */
-export class VirtualHostMemo extends GenerationMemo<VirtualHostJson> {}
+/** What a proxy class's route configurations were last computed from. */
+export interface ClassRoutes {
+  readonly snapshot: Snapshot;
+  readonly configs: readonly routeV3.RouteConfigurationJson[];
+}
+
+/**
+ * Sidecar virtual hosts by `virtualHostKey`, and each proxy class's last route configurations
+ * (so a later snapshot patches only the hosts `routeDelta` names).
+ */
+export class VirtualHostMemo extends GenerationMemo<VirtualHostJson> {
+  readonly classes = new GenerationMemo<ClassRoutes>();
+
+  override rotate(): void {
+    super.rotate();
+    this.classes.rotate();
+  }
+}
 
 /**
  * Content ids: equal ids mean equal content (JSON), so keys stay short. An object's id is computed
