@@ -105,24 +105,37 @@ export function servicesFromServiceEntries(
   for (const se of entries) {
     const ns = se.metadata.namespace ?? 'default';
     const spec = se.spec;
+    const selector = spec.workloadSelector?.labels;
+    const selected = selector
+      ? selectable(ns, selector).filter(({ labels }) => labelsMatch(selector, labels))
+      : [];
+    // The same ServiceEntry joined with the same WorkloadEntries gives the same Service objects
+    // as last time: unchanged services keep their identity from one snapshot to the next.
+    const cached = built.get(se);
+    if (
+      cached &&
+      cached.selected.length === selected.length &&
+      cached.selected.every((x, i) => x === selected[i]?.we)
+    ) {
+      out.push(...cached.services);
+      continue;
+    }
+    const first = out.length;
     const ports: ServicePort[] = (spec.ports ?? []).map((p) => ({
       number: p.number,
       name: p.name ?? `port-${p.number}`,
       protocol: protocolOf({ protocol: p.protocol, name: p.name }),
       targetPort: p.targetPort,
     }));
-    const selector = spec.workloadSelector?.labels;
     const workloads: Workload[] = [];
     (spec.endpoints ?? []).forEach((e, i) => {
       const w = workloadFrom(e, `${se.metadata.name}-${i}`, ns, {});
       if (w) workloads.push(w);
     });
-    if (selector)
-      for (const { we, labels } of selectable(ns, selector)) {
-        if (!labelsMatch(selector, labels)) continue;
-        const w = workloadFrom({ ...we.spec, labels }, we.metadata.name, ns, labels);
-        if (w) workloads.push(w);
-      }
+    for (const { we, labels } of selected) {
+      const w = workloadFrom({ ...we.spec, labels }, we.metadata.name, ns, labels);
+      if (w) workloads.push(w);
+    }
     const resolution = RESOLUTIONS.find((r) => r === spec.resolution) ?? 'NONE';
     for (const host of spec.hosts ?? []) {
       out.push({
@@ -141,9 +154,16 @@ export function servicesFromServiceEntries(
         createdAt: se.metadata.creationTimestamp ?? '',
       });
     }
+    built.set(se, { selected: selected.map((x) => x.we), services: out.slice(first) });
   }
   return out;
 }
+
+/** The services last built from a ServiceEntry, and the WorkloadEntries they joined. */
+const built = new WeakMap<
+  ServiceEntry,
+  { selected: readonly WorkloadEntry[]; services: readonly Service[] }
+>();
 
 interface Selectable {
   readonly we: WorkloadEntry;

@@ -1,5 +1,5 @@
 // Incremental translation equals recomputation: random sequences of edits to services (ports,
-// endpoints),
+// endpoints, WorkloadEntries),
 // VirtualServices (weights, sourceLabels, mirrors, delegates), DestinationRules (consistent hash,
 // workload selectors) and Sidecars, each snapshot built from the edited object list (unchanged
 // objects keep their identity, as in the config store), and every proxy's route configurations
@@ -58,7 +58,16 @@ function world(seed: number) {
         ...(r() < 0.5 ? { locality: pick(['r1/z1', 'r1/z2', 'r2/z1']) } : {}),
       })),
       ...(r() < 0.2 ? { exportTo: ['.'] } : {}),
+      ...(r() < 0.6 ? { workloadSelector: { labels: { app: `w${i}` } } } : {}),
     });
+  const workloadEntry = (): ConfigObject => {
+    const i = n(SERVICES.length);
+    return obj('WorkloadEntry', `we-${i}-${n(3)}`, nsOfSvc(i), {
+      address: `10.1.${n(4)}.${n(250)}`,
+      labels: { app: `w${i}`, version: pick(['v1', 'v2']) },
+      ...(r() < 0.5 ? { locality: pick(['r1/z1', 'r2/z1']) } : {}),
+    });
+  };
   const destination = () => ({
     host: r() < 0.5 ? `s${n(SERVICES.length)}.${pick(NS)}.svc.cluster.local` : `s${n(SERVICES.length)}`,
     ...(r() < 0.4 ? { subset: pick(['v1', 'v2']) } : {}),
@@ -137,8 +146,9 @@ function world(seed: number) {
   for (let i = 0; i < SERVICES.length; i++) if (r() < 0.7) put(virtualService(i));
   const edit = (): void => {
     const k = r();
-    if (k < 0.15) put(service(n(SERVICES.length)));
-    else if (k < 0.5) put(virtualService(n(SERVICES.length)));
+    if (k < 0.1) put(service(n(SERVICES.length)));
+    else if (k < 0.25) put(workloadEntry());
+    else if (k < 0.45) put(virtualService(n(SERVICES.length)));
     else if (k < 0.6) put(child(n(2), pick(NS)));
     else if (k < 0.75) put(destinationRule(n(SERVICES.length)));
     else if (k < 0.8) put(sidecar(pick(NS)));
@@ -178,11 +188,18 @@ describe('incremental virtual hosts', () => {
           mesh: DEFAULT_MESH_CONFIG,
           objects: w.objects(),
         });
+        // From scratch: copies of the objects (no identity shared with earlier snapshots, so no
+        // cache keyed by object identity, in translation or in the model, can answer).
+        const fresh = buildSnapshot({
+          version: `${seed}.${step}`,
+          mesh: DEFAULT_MESH_CONFIG,
+          objects: structuredClone(w.objects()),
+        });
         memo.rotate();
         endpoints.rotate();
         for (const p of proxies) {
           const incremental = translateContext(snap, p, undefined, { virtualHosts: memo, endpoints });
-          const scratch = translateContext(snap, p);
+          const scratch = translateContext(fresh, p);
           const got = sidecarRouteConfigs(incremental);
           expect(got, `seed ${seed} step ${step} proxy ${p.podName}`).toEqual(sidecarRouteConfigs(scratch));
           // VHDS resources built from memoized virtual hosts are the same too.
