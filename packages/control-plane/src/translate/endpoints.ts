@@ -12,7 +12,8 @@ import { parseClusterName } from './names.js';
 import { effectivePolicy } from './cluster-policy.js';
 import { applyLocalityLb } from './locality.js';
 import { failoverPriorityAssignment } from './failover-priority.js';
-import { endpointsKey } from './endpoints-memo.js';
+import { endpointDelta, endpointsKey } from './endpoints-memo.js';
+import { proxyClassKey } from './proxy-class.js';
 
 type ClaJson = endpointV3.ClusterLoadAssignmentJson;
 
@@ -60,6 +61,46 @@ export function loadAssignment(
       loadBalancingWeight: ws.reduce((sum, w) => sum + Math.max(1, w.weight), 0),
     }));
   return { clusterName, endpoints };
+}
+
+const uniqueNames = new WeakMap<readonly string[], { names: string[]; hosts: string[]; id: number }>();
+let namesIds = 0;
+
+/** Subscribed names sorted without repeats, their hosts and an id (per names array). */
+function namesOf(names: readonly string[]): { names: string[]; hosts: string[]; id: number } {
+  let u = uniqueNames.get(names);
+  if (!u) {
+    const list = [...new Set(names)].sort();
+    u = { names: list, hosts: list.map((n) => parseClusterName(n)?.host ?? ''), id: ++namesIds };
+    uniqueNames.set(names, u);
+  }
+  return u;
+}
+
+/**
+ * The load assignments of the subscribed cluster names, sorted by name (unknown clusters left
+ * out). With the context's memo, a proxy class's list of the previous snapshot is kept and only the
+ * assignments of hosts `endpointDelta` names are recomputed.
+ */
+export function loadAssignments(ctx: TranslateContext, subscribed: readonly string[]): ClaJson[] {
+  const { names, hosts, id } = namesOf(subscribed);
+  const memo = ctx.endpoints;
+  let list: readonly (ClaJson | undefined)[] | undefined;
+  if (memo) {
+    const key = `${proxyClassKey(ctx)}|${id}`;
+    const prev = memo.classes.peek(key);
+    if (prev?.names === names) {
+      if (prev.snapshot === ctx.snapshot) list = prev.list;
+      else {
+        const delta = endpointDelta(prev.snapshot, ctx.snapshot);
+        if (!delta.all)
+          list = names.map((n, i) => (delta.hosts.has(hosts[i] ?? '') ? endpointsFor(ctx, n) : prev.list[i]));
+      }
+    }
+    list ??= names.map((n) => endpointsFor(ctx, n));
+    memo.classes.set(key, { snapshot: ctx.snapshot, names, list });
+  } else list = names.map((n) => endpointsFor(ctx, n));
+  return list.filter((c): c is ClaJson => c !== undefined);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { TypeUrl } from '@skein/api-types';
 import type { TranslateContext } from './context.js';
 import { grpcClusters, inboundClusters, outboundClusters } from './clusters.js';
-import { endpointsFor } from './endpoints.js';
+import { loadAssignments } from './endpoints.js';
 import { grpcListeners, grpcRouteConfigs } from './grpc.js';
 import { inboundListeners, outboundListeners } from './listeners.js';
 import { sidecarRouteConfigs } from './route-configs.js';
@@ -41,12 +41,7 @@ const only = (names: readonly string[], list: Resource[]): Resource[] => {
 };
 
 const eds: Generator = {
-  generate: (ctx, names) =>
-    [...new Set(names)]
-      .sort()
-      .map((n) => endpointsFor(ctx, n))
-      .filter((c) => c !== undefined)
-      .map((c) => ({ name: c.clusterName ?? '', body: c })),
+  generate: (ctx, names) => loadAssignments(ctx, names).map((c) => ({ name: c.clusterName ?? '', body: c })),
 };
 
 export const sidecarGenerators: Readonly<Record<string, TypeGenerators>> = {

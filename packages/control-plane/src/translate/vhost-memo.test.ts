@@ -13,7 +13,7 @@ import { buildSnapshot } from '../model/snapshot.js';
 import { translateContext } from './context.js';
 import { sidecarRouteConfigs } from './route-configs.js';
 import { EndpointsMemo } from './endpoints-memo.js';
-import { endpointsFor } from './endpoints.js';
+import { endpointsFor, loadAssignments } from './endpoints.js';
 import { VirtualHostMemo } from './vhost-memo.js';
 import { routeConfigsOf, virtualHostResources } from './vhds.js';
 
@@ -161,6 +161,11 @@ function world(seed: number) {
   return { objects: () => [...objects.values()], edit };
 }
 
+const clusters = [...SERVICES.keys()].flatMap((i) =>
+  [80, 9080].flatMap((port) => ['', 'v1', 'v2'].map((sub) => `outbound|${port}|${sub}|${host(i)}`)),
+);
+clusters.push('outbound|80||nowhere.a.svc.cluster.local');
+
 const proxies = [
   proxy({
     ip: '10.0.1.1',
@@ -206,14 +211,12 @@ describe('incremental virtual hosts', () => {
           expect(virtualHostResources(routeConfigsOf(incremental), ['80', '9080'])).toEqual(
             virtualHostResources(sidecarRouteConfigs(scratch), ['80', '9080']),
           );
-          // Load assignments of every cluster, subsets included, and of an unknown one.
-          const clusters = [...SERVICES.keys()].flatMap((i) =>
-            [80, 9080].flatMap((port) => ['', 'v1', 'v2'].map((sub) => `outbound|${port}|${sub}|${host(i)}`)),
-          );
-          clusters.push('outbound|80||nowhere.a.svc.cluster.local');
+          // Load assignments of every cluster, subsets included, and of an unknown one: one by one
+          // and as a class's subscription (patched from the previous snapshot's list).
           expect(clusters.map((c) => endpointsFor(incremental, c))).toEqual(
             clusters.map((c) => endpointsFor(scratch, c)),
           );
+          expect(loadAssignments(incremental, clusters)).toEqual(loadAssignments(scratch, clusters));
         }
         w.edit();
       }
