@@ -72,9 +72,28 @@ export function sidecarScope(snap: Snapshot, proxy: Proxy): SidecarScope {
   }
   const hit = perSnap.get(key);
   if (hit) return hit;
-  const scope = computeScope(snap, proxy, sidecar);
+  // A scope reads the mesh config, the Sidecars and the services: when a newer snapshot holds the
+  // same ones (e.g. only a VirtualService changed), the scope computed from the older one is kept.
+  const last = lastScopes.get(key);
+  const scope = last && sameScopeInputs(last.snap, snap) ? last.scope : computeScope(snap, proxy, sidecar);
   perSnap.set(key, scope);
+  lastScopes.set(key, { snap, scope });
   return scope;
+}
+
+/** The last scope computed per namespace and Sidecar, with its snapshot. */
+const lastScopes = new Map<string, { snap: Snapshot; scope: SidecarScope }>();
+
+const sameItems = <T>(a: readonly T[], b: readonly T[]): boolean =>
+  a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+
+function sameScopeInputs(a: Snapshot, b: Snapshot): boolean {
+  return (
+    a.mesh === b.mesh &&
+    a.namespaces === b.namespaces &&
+    sameItems(a.sidecars, b.sidecars) &&
+    sameItems(a.services, b.services)
+  );
 }
 
 function computeScope(snap: Snapshot, proxy: Proxy, sidecar: Sidecar | undefined): SidecarScope {
