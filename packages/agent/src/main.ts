@@ -329,7 +329,12 @@ program
   )
   .option('-o, --outbound-ports-exclude <ports>', 'outbound ports never captured', '')
   .option('-q, --outbound-ports-include <ports>', 'outbound ports always captured', '')
-  .option('-c, --kube-virt-interfaces <ifaces>', 'interfaces whose inbound traffic is not captured', '')
+  .option('-c, --exclude-interfaces <ifaces>', 'interfaces whose traffic is never captured, in or out', '')
+  .option(
+    '-k, --kube-virt-interfaces <ifaces>',
+    "VM interfaces whose inbound traffic is captured as outbound (to the outbound port, for -i's CIDRs)",
+    '',
+  )
   .option('--redirect-dns', 'capture DNS (port 53) to the agent DNS proxy', false)
   .option('--dns-servers <ips>', 'resolvers whose DNS is captured (default: /etc/resolv.conf)')
   .option('--dns-port <port>', 'agent DNS proxy port', String(IPT.dnsPort))
@@ -353,7 +358,8 @@ program
       excludeInboundPorts: list(s('inboundPortsExclude')),
       excludeOutboundPorts: list(s('outboundPortsExclude')),
       includeOutboundPorts: list(s('outboundPortsInclude')),
-      excludeInterfaces: list(s('kubeVirtInterfaces')),
+      excludeInterfaces: list(s('excludeInterfaces')),
+      kubeVirtInterfaces: list(s('kubeVirtInterfaces')),
       captureDns: f['redirectDns'] === true,
       dnsServers:
         f['dnsServers'] !== undefined

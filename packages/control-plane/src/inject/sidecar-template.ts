@@ -6,6 +6,7 @@
 import { INIT_CONTAINER, PROXY_CONTAINER } from './injection-policy.js';
 import { PORTS, PROXY_UID, type InjectorConfig } from './injector-config.js';
 import type { EffectiveProxyConfig } from './proxy-config.js';
+import { PROXY_IMAGE, readinessSettings, userVolumeMounts } from './sidecar-annotations.js';
 import type { Container, Json } from './pod-types.js';
 
 export const VOLUMES = { config: 'istio-envoy', root: 'istiod-ca-cert', token: 'istio-token' } as const;
@@ -46,10 +47,18 @@ function resources(c: InjectorConfig, a: Readonly<Record<string, string>>): Json
   };
 }
 
-export function initContainer(c: InjectorConfig, args: readonly string[]): Container {
+/** The sidecar image: `sidecar.istio.io/proxyImage`, else the configured one (init step too, as Istio). */
+export const proxyImage = (c: InjectorConfig, a: Readonly<Record<string, string>>): string =>
+  a[PROXY_IMAGE] || c.proxyImage;
+
+export function initContainer(
+  c: InjectorConfig,
+  args: readonly string[],
+  annotations: Readonly<Record<string, string>> = {},
+): Container {
   return {
     name: INIT_CONTAINER,
-    image: c.proxyImage,
+    image: proxyImage(c, annotations),
     command: ['/app/bin/skein-agent'],
     args: ['iptables', ...args],
     securityContext: {
@@ -101,9 +110,10 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
   for (const [name, value] of Object.entries(pc.proxyMetadata)) env.push({ name, value });
   const meta = pc.proxyMetadata;
   const ready = (): Json => ({ httpGet: { path: '/healthz/ready', port: PORTS.readiness } });
+  const readiness = readinessSettings(s.annotations);
   return {
     name: PROXY_CONTAINER,
-    image: c.proxyImage,
+    image: proxyImage(c, s.annotations),
     restartPolicy: 'Always',
     args: [
       'proxy',
@@ -122,6 +132,7 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
       ...(meta['EXIT_ON_ZERO_ACTIVE_CONNECTIONS'] === 'true' ? ['--exit-on-zero-active-connections'] : []),
       ...(meta['ISTIO_META_DNS_CAPTURE'] === 'true' ? ['--dns-capture'] : []),
       ...logLevelArgs(s.annotations),
+      ...(pc.concurrency !== undefined ? [`--proxy-arg=--concurrency=${pc.concurrency}`] : []),
     ],
     env,
     ports: [
@@ -132,7 +143,7 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
     ...(pc.holdApplicationUntilProxyStarts
       ? { startupProbe: { ...ready(), periodSeconds: 1, failureThreshold: 600 } }
       : {}),
-    readinessProbe: { ...ready(), periodSeconds: 2, failureThreshold: 4 },
+    readinessProbe: { ...ready(), ...readiness },
     resources: resources(c, s.annotations),
     securityContext: {
       runAsUser: PROXY_UID,
@@ -145,6 +156,7 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
       { name: VOLUMES.config, mountPath: CONFIG_DIR },
       { name: VOLUMES.root, mountPath: '/var/run/secrets/istio' },
       { name: VOLUMES.token, mountPath: '/var/run/secrets/tokens' },
+      ...userVolumeMounts(s.annotations),
     ],
   };
 }
