@@ -190,6 +190,27 @@ describe('injectPod', () => {
     expect((plain?.args as string[]).some((a) => a.includes('--concurrency'))).toBe(false);
   });
 
+  it('in TPROXY mode runs the proxy as root with NET_ADMIN and GID 1337, and tells the agent', () => {
+    const pod = load('basic');
+    pod.metadata = { ...pod.metadata, annotations: { 'sidecar.istio.io/interceptionMode': 'TPROXY' } };
+    const out = injectPod(pod, TEST_CONFIG);
+    const ipt = initOf(out)?.args as string[];
+    expect(ipt[ipt.indexOf('-m') + 1]).toBe('TPROXY');
+    const proxy = proxyOf(out);
+    expect(proxy?.args).toContain('--interception-mode=TPROXY');
+    expect(proxy?.['securityContext']).toEqual({
+      runAsUser: 0,
+      runAsGroup: 1337,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] },
+    });
+    // REDIRECT (the default): UID 1337, no capability, no flag.
+    const plain = proxyOf(injectPod(load('basic'), TEST_CONFIG));
+    expect(plain?.['securityContext']).toMatchObject({ runAsUser: 1337, capabilities: { drop: ['ALL'] } });
+    expect((plain?.args as string[]).some((a) => a.startsWith('--interception-mode'))).toBe(false);
+  });
+
   it('refuses malformed sidecar annotations with the annotation and the reason', () => {
     const refuse = (annotations: Record<string, string>, why: RegExp) => {
       const pod = load('basic');

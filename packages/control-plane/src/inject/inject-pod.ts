@@ -83,6 +83,7 @@ export function injectPod(pod: Pod, config: InjectorConfig, ctx: InjectContext =
     annotations,
     appContainers: pod.spec.containers,
     iptablesArgs: ipt,
+    interceptionMode: mode,
     probers,
     proxyConfig,
     prometheusAnnotations,

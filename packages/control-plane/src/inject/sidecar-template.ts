@@ -8,6 +8,7 @@ import { PORTS, PROXY_UID, type InjectorConfig } from './injector-config.js';
 import type { EffectiveProxyConfig } from './proxy-config.js';
 import { PROXY_IMAGE, readinessSettings, userVolumeMounts } from './sidecar-annotations.js';
 import type { Container, Json } from './pod-types.js';
+import type { InterceptionMode } from './traffic-annotations.js';
 
 export const VOLUMES = { config: 'istio-envoy', root: 'istiod-ca-cert', token: 'istio-token' } as const;
 const CONFIG_DIR = '/etc/skein/proxy';
@@ -21,6 +22,8 @@ export interface SidecarInputs {
   readonly iptablesArgs: readonly string[] | undefined;
   readonly probers: Readonly<Record<string, unknown>>;
   readonly proxyConfig: EffectiveProxyConfig;
+  /** How traffic reaches the proxy (`sidecar.istio.io/interceptionMode`). */
+  readonly interceptionMode: InterceptionMode;
   /** Original `prometheus.io/*` annotations when metrics are merged on 15020. */
   readonly prometheusAnnotations: Readonly<Record<string, string>> | undefined;
 }
@@ -85,6 +88,29 @@ function logLevelArgs(a: Readonly<Record<string, string>>): string[] {
   return [`--proxy-arg=--log-level=${l}`];
 }
 
+/**
+ * UID and GID 1337 (the capture rules let both out). TPROXY: the proxy's listeners are transparent
+ * (IP_TRANSPARENT), which needs CAP_NET_ADMIN in effect — so, as in Istio, the container runs as
+ * root with NET_ADMIN and GID 1337, and the capture rules let it out by its group.
+ */
+function proxySecurityContext(mode: InterceptionMode): Json {
+  if (mode === 'TPROXY')
+    return {
+      runAsUser: 0,
+      runAsGroup: PROXY_UID,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] },
+    };
+  return {
+    runAsUser: PROXY_UID,
+    runAsGroup: PROXY_UID,
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+  };
+}
+
 export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
   const pc = s.proxyConfig;
   const labels = Object.entries(s.labels)
@@ -128,7 +154,7 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
       `--config-path=${CONFIG_DIR}/envoy-rev.json`,
       `--trust-domain=${c.trustDomain}`,
       ...labels,
-      ...(s.iptablesArgs === undefined ? ['--interception-mode=NONE'] : []),
+      ...(s.interceptionMode !== 'REDIRECT' ? [`--interception-mode=${s.interceptionMode}`] : []),
       ...(meta['EXIT_ON_ZERO_ACTIVE_CONNECTIONS'] === 'true' ? ['--exit-on-zero-active-connections'] : []),
       ...(meta['ISTIO_META_DNS_CAPTURE'] === 'true' ? ['--dns-capture'] : []),
       ...logLevelArgs(s.annotations),
@@ -145,13 +171,7 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
       : {}),
     readinessProbe: { ...ready(), ...readiness },
     resources: resources(c, s.annotations),
-    securityContext: {
-      runAsUser: PROXY_UID,
-      runAsGroup: PROXY_UID,
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-    },
+    securityContext: proxySecurityContext(s.interceptionMode),
     volumeMounts: [
       { name: VOLUMES.config, mountPath: CONFIG_DIR },
       { name: VOLUMES.root, mountPath: '/var/run/secrets/istio' },
