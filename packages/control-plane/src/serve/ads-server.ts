@@ -34,6 +34,7 @@ type DeltaDiscoveryRequest = discoveryV3.DeltaDiscoveryRequest;
 export const PUSH_ORDER: readonly string[] = [
   TypeUrl.Cluster,
   TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Secret,
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
   VIRTUAL_HOST_TYPE,
