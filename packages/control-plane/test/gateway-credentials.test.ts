@@ -157,6 +157,15 @@ describe.skipIf(!proxyBuilt)(
       const dump = await gateway!.admin('/config_dump');
       expect(dump).toContain('kubernetes://app-cred');
       expect(dump).not.toContain('other-namespace');
+      // skeind's debug view of what it sends shows the secret with its key redacted.
+      const id = `router~${gatewayIp}~ingressgateway.gw~gw.svc.cluster.local`;
+      const sent = (await (
+        await fetch(`http://${cp.httpAddress}/debug/config_dump?proxyID=${encodeURIComponent(id)}`)
+      ).json()) as { SDS: { name: string; tlsCertificate?: { privateKey?: unknown } }[] };
+      expect(sent.SDS.map((x) => [x.name, x.tlsCertificate?.privateKey])).toEqual([
+        ['kubernetes://app-cred', { inlineString: '[redacted]' }],
+        ['kubernetes://app-cred-cacert', undefined],
+      ]);
     });
 
     it('MUTUAL: refuses a client without a certificate, accepts one signed by ca.crt', async () => {

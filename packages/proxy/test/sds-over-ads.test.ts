@@ -134,6 +134,11 @@ describe.skipIf(!ready)('SDS over ADS', () => {
     await applied;
     await proxy.waitReady();
     expect(await presented()).toContain('DNS:first.example');
+    // config_dump shows the secret, never its private key (Envoy redacts it too).
+    const dump = proxy.configDump();
+    expect(dump).toContain(SECRET);
+    expect(dump).toContain('[redacted]');
+    expect(dump).not.toContain(Buffer.from(first.key).toString('base64'));
   });
 
   it('serves a replaced certificate to new handshakes', async () => {
