@@ -1,4 +1,4 @@
-// A tiny in-process ADS server (state of the world and delta, plus SDS) for tests and demos: serves
+// A tiny in-process ADS server (state of the world and delta, plus SDS over both) for tests and demos: serves
 // whatever resources it is given per type, pushes changes to connected proxies, and records
 // every request so tests can assert ACKs, NACKs and error_detail. Not a control plane.
 import * as grpc from '@grpc/grpc-js';
