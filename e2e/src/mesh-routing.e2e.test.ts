@@ -37,6 +37,8 @@ import {
 const ROOT = join(import.meta.dirname, '..', '..');
 const ECHO_CLIENT = ['node', '/app/e2e/dist/echo/main.js', 'client'];
 const params: MeshParams = { echoImage: images.echo };
+/** How long the background traffic of the grayscale release runs (the shifts take a few seconds). */
+const TRAFFIC_MS = 30_000;
 const VIRTUAL_HOST_TYPE = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
 
 /** The part of skeind's `/debug/syncz` (api-types' Syncz) this suite reads. */
@@ -158,7 +160,17 @@ describe('mesh routing on the cluster', () => {
     expect(new Set(seen)).toEqual(new Set(['v1']));
   });
 
-  it('splits 50/50, then moves everything to v2, as the VirtualService changes', async () => {
+  it('splits 50/50, then moves everything to v2, as the VirtualService changes while traffic flows', async () => {
+    // one call after another from the client's app for the whole release: none may fail
+    const traffic = exec(cluster, ns.name, clientPod, 'client', [
+      ...ECHO_CLIENT,
+      'http://echo:8080/',
+      '--duration',
+      String(TRAFFIC_MS),
+      '--timeout',
+      '3000',
+    ]);
+    const started = Date.now();
     await apply(cluster, echoRouting({ v1: 50, v2: 50 }), ns.name);
     await waitFor(
       'both versions to answer',
@@ -179,6 +191,16 @@ describe('mesh routing on the cluster', () => {
     );
     const seen = await versions(20);
     expect(new Set(seen)).toEqual(new Set(['v2']));
+    // the weights shifted inside the window of the background traffic, which then ended cleanly
+    expect(Date.now() - started).toBeLessThan(TRAFFIC_MS);
+    const flowed = await traffic;
+    const answered = parseReport(flowed.stdout).get('ServiceVersion') ?? [];
+    const errors = flowed.stdout.split('\n').filter((l) => /Error=|ResponseCode=(?!200)/.test(l));
+    expect(errors, flowed.stderr).toEqual([]);
+    expect(flowed.code).toBe(0);
+    expect(answered.length).toBeGreaterThan(20);
+    // it ran across the release: its last calls already went to v2
+    expect(answered[answered.length - 1]).toBe('v2');
   });
 
   /** GET on the client proxy's admin (127.0.0.1:15000 in the pod), from the client's app container. */
@@ -225,6 +247,19 @@ describe('mesh routing on the cluster', () => {
     expect(routes).toContain('"vhds"');
     expect(routes).toContain(`8080/echo.${ns.name}.svc.cluster.local:8080`);
     expect(await clientStat('cluster_manager.vhds.update_success')).toBeGreaterThan(0);
+    // no on-demand VHDS: a Host that no virtual host names is not held for a lookup, it is served
+    // at once by the catch-all virtual host (ALLOW_ANY: PassthroughCluster to the original
+    // destination, here echo's ClusterIP)
+    const res = await exec(cluster, ns.name, clientPod, 'client', [
+      ...ECHO_CLIENT,
+      'http://echo:8080/unknown-host',
+      '--header',
+      'host:nowhere.example',
+      '--timeout',
+      '3000',
+    ]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(parseReport(res.stdout).get('Host')).toEqual(['nowhere.example']);
   });
 
   it('routes by header: end-user jason to v2, everyone else to v1', async () => {
