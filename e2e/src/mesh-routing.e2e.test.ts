@@ -27,6 +27,7 @@ import { waitFor, waitForPods, waitForRollout } from './harness/wait.js';
 import { parseReport } from './echo/report.js';
 import {
   echoRouting,
+  grpcProbedWorkload,
   invalidVirtualService,
   meshJob,
   meshWorkloads,
@@ -306,6 +307,17 @@ describe('mesh routing on the cluster', () => {
     // auto mTLS: the client's sidecar called over mutual TLS with its SPIFFE identity
     expect(served).toContain('connection_security_policy="mutual_tls"');
     expect(served).toContain(`source_principal="spiffe://cluster.local/ns/${ns.name}/sa/client"`);
+  });
+
+  it('gets a pod Ready through a rewritten gRPC probe past its STRICT mTLS sidecar (probes from 127.0.0.6)', async () => {
+    await apply(cluster, grpcProbedWorkload(params), ns.name);
+    await waitForRollout(cluster, 'Deployment', ns.name, 'probed', { timeoutMs: 180_000 });
+    const [pod] = await waitForPods(cluster, ns.name, 'app=probed');
+    // the kubelet asks the agent; the agent runs the original gRPC probe against the app
+    expect(pod?.spec?.containers[0]?.readinessProbe?.httpGet?.path).toBe('/app-health/echo/readyz');
+    const env = pod?.spec?.initContainers?.find((c) => c.name === 'istio-proxy')?.env ?? [];
+    expect(env.find((e) => e.name === 'ISTIO_KUBE_APP_PROBERS')?.value).toContain('"grpc"');
+    expect(pod?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 
   it('lets a Job with the native sidecar complete', async () => {
