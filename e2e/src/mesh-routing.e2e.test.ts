@@ -318,6 +318,31 @@ describe('mesh routing on the cluster', () => {
     const env = pod?.spec?.initContainers?.find((c) => c.name === 'istio-proxy')?.env ?? [];
     expect(env.find((e) => e.name === 'ISTIO_KUBE_APP_PROBERS')?.value).toContain('"grpc"');
     expect(pod?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // why the source address matters, from the sidecar container (UID 1337, as the agent): the
+    // agent's gRPC health check to the pod IP from 127.0.0.6 reaches the app; the same check
+    // unbound is captured into the STRICT inbound listener, which refuses plaintext
+    const check = async (
+      from: string | undefined,
+    ): Promise<{ grpcStatus?: number; servingStatus: number }> => {
+      const options = JSON.stringify({
+        host: pod?.status?.podIP,
+        port: 7070,
+        service: '',
+        timeoutMs: 3000,
+        ...(from ? { localAddress: from } : {}),
+      });
+      const res = await exec(cluster, ns.name, pod?.metadata?.name ?? '', 'istio-proxy', [
+        'node',
+        '--input-type=module',
+        '-e',
+        `import { grpcHealthCheck } from '/app/packages/agent/dist/status/grpc-health-probe.js';
+         process.stdout.write(JSON.stringify(await grpcHealthCheck(${options})));`,
+      ]);
+      expect(res.code, res.stderr).toBe(0);
+      return JSON.parse(res.stdout) as { grpcStatus?: number; servingStatus: number };
+    };
+    expect(await check('127.0.0.6')).toMatchObject({ grpcStatus: 0, servingStatus: 1 });
+    expect((await check(undefined)).grpcStatus).toBeUndefined();
   });
 
   it('lets a Job with the native sidecar complete', async () => {

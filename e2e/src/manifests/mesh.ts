@@ -76,7 +76,9 @@ spec:
 /**
  * An echo whose readiness is a gRPC probe (rewritten by the injector to the agent), behind a
  * sidecar whose inbound is STRICT mTLS: only a probe that bypasses the inbound capture (from
- * 127.0.0.6) reaches the app, a captured plaintext one is refused.
+ * 127.0.0.6) reaches the app, a captured plaintext one is refused. The Service gives port 7070
+ * its own inbound filter chain (skeind applies STRICT per service port; a port no Service names
+ * falls to the plaintext passthrough chain).
  */
 export function grpcProbedWorkload(p: MeshParams): string {
   return `
@@ -86,6 +88,13 @@ metadata: { name: probed-strict }
 spec:
   selector: { matchLabels: { app: probed } }
   mtls: { mode: STRICT }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: probed }
+spec:
+  selector: { app: probed }
+  ports: [{ name: grpc, port: 7070 }]
 ---
 apiVersion: apps/v1
 kind: Deployment
