@@ -467,14 +467,24 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           this.store.secrets.set(r.name, r.json as tlsSecretV3.SecretJson, version, false, now);
           this.secrets.set(r.name, r.json as tlsSecretV3.SecretJson);
         }
-        for (const n of removed) {
-          this.store.secrets.delete(n);
-          this.secrets.delete(n);
-        }
+        this.secretsRemoved(removed);
         return undefined;
       }
       default:
         return `unsupported type ${typeUrl}`;
+    }
+  }
+
+  /** Delta SDS `removed_resources`: acknowledged and ignored for held secrets, as Envoy (secret-store.ts). */
+  private secretsRemoved(names: readonly string[]): void {
+    for (const name of names) {
+      const held = this.secrets.removedByServer(name);
+      this.log.info(
+        held
+          ? 'SDS removed a secret in use: ignored, it keeps serving (as Envoy)'
+          : 'SDS removed a secret never received: listeners waiting for it stop warming',
+        { secret: name },
+      );
     }
   }
 
@@ -526,15 +536,16 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
             order: [TypeUrl.Secret],
             canSubscribe: () => true,
             wanted: () => wanted.names,
-            apply: async (typeUrl, resources, version) => {
+            apply: async (typeUrl, resources, version, _full, removed) => {
               const now = new Date();
               for (const r of resources) {
                 const secret = r.json as tlsSecretV3.SecretJson;
                 this.secrets.set(r.name, secret);
                 this.store.secrets.set(r.name, secret, version, false, now);
               }
+              this.secretsRemoved(removed);
               this.emit('xds', { typeUrl, version, accepted: true });
-              this.options.onApplied?.({ typeUrl, resources, version, full: false, removed: [] });
+              this.options.onApplied?.({ typeUrl, resources, version, full: false, removed });
               return undefined;
             },
           },
