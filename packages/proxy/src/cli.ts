@@ -1,6 +1,7 @@
 // The skein-proxy command (loaded by main.ts): parses the command line, loads the bootstrap,
 // reports unsupported fields, starts the proxy and stops it cleanly on SIGTERM/SIGINT or
 // /quitquitquit.
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
@@ -16,7 +17,7 @@ const program = new Command('skein-proxy')
   .addOption(
     new Option(
       '--concurrency <n>',
-      'worker threads sharing the listening ports (only 1 is implemented so far)',
+      'worker threads sharing the listening ports (0: one per CPU, as Envoy)',
     )
       .default('2')
       .argParser((v) => v),
@@ -50,7 +51,12 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
-  const concurrency = Math.max(1, Math.floor(Number(opts.concurrency) || 1));
+  const requested = Number(opts.concurrency);
+  if (!Number.isInteger(requested) || requested < 0) {
+    process.stderr.write(`skein-proxy: --concurrency: want a whole number ≥ 0, got ${opts.concurrency}\n`);
+    process.exit(2);
+  }
+  const concurrency = requested === 0 ? availableParallelism() : requested;
   const options = {
     logLevel: isLogLevel(opts.logLevel) ? opts.logLevel : ('info' as const),
     deltaXds: opts.deltaXds,
