@@ -15,10 +15,7 @@ const program = new Command('skein-proxy')
   .version(SKEIN_VERSION, '--version', 'print the release version')
   .requiredOption('-c, --config-path <file>', 'Envoy v3 Bootstrap file (YAML or JSON)')
   .addOption(
-    new Option(
-      '--concurrency <n>',
-      'worker threads sharing the listening ports (0: one per CPU, as Envoy)',
-    )
+    new Option('--concurrency <n>', 'worker threads sharing the listening ports (0: one per CPU, as Envoy)')
       .default('2')
       .argParser((v) => v),
   )
