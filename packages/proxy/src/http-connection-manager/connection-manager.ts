@@ -544,6 +544,14 @@ export class HttpConnectionManager {
     h['x-envoy-upstream-service-time'] = String(info.upstreamResponseMs - info.startMs);
     if (vhost.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
     finishResponse(up.status, h);
+    if (up.complete !== undefined && !isH2) {
+      // Received whole with its head: one write downstream, no body stream.
+      result.release();
+      info.bytesSent = up.complete.length;
+      h1(res).writeHead(up.status, h);
+      res.end(up.complete);
+      return;
+    }
     let headersSent = false;
     const sendHeaders = (): void => {
       if (headersSent) return;
