@@ -47,6 +47,8 @@ export interface Http1Response {
   complete?: Buffer | undefined;
 }
 
+/** The read buffer of every plain-text upstream socket (reads are handled one at a time). */
+const READ_BUFFER = new Uint8Array(64 * 1024);
 const NO_TRAILERS: Promise<Record<string, string>> = Promise.resolve({});
 const EMPTY = Buffer.alloc(0);
 
@@ -111,6 +113,8 @@ class Connection {
   readonly socket: net.Socket;
   private pending: Pending | undefined;
   private headBuf: Buffer | undefined;
+  /** Reads arrive in READ_BUFFER, reused by the next read: bytes kept past onData are copied. */
+  private shared = false;
   private scanned = 0;
   private decoder: BodyDecoder | undefined;
   private body: Readable | undefined;
@@ -160,19 +164,23 @@ class Connection {
       this.socket = s ?? new net.Socket();
       if (!s) queueMicrotask(() => this.fail(early ?? new Error('upstream TLS connect failed')));
     } else {
+      // Plain-text reads land in one shared buffer handed to onData, bypassing the socket's
+      // Readable (no per-read allocation, no stream bookkeeping): onData copies what it keeps.
       this.socket = net.connect({
         host: address,
         port,
         noDelay: true,
+        onread: { buffer: READ_BUFFER, callback: (n: number, b: Uint8Array) => this.onRead(n, b) },
         ...(opts.sourceAddress ? { localAddress: opts.sourceAddress } : {}),
       });
+      this.shared = true;
       this.socket.once('connect', connected);
     }
     this.connectTimer = setTimeout(
       () => this.fail(new ConnectTimeoutError(`connect timeout after ${opts.connectTimeoutMs} ms`)),
       opts.connectTimeoutMs,
     );
-    this.socket.on('data', (c: Buffer) => this.onData(c));
+    if (!this.shared) this.socket.on('data', (c: Buffer) => this.onData(c));
     this.socket.on('error', (e) => this.fail(e));
     this.socket.on('close', () =>
       this.fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
@@ -255,6 +263,17 @@ class Connection {
     if (b.isPaused()) b.resume();
   }
 
+  /** Pausing is explicit (`socket.pause()`), so this always lets the socket read on. */
+  private onRead(n: number, b: Uint8Array): boolean {
+    this.onData(Buffer.from(b.buffer, b.byteOffset, n));
+    return true;
+  }
+
+  /** `c` itself, or a copy of it when it lives in the shared read buffer. */
+  private own(c: Buffer): Buffer {
+    return this.shared ? Buffer.from(c) : c;
+  }
+
   private onData(chunk: Buffer): void {
     if (!this.pending && !this.body) {
       // Bytes nobody asked for: this connection cannot be trusted any more.
@@ -275,7 +294,7 @@ class Connection {
         if (end < 0) {
           if (acc.length > DEFAULT_HEAD_LIMITS.maxHeadBytes)
             throw new Error('upstream response head too large');
-          this.headBuf = acc;
+          this.headBuf = acc === buf ? this.own(acc) : acc;
           this.scanned = acc.length;
           return;
         }
@@ -291,7 +310,7 @@ class Connection {
         const whole = framing.kind === 'none' ? 0 : framing.kind === 'length' ? framing.length : -1;
         if (whole === buf.length) {
           // The whole response is in hand (the common small response): no body stream.
-          this.completeResponse(head.status, head.headers, whole === 0 ? EMPTY : buf, head.close);
+          this.completeResponse(head.status, head.headers, whole === 0 ? EMPTY : this.own(buf), head.close);
           return;
         }
         this.startResponse(head.status, head.headers, framing, head.close);
@@ -351,7 +370,7 @@ class Connection {
     const trailers = new Promise<Record<string, string>>((r) => (this.resolveTrailers = r));
     this.decoder = new BodyDecoder(framing, {
       data: (c) => {
-        if (!body.push(c)) s.pause();
+        if (!body.push(this.own(c))) s.pause();
       },
       end: (t) => {
         ended = true;
