@@ -6,9 +6,10 @@ import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { SKEIN_VERSION } from '@skein/api-types';
 // The injector (all of @skein/control-plane) loads when the command runs, not for --help.
+import type * as ControlPlaneModule from '@skein/control-plane';
 import type { InjectorConfig } from '@skein/control-plane';
 
-type ControlPlane = typeof import('@skein/control-plane');
+type ControlPlane = typeof ControlPlaneModule;
 
 interface Options {
   filename: string;
