@@ -5,7 +5,6 @@ import { Command, Option } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
 import { RunningProxy } from './proxy.js';
-import { startWorkerPool } from './workers/worker-pool.js';
 import { isLogLevel, LOG_LEVELS } from './util/logger.js';
 import { releaseStartupMemory } from './util/release-memory.js';
 
@@ -59,6 +58,8 @@ async function main(): Promise<void> {
   let proxy: RunningProxy;
   let stopAll: () => Promise<void>;
   if (concurrency > 1) {
+    // node:worker_threads loads only when there are workers.
+    const { startWorkerPool } = await import('./workers/worker-pool.js');
     const pool = await startWorkerPool(loaded.bootstrap, loaded.unsupported, options, concurrency);
     proxy = pool.primary;
     stopAll = () => pool.stop();

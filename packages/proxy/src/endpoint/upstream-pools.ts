@@ -1,6 +1,7 @@
 // Pooled upstream HTTP connections per host: undici pools for HTTP/1.1 (keep-alive, connect
 // timeout, connection limit) and node:http2 sessions for HTTP/2 (h2c, multiplexed streams).
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
+import { nodeHttp2 } from '../util/node-builtins.js';
 import net from 'node:net';
 import { Pool } from '../util/undici-core.js';
 import type { Host } from './host.js';
@@ -38,7 +39,7 @@ export class Http2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const tlsCtx = this.opts.tls;
     const s = tlsCtx
-      ? http2.connect(`https://${this.host.key}`, {
+      ? nodeHttp2.connect(`https://${this.host.key}`, {
           peerMaxConcurrentStreams: 1000,
           createConnection: () => {
             const sock = connectTls(
@@ -58,7 +59,7 @@ export class Http2Session {
             return sock;
           },
         })
-      : http2.connect(`http://${this.host.key}`, {
+      : nodeHttp2.connect(`http://${this.host.key}`, {
           peerMaxConcurrentStreams: 1000,
           ...(this.opts.sourceAddress ? { createConnection: () => this.plainSocket() } : {}),
         });

@@ -15,7 +15,6 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Http1ServerConnection } from '../http-connection-manager/http1-server-connection.js';
 import { LEGACY_HTTP1 } from '../codec/http1-path.js';
-import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { listenerV3, listenerComponentsV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
@@ -38,7 +37,7 @@ import {
   type IdleTarget,
 } from '../http-connection-manager/stream-timeouts.js';
 import { PEER_EXCHANGE_ALPN } from '../tcp-proxy/peer-exchange.js';
-import { nodeTls } from '../util/node-builtins.js';
+import { nodeHttp2, nodeTls } from '../util/node-builtins.js';
 import {
   connectionDenied,
   NETWORK_RBAC_TYPE,
@@ -508,7 +507,7 @@ export class ActiveListener {
       const isH2 =
         codec === 'HTTP2' || (codec === 'AUTO' && detectHttp(p).applicationProtocols.includes('h2c'));
       if (isH2) {
-        const h2 = http2.createServer({ maxSessionMemory: 64 });
+        const h2 = nodeHttp2.createServer({ maxSessionMemory: 64 });
         h2.on('request', (req, res) => hcm.handle(req, res, conn));
         h2.on('sessionError', () => {});
         h2.emit('connection', new PrefixedSocket(socket, p));
@@ -613,7 +612,7 @@ export class ActiveListener {
       const hcm = chain.hcm;
       if (!hcm || !chain.h1) return void t.destroy();
       if (t.alpnProtocol === 'h2' || hcm.config.codecType === 'HTTP2') {
-        const h2 = http2.createServer({ maxSessionMemory: 64 });
+        const h2 = nodeHttp2.createServer({ maxSessionMemory: 64 });
         h2.on('request', (req, res) => hcm.handle(req, res, tlsConn));
         h2.on('sessionError', () => {});
         h2.emit('connection', t);

@@ -3,6 +3,7 @@
 // V8's young generation to its maximum (64 MB on Node 24); V8 shrinks it again only under memory
 // pressure, so an idle sidecar would otherwise keep it for its whole life.
 import v8 from 'node:v8';
+import { releaseDescriptors } from '@skein/api-types';
 import vm from 'node:vm';
 
 type GcFunction = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
@@ -14,6 +15,7 @@ type GcFunction = (options: { type: 'major'; execution: 'sync'; flavor: 'last-re
  * cannot do it.
  */
 export function releaseStartupMemory(): boolean {
+  if (process.env.SKEIN_KEEP_DESCRIPTORS !== '1') releaseDescriptors();
   try {
     // Started with --expose-gc: use that, and leave the flags alone.
     const own = (globalThis as { gc?: unknown }).gc;
