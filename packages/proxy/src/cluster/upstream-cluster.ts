@@ -1,6 +1,5 @@
 // A live cluster: its hosts (static, EDS, DNS or original destination), load balancer, circuit
 // breaker, outlier detector and connection pools, built from a Cluster resource.
-import { lookup } from 'node:dns/promises';
 import type { clusterV3, endpointV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import { makeHost, type Host } from '../endpoint/host.js';
@@ -236,6 +235,8 @@ export class UpstreamCluster {
                 : this.config.dnsLookupFamily === 'V4_ONLY'
                   ? 4
                   : 0;
+            // node:dns/promises loads on the first DNS cluster, not at start.
+            const { lookup } = process.getBuiltinModule('node:dns/promises');
             const addrs = await lookup(sa.address, { all: true, family: fam });
             const list = this.type === 'LOGICAL_DNS' ? addrs.slice(0, 1) : addrs;
             for (const a of list) {

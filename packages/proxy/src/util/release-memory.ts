@@ -14,20 +14,26 @@ type GcFunction = (options: { type: 'major'; execution: 'sync'; flavor: 'last-re
  * flag is briefly on, so the process's own global never gains a `gc`. Returns false when this Node
  * cannot do it.
  */
+/** SKEIN_STARTUP_GCS (3): how many collections. */
+function collect(gc: GcFunction): void {
+  const n = Number(process.env.SKEIN_STARTUP_GCS ?? 3);
+  for (let i = 0; i < n; i++) gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+}
+
 export function releaseStartupMemory(): boolean {
   if (process.env.SKEIN_KEEP_DESCRIPTORS !== '1') releaseDescriptors();
   try {
     // Started with --expose-gc: use that, and leave the flags alone.
     const own = (globalThis as { gc?: unknown }).gc;
     if (typeof own === 'function') {
-      (own as GcFunction)({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+      collect(own as GcFunction);
       return true;
     }
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as unknown;
     v8.setFlagsFromString('--no-expose-gc');
     if (typeof gc !== 'function') return false;
-    (gc as GcFunction)({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    collect(gc as GcFunction);
     return true;
   } catch {
     return false;
