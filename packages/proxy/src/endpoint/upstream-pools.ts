@@ -18,6 +18,9 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   maxConnections: number;
   idleTimeoutMs: number;
+  /** max_connection_duration of pooled HTTP/1.1 connections (0: none). */
+  maxConnectionDurationMs?: number;
+  onMaxDuration?: () => void;
   /**
    * upstream_bind_config: the source address of upstream connections. Istio binds inbound
    * clusters to 127.0.0.6 so the sidecar's own calls to its pod IP are not captured again.
@@ -101,6 +104,8 @@ export class UpstreamPools {
         connectTimeoutMs: this.opts.connectTimeoutMs,
         maxConnections: this.opts.maxConnections,
         idleTimeoutMs: this.opts.idleTimeoutMs,
+        maxConnectionDurationMs: this.opts.maxConnectionDurationMs ?? 0,
+        ...(this.opts.onMaxDuration ? { onMaxDuration: this.opts.onMaxDuration } : {}),
         sourceAddress: this.opts.sourceAddress,
         onConnect: () => this.opts.onConnect?.(host),
       });
