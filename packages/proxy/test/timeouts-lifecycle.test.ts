@@ -131,6 +131,7 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      res.setHeader('x-proxy-port', String(req.socket.remotePort));
       if (req.url?.startsWith('/hold')) return void held.push(res);
       if (req.url?.startsWith('/slow-body')) {
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -138,10 +139,11 @@ beforeAll(async () => {
         return void held.push(res);
       }
       if (req.url?.startsWith('/late')) return void setTimeout(() => res.end('late'), 500);
-      res.setHeader('x-proxy-port', String(req.socket.remotePort));
       res.end(`got ${body.length}`);
     });
   });
+  // Only the proxy closes upstream connections here (Node's server would after 5 s idle).
+  upstream.keepAliveTimeout = 60_000;
   upstream.on('connection', (s: net.Socket) => {
     const entry: { opened: number; closed?: number } = { opened: Date.now() };
     upstreamConns.set(s.remotePort ?? 0, entry);
@@ -276,6 +278,8 @@ describe("the cluster's max_connection_duration", () => {
     const late = await get(port('up-conn-duration'), '/late');
     expect(late.status).toBe(200);
     expect(late.text).toBe('late');
+    const lateConn = upstreamConns.get(Number(late.headers['x-proxy-port']));
+    await until(() => lateConn?.closed !== undefined);
     const second = await get(port('up-conn-duration'), '/b');
     expect(second.status).toBe(200);
   });
