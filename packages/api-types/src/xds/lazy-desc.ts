@@ -7,7 +7,7 @@
 let built = 0;
 
 /** The built object of every lazy descriptor (one cell each), so they can all be dropped at once. */
-const cells: { real: object | undefined }[] = [];
+const cells: Cell[] = [];
 const releaseHooks: (() => void)[] = [];
 
 /**
@@ -42,28 +42,37 @@ export function lazyDescriptorsBuilt(): number {
  * object is false), which @bufbuild/protobuf never relies on (it compares type names).
  */
 export function lazyDesc<T extends object>(build: () => T): T {
-  const cell: { real: T | undefined } = { real: undefined };
+  const cell: Cell = { real: undefined, build };
   cells.push(cell);
-  const get = (): T => {
-    let real = cell.real;
-    if (real === undefined) {
-      real = cell.real = build();
-      built++;
-    }
-    return real;
-  };
-  return new Proxy({} as T, {
-    get: (_t, p) => Reflect.get(get(), p),
-    has: (_t, p) => Reflect.has(get(), p),
-    ownKeys: () => Reflect.ownKeys(get()),
-    getOwnPropertyDescriptor: (_t, p) => {
-      const d = Reflect.getOwnPropertyDescriptor(get(), p);
-      // A proxy may not report a non-configurable property its (empty) target lacks.
-      return d && { ...d, configurable: true };
-    },
-    getPrototypeOf: () => Reflect.getPrototypeOf(get()),
-    set: (_t, p, v) => Reflect.set(get(), p, v),
-    defineProperty: (_t, p, d) => Reflect.defineProperty(get(), p, d),
-    deleteProperty: (_t, p) => Reflect.deleteProperty(get(), p),
-  });
+  // The cell is the proxy's target, so one handler serves every lazy descriptor.
+  return new Proxy(cell, handler) as unknown as T;
 }
+
+interface Cell {
+  real: object | undefined;
+  build: () => object;
+}
+
+function realOf(cell: Cell): object {
+  let real = cell.real;
+  if (real === undefined) {
+    real = cell.real = cell.build();
+    built++;
+  }
+  return real;
+}
+
+const handler: ProxyHandler<Cell> = {
+  get: (c, p) => Reflect.get(realOf(c), p) as unknown,
+  has: (c, p) => Reflect.has(realOf(c), p),
+  ownKeys: (c) => Reflect.ownKeys(realOf(c)),
+  getOwnPropertyDescriptor: (c, p) => {
+    const d = Reflect.getOwnPropertyDescriptor(realOf(c), p);
+    // A proxy may not report a non-configurable property its target (the cell) lacks.
+    return d && { ...d, configurable: true };
+  },
+  getPrototypeOf: (c) => Reflect.getPrototypeOf(realOf(c)),
+  set: (c, p, v) => Reflect.set(realOf(c), p, v),
+  defineProperty: (c, p, d) => Reflect.defineProperty(realOf(c), p, d),
+  deleteProperty: (c, p) => Reflect.deleteProperty(realOf(c), p),
+};
