@@ -9,7 +9,9 @@
  * routed by the client's proxy per the VirtualService, and received through the server's proxy,
  * over mutual TLS with certificates from skeind's CA: a grayscale release (100/0 → 50/50 →
  * 0/100), a header route, the proxies' Istio metrics naming both workloads, and a Job whose
- * sidecar lets it complete.
+ * sidecar lets it complete. The sidecars run skein-agent's default, delta ADS with VHDS: skeind's
+ * /debug/syncz and the client proxy's config_dump show the virtual hosts as VHDS resources, and a
+ * VirtualService edit reaches the proxy as VHDS updates without a RouteConfiguration push.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { apply } from './harness/apply.js';
 import { connect, type Cluster } from './harness/cluster.js';
 import { exec } from './harness/exec.js';
+import { portForward } from './harness/port-forward.js';
 import { kubectl } from './harness/kubectl.js';
 import { images } from './harness/images.js';
 import { useNamespace } from './harness/namespace.js';
@@ -24,6 +27,7 @@ import { waitFor, waitForPods, waitForRollout } from './harness/wait.js';
 import { parseReport } from './echo/report.js';
 import {
   echoRouting,
+  grpcProbedWorkload,
   invalidVirtualService,
   meshJob,
   meshWorkloads,
@@ -34,6 +38,18 @@ import {
 const ROOT = join(import.meta.dirname, '..', '..');
 const ECHO_CLIENT = ['node', '/app/e2e/dist/echo/main.js', 'client'];
 const params: MeshParams = { echoImage: images.echo };
+/** How long the background traffic of the grayscale release runs (the shifts take a few seconds). */
+const TRAFFIC_MS = 30_000;
+const VIRTUAL_HOST_TYPE = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
+
+/** The part of skeind's `/debug/syncz` (api-types' Syncz) this suite reads. */
+interface SynczJson {
+  proxies: {
+    proxyId: string;
+    protocol: 'sotw' | 'delta';
+    types: { typeUrl: string; type: string; status: string; resources: number }[];
+  }[];
+}
 
 /** manifests/crds and manifests/control-plane, with the image tags of this build. */
 function controlPlaneYaml(): string {
@@ -145,7 +161,17 @@ describe('mesh routing on the cluster', () => {
     expect(new Set(seen)).toEqual(new Set(['v1']));
   });
 
-  it('splits 50/50, then moves everything to v2, as the VirtualService changes', async () => {
+  it('splits 50/50, then moves everything to v2, as the VirtualService changes while traffic flows', async () => {
+    // one call after another from the client's app for the whole release: none may fail
+    const traffic = exec(cluster, ns.name, clientPod, 'client', [
+      ...ECHO_CLIENT,
+      'http://echo:8080/',
+      '--duration',
+      String(TRAFFIC_MS),
+      '--timeout',
+      '3000',
+    ]);
+    const started = Date.now();
     await apply(cluster, echoRouting({ v1: 50, v2: 50 }), ns.name);
     await waitFor(
       'both versions to answer',
@@ -166,9 +192,80 @@ describe('mesh routing on the cluster', () => {
     );
     const seen = await versions(20);
     expect(new Set(seen)).toEqual(new Set(['v2']));
+    // the weights shifted inside the window of the background traffic, which then ended cleanly
+    expect(Date.now() - started).toBeLessThan(TRAFFIC_MS);
+    const flowed = await traffic;
+    const answered = parseReport(flowed.stdout).get('ServiceVersion') ?? [];
+    const errors = flowed.stdout.split('\n').filter((l) => /Error=|ResponseCode=(?!200)/.test(l));
+    expect(errors, flowed.stderr).toEqual([]);
+    expect(flowed.code).toBe(0);
+    expect(answered.length).toBeGreaterThan(20);
+    // it ran across the release: its last calls already went to v2
+    expect(answered[answered.length - 1]).toBe('v2');
+  });
+
+  /** GET on the client proxy's admin (127.0.0.1:15000 in the pod), from the client's app container. */
+  async function clientAdmin(path: string): Promise<string> {
+    const res = await exec(cluster, ns.name, clientPod, 'client', [
+      'node',
+      '-e',
+      `fetch('http://127.0.0.1:15000${path}').then((r) => r.text()).then((t) => process.stdout.write(t))`,
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    return res.stdout;
+  }
+  /** One counter of the client proxy's admin `/stats` (0 when absent). */
+  async function clientStat(name: string): Promise<number> {
+    const line = (await clientAdmin('/stats')).split('\n').find((l) => l.startsWith(`${name}:`));
+    return Number(line?.split(':')[1]?.trim() ?? 0);
+  }
+
+  it("runs the client's sidecar on delta ADS with VHDS (skeind's syncz, the proxy's config_dump)", async () => {
+    const [skeind] = await waitForPods(cluster, 'skein-system', 'app=skeind');
+    const forward = await portForward(cluster, 'skein-system', skeind?.metadata?.name ?? '', 15014);
+    try {
+      const proxy = await waitFor(
+        'skeind to report the client proxy synced on VHDS',
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${forward.localPort}/debug/syncz`);
+          const syncz = (await res.json()) as SynczJson;
+          const p = syncz.proxies.find((x) => x.proxyId.includes(`~${clientPod}.${ns.name}~`));
+          const vhds = p?.types.find((t) => t.typeUrl === VIRTUAL_HOST_TYPE);
+          return vhds?.status === 'SYNCED' && vhds.resources > 0 ? p : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 1_000 },
+      );
+      expect(proxy.protocol).toBe('delta');
+      // the route configuration goes over RDS, its virtual hosts over VHDS
+      expect(proxy.types.find((t) => t.type === 'RDS')?.status).toBe('SYNCED');
+    } finally {
+      await forward.close();
+    }
+    const dump = JSON.parse(await clientAdmin('/config_dump')) as { configs: unknown[] };
+    const routes = JSON.stringify(dump.configs.find((c) => JSON.stringify(c).includes('RoutesConfigDump')));
+    // the port-8080 route configuration names its VHDS source, and holds echo's virtual host by
+    // its VHDS resource name (<route config>/<host>:<port>)
+    expect(routes).toContain('"vhds"');
+    expect(routes).toContain(`8080/echo.${ns.name}.svc.cluster.local:8080`);
+    expect(await clientStat('cluster_manager.vhds.update_success')).toBeGreaterThan(0);
+    // no on-demand VHDS: a Host that no virtual host names is not held for a lookup, it is served
+    // at once by the catch-all virtual host (ALLOW_ANY: PassthroughCluster to the original
+    // destination, here echo's ClusterIP)
+    const res = await exec(cluster, ns.name, clientPod, 'client', [
+      ...ECHO_CLIENT,
+      'http://echo:8080/unknown-host',
+      '--header',
+      'host:nowhere.example',
+      '--timeout',
+      '3000',
+    ]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(parseReport(res.stdout).get('Host')).toEqual(['nowhere.example']);
   });
 
   it('routes by header: end-user jason to v2, everyone else to v1', async () => {
+    const rdsBefore = await clientStat('cluster_manager.rds.update_success');
+    const vhdsBefore = await clientStat('cluster_manager.vhds.update_success');
     await apply(cluster, echoRouting({ v1: 100, v2: 0 }, true), ns.name);
     await waitFor(
       'jason to reach v2',
@@ -180,6 +277,9 @@ describe('mesh routing on the cluster', () => {
     );
     expect(new Set(await versions(10, ['end-user:jason']))).toEqual(new Set(['v2']));
     expect(new Set(await versions(10))).toEqual(new Set(['v1']));
+    // the edit reached the sidecar as VHDS updates: no RouteConfiguration was pushed for it
+    expect(await clientStat('cluster_manager.vhds.update_success')).toBeGreaterThan(vhdsBefore);
+    expect(await clientStat('cluster_manager.rds.update_success')).toBe(rdsBefore);
   });
 
   it("counts the calls in both proxies' istio_requests_total, each naming the other workload", async () => {
@@ -207,6 +307,42 @@ describe('mesh routing on the cluster', () => {
     // auto mTLS: the client's sidecar called over mutual TLS with its SPIFFE identity
     expect(served).toContain('connection_security_policy="mutual_tls"');
     expect(served).toContain(`source_principal="spiffe://cluster.local/ns/${ns.name}/sa/client"`);
+  });
+
+  it('gets a pod Ready through a rewritten gRPC probe past its STRICT mTLS sidecar (probes from 127.0.0.6)', async () => {
+    await apply(cluster, grpcProbedWorkload(params), ns.name);
+    await waitForRollout(cluster, 'Deployment', ns.name, 'probed', { timeoutMs: 180_000 });
+    const [pod] = await waitForPods(cluster, ns.name, 'app=probed');
+    // the kubelet asks the agent; the agent runs the original gRPC probe against the app
+    expect(pod?.spec?.containers[0]?.readinessProbe?.httpGet?.path).toBe('/app-health/echo/readyz');
+    const env = pod?.spec?.initContainers?.find((c) => c.name === 'istio-proxy')?.env ?? [];
+    expect(env.find((e) => e.name === 'ISTIO_KUBE_APP_PROBERS')?.value).toContain('"grpc"');
+    expect(pod?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // why the source address matters, from the sidecar container (UID 1337, as the agent): the
+    // agent's gRPC health check to the pod IP from 127.0.0.6 reaches the app; the same check
+    // unbound is captured into the STRICT inbound listener, which refuses plaintext
+    const check = async (
+      from: string | undefined,
+    ): Promise<{ grpcStatus?: number; servingStatus: number }> => {
+      const options = JSON.stringify({
+        host: pod?.status?.podIP,
+        port: 7070,
+        service: '',
+        timeoutMs: 3000,
+        ...(from ? { localAddress: from } : {}),
+      });
+      const res = await exec(cluster, ns.name, pod?.metadata?.name ?? '', 'istio-proxy', [
+        'node',
+        '--input-type=module',
+        '-e',
+        `import { grpcHealthCheck } from '/app/packages/agent/dist/status/grpc-health-probe.js';
+         process.stdout.write(JSON.stringify(await grpcHealthCheck(${options})));`,
+      ]);
+      expect(res.code, res.stderr).toBe(0);
+      return JSON.parse(res.stdout) as { grpcStatus?: number; servingStatus: number };
+    };
+    expect(await check('127.0.0.6')).toMatchObject({ grpcStatus: 0, servingStatus: 1 });
+    expect((await check(undefined)).grpcStatus).toBeUndefined();
   });
 
   it('lets a Job with the native sidecar complete', async () => {

@@ -1,7 +1,9 @@
 /**
  * Entry point of the echo test app (image `skein/echo`).
  *   echo serve [--version v1] [--http 8080] [--h2c 8081] [--grpc 7070] [--tcp 9090]
- *   echo client <url> [--header k:v ...] [--body text] [--count n] [--timeout ms]
+ *   echo client <url> [--header k:v ...] [--body text] [--count n] [--duration ms] [--timeout ms]
+ * `--duration` keeps calling (one call after another) until that much time has passed, at least
+ * `--count` calls; the exit code is 1 when any call failed.
  * A port of -1 disables that listener. Defaults also come from the environment
  * (ECHO_VERSION, ECHO_SERVICE, ECHO_HTTP_PORT, ...), so a Deployment can set them per version.
  */
@@ -51,12 +53,15 @@ if (command === 'serve') {
       header: { type: 'string', multiple: true, default: [] },
       body: { type: 'string' },
       count: { type: 'string', default: '1' },
+      duration: { type: 'string', default: '0' },
       timeout: { type: 'string', default: '5000' },
     },
   });
   const url = positionals[0];
   if (url === undefined) {
-    console.error('usage: echo client <url> [--header k:v] [--body text] [--count n] [--timeout ms]');
+    console.error(
+      'usage: echo client <url> [--header k:v] [--body text] [--count n] [--duration ms] [--timeout ms]',
+    );
     process.exit(2);
   }
   const headers: Record<string, string> = {};
@@ -65,7 +70,8 @@ if (command === 'serve') {
     if (i > 0) headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
   let failed = 0;
-  for (let i = 0; i < Number(values.count); i++) {
+  const until = Date.now() + Number(values.duration);
+  for (let i = 0; i < Number(values.count) || Date.now() < until; i++) {
     try {
       const res = await callEcho({
         url,

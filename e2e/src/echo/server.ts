@@ -159,6 +159,24 @@ export async function startEcho(config: EchoConfig): Promise<EchoServer> {
         originalName: 'echo',
       },
     };
+    // grpc.health.v1.Health/Check answering SERVING (HealthCheckResponse { status = 1 }), for
+    // gRPC readiness probes.
+    const health: grpc.ServiceDefinition = {
+      Check: {
+        path: '/grpc.health.v1.Health/Check',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (b: Buffer) => b,
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (status: number) => Buffer.from([0x08, status]),
+        responseDeserialize: (b: Buffer) => b[1] ?? 0,
+        originalName: 'check',
+      },
+    };
+    server.addService(health, {
+      Check: (_call: grpc.ServerUnaryCall<Buffer, number>, callback: grpc.sendUnaryData<number>) =>
+        callback(null, 1),
+    });
     server.addService(service, {
       Echo: (call: grpc.ServerUnaryCall<string, string>, callback: grpc.sendUnaryData<string>) => {
         counts.grpc++;

@@ -73,6 +73,48 @@ spec:
 `;
 }
 
+/**
+ * An echo whose readiness is a gRPC probe (rewritten by the injector to the agent), behind a
+ * sidecar whose inbound is STRICT mTLS: only a probe that bypasses the inbound capture (from
+ * 127.0.0.6) reaches the app, a captured plaintext one is refused. The Service gives port 7070
+ * its own inbound filter chain (skeind applies STRICT per service port; a port no Service names
+ * falls to the plaintext passthrough chain).
+ */
+export function grpcProbedWorkload(p: MeshParams): string {
+  return `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: probed-strict }
+spec:
+  selector: { matchLabels: { app: probed } }
+  mtls: { mode: STRICT }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: probed }
+spec:
+  selector: { app: probed }
+  ports: [{ name: grpc, port: 7070 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: probed }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: probed } }
+  template:
+    metadata: { labels: { app: probed, version: v1 } }
+    spec:
+      serviceAccountName: echo
+      containers:
+        - name: echo
+          image: ${p.echoImage}
+          args: [serve, --h2c=-1, --tcp=-1]
+          ports: [{ name: grpc, containerPort: 7070 }]
+          readinessProbe: { grpc: { port: 7070 }, periodSeconds: 2 }
+`;
+}
+
 /** A Job whose pod gets the sidecar: it must complete once its one container exits. */
 export function meshJob(p: MeshParams, name: string, url: string): string {
   return `

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { SKEIN_VERSION, parseDuration } from '@skein/api-types';
 import { spiffeId } from '@skein/ca';
 import { buildBootstrap } from './bootstrap/build-bootstrap.js';
-import { bootstrapOptionsFromFlags, type BootstrapFlags } from './bootstrap/bootstrap-flags.js';
+import { bootstrapOptionsFromFlags, isSkeinProxy, type BootstrapFlags } from './bootstrap/bootstrap-flags.js';
 import { runAgent } from './lifecycle/run-agent.js';
 import { waitForReady } from './lifecycle/wait.js';
 import type { AppProbers } from './status/app-probes.js';
@@ -66,9 +66,11 @@ function withBootstrapFlags(cmd: Command): Command {
     .option('--discovery-server-name <sni>', 'SNI for the xDS server')
     .option(
       '--vhds',
-      'delta ADS with VHDS (node metadata SKEIN_VHDS): virtual hosts as their own resources',
-      env['SKEIN_VHDS'] === 'true',
+      'sidecars: delta ADS with VHDS (node metadata SKEIN_VHDS), virtual hosts as their own resources; ' +
+        'routers and proxies other than skein-proxy always use state-of-the-world ADS (env SKEIN_VHDS)',
+      env['SKEIN_VHDS'] !== 'false',
     )
+    .option('--no-vhds', 'state-of-the-world ADS with whole route configurations (env SKEIN_VHDS=false)')
     .option('--sds-socket <path>', 'SDS Unix socket', './var/run/secrets/workload-spiffe-uds/socket')
     .option('--admin-address <ip>', 'proxy admin address', '127.0.0.1')
     .option('--admin-port <port>', 'proxy admin port', '15000')
@@ -203,7 +205,10 @@ withBootstrapFlags(
     .option('--dns-port <port>', 'DNS proxy port (UDP and TCP)', '15053')
     .option('--dns-upstreams <list>', 'resolvers for non-mesh names (default: /etc/resolv.conf)'),
 ).action(async (f: ProxyFlags) => {
-  const bootstrap = bootstrapOptionsFromFlags(f);
+  const bootstrap = bootstrapOptionsFromFlags({
+    ...f,
+    vhds: f.vhds !== false && isSkeinProxy(f.proxyBinary),
+  });
   const log = (msg: string, fields?: Record<string, unknown>) =>
     process.stderr.write(
       `${JSON.stringify({ time: new Date().toISOString(), scope: 'agent', msg, ...fields })}\n`,
@@ -329,7 +334,12 @@ program
   )
   .option('-o, --outbound-ports-exclude <ports>', 'outbound ports never captured', '')
   .option('-q, --outbound-ports-include <ports>', 'outbound ports always captured', '')
-  .option('-c, --kube-virt-interfaces <ifaces>', 'interfaces whose inbound traffic is not captured', '')
+  .option('-c, --exclude-interfaces <ifaces>', 'interfaces whose traffic is never captured, in or out', '')
+  .option(
+    '-k, --kube-virt-interfaces <ifaces>',
+    "VM interfaces whose inbound traffic is captured as outbound (to the outbound port, for -i's CIDRs)",
+    '',
+  )
   .option('--redirect-dns', 'capture DNS (port 53) to the agent DNS proxy', false)
   .option('--dns-servers <ips>', 'resolvers whose DNS is captured (default: /etc/resolv.conf)')
   .option('--dns-port <port>', 'agent DNS proxy port', String(IPT.dnsPort))
@@ -353,7 +363,8 @@ program
       excludeInboundPorts: list(s('inboundPortsExclude')),
       excludeOutboundPorts: list(s('outboundPortsExclude')),
       includeOutboundPorts: list(s('outboundPortsInclude')),
-      excludeInterfaces: list(s('kubeVirtInterfaces')),
+      excludeInterfaces: list(s('excludeInterfaces')),
+      kubeVirtInterfaces: list(s('kubeVirtInterfaces')),
       captureDns: f['redirectDns'] === true,
       dnsServers:
         f['dnsServers'] !== undefined

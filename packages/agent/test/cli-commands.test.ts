@@ -47,6 +47,25 @@ describe.skipIf(!built)(`skein-agent command line${built ? '' : ' (not built)'}`
     expect(got).toEqual(expected);
   });
 
+  it('bootstrap: sidecars get delta ADS with VHDS unless --no-vhds or SKEIN_VHDS=false; routers never', () => {
+    const ads = (args: string[], env: Record<string, string> = {}) => {
+      const b = JSON.parse(
+        execFileSync(bin, ['bootstrap', '--discovery-address', 'unix:/tmp/x.sock', ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, SKEIN_VHDS: '', ...env },
+        }),
+      ) as {
+        node: { metadata: Record<string, unknown> };
+        dynamicResources: { adsConfig: { apiType: string } };
+      };
+      return `${b.dynamicResources.adsConfig.apiType} ${String(b.node.metadata['SKEIN_VHDS'])}`;
+    };
+    expect(ads([])).toBe('DELTA_GRPC true');
+    expect(ads(['--no-vhds'])).toBe('GRPC undefined');
+    expect(ads([], { SKEIN_VHDS: 'false' })).toBe('GRPC undefined');
+    expect(ads(['--type', 'router'])).toBe('GRPC undefined');
+  });
+
   it('iptables --dry-run: Istio flags map onto the rule set', () => {
     const out = run([
       'iptables',

@@ -157,4 +157,24 @@ describe.skipIf(!isRoot)('iptables in network namespaces', () => {
     await applyIptables(inPod, config, [4]);
     expect((await connect(POD, '10.213.0.2', 9000, APP)).port).toBe(15001);
   });
+  it("treats a KubeVirt interface's inbound traffic as outbound (-k) and leaves an excluded one alone (-c)", async () => {
+    const reapply = async (c: IptablesConfig) => {
+      await cleanupIptables(inPod, 4);
+      await applyIptables(inPod, c, [4]);
+    };
+    try {
+      await reapply({ ...config, kubeVirtInterfaces: [PAIR.podDev] });
+      // What arrives on the VM's interface goes to the outbound capture port, not inbound.
+      expect(await connect(REMOTE, '10.213.0.1', 8080)).toEqual({ port: 15001, orig: '10.213.0.1:8080' });
+      await reapply({ ...config, excludeInterfaces: [PAIR.podDev] });
+      // Nothing in or out over an excluded interface is captured.
+      expect((await connect(REMOTE, '10.213.0.1', 8080)).port).toBe(8080);
+      expect((await connect(POD, '10.213.0.2', 9000, APP)).port).toBe(9000);
+      // Loopback traffic (another interface) still is: the proxy's call to its own pod IP.
+      expect((await connect(POD, '10.213.0.1', 8080, 1337)).port).toBe(15006);
+    } finally {
+      await reapply(config);
+    }
+    expect((await connect(REMOTE, '10.213.0.1', 8080)).port).toBe(15006);
+  });
 });

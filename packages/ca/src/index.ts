@@ -12,6 +12,7 @@ export { splitPem, trustBundlePem } from './pki/pem.js';
 export { spiffeId, parseSpiffeId, type WorkloadId } from './pki/spiffe.js';
 export {
   createRootCa,
+  createIntermediateCa,
   pluginCa,
   verifyMaterial,
   type CaMaterial,
@@ -150,6 +151,7 @@ export {
   PLUGIN_SECRET,
   ROOT_CONFIGMAP,
 } from './kube/kube-ca.js';
+export { watchKubeCa, materialDigest, type KubeCaWatch } from './kube/kube-ca-watch.js';
 export {
   meshSecurity,
   upstreamProtocol,

@@ -15,6 +15,7 @@ import {
 import { TokenReviewAuthenticator } from './authn/token-review.js';
 import { KubeClient, inClusterConnection, kubeconfigConnection } from './kube/kube-client.js';
 import { kubeTokenReviewer, loadOrCreateKubeCa, publishRootCert } from './kube/kube-ca.js';
+import { watchKubeCa } from './kube/kube-ca-watch.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const seconds = (s: string): number => Math.round(parseDuration(s) / 1000);
@@ -72,7 +73,7 @@ const program = new Command('skein-ca')
   )
   .option(
     '--reload-interval <duration>',
-    'directory mode: how often the CA directory is checked for changes',
+    'how often the CA directory (or in Kubernetes mode the cacerts / istio-ca-secret Secret) is checked for changes',
     '5s',
   )
   .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
@@ -97,14 +98,16 @@ const program = new Command('skein-ca')
       },
       state.extraRoots,
     );
-    // Directory mode: root rotation steps (`skein-ca rotate-root`) and replaced files take effect live.
+    // Root rotation steps (`skein-ca rotate-root`), replaced files or an edited `cacerts` Secret take effect live.
+    const watchOptions = {
+      root: rootOptions,
+      intervalMs: seconds(String(o['reloadInterval'])) * 1000,
+      log: (msg: string, f?: Record<string, unknown>) =>
+        console.log(JSON.stringify({ scope: 'ca', msg, ...f })),
+    };
     const watch = kube
-      ? undefined
-      : watchDirectoryCa(String(o['dir']), ca, {
-          root: rootOptions,
-          intervalMs: seconds(String(o['reloadInterval'])) * 1000,
-          log: (msg, f) => console.log(JSON.stringify({ scope: 'ca', msg, ...f })),
-        });
+      ? watchKubeCa(kube, String(o['caNamespace']), ca, { ...watchOptions, startedFrom: loaded.source })
+      : watchDirectoryCa(String(o['dir']), ca, watchOptions);
     const authenticators: Authenticator[] = [];
     if (kube) {
       authenticators.push(
@@ -118,6 +121,7 @@ const program = new Command('skein-ca')
           );
         await publish();
         setInterval(() => void publish(), seconds(String(o['rootResync'])) * 1000).unref();
+        ca.onChange(() => void publish());
       }
     }
     if (o['tokensFile']) {

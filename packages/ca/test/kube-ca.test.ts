@@ -12,6 +12,10 @@ import {
   CertificateAuthority,
   TokenReviewAuthenticator,
   createCsr,
+  createIntermediateCa,
+  createRootCa,
+  splitPem,
+  watchKubeCa,
   generateKeyPair,
   requestCertificate,
   startCa,
@@ -126,6 +130,93 @@ describe.skipIf(missing !== '')(`skein-ca in Kubernetes mode${missing ? ` (${mis
     );
     expect(cm.body.data['root-cert.pem']).toBe(core.rootCertPem);
     expect(await publishRootCert(kube, core.rootCertPem)).toBe(0);
+  });
+
+  it('follows a plug-in root rotation through the cacerts Secret, and keeps signing through a broken one', async () => {
+    const ns = 'plug';
+    expect(
+      (
+        await kube.call('POST', '/api/v1/namespaces', {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: ns },
+        })
+      ).status,
+    ).toBe(201);
+    const td = { trustDomain: 'cluster.local' };
+    const [rootA, rootB] = [await createRootCa(td), await createRootCa(td)];
+    const interA = await createIntermediateCa(rootA, { ...td, commonName: 'cluster-1 A' });
+    const interB = await createIntermediateCa(rootB, { ...td, commonName: 'cluster-1 B' });
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    let exists = false;
+    const putCacerts = async (inter: typeof interA, roots: string, key = inter.caKeyPem) => {
+      const body = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'cacerts', namespace: ns },
+        data: {
+          'ca-cert.pem': b64(inter.caCertPem),
+          'ca-key.pem': b64(key),
+          'cert-chain.pem': b64(inter.chainPems.join('') + inter.rootCertPem),
+          'root-cert.pem': b64(roots),
+        },
+      };
+      const path = `/api/v1/namespaces/${ns}/secrets`;
+      const r = exists
+        ? await kube.call('PUT', `${path}/cacerts`, body)
+        : await kube.call('POST', path, body);
+      expect(r.status).toBe(exists ? 200 : 201);
+      exists = true;
+    };
+    const leafOf = async (ca: CertificateAuthority) => {
+      const keys = await generateKeyPair();
+      const id = 'spiffe://cluster.local/ns/demo/sa/web';
+      return (await ca.signWorkloadCsr(await createCsr(keys, { uris: [id] }), id)).certChain;
+    };
+    const issuedBy = (chain: string[], inter: typeof interA) =>
+      new X509Certificate(chain[0]!).verify(new X509Certificate(inter.caCertPem).publicKey);
+
+    await putCacerts(interA, rootA.rootCertPem);
+    const loaded = await loadOrCreateKubeCa(kube, ns, td);
+    expect(loaded.source).toBe('plugin');
+    const plugged = await CertificateAuthority.create(loaded.material);
+    const logs: string[] = [];
+    const watch = watchKubeCa(kube, ns, plugged, {
+      root: td,
+      startedFrom: loaded.source,
+      intervalMs: 3_600_000,
+      log: (m) => logs.push(m),
+    });
+    try {
+      expect(await watch.reload()).toBe(false);
+      // 1. The new root joins root-cert.pem: trusted, the old intermediate still signs.
+      await putCacerts(interA, rootA.rootCertPem + rootB.rootCertPem);
+      expect(await watch.reload()).toBe(true);
+      expect(plugged.trustedRoots).toEqual([rootA.rootCertPem, rootB.rootCertPem]);
+      expect(issuedBy(await leafOf(plugged), interA)).toBe(true);
+      // 2. The new intermediate signs; both roots stay trusted.
+      await putCacerts(interB, rootA.rootCertPem + rootB.rootCertPem);
+      expect(await watch.reload()).toBe(true);
+      const chain = await leafOf(plugged);
+      expect(issuedBy(chain, interB)).toBe(true);
+      expect(splitPem(chain.at(-1)!)).toEqual([rootB.rootCertPem, rootA.rootCertPem]);
+      // A broken Secret (the key of another CA) is refused with the reason; nothing changes.
+      await putCacerts(interB, rootB.rootCertPem, interA.caKeyPem);
+      await expect(watch.reload()).rejects.toThrow(/CA key does not match the CA certificate/);
+      expect(plugged.trustedRoots).toHaveLength(2);
+      expect(issuedBy(await leafOf(plugged), interB)).toBe(true);
+      // A deleted cacerts does not silently fall back to another root.
+      expect((await kube.call('DELETE', `/api/v1/namespaces/${ns}/secrets/cacerts`)).status).toBe(200);
+      await expect(watch.reload()).rejects.toThrow(/secret plug\/cacerts is gone; still signing/);
+      exists = false;
+      // 3. The old root leaves.
+      await putCacerts(interB, rootB.rootCertPem);
+      expect(await watch.reload()).toBe(true);
+      expect(plugged.trustedRoots).toEqual([rootB.rootCertPem]);
+      expect(logs.filter((m) => m === 'CA reloaded from its Secret')).toHaveLength(3);
+    } finally {
+      watch.stop();
+    }
   });
 });
 

@@ -218,7 +218,7 @@ spec:
     const dump = (await (
       await fetch(`http://${cp.httpAddress}/debug/config_dump?proxyID=${encodeURIComponent(id)}`)
     ).json()) as Record<string, unknown[]>;
-    expect(Object.keys(dump).sort()).toEqual(['CDS', 'EDS', 'LDS', 'NDS', 'RDS']);
+    expect(Object.keys(dump).sort()).toEqual(['CDS', 'EDS', 'LDS', 'NDS', 'RDS', 'SDS']);
     expect((await fetch(`http://${cp.httpAddress}/ready`)).status).toBe(200);
   });
 });

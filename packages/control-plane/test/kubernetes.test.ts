@@ -295,6 +295,30 @@ describe.skipIf(apiServerMissing !== '')(
       expect(cp.snapshot().namespaces.has('default')).toBe(true);
     }, 60_000);
 
+    it('follows TLS Secrets for credentialName, and ignores Secrets that hold no credential', async () => {
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const pem = (what: string) => `-----BEGIN ${what}-----\nAAAA\n-----END ${what}-----\n`;
+      const secrets = () =>
+        (cp.snapshot().byKind.get('Secret') ?? [])
+          .map((o) => `${o.metadata.namespace}/${o.metadata.name}`)
+          .sort();
+      await core.createNamespacedSecret({
+        namespace: 'default',
+        body: {
+          metadata: { name: 'web-cred' },
+          type: 'kubernetes.io/tls',
+          stringData: { 'tls.crt': pem('CERTIFICATE'), 'tls.key': pem('PRIVATE KEY') },
+        },
+      });
+      await core.createNamespacedSecret({
+        namespace: 'default',
+        body: { metadata: { name: 'db-password' }, stringData: { password: 'hunter2' } },
+      });
+      await expect.poll(secrets, { timeout: 20_000 }).toEqual(['default/web-cred']);
+      await core.deleteNamespacedSecret({ namespace: 'default', name: 'web-cred' });
+      await expect.poll(secrets, { timeout: 20_000 }).toEqual([]);
+    }, 60_000);
+
     it('honours discoverySelectors: services of unselected namespaces leave, and return when labelled', async () => {
       const core = kc.makeApiClient(k8s.CoreV1Api);
       const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);

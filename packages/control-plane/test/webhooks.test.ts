@@ -220,7 +220,8 @@ describe.skipIf(apiServerMissing !== '')(
               ...common,
               name: 'validation.istio.io',
               clientConfig: url('/validate'),
-              failurePolicy: 'Fail',
+              // As installed (manifests/control-plane/webhooks.yaml): skeind switches it to Fail.
+              failurePolicy: 'Ignore',
               rules: [
                 {
                   operations: ['CREATE', 'UPDATE'],
@@ -234,6 +235,16 @@ describe.skipIf(apiServerMissing !== '')(
         },
       ]);
       await cp.webhooks!.patcher!.reconcile();
+      // The API server takes a changed configuration in within moments: until it calls the
+      // validator, the policy stays Ignore and each pass checks again.
+      const reg = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+      const policy = async () =>
+        (await reg.readValidatingWebhookConfiguration({ name: 'skein-validator' })).webhooks?.[0]
+          ?.failurePolicy;
+      while ((await policy()) !== 'Fail') {
+        await new Promise((r) => setTimeout(r, 200));
+        await cp.webhooks!.patcher!.reconcile();
+      }
     }, 150_000);
 
     afterAll(async () => {
@@ -250,6 +261,9 @@ describe.skipIf(apiServerMissing !== '')(
       const v = await reg.readValidatingWebhookConfiguration({ name: 'skein-validator' });
       for (const w of [...(m.webhooks ?? []), ...(v.webhooks ?? [])])
         expect(Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString()).toBe(cp.ca!.rootCertPem);
+      // The validator answers, so its failurePolicy went from Ignore to Fail (as istiod does).
+      expect(v.webhooks?.[0]?.failurePolicy).toBe('Fail');
+      expect(m.webhooks?.[0]?.failurePolicy).toBe('Fail');
       // a second pass finds nothing to do
       expect(await cp.webhooks!.patcher!.reconcile()).toEqual([]);
     });

@@ -42,7 +42,7 @@ const FLAGS: readonly Flag[] = [
     long: 'concurrency',
     value: '<n>',
     def: '2',
-    help: 'threads serving traffic on the same ports (SO_REUSEPORT); the main thread also runs xDS, SDS and admin',
+    help: 'threads serving traffic on the same ports (SO_REUSEPORT; 0: one per CPU, as Envoy); the main thread also runs xDS, SDS and admin',
   },
   {
     key: 'logLevel',

@@ -1,6 +1,7 @@
 // The skein-proxy command (loaded by main.ts): parses the command line, loads the bootstrap,
 // reports unsupported fields, starts the proxy and stops it cleanly on SIGTERM/SIGINT or
 // /quitquitquit.
+import { availableParallelism } from 'node:os';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
 import { RunningProxy } from './proxy.js';
@@ -33,7 +34,12 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
-  const concurrency = Math.max(1, Math.floor(Number(opts.concurrency) || 1));
+  const requested = Number(opts.concurrency);
+  if (!Number.isInteger(requested) || requested < 0) {
+    process.stderr.write(`skein-proxy: --concurrency: want a whole number ≥ 0, got ${opts.concurrency}\n`);
+    process.exit(2);
+  }
+  const concurrency = requested === 0 ? availableParallelism() : requested;
   const options = {
     logLevel: isLogLevel(opts.logLevel) ? opts.logLevel : ('info' as const),
     deltaXds: opts.deltaXds,

@@ -90,6 +90,7 @@ const TYPE_ORDER = [
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
   VIRTUAL_HOST_TYPE,
+  TypeUrl.Secret,
 ];
 
 /** A proxy started in this process. Emits 'xds' (XdsEvent) after each applied or rejected update. */
@@ -98,6 +99,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   readonly secrets = new SecretStore();
   readonly tracing = new Tracing();
   private readonly sdsClients = new Map<string, AdsClient>();
+  /** Secret names the listeners and clusters ask for over ADS (`sds_config: { ads: {} }`). */
+  private adsSecretNames: string[] = [];
   readonly stats = new StatsStore();
   readonly istio = new IstioMetrics();
   readonly logs: LogHub;
@@ -286,6 +289,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         if (typeUrl === TypeUrl.ClusterLoadAssignment) return this.clusters.edsNames();
         if (typeUrl === TypeUrl.RouteConfiguration) return this.listenerManager.routeNames();
         if (typeUrl === VIRTUAL_HOST_TYPE) return this.vhds.wanted();
+        if (typeUrl === TypeUrl.Secret) return this.adsSecretNames;
         return [];
       },
       canSubscribe: (typeUrl) => {
@@ -467,10 +471,24 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           this.store.secrets.set(r.name, r.json as tlsSecretV3.SecretJson, version, false, now);
           this.secrets.set(r.name, r.json as tlsSecretV3.SecretJson);
         }
+        this.secretsRemoved(removed);
         return undefined;
       }
       default:
         return `unsupported type ${typeUrl}`;
+    }
+  }
+
+  /** Delta SDS `removed_resources`: acknowledged and ignored for held secrets, as Envoy (secret-store.ts). */
+  private secretsRemoved(names: readonly string[]): void {
+    for (const name of names) {
+      const held = this.secrets.removedByServer(name);
+      this.log.info(
+        held
+          ? 'SDS removed a secret in use: ignored, it keeps serving (as Envoy)'
+          : 'SDS removed a secret never received: listeners waiting for it stop warming',
+        { secret: name },
+      );
     }
   }
 
@@ -483,7 +501,14 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     );
     const byCluster = new Map<string, Set<string>>();
     const delta = sdsDeltaClusters(all);
-    for (const ref of sdsReferences(all)) {
+    const refs = sdsReferences(all);
+    // Secrets with `sds_config: { ads: {} }` are requested on the ADS stream itself.
+    const overAds = [...new Set(refs.filter((r) => r.ads).map((r) => r.name))].sort();
+    if (overAds.join('\n') !== this.adsSecretNames.join('\n')) {
+      this.adsSecretNames = overAds;
+      this.ads?.refreshSubscriptions();
+    }
+    for (const ref of refs) {
       if (!ref.sdsCluster) continue;
       const set = byCluster.get(ref.sdsCluster) ?? new Set<string>();
       set.add(ref.name);
@@ -515,15 +540,16 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
             order: [TypeUrl.Secret],
             canSubscribe: () => true,
             wanted: () => wanted.names,
-            apply: async (typeUrl, resources, version) => {
+            apply: async (typeUrl, resources, version, _full, removed) => {
               const now = new Date();
               for (const r of resources) {
                 const secret = r.json as tlsSecretV3.SecretJson;
                 this.secrets.set(r.name, secret);
                 this.store.secrets.set(r.name, secret, version, false, now);
               }
+              this.secretsRemoved(removed);
               this.emit('xds', { typeUrl, version, accepted: true });
-              this.options.onApplied?.({ typeUrl, resources, version, full: false, removed: [] });
+              this.options.onApplied?.({ typeUrl, resources, version, full: false, removed });
               return undefined;
             },
           },

@@ -19,7 +19,7 @@ export interface BootstrapFlags {
   discoveryAddress: string;
   discoveryTls?: boolean;
   discoveryServerName?: string;
-  /** Delta ADS with VHDS (`--vhds`). */
+  /** Delta ADS with VHDS for sidecars (`--vhds`, the default; `--no-vhds` turns it off). */
   vhds?: boolean;
   sdsSocket: string;
   adminAddress: string;
@@ -66,6 +66,19 @@ function requiredPort(name: string, s: string): number {
   return p;
 }
 
+/**
+ * Whether the proxy binary the agent starts is skein-proxy (`bin/skein-proxy`, its `dist/main.js`,
+ * or any file named `skein-proxy*`): only skein-proxy gets the VHDS default, since skeind's VHDS
+ * (route configurations that name their virtual hosts by `<route config>/<host>`, the full set
+ * subscribed by the route configuration's name) is what skein-proxy's client speaks.
+ */
+export function isSkeinProxy(binary: string): boolean {
+  const parts = binary.split('/');
+  const base = parts[parts.length - 1] ?? '';
+  if (base.startsWith('skein-proxy')) return true;
+  return base === 'main.js' && parts[parts.length - 3] === 'proxy' && parts[parts.length - 2] === 'dist';
+}
+
 export function bootstrapOptionsFromFlags(f: BootstrapFlags): BootstrapOptions {
   if (f.type !== 'sidecar' && f.type !== 'router') throw new Error(`--type must be sidecar or router`);
   if (f.readinessSource !== 'agent' && f.readinessSource !== 'admin')
@@ -85,7 +98,8 @@ export function bootstrapOptionsFromFlags(f: BootstrapFlags): BootstrapOptions {
     ...(podPorts ? { podPorts } : {}),
     ...(f.appContainers ? { appContainers: f.appContainers.split(',').filter(Boolean) } : {}),
     discovery: parseDiscoveryAddress(f.discoveryAddress, f.discoveryTls ?? false, f.discoveryServerName),
-    ...(f.vhds ? { vhds: true } : {}),
+    // VHDS only for sidecars: a router (gateway) keeps SotW ADS and whole route configurations.
+    vhds: f.vhds !== false && f.type === 'sidecar',
     sdsSocket: f.sdsSocket,
     admin: { address: f.adminAddress, port: requiredPort('admin-port', f.adminPort) },
     listenAddress: f.listenAddress,

@@ -82,17 +82,29 @@ describe('buildBootstrap', () => {
     expect(b.admin?.address?.socketAddress).toEqual({ address: '127.0.0.5', portValue: 25000 });
   });
 
-  it('asks for VHDS over delta ADS with vhds, never over state of the world', () => {
+  it('gives sidecars delta ADS with VHDS by default, never over state of the world', () => {
     const base = cases['sidecar-tcp']!;
-    const on = buildBootstrap({ ...base, vhds: true });
-    expect(on.dynamicResources?.adsConfig?.apiType).toBe('DELTA_GRPC');
-    expect((on.node?.metadata as Record<string, unknown>)['SKEIN_VHDS']).toBe('true');
+    const meta = (b: ReturnType<typeof buildBootstrap>) => b.node?.metadata as Record<string, unknown>;
+    const byDefault = buildBootstrap(base);
+    expect(byDefault.dynamicResources?.adsConfig?.apiType).toBe('DELTA_GRPC');
+    expect(meta(byDefault)['SKEIN_VHDS']).toBe('true');
     const sotw = buildBootstrap({ ...base, vhds: true, adsApiType: 'GRPC' });
     expect(sotw.dynamicResources?.adsConfig?.apiType).toBe('GRPC');
-    expect((sotw.node?.metadata as Record<string, unknown>)['SKEIN_VHDS']).toBeUndefined();
-    const off = buildBootstrap(base);
+    expect(meta(sotw)['SKEIN_VHDS']).toBeUndefined();
+    const off = buildBootstrap({ ...base, vhds: false });
     expect(off.dynamicResources?.adsConfig?.apiType).toBe('GRPC');
-    expect((off.node?.metadata as Record<string, unknown>)['SKEIN_VHDS']).toBeUndefined();
+    expect(meta(off)['SKEIN_VHDS']).toBeUndefined();
+    const deltaOnly = buildBootstrap({ ...base, vhds: false, adsApiType: 'DELTA_GRPC' });
+    expect(deltaOnly.dynamicResources?.adsConfig?.apiType).toBe('DELTA_GRPC');
+    expect(meta(deltaOnly)['SKEIN_VHDS']).toBeUndefined();
+  });
+
+  it('keeps routers (gateways) on state-of-the-world ADS unless VHDS is asked for', () => {
+    const gw = cases['gateway-uds-loopback']!;
+    const meta = (b: ReturnType<typeof buildBootstrap>) => b.node?.metadata as Record<string, unknown>;
+    expect(buildBootstrap(gw).dynamicResources?.adsConfig?.apiType).toBe('GRPC');
+    expect(meta(buildBootstrap(gw))['SKEIN_VHDS']).toBeUndefined();
+    expect(meta(buildBootstrap({ ...gw, vhds: true }))['SKEIN_VHDS']).toBe('true');
   });
 
   it('omits listeners set to null', () => {

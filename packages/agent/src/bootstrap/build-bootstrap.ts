@@ -40,12 +40,14 @@ export interface HostPort {
 
 export interface BootstrapOptions extends WorkloadIdentity {
   discovery: DiscoveryAddress;
-  /** `GRPC` (state of the world; default unless `vhds`) or `DELTA_GRPC`. */
+  /** `DELTA_GRPC` (incremental) or `GRPC` (state of the world); default: `DELTA_GRPC` with VHDS. */
   adsApiType?: 'GRPC' | 'DELTA_GRPC';
   /**
    * Ask skeind for VHDS (node metadata `SKEIN_VHDS: "true"`): route configurations without their
    * virtual hosts, which come over delta xDS, so a VirtualService change sends one virtual host.
-   * Implies `DELTA_GRPC` ADS (VHDS is delta only); ignored with an explicit `GRPC`. Default off.
+   * Implies `DELTA_GRPC` ADS (VHDS is delta only); ignored with an explicit `GRPC`. Default: on for
+   * sidecars, off for routers (gateways keep state-of-the-world ADS with whole route
+   * configurations). A bootstrap for a proxy other than skein-proxy passes `false`.
    */
   vhds?: boolean;
   /** The agent's SDS Unix socket; default Istio's `./var/run/secrets/workload-spiffe-uds/socket`. */
@@ -114,8 +116,9 @@ export function buildBootstrap(o: BootstrapOptions): bootstrapV3.BootstrapJson {
   }
 
   const ads = { ads: {}, initialFetchTimeout: '0s', resourceApiVersion: 'V3' as const };
-  const apiType = o.adsApiType ?? (o.vhds ? 'DELTA_GRPC' : 'GRPC');
-  const vhds = o.vhds === true && apiType === 'DELTA_GRPC';
+  const wantsVhds = o.vhds ?? (o.proxyType ?? 'sidecar') === 'sidecar';
+  const apiType = o.adsApiType ?? (wantsVhds ? 'DELTA_GRPC' : 'GRPC');
+  const vhds = wantsVhds && apiType === 'DELTA_GRPC';
   return {
     node: {
       id: nodeId(o),

@@ -34,8 +34,13 @@ export interface IptablesConfig {
   excludeOutboundPorts: string[];
   /** -q: outbound ports always captured, even outside includeOutboundCidrs. */
   includeOutboundPorts: string[];
-  /** -c: interfaces whose inbound traffic is not captured. */
+  /** -c: interfaces left alone entirely: nothing arriving on or leaving by them is captured. */
   excludeInterfaces: string[];
+  /**
+   * -k: virtual interfaces (KubeVirt VMs) whose inbound traffic is the VM's outbound traffic: it is
+   * redirected to the outbound capture port (for the included outbound CIDRs) and never to inbound.
+   */
+  kubeVirtInterfaces: string[];
   /** Capture DNS (port 53 to the resolvers) to the agent's DNS proxy. */
   captureDns: boolean;
   /** Resolvers whose traffic is captured (from /etc/resolv.conf); empty: every destination. */
@@ -60,6 +65,7 @@ export const DEFAULT_IPTABLES_CONFIG: IptablesConfig = {
   excludeOutboundPorts: [],
   includeOutboundPorts: [],
   excludeInterfaces: [],
+  kubeVirtInterfaces: [],
   captureDns: false,
   dnsServers: [],
   dnsPort: 15053,

@@ -20,6 +20,7 @@ const cases: Record<string, [IptablesConfig, Family]> = {
       excludeOutboundPorts: ['3306'],
       includeOutboundPorts: ['443'],
       excludeInterfaces: ['net1'],
+      kubeVirtInterfaces: ['vmtap0'],
       captureDns: true,
       dnsServers: ['10.96.0.10'],
     },

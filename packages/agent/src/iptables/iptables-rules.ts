@@ -23,11 +23,21 @@ export function natRules(c: IptablesConfig, family: Family): string[] {
   const r: string[] = [];
   const add = (s: string) => r.push(s);
 
+  // Interfaces outside the mesh, and VM interfaces whose traffic is outbound, before any capture.
+  for (const iface of c.excludeInterfaces) add(`-A PREROUTING -i ${iface} ${MARK} -j RETURN`);
+  for (const iface of c.kubeVirtInterfaces) {
+    for (const x of ofFamily(c.excludeOutboundCidrs))
+      add(`-A PREROUTING -i ${iface} -d ${x} ${MARK} -j RETURN`);
+    if (c.includeOutboundCidrs.includes('*')) add(`-A PREROUTING -i ${iface} ${MARK} -j ISTIO_REDIRECT`);
+    else
+      for (const i of ofFamily(c.includeOutboundCidrs))
+        add(`-A PREROUTING -i ${iface} -d ${i} ${MARK} -j ISTIO_REDIRECT`);
+    add(`-A PREROUTING -i ${iface} ${MARK} -j RETURN`);
+  }
   // Inbound (TPROXY mode: in the mangle table, below).
   if (c.includeInboundPorts.length > 0 && c.mode === 'REDIRECT') {
     add(`-A PREROUTING -p tcp ${MARK} -j ISTIO_INBOUND`);
     add(`-A ISTIO_INBOUND -p tcp --dport ${c.inboundTunnelPort} -j RETURN`);
-    for (const iface of c.excludeInterfaces) add(`-A ISTIO_INBOUND -i ${iface} -j RETURN`);
     if (c.includeInboundPorts.includes('*')) {
       for (const p of c.excludeInboundPorts) add(`-A ISTIO_INBOUND -p tcp --dport ${p} -j RETURN`);
       add(`-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT`);
@@ -39,6 +49,7 @@ export function natRules(c: IptablesConfig, family: Family): string[] {
   add(`-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports ${c.proxyPort}`);
 
   // Outbound.
+  for (const iface of c.excludeInterfaces) add(`-A OUTPUT -o ${iface} ${MARK} -j RETURN`);
   add(`-A OUTPUT -p tcp ${MARK} -j ISTIO_OUTPUT`);
   for (const p of c.excludeOutboundPorts) add(`-A ISTIO_OUTPUT -p tcp --dport ${p} -j RETURN`);
   if (c.captureDns) {
@@ -119,7 +130,8 @@ export function mangleRules(c: IptablesConfig, family: Family): string[] {
   add(`-A ISTIO_INBOUND -p tcp -s ${passthroughSource} -i lo -j RETURN`);
   add(`-A ISTIO_INBOUND -p tcp -i lo -m mark ! --mark ${own} -j RETURN`);
   add(`-A ISTIO_INBOUND -p tcp --dport ${c.inboundTunnelPort} -j RETURN`);
-  for (const iface of c.excludeInterfaces) add(`-A ISTIO_INBOUND -i ${iface} -j RETURN`);
+  for (const iface of [...c.excludeInterfaces, ...c.kubeVirtInterfaces])
+    add(`-A ISTIO_INBOUND -i ${iface} -j RETURN`);
   const divert = (port: string) => {
     const dport = port === '*' ? '' : ` --dport ${port}`;
     add(`-A ISTIO_INBOUND -p tcp${dport} -m conntrack --ctstate RELATED,ESTABLISHED -j ISTIO_DIVERT`);

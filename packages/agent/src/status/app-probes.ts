@@ -1,8 +1,16 @@
 // Rewritten application probes (Istio's ISTIO_KUBE_APP_PROBERS): the kubelet calls the agent on
 // 15020 at /app-health/<container>/readyz|livez|startupz, the agent runs the original HTTP, TCP or
-// gRPC probe against the app from inside the pod.
+// gRPC probe against the app from inside the pod. Probes to the pod's own IPv4 address leave from
+// 127.0.0.6, as Istio's agent does: the capture rules return traffic from 127.0.0.6 on `lo`, so the
+// probe reaches the app directly instead of being redirected into the sidecar's inbound listener
+// (where STRICT mTLS would refuse it).
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
-import * as grpc from '@grpc/grpc-js';
+import { grpcHealthCheck } from './grpc-health-probe.js';
+
+/** The source address of probes, which the iptables rules pass through (Istio's InboundPassthroughBindIpv4). */
+export const PROBE_SOURCE_IPV4 = '127.0.0.6';
 
 export interface HttpGetProbe {
   httpGet: {
@@ -33,33 +41,91 @@ export interface ProbeResult {
   detail: string;
 }
 
-/** Runs one probe against the app at `defaultHost` (the pod IP or 127.0.0.1). */
-export async function runProbe(p: AppProbe, defaultHost: string): Promise<ProbeResult> {
+/**
+ * Runs one probe against the app at `defaultHost` (the pod IP or 127.0.0.1). `sourceAddress`
+ * (default 127.0.0.6) binds connections to the pod's own IPv4 address or to loopback; a probe to
+ * another host (an explicit `httpGet.host`, `tcpSocket.host`) or over IPv6 leaves unbound.
+ */
+export async function runProbe(
+  p: AppProbe,
+  defaultHost: string,
+  sourceAddress: string | null = PROBE_SOURCE_IPV4,
+): Promise<ProbeResult> {
   const timeoutMs = (p.timeoutSeconds ?? 1) * 1000;
+  const from = (host: string): { localAddress?: string } =>
+    sourceAddress && net.isIPv4(host) && (host === defaultHost || host.startsWith('127.'))
+      ? { localAddress: sourceAddress }
+      : {};
   try {
-    if ('httpGet' in p) return await httpProbe(p, defaultHost, timeoutMs);
-    if ('tcpSocket' in p) return await tcpProbe(p.tcpSocket.host ?? defaultHost, p.tcpSocket.port, timeoutMs);
-    return await grpcProbe(defaultHost, p.grpc.port, p.grpc.service ?? '', timeoutMs);
+    if ('httpGet' in p) {
+      const host = p.httpGet.host ?? defaultHost;
+      return await httpProbe(p, host, timeoutMs, from(host));
+    }
+    if ('tcpSocket' in p) {
+      const host = p.tcpSocket.host ?? defaultHost;
+      return await tcpProbe(host, p.tcpSocket.port, timeoutMs, from(host));
+    }
+    const r = await grpcHealthCheck({
+      host: defaultHost,
+      port: p.grpc.port,
+      service: p.grpc.service ?? '',
+      timeoutMs,
+      ...from(defaultHost),
+    });
+    const ok = r.grpcStatus === 0 && r.servingStatus === 1;
+    return {
+      ok,
+      status: ok ? 200 : 503,
+      detail: ok ? 'SERVING' : r.grpcStatus === 0 ? `status ${r.servingStatus}` : r.detail,
+    };
   } catch (e) {
     return { ok: false, status: 503, detail: (e as Error).message };
   }
 }
 
-async function httpProbe(p: HttpGetProbe, defaultHost: string, timeoutMs: number): Promise<ProbeResult> {
+function httpProbe(
+  p: HttpGetProbe,
+  host: string,
+  timeoutMs: number,
+  bind: { localAddress?: string },
+): Promise<ProbeResult> {
   const g = p.httpGet;
-  const host = g.host ?? defaultHost;
-  const url = `${(g.scheme ?? 'HTTP').toLowerCase()}://${host.includes(':') ? `[${host}]` : host}:${g.port}${g.path ?? '/'}`;
   const headers: Record<string, string> = { 'user-agent': 'kube-probe/skein-agent' };
   for (const h of g.httpHeaders ?? []) headers[h.name] = h.value;
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-  await res.arrayBuffer();
-  // Kubernetes: 200 <= code < 400 succeeds.
-  return { ok: res.status >= 200 && res.status < 400, status: res.status, detail: `HTTP ${res.status}` };
+  const secure = g.scheme === 'HTTPS';
+  return new Promise((resolve) => {
+    const options = {
+      host,
+      port: g.port,
+      path: g.path ?? '/',
+      headers,
+      timeout: timeoutMs,
+      agent: false as const,
+      ...bind,
+    };
+    const onResponse = (res: http.IncomingMessage): void => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      // Kubernetes: 200 <= code < 400 succeeds (redirects are not followed).
+      res.once('end', () => resolve({ ok: status >= 200 && status < 400, status, detail: `HTTP ${status}` }));
+    };
+    // The kubelet does not verify the app's certificate on HTTPS probes.
+    const req = secure
+      ? https.get({ ...options, rejectUnauthorized: false }, onResponse)
+      : http.get(options, onResponse);
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', (e) => resolve({ ok: false, status: 503, detail: e.message }));
+  });
 }
 
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+function tcpProbe(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  bind: { localAddress?: string },
+): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const s = net.connect({ host, port, timeout: timeoutMs });
+    const s = net.connect({ host, port, timeout: timeoutMs, ...bind });
     s.once('connect', () => {
       s.destroy();
       resolve({ ok: true, status: 200, detail: 'connected' });
@@ -69,42 +135,5 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeR
       resolve({ ok: false, status: 503, detail: 'timeout' });
     });
     s.once('error', (e) => resolve({ ok: false, status: 503, detail: e.message }));
-  });
-}
-
-// grpc.health.v1.HealthCheckRequest { string service = 1; } / HealthCheckResponse { ServingStatus status = 1; }
-// Two one-field messages, encoded here rather than pulling in the health proto.
-function encodeHealthRequest(service: string): Buffer {
-  const s = Buffer.from(service);
-  return s.length === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a, s.length]), s]);
-}
-function decodeHealthStatus(b: Buffer): number {
-  return b.length >= 2 && b[0] === 0x08 ? b[1]! : 0;
-}
-
-function grpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<ProbeResult> {
-  const client = new grpc.Client(
-    `${host.includes(':') ? `[${host}]` : host}:${port}`,
-    grpc.credentials.createInsecure(),
-  );
-  return new Promise<ProbeResult>((resolve) => {
-    client.makeUnaryRequest(
-      '/grpc.health.v1.Health/Check',
-      (s: string) => encodeHealthRequest(s),
-      (b: Buffer) => decodeHealthStatus(b),
-      service,
-      new grpc.Metadata(),
-      { deadline: Date.now() + timeoutMs },
-      (err: grpc.ServiceError | null, status?: number) => {
-        client.close();
-        if (err) resolve({ ok: false, status: 503, detail: err.message });
-        else
-          resolve({
-            ok: status === 1,
-            status: status === 1 ? 200 : 503,
-            detail: status === 1 ? 'SERVING' : `status ${status}`,
-          });
-      },
-    );
   });
 }

@@ -18,6 +18,11 @@ export interface CaMaterial {
   /** Certificates between the signing certificate and the root: [caCert, ...intermediates], root excluded; empty when self-signed. */
   chainPems: string[];
   rootCertPem: string;
+  /**
+   * Roots trusted besides the signing chain's own: a plug-in `root-cert.pem` holding several roots
+   * (Istio's plug-in root rotation: old and new root side by side while workloads move over).
+   */
+  otherRootPems?: string[];
 }
 
 export interface RootOptions {
@@ -67,7 +72,56 @@ export async function createRootCa(o: RootOptions): Promise<CaMaterial> {
   };
 }
 
-/** Material from a user-supplied intermediate ("plug-in CA"), checked for consistency. */
+/** An intermediate CA signed by `parent` (for plug-in CAs: one per cluster, or a rotation's next). */
+export async function createIntermediateCa(
+  parent: CaMaterial,
+  o: RootOptions & { commonName: string },
+): Promise<CaMaterial> {
+  const keys = await generateKeyPair(o.keyAlgorithm ?? 'ECDSA_P256');
+  const parentKeys = await importPrivateKeyPem(parent.caKeyPem);
+  const parentCert = new x509.X509Certificate(parent.caCertPem);
+  const now = o.now ?? Date.now();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: `O=${o.trustDomain}, CN=${o.commonName}`,
+    issuer: parentCert.subject,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + (o.ttlSeconds ?? 365 * 86400) * 1000),
+    signingAlgorithm: signingAlgorithm(parentKeys.algorithm),
+    publicKey: keys.publicKey,
+    signingKey: parentKeys.privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  const pem = cert.toString('pem') + '\n';
+  return {
+    caCertPem: pem,
+    caKeyPem: await privateKeyToPem(keys.privateKey),
+    chainPems: [pem, ...parent.chainPems],
+    rootCertPem: parent.rootCertPem,
+  };
+}
+
+/** The root of `roots` that signed `top` (the chain's last certificate before the root). */
+function signingRoot(top: string, roots: readonly string[]): string | undefined {
+  const cert = new X509Certificate(top);
+  return roots.find((r) => {
+    const root = new X509Certificate(r);
+    return r.trim() === top.trim() || (cert.checkIssued(root) && cert.verify(root.publicKey));
+  });
+}
+
+/**
+ * Material from a user-supplied intermediate ("plug-in CA"), checked for consistency.
+ * `root-cert.pem` may hold several roots (a plug-in root rotation): the one the chain leads to
+ * signs, the others are trusted too.
+ */
 export async function pluginCa(files: {
   caCert: string;
   caKey: string;
@@ -75,15 +129,25 @@ export async function pluginCa(files: {
   rootCert: string;
 }): Promise<CaMaterial> {
   const caCertPem = normalizePem(files.caCert);
-  const rootCertPem = normalizePem(files.rootCert);
+  const roots = splitPem(files.rootCert);
+  if (roots.length === 0) throw new Error('root-cert.pem holds no certificate');
   await importPrivateKeyPem(files.caKey);
-  const chain = splitPem(files.certChain ?? '').filter((c) => c.trim() !== rootCertPem.trim());
+  const isRoot = (c: string) => roots.some((r) => r.trim() === c.trim());
+  const chain = splitPem(files.certChain ?? '').filter((c) => !isRoot(c));
   if (chain.length === 0 || chain[0]!.trim() !== caCertPem.trim()) chain.unshift(caCertPem);
-  const material = {
+  const top = isRoot(caCertPem) ? caCertPem : chain[chain.length - 1]!;
+  const rootCertPem = signingRoot(top, roots);
+  if (rootCertPem === undefined)
+    throw new Error(
+      `the CA certificate's chain leads to none of the ${roots.length} root(s) in root-cert.pem`,
+    );
+  const otherRootPems = roots.filter((r) => r !== rootCertPem);
+  const material: CaMaterial = {
     caCertPem,
     caKeyPem: files.caKey,
     chainPems: caCertPem === rootCertPem ? [] : chain,
     rootCertPem,
+    ...(otherRootPems.length > 0 ? { otherRootPems } : {}),
   };
   verifyMaterial(material);
   return material;

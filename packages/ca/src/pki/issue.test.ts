@@ -5,8 +5,9 @@ import { once } from 'node:events';
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createRootCa, pluginCa, verifyMaterial } from './ca-material.js';
+import { createIntermediateCa, createRootCa, pluginCa, verifyMaterial } from './ca-material.js';
 import { createCsr } from './csr.js';
+import { splitPem } from './pem.js';
 import { CertificateAuthority, CertificateRequestError, certificateUris } from './issue.js';
 import { generateKeyPair, importPrivateKeyPem, privateKeyToPem } from './keys.js';
 import { x509 } from './x509.js';
@@ -107,6 +108,44 @@ describe('CertificateAuthority', () => {
     await expect(
       pluginCa({ caCert: interPem, caKey: root.caKeyPem, rootCert: root.rootCertPem }),
     ).rejects.toThrow(/does not match/);
+  });
+
+  it('takes a plug-in root-cert.pem with two roots: the chain picks the signing one, both are trusted', async () => {
+    // Two roots with the same subject (the default CN): only signatures tell them apart.
+    const td = { trustDomain: 'cluster.local' };
+    const [rootA, rootB, rootC] = [await createRootCa(td), await createRootCa(td), await createRootCa(td)];
+    const interA = await createIntermediateCa(rootA, { ...td, commonName: 'cluster-1 A' });
+    const interB = await createIntermediateCa(rootB, { ...td, commonName: 'cluster-1 B' });
+    const files = (inter: typeof interA, roots: string) => ({
+      caCert: inter.caCertPem,
+      caKey: inter.caKeyPem,
+      certChain: inter.chainPems.join('') + inter.rootCertPem,
+      rootCert: roots,
+    });
+    const both = rootA.rootCertPem + rootB.rootCertPem;
+    // Step 1 of a plug-in rotation: the old intermediate, both roots.
+    const m1 = await pluginCa(files(interA, both));
+    expect([m1.rootCertPem, m1.otherRootPems]).toEqual([rootA.rootCertPem, [rootB.rootCertPem]]);
+    const ca = await CertificateAuthority.create(m1);
+    expect(ca.trustedRoots).toEqual([rootA.rootCertPem, rootB.rootCertPem]);
+    const before = await workload(ca, ID_A);
+    // Step 2: the new intermediate under root B, both roots still trusted (B first: it signs).
+    await ca.update(await pluginCa(files(interB, both)));
+    expect(ca.trustedRoots).toEqual([rootB.rootCertPem, rootA.rootCertPem]);
+    const after = await workload(ca, ID_B);
+    const leaf = (w: { chain: string[] }) => new X509Certificate(w.chain[0]!);
+    expect(leaf(after).verify(new X509Certificate(interB.caCertPem).publicKey)).toBe(true);
+    // The last element of an issued chain is the bundle: old and new certificates both verify.
+    expect(splitPem(after.chain.at(-1)!)).toEqual([rootB.rootCertPem, rootA.rootCertPem]);
+    expect(leaf(before).verify(new X509Certificate(interA.caCertPem).publicKey)).toBe(true);
+    // Step 3: the old root leaves.
+    await ca.update(await pluginCa(files(interB, rootB.rootCertPem)));
+    expect(ca.trustedRoots).toEqual([rootB.rootCertPem]);
+    // A chain that leads to none of the roots is refused with the reason.
+    const interC = await createIntermediateCa(rootC, { ...td, commonName: 'stray' });
+    await expect(pluginCa(files(interC, both))).rejects.toThrow(
+      /the CA certificate's chain leads to none of the 2 root\(s\) in root-cert.pem/,
+    );
   });
 
   it('completes a mutual TLS handshake on loopback and refuses an identity mismatch', async () => {

@@ -85,7 +85,11 @@ export class CertificateAuthority {
 
   /** The trust bundle: the signing root first, then the other trusted roots (one PEM string). */
   get rootCertPem(): string {
-    return trustBundlePem([this.current.rootCertPem, ...this.extraRoots]);
+    return trustBundlePem([
+      this.current.rootCertPem,
+      ...(this.current.otherRootPems ?? []),
+      ...this.extraRoots,
+    ]);
   }
 
   /** Every trusted root, one PEM each (the signing root first). */

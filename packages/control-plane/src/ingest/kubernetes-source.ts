@@ -1,5 +1,5 @@
 // The Kubernetes source: informers (@kubernetes/client-node) on every mesh CRD, Services,
-// EndpointSlices, Pods, Namespaces and the mesh ConfigMap (`istio`, key `mesh`, in the control
+// EndpointSlices, Pods, Namespaces, TLS Secrets (credentialName) and the mesh ConfigMap (`istio`, key `mesh`, in the control
 // plane's namespace). Mesh objects are validated like any other and fed to the config
 // store; an invalid one is skipped and gets a status condition with the validation message.
 // Services + EndpointSlices + Pods become registry services. An informer whose watch fails
@@ -7,6 +7,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { meshKinds } from '@skein/api-types';
 import type { Logger } from '../log.js';
+import { SECRET_KIND, isTlsSecretData } from '../model/credentials.js';
 import type { ConfigObject } from '../model/istio-types.js';
 import {
   servicesFromKubernetes,
@@ -58,6 +59,7 @@ export class KubernetesSource {
   private slices!: Watched<k8s.V1EndpointSlice>;
   private pods!: Watched<k8s.V1Pod>;
   private namespaces!: Watched<k8s.V1Namespace>;
+  private secrets!: Watched<k8s.V1Secret>;
   private configMaps: Watched<k8s.V1ConfigMap> | undefined;
   private lastNamespaces = '';
   private lastMeshText: string | undefined | null = null;
@@ -116,6 +118,20 @@ export class KubernetesSource {
       name: 'namespaces',
       informer: k8s.makeInformer(this.kc, '/api/v1/namespaces', () => core.listNamespace()),
     };
+    // TLS credentials for credentialName (Helm releases and service-account tokens left out).
+    const secretFields = 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
+    this.secrets = {
+      name: 'secrets',
+      // makeInformer takes no field selector: the ListWatch it builds does.
+      informer: new k8s.ListWatch(
+        '/api/v1/secrets',
+        new k8s.Watch(this.kc),
+        () => core.listSecretForAllNamespaces({ fieldSelector: secretFields }),
+        false,
+        undefined,
+        secretFields,
+      ),
+    };
     const cm = this.opts.meshConfigMap;
     if (cm)
       this.configMaps = {
@@ -135,6 +151,7 @@ export class KubernetesSource {
       this.slices,
       this.pods,
       this.namespaces,
+      this.secrets,
       ...(this.configMaps ? [this.configMaps] : []),
     ].filter(Boolean);
   }
@@ -202,6 +219,17 @@ export class KubernetesSource {
         }
         objects.push(v.object);
       }
+    }
+    for (const raw of this.secrets.informer.list()) {
+      if (!isTlsSecretData(raw.data)) continue;
+      const v = this.opts.validate({ ...raw, apiVersion: 'v1', kind: SECRET_KIND });
+      const key = `${raw.metadata?.uid}@${raw.metadata?.resourceVersion}`;
+      if (!v.ok) {
+        problems.set(key, v.problems);
+        if (!this.problems.has(key)) for (const p of v.problems) this.opts.onProblem(p);
+        continue;
+      }
+      objects.push(v.object);
     }
     this.problems.clear();
     for (const [k, v] of problems) this.problems.set(k, v);

@@ -158,6 +158,92 @@ describe('injectPod', () => {
     expect(() => injectPod(pod, TEST_CONFIG)).toThrow(/proxy.istio.io\/config: terminationDrainDuration/);
   });
 
+  it('adds user volumes and mounts, another image, the readiness timing and the concurrency', () => {
+    const pod = injectPod(load('sidecar-annotations'), TEST_CONFIG);
+    const proxy = proxyOf(pod);
+    expect(pod.spec.volumes?.find((v) => v['name'] === 'lua-libs')).toEqual({
+      name: 'lua-libs',
+      configMap: { name: 'lua-libs' },
+    });
+    expect(proxy?.['volumeMounts']).toContainEqual({
+      name: 'lua-libs',
+      mountPath: '/var/lib/lua',
+      readOnly: true,
+    });
+    expect([proxy?.image, initOf(pod)?.image]).toEqual([
+      'registry.local/skein/proxy:canary',
+      'registry.local/skein/proxy:canary',
+    ]);
+    expect(proxy?.readinessProbe).toMatchObject({
+      initialDelaySeconds: 1,
+      periodSeconds: 10,
+      failureThreshold: 30,
+    });
+    expect(proxy?.args).toContain('--proxy-arg=--concurrency=4');
+    const ipt = initOf(pod)?.args as string[];
+    expect(ipt.slice(ipt.indexOf('-k'), ipt.indexOf('-k') + 2)).toEqual(['-k', 'k6t-eth0']);
+    expect(ipt.slice(ipt.indexOf('-c'), ipt.indexOf('-c') + 2)).toEqual(['-c', 'net1']);
+    // Without the annotations: the configured image, Istio's readiness defaults, no concurrency flag.
+    const plain = proxyOf(injectPod(load('basic'), TEST_CONFIG));
+    expect(plain?.image).toBe('skein/proxy:test');
+    expect(plain?.readinessProbe).toMatchObject({ periodSeconds: 2, failureThreshold: 4 });
+    expect((plain?.args as string[]).some((a) => a.includes('--concurrency'))).toBe(false);
+  });
+
+  it('in TPROXY mode runs the proxy as root with NET_ADMIN and GID 1337, and tells the agent', () => {
+    const pod = load('basic');
+    pod.metadata = { ...pod.metadata, annotations: { 'sidecar.istio.io/interceptionMode': 'TPROXY' } };
+    const out = injectPod(pod, TEST_CONFIG);
+    const ipt = initOf(out)?.args as string[];
+    expect(ipt[ipt.indexOf('-m') + 1]).toBe('TPROXY');
+    const proxy = proxyOf(out);
+    expect(proxy?.args).toContain('--interception-mode=TPROXY');
+    expect(proxy?.['securityContext']).toEqual({
+      runAsUser: 0,
+      runAsGroup: 1337,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] },
+    });
+    // REDIRECT (the default): UID 1337, no capability, no flag.
+    const plain = proxyOf(injectPod(load('basic'), TEST_CONFIG));
+    expect(plain?.['securityContext']).toMatchObject({ runAsUser: 1337, capabilities: { drop: ['ALL'] } });
+    expect((plain?.args as string[]).some((a) => a.startsWith('--interception-mode'))).toBe(false);
+  });
+
+  it('refuses malformed sidecar annotations with the annotation and the reason', () => {
+    const refuse = (annotations: Record<string, string>, why: RegExp) => {
+      const pod = load('basic');
+      pod.metadata = { ...pod.metadata, annotations };
+      expect(() => injectPod(pod, TEST_CONFIG)).toThrow(why);
+    };
+    refuse({ 'sidecar.istio.io/userVolume': '{oops' }, /sidecar.istio.io\/userVolume: not JSON/);
+    refuse(
+      { 'sidecar.istio.io/userVolume': '[{"configMap":{}}]' },
+      /userVolume: entry 0: want an object with a name/,
+    );
+    refuse(
+      { 'sidecar.istio.io/userVolumeMount': '{"missing":{"mountPath":"/x"}}' },
+      /userVolumeMount: missing: no such volume/,
+    );
+    refuse(
+      { 'sidecar.istio.io/userVolumeMount': '[{"name":"istio-envoy"}]' },
+      /istio-envoy: mountPath is required/,
+    );
+    refuse(
+      { 'sidecar.istio.io/userVolume': '{"istio-token":{"emptyDir":{}}}' },
+      /istio-token: the pod already has this volume/,
+    );
+    refuse(
+      { 'readiness.status.sidecar.istio.io/periodSeconds': '0' },
+      /periodSeconds: want a whole number ≥ 1/,
+    );
+    refuse(
+      { 'proxy.istio.io/config': 'concurrency: two' },
+      /proxy.istio.io\/config: concurrency: want a whole number/,
+    );
+  });
+
   it('names the workload from the owner: Deployment (ReplicaSet minus the hash), Job, bare pod', () => {
     expect(workloadNameOf(load('basic'))).toBe('echo-v1');
     expect(

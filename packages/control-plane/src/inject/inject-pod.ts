@@ -8,6 +8,7 @@ import { PORTS, type InjectorConfig } from './injector-config.js';
 import type { Pod } from './pod-types.js';
 import { rewriteProbes, type AppProbers } from './probe-rewrite.js';
 import { PROXY_CONFIG_ANNOTATION, effectiveProxyConfig } from './proxy-config.js';
+import { checkUserMounts, userVolumeMounts, userVolumes } from './sidecar-annotations.js';
 import { VOLUMES, initContainer, proxyContainer, sidecarVolumes } from './sidecar-template.js';
 import { interceptionMode, iptablesArgs } from './traffic-annotations.js';
 
@@ -82,16 +83,32 @@ export function injectPod(pod: Pod, config: InjectorConfig, ctx: InjectContext =
     annotations,
     appContainers: pod.spec.containers,
     iptablesArgs: ipt,
+    interceptionMode: mode,
     probers,
     proxyConfig,
     prometheusAnnotations,
   });
-  const added = ipt ? [initContainer(config, ipt), proxy] : [proxy];
+  const added = ipt ? [initContainer(config, ipt, annotations), proxy] : [proxy];
   const volumeNames = Object.values(VOLUMES);
+  const extraVolumes = userVolumes(annotations);
+  const volumes = [
+    ...(pod.spec.volumes ?? []).filter((v) => !volumeNames.includes(v['name'] as never)),
+    ...sidecarVolumes(config),
+  ];
+  for (const v of extraVolumes)
+    if (volumes.some((x) => x['name'] === v['name']))
+      throw new Error(
+        `annotation sidecar.istio.io/userVolume: ${String(v['name'])}: the pod already has this volume`,
+      );
+  volumes.push(...extraVolumes);
+  checkUserMounts(
+    userVolumeMounts(annotations),
+    volumes.map((v) => String(v['name'])),
+  );
   annotations[STATUS_ANNOTATION] = JSON.stringify({
     initContainers: ipt ? [INIT_CONTAINER, PROXY_CONTAINER] : [PROXY_CONTAINER],
     containers: [],
-    volumes: volumeNames,
+    volumes: [...volumeNames, ...extraVolumes.map((v) => String(v['name']))],
     imagePullSecrets: null,
     revision: config.revision,
   });
@@ -108,10 +125,7 @@ export function injectPod(pod: Pod, config: InjectorConfig, ctx: InjectContext =
       ...pod.spec,
       initContainers: [...added, ...(pod.spec.initContainers ?? [])],
       containers,
-      volumes: [
-        ...(pod.spec.volumes ?? []).filter((v) => !volumeNames.includes(v['name'] as never)),
-        ...sidecarVolumes(config),
-      ],
+      volumes,
     },
   };
 }

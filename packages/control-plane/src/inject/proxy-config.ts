@@ -10,6 +10,8 @@ export interface EffectiveProxyConfig {
   readonly terminationDrainDuration: string;
   readonly holdApplicationUntilProxyStarts: boolean;
   readonly proxyMetadata: Readonly<Record<string, string>>;
+  /** Worker threads of skein-proxy (Envoy's `--concurrency`; 0: one per CPU); unset: the proxy's default (2). */
+  readonly concurrency?: number;
 }
 
 const durationRe = /^\d+(\.\d+)?(ms|s|m|h)$/;
@@ -39,7 +41,17 @@ export function effectiveProxyConfig(
   const metadata: Record<string, string> = {};
   for (const source of [defaults['proxyMetadata'], pod['proxyMetadata']])
     if (isRecord(source)) for (const [k, v] of Object.entries(source)) metadata[k] = String(v);
+  const concurrency = pick('concurrency');
+  if (
+    concurrency !== undefined &&
+    concurrency !== null &&
+    (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 0)
+  )
+    throw new Error(
+      `annotation ${PROXY_CONFIG_ANNOTATION}: concurrency: want a whole number ≥ 0, got ${JSON.stringify(concurrency)}`,
+    );
   return {
+    ...(typeof concurrency === 'number' ? { concurrency } : {}),
     terminationDrainDuration: drain,
     holdApplicationUntilProxyStarts: hold !== false,
     proxyMetadata: metadata,

@@ -6,7 +6,9 @@
 import { INIT_CONTAINER, PROXY_CONTAINER } from './injection-policy.js';
 import { PORTS, PROXY_UID, type InjectorConfig } from './injector-config.js';
 import type { EffectiveProxyConfig } from './proxy-config.js';
+import { PROXY_IMAGE, readinessSettings, userVolumeMounts } from './sidecar-annotations.js';
 import type { Container, Json } from './pod-types.js';
+import type { InterceptionMode } from './traffic-annotations.js';
 
 export const VOLUMES = { config: 'istio-envoy', root: 'istiod-ca-cert', token: 'istio-token' } as const;
 const CONFIG_DIR = '/etc/skein/proxy';
@@ -20,6 +22,8 @@ export interface SidecarInputs {
   readonly iptablesArgs: readonly string[] | undefined;
   readonly probers: Readonly<Record<string, unknown>>;
   readonly proxyConfig: EffectiveProxyConfig;
+  /** How traffic reaches the proxy (`sidecar.istio.io/interceptionMode`). */
+  readonly interceptionMode: InterceptionMode;
   /** Original `prometheus.io/*` annotations when metrics are merged on 15020. */
   readonly prometheusAnnotations: Readonly<Record<string, string>> | undefined;
 }
@@ -46,10 +50,18 @@ function resources(c: InjectorConfig, a: Readonly<Record<string, string>>): Json
   };
 }
 
-export function initContainer(c: InjectorConfig, args: readonly string[]): Container {
+/** The sidecar image: `sidecar.istio.io/proxyImage`, else the configured one (init step too, as Istio). */
+export const proxyImage = (c: InjectorConfig, a: Readonly<Record<string, string>>): string =>
+  a[PROXY_IMAGE] || c.proxyImage;
+
+export function initContainer(
+  c: InjectorConfig,
+  args: readonly string[],
+  annotations: Readonly<Record<string, string>> = {},
+): Container {
   return {
     name: INIT_CONTAINER,
-    image: c.proxyImage,
+    image: proxyImage(c, annotations),
     command: ['/app/bin/skein-agent'],
     args: ['iptables', ...args],
     securityContext: {
@@ -74,6 +86,29 @@ function logLevelArgs(a: Readonly<Record<string, string>>): string[] {
       `annotation sidecar.istio.io/logLevel: want one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
     );
   return [`--proxy-arg=--log-level=${l}`];
+}
+
+/**
+ * UID and GID 1337 (the capture rules let both out). TPROXY: the proxy's listeners are transparent
+ * (IP_TRANSPARENT), which needs CAP_NET_ADMIN in effect — so, as in Istio, the container runs as
+ * root with NET_ADMIN and GID 1337, and the capture rules let it out by its group.
+ */
+function proxySecurityContext(mode: InterceptionMode): Json {
+  if (mode === 'TPROXY')
+    return {
+      runAsUser: 0,
+      runAsGroup: PROXY_UID,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] },
+    };
+  return {
+    runAsUser: PROXY_UID,
+    runAsGroup: PROXY_UID,
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+  };
 }
 
 export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
@@ -101,9 +136,10 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
   for (const [name, value] of Object.entries(pc.proxyMetadata)) env.push({ name, value });
   const meta = pc.proxyMetadata;
   const ready = (): Json => ({ httpGet: { path: '/healthz/ready', port: PORTS.readiness } });
+  const readiness = readinessSettings(s.annotations);
   return {
     name: PROXY_CONTAINER,
-    image: c.proxyImage,
+    image: proxyImage(c, s.annotations),
     restartPolicy: 'Always',
     args: [
       'proxy',
@@ -118,10 +154,11 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
       `--config-path=${CONFIG_DIR}/envoy-rev.json`,
       `--trust-domain=${c.trustDomain}`,
       ...labels,
-      ...(s.iptablesArgs === undefined ? ['--interception-mode=NONE'] : []),
+      ...(s.interceptionMode !== 'REDIRECT' ? [`--interception-mode=${s.interceptionMode}`] : []),
       ...(meta['EXIT_ON_ZERO_ACTIVE_CONNECTIONS'] === 'true' ? ['--exit-on-zero-active-connections'] : []),
       ...(meta['ISTIO_META_DNS_CAPTURE'] === 'true' ? ['--dns-capture'] : []),
       ...logLevelArgs(s.annotations),
+      ...(pc.concurrency !== undefined ? [`--proxy-arg=--concurrency=${pc.concurrency}`] : []),
     ],
     env,
     ports: [
@@ -132,19 +169,14 @@ export function proxyContainer(c: InjectorConfig, s: SidecarInputs): Container {
     ...(pc.holdApplicationUntilProxyStarts
       ? { startupProbe: { ...ready(), periodSeconds: 1, failureThreshold: 600 } }
       : {}),
-    readinessProbe: { ...ready(), periodSeconds: 2, failureThreshold: 4 },
+    readinessProbe: { ...ready(), ...readiness },
     resources: resources(c, s.annotations),
-    securityContext: {
-      runAsUser: PROXY_UID,
-      runAsGroup: PROXY_UID,
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-    },
+    securityContext: proxySecurityContext(s.interceptionMode),
     volumeMounts: [
       { name: VOLUMES.config, mountPath: CONFIG_DIR },
       { name: VOLUMES.root, mountPath: '/var/run/secrets/istio' },
       { name: VOLUMES.token, mountPath: '/var/run/secrets/tokens' },
+      ...userVolumeMounts(s.annotations),
     ],
   };
 }

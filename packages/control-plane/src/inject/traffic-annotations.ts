@@ -55,8 +55,12 @@ export function iptablesArgs(
   if (excludeOutPorts.length) args.push('-o', excludeOutPorts.join(','));
   const includeOutPorts = list(annotations[`${T}includeOutboundPorts`]);
   if (includeOutPorts.length) args.push('-q', includeOutPorts.join(','));
-  const virt = list(annotations[`${T}kubevirtInterfaces`]);
-  if (virt.length) args.push('-c', virt.join(','));
+  const virt = list(
+    annotations['istio.io/reroute-virtual-interfaces'] ?? annotations[`${T}kubevirtInterfaces`],
+  );
+  if (virt.length) args.push('-k', virt.join(','));
+  const excludeIfaces = list(annotations[`${T}excludeInterfaces`]);
+  if (excludeIfaces.length) args.push('-c', excludeIfaces.join(','));
   if (options.dnsCapture) args.push('--redirect-dns');
   return args;
 }

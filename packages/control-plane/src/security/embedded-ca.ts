@@ -22,8 +22,10 @@ import {
   rotatingServingCredentials,
   serialOf,
   watchDirectoryCa,
+  watchKubeCa,
   type Authenticator,
   type DirectoryCaWatch,
+  type KubeCaWatch,
   type ServingCertificate,
 } from '@skein/ca';
 import { caServiceDefinition } from '@skein/api-types';
@@ -103,14 +105,16 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
     : await loadDirectoryCaState(dir, root);
   const loaded = state.loaded;
   const ca = await CertificateAuthority.create(loaded.material, {}, state.extraRoots);
-  // Directory mode: root rotation steps (`skein-ca rotate-root --dir`) and replaced files take effect live.
-  const watch: DirectoryCaWatch | undefined = kube
-    ? undefined
-    : watchDirectoryCa(dir, ca, {
-        root,
-        intervalMs: o.reloadMs ?? 5000,
-        log: (m, f) => log.info(m, f),
-      });
+  // Root rotation steps (`skein-ca rotate-root --dir`), replaced files, or an edited `cacerts`
+  // Secret (plug-in rotation) take effect live.
+  const watchOptions = {
+    root,
+    intervalMs: o.reloadMs ?? 5000,
+    log: (m: string, f?: Record<string, unknown>) => log.info(m, f),
+  };
+  const watch: DirectoryCaWatch | KubeCaWatch = kube
+    ? watchKubeCa(kube, caNamespace, ca, { ...watchOptions, startedFrom: loaded.source })
+    : watchDirectoryCa(dir, ca, watchOptions);
   const authenticators: Authenticator[] = [
     // Renewal with a mesh certificate from the signing CA or, during a root rotation, any trusted root.
     new MeshCertificateAuthenticator(() => [ca.material.caCertPem, ...ca.trustedRoots], o.trustDomain),
@@ -177,7 +181,7 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
       server.bindAsync(address, serving.credentials, (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (e) {
-    watch?.stop();
+    watch.stop();
     serving.stop();
     throw new Error(`CA port ${address}: ${(e as Error).message} (--secure-addr, or --no-ca)`);
   }
@@ -189,10 +193,11 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
         o.kubeconfig === undefined || o.kubeconfig === 'in-cluster' || o.kubeconfig === 'default'
           ? undefined
           : o.kubeconfig,
-      rootCertPem: ca.rootCertPem,
+      rootCertPem: () => ca.rootCertPem,
       resyncMs: o.kubernetes?.rootResyncMs,
       log,
     });
+  const stopRepublish = publisher ? ca.onChange(() => publisher?.publishNow()) : undefined;
   const rootCertFile = kube
     ? undefined
     : loaded.source === 'plugin'
@@ -216,7 +221,8 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
     servingCertificate: () => serving.current(),
     onServingRotated: (l) => void rotated.add(l),
     close: async () => {
-      watch?.stop();
+      stopRepublish?.();
+      watch.stop();
       serving.stop();
       await publisher?.stop();
       await new Promise<void>((resolve) => {

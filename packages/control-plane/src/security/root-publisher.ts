@@ -9,13 +9,16 @@ export interface RootPublisherOptions {
   readonly kube: KubeApi;
   /** kubeconfig path, or undefined for the default lookup (KUBECONFIG, ~/.kube/config, in-cluster). */
   readonly kubeconfig: string | undefined;
-  readonly rootCertPem: string;
+  /** The trust bundle to publish (read at each publication: it changes with a root rotation). */
+  readonly rootCertPem: () => string;
   /** Full re-publication period; default 60 s. */
   readonly resyncMs?: number | undefined;
   readonly log: Logger;
 }
 
 export interface RootPublisher {
+  /** Re-publishes to every namespace now (after the CA's roots changed). */
+  publishNow(): void;
   stop(): Promise<void>;
 }
 
@@ -23,7 +26,7 @@ export async function startRootPublisher(o: RootPublisherOptions): Promise<RootP
   let stopped = false;
   const publish = async (namespaces?: string[]): Promise<void> => {
     try {
-      const changed = await publishRootCert(o.kube, o.rootCertPem, namespaces);
+      const changed = await publishRootCert(o.kube, o.rootCertPem(), namespaces);
       if (changed > 0) o.log.info('root certificate published', { configMaps: changed, namespaces });
     } catch (e) {
       o.log.warn('publishing the root certificate failed', { error: (e as Error).message });
@@ -52,6 +55,7 @@ export async function startRootPublisher(o: RootPublisherOptions): Promise<RootP
   informer.on('connect', () => (backoffMs = 500));
   await informer.start().catch(() => undefined);
   return {
+    publishNow: () => void publish(),
     stop: async () => {
       stopped = true;
       clearInterval(resync);

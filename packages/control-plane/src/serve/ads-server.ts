@@ -34,6 +34,7 @@ type DeltaDiscoveryRequest = discoveryV3.DeltaDiscoveryRequest;
 export const PUSH_ORDER: readonly string[] = [
   TypeUrl.Cluster,
   TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Secret,
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
   VIRTUAL_HOST_TYPE,
@@ -277,7 +278,9 @@ export class XdsServer {
       const gen = this.generator(c, ctx, t);
       if (!gen) continue;
       const names = s && !s.wildcard ? [...s.names] : [];
-      out[short(t)] = generateAll(gen, ctx, names).map((r) => r.body);
+      const bodies = generateAll(gen, ctx, names).map((r) => r.body);
+      // Private keys never leave through the debug port (Envoy's config_dump redacts them too).
+      out[short(t)] = t === TypeUrl.Secret ? bodies.map(redactSecret) : bodies;
     }
     return out;
   }
@@ -740,4 +743,11 @@ function mergeEncoded(own: EncodedResource[], shared: EncodedResource[]): Encode
   return [...own, ...shared.filter((r) => !taken.has(r.name))].sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
+}
+
+function redactSecret(body: object): object {
+  const s = body as { tlsCertificate?: Record<string, unknown> };
+  return s.tlsCertificate?.['privateKey'] === undefined
+    ? body
+    : { ...s, tlsCertificate: { ...s.tlsCertificate, privateKey: { inlineString: '[redacted]' } } };
 }

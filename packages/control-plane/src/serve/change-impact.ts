@@ -10,6 +10,7 @@ import type {
   VirtualServiceSpec,
   WorkloadEntrySpec,
 } from '../model/istio-types.js';
+import { SECRET_KIND } from '../model/credentials.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { VIRTUAL_HOST_TYPE } from '../translate/vhds.js';
 import type { PushRequest } from './push-scope.js';
@@ -38,6 +39,8 @@ function hostsOf(o: ConfigObject, snaps: readonly Snapshot[]): string[] | undefi
       return [fqdn((o.spec as DestinationRuleSpec).host, ns)];
     case 'ServiceEntry':
       return ((o.spec as ServiceEntrySpec).hosts ?? []).map((h) => fqdn(h, ns));
+    case SECRET_KIND:
+      return [];
     case 'WorkloadEntry': {
       const spec = o.spec as WorkloadEntrySpec;
       const labels = spec.labels ?? o.metadata.labels ?? {};
@@ -90,6 +93,9 @@ export function pushRequestFor(
       else if (!httpRoutesOnly(o.spec as VirtualServiceSpec)) httpOnly = false;
     }
   }
+  // TLS credentials (credentialName Secrets) reach only the Secret type.
+  if (kinds.size === 1 && kinds.has(SECRET_KIND))
+    return { full: false, hosts, types: [TypeUrl.Secret], changeAt, reason: SECRET_KIND };
   const edsServices = snaps.every((snap) =>
     [...hosts].every((h) =>
       (snap.servicesByHost.get(h) ?? []).every(

@@ -1,5 +1,6 @@
 // Which proxies a change concerns. A push request names the hostnames it touched (or is full);
 // a proxy is pushed only when one of them is in its Sidecar scope or is one of its own services.
+import { TypeUrl } from '@skein/api-types';
 import type { Snapshot } from '../model/snapshot.js';
 import type { TranslateContext } from '../translate/context.js';
 
@@ -34,6 +35,8 @@ export interface PushRequest {
 
 export function affects(ctx: TranslateContext, req: PushRequest): boolean {
   if (req.full) return true;
+  // A credential change: any proxy may name the Secret (its generator serves only its namespace's).
+  if (req.types?.length === 1 && req.types[0] === TypeUrl.Secret) return true;
   // Gateways serve hosts outside any Sidecar scope (their VirtualServices' hosts): always push.
   if (ctx.proxy.type === 'router') return true;
   for (const h of req.hosts) {

@@ -164,7 +164,7 @@ export function destinationRuleTls(
   const common: Record<string, unknown> = {};
   if (tls.credentialName) {
     // Istio's naming: the key pair as `kubernetes://<name>`, the CA as `kubernetes://<name>-cacert`,
-    // both over SDS on the ADS stream (served by whoever serves secrets to this proxy).
+    // both over SDS on the ADS stream (skeind serves them from the proxy namespace's Secrets).
     const secret = `kubernetes://${tls.credentialName}`;
     if (tls.mode === 'MUTUAL')
       common['tlsCertificateSdsSecretConfigs'] = [{ name: secret, sdsConfig: ADS_CONFIG_SOURCE }];

@@ -6,6 +6,7 @@
 // VirtualService's tls routes; AUTO_PASSTHROUGH servers forward by Istio's mesh SNI
 // `outbound_.<port>_.<subset>_.<host>` to that cluster. A server's `bind` gives it a listener on
 // that address (`<bind>_<port>`).
+import { CREDENTIAL_PREFIX } from './credentials.js';
 import type { listenerV3, routeComponentsV3, routeV3 } from '@skein/api-types';
 import { fqdn, hostMatches, labelsMatch } from '../model/hosts.js';
 import type { Gateway, GatewayServer, VirtualService } from '../model/istio-types.js';
@@ -116,12 +117,11 @@ function tlsContext(server: GatewayServer): object {
   const tls = server.tls ?? {};
   const common: Record<string, unknown> = {};
   if (tls.credentialName) {
-    common['tlsCertificateSdsSecretConfigs'] = [{ name: tls.credentialName, sdsConfig: ADS_CONFIG_SOURCE }];
+    // Istio's names; skeind serves them over ADS from the gateway namespace's Secrets (credentials.ts).
+    const secret = `${CREDENTIAL_PREFIX}${tls.credentialName}`;
+    common['tlsCertificateSdsSecretConfigs'] = [{ name: secret, sdsConfig: ADS_CONFIG_SOURCE }];
     if (tls.mode === 'MUTUAL')
-      common['validationContextSdsSecretConfig'] = {
-        name: `${tls.credentialName}-cacert`,
-        sdsConfig: ADS_CONFIG_SOURCE,
-      };
+      common['validationContextSdsSecretConfig'] = { name: `${secret}-cacert`, sdsConfig: ADS_CONFIG_SOURCE };
   } else {
     if (tls.serverCertificate && tls.privateKey)
       common['tlsCertificates'] = [

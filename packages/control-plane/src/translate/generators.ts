@@ -13,6 +13,7 @@ import { sidecarRouteConfigs } from './route-configs.js';
 import { NAME_TABLE_RESOURCE, nameTable } from './name-table.js';
 import { gatewayListeners, gatewayRouteConfigs } from './gateway.js';
 import { withTcpAccessLogs } from './tcp-access-log.js';
+import { credentialSecrets } from './credentials.js';
 
 /** A generated resource: its name and canonical-JSON body. */
 export interface Resource {
@@ -40,6 +41,12 @@ const only = (names: readonly string[], list: Resource[]): Resource[] => {
   return list.filter((r) => want.has(r.name));
 };
 
+/** credentialName secrets: this proxy's namespace only, so never shared across a class. */
+const credentials: TypeGenerators = {
+  shared: { generate: () => [] },
+  own: { generate: (ctx, names) => named(credentialSecrets(ctx, names)) },
+};
+
 const eds: Generator = {
   generate: (ctx, names) =>
     [...new Set(names)]
@@ -65,6 +72,7 @@ export const sidecarGenerators: Readonly<Record<string, TypeGenerators>> = {
   [TypeUrl.NameTable]: {
     shared: { generate: (ctx) => [{ name: NAME_TABLE_RESOURCE, body: nameTable(ctx) }] },
   },
+  [TypeUrl.Secret]: credentials,
 };
 
 export const grpcGenerators: Readonly<Record<string, TypeGenerators>> = {
@@ -87,6 +95,7 @@ export const gatewayGenerators: Readonly<Record<string, TypeGenerators>> = {
   [TypeUrl.NameTable]: {
     shared: { generate: (ctx) => [{ name: NAME_TABLE_RESOURCE, body: nameTable(ctx) }] },
   },
+  [TypeUrl.Secret]: credentials,
 };
 
 /** The generators for a proxy and type, or undefined when skeind does not serve that type. */

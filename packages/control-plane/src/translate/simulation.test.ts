@@ -220,7 +220,7 @@ describe('simulation: ingress gateway', () => {
     const https = gw.listeners.find((l) => l['name'] === '0.0.0.0_443') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const sni = https['filterChains'].map((c: Record<string, any>) => c['filterChainMatch']?.serverNames); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(sni).toEqual([['bookinfo.example.com'], ['vault.example.com']]);
-    expect(JSON.stringify(https['filterChains'][0])).toContain('"name":"bookinfo-cert"');
+    expect(JSON.stringify(https['filterChains'][0])).toContain('"name":"kubernetes://bookinfo-cert"');
     expect(JSON.stringify(https['filterChains'][1])).toContain(
       'outbound|8200||vault.bookinfo.svc.cluster.local',
     );

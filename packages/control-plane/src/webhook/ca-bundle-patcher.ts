@@ -1,7 +1,9 @@
 // Keeps the `caBundle` of skeind's webhook configurations equal to the mesh root (as istiod does
 // for istio-sidecar-injector and its validator), so no manual step is needed: at start, then at
 // every resync (a configuration reset by a re-apply is patched again; one not found yet is looked
-// for again every 2 s).
+// for again every 2 s). Like istiod, the validating configurations are installed with
+// `failurePolicy: Ignore` (config can be applied before skeind runs) and switched to `Fail` once
+// the API server is seen calling the validator (`validatorReady`); checked every 2 s until then.
 import type { KubeApi } from '@skein/ca';
 import type { Logger } from '../log.js';
 
@@ -15,6 +17,11 @@ export interface CaBundlePatcherOptions {
   readonly validating: readonly string[];
   /** The PEM the API server must trust (the mesh root). */
   readonly caBundlePem: () => string;
+  /**
+   * Whether the API server really calls the validator now (a dry-run of an invalid object is
+   * refused by it); when true, the validating webhooks' `failurePolicy: Ignore` becomes `Fail`.
+   */
+  readonly validatorReady?: (() => Promise<boolean>) | undefined;
   /** Period of the re-check (ms); default 30 000. */
   readonly resyncMs?: number | undefined;
   readonly log: Logger;
@@ -22,7 +29,7 @@ export interface CaBundlePatcherOptions {
 
 interface WebhookConfiguration {
   metadata?: { name?: string; resourceVersion?: string };
-  webhooks?: { name: string; clientConfig?: { caBundle?: string } }[];
+  webhooks?: { name: string; clientConfig?: { caBundle?: string }; failurePolicy?: string }[];
 }
 
 export interface CaBundlePatcher {
@@ -37,6 +44,9 @@ export function startCaBundlePatcher(o: CaBundlePatcherOptions): CaBundlePatcher
     ...o.validating.map((n) => `${BASE}/validatingwebhookconfigurations/${n}`),
   ];
   const missing = new Set<string>();
+  /** Validating configurations still on `failurePolicy: Ignore`. */
+  const ignoring = new Set<string>();
+  const isValidating = (path: string) => path.includes('/validatingwebhookconfigurations/');
 
   const patchOne = async (path: string): Promise<boolean> => {
     const want = Buffer.from(o.caBundlePem()).toString('base64');
@@ -56,10 +66,22 @@ export function startCaBundlePatcher(o: CaBundlePatcherOptions): CaBundlePatcher
         w.clientConfig = { ...w.clientConfig, caBundle: want };
         changed = true;
       }
-      if (!changed) return false;
+      // With the right caBundle in place, a validator the API server is seen calling becomes Fail.
+      const lenient = isValidating(path)
+        ? (cfg.webhooks ?? []).filter((w) => w.failurePolicy === 'Ignore')
+        : [];
+      let enforced = false;
+      if (lenient.length > 0 && !changed && o.validatorReady && (await o.validatorReady())) {
+        for (const w of lenient) w.failurePolicy = 'Fail';
+        enforced = true;
+      }
+      if (lenient.length > 0 && !enforced) ignoring.add(path);
+      else ignoring.delete(path);
+      if (!changed && !enforced) return false;
       const put = await o.kube.call('PUT', path, cfg);
       if (put.status === 200) {
-        o.log.info('webhook caBundle patched', { path, webhooks: cfg.webhooks?.length ?? 0 });
+        if (changed) o.log.info('webhook caBundle patched', { path, webhooks: cfg.webhooks?.length ?? 0 });
+        if (enforced) o.log.info('validation webhook answers: failurePolicy set to Fail', { path });
         return true;
       }
       if (put.status !== 409) throw new Error(`PUT ${path}: HTTP ${put.status}`);
@@ -98,7 +120,9 @@ export function startCaBundlePatcher(o: CaBundlePatcherOptions): CaBundlePatcher
       if (stopped) return;
       timer = setTimeout(
         loop,
-        missing.size > 0 ? Math.min(2_000, o.resyncMs ?? 30_000) : (o.resyncMs ?? 30_000),
+        missing.size > 0 || ignoring.size > 0
+          ? Math.min(2_000, o.resyncMs ?? 30_000)
+          : (o.resyncMs ?? 30_000),
       );
       timer.unref();
     });

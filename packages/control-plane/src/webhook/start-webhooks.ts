@@ -8,6 +8,7 @@ import type { MeshConfig } from '../model/mesh-config.js';
 import type { NamespaceLabels } from '../model/namespaces.js';
 import type { EmbeddedCa } from '../security/embedded-ca.js';
 import { startCaBundlePatcher, type CaBundlePatcher } from './ca-bundle-patcher.js';
+import { validatorAnswers } from './validator-probe.js';
 import { readInjectorConfigMap, type InjectorSettings } from './injector-configmap.js';
 import { WebhookServer } from './webhook-server.js';
 import { webhookMetrics } from './webhook-metrics.js';
@@ -115,6 +116,7 @@ export async function startWebhooks(
         mutating: o.mutatingConfigs ?? ['skein-sidecar-injector'],
         validating: o.validatingConfigs ?? ['skein-validator'],
         caBundlePem: () => o.ca.rootCertPem,
+        validatorReady: () => validatorAnswers(kube),
         resyncMs: o.caBundleResyncMs,
         log: o.log,
       })

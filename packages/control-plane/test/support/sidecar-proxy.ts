@@ -19,7 +19,7 @@ export interface SidecarSpec {
   readonly dir: string;
   /** `router` for a gateway (node id `router~...`); default sidecar. */
   readonly type?: 'sidecar' | 'router';
-  /** Delta ADS with VHDS (node metadata `SKEIN_VHDS`); default SotW without. */
+  /** Delta ADS with VHDS (node metadata `SKEIN_VHDS`); default: the generator's (on for sidecars). */
   readonly vhds?: boolean;
 }
 
@@ -65,7 +65,7 @@ export async function startSidecar(spec: SidecarSpec): Promise<Sidecar> {
     listenAddress: spec.ip,
     statsPort: 15090,
     readinessPort: null,
-    ...(spec.vhds ? { vhds: true } : {}),
+    ...(spec.vhds !== undefined ? { vhds: spec.vhds } : {}),
   });
   const file = join(spec.dir, `${spec.name}.bootstrap.json`);
   writeFileSync(file, JSON.stringify(bootstrap));

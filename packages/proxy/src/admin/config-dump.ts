@@ -30,7 +30,29 @@ export interface DumpInput {
   includeEds: boolean;
 }
 
+const REDACTED = { inlineString: '[redacted]' };
+
+/**
+ * A copy with every private key (TlsCertificate `private_key`, in secrets and inline TLS contexts)
+ * replaced by "[redacted]", as Envoy's config_dump prints sensitive fields.
+ */
+export function redactPrivateKeys<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(redactPrivateKeys) as T;
+  if (!v || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>))
+    out[k] =
+      (k === 'privateKey' || k === 'private_key') && x && typeof x === 'object'
+        ? REDACTED
+        : redactPrivateKeys(x);
+  return out as T;
+}
+
 export function configDumpJson(i: DumpInput): Record<string, unknown> {
+  return redactPrivateKeys(unredactedDump(i));
+}
+
+function unredactedDump(i: DumpInput): Record<string, unknown> {
   const { store } = i;
   const l = split(store.listeners);
   const c = split(store.clusters);

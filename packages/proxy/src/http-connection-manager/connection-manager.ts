@@ -649,6 +649,11 @@ export class HttpConnectionManager {
     up.once('close', () => socket.destroy());
   }
 
+  /** How long a drained connection may stay open idle (`drain_timeout`, Envoy's default 5 s). */
+  get drainTimeoutMs(): number {
+    return durationMs(this.config.drainTimeout) ?? 5_000;
+  }
+
   /** Connection idle timeout (`common_http_protocol_options.idle_timeout`, Envoy's default 1 h). */
   get idleTimeoutMs(): number {
     return durationMs(this.config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000;

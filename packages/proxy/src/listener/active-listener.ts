@@ -236,9 +236,15 @@ function compileChains(
       const drainH1 = (): void => {
         draining = true;
         raw.draining = true;
-        for (const rc of raw.conns) rc.closeIfIdle();
-        for (const sock of open)
-          if (!(sock as net.Socket & { _httpMessage?: unknown })._httpMessage) sock.end(); // idle
+        // Idle connections close after the HCM's drain_timeout (Envoy's 5 s), not at once: a
+        // client's pooled connection may carry a request on its way here, which a close now would
+        // fail. Busy ones close after their current response (connection: close).
+        const closeIdle = (): void => {
+          for (const rc of raw.conns) rc.closeIfIdle();
+          for (const sock of open)
+            if (!(sock as net.Socket & { _httpMessage?: unknown })._httpMessage) sock.end(); // idle
+        };
+        setTimeout(closeIdle, hcm.drainTimeoutMs).unref();
       };
       h1.on('request', (req, res) => {
         // A request on a replaced chain is answered, then its connection closes.

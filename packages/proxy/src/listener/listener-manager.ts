@@ -59,7 +59,7 @@ export class ListenerManager {
     // Envoy keeps a listener warming (not accepting) until its routes and SDS secrets are in.
     const ready =
       ActiveListener.routeNames(l).every((r) => this.routeReady(r)) &&
-      sdsReferences([l]).every((r) => this.ctx.secrets.get(r.name) !== undefined);
+      sdsReferences([l]).every((r) => this.ctx.secrets.settled(r.name));
     if (!ready) {
       this.warming.set(name, l);
       return;

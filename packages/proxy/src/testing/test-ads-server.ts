@@ -1,4 +1,4 @@
-// A tiny in-process ADS server (state of the world and delta, plus SDS) for tests and demos: serves
+// A tiny in-process ADS server (state of the world and delta, plus SDS over both) for tests and demos: serves
 // whatever resources it is given per type, pushes changes to connected proxies, and records
 // every request so tests can assert ACKs, NACKs and error_detail. Not a control plane.
 import * as grpc from '@grpc/grpc-js';
@@ -40,6 +40,8 @@ interface DeltaStream {
   subscribed: Map<string, Set<string>>;
   /** typeUrl → name → version the client has */
   has: Map<string, Map<string, string>>;
+  /** typeUrl → subscribed names already reported absent (`reportAbsent`) */
+  toldAbsent: Map<string, Set<string>>;
 }
 
 export interface TestAdsServer {
@@ -63,7 +65,15 @@ function nameOf(r: unknown): string {
 }
 
 export async function startTestAdsServer(
-  opts: { port?: number; host?: string } = {},
+  opts: {
+    port?: number;
+    host?: string;
+    /**
+     * Delta: a name subscribed explicitly that the server does not have is sent once in
+     * `removed_resources`, as istiod does (e.g. a gateway's missing credentialName secret).
+     */
+    reportAbsent?: boolean;
+  } = {},
 ): Promise<TestAdsServer> {
   const server = new grpc.Server();
   const snapshots = new Map<string, Snapshot>();
@@ -124,6 +134,17 @@ export async function startTestAdsServer(
       (n) => !snap.resources.has(n) || (!wildcard && !subs.has(n) && !vhds(n)),
     );
     for (const n of removed) has.delete(n);
+    if (opts.reportAbsent && !wildcard) {
+      const told = s.toldAbsent.get(typeUrl) ?? new Set<string>();
+      s.toldAbsent.set(typeUrl, told);
+      for (const n of subs) {
+        if (snap.resources.has(n)) told.delete(n);
+        else if (!told.has(n) && !removed.includes(n)) {
+          told.add(n);
+          removed.push(n);
+        }
+      }
+    }
     if (resources.length === 0 && removed.length === 0) return;
     s.call.write(
       messageFromJson(discoveryV3.DeltaDiscoveryResponseSchema, {
@@ -168,64 +189,69 @@ export async function startTestAdsServer(
     call.on('cancelled', () => streams.delete(s));
   };
 
+  const deltaHandler = (call: DeltaStream['call']): void => {
+    const s: DeltaStream = {
+      kind: 'delta',
+      call,
+      subscribed: new Map(),
+      has: new Map(),
+      toldAbsent: new Map(),
+    };
+    streams.add(s);
+    call.on('data', (req: discoveryV3.DeltaDiscoveryRequest) => {
+      const j = messageToJson(discoveryV3.DeltaDiscoveryRequestSchema, req) as {
+        typeUrl?: string;
+        responseNonce?: string;
+        resourceNamesSubscribe?: string[];
+        resourceNamesUnsubscribe?: string[];
+        initialResourceVersions?: Record<string, string>;
+        errorDetail?: { code?: number; message?: string };
+        node?: { id?: string };
+      };
+      const typeUrl = j.typeUrl ?? '';
+      record({
+        typeUrl,
+        versionInfo: '',
+        responseNonce: j.responseNonce ?? '',
+        resourceNames: j.resourceNamesSubscribe ?? [],
+        delta: true,
+        ...(j.errorDetail ? { errorDetail: j.errorDetail } : {}),
+        ...(j.node ? { node: j.node } : {}),
+      });
+      let subs = s.subscribed.get(typeUrl);
+      const first = !subs;
+      if (!subs) {
+        subs = new Set();
+        s.subscribed.set(typeUrl, subs);
+      }
+      for (const n of j.resourceNamesSubscribe ?? []) subs.add(n);
+      for (const n of j.resourceNamesUnsubscribe ?? []) subs.delete(n);
+      if (first && (j.resourceNamesSubscribe ?? []).length === 0) subs.add('*');
+      if (first && j.initialResourceVersions)
+        s.has.set(typeUrl, new Map(Object.entries(j.initialResourceVersions)));
+      if (j.responseNonce && j.responseNonce !== '') {
+        if ((j.resourceNamesSubscribe ?? []).length === 0 && (j.resourceNamesUnsubscribe ?? []).length === 0)
+          return;
+      }
+      sendDelta(s, typeUrl);
+    });
+    call.on('error', () => streams.delete(s));
+    call.on('end', () => {
+      streams.delete(s);
+      call.end();
+    });
+    call.on('cancelled', () => streams.delete(s));
+  };
+
   server.addService(sdsServiceDefinition, {
     streamSecrets: sotwHandler,
-    deltaSecrets: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.end(),
+    deltaSecrets: deltaHandler,
     fetchSecrets: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
       cb({ code: grpc.status.UNIMPLEMENTED }),
   });
   server.addService(adsServiceDefinition, {
     streamAggregatedResources: sotwHandler,
-    deltaAggregatedResources: (call: DeltaStream['call']) => {
-      const s: DeltaStream = { kind: 'delta', call, subscribed: new Map(), has: new Map() };
-      streams.add(s);
-      call.on('data', (req: discoveryV3.DeltaDiscoveryRequest) => {
-        const j = messageToJson(discoveryV3.DeltaDiscoveryRequestSchema, req) as {
-          typeUrl?: string;
-          responseNonce?: string;
-          resourceNamesSubscribe?: string[];
-          resourceNamesUnsubscribe?: string[];
-          initialResourceVersions?: Record<string, string>;
-          errorDetail?: { code?: number; message?: string };
-          node?: { id?: string };
-        };
-        const typeUrl = j.typeUrl ?? '';
-        record({
-          typeUrl,
-          versionInfo: '',
-          responseNonce: j.responseNonce ?? '',
-          resourceNames: j.resourceNamesSubscribe ?? [],
-          delta: true,
-          ...(j.errorDetail ? { errorDetail: j.errorDetail } : {}),
-          ...(j.node ? { node: j.node } : {}),
-        });
-        let subs = s.subscribed.get(typeUrl);
-        const first = !subs;
-        if (!subs) {
-          subs = new Set();
-          s.subscribed.set(typeUrl, subs);
-        }
-        for (const n of j.resourceNamesSubscribe ?? []) subs.add(n);
-        for (const n of j.resourceNamesUnsubscribe ?? []) subs.delete(n);
-        if (first && (j.resourceNamesSubscribe ?? []).length === 0) subs.add('*');
-        if (first && j.initialResourceVersions)
-          s.has.set(typeUrl, new Map(Object.entries(j.initialResourceVersions)));
-        if (j.responseNonce && j.responseNonce !== '') {
-          if (
-            (j.resourceNamesSubscribe ?? []).length === 0 &&
-            (j.resourceNamesUnsubscribe ?? []).length === 0
-          )
-            return;
-        }
-        sendDelta(s, typeUrl);
-      });
-      call.on('error', () => streams.delete(s));
-      call.on('end', () => {
-        streams.delete(s);
-        call.end();
-      });
-      call.on('cancelled', () => streams.delete(s));
-    },
+    deltaAggregatedResources: deltaHandler,
   });
 
   const port = await new Promise<number>((resolve, reject) =>

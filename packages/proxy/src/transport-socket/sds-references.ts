@@ -1,17 +1,21 @@
 // Finds every SDS secret a set of xDS resources refers to (tls_certificate_sds_secret_configs and
 // validation_context_sds_secret_config anywhere inside, including nested typed configs), with the
-// gRPC cluster that serves each.
+// gRPC cluster that serves each, or whether it comes over the ADS stream.
 import type { SecretRef } from './tls-context.js';
 
 interface SdsConfigJson {
   name?: string;
-  sdsConfig?: { apiConfigSource?: { grpcServices?: { envoyGrpc?: { clusterName?: string } }[] } };
+  sdsConfig?: {
+    apiConfigSource?: { grpcServices?: { envoyGrpc?: { clusterName?: string } }[] };
+    ads?: object;
+  };
 }
 
 function ref(c: SdsConfigJson): SecretRef {
   return {
     name: c.name ?? '',
     sdsCluster: c.sdsConfig?.apiConfigSource?.grpcServices?.[0]?.envoyGrpc?.clusterName,
+    ...(c.sdsConfig?.ads !== undefined ? { ads: true } : {}),
   };
 }
 

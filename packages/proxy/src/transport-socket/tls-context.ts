@@ -24,6 +24,8 @@ export interface SecretRef {
   name: string;
   /** The gRPC cluster serving it over SDS; undefined when it must be static or come over ADS. */
   sdsCluster: string | undefined;
+  /** `sds_config: { ads: {} }`: requested on the ADS stream (as istiod serves gateway credentials). */
+  ads?: boolean;
 }
 
 export interface TlsContext {
