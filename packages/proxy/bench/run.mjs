@@ -5,7 +5,9 @@
 // Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_RPS (1000), BENCH_CONNECTIONS (16),
 // BENCH_BASELINE (a saved packages/proxy/dist directory, e.g. main's build, run as one more target),
 // BENCH_ONLY (comma-separated target names to run, e.g. "skein-proxy,skein node:http,nginx").
-// "skein node:http" is the same build with SKEIN_PROXY_HTTP1=legacy (node:http in, undici out).
+// "skein node:http" is the same build with SKEIN_PROXY_HTTP1=legacy (node:http in, undici out);
+// "skein-proxy c2" the default --concurrency 2; "node relay floor" a byte relay with no HTTP at all
+// (bench/node-relay.mjs), the CPU floor of Node's sockets for this traffic.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -385,6 +387,18 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${u
       'warning',
     ]);
   });
+  await add('skein-proxy c2', (port) => {
+    const f = join(work, 'skein-c2.json');
+    writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
+    return start('skein-proxy-c2', join(root, 'bin/skein-proxy'), [
+      '-c',
+      f,
+      '--concurrency',
+      '2',
+      '--log-level',
+      'warning',
+    ]);
+  });
   await add('skein node:http', (port) => {
     const f = join(work, 'skein-legacy.json');
     writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
@@ -444,6 +458,9 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   );
   await add('undici-minimal', (port) =>
     start('undici', node, [join(here, 'undici-proxy.mjs'), String(port), String(upstreamPort)]),
+  );
+  await add('node relay floor', (port) =>
+    start('relay', node, [join(here, 'node-relay.mjs'), String(port), String(upstreamPort)]),
   );
 
   if (process.env.BENCH_ONLY) {
@@ -555,6 +572,16 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   console.log(
     `  CPU per 1000 req / nginx:          ${fmt(m('skein-proxy', 'cpu') / m('nginx', 'cpu'))}  (target ≤ 2)`,
   );
+  if (results['node relay floor']) {
+    console.log(
+      `  CPU per 1000 req, node relay floor / nginx: ${fmt(m('node relay floor', 'cpu') / m('nginx', 'cpu'))}; skein-proxy / floor: ${fmt(m('skein-proxy', 'cpu') / m('node relay floor', 'cpu'))}`,
+    );
+  }
+  if (results['skein-proxy c2']) {
+    console.log(
+      `  --concurrency 2 (default):         CPU per 1000 req / nginx ${fmt(m('skein-proxy c2', 'cpu') / m('nginx', 'cpu'))}, saturation (2 threads) / nginx (1 worker) ${fmt(s('skein-proxy c2') / s('nginx'))}`,
+    );
+  }
   if (results['skein node:http']) {
     console.log(
       `  vs node:http + undici path:        saturation ${fmt(s('skein-proxy') / s('skein node:http'))}x, CPU per request ${fmt(m('skein-proxy', 'cpu') / m('skein node:http', 'cpu'))}x`,

@@ -1,7 +1,5 @@
 // skeinctl analyze: offline analysis of mesh YAML.
 import type { Command } from 'commander';
-import { analyzeSources } from '../analyze/analyze.js';
-import { loadSources } from '../analyze/load.js';
 import { codes } from '../analyze/finding.js';
 import { parseOutputFormat, renderData } from '../output/format.js';
 import { renderTable } from '../output/table.js';
@@ -18,7 +16,7 @@ export function registerAnalyze(program: Command): void {
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .option('--domain-suffix <suffix>', 'DNS suffix of Kubernetes services', 'svc.cluster.local')
     .option('--list-codes', 'print the codes analyze can report and exit')
-    .action((opts: { file: string[]; output: string; domainSuffix: string; listCodes?: boolean }) => {
+    .action(async (opts: { file: string[]; output: string; domainSuffix: string; listCodes?: boolean }) => {
       const format = parseOutputFormat(opts.output);
       if (opts.listCodes) {
         const rows = Object.entries(codes).map(([c, v]) => [c, v.severity, v.name, v.meaning]);
@@ -29,6 +27,11 @@ export function registerAnalyze(program: Command): void {
         );
         return;
       }
+      // The analyzers (some use skeind's translation) load when needed, not for --help.
+      const [{ analyzeSources }, { loadSources }] = await Promise.all([
+        import('../analyze/analyze.js'),
+        import('../analyze/load.js'),
+      ]);
       const findings = analyzeSources(loadSources(opts.file), opts.domainSuffix);
       if (format !== 'table') process.stdout.write(renderData(findings, format));
       else if (findings.length === 0)

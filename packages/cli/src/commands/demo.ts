@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { runDemo } from '../demo/run.js';
 import { defaultSteps, type Step } from '../demo/topology.js';
 
 /** Parses --steps: "100/0,90/10,header,fault" (weights as v1/v2, "fault" or "fault:<percent>"). */
@@ -68,6 +67,7 @@ export function registerDemo(program: Command): void {
         if (!(rps > 0 && rps <= 5000)) throw new Error('--rps must be between 1 and 5000');
         if (!Number.isInteger(base) || base < 0 || base > 255) throw new Error('--base must be 0..255');
         const steps = opts.steps === defaultStepText ? [...defaultSteps] : parseSteps(opts.steps);
+        const { runDemo } = await import('../demo/run.js');
         process.exitCode = await runDemo({
           root: repoRoot(),
           durationSec,

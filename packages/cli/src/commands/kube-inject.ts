@@ -4,28 +4,31 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
-import {
-  DEFAULT_INJECTOR_CONFIG,
-  kubeInject,
-  meshConfigFrom,
-  type InjectorConfig,
-} from '@skein/control-plane';
+import { SKEIN_VERSION } from '@skein/api-types';
+// The injector (all of @skein/control-plane) loads when the command runs, not for --help.
+import type * as ControlPlaneModule from '@skein/control-plane';
+import type { InjectorConfig } from '@skein/control-plane';
+
+type ControlPlane = typeof ControlPlaneModule;
 
 interface Options {
   filename: string;
   output?: string;
-  proxyImage: string;
-  discoveryAddress: string;
+  proxyImage?: string;
+  discoveryAddress?: string;
   meshConfig?: string;
   policy: string;
 }
 
 /** A MeshConfig file, or a ConfigMap holding one under `data.mesh` (as `kubectl get cm istio -o yaml`). */
-function readMesh(file: string): Pick<InjectorConfig, 'trustDomain' | 'defaultProxyConfig'> {
+function readMesh(
+  cp: ControlPlane,
+  file: string,
+): Pick<InjectorConfig, 'trustDomain' | 'defaultProxyConfig'> {
   let doc: unknown = parse(readFileSync(file, 'utf8'));
   const data = (doc as { kind?: string; data?: { mesh?: string } } | null)?.data;
   if ((doc as { kind?: string } | null)?.kind === 'ConfigMap') doc = parse(data?.mesh ?? '');
-  const r = meshConfigFrom(doc);
+  const r = cp.meshConfigFrom(doc);
   if (!r.ok) throw new Error(`${file}: ${r.problems.join('; ')}`);
   return { trustDomain: r.config.trustDomain, defaultProxyConfig: r.config.defaultConfig };
 }
@@ -40,13 +43,11 @@ export function registerKubeInject(program: Command): void {
     .option('-o, --output <file>', 'write here instead of stdout')
     .option(
       '--proxy-image <image>',
-      'image of the init step and the sidecar',
-      DEFAULT_INJECTOR_CONFIG.proxyImage,
+      `image of the init step and the sidecar (default: the injector's, skein/proxy:${SKEIN_VERSION})`,
     )
     .option(
       '--discovery-address <host:port>',
-      "skeind's TLS address (certificates and xDS) as the pods reach it",
-      DEFAULT_INJECTOR_CONFIG.discoveryAddress,
+      "skeind's TLS address (certificates and xDS) as the pods reach it (default: the injector's, skeind.skein-system.svc:15012)",
     )
     .option('--mesh-config <file>', 'MeshConfig (or the istio ConfigMap) for trustDomain and defaultConfig')
     .option(
@@ -54,18 +55,20 @@ export function registerKubeInject(program: Command): void {
       'enabled: inject unless a pod says sidecar.istio.io/inject: "false"; disabled: only pods that say "true"',
       'enabled',
     )
-    .action((o: Options) => {
+    .action(async (o: Options) => {
       if (o.policy !== 'enabled' && o.policy !== 'disabled')
         throw new Error(`--policy: want enabled or disabled, got ${o.policy}`);
+      const cp = await import('@skein/control-plane');
+      const defaults = cp.DEFAULT_INJECTOR_CONFIG;
       const config: InjectorConfig = {
-        ...DEFAULT_INJECTOR_CONFIG,
-        ...(o.meshConfig ? readMesh(o.meshConfig) : {}),
-        proxyImage: o.proxyImage,
-        discoveryAddress: o.discoveryAddress,
+        ...defaults,
+        ...(o.meshConfig ? readMesh(cp, o.meshConfig) : {}),
+        proxyImage: o.proxyImage ?? defaults.proxyImage,
+        discoveryAddress: o.discoveryAddress ?? defaults.discoveryAddress,
         policy: o.policy,
       };
       const input = readFileSync(o.filename === '-' ? 0 : o.filename, 'utf8');
-      const out = kubeInject(input, config);
+      const out = cp.kubeInject(input, config);
       if (o.output) writeFileSync(o.output, out);
       else process.stdout.write(out);
     });

@@ -27,7 +27,17 @@ export interface LbOptions {
 }
 
 /** Hosts of the lowest priority that has any available host; all hosts in panic. */
-export function eligibleHosts(hosts: readonly Host[], now: number): Host[] {
+export function eligibleHosts(hosts: readonly Host[], now: number): readonly Host[] {
+  // The common case — one priority, every host available — is the list itself, nothing allocated.
+  const p0 = hosts[0]?.priority;
+  let all = true;
+  for (const h of hosts) {
+    if (h.priority !== p0 || !isAvailable(h, now)) {
+      all = false;
+      break;
+    }
+  }
+  if (all) return hosts;
   const priorities = [...new Set(hosts.map((h) => h.priority))].sort((a, b) => a - b);
   for (const p of priorities) {
     const avail = hosts.filter((h) => h.priority === p && isAvailable(h, now));
@@ -37,7 +47,7 @@ export function eligibleHosts(hosts: readonly Host[], now: number): Host[] {
   return [...hosts];
 }
 
-function chooseLocality(hosts: Host[], rand: () => number): Host[] {
+function chooseLocality(hosts: readonly Host[], rand: () => number): readonly Host[] {
   const weights = new Map<string, number>();
   for (const h of hosts) weights.set(h.locality, h.localityWeight);
   if (weights.size <= 1) return hosts;
@@ -49,7 +59,7 @@ function chooseLocality(hosts: Host[], rand: () => number): Host[] {
   return hosts;
 }
 
-function withoutAvoided(hosts: Host[], avoid: ReadonlySet<string> | undefined): Host[] {
+function withoutAvoided(hosts: readonly Host[], avoid: ReadonlySet<string> | undefined): readonly Host[] {
   if (!avoid || avoid.size === 0) return hosts;
   const rest = hosts.filter((h) => !avoid.has(h.key));
   return rest.length > 0 ? rest : hosts;
@@ -106,7 +116,7 @@ export function createLoadBalancer(
   opts: LbOptions = {},
 ): LoadBalancer {
   const rand = opts.random ?? Math.random;
-  const pickSet = (ctx: PickContext): Host[] => {
+  const pickSet = (ctx: PickContext): readonly Host[] => {
     let set = eligibleHosts(hosts, ctx.now);
     if (opts.localityWeighted) set = chooseLocality(set, rand);
     return withoutAvoided(set, ctx.avoid);

@@ -196,6 +196,48 @@ describe('upstream HTTP/1.1 pool', () => {
     expect(await err).toMatchObject({ message: 'route timeout' });
   });
 
+  it('hands over a response that arrived whole with its head as a buffer, a split one as a stream', async () => {
+    const whole = await rawUpstream('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello');
+    const r = await pool(whole).request(get());
+    expect(r.complete?.toString()).toBe('hello');
+    expect(await r.trailers).toEqual({});
+    expect(await text(r.body)).toBe('hello'); // the stream is still there for a reader that wants it
+    // The body's end is sent only once the response has been handed over, so it comes in a later read.
+    let rest: net.Socket | undefined;
+    const server = net.createServer((s) =>
+      s.once('data', () => {
+        rest = s;
+        s.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhe');
+      }),
+    );
+    const split = await pool(await listen(server)).request(get());
+    rest?.write('llo');
+    expect(split.complete).toBeUndefined();
+    expect(await text(split.body)).toBe('hello');
+    const chunked = await rawUpstream(
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+    );
+    const c = await pool(chunked).request(get());
+    expect(c.complete).toBeUndefined();
+    expect(await text(c.body)).toBe('ok');
+  });
+
+  it('closes an idle connection after idle_timeout but never one with an exchange in progress', async () => {
+    const up = await upstream((req, res) => {
+      if (req.url === '/slow') setTimeout(() => res.end('slow'), 150);
+      else res.end('fast');
+    });
+    const p = pool(up.port, { idleTimeoutMs: 50, maxConnections: 1 });
+    // The response takes three idle timeouts: the connection survives it and is reused.
+    expect(await text((await p.request(get('/slow'))).body)).toBe('slow');
+    expect(await text((await p.request(get('/fast'))).body)).toBe('fast');
+    expect(up.connections()).toBe(1);
+    // Left idle, it is closed, and the next request opens another.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await text((await p.request(get('/fast'))).body)).toBe('fast');
+    expect(up.connections()).toBe(2);
+  });
+
   it('treats a malformed response as a reset', async () => {
     const port = await rawUpstream('HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nxx');
     await expect(pool(port).request(get())).rejects.toThrow(/content-length/);

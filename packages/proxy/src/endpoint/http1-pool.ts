@@ -43,6 +43,36 @@ export interface Http1Response {
   headers: HeaderMap;
   body: Readable;
   trailers: Promise<Record<string, string>>;
+  /**
+   * The whole body, when it arrived with the head (a Content-Length body in the same read, or no
+   * body): a reader may take it from here and never touch `body`, which is then not even built.
+   */
+  complete?: Buffer | undefined;
+}
+
+/** The read buffer of every plain-text upstream socket (reads are handled one at a time). */
+const READ_BUFFER = new Uint8Array(64 * 1024);
+const NO_TRAILERS: Promise<Record<string, string>> = Promise.resolve({});
+const EMPTY = Buffer.alloc(0);
+
+/** A response received whole: `body` is made only for a reader that asks for a stream. */
+class CompleteResponse implements Http1Response {
+  private stream: Readable | undefined;
+  readonly trailers = NO_TRAILERS;
+  constructor(
+    readonly status: number,
+    readonly headers: HeaderMap,
+    readonly complete: Buffer,
+  ) {}
+  get body(): Readable {
+    if (!this.stream) {
+      const s = new Readable({ read: () => undefined });
+      if (this.complete.length > 0) s.push(this.complete);
+      s.push(null);
+      this.stream = s;
+    }
+    return this.stream;
+  }
 }
 
 /** A connect attempt that did not finish within the cluster's connect timeout. */
@@ -86,6 +116,8 @@ class Connection {
   readonly socket: net.Socket;
   private pending: Pending | undefined;
   private headBuf: Buffer | undefined;
+  /** Reads arrive in READ_BUFFER, reused by the next read: bytes kept past onData are copied. */
+  private shared = false;
   private scanned = 0;
   private decoder: BodyDecoder | undefined;
   private body: Readable | undefined;
@@ -145,24 +177,33 @@ class Connection {
       this.socket = s ?? new net.Socket();
       if (!s) queueMicrotask(() => this.fail(early ?? new Error('upstream TLS connect failed')));
     } else {
+      // Plain-text reads land in one shared buffer handed to onData, bypassing the socket's
+      // Readable (no per-read allocation, no stream bookkeeping): onData copies what it keeps.
       this.socket = net.connect({
         host: address,
         port,
         noDelay: true,
+        onread: { buffer: READ_BUFFER, callback: (n: number, b: Uint8Array) => this.onRead(n, b) },
         ...(opts.sourceAddress ? { localAddress: opts.sourceAddress } : {}),
       });
+      this.shared = true;
       this.socket.once('connect', connected);
     }
     this.connectTimer = setTimeout(
       () => this.fail(new ConnectTimeoutError(`connect timeout after ${opts.connectTimeoutMs} ms`)),
       opts.connectTimeoutMs,
     );
-    this.socket.on('data', (c: Buffer) => this.onData(c));
+    if (!this.shared) this.socket.on('data', (c: Buffer) => this.onData(c));
     this.socket.on('error', (e) => this.fail(e));
     this.socket.on('close', () =>
       this.fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
     );
-    this.socket.on('timeout', () => this.socket.destroy());
+    // The idle timeout is armed once: Node restarts it on every read and write, and it closes the
+    // connection only while no exchange is in progress (no timer work per request).
+    this.socket.on('timeout', () => {
+      if (!this.pending && !this.body) this.socket.destroy();
+    });
+    if (this.keepAliveMs > 0) this.socket.setTimeout(this.keepAliveMs);
   }
 
   /** Sends one exchange on this (idle or new) connection. */
@@ -171,7 +212,6 @@ class Connection {
     this.requestDone = false;
     this.responseDone = false;
     this.closeAfter = false;
-    if (this.socket.timeout) this.socket.setTimeout(0);
     const x = p.x;
     this.signal = x.signal;
     this.onAbort = () => this.fail(x.signal.reason);
@@ -236,6 +276,17 @@ class Connection {
     if (b.isPaused()) b.resume();
   }
 
+  /** Pausing is explicit (`socket.pause()`), so this always lets the socket read on. */
+  private onRead(n: number, b: Uint8Array): boolean {
+    this.onData(Buffer.from(b.buffer, b.byteOffset, n));
+    return true;
+  }
+
+  /** `c` itself, or a copy of it when it lives in the shared read buffer. */
+  private own(c: Buffer): Buffer {
+    return this.shared ? Buffer.from(c) : c;
+  }
+
   private onData(chunk: Buffer): void {
     if (!this.pending && !this.body) {
       // Bytes nobody asked for: this connection cannot be trusted any more.
@@ -256,7 +307,7 @@ class Connection {
         if (end < 0) {
           if (acc.length > DEFAULT_HEAD_LIMITS.maxHeadBytes)
             throw new Error('upstream response head too large');
-          this.headBuf = acc;
+          this.headBuf = acc === buf ? this.own(acc) : acc;
           this.scanned = acc.length;
           return;
         }
@@ -268,16 +319,42 @@ class Connection {
           if (head.status === 101) throw new Error('unexpected upgrade from upstream');
           continue; // 100 Continue, 103 Early Hints: the final response follows.
         }
-        this.startResponse(
-          head.status,
-          head.headers,
-          responseFraming(head, this.pending?.x.method ?? 'GET'),
-          head.close,
-        );
+        const framing = responseFraming(head, this.pending?.x.method ?? 'GET');
+        const whole = framing.kind === 'none' ? 0 : framing.kind === 'length' ? framing.length : -1;
+        if (whole === buf.length) {
+          // The whole response is in hand (the common small response): no body stream.
+          this.completeResponse(head.status, head.headers, whole === 0 ? EMPTY : this.own(buf), head.close);
+          return;
+        }
+        this.startResponse(head.status, head.headers, framing, head.close);
       }
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  private keepAliveHint(headers: HeaderMap): void {
+    const ka = headers['keep-alive'];
+    if (typeof ka === 'string') {
+      const m = KEEP_ALIVE_TIMEOUT.exec(ka);
+      // A server's hint may shorten, never lengthen, the idle timeout (a second of margin).
+      const ms = m ? Math.min(this.keepAliveMs, Math.max(0, Number(m[1]) * 1000 - 1000)) : this.keepAliveMs;
+      if (ms !== this.keepAliveMs) {
+        this.keepAliveMs = ms;
+        if (ms > 0) this.socket.setTimeout(ms);
+      }
+    }
+  }
+
+  private completeResponse(status: number, headers: HeaderMap, body: Buffer, close: boolean): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    if (close) this.closeAfter = true;
+    this.keepAliveHint(headers);
+    this.responseDone = true;
+    this.finish();
+    p.resolve(new CompleteResponse(status, headers, body));
   }
 
   private startResponse(
@@ -290,12 +367,7 @@ class Connection {
     if (!p) return;
     this.pending = undefined;
     if (close || framing.kind === 'close') this.closeAfter = true;
-    const ka = headers['keep-alive'];
-    if (typeof ka === 'string') {
-      const m = KEEP_ALIVE_TIMEOUT.exec(ka);
-      // A server's hint may shorten, never lengthen, the idle timeout (a second of margin).
-      if (m) this.keepAliveMs = Math.min(this.keepAliveMs, Math.max(0, Number(m[1]) * 1000 - 1000));
-    }
+    this.keepAliveHint(headers);
     const s = this.socket;
     let ended = false;
     const body = new Readable({
@@ -311,7 +383,7 @@ class Connection {
     const trailers = new Promise<Record<string, string>>((r) => (this.resolveTrailers = r));
     this.decoder = new BodyDecoder(framing, {
       data: (c) => {
-        if (!body.push(c)) s.pause();
+        if (!body.push(this.own(c))) s.pause();
       },
       end: (t) => {
         ended = true;
@@ -342,7 +414,6 @@ class Connection {
       this.pool.closed(this);
       return;
     }
-    this.socket.setTimeout(this.keepAliveMs);
     this.pool.release(this);
   }
 

@@ -215,7 +215,7 @@ export class HttpConnectionManager {
   ): StreamInfo {
     const now = Date.now();
     const v = req.httpVersion;
-    return {
+    const info: StreamInfo = {
       startTime: new Date(now),
       startMs: now,
       protocol: v === '2.0' ? 'HTTP/2' : v === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
@@ -233,8 +233,9 @@ export class HttpConnectionManager {
       downstreamLocal: `${conn.localAddress}:${conn.localPort}`,
       attempts: 0,
       tls: conn.tls,
-      ...(conn.peerPrincipal ? { peerPrincipal: conn.peerPrincipal } : {}),
     };
+    if (conn.peerPrincipal) info.peerPrincipal = conn.peerPrincipal;
+    return info;
   }
 
   private complete(info: StreamInfo, route: routeComponentsV3.RouteJson | undefined): void {
@@ -544,6 +545,14 @@ export class HttpConnectionManager {
     h['x-envoy-upstream-service-time'] = String(info.upstreamResponseMs - info.startMs);
     if (vhost.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
     finishResponse(up.status, h);
+    if (up.complete !== undefined && !isH2) {
+      // Received whole with its head: one write downstream, no body stream.
+      result.release();
+      info.bytesSent = up.complete.length;
+      h1(res).writeHead(up.status, h);
+      res.end(up.complete);
+      return;
+    }
     let headersSent = false;
     const sendHeaders = (): void => {
       if (headersSent) return;

@@ -60,7 +60,8 @@ export function responseHeaderRecord(
   h: Record<string, string | string[] | undefined>,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(h)) {
+  for (const k in h) {
+    const v = h[k];
     if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k)) continue;
     out[k] = v;
   }

@@ -233,7 +233,8 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
   const hash = requestHash(action, req.view, req.conn.remoteAddress);
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
   const maxAttempts = 1 + (policy && canReplay ? policy.numRetries : 0);
-  const tried = new Set<string>();
+  // Hosts already tried: kept only for the previous-hosts predicate.
+  const tried = policy?.avoidPreviousHosts ? new Set<string>() : undefined;
   let last: AttemptResult | undefined;
   let retriesUsed = 0;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -241,7 +242,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     const host = cluster.pick({
       now,
       hash,
-      avoid: policy?.avoidPreviousHosts ? tried : undefined,
+      avoid: tried,
       originalDst: req.conn.originalDst,
     });
     if (!host) {
@@ -249,7 +250,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       stats.inc('cluster.{envoy_cluster_name}.upstream_cx_none_healthy', ct);
       return { kind: 'local', status: 503, body: 'no healthy upstream', flag: 'UH' };
     }
-    tried.add(host.key);
+    tried?.add(host.key);
     req.info.attempts = attempt;
     req.info.upstreamHost = host.key;
     const remaining = deadline - now;

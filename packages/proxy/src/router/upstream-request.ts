@@ -25,6 +25,8 @@ export interface UpstreamResponse {
   body: Readable;
   /** Resolves with the trailers once the body has ended. */
   trailers: Promise<Record<string, string>>;
+  /** The whole body when it was received with the head and has no trailers (see Http1Response). */
+  complete?: Buffer | undefined;
 }
 
 export type AttemptResult =
