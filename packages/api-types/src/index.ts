@@ -12,6 +12,7 @@ export {
   packAny,
   unpackAny,
 } from './xds/codec.js';
+export { releaseDescriptors } from './xds/lazy-desc.js';
 export {
   grpcServiceDefinition,
   adsServiceDefinition,

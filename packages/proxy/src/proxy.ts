@@ -150,6 +150,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         },
         onConnect: (cluster) =>
           stats.inc('cluster.{envoy_cluster_name}.upstream_cx_total', { envoy_cluster_name: cluster }),
+        onMaxConnectionDuration: (cluster) =>
+          stats.inc('cluster.{envoy_cluster_name}.upstream_cx_max_duration_reached', {
+            envoy_cluster_name: cluster,
+          }),
         onHealthCheck: (cluster, host, event) => {
           const ct = { envoy_cluster_name: cluster };
           if (event === 'healthy' || event === 'unhealthy') {

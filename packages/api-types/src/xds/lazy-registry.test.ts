@@ -54,3 +54,17 @@ describe('lazy descriptors', () => {
     expect(Object.keys(clusterV3.ClusterSchema)).toContain('typeName');
   });
 });
+
+describe('releaseDescriptors', () => {
+  it('drops every built descriptor; the next use rebuilds them and decodes the same', async () => {
+    const api = await import('../index.js');
+    const cluster = { name: 'c', connectTimeout: '1s', type: 'EDS' };
+    const bytes = api.encodeJson(TypeUrl.Cluster, cluster);
+    const before = lazyDescriptorsBuilt();
+    expect(api.releaseDescriptors()).toBeGreaterThan(0);
+    expect(api.releaseDescriptors()).toBe(0);
+    expect(api.decodeToJson(TypeUrl.Cluster, bytes)).toEqual(cluster);
+    expect(lazyDescriptorsBuilt()).toBeGreaterThan(before);
+    expect(api.clusterV3.ClusterSchema.typeName).toBe('envoy.config.cluster.v3.Cluster');
+  });
+});

@@ -9,6 +9,7 @@ import {
   type DescService,
   type Registry,
 } from '@bufbuild/protobuf';
+import { onDescriptorsReleased } from './lazy-desc.js';
 
 type AnyDesc = DescMessage | DescEnum | DescExtension | DescService;
 
@@ -25,6 +26,7 @@ export function lazyRegistry(
 ): Registry {
   const base = createRegistry(...eager);
   const perFile = new Map<number, Registry>();
+  onDescriptorsReleased(() => perFile.clear());
   const fileRegistry = (i: number): Registry | undefined => {
     let r = perFile.get(i);
     if (r === undefined) {

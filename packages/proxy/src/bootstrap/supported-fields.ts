@@ -193,7 +193,12 @@ export const cluster: FieldSpec = {
   originalDstLbConfig: { useHttpHeader: true, httpHeaderName: true },
   typedExtensionProtocolOptions: true,
   http2ProtocolOptions: true,
-  commonHttpProtocolOptions: { idleTimeout: duration, maxRequestsPerConnection: true },
+  commonHttpProtocolOptions: {
+    idleTimeout: duration,
+    maxConnectionDuration: duration,
+    maxStreamDuration: duration,
+    maxRequestsPerConnection: true,
+  },
   maxRequestsPerConnection: true,
   cleanupInterval: duration,
   perConnectionBufferLimitBytes: true,

@@ -3,8 +3,9 @@
 // receive payloads, and a gRPC health v1 `Check` over HTTP/2 (SERVING is healthy) — over the
 // cluster's transport socket: plaintext, or TLS with its UpstreamTlsContext (SNI, ALPN, SAN check).
 import http from 'node:http';
-import http2 from 'node:http2';
-import https from 'node:https';
+import type http2 from 'node:http2';
+import type https from 'node:https';
+import { nodeHttp2, nodeHttps } from '../util/node-builtins.js';
 import type { ConnectionOptions } from 'node:tls';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -114,7 +115,7 @@ function httpProbe(
             return why ? new Error(why) : undefined;
           },
         };
-        req = https.request(opts, onResponse);
+        req = nodeHttps.request(opts, onResponse);
       } else req = http.request(base, onResponse);
       req.once('error', reject);
       req.end();
@@ -181,10 +182,10 @@ function grpcProbe(
       let session: http2.ClientHttp2Session;
       try {
         session = tls
-          ? http2.connect(`https://${host.key}`, {
+          ? nodeHttp2.connect(`https://${host.key}`, {
               createConnection: () => connect(host, tls, alpnFor(tls.alpn, 'h2')),
             })
-          : http2.connect(`http://${host.key}`);
+          : nodeHttp2.connect(`http://${host.key}`);
       } catch {
         return resolve(false);
       }

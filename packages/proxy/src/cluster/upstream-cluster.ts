@@ -1,6 +1,6 @@
 // A live cluster: its hosts (static, EDS, DNS or original destination), load balancer, circuit
 // breaker, outlier detector and connection pools, built from a Cluster resource.
-import { lookup } from 'node:dns/promises';
+import { upstreamHttpLimitMs } from './upstream-http-options.js';
 import type { clusterV3, endpointV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import { makeHost, type Host } from '../endpoint/host.js';
@@ -32,6 +32,8 @@ export interface ClusterEvents {
   /** Outlier detection found a host (ejected it when `enforced`). */
   onEject(cluster: string, host: Host, why: OutlierEvent | 'uneject', enforced: boolean): void;
   onConnect(cluster: string, host: Host): void;
+  /** A pooled connection reached the cluster's max_connection_duration. */
+  onMaxConnectionDuration?(cluster: string): void;
   /** Active health checking: a check started, ended, or changed a host's state. */
   onHealthCheck?(
     cluster: string,
@@ -99,6 +101,8 @@ export class UpstreamCluster {
   private readonly healthCheckers: HealthChecker[] = [];
   /** The cluster has been picked from (Envoy's "had traffic", for no_traffic_interval). */
   private hadTraffic = false;
+  /** Each upstream request's max_stream_duration (0: none). */
+  readonly maxStreamDurationMs: number;
 
   constructor(
     readonly config: clusterV3.ClusterJson,
@@ -115,6 +119,7 @@ export class UpstreamCluster {
     this.type = type as ClusterType;
     this.lbPolicy = this.type === 'ORIGINAL_DST' ? 'ROUND_ROBIN' : lbPolicyOf(config.lbPolicy);
     this.connectTimeoutMs = durationMs(config.connectTimeout) ?? 5000;
+    this.maxStreamDurationMs = upstreamHttpLimitMs(config, 'maxStreamDuration');
     this.sourceAddress = config.upstreamBindConfig?.sourceAddress?.address || undefined;
     this.protocol = upstreamProtocolOf(config);
     const limits = limitsOf(config.circuitBreakers);
@@ -132,6 +137,8 @@ export class UpstreamCluster {
       connectTimeoutMs: this.connectTimeoutMs,
       maxConnections: limits.maxConnections,
       idleTimeoutMs: upstreamIdleTimeoutMs(config),
+      maxConnectionDurationMs: upstreamHttpLimitMs(config, 'maxConnectionDuration'),
+      onMaxDuration: () => this.events.onMaxConnectionDuration?.(this.name),
       sourceAddress: this.sourceAddress,
       onConnect: (h: Host) => this.events.onConnect(this.name, h),
     };
@@ -236,6 +243,8 @@ export class UpstreamCluster {
                 : this.config.dnsLookupFamily === 'V4_ONLY'
                   ? 4
                   : 0;
+            // node:dns/promises loads on the first DNS cluster, not at start.
+            const { lookup } = process.getBuiltinModule('node:dns/promises');
             const addrs = await lookup(sa.address, { all: true, family: fam });
             const list = this.type === 'LOGICAL_DNS' ? addrs.slice(0, 1) : addrs;
             for (const a of list) {

@@ -21,6 +21,9 @@ export interface Http1PoolOptions {
   connectTimeoutMs: number;
   maxConnections: number;
   idleTimeoutMs: number;
+  /** max_connection_duration: from connect, then closed (at once when idle, else after its exchange). */
+  maxConnectionDurationMs?: number;
+  onMaxDuration?: () => void;
   sourceAddress?: string | undefined;
   /** Called for each new connection (upstream_cx_total). */
   onConnect?: () => void;
@@ -129,6 +132,9 @@ class Connection {
   private detachBody: (() => void) | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   dead = false;
+  /** max_connection_duration reached: closes after the exchange in flight. */
+  expired = false;
+  private maxDuration: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly pool: Http1Pool,
@@ -137,6 +143,13 @@ class Connection {
     private readonly opts: Http1PoolOptions,
   ) {
     this.keepAliveMs = opts.idleTimeoutMs;
+    if (opts.maxConnectionDurationMs) {
+      this.maxDuration = setTimeout(
+        () => void (this.dead || pool.expire(this)),
+        opts.maxConnectionDurationMs,
+      );
+      this.maxDuration.unref();
+    }
     const connected = (): void => {
       clearTimeout(this.connectTimer);
       this.connectTimer = undefined;
@@ -394,7 +407,7 @@ class Connection {
     this.body = undefined;
     this.resolveTrailers = undefined;
     // A response that ends before its request (an early 413, say) leaves the upstream mid-body.
-    if (!this.requestDone || this.closeAfter || this.keepAliveMs <= 0) {
+    if (!this.requestDone || this.closeAfter || this.expired || this.keepAliveMs <= 0) {
       this.detachBody?.();
       this.dead = true;
       this.socket.destroy();
@@ -408,6 +421,7 @@ class Connection {
   fail(err: unknown): void {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
+    clearTimeout(this.maxDuration);
     const wasDead = this.dead;
     this.dead = true;
     const p = this.pending;
@@ -480,6 +494,13 @@ export class Http1Pool {
       return;
     }
     this.idle.push(c);
+  }
+
+  /** max_connection_duration: an idle connection closes now, a busy one after its exchange. */
+  expire(c: Connection): void {
+    c.expired = true;
+    this.opts.onMaxDuration?.();
+    if (this.idle.includes(c)) c.fail(new Error('max connection duration reached'));
   }
 
   /** A connection is gone: forget it and open another for a waiting request. */

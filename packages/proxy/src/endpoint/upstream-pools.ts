@@ -1,6 +1,7 @@
 // Pooled upstream HTTP connections per host: undici pools for HTTP/1.1 (keep-alive, connect
 // timeout, connection limit) and node:http2 sessions for HTTP/2 (h2c, multiplexed streams).
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
+import { nodeHttp2 } from '../util/node-builtins.js';
 import net from 'node:net';
 import { Pool } from '../util/undici-core.js';
 import type { Host } from './host.js';
@@ -17,6 +18,9 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   maxConnections: number;
   idleTimeoutMs: number;
+  /** max_connection_duration of pooled HTTP/1.1 connections (0: none). */
+  maxConnectionDurationMs?: number;
+  onMaxDuration?: () => void;
   /**
    * upstream_bind_config: the source address of upstream connections. Istio binds inbound
    * clusters to 127.0.0.6 so the sidecar's own calls to its pod IP are not captured again.
@@ -38,7 +42,7 @@ export class Http2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const tlsCtx = this.opts.tls;
     const s = tlsCtx
-      ? http2.connect(`https://${this.host.key}`, {
+      ? nodeHttp2.connect(`https://${this.host.key}`, {
           peerMaxConcurrentStreams: 1000,
           createConnection: () => {
             const sock = connectTls(
@@ -58,7 +62,7 @@ export class Http2Session {
             return sock;
           },
         })
-      : http2.connect(`http://${this.host.key}`, {
+      : nodeHttp2.connect(`http://${this.host.key}`, {
           peerMaxConcurrentStreams: 1000,
           ...(this.opts.sourceAddress ? { createConnection: () => this.plainSocket() } : {}),
         });
@@ -100,6 +104,8 @@ export class UpstreamPools {
         connectTimeoutMs: this.opts.connectTimeoutMs,
         maxConnections: this.opts.maxConnections,
         idleTimeoutMs: this.opts.idleTimeoutMs,
+        maxConnectionDurationMs: this.opts.maxConnectionDurationMs ?? 0,
+        ...(this.opts.onMaxDuration ? { onMaxDuration: this.opts.onMaxDuration } : {}),
         sourceAddress: this.opts.sourceAddress,
         onConnect: () => this.opts.onConnect?.(host),
       });

@@ -585,7 +585,7 @@ export class HttpConnectionManager {
         stats.inc('cluster.{envoy_cluster_name}.upstream_rq_timeout', {
           envoy_cluster_name: result.cluster.name,
         });
-      } else if (!timers.firedKind) info.responseFlags.add('UR');
+      } else if (!timers.firedKind && !info.responseFlags.has('UMSDR')) info.responseFlags.add('UR');
       result.release();
       resetHere = true;
       res.destroy();

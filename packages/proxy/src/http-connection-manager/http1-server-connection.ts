@@ -27,8 +27,10 @@ export interface Http1ServerHooks {
   fallback(socket: net.Socket, unconsumed: Buffer): void;
   /** A malformed request was answered with 4xx (the DPE counter). */
   onProtocolError(err: HttpParseError): void;
-  /** The first request's head is complete (disarms request_headers_timeout). */
+  /** A request's head is complete (disarms request_headers_timeout). */
   onHeadersSeen?: () => void;
+  /** The first byte of a request's head arrived (arms request_headers_timeout). */
+  onHeadStart?: () => void;
   /** HCM stream idle timeout (0 = none) and connection idle timeout. */
   streamIdleMs: number;
   idleTimeoutMs: number;
@@ -241,7 +243,6 @@ export class Http1ServerConnection {
   private res: RawResponse | undefined;
   private requestComplete = true;
   private pausedByUs = false;
-  private firstSeen = false;
   private timeoutMs: number;
   private idleSince = 0;
   private done = false;
@@ -281,6 +282,7 @@ export class Http1ServerConnection {
           if (buf.length > MAX_BUFFERED) this.pause();
           return;
         }
+        if (this.scanned === 0) this.hooks.onHeadStart?.();
         const end = findHeadEnd(buf, this.scanned);
         if (end < 0) {
           if (buf.length > DEFAULT_HEAD_LIMITS.maxHeadBytes) throw new HttpParseError('head too large', 431);
@@ -290,10 +292,7 @@ export class Http1ServerConnection {
         }
         this.scanned = 0;
         const head = parseRequestHead(buf, end);
-        if (!this.firstSeen) {
-          this.firstSeen = true;
-          this.hooks.onHeadersSeen?.();
-        }
+        this.hooks.onHeadersSeen?.();
         if (head.upgrade || head.method === 'CONNECT' || head.minor === 0) return this.handOff(buf);
         buf = buf.subarray(end);
         this.startRequest(head);

@@ -171,13 +171,22 @@ export function watchRequestHeaders(
   if (ms <= 0) return () => {};
   const t = setTimeout(() => {
     onTimeout();
-    const body = 'request header timeout';
-    socket.write(
-      `HTTP/1.1 408 Request Timeout\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`,
-    );
-    if (socket.destroySoon) socket.destroySoon();
-    else socket.destroy();
+    replyHeaderTimeout(socket);
   }, ms);
   t.unref();
   return () => clearTimeout(t);
+}
+
+/** Envoy's answer to request_headers_timeout: 408 "request header timeout", then close. */
+export function replyHeaderTimeout(socket: {
+  write(b: string): unknown;
+  destroySoon?: () => void;
+  destroy(): unknown;
+}): void {
+  const body = 'request header timeout';
+  socket.write(
+    `HTTP/1.1 408 Request Timeout\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`,
+  );
+  if (socket.destroySoon) socket.destroySoon();
+  else socket.destroy();
 }

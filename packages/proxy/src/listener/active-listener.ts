@@ -15,7 +15,6 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Http1ServerConnection } from '../http-connection-manager/http1-server-connection.js';
 import { LEGACY_HTTP1 } from '../codec/http1-path.js';
-import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { listenerV3, listenerComponentsV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
@@ -35,10 +34,16 @@ import { checkPolicy, statsPolicyOf } from '../stats/stats-config.js';
 import {
   ON_STREAM_IDLE,
   watchRequestHeaders,
+  replyHeaderTimeout,
   type IdleTarget,
 } from '../http-connection-manager/stream-timeouts.js';
 import { PEER_EXCHANGE_ALPN } from '../tcp-proxy/peer-exchange.js';
-import { nodeTls } from '../util/node-builtins.js';
+import {
+  connectionLimitsOf,
+  RequestHeadersTimer,
+  watchConnectionDuration,
+} from '../http-connection-manager/connection-timers.js';
+import { nodeHttp2, nodeTls } from '../util/node-builtins.js';
 import {
   connectionDenied,
   NETWORK_RBAC_TYPE,
@@ -104,16 +109,33 @@ function serveH1(
   opts: { raw: boolean; headersTimer: boolean } = { raw: !LEGACY_HTTP1, headersTimer: true },
 ): void {
   const ms = opts.headersTimer ? c.hcm.timeouts.requestHeadersMs : 0;
-  if (ms > 0) {
-    c.headersSeen = watchRequestHeaders(socket, ms, () =>
-      ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_rq_header_timeout', {
-        envoy_http_conn_manager_prefix: c.hcm.config.statPrefix ?? 'http',
-      }),
-    );
-  }
+  const headerTimeout = (): void =>
+    ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_rq_header_timeout', {
+      envoy_http_conn_manager_prefix: c.hcm.config.statPrefix ?? 'http',
+    });
   const raw = chain.raw;
   if (opts.raw && raw) {
     const hcm = c.hcm;
+    // request_headers_timeout for every request; max_connection_duration (connection-timers.ts).
+    const headers =
+      ms > 0
+        ? new RequestHeadersTimer(ms, () => {
+            headerTimeout();
+            replyHeaderTimeout(socket);
+          })
+        : undefined;
+    const limits = connectionLimitsOf(hcm.config);
+    const duration =
+      limits.maxDurationMs > 0
+        ? watchConnectionDuration(
+            limits,
+            { closeIfIdle: () => rc.closeIfIdle(), destroy: () => socket.destroy() },
+            () =>
+              ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_cx_max_duration_reached', {
+                envoy_http_conn_manager_prefix: hcm.config.statPrefix ?? 'http',
+              }),
+          )
+        : undefined;
     const rc = new Http1ServerConnection(socket, {
       onRequest: (req, res) =>
         hcm.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse, c.conn),
@@ -123,15 +145,20 @@ function serveH1(
         serveH1(chain, s, { conn: c.conn, hcm }, ctx, { raw: false, headersTimer: false });
       },
       onProtocolError: () => countDpe(ctx, hcm),
-      ...(c.headersSeen ? { onHeadersSeen: c.headersSeen } : {}),
+      ...(headers ? { onHeadStart: headers.headStarted, onHeadersSeen: headers.headComplete } : {}),
       streamIdleMs: hcm.timeouts.streamIdleMs,
       idleTimeoutMs: hcm.idleTimeoutMs,
-      draining: () => raw.draining,
+      draining: duration ? () => raw.draining || duration.draining() : () => raw.draining,
     });
     raw.conns.add(rc);
-    socket.once('close', () => raw.conns.delete(rc));
+    socket.once('close', () => {
+      raw.conns.delete(rc);
+      headers?.headComplete();
+      duration?.clear();
+    });
     return;
   }
+  if (ms > 0) c.headersSeen = watchRequestHeaders(socket, ms, headerTimeout);
   conns.set(socket, c);
   chain.h1?.emit('connection', socket);
 }
@@ -514,7 +541,7 @@ export class ActiveListener {
       const isH2 =
         codec === 'HTTP2' || (codec === 'AUTO' && detectHttp(p).applicationProtocols.includes('h2c'));
       if (isH2) {
-        const h2 = http2.createServer({ maxSessionMemory: 64 });
+        const h2 = nodeHttp2.createServer({ maxSessionMemory: 64 });
         h2.on('request', (req, res) => hcm.handle(req, res, conn));
         h2.on('sessionError', () => {});
         h2.emit('connection', new PrefixedSocket(socket, p));
@@ -619,7 +646,7 @@ export class ActiveListener {
       const hcm = chain.hcm;
       if (!hcm || !chain.h1) return void t.destroy();
       if (t.alpnProtocol === 'h2' || hcm.config.codecType === 'HTTP2') {
-        const h2 = http2.createServer({ maxSessionMemory: 64 });
+        const h2 = nodeHttp2.createServer({ maxSessionMemory: 64 });
         h2.on('request', (req, res) => hcm.handle(req, res, tlsConn));
         h2.on('sessionError', () => {});
         h2.emit('connection', t);

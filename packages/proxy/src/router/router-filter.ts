@@ -18,6 +18,7 @@ import {
   type RetryPolicy,
 } from './retry-policy.js';
 import { sendUpstream, type AttemptResult, type UpstreamResponse } from './upstream-request.js';
+import { requestComplete, StreamDurationLimit, timeoutAfterRequest } from './upstream-timeouts.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
 
 /** Largest request body buffered so it can be retried or mirrored (Envoy's default buffer). */
@@ -255,8 +256,15 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     const remaining = deadline - now;
     const tryMs = Math.min(remaining, perTry ?? Infinity);
     const signals = [req.downstreamGone];
-    const timeout = Number.isFinite(tryMs) ? AbortSignal.timeout(Math.max(1, tryMs)) : undefined;
+    // Route and per-try timeouts count from the end of the downstream request (still streaming
+    // only on a first attempt that could not buffer it).
+    const timeout = Number.isFinite(tryMs)
+      ? timeoutAfterRequest(Buffer.isBuffer(body) ? body : req.body, Math.max(1, tryMs))
+      : undefined;
     if (timeout) signals.push(timeout);
+    const maxDuration =
+      cluster.maxStreamDurationMs > 0 ? new StreamDurationLimit(cluster.maxStreamDurationMs) : undefined;
+    if (maxDuration) signals.push(maxDuration.signal);
     if (attempt > 1) headers['x-envoy-attempt-count'] = String(attempt);
     else if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
     host.activeRequests++;
@@ -283,8 +291,14 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     if (!result.ok && result.failure === 'aborted') {
       host.activeRequests--;
       release();
+      if (maxDuration?.fired) {
+        stats.inc('cluster.{envoy_cluster_name}.upstream_rq_max_duration_reached', ct);
+        const status = requestComplete(Buffer.isBuffer(body) ? body : req.body) ? 504 : 408;
+        return { kind: 'local', status, body: 'upstream max stream duration reached', flag: 'UMSDR' };
+      }
       return { kind: 'local', status: 499, body: '', flag: 'DC' };
     }
+    if (!result.ok) maxDuration?.clear();
     const retriable = policy !== undefined && shouldRetry(policy, outcome);
     let retry = retriable && attempt < maxAttempts && Date.now() < deadline;
     if (retry && !cluster.circuitBreaker.tryRetry()) {
@@ -294,7 +308,13 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     if (!retry) {
       if (retriable && attempt > 1) req.info.responseFlags.add('URX');
       if (result.ok) {
+        // Reached while the response streams: the stream is reset, flagged UMSDR.
+        maxDuration?.whenFired(() => {
+          req.info.responseFlags.add('UMSDR');
+          stats.inc('cluster.{envoy_cluster_name}.upstream_rq_max_duration_reached', ct);
+        });
         const done = (): void => {
+          maxDuration?.clear();
           host.activeRequests--;
           release();
         };
@@ -305,6 +325,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       break;
     }
     // Discard this attempt's response and back off.
+    maxDuration?.clear();
     if (result.ok) result.response.body.resume();
     host.activeRequests--;
     retriesUsed++;

@@ -1,7 +1,7 @@
 // Keeps getters a proxy never uses from running when Node's builtins are imported as ES modules.
 // The ES module facade of a builtin reads every export once, which runs lazy getters: node:http's
 // WebSocket, CloseEvent and MessageEvent load Node's bundled undici (a 0.8 MB bundle, about
-// 14 MB of RSS once compiled). The binary's entry points call this before anything else imports
+// 14 MB of RSS once compiled); node:fs's below load about 1 MB more. The binary's entry points call this before anything else imports
 // node:http: the getters are taken off while the facade is made, then put back, so `http.WebSocket`
 // still works; only a named ES import of them (`import { WebSocket } from 'node:http'`) would see
 // undefined, and nothing in the proxy does that. (tls.rootCertificates and crypto.webcrypto do
@@ -12,6 +12,9 @@ const require = createRequire(import.meta.url);
 
 const SKIPPED: Record<string, readonly string[]> = {
   'node:http': ['WebSocket', 'CloseEvent', 'MessageEvent'],
+  // fs.promises loads the promise API with readline and the REPL history; the stream classes
+  // internal/fs/streams (createWriteStream still loads them when an access log is opened).
+  'node:fs': ['promises', 'ReadStream', 'WriteStream', 'FileReadStream', 'FileWriteStream', 'Utf8Stream'],
 };
 
 /** Makes the ES module facades above without running those getters; returns what it skipped. */
