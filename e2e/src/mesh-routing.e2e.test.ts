@@ -320,7 +320,8 @@ describe('mesh routing on the cluster', () => {
     expect(pod?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     // why the source address matters, from the sidecar container (UID 1337, as the agent): the
     // agent's gRPC health check to the pod IP from 127.0.0.6 reaches the app; the same check
-    // unbound is captured into the STRICT inbound listener, which refuses plaintext
+    // unbound is captured into the inbound listener, whose catch-all for a port no Service names is
+    // STRICT mTLS too, so the plaintext check is refused
     const check = async (
       from: string | undefined,
     ): Promise<{ grpcStatus?: number; servingStatus: number }> => {

@@ -76,9 +76,9 @@ spec:
 /**
  * An echo whose readiness is a gRPC probe (rewritten by the injector to the agent), behind a
  * sidecar whose inbound is STRICT mTLS: only a probe that bypasses the inbound capture (from
- * 127.0.0.6) reaches the app, a captured plaintext one is refused. The Service gives port 7070
- * its own inbound filter chain (skeind applies STRICT per service port; a port no Service names
- * falls to the plaintext passthrough chain).
+ * 127.0.0.6) reaches the app, a captured plaintext one is refused. No Service names port 7070:
+ * the refusal comes from the virtual inbound listener's catch-all, which is under the workload's
+ * PeerAuthentication as in Istio (STRICT: its mTLS chain only).
  */
 export function grpcProbedWorkload(p: MeshParams): string {
   return `
@@ -88,13 +88,6 @@ metadata: { name: probed-strict }
 spec:
   selector: { matchLabels: { app: probed } }
   mtls: { mode: STRICT }
----
-apiVersion: v1
-kind: Service
-metadata: { name: probed }
-spec:
-  selector: { app: probed }
-  ports: [{ name: grpc, port: 7070 }]
 ---
 apiVersion: apps/v1
 kind: Deployment

@@ -23,7 +23,7 @@ import {
 } from './names.js';
 import { outboundPlan, type OutboundListenerPlan } from './outbound-plan.js';
 import { destinationCluster } from './http-routes.js';
-import type { FilterChainJson, NetworkFilterJson } from './security.js';
+import type { FilterChainJson, InboundPort, NetworkFilterJson } from './security.js';
 import {
   HTTP_APPLICATION_PROTOCOLS,
   httpInspector,
@@ -270,6 +270,23 @@ function needsTlsInspector(chains: readonly FilterChainJson[]): boolean {
 
 const tlsInspector = () => ({ name: FilterName.tlsInspector, typedConfig: typed(T.tlsInspector, {}) });
 
+/**
+ * The virtual inbound listener's catch-all: a port no service names goes to the app as TCP, under
+ * the workload's PeerAuthentication (STRICT: the mTLS chain only, as Istio's passthrough chains)
+ * and its network AuthorizationPolicies.
+ */
+function passthroughChains(ctx: TranslateContext): FilterChainJson[] {
+  const any: InboundPort = { port: 0, protocol: 'TCP' };
+  const plain: FilterChainJson = {
+    name: VIRTUAL_INBOUND,
+    filters: [
+      ...(ctx.security.inboundNetworkFilters?.(ctx, any) ?? []),
+      tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER),
+    ],
+  };
+  return ctx.security.inboundFilterChains?.(ctx, any, plain) ?? [plain];
+}
+
 /** Inbound: captureMode NONE ingress listeners and the 15006 virtual inbound listener. */
 export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
   const targets = inboundIngressTargets(ctx);
@@ -295,10 +312,7 @@ export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
   const captured = targets.filter((x) => x.bind === undefined);
   const sniff = captured.some((t) => t.protocol === 'UNKNOWN');
   const chains = captured.flatMap((t) => inboundChains(ctx, t, true));
-  chains.push({
-    name: VIRTUAL_INBOUND,
-    filters: [tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER)],
-  });
+  chains.push(...passthroughChains(ctx));
   out.push({
     name: VIRTUAL_INBOUND,
     address: socketAddress('0.0.0.0', INBOUND_CAPTURE_PORT),

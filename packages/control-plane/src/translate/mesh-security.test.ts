@@ -36,4 +36,31 @@ describe('the mesh security contributor through the seam', () => {
     for (const c of outboundClusters(ctx)) encodeJson(TypeUrl.Cluster, c);
     for (const l of inboundListeners(ctx)) encodeJson(TypeUrl.Listener, l);
   });
+
+  it("puts the virtual inbound listener's catch-all (ports no service names) under PeerAuthentication", () => {
+    const mode = (m: string) => `---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: istio-system }
+spec: { mtls: { mode: ${m} } }
+`;
+    const catchAll = (m: string) => {
+      const ctx = translateContext(
+        snapshotFromYaml(yaml + mode(m)),
+        proxy({ ip: '10.4.0.1' }),
+        meshSecurity(),
+      );
+      const vi = inboundListeners(ctx).find((l) => l.name === 'virtualInbound');
+      return (vi?.filterChains ?? [])
+        .filter((c) => c.filterChainMatch?.destinationPort === undefined)
+        .map((c) => ({ name: c.name, tls: c.transportSocket !== undefined }));
+    };
+    // STRICT: only the mTLS chain, so plaintext to an unnamed port is refused (as Istio).
+    expect(catchAll('STRICT')).toEqual([{ name: 'virtualInbound-mtls', tls: true }]);
+    expect(catchAll('PERMISSIVE')).toEqual([
+      { name: 'virtualInbound-mtls', tls: true },
+      { name: 'virtualInbound', tls: false },
+    ]);
+    expect(catchAll('DISABLE')).toEqual([{ name: 'virtualInbound', tls: false }]);
+  });
 });
