@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,6 +97,23 @@ describe('DirectorySource', () => {
     await until(() => source.generation > 0);
     await writeFile(join(dir, 'sub', 'b.yaml'), vs('two', 'x'));
     await until(() => names().includes('two'));
+  });
+
+  it('sees a same-sized save that kept the same time stamp (file times tick coarsely)', async () => {
+    const file = join(dir, 'a.yaml');
+    await writeFile(file, vs('one', 'h1'));
+    await source.start();
+    const host = (): string | undefined =>
+      (store.get('VirtualService/default/one')?.spec as { hosts: string[] }).hosts[0];
+    expect(host()).toBe('h1');
+    // A stamp in whole milliseconds (so the one put back compares equal), a moment ago.
+    const stamp = new Date(Date.now() - 100);
+    await utimes(file, stamp, stamp);
+    await until(() => source.generation > 1);
+    // The same size, in place, then the old stamp put back: only the text tells them apart.
+    await writeFile(file, vs('one', 'h2'));
+    await utimes(file, stamp, stamp);
+    await until(() => host() === 'h2');
   });
 
   it('keeps the previous objects of a file that does not parse (a partial write)', async () => {

@@ -26,9 +26,14 @@ export interface DirectorySourceOptions {
   readonly onScan?: (generation: number) => void;
 }
 
+/** A file stamped more recently than this is re-read even when its stamp looks unchanged. */
+const RECENT_MS = 2000;
+
 interface FileState {
   mtimeMs: number;
   size: number;
+  /** The inode: an atomic save (write elsewhere, rename over) makes a new one. */
+  ino?: number;
   text: string;
   objects: ConfigObject[];
   problems: Problem[];
@@ -162,7 +167,11 @@ export class DirectorySource {
         continue; // removed while we looked
       }
       const prev = this.files.get(path);
-      if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
+      // File times tick coarsely (a jiffy): two same-sized saves within one tick share a stamp,
+      // so a stamp that recent proves nothing and the text is compared instead.
+      const stampTrusted = now() - st.mtimeMs > RECENT_MS;
+      if (prev && stampTrusted && prev.mtimeMs === st.mtimeMs && prev.size === st.size && prev.ino === st.ino)
+        continue;
       if (!initial && now() - st.mtimeMs < this.settleMs) {
         unsettled = true; // still being written: look again after it settles
         continue;
@@ -174,7 +183,7 @@ export class DirectorySource {
         continue;
       }
       if (prev && prev.text === text) {
-        this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size });
+        this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size, ino: st.ino });
         continue;
       }
       const problems: Problem[] = [];
@@ -182,11 +191,20 @@ export class DirectorySource {
       for (const p of problems) this.opts.onProblem(p);
       if (objects === undefined) {
         // Unparseable: keep what the file held before; remember the stamp so we wait for the next edit.
-        if (prev) this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size, problems });
-        else this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, text, objects: [], problems });
+        if (prev)
+          this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, problems });
+        else
+          this.files.set(path, {
+            mtimeMs: st.mtimeMs,
+            size: st.size,
+            ino: st.ino,
+            text,
+            objects: [],
+            problems,
+          });
         continue;
       }
-      this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, text, objects, problems });
+      this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, text, objects, problems });
     }
     for (const path of [...this.files.keys()]) if (!seen.has(path)) this.files.delete(path);
     this.publish();
