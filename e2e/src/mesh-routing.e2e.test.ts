@@ -99,20 +99,29 @@ describe('mesh routing on the cluster', () => {
   });
 
   it('refuses an invalid VirtualService at kubectl apply, naming the object, the field and the reason', async () => {
-    // skeind patches the webhooks' caBundle at start; the API server may need a moment to reach it
-    const res = await waitFor(
-      'the validation webhook to answer',
+    // The validator is installed with failurePolicy Ignore (as istiod's); skeind patches its
+    // caBundle and switches it to Fail once the API server is seen calling it. From then on an
+    // invalid object is refused.
+    await waitFor(
+      'skeind to enforce validation (failurePolicy Fail)',
       async () => {
-        const r = await kubectl(
-          cluster,
-          ['apply', '-n', ns.name, '-f', '-'],
-          invalidVirtualService('bad-weight'),
-        );
-        if (r.code === 0) throw new Error(`the invalid VirtualService was accepted: ${r.stdout}`);
-        return /denied the request/.test(r.stderr) ? r : undefined;
+        const r = await kubectl(cluster, [
+          'get',
+          'validatingwebhookconfiguration',
+          'skein-validator',
+          '-o',
+          'jsonpath={.webhooks[0].failurePolicy}',
+        ]);
+        return r.code === 0 && r.stdout.trim() === 'Fail' ? true : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 1_000 },
+      { timeoutMs: 90_000, intervalMs: 1_000 },
     );
+    const res = await kubectl(
+      cluster,
+      ['apply', '-n', ns.name, '-f', '-'],
+      invalidVirtualService('bad-weight'),
+    );
+    expect(res.code, `the invalid VirtualService was accepted: ${res.stdout}`).not.toBe(0);
     expect(res.stderr).toContain('admission webhook "validation.istio.io" denied the request');
     expect(res.stderr).toMatch(
       new RegExp(`VirtualService ${ns.name}/bad-weight: spec\\.http\\[0\\]\\.route\\[0\\]\\.weight: .+`),
