@@ -5,25 +5,16 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
-import { startProxy, startTestAdsServer, type RunningProxy, type XdsEvent } from '../src/index.js';
+import { startProxy, startTestAdsServer } from '../src/index.js';
 import { startEcho } from './helpers/upstreams.js';
 import { adsBootstrap, assignment, edsCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
+import { nextXds } from './helpers/xds-events.js';
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const c of cleanup.reverse()) await c();
 });
-
-const nextXds = (proxy: RunningProxy, pred: (e: XdsEvent) => boolean): Promise<XdsEvent> =>
-  new Promise((resolve) => {
-    const on = (e: XdsEvent): void => {
-      if (!pred(e)) return;
-      proxy.off('xds', on);
-      resolve(e);
-    };
-    proxy.on('xds', on);
-  });
 
 /** The RDS listener with its HCM's stat prefix and drain_timeout set (a changed chain). */
 function listener(port: number, statPrefix: string, drainTimeout: string): Record<string, unknown> {

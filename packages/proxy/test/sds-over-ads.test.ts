@@ -4,17 +4,12 @@
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
-import {
-  startProxy,
-  startTestAdsServer,
-  type RunningProxy,
-  type TestAdsServer,
-  type XdsEvent,
-} from '../src/index.js';
+import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
 import { hasOpenssl, makePki, type Leaf, type TestPki } from './helpers/certs.js';
 import { adsBootstrap } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
 import { HCM, ROUTER } from './helpers/upstreams.js';
+import { nextXds } from './helpers/xds-events.js';
 
 const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const SECRET = 'kubernetes://gateway-cred';
@@ -26,16 +21,6 @@ let second: Leaf;
 let ads: TestAdsServer;
 let proxy: RunningProxy;
 let port: number;
-
-const nextXds = (pred: (e: XdsEvent) => boolean): Promise<XdsEvent> =>
-  new Promise((resolve) => {
-    const on = (e: XdsEvent): void => {
-      if (!pred(e)) return;
-      proxy.off('xds', on);
-      resolve(e);
-    };
-    proxy.on('xds', on);
-  });
 
 const secret = (l: Leaf) => ({
   name: SECRET,
@@ -129,7 +114,7 @@ describe.skipIf(!ready)('SDS over ADS', () => {
     const sub = await ads.waitForRequest((r) => r.typeUrl === TypeUrl.Secret && r.resourceNames.length > 0);
     expect(sub.resourceNames).toEqual([SECRET]);
     expect(await presented()).toMatch(/^error: .*ECONNREFUSED/);
-    const applied = nextXds((e) => e.typeUrl === TypeUrl.Secret && e.accepted);
+    const applied = nextXds(proxy, (e) => e.typeUrl === TypeUrl.Secret && e.accepted);
     ads.set(TypeUrl.Secret, [secret(first)], 's1');
     await applied;
     await proxy.waitReady();
@@ -142,7 +127,7 @@ describe.skipIf(!ready)('SDS over ADS', () => {
   });
 
   it('serves a replaced certificate to new handshakes', async () => {
-    const applied = nextXds((e) => e.typeUrl === TypeUrl.Secret && e.version === 's2');
+    const applied = nextXds(proxy, (e) => e.typeUrl === TypeUrl.Secret && e.version === 's2');
     ads.set(TypeUrl.Secret, [secret(second)], 's2');
     await applied;
     expect(await presented()).toContain('DNS:second.example');

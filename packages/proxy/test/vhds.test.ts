@@ -5,26 +5,17 @@
 // keep using the last good virtual hosts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
-import { startProxy, startTestAdsServer, type RunningProxy, type XdsEvent } from '../src/index.js';
+import { startProxy, startTestAdsServer } from '../src/index.js';
 import { get, startEcho } from './helpers/upstreams.js';
 import { adsBootstrap, assignment, edsCluster, rdsListener } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
+import { nextXds } from './helpers/xds-events.js';
 
 const VHDS = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-const nextXds = (proxy: RunningProxy, pred: (e: XdsEvent) => boolean): Promise<XdsEvent> =>
-  new Promise((resolve) => {
-    const on = (e: XdsEvent): void => {
-      if (!pred(e)) return;
-      proxy.off('xds', on);
-      resolve(e);
-    };
-    proxy.on('xds', on);
-  });
 
 const vhost = (host: string, cluster: string, match: Record<string, unknown> = { prefix: '/' }) => ({
   name: `r1/${host}`,
