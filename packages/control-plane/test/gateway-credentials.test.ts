@@ -8,8 +8,9 @@ import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority, createRootCa, issueServingCertificate } from '@skein/ca';
-import { startControlPlane, type RunningControlPlane } from '../src/control-plane.js';
-import { loopbackBase, proxyBuilt, startSidecar, until, type Sidecar } from './support/sidecar-proxy.js';
+import type { RunningControlPlane } from '../src/control-plane.js';
+import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
 import { testConfigDir } from './support/config-dir.js';
 
 const base = loopbackBase();
@@ -101,6 +102,7 @@ describe.skipIf(!proxyBuilt)(
   `Gateway credentialName over SDS from skeind${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
     const { dir, configDir, write, remove } = testConfigDir('skeind-gw-cred-');
+    let mesh: LoopbackMesh | undefined;
     let cp: RunningControlPlane;
     let gateway: Sidecar | undefined;
     let backend: Server;
@@ -121,29 +123,19 @@ describe.skipIf(!proxyBuilt)(
       write('other-secret.yaml', secretYaml('other', theirs.cert, theirs.key, caPem));
       backend = createServer((req, res) => res.end(`backend saw ${req.url}`));
       await new Promise<void>((r) => backend.listen(8080, backendIp, r));
-      cp = await startControlPlane({
+      mesh = await startLoopbackMesh({
         configDir,
-        xdsAddr: '127.0.0.1:0',
-        httpAddr: '127.0.0.1:0',
-        settleMs: 20,
-        debounceMs: 20,
-        logLevel: 'none',
-      });
-      const [host, port] = cp.xdsAddress.split(':') as [string, string];
-      gateway = await startSidecar({
-        name: 'ingressgateway',
-        namespace: 'gw',
-        ip: gatewayIp,
-        labels: { istio: 'ingressgateway' },
-        xds: { host, port: Number(port) },
         dir,
-        type: 'router',
+        namespace: 'gw',
+        pods: [],
+        routers: [{ name: 'ingressgateway', ip: gatewayIp, labels: { istio: 'ingressgateway' } }],
       });
+      cp = mesh.cp;
+      gateway = mesh.sidecars[0];
     }, 150_000);
 
     afterAll(async () => {
-      await gateway?.stop();
-      await cp?.stop();
+      await mesh?.stop();
       await new Promise<void>((r) => (backend ? backend.close(() => r()) : r()));
       remove();
     });

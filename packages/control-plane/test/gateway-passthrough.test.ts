@@ -5,8 +5,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type RunningControlPlane } from '../src/control-plane.js';
-import { loopbackBase, proxyBuilt, startSidecar, until, type Sidecar } from './support/sidecar-proxy.js';
+import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
+import { loopbackBase, proxyBuilt, until } from './support/sidecar-proxy.js';
 import { testConfigDir } from './support/config-dir.js';
 
 const HOST = 'reviews.bookinfo.svc.cluster.local';
@@ -77,37 +77,24 @@ describe.skipIf(!proxyBuilt)(
   `gateway AUTO_PASSTHROUGH through a real proxy${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
     const { dir, configDir, write, remove } = testConfigDir('skeind-gw-');
-    let cp: RunningControlPlane;
-    let gateway: Sidecar | undefined;
+    let mesh: LoopbackMesh | undefined;
     const servers: Server[] = [];
     const seen: Record<string, Buffer[]> = { v1: [], v2: [] };
 
     beforeAll(async () => {
       write('mesh.yaml', CONFIG);
       servers.push(await backend(v1Ip, 'v1', seen['v1'] ?? []), await backend(v2Ip, 'v2', seen['v2'] ?? []));
-      cp = await startControlPlane({
+      mesh = await startLoopbackMesh({
         configDir,
-        xdsAddr: '127.0.0.1:0',
-        httpAddr: '127.0.0.1:0',
-        settleMs: 20,
-        debounceMs: 20,
-        logLevel: 'none',
-      });
-      const [host, port] = cp.xdsAddress.split(':') as [string, string];
-      gateway = await startSidecar({
-        name: 'eastwestgateway',
-        namespace: 'istio-system',
-        ip: gatewayIp,
-        labels: { istio: 'eastwestgateway' },
-        xds: { host, port: Number(port) },
         dir,
-        type: 'router',
+        namespace: 'istio-system',
+        pods: [],
+        routers: [{ name: 'eastwestgateway', ip: gatewayIp, labels: { istio: 'eastwestgateway' } }],
       });
     }, 150_000);
 
     afterAll(async () => {
-      await gateway?.stop();
-      await cp?.stop();
+      await mesh?.stop();
       for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
       remove();
     });

@@ -91,13 +91,12 @@ describe.skipIf(!proxyBuilt)('VHDS with a real skein-proxy (build the proxy firs
     await new Promise<void>((r) => app.listen(0, appIp, r));
     write('mesh.yaml', config((app.address() as AddressInfo).port));
     mesh = await startLoopbackMesh({ configDir, dir, namespace: NS, pods: [] });
-    const [host, port] = mesh.cp.xdsAddress.split(':') as [string, string];
     client = await startSidecar({
       name: 'client',
       namespace: NS,
       ip: clientIp,
       labels: { app: 'client' },
-      xds: { host, port: Number(port) },
+      xds: mesh.xds,
       dir,
       vhds: true,
     });

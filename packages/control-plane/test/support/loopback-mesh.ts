@@ -22,11 +22,19 @@ export interface LoopbackMeshOptions {
   readonly caReloadMs?: number;
   /** skeind's mesh config (default: Istio's defaults). */
   readonly meshConfig?: MeshConfig;
+  /** Gateways (`router~` proxies, plaintext xDS) in `namespace`, after the pods' sidecars. */
+  readonly routers?: readonly {
+    readonly name: string;
+    readonly ip: string;
+    readonly labels: Record<string, string>;
+  }[];
 }
 
 export interface LoopbackMesh {
   readonly cp: RunningControlPlane;
-  /** In the order of `pods`. */
+  /** skeind's plaintext xDS address, for proxies a test starts itself. */
+  readonly xds: { readonly host: string; readonly port: number };
+  /** In the order of `pods`, then `routers`. */
   readonly sidecars: Sidecar[];
   stop(): Promise<void>;
 }
@@ -129,9 +137,19 @@ export async function startLoopbackMesh(o: LoopbackMeshOptions): Promise<Loopbac
               dir: o.dir,
             }),
       );
+    for (const r of o.routers ?? [])
+      sidecars.push(
+        await startSidecar({
+          ...r,
+          namespace: o.namespace,
+          xds: { host, port: Number(port) },
+          dir: o.dir,
+          type: 'router',
+        }),
+      );
   } catch (e) {
     await stop();
     throw e;
   }
-  return { cp, sidecars, stop };
+  return { cp, xds: { host, port: Number(port) }, sidecars, stop };
 }
