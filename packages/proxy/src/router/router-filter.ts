@@ -18,7 +18,7 @@ import {
   type RetryPolicy,
 } from './retry-policy.js';
 import { sendUpstream, type AttemptResult, type UpstreamResponse } from './upstream-request.js';
-import { requestComplete, StreamDurationLimit, timeoutAfterRequest } from './upstream-timeouts.js';
+import { AttemptSignal, requestComplete, StreamDurationLimit } from './upstream-timeouts.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
 
 /** Largest request body buffered so it can be retried or mirrored (Envoy's default buffer). */
@@ -255,16 +255,19 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     req.info.upstreamHost = host.key;
     const remaining = deadline - now;
     const tryMs = Math.min(remaining, perTry ?? Infinity);
-    const signals = [req.downstreamGone];
-    // Route and per-try timeouts count from the end of the downstream request (still streaming
-    // only on a first attempt that could not buffer it).
-    const timeout = Number.isFinite(tryMs)
-      ? timeoutAfterRequest(Buffer.isBuffer(body) ? body : req.body, Math.max(1, tryMs))
-      : undefined;
-    if (timeout) signals.push(timeout);
     const maxDuration =
       cluster.maxStreamDurationMs > 0 ? new StreamDurationLimit(cluster.maxStreamDurationMs) : undefined;
-    if (maxDuration) signals.push(maxDuration.signal);
+    // Route and per-try timeouts count from the end of the downstream request (still streaming
+    // only on a first attempt that could not buffer it).
+    const abort =
+      Number.isFinite(tryMs) || maxDuration
+        ? new AttemptSignal(
+            req.downstreamGone,
+            Buffer.isBuffer(body) ? body : req.body,
+            Number.isFinite(tryMs) ? Math.max(1, tryMs) : undefined,
+            maxDuration?.signal,
+          )
+        : undefined;
     if (attempt > 1) headers['x-envoy-attempt-count'] = String(attempt);
     else if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
     host.activeRequests++;
@@ -275,9 +278,10 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       headers,
       body: Buffer.isBuffer(body) ? body : attempt === 1 ? body : undefined,
       protocol,
-      signal: signals.length === 1 ? req.downstreamGone : AbortSignal.any(signals),
+      signal: abort ? abort.signal : req.downstreamGone,
     });
     last = result;
+    if (!result.ok) abort?.clear();
     const outcome = outcomeOf(result);
     if (cluster.outlier) {
       const o =
@@ -314,17 +318,19 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
           stats.inc('cluster.{envoy_cluster_name}.upstream_rq_max_duration_reached', ct);
         });
         const done = (): void => {
+          abort?.clear();
           maxDuration?.clear();
           host.activeRequests--;
           release();
         };
-        const timedOut = (): boolean => timeout?.aborted === true;
+        const timedOut = (): boolean => abort?.timedOut === true;
         return { kind: 'response', response: result.response, cluster, host, release: done, timedOut };
       }
       host.activeRequests--;
       break;
     }
     // Discard this attempt's response and back off.
+    abort?.clear();
     maxDuration?.clear();
     if (result.ok) result.response.body.resume();
     host.activeRequests--;
