@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { alpnFor, connectTls } from '../transport-socket/upstream-tls.js';
 import { Readable } from 'node:stream';
+import type { AbortLike } from '../router/cancel.js';
 import { BodyDecoder, chunkHeader, fieldLines, lastChunk } from '../codec/http1-body.js';
 import {
   DEFAULT_HEAD_LIMITS,
@@ -35,7 +36,8 @@ export interface Http1Exchange {
   authority: string;
   headers: Record<string, string | string[]>;
   body: Buffer | Readable | undefined;
-  signal: AbortSignal;
+  /** An AbortSignal, or any token with its abort members (the router's Cancel). */
+  signal: AbortLike;
 }
 
 export interface Http1Response {
@@ -127,7 +129,7 @@ class Connection {
   private closeAfter = false;
   private keepAliveMs: number;
   private onAbort: (() => void) | undefined;
-  private signal: AbortSignal | undefined;
+  private signal: AbortLike | undefined;
   /** Stops streaming the request body (listeners off, the rest drained). */
   private detachBody: (() => void) | undefined;
   private connectTimer: NodeJS.Timeout | undefined;

@@ -11,6 +11,7 @@ import { durationMs } from '../util/duration.js';
 import { compileRouteTable, type RequestView, type RouteTable } from '../router/route-table.js';
 import { chooseCluster } from '../router/route-action.js';
 import { routeRequest } from '../router/router-filter.js';
+import { Cancel } from '../router/cancel.js';
 import type { HttpFilter, FilterRequest } from '../http-filters/http-filter.js';
 import { createFaultFilter } from '../http-filters/fault-filter.js';
 import { createCorsFilter } from '../http-filters/cors-filter.js';
@@ -317,7 +318,7 @@ export class HttpConnectionManager {
       headers[PEER_METADATA_HEADER] = encodePeerMetadata(this.ctx.local);
     }
 
-    const gone = new AbortController();
+    const gone = new Cancel();
     let finished = false;
     let requestDone = false;
     /** The proxy itself reset this stream (a timeout), so its close is not the downstream's (DC). */
@@ -432,7 +433,7 @@ export class HttpConnectionManager {
       sleep: (ms) =>
         new Promise((resolve) => {
           const t = setTimeout(() => resolve(true), ms);
-          gone.signal.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
+          gone.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
         }),
     };
 
@@ -514,7 +515,7 @@ export class HttpConnectionManager {
       },
       conn,
       info,
-      downstreamGone: gone.signal,
+      downstreamGone: gone,
     });
     if (timers.firedKind) {
       // A stream timeout already answered (or reset) this stream.

@@ -20,6 +20,7 @@ import {
 import { sendUpstream, type AttemptResult, type UpstreamResponse } from './upstream-request.js';
 import { AttemptSignal, requestComplete, StreamDurationLimit } from './upstream-timeouts.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
+import type { AbortLike } from './cancel.js';
 
 /** Largest request body buffered so it can be retried or mirrored (Envoy's default buffer). */
 const MAX_BUFFERED_BODY = 1024 * 1024;
@@ -43,7 +44,7 @@ export interface RouterRequest {
   conn: DownstreamConnection;
   info: StreamInfo;
   /** Aborted when the downstream goes away. */
-  downstreamGone: AbortSignal;
+  downstreamGone: AbortLike;
 }
 
 export type RouterResult =
@@ -82,7 +83,7 @@ async function readBody(body: Readable, limit: number): Promise<Buffer | Readabl
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortLike): Promise<void> {
   return new Promise((resolve) => {
     if (ms <= 0 || signal.aborted) return resolve();
     const t = setTimeout(resolve, ms);

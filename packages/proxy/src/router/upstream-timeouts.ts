@@ -6,6 +6,7 @@
 //   response headers the client gets 408 (request still arriving) or 504, flag `UMSDR`; after
 //   them the stream is reset.
 import type { Readable } from 'node:stream';
+import { Cancel, type AbortLike } from './cancel.js';
 
 /** The reason an attempt's signal carries when its route (or per-try) timeout fires. */
 function timeoutReason(): DOMException {
@@ -21,7 +22,7 @@ function timeoutReason(): DOMException {
  * composite signal (weak references, a finalization registry) per request.
  */
 export class AttemptSignal {
-  private readonly ac = new AbortController();
+  private readonly ac = new Cancel();
   private timer: NodeJS.Timeout | undefined;
   private waiting: Readable | undefined;
   private fired = false;
@@ -34,11 +35,11 @@ export class AttemptSignal {
   };
   private readonly onRequestEnd = (): void => {
     this.waiting = undefined;
-    if (!this.ac.signal.aborted) this.arm();
+    if (!this.ac.aborted) this.arm();
   };
 
   constructor(
-    private readonly downstream: AbortSignal,
+    private readonly downstream: AbortLike,
     body: Readable | Buffer | undefined,
     private readonly timeoutMs: number | undefined,
     private readonly also: AbortSignal | undefined,
@@ -49,7 +50,7 @@ export class AttemptSignal {
       if (also.aborted) this.ac.abort(also.reason);
       else also.addEventListener('abort', this.onAlso, { once: true });
     }
-    if (timeoutMs === undefined || this.ac.signal.aborted) return;
+    if (timeoutMs === undefined || this.ac.aborted) return;
     if (requestComplete(body)) this.arm();
     else {
       this.waiting = body as Readable;
@@ -62,8 +63,8 @@ export class AttemptSignal {
     this.timer.unref();
   }
 
-  get signal(): AbortSignal {
-    return this.ac.signal;
+  get signal(): AbortLike {
+    return this.ac;
   }
 
   /** Whether the route (or per-try) timeout has fired. */
