@@ -126,7 +126,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     return { kind: 'local', status: code, body: '', flag: 'NC' };
   }
   const ct = { envoy_cluster_name: cluster.name };
-  stats.inc('cluster.{envoy_cluster_name}.upstream_rq_total', ct);
+  stats.counter('cluster.{envoy_cluster_name}.upstream_rq_total', 'envoy_cluster_name', cluster.name).value++;
   if (cluster.tls) req.info.upstreamTls = true;
 
   // Upstream request headers: route-level, virtual host, then route configuration options.
