@@ -169,6 +169,8 @@ class Connection {
           alpn: alpnFor(opts.tls.alpn, 'http/1.1'),
           timeoutMs: opts.connectTimeoutMs,
           localAddress: opts.sourceAddress,
+          // Decrypted reads land in the shared buffer too (tls.connect takes net's `onread`).
+          onread: { buffer: READ_BUFFER, callback: (n: number, b: Uint8Array) => this.onRead(n, b) },
         },
         (err) => {
           if (!err) connected();
@@ -177,6 +179,7 @@ class Connection {
         },
       );
       this.socket = s ?? new net.Socket();
+      this.shared = s !== undefined;
       if (!s) queueMicrotask(() => this.fail(early ?? new Error('upstream TLS connect failed')));
     } else {
       // Plain-text reads land in one shared buffer handed to onData, bypassing the socket's

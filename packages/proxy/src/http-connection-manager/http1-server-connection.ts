@@ -78,19 +78,19 @@ function findOnreadSlots(): { buffer: symbol; callback: symbol } | null {
 
 type SocketInternals = net.Socket & {
   _handle?: { useUserBuffer?: (b: Uint8Array) => void } | null;
-  encrypted?: boolean;
 } & Record<symbol, unknown>;
 
 /**
- * Switches a fresh plain-text accepted socket to reading into READ_BUFFER, handed to `onRead`:
- * no ArrayBuffer per read, none of Readable's bookkeeping. False (and nothing changed) for a TLS
- * socket, one whose first bytes a listener filter has read, or a Node without the slots.
+ * Switches an accepted socket (plain text, or a TLS socket: its handle decrypts into the buffer as
+ * tls.connect's `onread` does) to reading into READ_BUFFER, handed to `onRead`: no ArrayBuffer per
+ * read, none of Readable's bookkeeping. False (and nothing changed) for a socket with bytes already
+ * in its Readable buffer or a reader of its own, or a Node without the slots.
  */
 function readIntoSharedBuffer(socket: net.Socket, onRead: (n: number, b: Uint8Array) => boolean): boolean {
   const s = socket as SocketInternals;
   const slots = findOnreadSlots();
   const handle = s._handle;
-  if (!slots || !handle || typeof handle.useUserBuffer !== 'function' || s.encrypted) return false;
+  if (!slots || !handle || typeof handle.useUserBuffer !== 'function') return false;
   if (s.readableLength > 0 || s.listenerCount('data') > 0) return false;
   if (s[slots.buffer] !== null || s[slots.callback] !== null) return false;
   s[slots.buffer] = READ_BUFFER;
