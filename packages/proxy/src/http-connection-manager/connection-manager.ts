@@ -270,8 +270,9 @@ export class HttpConnectionManager {
       (c.classes[cls] ??= stats.counter(`cluster.{envoy_cluster_name}.upstream_rq_${cls}xx`, t, cluster))
         .value++;
     }
-    for (const f of info.responseFlags)
-      stats.inc(`http.{envoy_http_conn_manager_prefix}.response_flag.${f}`, sp);
+    if (info.responseFlags.size > 0)
+      for (const f of info.responseFlags)
+        stats.inc(`http.{envoy_http_conn_manager_prefix}.response_flag.${f}`, sp);
     if (this.listener.direction) {
       const isGrpc = (info.requestHeaders['content-type'] ?? '').startsWith('application/grpc');
       const m: MetricContext = {

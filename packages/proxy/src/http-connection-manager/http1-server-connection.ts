@@ -246,12 +246,16 @@ export class RawResponse extends EventEmitter {
       this.writeHead(200, { 'content-length': String(len) });
     }
     const s = this.socket;
-    s.cork();
+    const last = this.chunked && !this.noBody;
+    // Corked only when a last chunk follows: otherwise head and body already leave in one write.
+    if (last) s.cork();
     if (chunk !== undefined && (typeof chunk === 'string' ? chunk.length > 0 : chunk.length > 0))
       this.write(chunk);
     this.flushHeaders();
-    if (this.chunked && !this.noBody) s.write(lastChunk(this.trailers), 'latin1');
-    s.uncork();
+    if (last) {
+      s.write(lastChunk(this.trailers), 'latin1');
+      s.uncork();
+    }
     this.writableFinished = true;
     this.closed = true;
     this.emit('finish');
