@@ -1,6 +1,6 @@
 // Terminated downstream TLS connections read (decrypted) into the codec's shared buffer, as plain
 // ones do: a connection's partial head and body bytes survive other connections' reads.
-import net from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
