@@ -54,8 +54,8 @@ function httpDate(): string {
 }
 
 /**
- * The read buffer of every plain-text downstream socket on this thread (reads are handled one at a
- * time): receive() copies whatever it keeps past the read.
+ * The read buffer of every downstream socket on this thread, plain or TLS (reads are handled one at
+ * a time): receive() copies whatever it keeps past the read.
  */
 const READ_BUFFER = new Uint8Array(64 * 1024);
 
@@ -324,7 +324,10 @@ export class Http1ServerConnection {
     this.shared = readIntoSharedBuffer(socket, this.onRead);
     if (prefix && prefix.length > 0) {
       // On the next tick, as the socket's own reads come: the caller has its connection by then.
-      if (this.shared) process.nextTick(() => this.receive(prefix, false));
+      if (this.shared)
+        process.nextTick(() => {
+          if (!this.socket.destroyed) this.receive(prefix, false);
+        });
       else socket.unshift(prefix);
     }
     if (!this.shared) socket.on('data', this.onData);
