@@ -16,6 +16,7 @@ import { TokenReviewAuthenticator } from './authn/token-review.js';
 import { KubeClient, inClusterConnection, kubeconfigConnection } from './kube/kube-client.js';
 import { kubeTokenReviewer, loadOrCreateKubeCa, publishRootCert } from './kube/kube-ca.js';
 import { watchKubeCa } from './kube/kube-ca-watch.js';
+import { rootRotatorEnv, startSelfSignedRootRotator } from './kube/self-signed-root-rotator.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const seconds = (s: string): number => Math.round(parseDuration(s) / 1000);
@@ -50,6 +51,18 @@ const program = new Command('skein-ca')
   .option('--ca-namespace <ns>', 'kubernetes mode: namespace of the CA Secrets', 'skein-system')
   .option('--token-audience <aud>', 'kubernetes mode: audience service-account tokens must carry', 'istio-ca')
   .option(
+    '--root-check-interval <duration>',
+    'kubernetes mode, self-signed root: how often istio-ca-secret is checked for renewal (env CITADEL_SELF_SIGNED_ROOT_CERT_CHECK_INTERVAL)',
+  )
+  .option(
+    '--root-grace-percent <n>',
+    'kubernetes mode, self-signed root: renew it with its key when less than this % of its lifetime remains (env CITADEL_SELF_SIGNED_ROOT_CERT_GRACE_PERIOD_PERCENTILE; default 20)',
+  )
+  .option(
+    '--root-ttl <duration>',
+    'lifetime of a new or renewed self-signed root (env CITADEL_SELF_SIGNED_CA_CERT_TTL; default 87600h)',
+  )
+  .option(
     '--root-resync <duration>',
     'kubernetes mode: how often the root ConfigMaps are re-published',
     '60s',
@@ -78,7 +91,12 @@ const program = new Command('skein-ca')
   )
   .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
     const trustDomain = String(o['trustDomain']);
-    const rootOptions = { trustDomain, keyAlgorithm: o['keyAlgorithm'] as KeyAlgorithm };
+    const rootTtl = o['rootTtl'] !== undefined ? seconds(String(o['rootTtl'])) : rootRotatorEnv().ttlSeconds;
+    const rootOptions = {
+      trustDomain,
+      keyAlgorithm: o['keyAlgorithm'] as KeyAlgorithm,
+      ...(rootTtl !== undefined ? { ttlSeconds: rootTtl } : {}),
+    };
     const kube =
       o['mode'] === 'kubernetes'
         ? new KubeClient(
@@ -108,6 +126,29 @@ const program = new Command('skein-ca')
     const watch = kube
       ? watchKubeCa(kube, String(o['caNamespace']), ca, { ...watchOptions, startedFrom: loaded.source })
       : watchDirectoryCa(String(o['dir']), ca, watchOptions);
+    // istiod's self-signed root rotator: renewed with the same key before it expires.
+    const rotatorEnv = rootRotatorEnv();
+    const rotator =
+      kube && loaded.source !== 'plugin'
+        ? startSelfSignedRootRotator(kube, String(o['caNamespace']), {
+            intervalMs:
+              o['rootCheckInterval'] !== undefined
+                ? seconds(String(o['rootCheckInterval'])) * 1000
+                : (rotatorEnv.intervalMs ?? 3_600_000),
+            ...(o['rootGracePercent'] !== undefined
+              ? { gracePercent: Number(o['rootGracePercent']) }
+              : rotatorEnv.gracePercent !== undefined
+                ? { gracePercent: rotatorEnv.gracePercent }
+                : {}),
+            ...(rootOptions.ttlSeconds !== undefined ? { ttlSeconds: rootOptions.ttlSeconds } : {}),
+            reload: () => watch.reload(),
+            log: watchOptions.log,
+          })
+        : undefined;
+    if (rotator)
+      void rotator
+        .check()
+        .catch((e: Error) => watchOptions.log('self-signed root check failed', { error: e.message }));
     const authenticators: Authenticator[] = [];
     if (kube) {
       authenticators.push(
@@ -153,6 +194,7 @@ const program = new Command('skein-ca')
     );
     const stop = () => {
       watch?.stop();
+      rotator?.stop();
       void running.close().then(() => process.exit(0));
     };
     process.once('SIGTERM', stop);
