@@ -153,6 +153,7 @@ export {
   ROOT_CONFIGMAP,
 } from './kube/kube-ca.js';
 export { watchKubeCa, materialDigest, type KubeCaWatch } from './kube/kube-ca-watch.js';
+export { rotateKubeRoot } from './kube/kube-root-rotation.js';
 export {
   checkSelfSignedRoot,
   startSelfSignedRootRotator,

@@ -16,12 +16,15 @@ import { TokenReviewAuthenticator } from './authn/token-review.js';
 import { KubeClient, inClusterConnection, kubeconfigConnection } from './kube/kube-client.js';
 import { kubeTokenReviewer, loadOrCreateKubeCa, publishRootCert } from './kube/kube-ca.js';
 import { watchKubeCa } from './kube/kube-ca-watch.js';
+import { rotateKubeRoot } from './kube/kube-root-rotation.js';
 import { rootRotatorEnv, startSelfSignedRootRotator } from './kube/self-signed-root-rotator.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const seconds = (s: string): number => Math.round(parseDuration(s) / 1000);
 
+// Subcommand options (rotate-root's --dir, --mode, ...) belong to the subcommand, not the server.
 const program = new Command('skein-ca')
+  .enablePositionalOptions()
   .description(
     'skein-ca: the Skein certificate authority (istio.v1.auth.IstioCertificateService over TLS gRPC)',
   )
@@ -204,28 +207,52 @@ const program = new Command('skein-ca')
 program
   .command('rotate-root')
   .description(
-    'directory mode: one step of a root rotation with overlap — prepare (a new root, trusted), switch (it signs, the old one stays trusted), finish (the old root is dropped); a running CA on the directory picks each step up',
+    'one step of a rotation to a new root key with overlap — prepare (a new root, trusted), switch (it signs, the old one stays trusted), finish (the old root is dropped) — on the CA directory or (--mode kubernetes) Secret istio-ca-secret; a running CA picks each step up',
   )
   .addOption(
     new Option('--step <step>', 'the rotation step')
       .choices(['prepare', 'switch', 'finish'])
       .makeOptionMandatory(),
   )
-  .option('--dir <dir>', 'the CA directory', './var/lib/skein-ca')
+  .option('--dir <dir>', 'directory mode: the CA directory', './var/lib/skein-ca')
+  .addOption(
+    new Option('--mode <mode>', 'where the root lives: the CA directory, or Secret istio-ca-secret')
+      .choices(['directory', 'kubernetes'])
+      .default('directory'),
+  )
+  .option('--kubeconfig <file>', 'kubernetes mode: kubeconfig (default: in-cluster service account)')
+  .option('--ca-namespace <ns>', 'kubernetes mode: namespace of istio-ca-secret', 'skein-system')
   .option('--trust-domain <td>', 'SPIFFE trust domain of the new root', 'cluster.local')
   .addOption(
     new Option('--key-algorithm <alg>', 'key algorithm of the new root')
       .choices(['ECDSA_P256', 'RSA_2048'])
       .default('ECDSA_P256'),
   )
-  .action(async (o: { step: RotationStep; dir: string; trustDomain: string; keyAlgorithm: KeyAlgorithm }) => {
-    const done = await rotateRoot(o.dir, o.step, {
-      trustDomain: o.trustDomain,
-      keyAlgorithm: o.keyAlgorithm,
-    });
-    console.log(
-      JSON.stringify({ scope: 'ca', msg: 'root rotation', step: o.step, result: done, dir: o.dir }),
-    );
-  });
+  .action(
+    async (o: {
+      step: RotationStep;
+      dir: string;
+      mode: string;
+      kubeconfig?: string;
+      caNamespace: string;
+      trustDomain: string;
+      keyAlgorithm: KeyAlgorithm;
+    }) => {
+      const root = { trustDomain: o.trustDomain, keyAlgorithm: o.keyAlgorithm };
+      const where = o.mode === 'kubernetes' ? { secret: `${o.caNamespace}/istio-ca-secret` } : { dir: o.dir };
+      const done =
+        o.mode === 'kubernetes'
+          ? await rotateKubeRoot(
+              new KubeClient(o.kubeconfig ? kubeconfigConnection(o.kubeconfig) : inClusterConnection()),
+              o.caNamespace,
+              o.step,
+              root,
+            )
+          : await rotateRoot(o.dir, o.step, root);
+      console.log(
+        JSON.stringify({ scope: 'ca', msg: 'root rotation', step: o.step, result: done, ...where }),
+      );
+    },
+  );
 
 await program.parseAsync();

@@ -3,7 +3,12 @@
 // and the old one, the CA swaps its material and republishes istio-ca-root-cert, certificates
 // issued before still verify (in real TLS handshakes) and new ones chain to the new root; two
 // replicas, an edit racing the rotation and a broken Secret lose nothing.
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +38,16 @@ type Secret = {
   data: Record<string, string>;
 };
 const text = (s: Secret, k: string) => Buffer.from(s.data[k] ?? '', 'base64').toString();
+
+const skeinCa = fileURLToPath(new URL('../../../bin/skein-ca', import.meta.url));
+const built = existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
+const dir = mkdtempSync(join(tmpdir(), 'skein-ca-rot-'));
+const run = (cmd: string, args: string[]): Promise<string> =>
+  new Promise((resolve, reject) =>
+    execFile(cmd, args, (err, stdout, stderr) =>
+      err ? reject(new Error(stderr || err.message)) : resolve(stdout),
+    ),
+  );
 
 describe.skipIf(missing !== '')(
   `self-signed root rotation in Kubernetes mode${missing ? ` (${missing})` : ''}`,
@@ -234,6 +249,92 @@ describe.skipIf(missing !== '')(
       expect(text(s2, 'operator.txt')).toBe('edited');
       expect(splitPem(text(s2, 'root-cert.pem'))).toHaveLength(2);
     });
+
+    // The command needs `npm run build` (npm test builds first).
+    it.skipIf(!built)(
+      'rotate-root --mode kubernetes: prepare, switch, finish to a new key, followed live by the CA',
+      async () => {
+        const ns = 'rot-key';
+        expect(
+          (
+            await kube.call('POST', '/api/v1/namespaces', {
+              apiVersion: 'v1',
+              kind: 'Namespace',
+              metadata: { name: ns },
+            })
+          ).status,
+        ).toBe(201);
+        const start = await loadOrCreateKubeCa(kube, ns, { trustDomain: td });
+        const ca = await CertificateAuthority.create(start.material);
+        const watch = watchKubeCa(kube, ns, ca, {
+          root: { trustDomain: td },
+          startedFrom: start.source,
+          intervalMs: 3_600_000,
+        });
+        const kubeconfig = join(dir, 'kubeconfig');
+        writeFileSync(
+          kubeconfig,
+          [
+            'apiVersion: v1',
+            'kind: Config',
+            'current-context: t',
+            'contexts: [{ name: t, context: { cluster: c, user: u } }]',
+            `clusters: [{ name: c, cluster: { server: "${api.connection.server}", certificate-authority-data: "${Buffer.from(api.connection.caPem ?? '').toString('base64')}" } }]`,
+            `users: [{ name: u, user: { token: "${api.connection.token}" } }]`,
+            '',
+          ].join('\n'),
+        );
+        const step = async (s: string) =>
+          JSON.parse(
+            await run(skeinCa, [
+              'rotate-root',
+              '--mode',
+              'kubernetes',
+              '--kubeconfig',
+              kubeconfig,
+              '--ca-namespace',
+              ns,
+              '--step',
+              s,
+            ]),
+          ) as { result: string; secret: string };
+        const oldRoot = start.material.caCertPem;
+        const issuedOld = await leaf(ca, 600);
+        try {
+          await expect(step('finish')).rejects.toThrow(/no previous root to drop/);
+          expect((await step('prepare')).secret).toBe(`${ns}/istio-ca-secret`);
+          expect(await watch.reload()).toBe(true);
+          const [signing, next] = ca.trustedRoots;
+          expect(signing).toBe(oldRoot);
+          expect(new X509Certificate(next!).subject).not.toBe(new X509Certificate(oldRoot).subject);
+          // Still signing with the old key; the chain's bundle already carries the next root.
+          const issuedPrepared = await leaf(ca, 600);
+          expect(
+            new X509Certificate(issuedPrepared.chain[0]!).checkIssued(new X509Certificate(oldRoot)),
+          ).toBe(true);
+          expect(splitPem(issuedPrepared.chain.at(-1)!)).toEqual([oldRoot, next]);
+          await expect(step('prepare')).rejects.toThrow(/already prepared/);
+          await step('switch');
+          expect(await watch.reload()).toBe(true);
+          expect(ca.trustedRoots).toEqual([next, oldRoot]);
+          const issuedNew = await leaf(ca, 600);
+          expect(await handshake(issuedNew, next!)).toBe('verified');
+          expect(await handshake(issuedNew, oldRoot)).toMatch(/unable to verify/);
+          // During the overlap both generations verify against the bundle workloads hold.
+          expect(await handshake(issuedOld, ca.rootCertPem)).toBe('verified');
+          expect(await handshake(issuedNew, ca.rootCertPem)).toBe('verified');
+          await step('finish');
+          expect(await watch.reload()).toBe(true);
+          expect(ca.trustedRoots).toEqual([next]);
+          expect(await handshake(issuedOld, ca.rootCertPem)).toMatch(/unable to verify/);
+          const s = await secret(ns);
+          expect(Object.keys(s.data).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'root-cert.pem']);
+        } finally {
+          watch.stop();
+        }
+      },
+      60_000,
+    );
 
     it('a broken Secret is never rewritten and the CA keeps signing with what it had', async () => {
       const ns = 'rot-broken';
