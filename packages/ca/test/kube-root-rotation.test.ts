@@ -60,6 +60,7 @@ describe.skipIf(missing !== '')(
     }, 150_000);
     afterAll(async () => {
       await api?.stop();
+      rmSync(dir, { recursive: true, force: true });
     }, 60_000);
 
     /** A namespace whose istio-ca-secret holds a root valid from 51 min ago for 10 more minutes (inside the 20 % grace). */
