@@ -55,7 +55,7 @@ kind: ServiceEntry
 metadata: { name: echo, namespace: demo }
 spec:
   hosts: [echo.demo.svc.cluster.local]
-  ports: [{ number: 8080, name: tcp-echo }]
+  ports: [{ number: 8080, name: tcp-echo }, { number: 8081, name: http-echo }]
   location: MESH_INTERNAL
   resolution: STATIC
   workloadSelector: { labels: { app: echo } }
@@ -80,6 +80,11 @@ spec:
 /** A TCP server answering each connection with the address it sees the peer at. */
 const PEER_SERVER = `require('node:net').createServer((s) => s.end('peer=' + s.remoteAddress.replace(/^::ffff:/, '') + '\\n'))
   .listen(Number(process.argv[1]), '0.0.0.0', () => console.log('ready'));`;
+/** An HTTP server answering each request with the address it sees the peer at. */
+const HTTP_PEER_SERVER = `require('node:http').createServer((q, s) => s.end('peer=' + q.socket.remoteAddress.replace(/^::ffff:/, '')))
+  .listen(Number(process.argv[1]), '0.0.0.0', () => console.log('ready'));`;
+/** One HTTP request (a new connection each): prints the answer, or the error. */
+const GET = `fetch(process.argv[1], { signal: AbortSignal.timeout(3000) }).then(async (r) => console.log(r.status + ' ' + (await r.text())), (e) => console.log('error=' + e.message));`;
 /** One connection: prints what the server answered, or the error. */
 const CALL = `const s = require('node:net').connect(Number(process.argv[2]), process.argv[1]);
 let out = ''; s.on('data', (d) => (out += d)); s.on('end', () => console.log(out.trim()));
@@ -110,8 +115,8 @@ const asApp = (ns: string, script: string, ...args: string[]): string[] => [
   ...args,
 ];
 
-function startServer(ns: string, port: number): Promise<ChildProcess> {
-  const p = spawn('ip', asApp(ns, PEER_SERVER, String(port)), { stdio: ['ignore', 'pipe', 'inherit'] });
+function startServer(ns: string, port: number, script = PEER_SERVER): Promise<ChildProcess> {
+  const p = spawn('ip', asApp(ns, script, String(port)), { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     p.stdout!.once('data', (d: Buffer) =>
       d.toString().startsWith('ready') ? resolve(p) : reject(new Error(d.toString())),
@@ -146,7 +151,11 @@ describe.skipIf(!isRoot || missing.length > 0)(
       await createNetnsPair(PAIR);
       const inPod = processRunner(['ip', 'netns', 'exec', PAIR.pod]);
       expect(await applyIptables(inPod, { ...DEFAULT_IPTABLES_CONFIG, mode: 'TPROXY' }, [4])).toEqual([4]);
-      children.push(await startServer(PAIR.pod, 8080), await startServer(PAIR.remote, 9000));
+      children.push(
+        await startServer(PAIR.pod, 8080),
+        await startServer(PAIR.pod, 8081, HTTP_PEER_SERVER),
+        await startServer(PAIR.remote, 9000),
+      );
 
       writeFileSync(join(dir, 'mesh.yaml'), CONFIG);
       const xdsPort = await freePort();
@@ -259,6 +268,14 @@ describe.skipIf(!isRoot || missing.length > 0)(
       // Through the proxy (not around it): its inbound cluster opened the two upstream connections.
       expect(await counter('cluster.inbound|8080||.upstream_cx_total')).toBe(before + 2);
       expect(logs.join('\n')).not.toContain('original source');
+    });
+
+    it('inbound HTTP: the app sees the real client address too (a pool per client address)', async () => {
+      const before = await counter('cluster.inbound|8081||.upstream_rq_total');
+      const get = async () => (await sh('ip', ...asApp(PAIR.remote, GET, `http://${POD_IP}:8081/`))).trim();
+      expect(await get()).toBe(`200 peer=${REMOTE_IP}`);
+      expect(await get()).toBe(`200 peer=${REMOTE_IP}`);
+      expect(await counter('cluster.inbound|8081||.upstream_rq_total')).toBe(before + 2);
     });
 
     it('outbound: the app reaches the remote server through the sidecar', async () => {

@@ -62,6 +62,7 @@ export function connectFromSource(
   source: OriginalSource,
   host: string,
   port: number,
+  options: Pick<net.SocketConstructorOpts, 'onread'> = {},
 ): { socket: net.Socket } | { error: string } {
   if (addon === null) addon = loadAddon();
   if (!addon) return { error: originalSourceUnavailable()! };
@@ -69,7 +70,7 @@ export function connectFromSource(
     return { error: `source ${source.address} and destination ${host} differ in address family` };
   const fd = addon.transparentSocket(source.address, source.mark);
   if (typeof fd === 'string') return { error: fd };
-  const socket = new net.Socket({ fd });
+  const socket = new net.Socket({ fd, ...options });
   socket.connect({ host, port });
   return { socket };
 }

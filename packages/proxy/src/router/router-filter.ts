@@ -276,6 +276,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       body: Buffer.isBuffer(body) ? body : attempt === 1 ? body : undefined,
       protocol,
       signal: signals.length === 1 ? req.downstreamGone : AbortSignal.any(signals),
+      ...(req.conn.originalSource ? { originalSource: req.conn.originalSource } : {}),
     });
     last = result;
     const outcome = outcomeOf(result);

@@ -7,6 +7,7 @@ import { errors as undiciErrors } from '../util/undici-core.js';
 import type { Host } from '../endpoint/host.js';
 import type { UpstreamCluster } from '../cluster/upstream-cluster.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
+import type { OriginalSource } from '../listener/original-src.js';
 
 export interface UpstreamRequest {
   method: string;
@@ -17,6 +18,8 @@ export interface UpstreamRequest {
   body: Buffer | Readable | undefined;
   protocol: UpstreamProtocol;
   signal: AbortSignal;
+  /** original_src: connect from the downstream client's address (HTTP/1.1 connections). */
+  originalSource?: OriginalSource;
 }
 
 export interface UpstreamResponse {
@@ -70,7 +73,7 @@ const H2_FORBIDDEN = new Set([
 ]);
 
 async function viaHttp1(cluster: UpstreamCluster, host: Host, r: UpstreamRequest): Promise<AttemptResult> {
-  const raw = cluster.pools.rawHttp1(host);
+  const raw = cluster.pools.rawHttp1(host, r.originalSource);
   if (raw) {
     try {
       return { ok: true, response: await raw.request(r) };
