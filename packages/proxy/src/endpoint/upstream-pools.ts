@@ -4,13 +4,13 @@ import type http2 from 'node:http2';
 import { nodeHttp2 } from '../util/node-builtins.js';
 import net from 'node:net';
 import { Pool } from '../util/undici-core.js';
+import type { OriginalSource } from '../listener/original-src.js';
+import { SourcedPools } from './sourced-pools.js';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { alpnFor, connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
 import { Http1Pool } from './http1-pool.js';
 import { LEGACY_HTTP1 } from '../codec/http1-path.js';
-import type { OriginalSource } from '../listener/original-src.js';
-import { SourcedPools } from './sourced-pools.js';
 
 export type UpstreamProtocol = 'http1' | 'http2';
 

@@ -269,6 +269,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     else if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
     host.activeRequests++;
     const result = await sendUpstream(cluster, host, {
+      ...(req.conn.originalSource ? { originalSource: req.conn.originalSource } : {}),
       method: req.method,
       path,
       authority,
@@ -276,7 +277,6 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       body: Buffer.isBuffer(body) ? body : attempt === 1 ? body : undefined,
       protocol,
       signal: signals.length === 1 ? req.downstreamGone : AbortSignal.any(signals),
-      ...(req.conn.originalSource ? { originalSource: req.conn.originalSource } : {}),
     });
     last = result;
     const outcome = outcomeOf(result);

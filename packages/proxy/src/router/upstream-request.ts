@@ -3,13 +3,15 @@
 // a classified failure (connect failure, reset, refused stream, timeout).
 import type http2 from 'node:http2';
 import type { Readable } from 'node:stream';
+import type { OriginalSource } from '../listener/original-src.js';
 import { errors as undiciErrors } from '../util/undici-core.js';
 import type { Host } from '../endpoint/host.js';
 import type { UpstreamCluster } from '../cluster/upstream-cluster.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
-import type { OriginalSource } from '../listener/original-src.js';
 
 export interface UpstreamRequest {
+  /** original_src: connect from the downstream client's address (HTTP/1.1 connections). */
+  originalSource?: OriginalSource;
   method: string;
   path: string;
   authority: string;
@@ -18,8 +20,6 @@ export interface UpstreamRequest {
   body: Buffer | Readable | undefined;
   protocol: UpstreamProtocol;
   signal: AbortSignal;
-  /** original_src: connect from the downstream client's address (HTTP/1.1 connections). */
-  originalSource?: OriginalSource;
 }
 
 export interface UpstreamResponse {
