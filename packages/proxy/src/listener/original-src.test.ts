@@ -1,6 +1,15 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connectFromSource, originalSourceUnavailable, originalSrcMark } from './original-src.js';
+
+interface OriginalSrcModule {
+  originalSourceUnavailable: typeof originalSourceUnavailable;
+  connectFromSource: typeof connectFromSource;
+}
 
 describe('original_src', () => {
   it("reads the filter's mark from a listener's filters (by type or by name)", () => {
@@ -40,4 +49,24 @@ describe('original_src', () => {
       }
     },
   );
+
+  // The built module where no addon was built next to it (a machine without gcc): it says why and
+  // hands back no socket, so callers connect from their own address.
+  const built = fileURLToPath(new URL('../../dist/listener/original-src.js', import.meta.url));
+  it.skipIf(!existsSync(built))('without the addon: the reason, and no socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-no-addon-'));
+    try {
+      mkdirSync(join(dir, 'listener'));
+      copyFileSync(built, join(dir, 'listener', 'original-src.js'));
+      if (existsSync(`${built}.map`))
+        copyFileSync(`${built}.map`, join(dir, 'listener', 'original-src.js.map'));
+      const m = (await import(join(dir, 'listener', 'original-src.js'))) as OriginalSrcModule;
+      expect(m.originalSourceUnavailable()).toMatch(/transparent-socket.node\) is not built \(gcc missing\)/);
+      expect(m.connectFromSource({ address: '127.0.0.7', mark: 0 }, '127.0.0.1', 1)).toEqual({
+        error: m.originalSourceUnavailable(),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
