@@ -179,6 +179,10 @@ function nextSteps(out: (line: string) => void): void {
   out('  kubectl label namespace <ns> istio-injection=enabled');
 }
 
+function eventTime(e: KubeObject): string {
+  return String(e['lastTimestamp'] ?? e['eventTime'] ?? e.metadata['creationTimestamp'] ?? '');
+}
+
 /** The Deployment's conditions, its pods' states and their warning events, indented. */
 async function diagnose(api: ClusterApi): Promise<string> {
   try {
@@ -195,12 +199,14 @@ async function diagnose(api: ClusterApi): Promise<string> {
     }
     const pods = await api.list('v1', 'Pod', SKEIN_NAMESPACE, { label: `app=${SKEIND}` });
     const events = await api.list('v1', 'Event', SKEIN_NAMESPACE, { field: 'type=Warning' });
-    const names = new Set([...pods.map((p) => p.metadata.name), SKEIND]);
-    const related = events.filter((e) =>
-      [...names].some((n) =>
-        ((e['involvedObject'] as { name?: string } | undefined)?.name ?? '').startsWith(n),
-      ),
-    );
+    // the current pods', and the Deployment's and its ReplicaSets', newest last
+    const current = new Set(pods.map((p) => p.metadata.name));
+    const related = events
+      .filter((e) => {
+        const io = (e['involvedObject'] ?? {}) as { kind?: string; name?: string };
+        return io.kind === 'Pod' ? current.has(io.name ?? '') : (io.name ?? '').startsWith(SKEIND);
+      })
+      .sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
     lines.push(...describePods(pods, related.slice(-5)));
     return `\n${lines.map((l) => `  ${l}`).join('\n')}`;
   } catch (e) {
