@@ -64,6 +64,13 @@ export function connectCluster(o: ConnectOptions = {}): ClusterApi {
     kc.loadFromFile(o.kubeconfig);
   } else {
     kc.loadFromDefault();
+    // with no kubeconfig anywhere (nor a pod's service account) the client falls back to
+    // http://localhost:8080; say what is missing instead
+    if (
+      kc.getCurrentContext() === 'loaded-context' &&
+      kc.getCurrentCluster()?.server === 'http://localhost:8080'
+    )
+      throw new Error('no kubeconfig: pass --kubeconfig, or set $KUBECONFIG, or create ~/.kube/config');
   }
   if (o.context !== undefined) {
     if (!kc.getContexts().some((c) => c.name === o.context))
