@@ -22,6 +22,12 @@ registerKubeInject(program);
 registerDemo(program);
 registerInstall(program);
 
+// `skeinctl ... | head`: the reader went away; stop quietly as other command-line tools do
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;

@@ -128,6 +128,21 @@ describe.skipIf(unavailable !== '')(
       expect(await getJson('namespace', 'skein-system')).toBeUndefined();
     });
 
+    it('asks on a terminal and does nothing when the answer is not yes', async () => {
+      // util-linux `script` gives skeinctl a pseudo-terminal; the answer comes through it
+      const r = await run(
+        'script',
+        ['-qec', `${bin} install --no-wait --kubeconfig ${kubeconfig}`, '/dev/null'],
+        'n\n',
+      );
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(
+        /This installs Skein .* into the cluster https:\/\/127\.0\.0\.1:\d+ \(context fixture\)\. Proceed\? \(y\/N\)/,
+      );
+      expect(r.out).toContain('error: cancelled');
+      expect(await getJson('namespace', 'skein-system')).toBeUndefined();
+    });
+
     it('refuses to proceed without a terminal to confirm on unless -y', async () => {
       const r = await skeinctl('install', '--kubeconfig', kubeconfig, '--no-wait');
       expect(r.code).toBe(1);
