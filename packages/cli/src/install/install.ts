@@ -107,10 +107,9 @@ export async function install(api: ClusterApi, m: SkeinManifests, o: InstallOpti
   o.out(`✔ ${m.crds.length} CustomResourceDefinitions ${summary(crdOutcomes)}, Established (${since(t)})`);
 
   // 2. the control plane, 3. its webhook configurations
-  t = now();
-  o.out('✔ control plane:');
+  o.out('control plane:');
   await applyAll(m.controlPlane, true);
-  o.out('✔ webhook configurations:');
+  o.out('webhook configurations:');
   await applyAll(m.webhooks, true);
 
   if (!o.wait) {
