@@ -1,0 +1,36 @@
+// Keeps V8's optimising compilers (TurboFan, Maglev) out of startup. Loading the bootstrap and
+// compiling listeners and clusters is hot, one-off code: V8 optimises it, and that touches about
+// 8 MB of the node binary's compiler code and its zone memory, which then stay in an idle proxy's
+// RSS. The binary's entry turns both compilers off before anything loads and back on once the
+// first configuration is in (and startup memory released), so code that is hot under traffic is
+// optimised exactly as before; only startup runs in the interpreter and Sparkplug. V8's flags are
+// process-wide: worker threads follow the main thread. A compiler the command line or
+// NODE_OPTIONS turned off stays off.
+import v8 from 'node:v8';
+
+const COMPILERS = ['turbofan', 'maglev'] as const;
+
+let held: string[] = [];
+
+/** The compilers the user did not turn off themselves (`--no-turbofan`, `--no-maglev`, `--jitless`). */
+function enabledByUser(): string[] {
+  const args = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  if (args.includes('--jitless')) return [];
+  return COMPILERS.filter((c) => !args.includes(`--no-${c}`) && !args.includes(`--no${c}`));
+}
+
+/** Turns the optimising compilers off until `releaseOptimizingCompilers`; returns which. */
+export function holdOptimizingCompilers(): readonly string[] {
+  if (held.length > 0) return held;
+  held = enabledByUser();
+  for (const c of held) v8.setFlagsFromString(`--no-${c}`);
+  return held;
+}
+
+/** Turns back on what `holdOptimizingCompilers` turned off; returns which. */
+export function releaseOptimizingCompilers(): readonly string[] {
+  const released = held;
+  for (const c of released) v8.setFlagsFromString(`--${c}`);
+  held = [];
+  return released;
+}
