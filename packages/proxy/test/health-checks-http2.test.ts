@@ -1,6 +1,7 @@
-// HTTP health checks over HTTP/2 (`codec_client_type: HTTP2`, h2c upstreams) and
+// HTTP health checks over HTTP/2 (`codec_client_type: HTTP2`, h2c upstreams),
 // `x-envoy-immediate-health-check-fail` (the host is failed on the first such answer, whatever
-// `unhealthy_threshold` says), against real upstreams on loopback.
+// `unhealthy_threshold` says) and `reuse_connection` (default true: one connection for all
+// checks of a host), against real upstreams on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -14,11 +15,20 @@ interface Upstream {
   health: number;
   immediateFail: boolean;
   checks: { authority: string; agent: string; http2: boolean }[];
+  /** The client port of each check (one port: one connection). */
+  ports: number[];
   close(): Promise<void>;
 }
 
 async function startUpstream(kind: 'h2c' | 'http1'): Promise<Upstream> {
-  const u: Upstream = { port: 0, health: 200, immediateFail: false, checks: [], close: async () => {} };
+  const u: Upstream = {
+    port: 0,
+    health: 200,
+    immediateFail: false,
+    checks: [],
+    ports: [],
+    close: async () => {},
+  };
   const handler = (
     req: http.IncomingMessage | http2.Http2ServerRequest,
     res: http.ServerResponse | http2.Http2ServerResponse,
@@ -29,6 +39,7 @@ async function startUpstream(kind: 'h2c' | 'http1'): Promise<Upstream> {
       agent: req.headers['user-agent'] ?? '',
       http2: req.httpVersion === '2.0',
     });
+    u.ports.push(req.socket.remotePort ?? 0);
     if (u.immediateFail) res.setHeader('x-envoy-immediate-health-check-fail', '');
     res.statusCode = u.health;
     res.end();
@@ -48,6 +59,7 @@ let proxy: RunningProxy;
 let ok: Upstream;
 let failing: Upstream;
 let h1: Upstream;
+let fresh: Upstream;
 
 const check = (http2Codec: boolean, threshold: number): Record<string, unknown> => ({
   timeout: '1s',
@@ -67,6 +79,7 @@ beforeAll(async () => {
   failing = await startUpstream('h2c');
   failing.health = 503;
   h1 = await startUpstream('http1');
+  fresh = await startUpstream('http1');
   proxy = await startProxy(
     {
       node: { id: 'hc-h2', cluster: 'test' },
@@ -84,6 +97,9 @@ beforeAll(async () => {
           staticCluster('h2', [ok.port, failing.port], { health_checks: [check(true, 1)] }),
           // A high threshold: only the immediate-fail header can fail the host quickly.
           staticCluster('h1', [h1.port], { health_checks: [check(false, 1000)] }),
+          staticCluster('fresh', [fresh.port], {
+            health_checks: [{ ...check(false, 1), reuse_connection: false }],
+          }),
         ],
       },
     },
@@ -93,7 +109,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop();
-  for (const u of [ok, failing, h1]) await u?.close();
+  for (const u of [ok, failing, h1, fresh]) await u?.close();
 });
 
 async function clusters(): Promise<string> {
@@ -136,3 +152,20 @@ describe('x-envoy-immediate-health-check-fail', () => {
     await waitFlag('h2', ok.port, 'healthy');
   });
 });
+
+describe('reuse_connection', () => {
+  it('by default, the checks of a host share one connection', async () => {
+    const from = h1.ports.length;
+    await until(() => h1.ports.length >= from + 4);
+    expect(new Set(h1.ports.slice(from)).size).toBe(1);
+  });
+
+  it('false: each check opens a connection of its own', async () => {
+    await until(() => fresh.ports.length >= 4);
+    expect(new Set(fresh.ports.slice(0, 4)).size).toBe(4);
+  });
+});
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 20));
+}

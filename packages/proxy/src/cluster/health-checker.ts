@@ -20,7 +20,10 @@ export const IMMEDIATE_FAIL = 'immediate-fail';
  * One check of one host: resolves true when healthy; rejects or resolves false when not, or
  * IMMEDIATE_FAIL when the host asked to be failed now.
  */
-export type Probe = (host: Host, signal: AbortSignal) => Promise<boolean | typeof IMMEDIATE_FAIL>;
+export type Probe = ((host: Host, signal: AbortSignal) => Promise<boolean | typeof IMMEDIATE_FAIL>) & {
+  /** Releases what the probe keeps between checks (reused connections). */
+  close?: () => void;
+};
 
 export interface HealthCheckSpec {
   timeoutMs: number;
@@ -171,6 +174,7 @@ export class HealthChecker {
 
   close(): void {
     this.closed = true;
+    this.spec.probe.close?.();
     clearTimeout(this.timer);
     this.timer = undefined;
   }

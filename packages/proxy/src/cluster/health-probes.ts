@@ -56,6 +56,7 @@ export interface HttpHealthCheckJson {
 }
 
 interface HcJson {
+  reuseConnection?: boolean;
   httpHealthCheck?: HttpHealthCheckJson;
   tcpHealthCheck?: { send?: Payload; receive?: Payload[] };
   grpcHealthCheck?: { serviceName?: string; authority?: string };
@@ -87,7 +88,12 @@ export function httpVerdict(
   return statusExpected(status, ranges);
 }
 
-function httpProbe(cfg: HttpHealthCheckJson, cluster: string, tls: TlsContext | undefined): Probe {
+function httpProbe(
+  cfg: HttpHealthCheckJson,
+  cluster: string,
+  tls: TlsContext | undefined,
+  reuse: boolean,
+): Probe {
   if (cfg.codecClientType === 'HTTP3')
     throw new Error(`cluster ${cluster}: HTTP health checks over ${cfg.codecClientType} are not supported`);
   const headers: Record<string, string> = { 'user-agent': 'Envoy/HC', host: cfg.host || cluster };
@@ -95,7 +101,19 @@ function httpProbe(cfg: HttpHealthCheckJson, cluster: string, tls: TlsContext | 
     if (h.header?.key) headers[h.header.key.toLowerCase()] = h.header.value ?? '';
   for (const r of cfg.requestHeadersToRemove ?? []) delete headers[r.toLowerCase()];
   if (cfg.codecClientType === 'HTTP2') return http2Probe(cfg, headers, tls);
-  return (host: Host, signal: AbortSignal) =>
+  // reuse_connection (Envoy's default: true): one kept-alive connection per host for its checks.
+  const agents = new Map<string, http.Agent>();
+  const agentFor = (host: Host): http.Agent | false => {
+    if (!reuse) return false;
+    let a = agents.get(host.key);
+    if (!a) {
+      const opts = { keepAlive: true, maxSockets: 1 };
+      a = tls ? new nodeHttps.Agent(opts) : new http.Agent(opts);
+      agents.set(host.key, a);
+    }
+    return a;
+  };
+  const probe: Probe = (host: Host, signal: AbortSignal) =>
     new Promise<boolean | typeof IMMEDIATE_FAIL>((resolve, reject) => {
       const onResponse = (res: http.IncomingMessage): void => {
         res.resume();
@@ -107,7 +125,7 @@ function httpProbe(cfg: HttpHealthCheckJson, cluster: string, tls: TlsContext | 
         port: host.port,
         path: cfg.path ?? '/',
         headers,
-        agent: false,
+        agent: agentFor(host),
         signal,
       };
       let req: http.ClientRequest;
@@ -131,6 +149,11 @@ function httpProbe(cfg: HttpHealthCheckJson, cluster: string, tls: TlsContext | 
       req.once('error', reject);
       req.end();
     });
+  probe.close = () => {
+    for (const a of agents.values()) a.destroy();
+    agents.clear();
+  };
+  return probe;
 }
 
 function tcpProbe(cfg: NonNullable<HcJson['tcpHealthCheck']>, tls: TlsContext | undefined): Probe {
@@ -239,7 +262,7 @@ function grpcProbe(
 /** The probe for a `health_checks` entry. */
 export const defaultProbes: ProbeFactory = (hc, cluster, tls) => {
   const h = hc as HcJson;
-  if (h.httpHealthCheck) return httpProbe(h.httpHealthCheck, cluster, tls);
+  if (h.httpHealthCheck) return httpProbe(h.httpHealthCheck, cluster, tls, h.reuseConnection !== false);
   if (h.tcpHealthCheck) return tcpProbe(h.tcpHealthCheck, tls);
   if (h.grpcHealthCheck) return grpcProbe(h.grpcHealthCheck, cluster, tls);
   throw new Error(`cluster ${cluster}: only HTTP, TCP and gRPC health checks are supported`);
