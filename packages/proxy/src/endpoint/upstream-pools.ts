@@ -1,6 +1,8 @@
 // Pooled upstream HTTP connections per host: undici pools for HTTP/1.1 (keep-alive, connect
 // timeout, connection limit) and node:http2 sessions for HTTP/2 (h2c, multiplexed streams).
 import { Pool } from '../util/undici-core.js';
+import type { OriginalSource } from '../listener/original-src.js';
+import { SourcedPools } from './sourced-pools.js';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { undiciTlsConnector } from '../transport-socket/upstream-tls.js';
@@ -34,11 +36,18 @@ export class UpstreamPools {
   private readonly h1 = new Map<string, Pool>();
   private readonly h2 = new Map<string, Http2Session>();
   private readonly raw = new Map<string, Http1Pool>();
-  constructor(private opts: PoolOptions) {}
+  private readonly sourced: SourcedPools;
+  constructor(private opts: PoolOptions) {
+    this.sourced = new SourcedPools(opts);
+  }
 
-  /** The raw-socket HTTP/1.1 pool, plain or over TLS (undefined: use `http1`, the legacy path). */
-  rawHttp1(host: Host): Http1Pool | undefined {
+  /**
+   * The raw-socket HTTP/1.1 pool, plain or over TLS (undefined: use `http1`, the legacy path).
+   * With an original source (original_src), a pool of its own per client address.
+   */
+  rawHttp1(host: Host, source?: OriginalSource): Http1Pool | undefined {
     if (LEGACY_HTTP1) return undefined;
+    if (source && !this.opts.tls) return this.sourced.get(host, source);
     let p = this.raw.get(host.key);
     if (!p) {
       p = new Http1Pool(host.address, host.port, {
@@ -93,6 +102,7 @@ export class UpstreamPools {
 
   /** Closes pools of hosts no longer present. */
   retain(keys: ReadonlySet<string>): void {
+    this.sourced.retain(keys);
     for (const [k, p] of this.raw) {
       if (keys.has(k)) continue;
       p.close();
@@ -115,6 +125,7 @@ export class UpstreamPools {
     for (const s of this.h2.values()) s.close();
     for (const p of this.raw.values()) p.destroy();
     this.raw.clear();
+    this.sourced.destroy();
     this.h1.clear();
     this.h2.clear();
     await Promise.all(closing);
