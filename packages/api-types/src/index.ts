@@ -12,7 +12,7 @@ export {
   packAny,
   unpackAny,
 } from './xds/codec.js';
-export { releaseDescriptors } from './xds/lazy-desc.js';
+export { releaseDescriptors, realDesc } from './xds/lazy-desc.js';
 export {
   grpcServiceDefinition,
   adsServiceDefinition,

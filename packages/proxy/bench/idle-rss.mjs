@@ -149,14 +149,17 @@ if (import.meta.filename === process.argv[1]) {
   };
   const start = (args) => spawn(node, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = (p) => p.kill('SIGTERM');
-  const variant = (name, main, concurrency) => ({
+  // `pre`: node flags before the entry. skein-proxy is started as bin/skein-proxy starts it (no
+  // flags: it turns source maps on itself); a baseline build from before that, with
+  // --enable-source-maps as its bin/ started it.
+  const variant = (name, main, concurrency, pre = []) => ({
     name,
     launch: (port) => {
       const f = join(work, `idle-${port}.json`);
       writeFileSync(f, JSON.stringify(idleBootstrap(port)));
       return start([
         ...extra,
-        '--enable-source-maps',
+        ...pre,
         main,
         '-c',
         f,
@@ -175,7 +178,11 @@ if (import.meta.filename === process.argv[1]) {
   ];
   if (process.env.BENCH_BASELINE) {
     const bm = join(process.env.BENCH_BASELINE, 'main.js');
-    variants.push(variant('baseline --concurrency 1', bm, 1), variant('baseline --concurrency 2', bm, 2));
+    const maps = ['--enable-source-maps'];
+    variants.push(
+      variant('baseline --concurrency 1', bm, 1, maps),
+      variant('baseline --concurrency 2', bm, 2, maps),
+    );
   }
   try {
     printIdleRss(await measureIdleRss({ variants, rounds, freePort, waitPort, stop }), rounds);

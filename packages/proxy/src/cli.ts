@@ -7,6 +7,7 @@ import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
 import { RunningProxy } from './proxy.js';
 import { isLogLevel } from './util/logger.js';
 import { releaseStartupMemory } from './util/release-memory.js';
+import { releaseOptimizingCompilers } from './util/startup-tiering.js';
 import { helpText, parseProxyArgs } from './cli-flags.js';
 
 const request = parseProxyArgs(process.argv.slice(2));
@@ -23,6 +24,7 @@ if (request.kind === 'error') {
   process.exit(1);
 }
 const opts = request.flags;
+const COMPILERS_HELD_MAX_MS = 10_000;
 
 async function main(): Promise<void> {
   const loaded = await loadBootstrapFile(opts.configPath);
@@ -61,8 +63,17 @@ async function main(): Promise<void> {
   const stop = (): void => {
     void stopAll().then(() => process.exit(0));
   };
-  // Once the first full configuration is in, give what loading it took back to the OS.
-  void proxy.waitReady().then(() => setImmediate(releaseStartupMemory));
+  // Once the first full configuration is in, give what loading it took back to the OS, then let
+  // V8 optimise again (main.ts held its optimising compilers during startup). A proxy that waits
+  // long for its configuration (xDS server down) gets them back after COMPILERS_HELD_MAX_MS anyway.
+  const fallback = setTimeout(releaseOptimizingCompilers, COMPILERS_HELD_MAX_MS).unref();
+  void proxy.waitReady().then(() =>
+    setImmediate(() => {
+      releaseStartupMemory();
+      clearTimeout(fallback);
+      releaseOptimizingCompilers();
+    }),
+  );
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const a = proxy.adminAddress;

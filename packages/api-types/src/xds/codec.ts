@@ -13,6 +13,7 @@ import {
 import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
 import { xdsRegistry } from '../gen/registry.js';
 import { messageNameOf } from './type-urls.js';
+import { realDesc } from './lazy-desc.js';
 
 export { xdsRegistry };
 
@@ -26,14 +27,16 @@ export function messageDesc(nameOrTypeUrl: string): DescMessage {
   return desc;
 }
 
+// The generated schemas are lazy stand-ins (lazy-desc.ts): the library sees their built objects.
+
 /** Parses canonical proto3 JSON (camelCase or original field names) into a message. */
 export function messageFromJson<D extends DescMessage>(schema: D, json: unknown): MessageShape<D> {
-  return fromJson(schema, json as JsonValue, jsonRead);
+  return fromJson(realDesc(schema), json as JsonValue, jsonRead);
 }
 
 /** Canonical proto3 JSON of a message (Any unpacked with its "@type"). */
 export function messageToJson<D extends DescMessage>(schema: D, msg: MessageShape<D>): JsonValue {
-  return toJson(schema, msg, jsonWrite);
+  return toJson(realDesc(schema), msg, jsonWrite);
 }
 
 /** Encodes a JSON-shaped resource of the given type URL to protobuf binary. */

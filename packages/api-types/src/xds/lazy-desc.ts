@@ -36,6 +36,20 @@ export function lazyDescriptorsBuilt(): number {
   return built;
 }
 
+/** Asks a lazy stand-in for its built object (a symbol no real descriptor has). */
+const REAL = Symbol('lazyDesc.real');
+
+/**
+ * The built object behind a `lazyDesc` stand-in (building it if needed), or `d` itself when it is
+ * not one. Pass this, not the stand-in, to @bufbuild/protobuf's fromJson/toJson/fromBinary/
+ * toBinary: they cache a compiled reader or writer per descriptor in a WeakMap, and a stand-in
+ * (a module export, alive forever) as the key would keep the whole built descriptor graph alive
+ * through `releaseDescriptors()`.
+ */
+export function realDesc<T extends object>(d: T): T {
+  return ((d as Record<symbol, unknown>)[REAL] as T | undefined) ?? d;
+}
+
 /**
  * A stand-in for the object `build` returns, built on first property access. It behaves as that
  * object for reads, `in`, key listing and `instanceof`; identity differs (`===` with the built
@@ -63,7 +77,7 @@ function realOf(cell: Cell): object {
 }
 
 const handler: ProxyHandler<Cell> = {
-  get: (c, p) => Reflect.get(realOf(c), p) as unknown,
+  get: (c, p) => (p === REAL ? realOf(c) : (Reflect.get(realOf(c), p) as unknown)),
   has: (c, p) => Reflect.has(realOf(c), p),
   ownKeys: (c) => Reflect.ownKeys(realOf(c)),
   getOwnPropertyDescriptor: (c, p) => {

@@ -3,7 +3,7 @@
 // names (snake_case) as Envoy prints it. Built from the resource store and checked against the
 // generated ConfigDump schema on the way out.
 import { fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
-import { configDumpV3, xdsRegistry, TypeUrl } from '@skein/api-types';
+import { configDumpV3, realDesc, xdsRegistry, TypeUrl } from '@skein/api-types';
 import type { ResourceStore, ResourceTable } from '../xds/resource-store.js';
 import type { BootstrapJson } from '../bootstrap/load-bootstrap.js';
 
@@ -148,12 +148,8 @@ function unredactedDump(i: DumpInput): Record<string, unknown> {
 
 /** The dump as Envoy prints it: validated against the schema, snake_case field names. */
 export function renderConfigDump(i: DumpInput): string {
-  const msg = fromJson(configDumpV3.ConfigDumpSchema, configDumpJson(i) as JsonValue, {
-    registry: xdsRegistry,
-  });
-  return JSON.stringify(
-    toJson(configDumpV3.ConfigDumpSchema, msg, { registry: xdsRegistry, useProtoFieldName: true }),
-    null,
-    2,
-  );
+  // The built descriptor, not the lazy stand-in (see realDesc): a dump must not pin descriptors.
+  const schema = realDesc(configDumpV3.ConfigDumpSchema);
+  const msg = fromJson(schema, configDumpJson(i) as JsonValue, { registry: xdsRegistry });
+  return JSON.stringify(toJson(schema, msg, { registry: xdsRegistry, useProtoFieldName: true }), null, 2);
 }

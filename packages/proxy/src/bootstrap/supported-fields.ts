@@ -166,6 +166,7 @@ export const cluster: FieldSpec = {
     noTrafficInterval: duration,
     healthyThreshold: true,
     unhealthyThreshold: true,
+    reuseConnection: true,
     httpHealthCheck: {
       host: true,
       path: true,

@@ -4,7 +4,8 @@
 // `no_traffic_interval` while the cluster has had no traffic), each check bounded by `timeout`.
 // A host is marked FAILED_ACTIVE_HC after `unhealthy_threshold` failures in a row, and healthy
 // again after `healthy_threshold` successes; a new host starts failed (pending) and its first
-// success alone makes it healthy. The probes themselves sit behind the `Probe` interface.
+// success alone makes it healthy; a response carrying `x-envoy-immediate-health-check-fail` fails
+// it at once, whatever the threshold. The probes themselves sit behind the `Probe` interface.
 import type { clusterV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import type { Host } from '../endpoint/host.js';
@@ -12,8 +13,17 @@ import type { TlsContext } from '../transport-socket/tls-context.js';
 
 type HealthCheckJson = NonNullable<clusterV3.ClusterJson['healthChecks']>[number];
 
-/** One check of one host: resolves true when healthy; rejects or resolves false when not. */
-export type Probe = (host: Host, signal: AbortSignal) => Promise<boolean>;
+/** A probe's answer for a host that asked to be failed at once (x-envoy-immediate-health-check-fail). */
+export const IMMEDIATE_FAIL = 'immediate-fail';
+
+/**
+ * One check of one host: resolves true when healthy; rejects or resolves false when not, or
+ * IMMEDIATE_FAIL when the host asked to be failed now.
+ */
+export type Probe = ((host: Host, signal: AbortSignal) => Promise<boolean | typeof IMMEDIATE_FAIL>) & {
+  /** Releases what the probe keeps between checks (reused connections). */
+  close?: () => void;
+};
 
 export interface HealthCheckSpec {
   timeoutMs: number;
@@ -127,12 +137,13 @@ export class HealthChecker {
     s.inFlight = true;
     this.events.attempt();
     const signal = AbortSignal.timeout(this.spec.timeoutMs);
-    let ok: boolean;
+    let verdict: boolean | typeof IMMEDIATE_FAIL;
     try {
-      ok = await this.spec.probe(host, signal);
+      verdict = await this.spec.probe(host, signal);
     } catch {
-      ok = false;
+      verdict = false;
     }
+    const ok = verdict === true;
     s.inFlight = false;
     if (this.closed) return;
     this.events.result(host, ok);
@@ -146,7 +157,8 @@ export class HealthChecker {
       s.pending = false;
     } else {
       s.successes = 0;
-      s.failures++;
+      s.failures =
+        verdict === IMMEDIATE_FAIL ? Math.max(s.failures + 1, this.spec.unhealthyThreshold) : s.failures + 1;
       if (!host.failedActiveHc && s.failures >= this.spec.unhealthyThreshold) {
         host.failedActiveHc = true;
         this.events.transition(host, false);
@@ -162,6 +174,7 @@ export class HealthChecker {
 
   close(): void {
     this.closed = true;
+    this.spec.probe.close?.();
     clearTimeout(this.timer);
     this.timer = undefined;
   }

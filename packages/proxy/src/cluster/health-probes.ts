@@ -1,5 +1,6 @@
 // The network side of active health checking: one probe per `health_checks` kind — an HTTP/1.1
-// GET (host, path, expected statuses, request headers), a TCP connect with optional hex send /
+// GET (host, path, expected statuses, request headers; over HTTP/2 with `codec_client_type: HTTP2`,
+// http2-health-probe.ts), a TCP connect with optional hex send /
 // receive payloads, and a gRPC health v1 `Check` over HTTP/2 (SERVING is healthy) — over the
 // cluster's transport socket: plaintext, or TLS with its UpstreamTlsContext (SNI, ALPN, SAN check).
 import http from 'node:http';
@@ -12,14 +13,15 @@ import type { Duplex } from 'node:stream';
 import type { Host } from '../endpoint/host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { alpnFor, connectTls } from '../transport-socket/upstream-tls.js';
-import type { Probe, ProbeFactory } from './health-checker.js';
+import { IMMEDIATE_FAIL, type Probe, type ProbeFactory } from './health-checker.js';
+import { http2Probe } from './http2-health-probe.js';
 
 /**
  * A connection to the host over the cluster's transport socket; `ready` is told when it can carry
  * bytes (TLS: handshake done and the server's SAN verified) or why not. A TLS connection that
  * fails verification is destroyed, so HTTP and gRPC probes writing early see it close.
  */
-function connect(
+export function connect(
   host: Host,
   tls: TlsContext | undefined,
   alpn: string[] | undefined,
@@ -44,15 +46,18 @@ interface Payload {
   binary?: string;
 }
 
+export interface HttpHealthCheckJson {
+  host?: string;
+  path?: string;
+  expectedStatuses?: { start?: string | number; end?: string | number }[];
+  requestHeadersToAdd?: { header?: { key?: string; value?: string } }[];
+  requestHeadersToRemove?: string[];
+  codecClientType?: string;
+}
+
 interface HcJson {
-  httpHealthCheck?: {
-    host?: string;
-    path?: string;
-    expectedStatuses?: { start?: string | number; end?: string | number }[];
-    requestHeadersToAdd?: { header?: { key?: string; value?: string } }[];
-    requestHeadersToRemove?: string[];
-    codecClientType?: string;
-  };
+  reuseConnection?: boolean;
+  httpHealthCheck?: HttpHealthCheckJson;
   tcpHealthCheck?: { send?: Payload; receive?: Payload[] };
   grpcHealthCheck?: { serviceName?: string; authority?: string };
 }
@@ -73,22 +78,46 @@ export function statusExpected(
   return list.some((r) => status >= Number(r.start ?? 0) && status < Number(r.end ?? 0));
 }
 
+/** An HTTP check's verdict on a response: its status, or an immediate failure the host asked for. */
+export function httpVerdict(
+  status: number,
+  headers: Record<string, unknown>,
+  ranges: { start?: string | number; end?: string | number }[] | undefined,
+): boolean | typeof IMMEDIATE_FAIL {
+  if (headers['x-envoy-immediate-health-check-fail'] !== undefined) return IMMEDIATE_FAIL;
+  return statusExpected(status, ranges);
+}
+
 function httpProbe(
-  cfg: NonNullable<HcJson['httpHealthCheck']>,
+  cfg: HttpHealthCheckJson,
   cluster: string,
   tls: TlsContext | undefined,
+  reuse: boolean,
 ): Probe {
-  if (cfg.codecClientType === 'HTTP2' || cfg.codecClientType === 'HTTP3')
+  if (cfg.codecClientType === 'HTTP3')
     throw new Error(`cluster ${cluster}: HTTP health checks over ${cfg.codecClientType} are not supported`);
   const headers: Record<string, string> = { 'user-agent': 'Envoy/HC', host: cfg.host || cluster };
   for (const h of cfg.requestHeadersToAdd ?? [])
     if (h.header?.key) headers[h.header.key.toLowerCase()] = h.header.value ?? '';
   for (const r of cfg.requestHeadersToRemove ?? []) delete headers[r.toLowerCase()];
-  return (host: Host, signal: AbortSignal) =>
-    new Promise<boolean>((resolve, reject) => {
+  if (cfg.codecClientType === 'HTTP2') return http2Probe(cfg, headers, tls);
+  // reuse_connection (Envoy's default: true): one kept-alive connection per host for its checks.
+  const agents = new Map<string, http.Agent>();
+  const agentFor = (host: Host): http.Agent | false => {
+    if (!reuse) return false;
+    let a = agents.get(host.key);
+    if (!a) {
+      const opts = { keepAlive: true, maxSockets: 1 };
+      a = tls ? new nodeHttps.Agent(opts) : new http.Agent(opts);
+      agents.set(host.key, a);
+    }
+    return a;
+  };
+  const probe: Probe = (host: Host, signal: AbortSignal) =>
+    new Promise<boolean | typeof IMMEDIATE_FAIL>((resolve, reject) => {
       const onResponse = (res: http.IncomingMessage): void => {
         res.resume();
-        res.once('end', () => resolve(statusExpected(res.statusCode ?? 0, cfg.expectedStatuses)));
+        res.once('end', () => resolve(httpVerdict(res.statusCode ?? 0, res.headers, cfg.expectedStatuses)));
         res.once('error', reject);
       };
       const base = {
@@ -96,7 +125,7 @@ function httpProbe(
         port: host.port,
         path: cfg.path ?? '/',
         headers,
-        agent: false,
+        agent: agentFor(host),
         signal,
       };
       let req: http.ClientRequest;
@@ -120,6 +149,11 @@ function httpProbe(
       req.once('error', reject);
       req.end();
     });
+  probe.close = () => {
+    for (const a of agents.values()) a.destroy();
+    agents.clear();
+  };
+  return probe;
 }
 
 function tcpProbe(cfg: NonNullable<HcJson['tcpHealthCheck']>, tls: TlsContext | undefined): Probe {
@@ -228,7 +262,7 @@ function grpcProbe(
 /** The probe for a `health_checks` entry. */
 export const defaultProbes: ProbeFactory = (hc, cluster, tls) => {
   const h = hc as HcJson;
-  if (h.httpHealthCheck) return httpProbe(h.httpHealthCheck, cluster, tls);
+  if (h.httpHealthCheck) return httpProbe(h.httpHealthCheck, cluster, tls, h.reuseConnection !== false);
   if (h.tcpHealthCheck) return tcpProbe(h.tcpHealthCheck, tls);
   if (h.grpcHealthCheck) return grpcProbe(h.grpcHealthCheck, cluster, tls);
   throw new Error(`cluster ${cluster}: only HTTP, TCP and gRPC health checks are supported`);

@@ -1,16 +1,16 @@
 // Pooled upstream HTTP connections per host: undici pools for HTTP/1.1 (keep-alive, connect
 // timeout, connection limit) and node:http2 sessions for HTTP/2 (h2c, multiplexed streams).
-import type http2 from 'node:http2';
-import { nodeHttp2 } from '../util/node-builtins.js';
-import net from 'node:net';
 import { Pool } from '../util/undici-core.js';
 import type { OriginalSource } from '../listener/original-src.js';
 import { SourcedPools } from './sourced-pools.js';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
-import { alpnFor, connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
+import { undiciTlsConnector } from '../transport-socket/upstream-tls.js';
 import { Http1Pool } from './http1-pool.js';
 import { LEGACY_HTTP1 } from '../codec/http1-path.js';
+import { Http2Session } from './http2-session.js';
+
+export { Http2Session };
 
 export type UpstreamProtocol = 'http1' | 'http2';
 
@@ -20,7 +20,7 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   maxConnections: number;
   idleTimeoutMs: number;
-  /** max_connection_duration of pooled HTTP/1.1 connections (0: none). */
+  /** max_connection_duration of pooled HTTP/1.1 connections and HTTP/2 sessions (0: none). */
   maxConnectionDurationMs?: number;
   onMaxDuration?: () => void;
   /**
@@ -30,64 +30,6 @@ export interface PoolOptions {
   sourceAddress?: string | undefined;
   /** Called when a new connection is opened to count upstream_cx_total. */
   onConnect?: (host: Host) => void;
-}
-
-/** One HTTP/2 session per host, reopened when it closes. */
-export class Http2Session {
-  private session: http2.ClientHttp2Session | undefined;
-  constructor(
-    private readonly host: Host,
-    private readonly opts: PoolOptions,
-  ) {}
-
-  get(): http2.ClientHttp2Session {
-    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const tlsCtx = this.opts.tls;
-    const s = tlsCtx
-      ? nodeHttp2.connect(`https://${this.host.key}`, {
-          peerMaxConcurrentStreams: 1000,
-          createConnection: () => {
-            const sock = connectTls(
-              tlsCtx,
-              {
-                host: this.host.address,
-                port: this.host.port,
-                alpn: alpnFor(tlsCtx.alpn, 'h2'),
-                timeoutMs: this.opts.connectTimeoutMs,
-                localAddress: this.opts.sourceAddress,
-              },
-              (err) => {
-                if (err) sock?.destroy(err);
-              },
-            );
-            if (!sock) throw new Error('upstream TLS secrets are not available yet');
-            return sock;
-          },
-        })
-      : nodeHttp2.connect(`http://${this.host.key}`, {
-          peerMaxConcurrentStreams: 1000,
-          ...(this.opts.sourceAddress ? { createConnection: () => this.plainSocket() } : {}),
-        });
-    s.setTimeout(this.opts.idleTimeoutMs, () => s.close());
-    s.on('error', () => {});
-    s.on('connect', () => this.opts.onConnect?.(this.host));
-    this.session = s;
-    return s;
-  }
-
-  private plainSocket(): net.Socket {
-    return net.connect({
-      host: this.host.address,
-      port: this.host.port,
-      ...(this.opts.sourceAddress ? { localAddress: this.opts.sourceAddress } : {}),
-    });
-  }
-
-  close(): void {
-    this.session?.close();
-    this.session?.destroy();
-    this.session = undefined;
-  }
 }
 
 export class UpstreamPools {

@@ -34,7 +34,6 @@ import { PrefixedSocket } from './prefixed-socket.js';
 import { checkPolicy, statsPolicyOf } from '../stats/stats-config.js';
 import {
   ON_STREAM_IDLE,
-  watchRequestHeaders,
   replyHeaderTimeout,
   type IdleTarget,
 } from '../http-connection-manager/stream-timeouts.js';
@@ -44,7 +43,9 @@ import {
   RequestHeadersTimer,
   watchConnectionDuration,
 } from '../http-connection-manager/connection-timers.js';
-import { nodeHttp2, nodeTls } from '../util/node-builtins.js';
+import { nodeTls } from '../util/node-builtins.js';
+import { serveHttp2 } from '../http-connection-manager/http2-server-session.js';
+import { watchNodeHttpConnection } from '../http-connection-manager/node-http-connection-timers.js';
 import {
   connectionDenied,
   NETWORK_RBAC_TYPE,
@@ -86,8 +87,8 @@ export interface ListenerHooks {
 interface H1Conn {
   conn: DownstreamConnection;
   hcm: HttpConnectionManager;
-  /** Disarms the request_headers_timeout once the first request is parsed. */
-  headersSeen?: () => void;
+  /** A request head was parsed (its response; none for an upgrade): disarms request_headers_timeout. */
+  headersSeen?: (res?: ServerResponse) => void;
 }
 const conns = new WeakMap<net.Socket, H1Conn>();
 
@@ -145,9 +146,13 @@ function serveH1(
         onRequest: (req, res) =>
           hcm.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse, c.conn),
         fallback: (s, unconsumed) => {
+          // node:http takes the connection over with its own timers (the head it gets back is
+          // complete, so its request_headers_timeout disarms at once).
           raw.conns.delete(rc);
+          headers?.headComplete();
+          duration?.clear();
           s.unshift(unconsumed);
-          serveH1(chain, s, { conn: c.conn, hcm }, ctx, { raw: false, headersTimer: false });
+          serveH1(chain, s, { conn: c.conn, hcm }, ctx, { raw: false, headersTimer: true });
         },
         onProtocolError: () => countDpe(ctx, hcm),
         ...(headers ? { onHeadStart: headers.headStarted, onHeadersSeen: headers.headComplete } : {}),
@@ -166,7 +171,14 @@ function serveH1(
     return;
   }
   if (prefix && prefix.length > 0) socket.unshift(prefix);
-  if (ms > 0) c.headersSeen = watchRequestHeaders(socket, ms, headerTimeout);
+  // request_headers_timeout for every request, max_connection_duration (node-http-connection-timers.ts).
+  c.headersSeen = watchNodeHttpConnection(socket, c.hcm.config, ms, {
+    onHeaderTimeout: headerTimeout,
+    onMaxDuration: () =>
+      ctx.stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_cx_max_duration_reached', {
+        envoy_http_conn_manager_prefix: c.hcm.config.statPrefix ?? 'http',
+      }),
+  }).headComplete;
   conns.set(socket, c);
   chain.h1?.emit('connection', socket);
 }
@@ -258,7 +270,7 @@ function compileChains(
         // A request on a replaced chain is answered, then its connection closes.
         if (draining) res.shouldKeepAlive = false;
         const c = conns.get(req.socket);
-        c?.headersSeen?.();
+        c?.headersSeen?.(res);
         if (c) c.hcm.handle(req, res, c.conn);
       });
       h1.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
@@ -560,10 +572,7 @@ export class ActiveListener {
       const isH2 =
         codec === 'HTTP2' || (codec === 'AUTO' && detectHttp(p).applicationProtocols.includes('h2c'));
       if (isH2) {
-        const h2 = nodeHttp2.createServer({ maxSessionMemory: 64 });
-        h2.on('request', (req, res) => hcm.handle(req, res, conn));
-        h2.on('sessionError', () => {});
-        h2.emit('connection', new PrefixedSocket(socket, p));
+        serveHttp2(hcm, conn, new PrefixedSocket(socket, p), this.ctx);
         socket.resume();
       } else {
         serveH1(chain, socket, { conn, hcm }, this.ctx, undefined, p);
@@ -664,10 +673,7 @@ export class ActiveListener {
       const hcm = chain.hcm;
       if (!hcm || !chain.h1) return void t.destroy();
       if (t.alpnProtocol === 'h2' || hcm.config.codecType === 'HTTP2') {
-        const h2 = nodeHttp2.createServer({ maxSessionMemory: 64 });
-        h2.on('request', (req, res) => hcm.handle(req, res, tlsConn));
-        h2.on('sessionError', () => {});
-        h2.emit('connection', t);
+        serveHttp2(hcm, tlsConn, t, this.ctx);
       } else {
         serveH1(chain, t, { conn: tlsConn, hcm }, this.ctx);
       }

@@ -1,0 +1,58 @@
+// HTTP health checks over HTTP/2 (`http_health_check.codec_client_type: HTTP2`): a GET on a new
+// h2c session, or over the cluster's TLS with ALPN h2, answered by its `:status` (and
+// `x-envoy-immediate-health-check-fail`) as an HTTP/1.1 check is.
+import type http2 from 'node:http2';
+import { nodeHttp2 } from '../util/node-builtins.js';
+import type { Host } from '../endpoint/host.js';
+import type { TlsContext } from '../transport-socket/tls-context.js';
+import { alpnFor } from '../transport-socket/upstream-tls.js';
+import type { IMMEDIATE_FAIL, Probe } from './health-checker.js';
+import { connect, httpVerdict, type HttpHealthCheckJson } from './health-probes.js';
+
+/** The probe; `headers` are the check's request headers, `host` among them (the :authority). */
+export function http2Probe(
+  cfg: HttpHealthCheckJson,
+  headers: Record<string, string>,
+  tls: TlsContext | undefined,
+): Probe {
+  const { host: authority, ...rest } = headers;
+  return (host: Host, signal: AbortSignal) =>
+    new Promise<boolean | typeof IMMEDIATE_FAIL>((resolve) => {
+      let session: http2.ClientHttp2Session;
+      try {
+        session = tls
+          ? nodeHttp2.connect(`https://${host.key}`, {
+              createConnection: () => connect(host, tls, alpnFor(tls.alpn, 'h2')),
+            })
+          : nodeHttp2.connect(`http://${host.key}`);
+      } catch {
+        return resolve(false);
+      }
+      let settled = false;
+      const done = (verdict: boolean | typeof IMMEDIATE_FAIL): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        session.destroy();
+        resolve(verdict);
+      };
+      const onAbort = (): void => done(false);
+      signal.addEventListener('abort', onAbort, { once: true });
+      session.once('error', () => done(false));
+      session.once('close', () => done(false));
+      const stream = session.request({
+        ':method': 'GET',
+        ':path': cfg.path ?? '/',
+        ':authority': authority ?? host.key,
+        ...rest,
+      });
+      let verdict: boolean | typeof IMMEDIATE_FAIL = false;
+      stream.once('response', (h) => {
+        verdict = httpVerdict(Number(h[':status'] ?? 0), h, cfg.expectedStatuses);
+      });
+      stream.resume();
+      stream.once('error', () => done(false));
+      stream.once('end', () => done(verdict));
+      stream.end();
+    });
+}
