@@ -157,26 +157,6 @@ export class StreamTimers {
   }
 }
 
-/**
- * HCM `request_headers_timeout` on an HTTP/1 connection: armed when the connection reaches the
- * HCM, disarmed by the returned function when its first request's headers are parsed; when it
- * fires, a 408 goes out and the connection closes. (Later requests on a kept-alive connection are
- * bounded by the connection idle timeout instead: Node's parser does not show their first byte.)
- */
-export function watchRequestHeaders(
-  socket: { write(b: string): unknown; destroySoon?: () => void; destroy(): unknown },
-  ms: number,
-  onTimeout: () => void,
-): () => void {
-  if (ms <= 0) return () => {};
-  const t = setTimeout(() => {
-    onTimeout();
-    replyHeaderTimeout(socket);
-  }, ms);
-  t.unref();
-  return () => clearTimeout(t);
-}
-
 /** Envoy's answer to request_headers_timeout: 408 "request header timeout", then close. */
 export function replyHeaderTimeout(socket: {
   write(b: string): unknown;
