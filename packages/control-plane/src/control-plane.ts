@@ -18,6 +18,7 @@ import { pushRequestFor } from './serve/change-impact.js';
 import { DebugServer } from './serve/debug-http.js';
 import { XdsMetrics } from './serve/metrics.js';
 import { PushQueue } from './serve/push-queue.js';
+import { PushTrace } from './serve/push-trace.js';
 import type { Syncz } from './serve/syncz.js';
 import type { SecurityContributor } from './translate/security.js';
 import { meshSecurity } from '@skein/ca';
@@ -67,6 +68,11 @@ export interface ControlPlaneOptions {
    * certificate; needs `ca`. With Kubernetes, skeind also patches the configurations' caBundle.
    */
   readonly webhook?: WebhookConfig | undefined;
+  /**
+   * Log one `push trace` line per push with the wall-clock time of each stage (file event, scan,
+   * parse, snapshot, debounce, push, first/last stream write): `--trace-push`.
+   */
+  readonly tracePush?: boolean | undefined;
 }
 
 export interface RunningControlPlane {
@@ -114,8 +120,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       namespaces,
     });
 
+  const trace = options.tracePush ? new PushTrace() : undefined;
   const xds = new XdsServer({
     snapshot: () => snapshot,
+    trace,
     metrics,
     log: log.scope('xds'),
     security: options.security ?? (options.ca ? meshSecurity() : undefined),
@@ -126,9 +134,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     maxDelayMs: options.debounceMaxMs ?? 1000,
     flush: (req) => {
       metrics.pushTriggers.inc({ type: req.full ? 'full' : req.types ? 'eds' : 'scoped' });
+      trace?.mark('debounceFired');
       const started = performance.now();
       const reached = xds.push(req);
       const ms = Math.round(performance.now() - started);
+      if (trace) {
+        trace.mark('pushReturned');
+        // Writes the send budget held back land after the push returned: log once they are out.
+        setImmediate(() => {
+          const t = trace.take();
+          if (t) pushLog.info('push trace', { reason: req.reason, proxies: reached, ...t });
+        });
+      }
       pushLog.info('push', {
         reason: req.reason,
         full: req.full,
@@ -146,6 +163,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const changeAt = Date.now(); // convergence time counts the rebuild too
     const started = performance.now();
     snapshot = rebuild();
+    trace?.open('snapshotBuilt');
     pushLog.debug('snapshot rebuilt', {
       version: snapshot.version,
       ms: Math.round(performance.now() - started),
@@ -168,6 +186,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         validate: options.validator ?? meshValidator,
         onProblem,
         settleMs: options.settleMs,
+        onStage: trace
+          ? (stage) => (stage === 'fileEvent' ? trace.open(stage) : trace.mark(stage))
+          : undefined,
+        onScan: trace ? () => trace.dropUnlessBuilt() : undefined,
       })
     : undefined;
   await dirSource?.start();
@@ -241,6 +263,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     : undefined;
   snapshot = rebuild();
   queue.stop(); // the initial load needs no push: nobody is connected yet
+  trace?.take();
 
   const problems = (): Problem[] => [
     ...(dirSource?.problems() ?? []),

@@ -26,6 +26,7 @@ import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
 import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
 import { SendBudget } from './send-budget.js';
+import type { PushTrace } from './push-trace.js';
 import { encodeDeltaResponse, encodeSotwResponse } from './discovery-response.js';
 import { sameNames, Subscriptions } from './subscriptions.js';
 
@@ -51,6 +52,8 @@ export interface XdsServerOptions {
   readonly now?: () => number;
   /** Bytes handed to streams and not yet flushed above which further sends wait (default 64 MiB). */
   readonly sendBudgetBytes?: number | undefined;
+  /** `--trace-push`: told of every stream write. */
+  readonly trace?: PushTrace | undefined;
 }
 
 interface Pending {
@@ -601,6 +604,7 @@ export class XdsServer {
       const { bytes, nonce, seq } = this.sotwResponse(typeUrl, resources, version, s);
       s.sentSeq = seq;
       const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
+      this.opts.trace?.write();
       stream.write(bytes as never, () => flushed());
       return nonce;
     };
@@ -650,6 +654,7 @@ export class XdsServer {
       const { bytes, nonce, seq } = this.deltaResponse(typeUrl, resources, removed, version, s);
       s.sentSeq = seq;
       const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
+      this.opts.trace?.write();
       stream.write(bytes as never, () => flushed());
       return nonce;
     };
