@@ -8,7 +8,9 @@
 // convergence and the median of the per-round ratios of skeind's p99 to the floor's.
 // Options: --services N --proxies N (1000 / 2000); --protocols sotw,vhds (both); --rounds N (5);
 // --gap MS (quiet time after each convergence, 500); --scenarios floor,unscoped,floor-sized,scoped;
-// --trace: skeind runs with --trace-push and each change's stage timestamps are printed.
+// --trace: skeind runs with --trace-push and each change's stage timestamps are printed;
+// --baseline DIST: an A/B run — a second unscoped skeind from another build's dist directory
+// (e.g. a copy of dist made before a change), interleaved with the others.
 import { parseArgs } from 'node:util';
 import { TypeUrl } from '@skein/api-types';
 import { AdsClient } from '../test/support/ads-client.ts';
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     gap: { type: 'string', default: '500' },
     trace: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const SCENARIOS = new Set((values.scenarios ?? '').split(','));
@@ -83,7 +86,11 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
 };
-const median = (xs: number[]): number => pct(xs, 50);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length / 2;
+  return s.length % 2 === 1 ? (s[Math.floor(mid)] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+};
 
 async function connect(
   server: Server,
@@ -173,25 +180,30 @@ async function runProtocol(protocol: Protocol, all: readonly BenchProxy[]): Prom
       throw err;
     }
   };
-  const skeind = (scoped: boolean) => (trace: TraceLog | undefined) =>
-    startSkeind({
-      services: SERVICES,
-      proxies: all,
-      scoped,
-      protocol,
-      tracePush: trace !== undefined,
-      ...(trace ? { onLog: (l: string) => trace.line(l) } : {}),
-    });
+  const skeind =
+    (scoped: boolean, dist?: string) =>
+    (trace: TraceLog | undefined): Promise<Server> =>
+      startSkeind({
+        services: SERVICES,
+        proxies: all,
+        scoped,
+        protocol,
+        tracePush: trace !== undefined,
+        ...(trace ? { onLog: (l: string) => trace.line(l) } : {}),
+        ...(dist ? { dist, label: 'baseline' } : {}),
+      });
   try {
     if (SCENARIOS.has('floor')) await startedGroup(() => startFloor(protocol), false);
     if (SCENARIOS.has('unscoped')) await startedGroup(skeind(false), TRACE);
+    if (values.baseline) await startedGroup(skeind(false, values.baseline), TRACE);
     // The floor again, serving what skeind's unscoped proxies received, byte for byte in size:
     // how long the clients and the machine take to move those bytes with no server work.
-    const unscoped = groups.find((g) => !g.server.isFloor && !g.server.scoped);
+    const unscoped = groups.find((g) => g.server.name === `skeind (unscoped) [${protocol}]`);
     if (SCENARIOS.has('floor-sized') && unscoped)
       await startedGroup(() => startFloor(protocol, unscoped.sizes), false);
     if (SCENARIOS.has('scoped')) await startedGroup(skeind(true), TRACE);
     progress(`${protocol}: ${ROUNDS} interleaved rounds, load ${loadAverage()}`);
+    const roundsStart = performance.now();
     for (let r = 0; r < ROUNDS; r++)
       for (const kind of KINDS)
         for (const g of groups) {
@@ -200,6 +212,7 @@ async function runProtocol(protocol: Protocol, all: readonly BenchProxy[]): Prom
           progress(`round ${r + 1} ${kind}: ${g.server.name} p99 ${res.p99.toFixed(0)} ms (${res.affected})`);
           await new Promise((resolve) => setTimeout(resolve, GAP_MS));
         }
+    progress(`rounds took ${((performance.now() - roundsStart) / 1000).toFixed(1)} s, load ${loadAverage()}`);
     for (const g of groups) {
       const pid = g.server.child.pid ?? 0;
       g.usage = { cpuS: cpuSeconds(pid), rssMb: peakRssMb(pid) };
@@ -245,6 +258,16 @@ function report(protocol: Protocol, groups: Group[]): void {
     );
   }
   const unscoped = groups.find((g) => g.server.name === `skeind (unscoped) ${tag}`);
+  const baseline = groups.find((g) => g.server.name === `skeind baseline (unscoped) ${tag}`);
+  if (unscoped && baseline) {
+    const show = (k: ChangeKind): string => {
+      const rs = unscoped.rounds[k].map((r, i) => r.p99 / (baseline.rounds[k][i]?.p99 ?? NaN));
+      return `${x(median(rs))} (${x(Math.min(...rs))}–${x(Math.max(...rs))})`;
+    };
+    console.log(
+      `skeind (unscoped) / baseline, median of per-round p99 ratios: VS ${show('vs')}, endpoint ${show('endpoint')}`,
+    );
+  }
   if (unscoped)
     console.log(
       `  sizes per proxy ${tag}: ${Object.entries(unscoped.sizes)

@@ -88,6 +88,9 @@ export interface SkeindOptions {
   /** Lines skeind writes on stderr (JSON logs), e.g. for `--trace-push`. */
   readonly onLog?: (line: string) => void;
   readonly tracePush?: boolean;
+  /** Another build of skeind (its dist directory) for an A/B run, named with `label`. */
+  readonly dist?: string | undefined;
+  readonly label?: string | undefined;
 }
 
 export async function startSkeind(o: SkeindOptions): Promise<Server> {
@@ -107,7 +110,7 @@ export async function startSkeind(o: SkeindOptions): Promise<Server> {
       join(dir, 'sidecars.yaml'),
       Array.from({ length: NAMESPACES }, (_, i) => sidecarYaml(i)).join('---\n'),
     );
-  const main = join(import.meta.dirname, '../dist/main.js');
+  const main = join(o.dist ?? join(import.meta.dirname, '../dist'), 'main.js');
   const nodeOptions = process.env['SKEIND_NODE_OPTIONS']?.split(' ').filter(Boolean) ?? [];
   const child = spawn(
     process.execPath,
@@ -147,7 +150,7 @@ export async function startSkeind(o: SkeindOptions): Promise<Server> {
   let weight = 100;
   let extra = 0;
   return {
-    name: `${o.scoped ? 'skeind (Sidecar-scoped)' : 'skeind (unscoped)'} [${o.protocol}]`,
+    name: `skeind${o.label ? ` ${o.label}` : ''} (${o.scoped ? 'Sidecar-scoped' : 'unscoped'}) [${o.protocol}]`,
     address: started[1] ?? '',
     child,
     isFloor: false,

@@ -100,6 +100,8 @@ export class XdsServer {
    * subscription key (`*` for wildcard), so no per-send key is built.
    */
   private shared = new Map<string, Map<string, { resources: EncodedResource[]; version: string }>>();
+  /** The previous snapshot's `shared`, whose unchanged lists are carried over by identity. */
+  private previousShared = new Map<string, Map<string, { resources: EncodedResource[]; version: string }>>();
   private sharedVersion = '';
   private readonly now: () => number;
   private readonly budget: SendBudget<string>;
@@ -372,6 +374,7 @@ export class XdsServer {
       const names = s.wildcard ? [] : (s.sortedNames ?? []);
       if (gen && (s.wildcard || names.length > 0)) {
         if (this.sharedVersion !== ctx.snapshot.version) {
+          this.previousShared = this.shared;
           this.shared = new Map();
           this.sharedVersion = ctx.snapshot.version;
         }
@@ -383,16 +386,28 @@ export class XdsServer {
         if (!shared) {
           const list = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
           shared = { resources: list, version: responseVersion(list) };
-          this.sharedLists.add(list);
+          // Unchanged since the previous snapshot: the previous list itself, so every stream
+          // holding it sees "same list" without comparing a thousand versions.
+          const before = this.previousShared.get(key)?.get(namesKey);
+          if (before?.version === shared.version) shared = before;
+          else this.sharedLists.add(list);
           byNames.set(namesKey, shared);
         }
         const own = gen.own?.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r)) ?? [];
-        resources = mergeEncoded(own, shared.resources);
-        // The response version: the shared part's, combined with this proxy's own resources.
-        version =
-          own.length === 0
-            ? shared.version
-            : responseVersion([{ name: '', version: shared.version }, ...own]);
+        const m = s.merged;
+        if (own.length === 0) {
+          resources = shared.resources;
+          version = shared.version;
+        } else if (m && m.shared === shared.resources && sameEncoded(m.own, own)) {
+          // Neither this proxy's own resources nor its class's list changed: no merge, no hash.
+          resources = m.resources;
+          version = m.version;
+        } else {
+          resources = mergeEncoded(own, shared.resources);
+          // The response version: the shared part's, combined with this proxy's own resources.
+          version = responseVersion([{ name: '', version: shared.version }, ...own]);
+          s.merged = { shared: shared.resources, own, resources, version };
+        }
       }
     } catch (err) {
       this.opts.metrics.pushErrors.inc({ type: short(typeUrl) });
@@ -753,6 +768,17 @@ function nodeInfo(node: discoveryV3.DiscoveryRequest['node']): NodeInfo | undefi
 
 function grpcError(message: string): Error {
   return Object.assign(new Error(message), { code: grpc.status.INVALID_ARGUMENT, details: message });
+}
+
+/** Same names and versions in the same order. */
+function sameEncoded(a: readonly EncodedResource[], b: readonly EncodedResource[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x?.name !== y?.name || x?.version !== y?.version) return false;
+  }
+  return true;
 }
 
 function mergeEncoded(own: EncodedResource[], shared: EncodedResource[]): EncodedResource[] {
