@@ -140,11 +140,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       const ms = Math.round(performance.now() - started);
       if (trace) {
         trace.mark('pushReturned');
-        // Writes the send budget held back land after the push returned: log once they are out.
-        setImmediate(() => {
+        // Writes continue over the next event-loop turns (and the send budget may hold some
+        // back): log once every scheduled stream has been written.
+        const done = (): void => {
+          if (xds.backlog.streams > 0) return void setImmediate(done);
           const t = trace.take();
           if (t) pushLog.info('push trace', { reason: req.reason, proxies: reached, ...t });
-        });
+        };
+        setImmediate(done);
       }
       pushLog.info('push', {
         reason: req.reason,

@@ -52,6 +52,11 @@ export interface XdsServerOptions {
   readonly now?: () => number;
   /** Bytes handed to streams and not yet flushed above which further sends wait (default 64 MiB). */
   readonly sendBudgetBytes?: number | undefined;
+  /**
+   * Streams written per event-loop turn during a push (default 100): the rest follow on the next
+   * turns, so the first streams' bytes are on their sockets while later ones are prepared.
+   */
+  readonly streamsPerTurn?: number | undefined;
   /** `--trace-push`: told of every stream write. */
   readonly trace?: PushTrace | undefined;
 }
@@ -121,7 +126,10 @@ export class XdsServer {
 
   constructor(private readonly opts: XdsServerOptions) {
     this.now = opts.now ?? Date.now;
-    this.budget = new SendBudget({ budgetBytes: opts.sendBudgetBytes ?? 64 * 1024 * 1024 });
+    this.budget = new SendBudget({
+      budgetBytes: opts.sendBudgetBytes ?? 64 * 1024 * 1024,
+      streamsPerTurn: opts.streamsPerTurn ?? 100,
+    });
     this.server.addService(this.adsDefinition, this.adsHandlers);
   }
 
@@ -136,6 +144,7 @@ export class XdsServer {
   }
 
   async close(): Promise<void> {
+    this.budget.close();
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.server.forceShutdown();

@@ -1,10 +1,15 @@
 // Bounded fan-out: pushes to many streams run one stream at a time while the bytes handed to
 // gRPC and not yet written out stay under a budget; the rest wait in FIFO order. Without it a
 // push of a large resource to thousands of streams would queue a copy per stream at once.
+// With `streamsPerTurn`, at most that many streams are written per event-loop turn and the rest
+// continue on the next (setImmediate): the first streams' bytes go out to the sockets while later
+// streams are still being prepared, instead of every write waiting for the whole loop.
 
 export interface SendBudgetOptions {
   /** Bytes in flight (written to streams, not yet flushed) above which new work waits. */
   readonly budgetBytes: number;
+  /** Work items run per event-loop turn before yielding (default: no limit). */
+  readonly streamsPerTurn?: number | undefined;
 }
 
 export class SendBudget<K> {
@@ -12,6 +17,7 @@ export class SendBudget<K> {
   private readonly inFlight = new Map<K, number>();
   private total = 0;
   private pumping = false;
+  private resume: NodeJS.Immediate | undefined;
 
   constructor(private readonly opts: SendBudgetOptions) {}
 
@@ -64,10 +70,19 @@ export class SendBudget<K> {
   }
 
   private pump(): void {
-    if (this.pumping) return; // work scheduled from inside work runs in this loop
+    if (this.pumping || this.resume) return; // work scheduled from inside work runs in this loop
     this.pumping = true;
+    let ran = 0;
+    const perTurn = this.opts.streamsPerTurn ?? Infinity;
     try {
       while (this.queue.size > 0 && this.total < this.opts.budgetBytes) {
+        if (ran++ >= perTurn) {
+          this.resume = setImmediate(() => {
+            this.resume = undefined;
+            this.pump();
+          });
+          return;
+        }
         const [key, work] = this.queue.entries().next().value as [K, () => void];
         this.queue.delete(key);
         work();
@@ -75,5 +90,12 @@ export class SendBudget<K> {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Stops a pending continuation (the server is closing). */
+  close(): void {
+    if (this.resume) clearImmediate(this.resume);
+    this.resume = undefined;
+    this.queue.clear();
   }
 }
