@@ -111,14 +111,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   let snapshot = buildSnapshot({ version: '0', mesh, objects: [] });
   let registryServices: Service[] = [];
   let generation = 0;
+  // The previous snapshot goes along: kinds (and services) whose objects did not change are kept.
   const rebuild = (): Snapshot =>
-    buildSnapshot({
-      version: `${store.version}.${generation}`,
-      mesh,
-      objects: store.list(),
-      registryServices,
-      namespaces,
-    });
+    buildSnapshot(
+      {
+        version: `${store.version}.${generation}`,
+        mesh,
+        objects: store.list(),
+        registryServices,
+        namespaces,
+      },
+      snapshot,
+    );
 
   const trace = options.tracePush ? new PushTrace() : undefined;
   const xds = new XdsServer({

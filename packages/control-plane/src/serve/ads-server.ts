@@ -394,12 +394,14 @@ export class XdsServer {
         let shared = byNames.get(namesKey);
         if (!shared) {
           const list = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
-          shared = { resources: list, version: responseVersion(list) };
-          // Unchanged since the previous snapshot: the previous list itself, so every stream
-          // holding it sees "same list" without comparing a thousand versions.
+          // Unchanged since the previous snapshot: the previous list itself (no hash), so every
+          // stream holding it sees "same list" without comparing a thousand versions.
           const before = this.previousShared.get(key)?.get(namesKey);
-          if (before?.version === shared.version) shared = before;
-          else this.sharedLists.add(list);
+          if (before && sameEncoded(before.resources, list)) shared = before;
+          else {
+            shared = { resources: list, version: responseVersion(list) };
+            this.sharedLists.add(list);
+          }
           byNames.set(namesKey, shared);
         }
         const own = gen.own?.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r)) ?? [];

@@ -18,6 +18,7 @@ export class SendBudget<K> {
   private total = 0;
   private pumping = false;
   private resume: NodeJS.Immediate | undefined;
+  private usedThisTurn = 0;
 
   constructor(private readonly opts: SendBudgetOptions) {}
 
@@ -32,8 +33,8 @@ export class SendBudget<K> {
   }
 
   /**
-   * Runs `work` for `key` now if the budget allows, else when it does. A key already waiting
-   * keeps its place; its latest `work` is what runs.
+   * Runs `work` for `key` now if the budget (and this turn's `streamsPerTurn`) allows, else when
+   * it does. A key already waiting keeps its place; its latest `work` is what runs.
    */
   schedule(key: K, work: () => void): void {
     this.queue.set(key, work); // Map.set keeps an existing key's position
@@ -70,26 +71,32 @@ export class SendBudget<K> {
   }
 
   private pump(): void {
-    if (this.pumping || this.resume) return; // work scheduled from inside work runs in this loop
+    if (this.pumping) return; // work scheduled from inside work runs in this loop
     this.pumping = true;
-    let ran = 0;
     const perTurn = this.opts.streamsPerTurn ?? Infinity;
     try {
       while (this.queue.size > 0 && this.total < this.opts.budgetBytes) {
-        if (ran++ >= perTurn) {
-          this.resume = setImmediate(() => {
-            this.resume = undefined;
-            this.pump();
-          });
-          return;
-        }
+        if (this.usedThisTurn >= perTurn) return this.nextTurn();
         const [key, work] = this.queue.entries().next().value as [K, () => void];
         this.queue.delete(key);
         work();
+        if (perTurn !== Infinity) {
+          this.usedThisTurn++;
+          this.nextTurn();
+        }
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** The count of work run restarts on the next event-loop turn, which goes on with the queue. */
+  private nextTurn(): void {
+    this.resume ??= setImmediate(() => {
+      this.resume = undefined;
+      this.usedThisTurn = 0;
+      this.pump();
+    });
   }
 
   /** Stops a pending continuation (the server is closing). */
