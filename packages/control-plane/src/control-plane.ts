@@ -3,6 +3,7 @@
 // `startControlPlane` is what bin/skeind, the demo and tests run in-process.
 import { SKEIN_VERSION, TypeUrl } from '@skein/api-types';
 import { KubernetesSource } from './ingest/kubernetes-source.js';
+import { SecretAccessReviewer } from './ingest/secret-access-reviewer.js';
 import { clusterFactsOfWorkloads, type Service } from './model/services.js';
 import { ConfigStore } from './ingest/config-store.js';
 import { DirectorySource } from './ingest/directory-source.js';
@@ -125,11 +126,23 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     );
 
   const trace = options.tracePush ? new PushTrace() : undefined;
+  // Kubernetes mode: credentialName Secrets only for service accounts RBAC lets list them.
+  const secretAccess = options.kubeconfig
+    ? new SecretAccessReviewer({
+        kubeconfig:
+          options.kubeconfig === 'in-cluster' || options.kubeconfig === 'default'
+            ? undefined
+            : options.kubeconfig,
+        store,
+        log: log.scope('credentials'),
+      })
+    : undefined;
   const xds = new XdsServer({
     snapshot: () => snapshot,
     trace,
     metrics,
     log: log.scope('xds'),
+    credentialReview: secretAccess,
     security: options.security ?? (options.ca ? meshSecurity() : undefined),
   });
   const pushLog = log.scope('push');
@@ -336,6 +349,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       meshWatch?.close();
       await dirSource?.stop();
       await kubeSource?.stop();
+      secretAccess?.stop();
       await Promise.all([xds.close(), http.close(), ca?.close(), webhooks?.close()]);
       log.info('skeind stopped');
     },

@@ -3,13 +3,13 @@
 // an Envoy access-log filter on a real skein-proxy sidecar on loopback, whose log then holds the
 // failed requests only; a Telemetry edit removing the filter makes it log every request again.
 import { readFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { meshConfigFrom } from '../src/model/mesh-config.js';
-import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
-import { testConfigDir } from './support/config-dir.js';
+import { listening, useLoopbackMesh } from './support/mesh-fixture.js';
 import { loopbackBase, proxyBuilt, until } from './support/sidecar-proxy.js';
+import { httpStatus } from './support/traffic.js';
 
 const NS = 'demo';
 const HOST = `web.${NS}.svc.cluster.local`;
@@ -50,62 +50,38 @@ spec:
     - providers: [{ name: file }]
 ${filter ? `      filter: { expression: '${filter}' }\n` : ''}`;
 
-function get(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: clientIp, port: PORT, path, headers: { host: HOST }, agent: false },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (path: string): Promise<number> => httpStatus({ ip: clientIp, port: PORT, host: HOST }, path);
 
 describe.skipIf(!proxyBuilt)(
   `Telemetry access-log filter through a real sidecar${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
-    const { dir, configDir, write, remove } = testConfigDir('skeind-alog-');
-    const logFile = join(dir, 'access.log');
-    let mesh: LoopbackMesh | undefined;
-    let app: Server;
+    const f = useLoopbackMesh('skeind-alog-', {
+      before: async ({ write }) => {
+        write('services.yaml', SERVICES);
+        write('telemetry.yaml', telemetry('response.code >= 500'));
+        const app = createServer((req, res) => {
+          res.statusCode = req.url?.startsWith('/fail') ? 503 : 200;
+          res.end('x');
+        });
+        return [await listening(app, serverIp, APP_PORT)];
+      },
+      mesh: ({ dir }) => {
+        const mc = meshConfigFrom({
+          accessLogFormat: '%RESPONSE_CODE% %REQ(:PATH)%\n',
+          extensionProviders: [{ name: 'file', envoyFileAccessLog: { path: join(dir, 'access.log') } }],
+        });
+        if (!mc.ok) throw new Error(mc.problems.join());
+        return { namespace: NS, pods: [['client', clientIp]], meshConfig: mc.config };
+      },
+    });
+    const { write } = f;
     const logged = (): string[] => {
       try {
-        return readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean);
+        return readFileSync(join(f.dir, 'access.log'), 'utf8').trim().split('\n').filter(Boolean);
       } catch {
         return [];
       }
     };
-
-    beforeAll(async () => {
-      write('services.yaml', SERVICES);
-      write('telemetry.yaml', telemetry('response.code >= 500'));
-      const mc = meshConfigFrom({
-        accessLogFormat: '%RESPONSE_CODE% %REQ(:PATH)%\n',
-        extensionProviders: [{ name: 'file', envoyFileAccessLog: { path: logFile } }],
-      });
-      if (!mc.ok) throw new Error(mc.problems.join());
-      app = createServer((req, res) => {
-        res.statusCode = req.url?.startsWith('/fail') ? 503 : 200;
-        res.end('x');
-      });
-      await new Promise<void>((r) => app.listen(APP_PORT, serverIp, r));
-      mesh = await startLoopbackMesh({
-        configDir,
-        dir,
-        namespace: NS,
-        pods: [['client', clientIp]],
-        meshConfig: mc.config,
-      });
-    }, 150_000);
-
-    afterAll(async () => {
-      await mesh?.stop();
-      await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-      remove();
-    });
 
     it('logs only the requests the expression keeps', async () => {
       await until('a request through the client sidecar', async () => (await get('/ok/0')) === 200);

@@ -3,79 +3,32 @@
 // certificates from skeind's TLS port and their xDS over it too. Proves: sidecar-to-sidecar
 // requests are mutual TLS with the client's SPIFFE identity, STRICT refuses plaintext, and an
 // AuthorizationPolicy DENY answers 403.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { discoveryV3, TypeUrl } from '@skein/api-types';
-import { runAgent, type RunningAgent } from '@skein/agent';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type RunningControlPlane } from '../src/control-plane.js';
-import { testConfigDir } from './support/config-dir.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const built = ['packages/proxy/dist/main.js'].filter((f) => !existsSync(join(root, f)));
+import { describe, expect, it } from 'vitest';
+import { listening, useLoopbackMesh } from './support/mesh-fixture.js';
+import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
+import { httpStatus } from './support/traffic.js';
+import { hostOf, twoPodsYaml, type TwoPods } from './support/two-pods.js';
 
 const NS = 'demo';
-const HOST = `web.${NS}.svc.cluster.local`;
-const PORT = 9080;
-const APP_PORT = 8080;
-// A loopback /24 of our own, so parallel runs (and the demo) never share addresses.
-const base = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}`;
-const serverIp = `${base}.11`;
-const clientIp = `${base}.20`;
-
-const sidecar = (name: string, ip: string, labels: Record<string, string>, ingress: boolean): string =>
-  [
-    'apiVersion: networking.istio.io/v1',
-    'kind: Sidecar',
-    `metadata: { name: ${name}, namespace: ${NS} }`,
-    'spec:',
-    `  workloadSelector: { labels: { app: ${labels['app']} } }`,
-    ...(ingress
-      ? [
-          '  ingress:',
-          `    - port: { number: ${PORT}, protocol: HTTP, name: http }`,
-          `      bind: ${ip}`,
-          '      captureMode: NONE',
-          `      defaultEndpoint: 0.0.0.0:${APP_PORT}`,
-        ]
-      : []),
-    '  egress:',
-    `    - port: { number: ${PORT}, protocol: HTTP, name: http }`,
-    `      bind: ${ip}`,
-    '      captureMode: NONE',
-    `      hosts: [./${HOST}]`,
-  ].join('\n');
-
-const MESH = [
-  [
-    'apiVersion: networking.istio.io/v1',
-    'kind: ServiceEntry',
-    `metadata: { name: web, namespace: ${NS} }`,
-    'spec:',
-    `  hosts: [${HOST}]`,
-    `  ports: [{ number: ${PORT}, name: http, protocol: HTTP }]`,
-    '  location: MESH_INTERNAL',
-    '  resolution: STATIC',
-    '  workloadSelector: { labels: { app: web } }',
-  ].join('\n'),
-  [
-    'apiVersion: networking.istio.io/v1',
-    'kind: WorkloadEntry',
-    `metadata: { name: web, namespace: ${NS} }`,
-    'spec:',
-    `  address: ${serverIp}`,
-    '  serviceAccount: web',
-    '  labels: { app: web, security.istio.io/tlsMode: istio }',
-    `  ports: { http: ${PORT} }`,
-  ].join('\n'),
-  sidecar('web', serverIp, { app: 'web' }, true),
-  sidecar('client', clientIp, { app: 'client' }, false),
-].join('\n---\n');
+const base = loopbackBase();
+const PODS: TwoPods = {
+  namespace: NS,
+  name: 'web',
+  port: { number: 9080, name: 'http', protocol: 'HTTP' },
+  appPort: 8080,
+  serverIp: `${base}.11`,
+  clientIp: `${base}.20`,
+  injected: true,
+};
+const { serverIp, clientIp } = PODS;
+const PORT = PODS.port.number;
+const HOST = hostOf(PODS);
 
 const STRICT = [
   'apiVersion: security.istio.io/v1',
@@ -96,115 +49,41 @@ const DENY_ADMIN = [
   '      to: [{ operation: { paths: [/admin*] } }]',
 ].join('\n');
 
-/** Polls `check` until it holds (the condition is the synchronisation, not the delay). */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** A plain HTTP GET to `ip:port` with Host set to the service: the status, or 0 if the connection failed. */
-function get(ip: string, path: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(
-      { host: ip, port: PORT, path, headers: { host: HOST }, agent: false, timeout: 5000 },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
+const get = (ip: string, path: string): Promise<number> =>
+  httpStatus({ ip, port: PORT, host: HOST }, path, { failAs: 0 });
 
-describe.skipIf(built.length > 0)(
-  `skeind with its CA: mTLS between sidecars${built.length ? ` (not built: ${built.join(', ')})` : ''}`,
+describe.skipIf(!proxyBuilt)(
+  `skeind with its CA: mTLS between sidecars${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
-    const { dir, configDir, write, remove } = testConfigDir('skeind-mtls-');
-    let cp: RunningControlPlane;
-    let app: Server;
-    const agents: RunningAgent[] = [];
-    const logs: string[] = [];
-
-    const serverMetrics = async (): Promise<string> =>
-      (await fetch(`http://${serverIp}:15000/stats/prometheus`)).text();
-
-    beforeAll(async () => {
-      write('mesh.yaml', MESH);
-      writeFileSync(join(dir, 'tokens'), `tok-web ${NS} web\ntok-client ${NS} client\n`);
-      app = createServer((_req, res) => res.end('hello from web\n'));
-      await new Promise<void>((r) => app.listen(APP_PORT, serverIp, r));
-      cp = await startControlPlane({
-        configDir,
-        xdsAddr: '127.0.0.1:0',
-        httpAddr: '127.0.0.1:0',
-        settleMs: 20,
-        debounceMs: 20,
-        logLevel: process.env['DEBUG_MTLS'] ? 'info' : 'none',
-        ca: { dir: join(dir, 'ca'), tokensFile: join(dir, 'tokens'), secureAddr: '127.0.0.1:0' },
-      });
-      const ca = cp.ca!;
-      for (const [name, ip, sa] of [
-        ['web', serverIp, 'web'],
-        ['client', clientIp, 'client'],
-      ] as const) {
-        const agent = await runAgent({
-          bootstrap: {
-            podName: name,
-            namespace: NS,
-            podIp: ip,
-            serviceAccount: sa,
-            labels: { app: name },
-            interceptionMode: 'NONE',
-            discovery: { unixSocket: join(dir, `${name}.xds`) },
-            sdsSocket: join(dir, `${name}.sds`),
-            admin: { address: ip, port: 15000 },
-            listenAddress: ip,
-            statsPort: null,
-            readinessPort: null,
-            agent: { address: ip, port: 15020 },
-          },
-          bootstrapPath: join(dir, `${name}.json`),
-          proxyCommand: join(root, 'bin/skein-proxy'),
-          proxyArgs: process.env['DEBUG_MTLS'] ? ['--log-level', 'debug'] : [],
-          // The certificate and the xDS stream both come from skeind's TLS port.
-          ca: { address: ca.address, rootCertPem: ca.rootCertPem, token: `tok-${name}`, ttlSeconds: 3600 },
-          xdsRelay: { socketPath: join(dir, `${name}.xds`), upstream: ca.address, tls: true },
-          status: { host: ip, port: 15020 },
-          drainDurationMs: 1000,
-          exitOnZeroActiveConnections: true,
-          log: (m, f) => logs.push(`${name}: ${m} ${JSON.stringify(f ?? {})}`),
-        });
-        agents.push(agent);
-      }
-      for (const ip of [serverIp, clientIp])
-        // Generous: on a loaded shared machine two proxy processes can take a while to start.
-        await until(
-          `sidecar ${ip} ready`,
-          async () => (await fetch(`http://${ip}:15020/healthz/ready`)).ok,
-          60_000,
-        );
-    }, 150_000);
-
-    afterAll(async () => {
-      for (const a of agents) {
-        await a.terminate();
-        await a.done;
-      }
-      await cp?.stop();
-      await new Promise((r) => app?.close(r));
-      remove();
+    const f = useLoopbackMesh('skeind-mtls-', {
+      before: async ({ write }) => {
+        write('mesh.yaml', twoPodsYaml(PODS));
+        return [
+          await listening(
+            createServer((_req, res) => res.end('hello from web\n')),
+            serverIp,
+            PODS.appPort,
+          ),
+        ];
+      },
+      // The certificates and the xDS stream both come from skeind's TLS port.
+      mesh: {
+        namespace: NS,
+        mtls: true,
+        xdsOverTls: true,
+        pods: [
+          ['web', serverIp],
+          ['client', clientIp],
+        ],
+      },
     });
+    const { write } = f;
+    const serverMetrics = (): Promise<string> => (f.sidecars[0] as Sidecar).prometheus();
 
     it('persists the root in --ca-dir and serves it', () => {
-      const rootPem = readFileSync(cp.ca!.rootCertFile!, 'utf8');
-      expect(rootPem).toBe(cp.ca!.rootCertPem);
+      const rootPem = readFileSync(f.mesh.cp.ca!.rootCertFile!, 'utf8');
+      expect(rootPem).toBe(f.mesh.cp.ca!.rootCertPem);
     });
 
     it('sidecar to sidecar is mutual TLS carrying the client identity', async () => {
@@ -244,7 +123,7 @@ describe.skipIf(built.length > 0)(
 
     /** Opens an ADS stream on skeind's TLS port, sends one request, resolves with the call's status. */
     async function adsCall(token: string | undefined, request: Uint8Array): Promise<grpc.StatusObject> {
-      const ca = cp.ca!;
+      const ca = f.mesh.cp.ca!;
       const client = new grpc.Client(ca.address, grpc.credentials.createSsl(Buffer.from(ca.rootCertPem)));
       const md = new grpc.Metadata();
       if (token) md.set('authorization', `Bearer ${token}`);

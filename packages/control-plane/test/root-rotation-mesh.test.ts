@@ -6,84 +6,28 @@
 // reaches skein-proxy over SDS (`default` and the `ROOTCA` bundle, seen in its config_dump). The
 // client is re-certified under the new root before the server. Not one call fails.
 import { readFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { rotateRoot, splitPem } from '@skein/ca';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
-import { testConfigDir } from './support/config-dir.js';
+import { describe, expect, it } from 'vitest';
+import { listening, useLoopbackMesh } from './support/mesh-fixture.js';
 import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
+import { tcpEcho } from './support/traffic.js';
+import { twoPodsYaml, type TwoPods } from './support/two-pods.js';
 
-const NS = 'demo';
-const HOST = `echo.${NS}.svc.cluster.local`;
-const PORT = 9000;
-const APP_PORT = 8000;
 const base = loopbackBase();
-const serverIp = `${base}.11`;
-const clientIp = `${base}.20`;
-
-const CONFIG = `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: echo, namespace: ${NS} }
-spec:
-  hosts: [${HOST}]
-  ports: [{ number: ${PORT}, name: tcp-echo }]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  workloadSelector: { labels: { app: echo } }
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: { name: echo, namespace: ${NS} }
-spec: { address: ${serverIp}, serviceAccount: echo, labels: { app: echo, security.istio.io/tlsMode: istio } }
----
-apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: { name: default, namespace: ${NS} }
-spec: { mtls: { mode: STRICT } }
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: echo, namespace: ${NS} }
-spec:
-  workloadSelector: { labels: { app: echo } }
-  ingress:
-    - port: { number: ${PORT}, name: tcp-echo }
-      bind: ${serverIp}
-      captureMode: NONE
-      defaultEndpoint: 0.0.0.0:${APP_PORT}
-  egress:
-    - hosts: [./${HOST}]
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: client, namespace: ${NS} }
-spec:
-  workloadSelector: { labels: { app: client } }
-  egress:
-    - port: { number: ${PORT}, name: tcp-echo }
-      bind: ${clientIp}
-      captureMode: NONE
-      hosts: [./${HOST}]
-`;
-
+const PODS: TwoPods = {
+  namespace: 'demo',
+  name: 'echo',
+  port: { number: 9000, name: 'tcp-echo' },
+  appPort: 8000,
+  serverIp: `${base}.11`,
+  clientIp: `${base}.20`,
+  injected: true,
+  strict: true,
+};
 /** One call: a new connection through the client sidecar, a line out, the same line back. */
-function echo(line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(PORT, clientIp, () => s.write(line));
-    let got = '';
-    s.setTimeout(10_000, () => s.destroy(new Error(`no echo (got ${JSON.stringify(got)})`)));
-    s.on('data', (d: Buffer) => {
-      got += d.toString();
-      if (got.length >= line.length) {
-        s.end();
-        resolve(got);
-      }
-    });
-    s.on('error', reject);
-    s.on('close', () => reject(new Error(`closed after ${JSON.stringify(got)}`)));
-  });
-}
+const echo = (line: string): Promise<string> => tcpEcho({ ip: PODS.clientIp, port: PODS.port.number }, line);
 
 /** The ROOTCA bundle and the `default` certificate a proxy holds (its config_dump, proto field names). */
 async function proxySecrets(s: Sidecar): Promise<{ roots: number; defaultCert: string }> {
@@ -111,39 +55,29 @@ async function proxySecrets(s: Sidecar): Promise<{ roots: number; defaultCert: s
 describe.skipIf(!proxyBuilt)(
   `root CA rotation through skeind, skein-agent and skein-proxy${proxyBuilt ? '' : ' (skein-proxy not built)'}`,
   () => {
-    const { dir, configDir, write, remove } = testConfigDir('skeind-root-rotation-');
-    const caDir = join(dir, 'ca');
-    let mesh: LoopbackMesh | undefined;
-    let app: Server;
-
-    beforeAll(async () => {
-      write('mesh.yaml', CONFIG);
-      app = createServer((s) => {
-        s.on('error', () => s.destroy());
-        s.pipe(s);
-      });
-      await new Promise<void>((r) => app.listen(APP_PORT, serverIp, r));
-      mesh = await startLoopbackMesh({
-        configDir,
-        dir,
-        namespace: NS,
+    const f = useLoopbackMesh('skeind-root-rotation-', {
+      before: async ({ write }) => {
+        write('mesh.yaml', twoPodsYaml(PODS));
+        const app = createServer((s) => {
+          s.on('error', () => s.destroy());
+          s.pipe(s);
+        });
+        return [await listening(app, PODS.serverIp, PODS.appPort)];
+      },
+      mesh: {
+        namespace: PODS.namespace,
         mtls: true,
         caReloadMs: 100,
         pods: [
-          ['echo', serverIp],
-          ['client', clientIp],
+          ['echo', PODS.serverIp],
+          ['client', PODS.clientIp],
         ],
-      });
-    }, 150_000);
-
-    afterAll(async () => {
-      await mesh?.stop();
-      await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-      remove();
+      },
     });
+    const caDir = join(f.dir, 'ca');
 
     it('keeps every call working across prepare, switch and finish', async () => {
-      const m = mesh!;
+      const m = f.mesh;
       const [server, client] = m.sidecars as [Sidecar, Sidecar];
       const ca = m.cp.ca!;
       await until(

@@ -4,7 +4,8 @@
 // Secret skein-system/istio-ca-secret (created only if absent, kept across restarts), callers
 // authenticate with service-account tokens via TokenReview (audience istio-ca) for CSRs and for
 // ADS on the same TLS port, and istio-ca-root-cert is published to every namespace, including one
-// created later. skeind runs as a service account with exactly src/security/skeind-rbac.yaml.
+// created later. skeind runs as service account skein-system/skeind with exactly the RBAC of
+// manifests/control-plane/skeind.yaml.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,15 +13,16 @@ import { parseAllDocuments } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
-import { discoveryV3, TypeUrl } from '@skein/api-types';
+import { discoveryV3, tlsSecretV3, TypeUrl } from '@skein/api-types';
 import { createCsr, generateKeyPair, requestCertificate } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiServerMissing, startApiServer, type ApiServer } from './support/apiserver.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 const notBuilt = existsSync(join(root, 'packages/control-plane/dist/main.js')) ? '' : ' (not built)';
 
 interface Started {
@@ -86,6 +88,55 @@ async function adsOverTls(
             typeUrl: TypeUrl.Cluster,
             node: {
               id: 'sidecar~10.0.0.5~web-0.demo~demo.svc.cluster.local',
+              metadata: { NAMESPACE: 'demo', SERVICE_ACCOUNT: serviceAccount },
+            },
+          }),
+        ),
+      );
+    });
+  } finally {
+    stream.cancel();
+    client.close();
+  }
+}
+
+/**
+ * One SotW request for credentialName Secrets as a gateway (`router~` node) of demo/<serviceAccount>,
+ * over the TLS port with a bearer token or over the plaintext port: the Secret names in the first
+ * response.
+ */
+async function gatewaySecrets(
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  token: string | undefined,
+  serviceAccount: string,
+  names: string[],
+): Promise<string[]> {
+  const client = new grpc.Client(address, credentials);
+  const md = new grpc.Metadata();
+  if (token) md.set('authorization', `Bearer ${token}`);
+  const stream = client.makeBidiStreamRequest(
+    '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+    (b: Uint8Array) => Buffer.from(b),
+    (b: Buffer) => b,
+    md,
+  );
+  try {
+    return await new Promise((resolve, reject) => {
+      stream.on('data', (b: Buffer) => {
+        const res = fromBinary(discoveryV3.DiscoveryResponseSchema, b);
+        resolve(res.resources.map((r) => fromBinary(tlsSecretV3.SecretSchema, r.value).name).sort());
+      });
+      stream.on('status', (st: grpc.StatusObject) => reject(new Error(`stream ended: ${st.details}`)));
+      stream.on('error', () => undefined);
+      stream.write(
+        toBinary(
+          discoveryV3.DiscoveryRequestSchema,
+          create(discoveryV3.DiscoveryRequestSchema, {
+            typeUrl: TypeUrl.Secret,
+            resourceNames: names,
+            node: {
+              id: 'router~10.0.0.9~gw-0.demo~demo.svc.cluster.local',
               metadata: { NAMESPACE: 'demo', SERVICE_ACCOUNT: serviceAccount },
             },
           }),
@@ -188,8 +239,13 @@ describe.skipIf(apiServerMissing !== '' || notBuilt !== '')(
       for (const name of ['skein-system', 'demo'])
         await core.createNamespace({ body: { metadata: { name } } });
       await core.createNamespacedServiceAccount({ namespace: 'demo', body: { metadata: { name: 'web' } } });
-      const rbac = readFileSync(new URL('../src/security/skeind-rbac.yaml', import.meta.url), 'utf8');
-      await api.apply(parseAllDocuments(rbac).map((d) => d.toJS() as unknown));
+      // The RBAC documents of the installed manifest, nothing more (not its Deployment).
+      const manifest = readFileSync(join(root, 'manifests/control-plane/skeind.yaml'), 'utf8');
+      await api.apply(
+        parseAllDocuments(manifest)
+          .map((d) => d.toJS() as { kind?: string })
+          .filter((o) => RBAC_KINDS.has(o.kind ?? '')),
+      );
       const skeindToken = (
         await core.createNamespacedServiceAccountToken({
           name: 'skeind',
@@ -298,6 +354,72 @@ describe.skipIf(apiServerMissing !== '' || notBuilt !== '')(
       const again = await skeind(args(), env);
       await stop(again);
       expect(again.ca).toMatchObject({ mode: 'kubernetes', root: 'self-signed (existing)' });
+    }, 90_000);
+
+    it('serves credentialName Secrets only to verified gateways whose service account RBAC lets list them', async () => {
+      const pem = (what: string): string => `-----BEGIN ${what}-----\nAAAA\n-----END ${what}-----\n`;
+      await core.createNamespacedSecret({
+        namespace: 'demo',
+        body: {
+          metadata: { name: 'gw-cred' },
+          type: 'kubernetes.io/tls',
+          stringData: { 'tls.crt': pem('CERTIFICATE'), 'tls.key': pem('PRIVATE KEY') },
+        },
+      });
+      const s = await skeind(args(), env);
+      try {
+        const address = String(s.ca!['address']);
+        const rootPem = String(
+          (await rootCm('demo')) ??
+            Buffer.from(
+              (await core.readNamespacedSecret({ name: 'istio-ca-secret', namespace: 'skein-system' })).data![
+                'root-cert.pem'
+              ]!,
+              'base64',
+            ).toString(),
+        );
+        const tls = grpc.credentials.createSsl(Buffer.from(rootPem));
+        const xds = String(s.lines.find((l) => l['msg'] === 'skeind started')?.['xds']);
+        const names = ['kubernetes://gw-cred'];
+        const good = await token(['istio-ca']);
+        const denied = (): boolean =>
+          s.lines.some(
+            (l) => l['msg'] === 'proxies get no credentialName secrets' && l['serviceAccount'] === 'demo/web',
+          );
+
+        // No Role yet: the review says no, and the gateway gets no Secret.
+        expect(await gatewaySecrets(address, tls, good, 'web', names)).toEqual([]);
+        await expect.poll(denied, { timeout: 20_000 }).toBe(true);
+        expect(await gatewaySecrets(address, tls, good, 'web', names)).toEqual([]);
+
+        // The gateway chart's Role: list (get, watch) Secrets in its namespace.
+        await api.apply([
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'Role',
+            metadata: { name: 'gw-sds', namespace: 'demo' },
+            rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'list'] }],
+          },
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'RoleBinding',
+            metadata: { name: 'gw-sds', namespace: 'demo' },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'gw-sds' },
+            subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: 'demo' }],
+          },
+        ]);
+        // A new connection asks again once the verdict is 5 s old.
+        await expect
+          .poll(() => gatewaySecrets(address, tls, good, 'web', names), { timeout: 30_000, interval: 1000 })
+          .toEqual(names);
+
+        // The same claim on the plaintext port is not verified: nothing, although RBAC allows it.
+        expect(await gatewaySecrets(xds, grpc.credentials.createInsecure(), undefined, 'web', names)).toEqual(
+          [],
+        );
+      } finally {
+        await stop(s);
+      }
     }, 90_000);
   },
 );

@@ -4,66 +4,27 @@
 // mTLS (auto mTLS) and offers Istio's `istio-http/1.1` ALPN for HTTP: the server sidecar takes its
 // HTTP chain — HTTP metrics with `connection_security_policy="mutual_tls"` and an HTTP-path
 // AuthorizationPolicy — while a non-HTTP exchange on the same port still takes the TCP chain.
-import { request } from 'node:http';
-import { connect, createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
-import { testConfigDir } from './support/config-dir.js';
+import { describe, expect, it } from 'vitest';
+import { useLoopbackMesh } from './support/mesh-fixture.js';
 import { metricSum } from './support/prometheus.js';
 import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
+import { httpOrEchoApp, httpStatus, tcpEcho } from './support/traffic.js';
+import { hostOf, twoPodsYaml, type TwoPods } from './support/two-pods.js';
 
 const NS = 'demo';
-const HOST = `legacy.${NS}.svc.cluster.local`;
-const PORT = 9080;
-const APP_PORT = 8080;
 const base = loopbackBase();
-const serverIp = `${base}.11`;
-const clientIp = `${base}.20`;
-
-const CONFIG = `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: legacy, namespace: ${NS} }
-spec:
-  hosts: [${HOST}]
-  ports: [{ number: ${PORT}, name: legacy }]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  workloadSelector: { labels: { app: legacy } }
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: { name: legacy, namespace: ${NS} }
-spec: { address: ${serverIp}, serviceAccount: legacy, labels: { app: legacy, security.istio.io/tlsMode: istio } }
----
-apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: { name: default, namespace: ${NS} }
-spec: { mtls: { mode: STRICT } }
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: legacy, namespace: ${NS} }
-spec:
-  workloadSelector: { labels: { app: legacy } }
-  ingress:
-    - port: { number: ${PORT}, name: legacy }
-      bind: ${serverIp}
-      captureMode: NONE
-      defaultEndpoint: 0.0.0.0:${APP_PORT}
-  egress:
-    - hosts: [./${HOST}]
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: client, namespace: ${NS} }
-spec:
-  workloadSelector: { labels: { app: client } }
-  egress:
-    - port: { number: ${PORT}, name: legacy }
-      bind: ${clientIp}
-      captureMode: NONE
-      hosts: [./${HOST}]
-`;
+const PODS: TwoPods = {
+  namespace: NS,
+  name: 'legacy',
+  port: { number: 9080, name: 'legacy' },
+  appPort: 8080,
+  serverIp: `${base}.11`,
+  clientIp: `${base}.20`,
+  injected: true,
+  strict: true,
+};
+const through = { ip: PODS.clientIp, port: PODS.port.number, host: hostOf(PODS) };
+const httpGet = (path: string): Promise<number> => httpStatus(through, path);
 
 // Written by the policy test: a DENY with HTTP attributes also closes TCP connections on the
 // port (Istio's fail-closed rule for TCP chains), so the TCP test runs before it.
@@ -78,88 +39,27 @@ spec:
       to: [{ operation: { paths: [/admin*] } }]
 `;
 
-/** The app: answers an HTTP/1 request line with 200, echoes anything else (a toy TCP protocol). */
-function startApp(): Promise<Server> {
-  const server = createServer((socket) => {
-    socket.on('error', () => socket.destroy());
-    socket.once('data', (first) => {
-      if (/^[A-Z]+ \S+ HTTP\/1\.[01]\r\n/.test(first.toString('latin1'))) {
-        socket.end(
-          'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nhello http\n',
-        );
-        return;
-      }
-      socket.write(first);
-      socket.pipe(socket);
-    });
-  });
-  return new Promise((r) => server.listen(APP_PORT, serverIp, () => r(server)));
-}
-
-function httpGet(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: clientIp, port: PORT, path, headers: { host: HOST }, agent: false },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Writes a line that is not HTTP and reads the echo. */
-function tcpEcho(line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(PORT, clientIp, () => s.write(line));
-    s.setTimeout(10_000, () => s.destroy(new Error(`no echo (got ${JSON.stringify(got)})`)));
-    let got = '';
-    s.on('data', (d: Buffer) => {
-      got += d.toString();
-      if (got.length >= line.length) {
-        s.end();
-        resolve(got);
-      }
-    });
-    s.on('error', reject);
-    s.on('close', () => reject(new Error(`closed (got ${JSON.stringify(got)})`)));
-  });
-}
-
 describe.skipIf(!proxyBuilt)(
   `protocol sniffing over mesh mTLS${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
-    const { dir, configDir, write, remove } = testConfigDir('skeind-sniff-mtls-');
-    let mesh: LoopbackMesh | undefined;
-    let app: Server;
-    const sidecars: Sidecar[] = [];
-
-    beforeAll(async () => {
-      write('mesh.yaml', CONFIG);
-      app = await startApp();
-      mesh = await startLoopbackMesh({
-        configDir,
-        dir,
+    const f = useLoopbackMesh('skeind-sniff-mtls-', {
+      before: async ({ write }) => {
+        write('mesh.yaml', twoPodsYaml(PODS));
+        return [await httpOrEchoApp(PODS.serverIp, PODS.appPort)];
+      },
+      mesh: {
         namespace: NS,
         mtls: true,
         pods: [
-          ['legacy', serverIp],
-          ['client', clientIp],
+          ['legacy', PODS.serverIp],
+          ['client', PODS.clientIp],
         ],
-      });
-      sidecars.push(...mesh.sidecars);
-    }, 150_000);
-
-    afterAll(async () => {
-      await mesh?.stop();
-      await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-      remove();
+      },
     });
+    const { write } = f;
 
     it('an HTTP request on the sniffed port over mTLS is HTTP at the server: istio_requests_total, mutual_tls', async () => {
-      const [server] = sidecars as [Sidecar, Sidecar];
+      const [server] = f.sidecars as [Sidecar, Sidecar];
       await until('a request through both sidecars', async () => (await httpGet('/')) === 200);
       expect(await httpGet('/hello')).toBe(200);
       const m = await server.prometheus();
@@ -175,19 +75,19 @@ describe.skipIf(!proxyBuilt)(
     });
 
     it('a non-HTTP exchange on the same port still takes the TCP chain over mTLS', async () => {
-      const [server] = sidecars as [Sidecar, Sidecar];
+      const [server] = f.sidecars as [Sidecar, Sidecar];
       const opened = async (): Promise<number> =>
         metricSum(await server.prometheus(), 'istio_tcp_connections_opened_total', {
           reporter: 'destination',
           connection_security_policy: 'mutual_tls',
         });
       const before = await opened();
-      expect(await tcpEcho('PING sniffed\n')).toBe('PING sniffed\n');
+      expect(await tcpEcho(through, 'PING sniffed\n')).toBe('PING sniffed\n');
       await until('server TCP metric', async () => (await opened()) > before);
     });
 
     it('an HTTP-path AuthorizationPolicy applies on the sniffed port over mTLS', async () => {
-      const [server] = sidecars as [Sidecar, Sidecar];
+      const [server] = f.sidecars as [Sidecar, Sidecar];
       write('deny.yaml', DENY_ADMIN);
       await until('the DENY policy', async () => (await httpGet('/admin/users')) === 403);
       expect(await httpGet('/public')).toBe(200);

@@ -3,60 +3,26 @@
 // two real skein-proxy sidecars on loopback; their Prometheus endpoints (15090) then show a
 // disabled metric absent, a removed tag absent and an added tag present, and a Telemetry edit
 // takes effect on a running proxy.
-import { createServer, request, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLoopbackMesh, type LoopbackMesh } from './support/loopback-mesh.js';
-import { testConfigDir } from './support/config-dir.js';
+import { createServer } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { listening, useLoopbackMesh } from './support/mesh-fixture.js';
 import { metricLines } from './support/prometheus.js';
 import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
+import { httpStatus } from './support/traffic.js';
+import { hostOf, twoPodsYaml, type TwoPods } from './support/two-pods.js';
 
 const NS = 'demo';
-const HOST = `web.${NS}.svc.cluster.local`;
-const PORT = 9080;
-const APP_PORT = 8080;
 const base = loopbackBase();
-const serverIp = `${base}.11`;
-const clientIp = `${base}.20`;
-
-const SERVICES = `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: web, namespace: ${NS} }
-spec:
-  hosts: [${HOST}]
-  ports: [{ number: ${PORT}, name: http, protocol: HTTP }]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  workloadSelector: { labels: { app: web } }
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: { name: web, namespace: ${NS} }
-spec: { address: ${serverIp}, serviceAccount: web, labels: { app: web } }
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: web, namespace: ${NS} }
-spec:
-  workloadSelector: { labels: { app: web } }
-  ingress:
-    - port: { number: ${PORT}, protocol: HTTP, name: http }
-      bind: ${serverIp}
-      captureMode: NONE
-      defaultEndpoint: 0.0.0.0:${APP_PORT}
-  egress:
-    - hosts: [./${HOST}]
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: client, namespace: ${NS} }
-spec:
-  workloadSelector: { labels: { app: client } }
-  egress:
-    - port: { number: ${PORT}, protocol: HTTP, name: http }
-      bind: ${clientIp}
-      captureMode: NONE
-      hosts: [./${HOST}]
-`;
+const PODS: TwoPods = {
+  namespace: NS,
+  name: 'web',
+  port: { number: 9080, name: 'http', protocol: 'HTTP' },
+  appPort: 8080,
+  serverIp: `${base}.11`,
+  clientIp: `${base}.20`,
+};
+const get = (path: string): Promise<number> =>
+  httpStatus({ ip: PODS.clientIp, port: PODS.port.number, host: hostOf(PODS) }, path);
 
 /** Mesh-wide: request sizes off, requests_total without source_principal and with the path. */
 const MESH_WIDE = `apiVersion: telemetry.istio.io/v1
@@ -86,53 +52,33 @@ spec:
           disabled: true
 `;
 
-function get(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: clientIp, port: PORT, path, headers: { host: HOST }, agent: false },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 describe.skipIf(!proxyBuilt)(
   `Telemetry metrics overrides through real sidecars${proxyBuilt ? '' : ' (skein-proxy not built: run the build first)'}`,
   () => {
-    const { dir, configDir, write, remove } = testConfigDir('skeind-metrics-');
-    let mesh: LoopbackMesh | undefined;
-    let app: Server;
-    const sidecars: Sidecar[] = [];
-
-    beforeAll(async () => {
-      write('services.yaml', SERVICES);
-      write('telemetry.yaml', `${MESH_WIDE}---\n${WEB_ONLY}`);
-      app = createServer((_req, res) => res.end('hello\n'));
-      await new Promise<void>((r) => app.listen(APP_PORT, serverIp, r));
-      mesh = await startLoopbackMesh({
-        configDir,
-        dir,
+    const f = useLoopbackMesh('skeind-metrics-', {
+      before: async ({ write }) => {
+        write('services.yaml', twoPodsYaml(PODS));
+        write('telemetry.yaml', `${MESH_WIDE}---\n${WEB_ONLY}`);
+        return [
+          await listening(
+            createServer((_req, res) => res.end('hello\n')),
+            PODS.serverIp,
+            PODS.appPort,
+          ),
+        ];
+      },
+      mesh: {
         namespace: NS,
         pods: [
-          ['web', serverIp],
-          ['client', clientIp],
+          ['web', PODS.serverIp],
+          ['client', PODS.clientIp],
         ],
-      });
-      sidecars.push(...mesh.sidecars);
-    }, 150_000);
-
-    afterAll(async () => {
-      await mesh?.stop();
-      await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
-      remove();
+      },
     });
+    const { write } = f;
 
     it('mesh-wide: a disabled metric is absent, a removed tag absent, an added tag present', async () => {
-      const [, client] = sidecars as [Sidecar, Sidecar];
+      const [, client] = f.sidecars as [Sidecar, Sidecar];
       await until('a request through the client sidecar', async () => (await get('/books/1?x=y')) === 200);
       const text = await client.prometheus();
       const requests = metricLines(text, 'istio_requests_total');
@@ -147,7 +93,7 @@ describe.skipIf(!proxyBuilt)(
     });
 
     it('per workload: the server reports no request count but keeps its other metrics', async () => {
-      const [server] = sidecars as [Sidecar, Sidecar];
+      const [server] = f.sidecars as [Sidecar, Sidecar];
       expect(await get('/')).toBe(200);
       const text = await server.prometheus();
       expect(metricLines(text, 'istio_requests_total')).toEqual([]);
@@ -156,7 +102,7 @@ describe.skipIf(!proxyBuilt)(
     });
 
     it('a Telemetry edit reaches the running proxies', async () => {
-      const [server] = sidecars as [Sidecar, Sidecar];
+      const [server] = f.sidecars as [Sidecar, Sidecar];
       write('telemetry.yaml', MESH_WIDE); // the workload override is gone
       await until('server counts requests again', async () => {
         await get('/again');

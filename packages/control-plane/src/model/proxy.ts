@@ -1,6 +1,7 @@
 // The proxy view: who is asking for configuration, parsed from the xDS node as Istio's agent
 // writes it — id `sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local` plus metadata (NAMESPACE,
 // LABELS, SERVICE_ACCOUNT, INSTANCE_IPS, INTERCEPTION_MODE, GENERATOR, ...).
+import type { CredentialAccess } from './secret-access.js';
 
 export interface Locality {
   readonly region: string;
@@ -26,6 +27,8 @@ export interface Proxy {
   readonly istioVersion: string;
   readonly locality: Locality;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** How its access to credentialName Secrets is decided (set by the xDS server; absent: `open`). */
+  readonly credentialAccess?: CredentialAccess | undefined;
 }
 
 /** The fields of an xDS Node (canonical JSON) that identify a proxy. */

@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { authenticate, callCredentials, parseSpiffeId, type Authenticator } from '@skein/ca';
 import type { Logger } from '../log.js';
 import { parseProxy } from '../model/proxy.js';
+import { markVerified } from '../serve/verified-identity.js';
 
 type Stream = grpc.ServerDuplexStream<{ node?: { id?: string; metadata?: unknown } | undefined }, unknown>;
 type Handler = (stream: never) => void;
@@ -59,7 +60,10 @@ export function authenticatedXds(
                       refuse(stream, grpc.status.PERMISSION_DENIED, verdict);
                     }
                   }
-                  if (verdict === undefined) listener(msg);
+                  if (verdict === undefined) {
+                    markVerified(msg, caller.identity);
+                    listener(msg);
+                  }
                 });
                 return view;
               };

@@ -6,7 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { discoveryV3 } from '@skein/api-types';
 import { adsServiceDefinition, TypeUrl, typeShortName, type XdsTypeUrl } from '@skein/api-types';
 import type { Logger } from '../log.js';
-import { parseProxy, type NodeInfo } from '../model/proxy.js';
+import { parseProxy, type NodeInfo, type Proxy } from '../model/proxy.js';
+import { verifiedIdentityOf } from './verified-identity.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { translateContext, type TranslateContext, type TranslateMemos } from '../translate/context.js';
 import { EndpointsMemo } from '../translate/endpoints-memo.js';
@@ -61,6 +62,12 @@ export interface XdsServerOptions {
   readonly streamsPerTurn?: number | undefined;
   /** `--trace-push`: told of every stream write. */
   readonly trace?: PushTrace | undefined;
+  /**
+   * Kubernetes mode: credentialName Secrets only for proxies whose verified service account may
+   * list Secrets in their namespace; `review` is asked for each newly connected verified proxy.
+   * Absent: every proxy may have its own namespace's (model/secret-access.ts).
+   */
+  readonly credentialReview?: { review(namespace: string, serviceAccount: string): void } | undefined;
 }
 
 interface Pending {
@@ -334,6 +341,7 @@ export class XdsServer {
     protocol: 'sotw' | 'delta',
     write: Client['write'],
     fail: (msg: string) => void,
+    verifiedIdentity: string | undefined,
   ): Client | undefined {
     const parsed = parseProxy(node ?? {});
     if (!parsed.ok) {
@@ -341,23 +349,29 @@ export class XdsServer {
       fail(parsed.error);
       return undefined;
     }
-    const id = `${parsed.proxy.podName}.${parsed.proxy.namespace}-${++this.ids}`;
+    const reviewer = this.opts.credentialReview;
+    // The TLS port's gate has checked that the node claims its verified namespace and account.
+    const proxy: Proxy = reviewer
+      ? { ...parsed.proxy, credentialAccess: verifiedIdentity ? 'review' : 'unverified' }
+      : parsed.proxy;
+    if (reviewer && verifiedIdentity) reviewer.review(proxy.namespace, proxy.serviceAccount);
+    const id = `${proxy.podName}.${proxy.namespace}-${++this.ids}`;
     const client: Client = {
-      conn: new Connection(id, parsed.proxy, protocol, this.now()),
+      conn: new Connection(id, proxy, protocol, this.now()),
       write,
       ctx: undefined,
       ctxVersion: '',
       classKey: '',
-      vhds: protocol === 'delta' && wantsVhds(parsed.proxy),
+      vhds: protocol === 'delta' && wantsVhds(proxy),
       pending: new Map(),
     };
     this.clients.set(id, client);
     this.opts.metrics.connected.set(this.clients.size);
     this.opts.log.info('proxy connected', {
-      proxy: parsed.proxy.id,
+      proxy: proxy.id,
       connection: id,
       protocol,
-      generator: parsed.proxy.generator,
+      generator: proxy.generator,
       vhds: client.vhds,
     });
     return client;
@@ -638,7 +652,13 @@ export class XdsServer {
     };
     stream.on('data', (req: DiscoveryRequest) => {
       if (!client)
-        client = this.register(nodeInfo(req.node), 'sotw', write, (m) => stream.destroy(grpcError(m)));
+        client = this.register(
+          nodeInfo(req.node),
+          'sotw',
+          write,
+          (m) => stream.destroy(grpcError(m)),
+          verifiedIdentityOf(req),
+        );
       if (!client) return;
       const typeUrl = req.typeUrl;
       const s = client.conn.state(typeUrl);
@@ -688,7 +708,13 @@ export class XdsServer {
     };
     stream.on('data', (req: DeltaDiscoveryRequest) => {
       if (!client)
-        client = this.register(nodeInfo(req.node), 'delta', write, (m) => stream.destroy(grpcError(m)));
+        client = this.register(
+          nodeInfo(req.node),
+          'delta',
+          write,
+          (m) => stream.destroy(grpcError(m)),
+          verifiedIdentityOf(req),
+        );
       if (!client) return;
       const typeUrl = req.typeUrl;
       const s = client.conn.state(typeUrl);

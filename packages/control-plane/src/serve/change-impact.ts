@@ -11,6 +11,7 @@ import type {
   WorkloadEntrySpec,
 } from '../model/istio-types.js';
 import { SECRET_KIND } from '../model/credentials.js';
+import { SECRET_ACCESS_KIND } from '../model/secret-access.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { VIRTUAL_HOST_TYPE } from '../translate/vhds.js';
 import type { PushRequest } from './push-scope.js';
@@ -40,6 +41,7 @@ function hostsOf(o: ConfigObject, snaps: readonly Snapshot[]): string[] | undefi
     case 'ServiceEntry':
       return ((o.spec as ServiceEntrySpec).hosts ?? []).map((h) => fqdn(h, ns));
     case SECRET_KIND:
+    case SECRET_ACCESS_KIND:
       return [];
     case 'WorkloadEntry': {
       const spec = o.spec as WorkloadEntrySpec;
@@ -93,9 +95,9 @@ export function pushRequestFor(
       else if (!httpRoutesOnly(o.spec as VirtualServiceSpec)) httpOnly = false;
     }
   }
-  // TLS credentials (credentialName Secrets) reach only the Secret type.
-  if (kinds.size === 1 && kinds.has(SECRET_KIND))
-    return { full: false, hosts, types: [TypeUrl.Secret], changeAt, reason: SECRET_KIND };
+  // TLS credentials (credentialName Secrets) and who may have them reach only the Secret type.
+  if (kinds.size > 0 && [...kinds].every((k) => k === SECRET_KIND || k === SECRET_ACCESS_KIND))
+    return { full: false, hosts, types: [TypeUrl.Secret], changeAt, reason: [...kinds].join(',') };
   const edsServices = snaps.every((snap) =>
     [...hosts].every((h) =>
       (snap.servicesByHost.get(h) ?? []).every(

@@ -5,8 +5,11 @@ import { encodeJson, TypeUrl } from '@skein/api-types';
 import { describe, expect, it } from 'vitest';
 import { proxy, snapshotFromYaml } from '../../test/support/translate.js';
 import { meshValidator } from '../ingest/validation.js';
+import { secretAccessObject, type CredentialAccess } from '../model/secret-access.js';
+import { buildSnapshot } from '../model/snapshot.js';
 import { translateContext } from './context.js';
 import { credentialSecrets } from './credentials.js';
+import { proxyClassKey } from './proxy-class.js';
 
 const PEM = (what: string, body: string) => `-----BEGIN ${what}-----\n${body}\n-----END ${what}-----\n`;
 const CERT = PEM('CERTIFICATE', 'Y2VydA==');
@@ -72,6 +75,41 @@ describe('credentialName secrets', () => {
       'kubernetes://theirs',
     ]);
     expect(credentialSecrets(at('other'), ['kubernetes://web'])).toEqual([]);
+  });
+
+  it('with RBAC review (Kubernetes mode): only for a verified proxy whose service account was allowed', () => {
+    const reviewed = (allowed: boolean | undefined) =>
+      buildSnapshot({
+        version: '2',
+        mesh: snap.mesh,
+        objects: [
+          ...[...snap.byKind.values()].flat(),
+          ...(allowed === undefined
+            ? []
+            : [secretAccessObject('gw', 'gateway', { allowed, reason: 'RBAC' })]),
+        ],
+      });
+    const ctx = (s: ReturnType<typeof reviewed>, credentialAccess: CredentialAccess) =>
+      translateContext(s, {
+        ...proxy({
+          ip: '10.0.0.5',
+          namespace: 'gw',
+          type: 'router',
+          metadata: { SERVICE_ACCOUNT: 'gateway' },
+        }),
+        credentialAccess,
+      });
+    const names = (s: ReturnType<typeof reviewed>, a: CredentialAccess) =>
+      credentialSecrets(ctx(s, a), ['kubernetes://web']).map((x) => x.name);
+    expect(names(reviewed(true), 'review')).toEqual(['kubernetes://web']);
+    expect(names(reviewed(false), 'review')).toEqual([]);
+    expect(names(reviewed(undefined), 'review')).toEqual([]); // not reviewed yet
+    expect(names(reviewed(true), 'unverified')).toEqual([]); // the plaintext port: no identity
+    expect(names(reviewed(undefined), 'open')).toEqual(['kubernetes://web']); // no Kubernetes
+    // Proxies sharing generated output must agree on it.
+    expect(proxyClassKey(ctx(reviewed(true), 'review'))).not.toBe(
+      proxyClassKey(ctx(reviewed(true), 'unverified')),
+    );
   });
 
   it('refuses a Secret without a usable credential, naming the key', () => {

@@ -2,11 +2,12 @@
 // class and shared. The class is everything outbound translation reads about a proxy: generator,
 // namespace, the Sidecar that applies, interception mode, and which of the snapshot's label
 // selectors (VirtualService sourceLabels, DestinationRule workloadSelector, Gateway selector)
-// its labels match, and its locality (locality load balancing).
+// its labels match, its locality (locality load balancing), and whether it may have credentials.
 import { labelsMatch } from '../model/hosts.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { TranslateContext } from './context.js';
 import { autoAllocates } from './address-allocation.js';
+import { credentialsAllowed } from './credentials.js';
 
 const selectorCache = new WeakMap<Snapshot, Readonly<Record<string, string>>[]>();
 
@@ -54,5 +55,11 @@ export function proxyClassKey(ctx: TranslateContext): string {
     zone,
     subZone,
     autoAllocates(ctx) ? 'auto-vip' : '-',
+    // Proxies of one class share generated Secrets: their credential access must agree.
+    proxy.credentialAccess === undefined || proxy.credentialAccess === 'open'
+      ? '-'
+      : credentialsAllowed(ctx)
+        ? 'creds'
+        : 'no-creds',
   ].join('|');
 }

@@ -20,6 +20,15 @@ export interface LoopbackMeshOptions {
   readonly mtls?: boolean;
   /** With `mtls`: how often the embedded CA checks its directory (`<dir>/ca`) for changes; default 5 s. */
   readonly caReloadMs?: number;
+  /** With `mtls`: the workload certificates' lifetime; default one hour. */
+  readonly certTtlSeconds?: number;
+  /**
+   * With `mtls`: each agent relays its proxy's xDS (a Unix socket) to skeind's TLS port, as an
+   * injected sidecar's does, instead of the proxy using skeind's plaintext port.
+   */
+  readonly xdsOverTls?: boolean;
+  /** With `mtls`: every agent log line, by pod (they are also kept in the sidecar's `logs`). */
+  readonly onAgentLog?: (pod: string, msg: string, fields: Record<string, unknown> | undefined) => void;
   /** skeind's mesh config (default: Istio's defaults). */
   readonly meshConfig?: MeshConfig;
   /** Gateways (`router~` proxies, plaintext xDS) in `namespace`, after the pods' sidecars. */
@@ -58,7 +67,7 @@ async function startAgentSidecar(
       serviceAccount: name,
       labels: { app: name },
       interceptionMode: 'NONE',
-      discovery: { host, port: Number(port) },
+      discovery: o.xdsOverTls ? { unixSocket: join(o.dir, `${name}.xds`) } : { host, port: Number(port) },
       sdsSocket: join(o.dir, `${name}.sds`),
       admin: { address: ip, port: 15000 },
       listenAddress: ip,
@@ -68,11 +77,22 @@ async function startAgentSidecar(
     bootstrapPath: join(o.dir, `${name}.bootstrap.json`),
     proxyCommand: join(repoRoot, 'bin/skein-proxy'),
     proxyArgs: [],
-    ca: { address: ca.address, rootCertPem: ca.rootCertPem, token: `tok-${name}`, ttlSeconds: 3600 },
+    ca: {
+      address: ca.address,
+      rootCertPem: ca.rootCertPem,
+      token: `tok-${name}`,
+      ttlSeconds: o.certTtlSeconds ?? 3600,
+    },
+    ...(o.xdsOverTls
+      ? { xdsRelay: { socketPath: join(o.dir, `${name}.xds`), upstream: ca.address, tls: true } }
+      : {}),
     status: { host: ip, port: 15020 },
     drainDurationMs: 0,
     exitOnZeroActiveConnections: true,
-    log: (m, f) => logs.push(`${m} ${JSON.stringify(f ?? {})}`),
+    log: (m, f) => {
+      logs.push(`${m} ${JSON.stringify(f ?? {})}`);
+      o.onAgentLog?.(name, m, f);
+    },
   });
   const sidecar: Sidecar = {
     ip,
