@@ -1,6 +1,6 @@
 /**
- * The mesh on real Kubernetes: skeind deployed from manifests/ (with the CRDs and its webhook
- * configurations) watches the cluster and serves its admission webhooks. In a namespace labelled
+ * The mesh on real Kubernetes: `skeinctl install` puts skeind (with the CRDs and its webhook
+ * configurations, from manifests/) on the cluster and waits for it; skeind watches the cluster and serves its admission webhooks. In a namespace labelled
  * `istio-injection=enabled`, plain Deployments of echo v1/v2 and a client come up with the sidecar
  * the injector adds (iptables init step + skein-agent and skein-proxy as a native sidecar, app
  * probes rewritten to the agent); a pod labelled `sidecar.istio.io/inject: "false"` gets none,
@@ -13,14 +13,13 @@
  * /debug/syncz and the client proxy's config_dump show the virtual hosts as VHDS resources, and a
  * VirtualService edit reaches the proxy as VHDS updates without a RouteConfiguration push.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apply } from './harness/apply.js';
 import { connect, type Cluster } from './harness/cluster.js';
 import { exec } from './harness/exec.js';
 import { portForward } from './harness/port-forward.js';
 import { kubectl } from './harness/kubectl.js';
+import { skeinctl } from './harness/skeinctl.js';
 import { images } from './harness/images.js';
 import { useNamespace } from './harness/namespace.js';
 import { waitFor, waitForPods, waitForRollout } from './harness/wait.js';
@@ -35,7 +34,6 @@ import {
   type MeshParams,
 } from './manifests/mesh.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const ECHO_CLIENT = ['node', '/app/e2e/dist/echo/main.js', 'client'];
 const params: MeshParams = { echoImage: images.echo };
 /** How long the background traffic of the grayscale release runs (the shifts take a few seconds). */
@@ -49,31 +47,6 @@ interface SynczJson {
     protocol: 'sotw' | 'delta';
     types: { typeUrl: string; type: string; status: string; resources: number }[];
   }[];
-}
-
-/** manifests/crds and manifests/control-plane, with the image tags of this build. */
-function controlPlaneYaml(): string {
-  const crdDir = join(ROOT, 'manifests', 'crds');
-  const crds = readdirSync(crdDir)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => readFileSync(join(crdDir, f), 'utf8'));
-  // a new annotation each run rolls the pod, so this build's image runs even under the same tag
-  const original = readFileSync(join(ROOT, 'manifests', 'control-plane', 'skeind.yaml'), 'utf8');
-  const skeind = original
-    .replace(/image: skein\/skeind:\S+/, `image: ${images.skeind}`)
-    .replace(/--proxy-image=skein\/proxy:[^\s,\]]+/, `--proxy-image=${images.proxy}`)
-    .replace(
-      "labels: { app: skeind, sidecar.istio.io/inject: 'false' }",
-      `labels: { app: skeind, sidecar.istio.io/inject: 'false' }\n      annotations: { skein.dev/e2e-run: '${Date.now()}' }`,
-    );
-  if (
-    !skeind.includes('skein.dev/e2e-run') ||
-    !skeind.includes(images.skeind) ||
-    !skeind.includes(`--proxy-image=${images.proxy}`)
-  )
-    throw new Error('manifests/control-plane/skeind.yaml changed shape: update controlPlaneYaml()');
-  const webhooks = readFileSync(join(ROOT, 'manifests', 'control-plane', 'webhooks.yaml'), 'utf8');
-  return [...crds, skeind, webhooks].join('\n---\n');
 }
 
 describe('mesh routing on the cluster', () => {
@@ -93,9 +66,33 @@ describe('mesh routing on the cluster', () => {
     return parseReport(res.stdout).get('ServiceVersion') ?? [];
   }
 
-  it('deploys skeind from manifests/ and it becomes ready', async () => {
-    await apply(cluster, controlPlaneYaml());
-    await waitForRollout(cluster, 'Deployment', 'skein-system', 'skeind', { timeoutMs: 180_000 });
+  it('installs Skein with `skeinctl install`, which waits for skeind to be available and enforcing validation', async () => {
+    // --restart: a new pod each run, so this build's image runs even under the same tag
+    const res = await skeinctl([
+      'install',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--skeind-image',
+      images.skeind,
+      '--proxy-image',
+      images.proxy,
+      '--restart',
+      '--timeout',
+      '4m',
+      '-y',
+    ]);
+    process.stdout.write(res.stdout);
+    expect(res.code, `skeinctl install failed:\n${res.stdout}${res.stderr}`).toBe(0);
+    expect(res.stdout).toMatch(/✔ 12 CustomResourceDefinitions .*, Established/);
+    expect(res.stdout).toMatch(/^ {2}Deployment skein-system\/skeind (created|configured)$/m);
+    expect(res.stdout).toContain('✔ skeind available');
+    expect(res.stdout).toContain('✔ validation enforced');
+    expect(res.stdout).toContain('kubectl label namespace <ns> istio-injection=enabled');
+    const skeind = await cluster.apps.readNamespacedDeployment({ namespace: 'skein-system', name: 'skeind' });
+    const container = skeind.spec?.template.spec?.containers.find((c) => c.name === 'skeind');
+    expect(container?.image).toBe(images.skeind);
+    expect(container?.args).toContain(`--proxy-image=${images.proxy}`);
+    expect(skeind.status?.availableReplicas).toBe(1);
   });
 
   it('refuses an invalid VirtualService at kubectl apply, naming the object, the field and the reason', async () => {

@@ -1,9 +1,11 @@
 /**
  * A real kube-apiserver backed by a real etcd, both started on loopback from binaries built
  * from the Go module proxy (scripts/cluster/build-k8s.sh kube-apiserver, build-tools.sh etcd).
- * No kubelet, scheduler or controller-manager: CRDs, admission webhooks, RBAC, watches and
- * controllers work against it; pods are stored but never run. For the control-plane and CA
- * packages' tests, before and besides kind.
+ * No kubelet or scheduler: CRDs, admission webhooks, RBAC, watches and controllers work against
+ * it; pods are stored but never run. With `controllerManager: true` a real kube-controller-manager
+ * runs too (namespace, garbage-collector, deployment and replicaset controllers), so namespaces
+ * finish terminating, foreground deletions complete and Deployments get ReplicaSets and (Pending)
+ * pods. For the packages' tests (control-plane, CA, skeinctl), before and besides kind.
  *
  *   const api = await startApiServer();   // { kubeconfigPath, stop() }
  */
@@ -28,7 +30,22 @@ export interface ApiServer {
 export interface ApiServerBinaries {
   readonly kubeApiserver: string;
   readonly etcd: string;
+  readonly kubeControllerManager: string;
 }
+
+export interface ApiServerOptions {
+  readonly timeoutMs?: number;
+  /** Also run kube-controller-manager (namespace, GC, deployment, replicaset controllers). */
+  readonly controllerManager?: boolean;
+}
+
+/** The controllers the fixture's kube-controller-manager runs: enough for deletion and rollouts. */
+const CONTROLLERS = [
+  'namespace-controller',
+  'garbage-collector-controller',
+  'deployment-controller',
+  'replicaset-controller',
+];
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -40,23 +57,37 @@ export function apiServerBinaries(): ApiServerBinaries {
     if (m?.[1] === undefined) throw new Error(`${key} not found in scripts/cluster/versions.sh`);
     return m[1];
   };
+  const k8sBin = `${SKEIN_CACHE}/k8s-${pinned('K8S_VERSION')}/bin`;
   return {
-    kubeApiserver:
-      process.env['SKEIN_KUBE_APISERVER'] ?? `${SKEIN_CACHE}/k8s-${pinned('K8S_VERSION')}/bin/kube-apiserver`,
+    kubeApiserver: process.env['SKEIN_KUBE_APISERVER'] ?? `${k8sBin}/kube-apiserver`,
     etcd: process.env['SKEIN_ETCD'] ?? `${SKEIN_CACHE}/etcd-${pinned('ETCD_VERSION')}/etcd`,
+    kubeControllerManager:
+      process.env['SKEIN_KUBE_CONTROLLER_MANAGER'] ?? `${k8sBin}/kube-controller-manager`,
   };
 }
 
-/** Empty when the binaries exist, else why the fixture cannot start (for a test's skip reason). */
-export function apiServerUnavailable(bins: ApiServerBinaries = apiServerBinaries()): string {
-  const missing = [bins.kubeApiserver, bins.etcd].filter((p) => !existsSync(p));
+/**
+ * Empty when the binaries exist, else why the fixture cannot start (for a test's skip reason);
+ * `controllerManager` also requires kube-controller-manager.
+ */
+export function apiServerUnavailable(
+  bins: ApiServerBinaries = apiServerBinaries(),
+  opts: Pick<ApiServerOptions, 'controllerManager'> = {},
+): string {
+  const needed = [
+    bins.kubeApiserver,
+    bins.etcd,
+    ...(opts.controllerManager ? [bins.kubeControllerManager] : []),
+  ];
+  const missing = needed.filter((p) => !existsSync(p));
   if (missing.length === 0) return '';
-  return `not built: ${missing.join(', ')} (run: bash scripts/cluster/build-k8s.sh kube-apiserver && bash scripts/cluster/build-tools.sh etcd)`;
+  const build = opts.controllerManager ? 'kube-apiserver kube-controller-manager' : 'kube-apiserver';
+  return `not built: ${missing.join(', ')} (run: bash scripts/cluster/build-k8s.sh ${build} && bash scripts/cluster/build-tools.sh etcd)`;
 }
 
-export async function startApiServer(opts: { readonly timeoutMs?: number } = {}): Promise<ApiServer> {
+export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
   const bins = apiServerBinaries();
-  const why = apiServerUnavailable(bins);
+  const why = apiServerUnavailable(bins, opts);
   if (why !== '') throw new Error(`kube-apiserver fixture ${why}`);
   const dir = await mkdtemp(join(tmpdir(), 'skein-apiserver-'));
   const children: ChildProcess[] = [];
@@ -147,6 +178,26 @@ export async function startApiServer(opts: { readonly timeoutMs?: number } = {})
         '',
       ].join('\n'),
     );
+    if (opts.controllerManager) {
+      children.push(
+        launch(
+          bins.kubeControllerManager,
+          [
+            `--kubeconfig=${kubeconfigPath}`,
+            `--authentication-kubeconfig=${kubeconfigPath}`,
+            `--authorization-kubeconfig=${kubeconfigPath}`,
+            `--controllers=${CONTROLLERS.join(',')}`,
+            '--secure-port=0',
+            '--leader-elect=false',
+            '--use-service-account-credentials=false',
+            `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+            '--v=0',
+          ],
+          logs,
+          'kube-controller-manager',
+        ),
+      );
+    }
     return { kubeconfigPath, url, token, stop };
   } catch (err) {
     await stop();

@@ -147,11 +147,28 @@ export {
   kubeTokenReviewer,
   loadOrCreateKubeCa,
   publishRootCert,
+  selfSignedMaterial,
   SELF_SIGNED_SECRET,
   PLUGIN_SECRET,
   ROOT_CONFIGMAP,
 } from './kube/kube-ca.js';
 export { watchKubeCa, materialDigest, type KubeCaWatch } from './kube/kube-ca-watch.js';
+export { rotateKubeRoot } from './kube/kube-root-rotation.js';
+export {
+  checkSelfSignedRoot,
+  startSelfSignedRootRotator,
+  rootRotatorEnv,
+  goDurationMs,
+  type RootCheck,
+  type RootRotator,
+  type RootRotatorOptions,
+} from './kube/self-signed-root-rotator.js';
+export {
+  renewSelfSignedRoot,
+  rootRenewalTime,
+  ROOT_GRACE_PERCENT,
+  ROOT_TTL_SECONDS,
+} from './pki/root-renewal.js';
 export {
   meshSecurity,
   upstreamProtocol,

@@ -16,11 +16,15 @@ import { TokenReviewAuthenticator } from './authn/token-review.js';
 import { KubeClient, inClusterConnection, kubeconfigConnection } from './kube/kube-client.js';
 import { kubeTokenReviewer, loadOrCreateKubeCa, publishRootCert } from './kube/kube-ca.js';
 import { watchKubeCa } from './kube/kube-ca-watch.js';
+import { rotateKubeRoot } from './kube/kube-root-rotation.js';
+import { rootRotatorEnv, startSelfSignedRootRotator } from './kube/self-signed-root-rotator.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const seconds = (s: string): number => Math.round(parseDuration(s) / 1000);
 
+// Subcommand options (rotate-root's --dir, --mode, ...) belong to the subcommand, not the server.
 const program = new Command('skein-ca')
+  .enablePositionalOptions()
   .description(
     'skein-ca: the Skein certificate authority (istio.v1.auth.IstioCertificateService over TLS gRPC)',
   )
@@ -50,6 +54,18 @@ const program = new Command('skein-ca')
   .option('--ca-namespace <ns>', 'kubernetes mode: namespace of the CA Secrets', 'skein-system')
   .option('--token-audience <aud>', 'kubernetes mode: audience service-account tokens must carry', 'istio-ca')
   .option(
+    '--root-check-interval <duration>',
+    'kubernetes mode, self-signed root: how often istio-ca-secret is checked for renewal (env CITADEL_SELF_SIGNED_ROOT_CERT_CHECK_INTERVAL)',
+  )
+  .option(
+    '--root-grace-percent <n>',
+    'kubernetes mode, self-signed root: renew it with its key when less than this % of its lifetime remains (env CITADEL_SELF_SIGNED_ROOT_CERT_GRACE_PERIOD_PERCENTILE; default 20)',
+  )
+  .option(
+    '--root-ttl <duration>',
+    'lifetime of a new or renewed self-signed root (env CITADEL_SELF_SIGNED_CA_CERT_TTL; default 87600h)',
+  )
+  .option(
     '--root-resync <duration>',
     'kubernetes mode: how often the root ConfigMaps are re-published',
     '60s',
@@ -78,7 +94,12 @@ const program = new Command('skein-ca')
   )
   .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
     const trustDomain = String(o['trustDomain']);
-    const rootOptions = { trustDomain, keyAlgorithm: o['keyAlgorithm'] as KeyAlgorithm };
+    const rootTtl = o['rootTtl'] !== undefined ? seconds(String(o['rootTtl'])) : rootRotatorEnv().ttlSeconds;
+    const rootOptions = {
+      trustDomain,
+      keyAlgorithm: o['keyAlgorithm'] as KeyAlgorithm,
+      ...(rootTtl !== undefined ? { ttlSeconds: rootTtl } : {}),
+    };
     const kube =
       o['mode'] === 'kubernetes'
         ? new KubeClient(
@@ -108,6 +129,29 @@ const program = new Command('skein-ca')
     const watch = kube
       ? watchKubeCa(kube, String(o['caNamespace']), ca, { ...watchOptions, startedFrom: loaded.source })
       : watchDirectoryCa(String(o['dir']), ca, watchOptions);
+    // istiod's self-signed root rotator: renewed with the same key before it expires.
+    const rotatorEnv = rootRotatorEnv();
+    const rotator =
+      kube && loaded.source !== 'plugin'
+        ? startSelfSignedRootRotator(kube, String(o['caNamespace']), {
+            intervalMs:
+              o['rootCheckInterval'] !== undefined
+                ? seconds(String(o['rootCheckInterval'])) * 1000
+                : (rotatorEnv.intervalMs ?? 3_600_000),
+            ...(o['rootGracePercent'] !== undefined
+              ? { gracePercent: Number(o['rootGracePercent']) }
+              : rotatorEnv.gracePercent !== undefined
+                ? { gracePercent: rotatorEnv.gracePercent }
+                : {}),
+            ...(rootOptions.ttlSeconds !== undefined ? { ttlSeconds: rootOptions.ttlSeconds } : {}),
+            reload: () => watch.reload(),
+            log: watchOptions.log,
+          })
+        : undefined;
+    if (rotator)
+      void rotator
+        .check()
+        .catch((e: Error) => watchOptions.log('self-signed root check failed', { error: e.message }));
     const authenticators: Authenticator[] = [];
     if (kube) {
       authenticators.push(
@@ -153,6 +197,7 @@ const program = new Command('skein-ca')
     );
     const stop = () => {
       watch?.stop();
+      rotator?.stop();
       void running.close().then(() => process.exit(0));
     };
     process.once('SIGTERM', stop);
@@ -162,28 +207,52 @@ const program = new Command('skein-ca')
 program
   .command('rotate-root')
   .description(
-    'directory mode: one step of a root rotation with overlap — prepare (a new root, trusted), switch (it signs, the old one stays trusted), finish (the old root is dropped); a running CA on the directory picks each step up',
+    'one step of a rotation to a new root key with overlap — prepare (a new root, trusted), switch (it signs, the old one stays trusted), finish (the old root is dropped) — on the CA directory or (--mode kubernetes) Secret istio-ca-secret; a running CA picks each step up',
   )
   .addOption(
     new Option('--step <step>', 'the rotation step')
       .choices(['prepare', 'switch', 'finish'])
       .makeOptionMandatory(),
   )
-  .option('--dir <dir>', 'the CA directory', './var/lib/skein-ca')
+  .option('--dir <dir>', 'directory mode: the CA directory', './var/lib/skein-ca')
+  .addOption(
+    new Option('--mode <mode>', 'where the root lives: the CA directory, or Secret istio-ca-secret')
+      .choices(['directory', 'kubernetes'])
+      .default('directory'),
+  )
+  .option('--kubeconfig <file>', 'kubernetes mode: kubeconfig (default: in-cluster service account)')
+  .option('--ca-namespace <ns>', 'kubernetes mode: namespace of istio-ca-secret', 'skein-system')
   .option('--trust-domain <td>', 'SPIFFE trust domain of the new root', 'cluster.local')
   .addOption(
     new Option('--key-algorithm <alg>', 'key algorithm of the new root')
       .choices(['ECDSA_P256', 'RSA_2048'])
       .default('ECDSA_P256'),
   )
-  .action(async (o: { step: RotationStep; dir: string; trustDomain: string; keyAlgorithm: KeyAlgorithm }) => {
-    const done = await rotateRoot(o.dir, o.step, {
-      trustDomain: o.trustDomain,
-      keyAlgorithm: o.keyAlgorithm,
-    });
-    console.log(
-      JSON.stringify({ scope: 'ca', msg: 'root rotation', step: o.step, result: done, dir: o.dir }),
-    );
-  });
+  .action(
+    async (o: {
+      step: RotationStep;
+      dir: string;
+      mode: string;
+      kubeconfig?: string;
+      caNamespace: string;
+      trustDomain: string;
+      keyAlgorithm: KeyAlgorithm;
+    }) => {
+      const root = { trustDomain: o.trustDomain, keyAlgorithm: o.keyAlgorithm };
+      const where = o.mode === 'kubernetes' ? { secret: `${o.caNamespace}/istio-ca-secret` } : { dir: o.dir };
+      const done =
+        o.mode === 'kubernetes'
+          ? await rotateKubeRoot(
+              new KubeClient(o.kubeconfig ? kubeconfigConnection(o.kubeconfig) : inClusterConnection()),
+              o.caNamespace,
+              o.step,
+              root,
+            )
+          : await rotateRoot(o.dir, o.step, root);
+      console.log(
+        JSON.stringify({ scope: 'ca', msg: 'root rotation', step: o.step, result: done, ...where }),
+      );
+    },
+  );
 
 await program.parseAsync();

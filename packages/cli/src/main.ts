@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { SKEIN_VERSION } from '@skein/api-types';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
+import { registerInstall } from './commands/install.js';
 import { registerKubeInject } from './commands/kube-inject.js';
 import { registerProxyConfig } from './commands/proxy-config.js';
 import { registerProxyStatus } from './commands/proxy-status.js';
@@ -19,6 +20,13 @@ registerProxyConfig(program);
 registerProxyStatus(program);
 registerKubeInject(program);
 registerDemo(program);
+registerInstall(program);
+
+// `skeinctl ... | head`: the reader went away; stop quietly as other command-line tools do
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -17,7 +17,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
 import { discoveryV3, tlsSecretV3, TypeUrl } from '@skein/api-types';
-import { createCsr, generateKeyPair, requestCertificate } from '@skein/ca';
+import { createCsr, createRootCa, generateKeyPair, requestCertificate, splitPem } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiServerMissing, startApiServer, type ApiServer } from './support/apiserver.js';
 
@@ -354,6 +354,67 @@ describe.skipIf(apiServerMissing !== '' || notBuilt !== '')(
       const again = await skeind(args(), env);
       await stop(again);
       expect(again.ca).toMatchObject({ mode: 'kubernetes', root: 'self-signed (existing)' });
+    }, 90_000);
+
+    it("renews a self-signed root inside its grace period (istiod's rotator) and republishes both roots", async () => {
+      // A root valid from 51 minutes ago for 10 more: under 20 % of its lifetime left.
+      const due = await createRootCa({
+        trustDomain: 'cluster.local',
+        ttlSeconds: 3600,
+        now: Date.now() - 50 * 60_000,
+      });
+      const b64 = (t: string) => Buffer.from(t).toString('base64');
+      await core.replaceNamespacedSecret({
+        name: 'istio-ca-secret',
+        namespace: 'skein-system',
+        body: {
+          metadata: { name: 'istio-ca-secret' },
+          type: 'istio.io/ca-root',
+          data: {
+            'ca-cert.pem': b64(due.caCertPem),
+            'ca-key.pem': b64(due.caKeyPem),
+            'root-cert.pem': b64(due.caCertPem),
+          },
+        },
+      });
+      // istiod's variables: checked every second.
+      const s = await skeind(args(), { ...env, CITADEL_SELF_SIGNED_ROOT_CERT_CHECK_INTERVAL: '1s' });
+      try {
+        const deadline = Date.now() + 20_000;
+        while (splitPem((await rootCm('demo')) ?? '').length !== 2 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 200));
+        const [renewed, old] = splitPem((await rootCm('demo')) ?? '');
+        expect(old).toBe(due.caCertPem);
+        const n = new X509Certificate(renewed!);
+        expect(n.subject).toBe(new X509Certificate(due.caCertPem).subject);
+        const secret = await core.readNamespacedSecret({
+          name: 'istio-ca-secret',
+          namespace: 'skein-system',
+        });
+        expect(Buffer.from(secret.data!['ca-cert.pem']!, 'base64').toString()).toBe(renewed);
+        expect(secret.data!['ca-key.pem']).toBe(b64(due.caKeyPem));
+        expect(
+          s.lines.some((l) => String(l['msg']).startsWith('self-signed root renewed with its key')),
+        ).toBe(true);
+        // skeind's serving certificate (issued under the old root at start) verifies with the new
+        // root alone; the new certificate chains to it and outlives the old root.
+        const chain = await requestCertificate(
+          {
+            address: String(s.ca!['address']),
+            rootCertPem: renewed!,
+            token: async () => token(['istio-ca']),
+          },
+          await createCsr(await generateKeyPair(), {}),
+          7200,
+        );
+        const leaf = new X509Certificate(chain[0]!);
+        expect(leaf.checkIssued(n) && leaf.verify(n.publicKey)).toBe(true);
+        expect(Date.parse(leaf.validTo)).toBeGreaterThan(
+          Date.parse(new X509Certificate(due.caCertPem).validTo),
+        );
+      } finally {
+        await stop(s);
+      }
     }, 90_000);
 
     it('serves credentialName Secrets only to verified gateways whose service account RBAC lets list them', async () => {

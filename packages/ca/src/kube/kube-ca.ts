@@ -9,6 +9,7 @@ import {
   type CaMaterial,
   type RootOptions,
 } from '../pki/ca-material.js';
+import { normalizePem, splitPem } from '../pki/pem.js';
 import type { KubeApi } from './kube-client.js';
 
 export const SELF_SIGNED_SECRET = 'istio-ca-secret';
@@ -41,10 +42,38 @@ export function kubeTokenReviewer(kube: KubeApi): TokenReviewer {
   };
 }
 
-type SecretBody = { data?: Record<string, string> };
-const dec = (d: Record<string, string> | undefined, k: string) =>
+export type SecretBody = {
+  metadata?: { resourceVersion?: string; [k: string]: unknown };
+  data?: Record<string, string>;
+  [k: string]: unknown;
+};
+export const dec = (d: Record<string, string> | undefined, k: string) =>
   d?.[k] ? Buffer.from(d[k], 'base64').toString() : undefined;
-const enc = (s: string) => Buffer.from(s).toString('base64');
+export const enc = (s: string) => Buffer.from(s).toString('base64');
+
+/**
+ * The material of Secret istio-ca-secret: `ca-cert.pem` (the self-signed root that signs) and
+ * `ca-key.pem`; `root-cert.pem` may also hold the root it renewed (the overlap after a rotation),
+ * trusted besides the signing one.
+ */
+export function selfSignedMaterial(data: Record<string, string> | undefined, name: string): CaMaterial {
+  const caCertPem = dec(data, 'ca-cert.pem');
+  const caKeyPem = dec(data, 'ca-key.pem');
+  if (!caCertPem || !caKeyPem) throw new Error(`secret ${name} lacks ca-cert.pem or ca-key.pem`);
+  const signing = normalizePem(caCertPem);
+  const others = splitPem(dec(data, 'root-cert.pem') ?? '').filter(
+    (r) => r.replace(/\s+/g, '') !== signing.replace(/\s+/g, ''),
+  );
+  const m: CaMaterial = {
+    caCertPem: signing,
+    caKeyPem,
+    chainPems: [],
+    rootCertPem: signing,
+    ...(others.length > 0 ? { otherRootPems: others } : {}),
+  };
+  verifyMaterial(m);
+  return m;
+}
 
 /** Loads plug-in material (`cacerts`) or the self-signed root, creating the latter once. */
 export async function loadOrCreateKubeCa(
@@ -73,15 +102,7 @@ export async function loadOrCreateKubeCa(
   const read = async () => {
     const r = await kube.call<SecretBody>('GET', `${path}/${SELF_SIGNED_SECRET}`);
     if (r.status !== 200) return undefined;
-    const caCertPem = dec(r.body.data, 'ca-cert.pem')!;
-    const m: CaMaterial = {
-      caCertPem,
-      caKeyPem: dec(r.body.data, 'ca-key.pem')!,
-      chainPems: [],
-      rootCertPem: dec(r.body.data, 'root-cert.pem') ?? caCertPem,
-    };
-    verifyMaterial(m);
-    return m;
+    return selfSignedMaterial(r.body.data, `${namespace}/${SELF_SIGNED_SECRET}`);
   };
   const existing = await read();
   if (existing) return { material: existing, source: 'self-signed (existing)' };

@@ -2,8 +2,9 @@
 // the root in a directory (created on first start and kept), callers authenticated by bootstrap
 // tokens or their mesh certificate. Kubernetes mode: the root in Secret istio-ca-secret of the CA
 // namespace (created only if absent), service-account tokens checked by TokenReview, the root
-// published to every namespace. skeind's own serving certificate is issued by the CA and reissued
-// at half its lifetime without touching established connections.
+// published to every namespace, a self-signed root renewed with its key before it expires (istiod's
+// rotator and its CITADEL_SELF_SIGNED_* variables). skeind's own serving certificate is issued by
+// the CA and reissued at half its lifetime without touching established connections.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -19,13 +20,16 @@ import {
   loadDirectoryCaState,
   loadOrCreateKubeCa,
   resolveKubeConnection,
+  rootRotatorEnv,
   rotatingServingCredentials,
   serialOf,
+  startSelfSignedRootRotator,
   watchDirectoryCa,
   watchKubeCa,
   type Authenticator,
   type DirectoryCaWatch,
   type KubeCaWatch,
+  type RootRotator,
   type ServingCertificate,
 } from '@skein/ca';
 import { caServiceDefinition } from '@skein/api-types';
@@ -51,6 +55,15 @@ export interface EmbeddedCaConfig {
         readonly publishRoot?: boolean | undefined;
         /** Full re-publication period (ms); default 60 000 (new namespaces get it at once). */
         readonly rootResyncMs?: number | undefined;
+        /**
+         * Self-signed root: how often istio-ca-secret is checked for renewal (ms); default env
+         * CITADEL_SELF_SIGNED_ROOT_CERT_CHECK_INTERVAL, else 1 h (istiod's).
+         */
+        readonly rootCheckMs?: number | undefined;
+        /** Renew the root when less than this % of its lifetime remains; default env CITADEL_SELF_SIGNED_ROOT_CERT_GRACE_PERIOD_PERCENTILE, else 20. */
+        readonly rootGracePercent?: number | undefined;
+        /** Lifetime of a new or renewed self-signed root (s); default env CITADEL_SELF_SIGNED_CA_CERT_TTL, else 10 years. */
+        readonly rootTtlSeconds?: number | undefined;
       }
     | undefined;
   /** Bootstrap tokens: one `<token> <namespace> <service-account>` per line (either mode); re-read when it changes. */
@@ -99,7 +112,12 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
   const dir = o.dir ?? defaultCaDir();
   const kube = kubeMode ? new KubeClient(resolveKubeConnection(o.kubeconfig ?? 'default')) : undefined;
   const caNamespace = o.kubernetes?.namespace ?? 'skein-system';
-  const root = { trustDomain: o.trustDomain };
+  const env = rootRotatorEnv();
+  const rootTtlSeconds = o.kubernetes?.rootTtlSeconds ?? env.ttlSeconds;
+  const root = {
+    trustDomain: o.trustDomain,
+    ...(kubeMode && rootTtlSeconds !== undefined ? { ttlSeconds: rootTtlSeconds } : {}),
+  };
   const state = kube
     ? { loaded: await loadOrCreateKubeCa(kube, caNamespace, root), extraRoots: [] }
     : await loadDirectoryCaState(dir, root);
@@ -115,6 +133,19 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
   const watch: DirectoryCaWatch | KubeCaWatch = kube
     ? watchKubeCa(kube, caNamespace, ca, { ...watchOptions, startedFrom: loaded.source })
     : watchDirectoryCa(dir, ca, watchOptions);
+  // istiod's self-signed root rotator: the root renewed with its own key before it expires.
+  let rotator: RootRotator | undefined;
+  if (kube && loaded.source !== 'plugin') {
+    const gracePercent = o.kubernetes?.rootGracePercent ?? env.gracePercent;
+    rotator = startSelfSignedRootRotator(kube, caNamespace, {
+      intervalMs: o.kubernetes?.rootCheckMs ?? env.intervalMs ?? 3_600_000,
+      ...(gracePercent !== undefined ? { gracePercent } : {}),
+      ...(rootTtlSeconds !== undefined ? { ttlSeconds: rootTtlSeconds } : {}),
+      reload: () => watch.reload(),
+      log: (m, f) => log.info(m, f),
+    });
+    void rotator.check().catch((e: Error) => log.warn('self-signed root check failed', { error: e.message }));
+  }
   const authenticators: Authenticator[] = [
     // Renewal with a mesh certificate from the signing CA or, during a root rotation, any trusted root.
     new MeshCertificateAuthenticator(() => [ca.material.caCertPem, ...ca.trustedRoots], o.trustDomain),
@@ -182,6 +213,7 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
     );
   } catch (e) {
     watch.stop();
+    rotator?.stop();
     serving.stop();
     throw new Error(`CA port ${address}: ${(e as Error).message} (--secure-addr, or --no-ca)`);
   }
@@ -223,6 +255,7 @@ export async function startEmbeddedCa(o: EmbeddedCaOptions): Promise<EmbeddedCa>
     close: async () => {
       stopRepublish?.();
       watch.stop();
+      rotator?.stop();
       serving.stop();
       await publisher?.stop();
       await new Promise<void>((resolve) => {

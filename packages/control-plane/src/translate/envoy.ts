@@ -11,6 +11,7 @@ export const T = {
   cors: 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors',
   corsPolicy: 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
   originalDst: 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst',
+  originalSrc: 'type.googleapis.com/envoy.extensions.filters.listener.original_src.v3.OriginalSrc',
   httpInspector: 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector',
   tlsInspector: 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
   upstreamTls: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
@@ -27,6 +28,7 @@ export const FilterName = {
   fault: 'envoy.filters.http.fault',
   cors: 'envoy.filters.http.cors',
   originalDst: 'envoy.filters.listener.original_dst',
+  originalSrc: 'envoy.filters.listener.original_src',
   httpInspector: 'envoy.filters.listener.http_inspector',
   tlsInspector: 'envoy.filters.listener.tls_inspector',
 } as const;

@@ -323,6 +323,11 @@ export function inboundListeners(ctx: TranslateContext): ListenerJson[] {
     trafficDirection: 'INBOUND',
     listenerFilters: [
       { name: FilterName.originalDst, typedConfig: typed(T.originalDst, {}) },
+      // TPROXY: upstream connections keep the client's address (marked 1337, which the capture
+      // rules route back to the proxy), as Istio's virtualInbound
+      ...(ctx.proxy.interceptionMode === 'TPROXY'
+        ? [{ name: FilterName.originalSrc, typedConfig: typed(T.originalSrc, { mark: 1337 }) }]
+        : []),
       ...(needsTlsInspector(chains) ? [tlsInspector()] : []),
       ...(sniff ? [httpInspector()] : []),
     ],

@@ -450,6 +450,8 @@ export const typedSpecs: Readonly<Record<string, FieldSpec>> = {
   [`${P}filters.listener.tls_inspector.v3.TlsInspector`]: opaque,
   [`${P}filters.listener.http_inspector.v3.HttpInspector`]: opaque,
   [`${P}filters.listener.original_dst.v3.OriginalDst`]: opaque,
+  // bind_port: upstream connections always take an ephemeral port (Envoy's default).
+  [`${P}filters.listener.original_src.v3.OriginalSrc`]: { '@type': true, mark: true },
   [`${P}access_loggers.file.v3.FileAccessLog`]: accessLogFile,
   [`${P}access_loggers.stream.v3.StdoutAccessLog`]: {
     '@type': true,

@@ -152,7 +152,7 @@ export class UpstreamCluster {
     const of = (h: Host): UpstreamPools => this.socketFor(h).pools;
     this.pools = {
       http1: (h) => of(h).http1(h),
-      rawHttp1: (h) => of(h).rawHttp1(h),
+      rawHttp1: (h, source) => of(h).rawHttp1(h, source),
       http2: (h) => of(h).http2(h),
       // A host whose socket changed keeps no pools under its old one.
       retain: (keys) => {

@@ -14,6 +14,7 @@ import {
   responseFraming,
   type HeaderMap,
 } from '../codec/http1-head.js';
+import { connectFromSource, type OriginalSource } from '../listener/original-src.js';
 
 export interface Http1PoolOptions {
   /** Originate TLS with this context (the cluster's or the endpoint's transport socket). */
@@ -25,6 +26,8 @@ export interface Http1PoolOptions {
   maxConnectionDurationMs?: number;
   onMaxDuration?: () => void;
   sourceAddress?: string | undefined;
+  /** original_src: connections leave from this (non-local) address instead (plain text only). */
+  originalSource?: OriginalSource | undefined;
   /** Called for each new connection (upstream_cx_total). */
   onConnect?: () => void;
 }
@@ -179,13 +182,21 @@ class Connection {
     } else {
       // Plain-text reads land in one shared buffer handed to onData, bypassing the socket's
       // Readable (no per-read allocation, no stream bookkeeping): onData copies what it keeps.
-      this.socket = net.connect({
-        host: address,
-        port,
-        noDelay: true,
-        onread: { buffer: READ_BUFFER, callback: (n: number, b: Uint8Array) => this.onRead(n, b) },
-        ...(opts.sourceAddress ? { localAddress: opts.sourceAddress } : {}),
-      });
+      const onread = { buffer: READ_BUFFER, callback: (n: number, b: Uint8Array) => this.onRead(n, b) };
+      const from = opts.originalSource
+        ? connectFromSource(opts.originalSource, address, port, { onread })
+        : undefined;
+      this.socket =
+        from && 'socket' in from
+          ? from.socket
+          : net.connect({
+              host: address,
+              port,
+              noDelay: true,
+              onread,
+              ...(opts.sourceAddress ? { localAddress: opts.sourceAddress } : {}),
+            });
+      if (from && 'socket' in from) this.socket.setNoDelay(true);
       this.shared = true;
       this.socket.once('connect', connected);
     }
@@ -510,6 +521,11 @@ export class Http1Pool {
     if (i >= 0) this.idle.splice(i, 1);
     const next = this.queue.shift();
     if (next && !this.closing) this.open().start(next);
+  }
+
+  /** No connection open and no request waiting. */
+  get unused(): boolean {
+    return this.all.size === 0 && this.queue.length === 0;
   }
 
   /** Closes idle connections now and busy ones when their exchange ends. */

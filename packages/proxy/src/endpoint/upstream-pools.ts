@@ -4,6 +4,8 @@ import type http2 from 'node:http2';
 import { nodeHttp2 } from '../util/node-builtins.js';
 import net from 'node:net';
 import { Pool } from '../util/undici-core.js';
+import type { OriginalSource } from '../listener/original-src.js';
+import { SourcedPools } from './sourced-pools.js';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { alpnFor, connectTls, undiciTlsConnector } from '../transport-socket/upstream-tls.js';
@@ -92,11 +94,18 @@ export class UpstreamPools {
   private readonly h1 = new Map<string, Pool>();
   private readonly h2 = new Map<string, Http2Session>();
   private readonly raw = new Map<string, Http1Pool>();
-  constructor(private opts: PoolOptions) {}
+  private readonly sourced: SourcedPools;
+  constructor(private opts: PoolOptions) {
+    this.sourced = new SourcedPools(opts);
+  }
 
-  /** The raw-socket HTTP/1.1 pool, plain or over TLS (undefined: use `http1`, the legacy path). */
-  rawHttp1(host: Host): Http1Pool | undefined {
+  /**
+   * The raw-socket HTTP/1.1 pool, plain or over TLS (undefined: use `http1`, the legacy path).
+   * With an original source (original_src), a pool of its own per client address.
+   */
+  rawHttp1(host: Host, source?: OriginalSource): Http1Pool | undefined {
     if (LEGACY_HTTP1) return undefined;
+    if (source && !this.opts.tls) return this.sourced.get(host, source);
     let p = this.raw.get(host.key);
     if (!p) {
       p = new Http1Pool(host.address, host.port, {
@@ -151,6 +160,7 @@ export class UpstreamPools {
 
   /** Closes pools of hosts no longer present. */
   retain(keys: ReadonlySet<string>): void {
+    this.sourced.retain(keys);
     for (const [k, p] of this.raw) {
       if (keys.has(k)) continue;
       p.close();
@@ -173,6 +183,7 @@ export class UpstreamPools {
     for (const s of this.h2.values()) s.close();
     for (const p of this.raw.values()) p.destroy();
     this.raw.clear();
+    this.sourced.destroy();
     this.h1.clear();
     this.h2.clear();
     await Promise.all(closing);

@@ -52,6 +52,8 @@ export interface DownstreamConnection {
   peerPrincipal?: string;
   /** The ALPN protocol negotiated on a TLS connection. */
   alpn?: string;
+  /** original_src listener filter: upstream connections leave from the client's address. */
+  originalSource?: { address: string; mark: number };
 }
 
 export interface ListenerInfo {

@@ -28,6 +28,7 @@ import type {
 } from '../http-connection-manager/proxy-context.js';
 import { selectFilterChain } from '../filter-chain/select-filter-chain.js';
 import { inspect, detectHttp } from './inspect-connection.js';
+import { originalSourceUnavailable, originalSrcMark } from './original-src.js';
 import { makeTransparent } from './original-dst.js';
 import { PrefixedSocket } from './prefixed-socket.js';
 import { checkPolicy, statsPolicyOf } from '../stats/stats-config.js';
@@ -290,6 +291,8 @@ export class ActiveListener {
   private inspectTls = false;
   private inspectHttp = false;
   private recoverOriginalDst = false;
+  /** original_src listener filter: its mark, when the listener has it. */
+  private originalSrcMark: number | undefined;
   private filtersTimeoutMs = 15_000;
   private readonly sockets = new Set<net.Socket>();
   config: listenerV3.ListenerJson;
@@ -357,6 +360,13 @@ export class ActiveListener {
     this.recoverOriginalDst = filters.some(
       (t) => t.endsWith('.OriginalDst') || t === 'envoy.filters.listener.original_dst',
     );
+    this.originalSrcMark = originalSrcMark(config.listenerFilters);
+    const noSource = this.originalSrcMark === undefined ? undefined : originalSourceUnavailable();
+    if (noSource)
+      this.ctx.log.error('original source unavailable: upstream connections leave from the proxy address', {
+        listener: this.name,
+        error: noSource,
+      });
     this.filtersTimeoutMs = durationMs(config.listenerFiltersTimeout) ?? 15_000;
     // Old chains' HTTP/1 connections: idle ones close now, busy ones after their current response.
     for (const c of old) c.drainH1?.();
@@ -430,6 +440,8 @@ export class ActiveListener {
       originalDst,
       tls: false,
     };
+    if (this.originalSrcMark !== undefined)
+      conn.originalSource = { address: conn.remoteAddress, mark: this.originalSrcMark };
     const facts = {
       destinationIp: conn.localAddress,
       destinationPort: conn.localPort,

@@ -269,6 +269,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     else if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
     host.activeRequests++;
     const result = await sendUpstream(cluster, host, {
+      ...(req.conn.originalSource ? { originalSource: req.conn.originalSource } : {}),
       method: req.method,
       path,
       authority,

@@ -3,12 +3,15 @@
 // a classified failure (connect failure, reset, refused stream, timeout).
 import type http2 from 'node:http2';
 import type { Readable } from 'node:stream';
+import type { OriginalSource } from '../listener/original-src.js';
 import { errors as undiciErrors } from '../util/undici-core.js';
 import type { Host } from '../endpoint/host.js';
 import type { UpstreamCluster } from '../cluster/upstream-cluster.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
 
 export interface UpstreamRequest {
+  /** original_src: connect from the downstream client's address (HTTP/1.1 connections). */
+  originalSource?: OriginalSource;
   method: string;
   path: string;
   authority: string;
@@ -70,7 +73,7 @@ const H2_FORBIDDEN = new Set([
 ]);
 
 async function viaHttp1(cluster: UpstreamCluster, host: Host, r: UpstreamRequest): Promise<AttemptResult> {
-  const raw = cluster.pools.rawHttp1(host);
+  const raw = cluster.pools.rawHttp1(host, r.originalSource);
   if (raw) {
     try {
       return { ok: true, response: await raw.request(r) };

@@ -22,6 +22,7 @@ import type {
   ListenerInfo,
   ProxyContext,
 } from '../http-connection-manager/proxy-context.js';
+import { connectFromSource } from '../listener/original-src.js';
 
 export type TcpProxyJson = tcpProxyV3.TcpProxyJson;
 
@@ -159,11 +160,20 @@ export class TcpProxy {
       }
       upstream = s;
     } else {
-      upstream = net.connect({
-        host: host.address,
-        port: host.port,
-        ...(cluster.sourceAddress ? { localAddress: cluster.sourceAddress } : {}),
-      });
+      // original_src (TPROXY inbound): from the client's own address, else from the cluster's.
+      const fromClient = conn.originalSource
+        ? connectFromSource(conn.originalSource, host.address, host.port)
+        : undefined;
+      if (fromClient && 'error' in fromClient)
+        this.ctx.log.warn('original source not kept', { cluster: cluster.name, error: fromClient.error });
+      upstream =
+        fromClient && 'socket' in fromClient
+          ? fromClient.socket
+          : net.connect({
+              host: host.address,
+              port: host.port,
+              ...(cluster.sourceAddress ? { localAddress: cluster.sourceAddress } : {}),
+            });
       upstream.once('connect', () => upstream.emit('skein-connected'));
     }
     upstream.setNoDelay(true);

@@ -1,0 +1,46 @@
+// HTTP/1.1 pools per (host, client address) for original_src listeners (Istio's TPROXY inbound):
+// a connection that leaves from one client's address can only carry that client's requests. A
+// pool with no connection left is dropped when the next one is made, so the map follows the
+// clients currently talking rather than every client ever seen.
+import type { Host } from './host.js';
+import { Http1Pool } from './http1-pool.js';
+import type { OriginalSource } from '../listener/original-src.js';
+import type { PoolOptions } from './upstream-pools.js';
+
+export class SourcedPools {
+  private readonly pools = new Map<string, { hostKey: string; pool: Http1Pool }>();
+  constructor(private readonly opts: PoolOptions) {}
+
+  get(host: Host, source: OriginalSource): Http1Pool {
+    const key = `${host.key} ${source.address}`;
+    const found = this.pools.get(key);
+    if (found) return found.pool;
+    for (const [k, e] of this.pools) if (e.pool.unused) this.pools.delete(k);
+    const pool = new Http1Pool(host.address, host.port, {
+      connectTimeoutMs: this.opts.connectTimeoutMs,
+      maxConnections: this.opts.maxConnections,
+      idleTimeoutMs: this.opts.idleTimeoutMs,
+      maxConnectionDurationMs: this.opts.maxConnectionDurationMs ?? 0,
+      ...(this.opts.onMaxDuration ? { onMaxDuration: this.opts.onMaxDuration } : {}),
+      sourceAddress: this.opts.sourceAddress,
+      originalSource: source,
+      onConnect: () => this.opts.onConnect?.(host),
+    });
+    this.pools.set(key, { hostKey: host.key, pool });
+    return pool;
+  }
+
+  /** Closes the pools of hosts no longer present. */
+  retain(keys: ReadonlySet<string>): void {
+    for (const [k, e] of this.pools) {
+      if (keys.has(e.hostKey)) continue;
+      e.pool.close();
+      this.pools.delete(k);
+    }
+  }
+
+  destroy(): void {
+    for (const e of this.pools.values()) e.pool.destroy();
+    this.pools.clear();
+  }
+}
