@@ -69,24 +69,46 @@ export function findHeadEnd(buf: Buffer, from: number): number {
   return i < 0 ? -1 : i + 4;
 }
 
-function parseFields(lines: string[], limits: HeadLimits, out: ParsedHead): void {
+/** Field names as sent → lowercased (and known to be tokens): the common ones are not re-checked. */
+const NAMES = new Map<string, string>();
+const MAX_NAMES = 512;
+
+/** The characters String.prototype.trim removes, within latin1. */
+function isTrimmed(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 160;
+}
+
+/** The header fields of `text` (the head without its final CRLFCRLF) from `pos`, one line at a time. */
+function parseFields(text: string, pos: number, limits: HeadLimits, out: ParsedHead): void {
   const headers = out.headers;
   let count = 0;
   let connection = '';
   let te: string | undefined;
   let hasUpgradeHeader = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.length === 0) continue;
+  const n = text.length;
+  while (pos < n) {
+    let eol = text.indexOf('\r\n', pos);
+    if (eol < 0) eol = n;
+    const start = pos;
+    pos = eol + 2;
+    if (eol === start) continue;
     if (++count > limits.maxHeaders) throw new HttpParseError('too many header fields', 431);
-    const c0 = line.charCodeAt(0);
+    const c0 = text.charCodeAt(start);
     if (c0 === 32 || c0 === 9) throw new HttpParseError('obsolete line folding');
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HttpParseError('header field without a colon');
-    const rawName = line.slice(0, colon);
-    if (!TOKEN.test(rawName)) throw new HttpParseError(`invalid header field name`);
-    const name = rawName.toLowerCase();
-    const value = line.slice(colon + 1).trim();
+    const colon = text.indexOf(':', start);
+    if (colon <= start || colon >= eol) throw new HttpParseError('header field without a colon');
+    const rawName = text.slice(start, colon);
+    let name = NAMES.get(rawName);
+    if (name === undefined) {
+      if (!TOKEN.test(rawName)) throw new HttpParseError(`invalid header field name`);
+      name = rawName.toLowerCase();
+      if (NAMES.size < MAX_NAMES) NAMES.set(rawName, name);
+    }
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && isTrimmed(text.charCodeAt(vs))) vs++;
+    while (ve > vs && isTrimmed(text.charCodeAt(ve - 1))) ve--;
+    const value = text.slice(vs, ve);
     if (BAD_VALUE.test(value)) throw new HttpParseError(`invalid value of ${name}`);
     const prev = headers[name];
     if (prev === undefined) headers[name] = value;
@@ -122,9 +144,16 @@ function parseFields(lines: string[], limits: HeadLimits, out: ParsedHead): void
   }
 }
 
-function splitHead(buf: Buffer, end: number, limits: HeadLimits): string[] {
+/** The head as latin1 text without its final CRLFCRLF. */
+function headText(buf: Buffer, end: number, limits: HeadLimits): string {
   if (end > limits.maxHeadBytes) throw new HttpParseError('head too large', 431);
-  return buf.toString('latin1', 0, end - 4).split('\r\n');
+  return buf.toString('latin1', 0, end - 4);
+}
+
+/** Where the first line of `text` ends. */
+function firstLineEnd(text: string): number {
+  const i = text.indexOf('\r\n');
+  return i < 0 ? text.length : i;
 }
 
 function versionMinor(v: string): number {
@@ -142,8 +171,9 @@ export function parseRequestHead(
   end: number,
   limits: HeadLimits = DEFAULT_HEAD_LIMITS,
 ): RequestHead {
-  const lines = splitHead(buf, end, limits);
-  const line = lines[0] ?? '';
+  const text = headText(buf, end, limits);
+  const eol = firstLineEnd(text);
+  const line = text.slice(0, eol);
   const s1 = line.indexOf(' ');
   const s2 = line.indexOf(' ', s1 + 1);
   if (s1 <= 0 || s2 <= s1 + 1 || line.indexOf(' ', s2 + 1) >= 0) throw new HttpParseError('bad request line');
@@ -163,7 +193,7 @@ export function parseRequestHead(
     chunked: false,
     otherEncoding: false,
   };
-  parseFields(lines, limits, head);
+  parseFields(text, eol + 2, limits, head);
   if (head.otherEncoding) throw new HttpParseError('transfer-encoding without chunked');
   if (minor === 1 && head.headers['host'] === undefined) throw new HttpParseError('missing host');
   return head;
@@ -175,8 +205,9 @@ export function parseResponseHead(
   end: number,
   limits: HeadLimits = DEFAULT_HEAD_LIMITS,
 ): ResponseHead {
-  const lines = splitHead(buf, end, limits);
-  const line = lines[0] ?? '';
+  const text = headText(buf, end, limits);
+  const eol = firstLineEnd(text);
+  const line = text.slice(0, eol);
   const s1 = line.indexOf(' ');
   if (s1 < 0) throw new HttpParseError('bad status line');
   const minor = versionMinor(line.slice(0, s1));
@@ -194,7 +225,7 @@ export function parseResponseHead(
     chunked: false,
     otherEncoding: false,
   };
-  parseFields(lines, limits, head);
+  parseFields(text, eol + 2, limits, head);
   return head;
 }
 

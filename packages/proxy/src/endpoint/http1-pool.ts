@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { alpnFor, connectTls } from '../transport-socket/upstream-tls.js';
 import { Readable } from 'node:stream';
+import type { AbortLike } from '../router/cancel.js';
 import { BodyDecoder, chunkHeader, fieldLines, lastChunk } from '../codec/http1-body.js';
 import {
   DEFAULT_HEAD_LIMITS,
@@ -38,7 +39,8 @@ export interface Http1Exchange {
   authority: string;
   headers: Record<string, string | string[]>;
   body: Buffer | Readable | undefined;
-  signal: AbortSignal;
+  /** An AbortSignal, or any token with its abort members (the router's Cancel). */
+  signal: AbortLike;
 }
 
 export interface Http1Response {
@@ -130,7 +132,7 @@ class Connection {
   private closeAfter = false;
   private keepAliveMs: number;
   private onAbort: (() => void) | undefined;
-  private signal: AbortSignal | undefined;
+  private signal: AbortLike | undefined;
   /** Stops streaming the request body (listeners off, the rest drained). */
   private detachBody: (() => void) | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
@@ -170,6 +172,8 @@ class Connection {
           alpn: alpnFor(opts.tls.alpn, 'http/1.1'),
           timeoutMs: opts.connectTimeoutMs,
           localAddress: opts.sourceAddress,
+          // Decrypted reads land in the shared buffer too (tls.connect takes net's `onread`).
+          onread: { buffer: READ_BUFFER, callback: (n: number, b: Uint8Array) => this.onRead(n, b) },
         },
         (err) => {
           if (!err) connected();
@@ -178,6 +182,7 @@ class Connection {
         },
       );
       this.socket = s ?? new net.Socket();
+      this.shared = s !== undefined;
       if (!s) queueMicrotask(() => this.fail(early ?? new Error('upstream TLS connect failed')));
     } else {
       // Plain-text reads land in one shared buffer handed to onData, bypassing the socket's

@@ -11,13 +11,14 @@ import { durationMs } from '../util/duration.js';
 import { compileRouteTable, type RequestView, type RouteTable } from '../router/route-table.js';
 import { chooseCluster } from '../router/route-action.js';
 import { routeRequest } from '../router/router-filter.js';
+import { Cancel } from '../router/cancel.js';
 import type { HttpFilter, FilterRequest } from '../http-filters/http-filter.js';
 import { createFaultFilter } from '../http-filters/fault-filter.js';
 import { createCorsFilter } from '../http-filters/cors-filter.js';
 import { createRbacFilter, HTTP_RBAC_TYPE } from '../http-filters/rbac-filter.js';
 import { createJwtAuthnFilter, JWT_AUTHN_FILTER_TYPE } from '../http-filters/jwt-authn-filter.js';
 import { jwksResolverFor } from '../http-filters/jwks-fetcher.js';
-import type { StatsStore } from '../stats/stats-store.js';
+import type { Stat, StatsStore } from '../stats/stats-store.js';
 import {
   applyHeaderOptions,
   createHeaderMutationFilter,
@@ -122,6 +123,11 @@ export class HttpConnectionManager {
   private readonly trace: { provider: TraceProviderJson; sampling: number } | undefined;
   /** Stream timeouts (stream idle, request, request headers, max stream duration). */
   readonly timeouts: HcmTimeouts;
+  /** Counters incremented on every request, resolved once (`downstream_rq_total`, `_Nxx` by class). */
+  private readonly rqTotal: Stat;
+  private readonly rqClass: Stat[] = [];
+  /** Per upstream cluster: `upstream_rq_<code>` by code and `upstream_rq_<N>xx` by class. */
+  private readonly upstreamRq = new Map<string, { codes: Stat[]; classes: Stat[] }>();
 
   constructor(
     readonly config: HcmJson,
@@ -138,6 +144,11 @@ export class HttpConnectionManager {
     this.statPrefix = config.statPrefix ?? 'http';
     this.timeouts = hcmTimeoutsOf(config);
     this.statTags = { envoy_http_conn_manager_prefix: this.statPrefix };
+    this.rqTotal = ctx.stats.counter(
+      'http.{envoy_http_conn_manager_prefix}.downstream_rq_total',
+      'envoy_http_conn_manager_prefix',
+      this.statPrefix,
+    );
     const t = config.tracing;
     const provider =
       (t?.provider as TraceProviderJson | undefined) ?? (t ? ctx.defaultTraceProvider : undefined);
@@ -242,17 +253,26 @@ export class HttpConnectionManager {
     info.endMs = Date.now();
     const { stats } = this.ctx;
     const sp = this.statTags;
-    stats.inc(
-      `http.{envoy_http_conn_manager_prefix}.downstream_rq_${Math.floor(info.responseCode / 100)}xx`,
-      sp,
-    );
-    if (info.clusterName && this.ctx.clusters.get(info.clusterName)) {
-      const ct = { envoy_cluster_name: info.clusterName };
-      stats.inc(`cluster.{envoy_cluster_name}.upstream_rq_${info.responseCode}`, ct);
-      stats.inc(`cluster.{envoy_cluster_name}.upstream_rq_${Math.floor(info.responseCode / 100)}xx`, ct);
+    const code = info.responseCode;
+    const cls = Math.floor(code / 100);
+    (this.rqClass[cls] ??= stats.counter(
+      `http.{envoy_http_conn_manager_prefix}.downstream_rq_${cls}xx`,
+      'envoy_http_conn_manager_prefix',
+      this.statPrefix,
+    )).value++;
+    const cluster = info.clusterName;
+    if (cluster && this.ctx.clusters.get(cluster)) {
+      let c = this.upstreamRq.get(cluster);
+      if (!c) this.upstreamRq.set(cluster, (c = { codes: [], classes: [] }));
+      const t = 'envoy_cluster_name';
+      (c.codes[code] ??= stats.counter(`cluster.{envoy_cluster_name}.upstream_rq_${code}`, t, cluster))
+        .value++;
+      (c.classes[cls] ??= stats.counter(`cluster.{envoy_cluster_name}.upstream_rq_${cls}xx`, t, cluster))
+        .value++;
     }
-    for (const f of info.responseFlags)
-      stats.inc(`http.{envoy_http_conn_manager_prefix}.response_flag.${f}`, sp);
+    if (info.responseFlags.size > 0)
+      for (const f of info.responseFlags)
+        stats.inc(`http.{envoy_http_conn_manager_prefix}.response_flag.${f}`, sp);
     if (this.listener.direction) {
       const isGrpc = (info.requestHeaders['content-type'] ?? '').startsWith('application/grpc');
       const m: MetricContext = {
@@ -290,7 +310,7 @@ export class HttpConnectionManager {
     const cfg = this.config;
     const { stats } = this.ctx;
     const sp = this.statTags;
-    stats.inc('http.{envoy_http_conn_manager_prefix}.downstream_rq_total', sp);
+    this.rqTotal.value++;
     const headers = requestHeaderRecord(req.headers, true);
     const authority = firstValue(req.headers[':authority']) ?? req.headers.host ?? '';
     applyForwardedHeaders(headers, {
@@ -317,7 +337,7 @@ export class HttpConnectionManager {
       headers[PEER_METADATA_HEADER] = encodePeerMetadata(this.ctx.local);
     }
 
-    const gone = new AbortController();
+    const gone = new Cancel();
     let finished = false;
     let requestDone = false;
     /** The proxy itself reset this stream (a timeout), so its close is not the downstream's (DC). */
@@ -340,27 +360,8 @@ export class HttpConnectionManager {
       },
       !isH2,
     );
-    res.once('close', () => {
-      timers.clear();
-      if (!finished && !res.writableFinished && !resetHere) {
-        info.responseFlags.add('DC');
-        gone.abort();
-      }
-    });
 
-    const view: RequestView = {
-      host: authority,
-      path: info.path,
-      method: info.method,
-      header: (n) =>
-        n === ':authority' || n === 'host'
-          ? authority
-          : n === ':method'
-            ? info.method
-            : n === ':path'
-              ? info.path
-              : headers[n],
-    };
+    const view = new HcmRequestView(authority, info.path, info.method, headers);
     const table = this.routes();
     const m = table?.match(view);
     const route = m?.route?.route;
@@ -388,7 +389,7 @@ export class HttpConnectionManager {
       status: number,
       h: Record<string, string | string[]>,
     ): Record<string, string | string[]> => {
-      for (const f of this.filters) f.onResponse?.(filterReq, status, h);
+      if (filterReq) for (const f of this.filters) f.onResponse?.(filterReq, status, h);
       responseHeaderOps(h);
       if (inbound) {
         h[PEER_METADATA_ID_HEADER] = this.ctx.nodeId;
@@ -418,43 +419,52 @@ export class HttpConnectionManager {
     };
 
     const clusterName = route?.route ? chooseClusterName(route.route, view) : undefined;
-    const filterReq: FilterRequest = {
-      method: info.method,
-      path: info.path,
-      authority,
-      headers,
-      route,
-      vhost,
-      clusterName,
-      info,
-      conn,
-      respond: localReply,
-      sleep: (ms) =>
-        new Promise((resolve) => {
-          const t = setTimeout(() => resolve(true), ms);
-          gone.signal.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
-        }),
-    };
+    // Only the HTTP filters read it: none is made for a chain with the router alone.
+    const filterReq: FilterRequest | undefined =
+      this.filters.length === 0
+        ? undefined
+        : {
+            method: info.method,
+            path: info.path,
+            authority,
+            headers,
+            route,
+            vhost,
+            clusterName,
+            info,
+            conn,
+            respond: localReply,
+            sleep: (ms) =>
+              new Promise((resolve) => {
+                const t = setTimeout(() => resolve(true), ms);
+                gone.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
+              }),
+          };
 
-    res.once('finish', () => {
+    // Both fire once ('finish' before 'close'), so plain listeners do (no `once` wrappers).
+    res.on('finish', () => {
       finished = true;
       timers.clear();
       this.complete(info, route);
       this.endSpan(span, info);
     });
-    res.once('close', () => {
-      if (!finished) {
-        finished = true;
-        if (info.responseCode === 0) info.responseCode = 0;
-        this.complete(info, route);
-        this.endSpan(span, info);
+    res.on('close', () => {
+      timers.clear();
+      if (finished) return;
+      if (!res.writableFinished && !resetHere) {
+        info.responseFlags.add('DC');
+        gone.abort();
       }
+      finished = true;
+      this.complete(info, route);
+      this.endSpan(span, info);
     });
 
-    for (const f of this.filters) {
-      const status = await f.onRequest(filterReq);
-      if (status === 'stop') return;
-    }
+    if (filterReq)
+      for (const f of this.filters) {
+        const status = await f.onRequest(filterReq);
+        if (status === 'stop') return;
+      }
 
     if (!route || !vhost) {
       info.responseFlags.add('NR');
@@ -508,13 +518,10 @@ export class HttpConnectionManager {
       view,
       route,
       vhost,
-      routeConfigHeaders: {
-        ...(table?.config.requestHeadersToAdd ? { add: table.config.requestHeadersToAdd } : {}),
-        ...(table?.config.requestHeadersToRemove ? { remove: table.config.requestHeadersToRemove } : {}),
-      },
+      routeConfigHeaders: routeConfigHeadersOf(table),
       conn,
       info,
-      downstreamGone: gone.signal,
+      downstreamGone: gone,
     });
     if (timers.firedKind) {
       // A stream timeout already answered (or reset) this stream.
@@ -667,6 +674,45 @@ export class HttpConnectionManager {
   get idleTimeoutMs(): number {
     return durationMs(this.config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000;
   }
+}
+
+/** The request as route matching reads it (pseudo-headers from the request line). */
+class HcmRequestView implements RequestView {
+  constructor(
+    readonly host: string,
+    readonly path: string,
+    readonly method: string,
+    private readonly headers: Record<string, string>,
+  ) {}
+
+  header(n: string): string | undefined {
+    return n === ':authority' || n === 'host'
+      ? this.host
+      : n === ':method'
+        ? this.method
+        : n === ':path'
+          ? this.path
+          : this.headers[n];
+  }
+}
+
+type RouteConfigHeaders = Parameters<typeof routeRequest>[1]['routeConfigHeaders'];
+const NO_ROUTE_CONFIG_HEADERS: RouteConfigHeaders = Object.freeze({});
+const routeConfigHeaders = new WeakMap<RouteTable, RouteConfigHeaders>();
+
+/** The route configuration's request header options, one object per table (not per request). */
+function routeConfigHeadersOf(table: RouteTable | undefined): RouteConfigHeaders {
+  const c = table?.config;
+  if (!table || !c || (!c.requestHeadersToAdd && !c.requestHeadersToRemove)) return NO_ROUTE_CONFIG_HEADERS;
+  let h = routeConfigHeaders.get(table);
+  if (!h) {
+    h = {
+      ...(c.requestHeadersToAdd ? { add: c.requestHeadersToAdd } : {}),
+      ...(c.requestHeadersToRemove ? { remove: c.requestHeadersToRemove } : {}),
+    };
+    routeConfigHeaders.set(table, h);
+  }
+  return h;
 }
 
 function chooseClusterName(action: routeComponentsV3.RouteActionJson, view: RequestView): string | undefined {

@@ -1,7 +1,7 @@
 // Header handling at the HTTP connection manager's edges: hop-by-hop removal, the x-forwarded-*
 // and x-request-id headers Envoy sets, and conversion between Node's header shapes.
 import type { IncomingHttpHeaders } from 'node:http';
-import { nodeCrypto } from '../util/node-builtins.js';
+import { randomRequestId } from './request-id.js';
 
 /** Hop-by-hop and connection-specific headers never forwarded. */
 export const HOP_BY_HOP = new Set([
@@ -52,7 +52,7 @@ export function applyForwardedHeaders(headers: Record<string, string>, o: Forwar
   } else {
     headers['x-forwarded-proto'] ??= o.tls ? 'https' : 'http';
   }
-  if (o.generateRequestId && !headers['x-request-id']) headers['x-request-id'] = nodeCrypto.randomUUID();
+  if (o.generateRequestId && !headers['x-request-id']) headers['x-request-id'] = randomRequestId();
 }
 
 /** Upstream response headers safe to send downstream (hop-by-hop removed). */

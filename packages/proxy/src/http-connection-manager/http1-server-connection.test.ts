@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   Http1ServerConnection,
   type Http1ServerHooks,
@@ -114,6 +114,40 @@ describe('downstream HTTP/1.1 connection', () => {
     expect(text).toContain('x-len: 5\r\n');
     expect(text).toContain('transfer-encoding: chunked\r\n');
     expect(text).toContain('\r\n\r\n5\r\nABCDE\r\n0\r\nx-trailer: yes\r\n\r\n');
+  });
+
+  it('keeps its own copy of partial heads and body bytes while other connections read into the shared buffer', async () => {
+    // Accepted sockets read into one buffer per thread: whatever a connection keeps across reads
+    // must survive another connection's read overwriting it.
+    const bodies: string[] = [];
+    const { port } = await serve((req, res) => {
+      const read = req.readableEnded ? Promise.resolve(Buffer.alloc(0)) : readAll(req as unknown as Readable);
+      void read.then((b) => {
+        bodies.push(`${req.url} ${b.toString()}`);
+        res.writeHead(200, { 'content-length': String(b.length) });
+        res.end(b);
+      });
+    });
+    const a = net.connect(port, '127.0.0.1');
+    const b = net.connect(port, '127.0.0.1');
+    let gotA = '';
+    a.on('data', (d: Buffer) => (gotA += d.toString('latin1')));
+    const write = (s: net.Socket, t: string): Promise<void> => new Promise((r) => s.write(t, () => r()));
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+    await write(a, 'POST /aaaa HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n');
+    await settle();
+    await write(b, 'POST /bbbb HTTP/1.1\r\nhost: b\r\ncontent-length: 10\r\n\r\nBBBBB');
+    await settle();
+    await write(a, '\r\naaaaa');
+    await settle();
+    await write(b, 'BBBBBGET /x HTTP/1.1\r\nhost: b\r\n\r\n');
+    await settle();
+    await write(a, 'aaaaa');
+    await vi.waitFor(() => expect(gotA).toMatch(/aaaaaaaaaa$/));
+    await vi.waitFor(() => expect(bodies).toHaveLength(3));
+    a.destroy();
+    b.destroy();
+    expect(bodies.sort()).toEqual(['/aaaa aaaaaaaaaa', '/bbbb BBBBBBBBBB', '/x ']);
   });
 
   it('sends 100 Continue for Expect: 100-continue', async () => {

@@ -4,7 +4,7 @@
 // body), keeps connections alive, answers pipelined requests in order, and gives upgrades,
 // CONNECT and HTTP/1.0 to node:http (`fallback`) with the bytes it has not consumed.
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import { BodyDecoder, chunkHeader, fieldLines, lastChunk } from '../codec/http1-body.js';
@@ -51,6 +51,52 @@ function httpDate(): string {
     dateCache = new Date(now).toUTCString();
   }
   return dateCache;
+}
+
+/**
+ * The read buffer of every downstream socket on this thread, plain or TLS (reads are handled one at
+ * a time): receive() copies whatever it keeps past the read.
+ */
+const READ_BUFFER = new Uint8Array(64 * 1024);
+
+/**
+ * net.Socket's own slots for `onread` (a user buffer and its callback), found on a socket made with
+ * that option: Node offers `onread` only to sockets it connects, yet an accepted socket reads
+ * through the same slots (`onStreamRead` checks them on every read) once its handle uses the buffer.
+ */
+let onreadSlots: { buffer: symbol; callback: symbol } | null | undefined;
+function findOnreadSlots(): { buffer: symbol; callback: symbol } | null {
+  if (onreadSlots !== undefined) return onreadSlots;
+  const probe = new net.Socket({ onread: { buffer: new Uint8Array(1), callback: () => true } });
+  const syms = Object.getOwnPropertySymbols(probe);
+  const buffer = syms.find((x) => x.description === 'kBuffer');
+  const callback = syms.find((x) => x.description === 'kBufferCb');
+  probe.destroy();
+  onreadSlots = buffer && callback ? { buffer, callback } : null;
+  return onreadSlots;
+}
+
+type SocketInternals = net.Socket & {
+  _handle?: { useUserBuffer?: (b: Uint8Array) => void } | null;
+} & Record<symbol, unknown>;
+
+/**
+ * Switches an accepted socket (plain text, or a TLS socket: its handle decrypts into the buffer as
+ * tls.connect's `onread` does) to reading into READ_BUFFER, handed to `onRead`: no ArrayBuffer per
+ * read, none of Readable's bookkeeping. False (and nothing changed) for a socket with bytes already
+ * in its Readable buffer or a reader of its own, or a Node without the slots.
+ */
+function readIntoSharedBuffer(socket: net.Socket, onRead: (n: number, b: Uint8Array) => boolean): boolean {
+  const s = socket as SocketInternals;
+  const slots = findOnreadSlots();
+  const handle = s._handle;
+  if (!slots || !handle || typeof handle.useUserBuffer !== 'function') return false;
+  if (s.readableLength > 0 || s.listenerCount('data') > 0) return false;
+  if (s[slots.buffer] !== null || s[slots.callback] !== null) return false;
+  s[slots.buffer] = READ_BUFFER;
+  s[slots.callback] = onRead;
+  handle.useUserBuffer(READ_BUFFER);
+  return true;
 }
 
 /** Body chunks up to this size are copied behind the head so both leave in one write. */
@@ -200,12 +246,16 @@ export class RawResponse extends EventEmitter {
       this.writeHead(200, { 'content-length': String(len) });
     }
     const s = this.socket;
-    s.cork();
+    const last = this.chunked && !this.noBody;
+    // Corked only when a last chunk follows: otherwise head and body already leave in one write.
+    if (last) s.cork();
     if (chunk !== undefined && (typeof chunk === 'string' ? chunk.length > 0 : chunk.length > 0))
       this.write(chunk);
     this.flushHeaders();
-    if (this.chunked && !this.noBody) s.write(lastChunk(this.trailers), 'latin1');
-    s.uncork();
+    if (last) {
+      s.write(lastChunk(this.trailers), 'latin1');
+      s.uncork();
+    }
     this.writableFinished = true;
     this.closed = true;
     this.emit('finish');
@@ -239,6 +289,8 @@ export class Http1ServerConnection {
   private buffered: Buffer | undefined;
   private scanned = 0;
   private decoder: BodyDecoder | undefined;
+  /** The body decoder is being fed a view of READ_BUFFER. */
+  private sharedChunks = false;
   private body: RequestBody | undefined;
   private res: RawResponse | undefined;
   private requestComplete = true;
@@ -246,18 +298,39 @@ export class Http1ServerConnection {
   private timeoutMs: number;
   private idleSince = 0;
   private done = false;
-  private readonly onData = (c: Buffer): void => this.receive(c);
+  private readonly onData = (c: Buffer): void => this.receive(c, false);
+  /** Reads land in READ_BUFFER (see readIntoSharedBuffer); after a hand-off they are pushed as copies. */
+  private shared = false;
+  private handedOff = false;
+  private readonly onRead = (n: number, b: Uint8Array): boolean => {
+    const chunk = Buffer.from(b.buffer, b.byteOffset, n);
+    // Handed to node:http: its reader gets copies through the socket's Readable.
+    if (this.handedOff) return this.socket.push(Buffer.from(chunk)) !== false;
+    this.receive(chunk, true);
+    return true;
+  };
   private readonly onClose = (): void => this.closed();
   private readonly onTimeout = (): void => this.timedOut();
   private readonly onDrain = (): void => void this.res?.emit('drain');
   private readonly onError = (): void => undefined;
 
+  /** `prefix`: bytes a listener filter already read from the socket, read here before the rest. */
   constructor(
     private readonly socket: net.Socket,
     readonly hooks: Http1ServerHooks,
+    prefix?: Buffer,
   ) {
     this.timeoutMs = hooks.streamIdleMs > 0 ? hooks.streamIdleMs : hooks.idleTimeoutMs;
-    socket.on('data', this.onData);
+    this.shared = readIntoSharedBuffer(socket, this.onRead);
+    if (prefix && prefix.length > 0) {
+      // On the next tick, as the socket's own reads come: the caller has its connection by then.
+      if (this.shared)
+        process.nextTick(() => {
+          if (!this.socket.destroyed) this.receive(prefix, false);
+        });
+      else socket.unshift(prefix);
+    }
+    if (!this.shared) socket.on('data', this.onData);
     socket.on('close', this.onClose);
     socket.on('timeout', this.onTimeout);
     socket.on('drain', this.onDrain);
@@ -266,19 +339,22 @@ export class Http1ServerConnection {
     this.idleSince = Date.now();
   }
 
-  private receive(chunk: Buffer): void {
+  /** `view`: `chunk` is READ_BUFFER's, overwritten by the next read, so what is kept is copied. */
+  private receive(chunk: Buffer, view: boolean): void {
     let buf = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk;
+    const shared = view && buf === chunk;
     this.buffered = undefined;
     try {
       while (buf.length > 0 && !this.done) {
         const d = this.decoder;
         if (d) {
+          this.sharedChunks = shared;
           buf = buf.subarray(d.feed(buf));
           continue;
         }
         if (this.res || !this.requestComplete) {
           // The next pipelined request waits for this response.
-          this.buffered = buf;
+          this.buffered = shared ? Buffer.from(buf) : buf;
           if (buf.length > MAX_BUFFERED) this.pause();
           return;
         }
@@ -286,14 +362,15 @@ export class Http1ServerConnection {
         const end = findHeadEnd(buf, this.scanned);
         if (end < 0) {
           if (buf.length > DEFAULT_HEAD_LIMITS.maxHeadBytes) throw new HttpParseError('head too large', 431);
-          this.buffered = buf;
+          this.buffered = shared ? Buffer.from(buf) : buf;
           this.scanned = buf.length;
           return;
         }
         this.scanned = 0;
         const head = parseRequestHead(buf, end);
         this.hooks.onHeadersSeen?.();
-        if (head.upgrade || head.method === 'CONNECT' || head.minor === 0) return this.handOff(buf);
+        if (head.upgrade || head.method === 'CONNECT' || head.minor === 0)
+          return this.handOff(shared ? Buffer.from(buf) : buf);
         buf = buf.subarray(end);
         this.startRequest(head);
       }
@@ -325,7 +402,7 @@ export class Http1ServerConnection {
     this.requestComplete = false;
     this.decoder = new BodyDecoder(framing, {
       data: (c) => {
-        if (!body.push(c)) this.pause();
+        if (!body.push(this.sharedChunks ? Buffer.from(c) : c)) this.pause();
       },
       end: () => {
         this.decoder = undefined;
@@ -362,7 +439,7 @@ export class Http1ServerConnection {
       this.pausedByUs = false;
       this.socket.resume();
     }
-    if (rest) this.receive(rest);
+    if (rest) this.receive(rest, false);
   }
 
   private pause(): void {
@@ -422,6 +499,7 @@ export class Http1ServerConnection {
 
   private handOff(buf: Buffer): void {
     this.done = true;
+    this.handedOff = true;
     this.detach();
     this.hooks.fallback(this.socket, buf);
   }

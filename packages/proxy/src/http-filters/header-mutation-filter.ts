@@ -16,7 +16,8 @@ export function applyHeaderOptions(
   headers: Headers,
   opts: readonly HeaderValueOptionJson[] | undefined,
 ): void {
-  for (const o of opts ?? []) {
+  if (!opts) return;
+  for (const o of opts) {
     const key = (o.header?.key ?? '').toLowerCase();
     if (!key) continue;
     const value =
@@ -42,7 +43,8 @@ export function applyHeaderOptions(
 }
 
 export function removeHeaders(headers: Headers, names: readonly string[] | undefined): void {
-  for (const n of names ?? []) delete headers[n.toLowerCase()];
+  if (!names) return;
+  for (const n of names) delete headers[n.toLowerCase()];
 }
 
 interface Mutation {

@@ -108,6 +108,8 @@ function serveH1(
   c: H1Conn,
   ctx: ProxyContext,
   opts: { raw: boolean; headersTimer: boolean } = { raw: !LEGACY_HTTP1, headersTimer: true },
+  /** Bytes a listener filter already read from the socket (the codec sniffing). */
+  prefix?: Buffer,
 ): void {
   const ms = opts.headersTimer ? c.hcm.timeouts.requestHeadersMs : 0;
   const headerTimeout = (): void =>
@@ -137,20 +139,24 @@ function serveH1(
               }),
           )
         : undefined;
-    const rc = new Http1ServerConnection(socket, {
-      onRequest: (req, res) =>
-        hcm.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse, c.conn),
-      fallback: (s, unconsumed) => {
-        raw.conns.delete(rc);
-        s.unshift(unconsumed);
-        serveH1(chain, s, { conn: c.conn, hcm }, ctx, { raw: false, headersTimer: false });
+    const rc = new Http1ServerConnection(
+      socket,
+      {
+        onRequest: (req, res) =>
+          hcm.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse, c.conn),
+        fallback: (s, unconsumed) => {
+          raw.conns.delete(rc);
+          s.unshift(unconsumed);
+          serveH1(chain, s, { conn: c.conn, hcm }, ctx, { raw: false, headersTimer: false });
+        },
+        onProtocolError: () => countDpe(ctx, hcm),
+        ...(headers ? { onHeadStart: headers.headStarted, onHeadersSeen: headers.headComplete } : {}),
+        streamIdleMs: hcm.timeouts.streamIdleMs,
+        idleTimeoutMs: hcm.idleTimeoutMs,
+        draining: duration ? () => raw.draining || duration.draining() : () => raw.draining,
       },
-      onProtocolError: () => countDpe(ctx, hcm),
-      ...(headers ? { onHeadStart: headers.headStarted, onHeadersSeen: headers.headComplete } : {}),
-      streamIdleMs: hcm.timeouts.streamIdleMs,
-      idleTimeoutMs: hcm.idleTimeoutMs,
-      draining: duration ? () => raw.draining || duration.draining() : () => raw.draining,
-    });
+      prefix,
+    );
     raw.conns.add(rc);
     socket.once('close', () => {
       raw.conns.delete(rc);
@@ -159,6 +165,7 @@ function serveH1(
     });
     return;
   }
+  if (prefix && prefix.length > 0) socket.unshift(prefix);
   if (ms > 0) c.headersSeen = watchRequestHeaders(socket, ms, headerTimeout);
   conns.set(socket, c);
   chain.h1?.emit('connection', socket);
@@ -559,8 +566,7 @@ export class ActiveListener {
         h2.emit('connection', new PrefixedSocket(socket, p));
         socket.resume();
       } else {
-        if (p.length > 0) socket.unshift(p);
-        serveH1(chain, socket, { conn, hcm }, this.ctx);
+        serveH1(chain, socket, { conn, hcm }, this.ctx, undefined, p);
         socket.resume();
       }
     };

@@ -75,7 +75,11 @@ function compileRoute(r: routeComponentsV3.RouteJson): CompiledRoute {
     matches(req, pathOnly, query) {
       if (!pathTest(pathOnly)) return false;
       if (grpc && !(req.header('content-type') ?? '').startsWith('application/grpc')) return false;
-      for (const h of headers) if (!h(req.header)) return false;
+      if (headers.length > 0) {
+        // A view's `header` may be a method: called through the view.
+        const lookup = (n: string): string | undefined => req.header(n);
+        for (const h of headers) if (!h(lookup)) return false;
+      }
       if (queries.length > 0) {
         const qs = query();
         for (const q of queries) if (!q(qs)) return false;

@@ -18,8 +18,9 @@ import {
   type RetryPolicy,
 } from './retry-policy.js';
 import { sendUpstream, type AttemptResult, type UpstreamResponse } from './upstream-request.js';
-import { requestComplete, StreamDurationLimit, timeoutAfterRequest } from './upstream-timeouts.js';
+import { AttemptSignal, requestComplete, StreamDurationLimit } from './upstream-timeouts.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
+import type { AbortLike } from './cancel.js';
 
 /** Largest request body buffered so it can be retried or mirrored (Envoy's default buffer). */
 const MAX_BUFFERED_BODY = 1024 * 1024;
@@ -43,7 +44,7 @@ export interface RouterRequest {
   conn: DownstreamConnection;
   info: StreamInfo;
   /** Aborted when the downstream goes away. */
-  downstreamGone: AbortSignal;
+  downstreamGone: AbortLike;
 }
 
 export type RouterResult =
@@ -82,7 +83,7 @@ async function readBody(body: Readable, limit: number): Promise<Buffer | Readabl
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortLike): Promise<void> {
   return new Promise((resolve) => {
     if (ms <= 0 || signal.aborted) return resolve();
     const t = setTimeout(resolve, ms);
@@ -125,7 +126,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     return { kind: 'local', status: code, body: '', flag: 'NC' };
   }
   const ct = { envoy_cluster_name: cluster.name };
-  stats.inc('cluster.{envoy_cluster_name}.upstream_rq_total', ct);
+  stats.counter('cluster.{envoy_cluster_name}.upstream_rq_total', 'envoy_cluster_name', cluster.name).value++;
   if (cluster.tls) req.info.upstreamTls = true;
 
   // Upstream request headers: route-level, virtual host, then route configuration options.
@@ -255,16 +256,19 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     req.info.upstreamHost = host.key;
     const remaining = deadline - now;
     const tryMs = Math.min(remaining, perTry ?? Infinity);
-    const signals = [req.downstreamGone];
-    // Route and per-try timeouts count from the end of the downstream request (still streaming
-    // only on a first attempt that could not buffer it).
-    const timeout = Number.isFinite(tryMs)
-      ? timeoutAfterRequest(Buffer.isBuffer(body) ? body : req.body, Math.max(1, tryMs))
-      : undefined;
-    if (timeout) signals.push(timeout);
     const maxDuration =
       cluster.maxStreamDurationMs > 0 ? new StreamDurationLimit(cluster.maxStreamDurationMs) : undefined;
-    if (maxDuration) signals.push(maxDuration.signal);
+    // Route and per-try timeouts count from the end of the downstream request (still streaming
+    // only on a first attempt that could not buffer it).
+    const abort =
+      Number.isFinite(tryMs) || maxDuration
+        ? new AttemptSignal(
+            req.downstreamGone,
+            Buffer.isBuffer(body) ? body : req.body,
+            Number.isFinite(tryMs) ? Math.max(1, tryMs) : undefined,
+            maxDuration?.signal,
+          )
+        : undefined;
     if (attempt > 1) headers['x-envoy-attempt-count'] = String(attempt);
     else if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
     host.activeRequests++;
@@ -276,9 +280,10 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       headers,
       body: Buffer.isBuffer(body) ? body : attempt === 1 ? body : undefined,
       protocol,
-      signal: signals.length === 1 ? req.downstreamGone : AbortSignal.any(signals),
+      signal: abort ? abort.signal : req.downstreamGone,
     });
     last = result;
+    if (!result.ok) abort?.clear();
     const outcome = outcomeOf(result);
     if (cluster.outlier) {
       const o =
@@ -315,17 +320,19 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
           stats.inc('cluster.{envoy_cluster_name}.upstream_rq_max_duration_reached', ct);
         });
         const done = (): void => {
+          abort?.clear();
           maxDuration?.clear();
           host.activeRequests--;
           release();
         };
-        const timedOut = (): boolean => timeout?.aborted === true;
+        const timedOut = (): boolean => abort?.timedOut === true;
         return { kind: 'response', response: result.response, cluster, host, release: done, timedOut };
       }
       host.activeRequests--;
       break;
     }
     // Discard this attempt's response and back off.
+    abort?.clear();
     maxDuration?.clear();
     if (result.ok) result.response.body.resume();
     host.activeRequests--;

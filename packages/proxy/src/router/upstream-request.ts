@@ -8,6 +8,7 @@ import { errors as undiciErrors } from '../util/undici-core.js';
 import type { Host } from '../endpoint/host.js';
 import type { UpstreamCluster } from '../cluster/upstream-cluster.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
+import { abortSignalOf, type AbortLike } from './cancel.js';
 
 export interface UpstreamRequest {
   /** original_src: connect from the downstream client's address (HTTP/1.1 connections). */
@@ -19,7 +20,7 @@ export interface UpstreamRequest {
   /** Buffered body, a one-shot stream, or none. */
   body: Buffer | Readable | undefined;
   protocol: UpstreamProtocol;
-  signal: AbortSignal;
+  signal: AbortLike;
 }
 
 export interface UpstreamResponse {
@@ -40,7 +41,7 @@ export type AttemptResult =
       detail: string;
     };
 
-function classify(err: unknown, signal: AbortSignal): AttemptResult {
+function classify(err: unknown, signal: AbortLike): AttemptResult {
   const e = err as { code?: string; message?: string; name?: string };
   const detail = e?.message ?? String(err);
   if (signal.aborted) {
@@ -88,7 +89,7 @@ async function viaHttp1(cluster: UpstreamCluster, host: Host, r: UpstreamRequest
       path: r.path,
       headers: { ...r.headers, host: r.authority },
       body: r.body ?? null,
-      signal: r.signal,
+      signal: abortSignalOf(r.signal),
     });
     let resolveTrailers: (t: Record<string, string>) => void = () => {};
     const trailers = new Promise<Record<string, string>>((resolve) => (resolveTrailers = resolve));
@@ -145,7 +146,10 @@ function viaHttp2(cluster: UpstreamCluster, host: Host, r: UpstreamRequest): Pro
       }
     }, cluster.connectTimeoutMs);
     connectTimer.unref();
-    const stream = session.request(headers, { endStream: r.body === undefined, signal: r.signal });
+    const stream = session.request(headers, {
+      endStream: r.body === undefined,
+      signal: abortSignalOf(r.signal),
+    });
     let resolveTrailers: (t: Record<string, string>) => void = () => {};
     const trailers = new Promise<Record<string, string>>((res) => (resolveTrailers = res));
     stream.on('trailers', (t) => resolveTrailers(plain(t)));

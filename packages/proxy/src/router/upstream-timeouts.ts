@@ -6,20 +6,81 @@
 //   response headers the client gets 408 (request still arriving) or 504, flag `UMSDR`; after
 //   them the stream is reset.
 import type { Readable } from 'node:stream';
+import { Cancel, type AbortLike } from './cancel.js';
+
+/** The reason an attempt's signal carries when its route (or per-try) timeout fires. */
+function timeoutReason(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}
 
 /**
- * An abort signal that fires `ms` after the downstream request is complete: at once when `body`
- * is absent, buffered or over, else `ms` after its 'end'.
+ * One upstream attempt's abort signal: aborted when the downstream goes away, when the route (or
+ * per-try) timeout fires — counted from the end of the downstream request, its reason a
+ * TimeoutError — or when `also` (the cluster's max stream duration) aborts. One controller and
+ * one timer, both dropped by `clear()` once the exchange is over: AbortSignal.timeout kept a timer
+ * and its signal alive for the whole timeout after every response, and AbortSignal.any built a
+ * composite signal (weak references, a finalization registry) per request.
  */
-export function timeoutAfterRequest(body: Readable | Buffer | undefined, ms: number): AbortSignal {
-  if (body === undefined || Buffer.isBuffer(body) || body.readableEnded) return AbortSignal.timeout(ms);
-  const ac = new AbortController();
-  body.once('end', () => {
-    if (ac.signal.aborted) return;
-    const t = AbortSignal.timeout(ms);
-    t.addEventListener('abort', () => ac.abort(t.reason), { once: true });
-  });
-  return ac.signal;
+export class AttemptSignal {
+  private readonly ac = new Cancel();
+  private timer: NodeJS.Timeout | undefined;
+  private waiting: Readable | undefined;
+  private fired = false;
+  private readonly onGone = (): void => this.ac.abort(this.downstream.reason);
+  private readonly onAlso = (): void => this.ac.abort(this.also?.reason);
+  private readonly onTimeout = (): void => {
+    this.timer = undefined;
+    this.fired = true;
+    this.ac.abort(timeoutReason());
+  };
+  private readonly onRequestEnd = (): void => {
+    this.waiting = undefined;
+    if (!this.ac.aborted) this.arm();
+  };
+
+  constructor(
+    private readonly downstream: AbortLike,
+    body: Readable | Buffer | undefined,
+    private readonly timeoutMs: number | undefined,
+    private readonly also: AbortSignal | undefined,
+  ) {
+    if (downstream.aborted) this.ac.abort(downstream.reason);
+    else downstream.addEventListener('abort', this.onGone, { once: true });
+    if (also) {
+      if (also.aborted) this.ac.abort(also.reason);
+      else also.addEventListener('abort', this.onAlso, { once: true });
+    }
+    if (timeoutMs === undefined || this.ac.aborted) return;
+    if (requestComplete(body)) this.arm();
+    else {
+      this.waiting = body as Readable;
+      this.waiting.once('end', this.onRequestEnd);
+    }
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(this.onTimeout, this.timeoutMs);
+    this.timer.unref();
+  }
+
+  get signal(): AbortLike {
+    return this.ac;
+  }
+
+  /** Whether the route (or per-try) timeout has fired. */
+  get timedOut(): boolean {
+    return this.fired;
+  }
+
+  /** The exchange is over: no timer left behind, no listener on the downstream's signal. */
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.waiting?.off('end', this.onRequestEnd);
+    this.waiting = undefined;
+    this.downstream.removeEventListener('abort', this.onGone);
+    this.also?.removeEventListener('abort', this.onAlso);
+  }
 }
 
 /** Whether the downstream request has been received in full. */

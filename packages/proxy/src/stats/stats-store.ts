@@ -19,6 +19,8 @@ export class StatsStore {
   private readonly stats = new Map<string, Stat>();
   /** template → tag values joined → stat: the hot path skips building the printed name. */
   private readonly byTemplate = new Map<string, Map<string, Stat>>();
+  /** template → the one tag's value → counter (see `counter`). */
+  private readonly oneTag = new Map<string, Map<string, Stat>>();
 
   private get(kind: Stat['kind'], template: string, tags: Tags): Stat {
     let inner = this.byTemplate.get(template);
@@ -34,6 +36,25 @@ export class StatsStore {
       s = this.stats.get(key) ?? { template, tags, kind, value: 0 };
       this.stats.set(key, s);
       inner.set(tagKey, s);
+    }
+    return s;
+  }
+
+  /**
+   * The counter of a template with one tag, as a handle the hot path increments itself
+   * (`.value++`): no tags object, no joined key per increment. Stats are never removed, so a
+   * handle stays valid for the store's life.
+   */
+  counter(template: string, tag: string, value: string): Stat {
+    let byValue = this.oneTag.get(template);
+    if (!byValue) {
+      byValue = new Map();
+      this.oneTag.set(template, byValue);
+    }
+    let s = byValue.get(value);
+    if (!s) {
+      s = this.get('counter', template, { [tag]: value });
+      byValue.set(value, s);
     }
     return s;
   }

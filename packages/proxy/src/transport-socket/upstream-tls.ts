@@ -13,6 +13,8 @@ export interface TlsConnectOptions {
   timeoutMs: number;
   /** The cluster's upstream_bind_config source address, if any. */
   localAddress?: string | undefined;
+  /** Decrypted reads into this buffer, handed to `callback` (net's `onread`) instead of 'data'. */
+  onread?: { buffer: Uint8Array; callback: (n: number, b: Uint8Array) => boolean } | undefined;
 }
 
 /** Istio's in-mesh ALPN marker: a context offering it is mesh mTLS (ISTIO_MUTUAL). */
@@ -57,6 +59,7 @@ export function connectTls(
     rejectUnauthorized: ctx.verifies,
     checkServerIdentity: () => undefined,
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    ...(o.onread ? { onread: o.onread } : {}),
   });
   s.setNoDelay(true);
   const timer = setTimeout(
