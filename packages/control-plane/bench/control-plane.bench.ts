@@ -1,30 +1,32 @@
 // `npm run bench:control-plane`: skeind with 1000 services and 2000 simulated proxies (each its
 // own gRPC connection and ADS stream), with and without Sidecar scoping, against a trivial floor
-// xDS server measured in the same run with the same clients. Prints convergence p50/p99 for a
-// VirtualService change and an endpoint change, time until every proxy holds full config, server
-// CPU seconds and peak RSS, and skeind's ratios to the floor.
-// Options: --services N --proxies N (defaults 1000 / 2000); --protocols sotw,vhds (default both):
-// `sotw` clients speak state-of-the-world ADS, `vhds` clients what skein's opted-in sidecars
-// speak — delta ADS with VHDS (node metadata SKEIN_VHDS) — and the floor then speaks delta too.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// xDS server measured in the same run with its own equal set of clients. Every server keeps its
+// clients for the whole run, and the changes are interleaved — round after round, a VirtualService
+// change to the floor, to each skeind, then an endpoint change to each — so load drift on this
+// shared machine hits all servers alike. Prints, per server, time until every proxy holds full
+// config, CPU seconds and peak RSS, and per change kind the medians over rounds of p50/p99
+// convergence and the median of the per-round ratios of skeind's p99 to the floor's.
+// Options: --services N --proxies N (1000 / 2000); --protocols sotw,vhds (both); --rounds N (5);
+// --gap MS (quiet time after each convergence, 500); --scenarios floor,unscoped,floor-sized,scoped;
+// --trace: skeind runs with --trace-push and each change's stage timestamps are printed;
+// --baseline DIST: an A/B run — a second unscoped skeind from another build's dist directory
+// (e.g. a copy of dist made before a change), interleaved with the others.
 import { parseArgs } from 'node:util';
 import { TypeUrl } from '@skein/api-types';
 import { AdsClient } from '../test/support/ads-client.ts';
 import {
-  hostOf,
-  NAMESPACES,
-  nsOf,
-  PORT,
-  proxies,
-  serviceYaml,
-  sidecarYaml,
-  virtualServiceYaml,
-  workloadYaml,
-  type BenchProxy,
-} from './workload.ts';
+  cpuSeconds,
+  loadAverage,
+  peakRssMb,
+  startFloor,
+  startSkeind,
+  type ChangeKind,
+  type Protocol,
+  type Server,
+  type Sizes,
+} from './servers.ts';
+import { stageOffsets, TraceLog, type StageOffsets } from './trace.ts';
+import { hostOf, nsOf, PORT, proxies, type BenchProxy } from './workload.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,16 +34,21 @@ const { values } = parseArgs({
     proxies: { type: 'string', default: '2000' },
     scenarios: { type: 'string', default: 'floor,unscoped,floor-sized,scoped' },
     protocols: { type: 'string', default: 'sotw,vhds' },
+    rounds: { type: 'string', default: '5' },
+    gap: { type: 'string', default: '500' },
+    trace: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const SCENARIOS = new Set((values.scenarios ?? '').split(','));
 const SERVICES = Number(values.services);
 const PROXIES = Number(values.proxies);
-const here = import.meta.dirname;
+const ROUNDS = Number(values.rounds);
+const GAP_MS = Number(values.gap);
+const TRACE = values.trace === true;
 const PROTOCOLS = (values.protocols ?? '')
   .split(',')
   .filter((p): p is Protocol => p === 'sotw' || p === 'vhds');
-type Protocol = 'sotw' | 'vhds';
 const VIRTUAL_HOST = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
 const SOTW_TYPES = [
   TypeUrl.Cluster,
@@ -50,172 +57,54 @@ const SOTW_TYPES = [
   TypeUrl.RouteConfiguration,
 ];
 const typesOf = (p: Protocol): string[] => (p === 'vhds' ? [...SOTW_TYPES, VIRTUAL_HOST] : SOTW_TYPES);
+const KINDS: readonly ChangeKind[] = ['vs', 'endpoint'];
 
-interface Server {
-  readonly name: string;
-  readonly address: string;
-  readonly child: ChildProcess;
-  /** Makes a change; resolves with the time it was made (performance.now()). */
-  change(kind: 'vs' | 'endpoint'): number;
+interface Convergence {
+  p50: number;
+  p99: number;
+  affected: number;
+  trace?: StageOffsets | undefined;
 }
 
-function waitLine(child: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const s = child[stream];
-    if (!s) return reject(new Error('no stream'));
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      const m = buf.match(re);
-      if (m) {
-        s.off('data', onData);
-        resolve(m);
-      }
-    };
-    s.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${buf.slice(-2000)}`)));
-  });
+/** A server with its own clients, kept for the whole run. */
+interface Group {
+  readonly server: Server;
+  readonly protocol: Protocol;
+  readonly clients: { c: AdsClient; p: BenchProxy }[];
+  readonly fullConfigMs: number;
+  /** What the first proxy received per type at full config (count, bytes). */
+  readonly sizes: Sizes;
+  readonly rounds: Record<ChangeKind, Convergence[]>;
+  readonly trace: TraceLog | undefined;
+  /** The server process's CPU seconds and peak RSS, read after the last round. */
+  usage?: { cpuS: number; rssMb: number };
 }
 
-function writeAtomic(file: string, text: string): void {
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
-}
-
-type Sizes = Record<string, { resources: number; bytes: number }>;
-
-async function startFloor(protocol: Protocol, sizes?: Sizes): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [join(here, 'floor-server.ts'), ...(sizes ? ['--sizes', JSON.stringify(sizes)] : [])],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const m = await waitLine(child, 'stdout', /listening (\S+)/);
-  return {
-    name: `${sizes ? 'floor (skeind-sized)' : 'floor'} [${protocol}]`,
-    address: m[1] ?? '',
-    child,
-    change: (kind) => {
-      const t = performance.now();
-      child.stdin?.write(kind === 'vs' ? 'RDS\n' : 'EDS\n');
-      return t;
-    },
-  };
-}
-
-async function startSkeind(
-  scoped: boolean,
-  all: BenchProxy[],
-  protocol: Protocol,
-): Promise<Server & { dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'skein-bench-'));
-  writeFileSync(
-    join(dir, 'services.yaml'),
-    Array.from({ length: SERVICES }, (_, i) => serviceYaml(i)).join('---\n'),
-  );
-  writeFileSync(join(dir, 'workloads.yaml'), all.map((p) => workloadYaml(p)).join('---\n'));
-  writeFileSync(
-    join(dir, 'virtualservices.yaml'),
-    Array.from({ length: SERVICES - 1 }, (_, i) => virtualServiceYaml(i + 1, 100)).join('---\n'),
-  );
-  writeFileSync(join(dir, 'vs-0.yaml'), virtualServiceYaml(0, 100));
-  if (scoped)
-    writeFileSync(
-      join(dir, 'sidecars.yaml'),
-      Array.from({ length: NAMESPACES }, (_, i) => sidecarYaml(i)).join('---\n'),
-    );
-  const main = join(here, '../dist/main.js');
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env['SKEIND_NODE_OPTIONS'] ? process.env['SKEIND_NODE_OPTIONS'].split(' ') : []),
-      main,
-      '--config-dir',
-      dir,
-      '--xds-addr',
-      '127.0.0.1:0',
-      '--http-addr',
-      '127.0.0.1:0',
-      '--no-ca',
-      '--debounce-after',
-      '20',
-      '--debounce-max',
-      '200',
-      '--file-settle',
-      '20',
-      '--log-level',
-      process.env['SKEIND_LOG'] ?? 'info',
-    ],
-    {
-      stdio: ['ignore', process.env['SKEIND_STDOUT'] ? 'inherit' : 'ignore', 'pipe'],
-    },
-  );
-  const started = await waitLine(child, 'stderr', /"msg":"skeind started","xds":"([^"]+)"/);
-  const address = started[1] ?? '';
-  child.stderr?.on('data', (d: Buffer) => {
-    if (process.env['SKEIND_LOG']) process.stderr.write(d);
-  });
-  let weight = 100;
-  let extra = 0;
-  return {
-    name: `${scoped ? 'skeind (Sidecar-scoped)' : 'skeind (unscoped)'} [${protocol}]`,
-    address,
-    child,
-    dir,
-    change: (kind) => {
-      const t = performance.now();
-      if (kind === 'vs') writeAtomic(join(dir, 'vs-0.yaml'), virtualServiceYaml(0, (weight -= 10)));
-      else
-        writeAtomic(
-          join(dir, `extra-${++extra}.yaml`),
-          `apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: { name: extra-${extra}, namespace: ${nsOf(0)} }\nspec: { address: 10.200.0.${extra}, labels: { app: svc-0, version: v3 } }\n`,
-        );
-      return t;
-    },
-  };
-}
-
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-function peakRssMb(pid: number): number {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
-  return Number(m?.[1] ?? 0) / 1024;
-}
+const progress = (msg: string): void => void process.stderr.write(`  … ${msg}\n`);
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
 };
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length / 2;
+  return s.length % 2 === 1 ? (s[Math.floor(mid)] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+};
 
-interface Result {
-  name: string;
-  /** What the first proxy received per type at full config (count, bytes). */
-  sizes: Sizes;
-  fullConfigMs: number;
-  vs: { p50: number; p99: number; affected: number };
-  ep: { p50: number; p99: number; affected: number };
-  cpuS: number;
-  rssMb: number;
-}
-
-const progress = (msg: string): void => void process.stderr.write(`  … ${msg}\n`);
-
-async function run(
+async function connect(
   server: Server,
-  all: BenchProxy[],
-  scoped: boolean,
-  isFloor: boolean,
+  all: readonly BenchProxy[],
   protocol: Protocol,
-): Promise<Result> {
+  trace: TraceLog | undefined,
+): Promise<Group> {
   const TYPES = typesOf(protocol);
   const vhds = protocol === 'vhds';
   progress(`${server.name}: connecting ${all.length} proxies to ${server.address}`);
   const clients: { c: AdsClient; p: BenchProxy }[] = [];
   const t0 = performance.now();
   for (const p of all) {
-    const visible = scoped
+    const visible = server.scoped
       ? Array.from({ length: SERVICES }, (_, i) => i).filter((i) => nsOf(i) === p.namespace)
       : Array.from({ length: SERVICES }, (_, i) => i);
     const c = new AdsClient({
@@ -243,7 +132,7 @@ async function run(
     if (clients.length % 100 === 0) await new Promise((r) => setImmediate(r));
   }
   await Promise.all(
-    clients.map(({ c }) => c.until((x) => TYPES.every((t) => (x.types.get(t)?.responses ?? 0) > 0), 600_000)),
+    clients.map(({ c }) => c.until((x) => TYPES.every((t) => (x.types.get(t)?.responses ?? 0) > 0), 900_000)),
   );
   const fullConfigMs = performance.now() - t0;
   const first = clients[0]?.c;
@@ -251,112 +140,166 @@ async function run(
     TYPES.map((t) => [t, first?.types.get(t)?.last ?? { resources: 0, bytes: 0 }]),
   );
   progress(`${server.name}: every proxy holds full config after ${fullConfigMs.toFixed(0)} ms`);
+  return { server, protocol, clients, fullConfigMs, sizes, rounds: { vs: [], endpoint: [] }, trace };
+}
 
-  const converge = async (
-    kind: 'vs' | 'endpoint',
-  ): Promise<{ p50: number; p99: number; affected: number }> => {
-    const type =
-      kind === 'vs' ? (vhds ? VIRTUAL_HOST : TypeUrl.RouteConfiguration) : TypeUrl.ClusterLoadAssignment;
-    const affected = clients.filter(({ p }) => isFloor || !scoped || p.namespace === nsOf(0));
-    const before = new Map(affected.map(({ c }) => [c, c.types.get(type)?.responses ?? 0]));
-    const start = server.change(kind);
-    await Promise.all(
-      affected.map(({ c }) =>
-        c.until((x) => (x.types.get(type)?.responses ?? 0) > (before.get(x) ?? 0), 600_000),
-      ),
+/** One change to one server: change → every affected proxy received the new version. */
+async function converge(g: Group, kind: ChangeKind): Promise<Convergence> {
+  const vhds = g.protocol === 'vhds';
+  const type =
+    kind === 'vs' ? (vhds ? VIRTUAL_HOST : TypeUrl.RouteConfiguration) : TypeUrl.ClusterLoadAssignment;
+  const affected = g.clients.filter(
+    ({ p }) => g.server.isFloor || !g.server.scoped || p.namespace === nsOf(0),
+  );
+  const before = new Map(affected.map(({ c }) => [c, c.types.get(type)?.responses ?? 0]));
+  const start = g.server.change(kind);
+  await Promise.all(
+    affected.map(({ c }) =>
+      c.until((x) => (x.types.get(type)?.responses ?? 0) > (before.get(x) ?? 0), 600_000),
+    ),
+  );
+  // receivedAt is performance.now() of this process: on the epochMs() scale by timeOrigin.
+  const received = affected.map(({ c }) => performance.timeOrigin + (c.receivedAt.get(type) ?? 0));
+  const lat = received.map((t) => t - start);
+  const trace = g.trace ? stageOffsets(await g.trace.after(start), start, received) : undefined;
+  return { p50: pct(lat, 50), p99: pct(lat, 99), affected: affected.length, trace };
+}
+
+const f = (n: number, w = 7): string => n.toFixed(0).padStart(w);
+const x = (n: number): string => `${n.toFixed(2)}x`;
+
+async function runProtocol(protocol: Protocol, all: readonly BenchProxy[]): Promise<Group[]> {
+  const groups: Group[] = [];
+  const startedGroup = async (make: (trace: TraceLog | undefined) => Promise<Server>, traced: boolean) => {
+    const trace = traced ? new TraceLog() : undefined;
+    const server = await make(trace);
+    try {
+      groups.push(await connect(server, all, protocol, trace));
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+  };
+  const skeind =
+    (scoped: boolean, dist?: string) =>
+    (trace: TraceLog | undefined): Promise<Server> =>
+      startSkeind({
+        services: SERVICES,
+        proxies: all,
+        scoped,
+        protocol,
+        tracePush: trace !== undefined,
+        ...(trace ? { onLog: (l: string) => trace.line(l) } : {}),
+        ...(dist ? { dist, label: 'baseline' } : {}),
+      });
+  try {
+    if (SCENARIOS.has('floor')) await startedGroup(() => startFloor(protocol), false);
+    if (SCENARIOS.has('unscoped')) await startedGroup(skeind(false), TRACE);
+    if (values.baseline) await startedGroup(skeind(false, values.baseline), TRACE);
+    // The floor again, serving what skeind's unscoped proxies received, byte for byte in size:
+    // how long the clients and the machine take to move those bytes with no server work.
+    const unscoped = groups.find((g) => g.server.name === `skeind (unscoped) [${protocol}]`);
+    if (SCENARIOS.has('floor-sized') && unscoped)
+      await startedGroup(() => startFloor(protocol, unscoped.sizes), false);
+    if (SCENARIOS.has('scoped')) await startedGroup(skeind(true), TRACE);
+    progress(`${protocol}: ${ROUNDS} interleaved rounds, load ${loadAverage()}`);
+    const roundsStart = performance.now();
+    for (let r = 0; r < ROUNDS; r++)
+      for (const kind of KINDS)
+        for (const g of groups) {
+          const res = await converge(g, kind);
+          g.rounds[kind].push(res);
+          progress(`round ${r + 1} ${kind}: ${g.server.name} p99 ${res.p99.toFixed(0)} ms (${res.affected})`);
+          await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+        }
+    progress(`rounds took ${((performance.now() - roundsStart) / 1000).toFixed(1)} s, load ${loadAverage()}`);
+    for (const g of groups) {
+      const pid = g.server.child.pid ?? 0;
+      g.usage = { cpuS: cpuSeconds(pid), rssMb: peakRssMb(pid) };
+    }
+    return groups;
+  } finally {
+    for (const g of groups) for (const { c } of g.clients) c.close();
+    await Promise.all(groups.map((g) => g.server.stop()));
+  }
+}
+
+function report(protocol: Protocol, groups: Group[]): void {
+  const tag = `[${protocol}]`;
+  console.log(
+    `\n${tag} ${ROUNDS} rounds; per server: full config, CPU, peak RSS; convergence medians over rounds`,
+  );
+  console.log(
+    'server                            full-config ms   VS p50   VS p99 (n)      EP p50   EP p99 (n)      CPU s  peak RSS MB',
+  );
+  for (const g of groups) {
+    const m = (k: ChangeKind, which: 'p50' | 'p99') => median(g.rounds[k].map((r) => r[which]));
+    const { cpuS, rssMb } = g.usage ?? { cpuS: NaN, rssMb: NaN };
+    console.log(
+      `${g.server.name.padEnd(33)} ${f(g.fullConfigMs)}        ${f(m('vs', 'p50'))}  ${f(m('vs', 'p99'))} (${g.rounds.vs[0]?.affected ?? 0})  ${f(m('endpoint', 'p50'))}  ${f(m('endpoint', 'p99'))} (${g.rounds.endpoint[0]?.affected ?? 0})  ${cpuS.toFixed(1).padStart(6)}  ${rssMb.toFixed(0).padStart(8)}`,
     );
-    progress(`${server.name}: ${kind} change converged on ${affected.length} proxies`);
-    const lat = affected.map(({ c }) => (c.receivedAt.get(type) ?? start) - start);
-    return { p50: pct(lat, 50), p99: pct(lat, 99), affected: affected.length };
-  };
-  const vs = await converge('vs');
-  const ep = await converge('endpoint');
-  const pid = server.child.pid ?? 0;
-  const result = {
-    name: server.name,
-    sizes,
-    fullConfigMs,
-    vs,
-    ep,
-    cpuS: cpuSeconds(pid),
-    rssMb: peakRssMb(pid),
-  };
-  for (const { c } of clients) c.close();
-  return result;
+  }
+  const floor = groups.find((g) => g.server.name === `floor ${tag}`);
+  if (!floor) return;
+  console.log(`p99 per round (ms), VS | EP:`);
+  for (const g of groups)
+    console.log(
+      `  ${g.server.name.padEnd(33)} ${g.rounds.vs.map((r) => f(r.p99, 6)).join('')} |${g.rounds.endpoint.map((r) => f(r.p99, 6)).join('')}`,
+    );
+  for (const g of groups.filter((x) => x !== floor)) {
+    const ratios = (k: ChangeKind): number[] =>
+      g.rounds[k].map((r, i) => r.p99 / (floor.rounds[k][i]?.p99 ?? NaN));
+    const show = (k: ChangeKind): string => {
+      const rs = ratios(k);
+      return `${x(median(rs))} (${x(Math.min(...rs))}–${x(Math.max(...rs))})`;
+    };
+    console.log(
+      `${g.server.name}: p99 / floor, median of per-round ratios: VS ${show('vs')}, endpoint ${show('endpoint')}; full config ${x(g.fullConfigMs / floor.fullConfigMs)}`,
+    );
+  }
+  const unscoped = groups.find((g) => g.server.name === `skeind (unscoped) ${tag}`);
+  const baseline = groups.find((g) => g.server.name === `skeind baseline (unscoped) ${tag}`);
+  if (unscoped && baseline) {
+    const show = (k: ChangeKind): string => {
+      const rs = unscoped.rounds[k].map((r, i) => r.p99 / (baseline.rounds[k][i]?.p99 ?? NaN));
+      return `${x(median(rs))} (${x(Math.min(...rs))}–${x(Math.max(...rs))})`;
+    };
+    console.log(
+      `skeind (unscoped) / baseline, median of per-round p99 ratios: VS ${show('vs')}, endpoint ${show('endpoint')}`,
+    );
+  }
+  if (unscoped)
+    console.log(
+      `  sizes per proxy ${tag}: ${Object.entries(unscoped.sizes)
+        .map(([t, s]) => `${t.split('.').pop()} ${s.resources}/${(s.bytes / 1024).toFixed(0)} KiB`)
+        .join(', ')}`,
+    );
+  for (const g of groups.filter((x) => x.trace))
+    for (const k of KINDS) {
+      const traces = g.rounds[k].flatMap((r) => (r.trace ? [r.trace] : []));
+      if (traces.length === 0) continue;
+      const stages = Object.keys(traces[0] ?? {});
+      console.log(
+        `  ${g.server.name} ${k} stages, ms after the change (median of ${traces.length}): ${stages
+          .map((s) => `${s} ${median(traces.map((t) => t[s] ?? NaN)).toFixed(1)}`)
+          .join(', ')}`,
+      );
+    }
 }
 
-async function stop(server: Server): Promise<void> {
-  const exited = new Promise((r) => server.child.once('exit', r));
-  server.child.stdin?.end();
-  server.child.kill('SIGTERM');
-  await exited;
-}
-
-const f = (n: number): string => n.toFixed(0).padStart(7);
 async function main(): Promise<void> {
   const all = proxies(SERVICES, PROXIES);
   console.log(
-    `skeind benchmark: ${SERVICES} services, ${PROXIES} proxies (one gRPC connection + ADS stream each: ${PROTOCOLS.join(', ')}), node ${process.version}`,
+    `skeind benchmark: ${SERVICES} services, ${PROXIES} proxies per server (one gRPC connection + ADS stream each: ${PROTOCOLS.join(', ')}), ${ROUNDS} interleaved rounds, node ${process.version}, load ${loadAverage()}`,
   );
-  const results: Result[] = [];
-  for (const protocol of PROTOCOLS) {
-    const tag = ` [${protocol}]`;
-    if (SCENARIOS.has('floor')) {
-      const floor = await startFloor(protocol);
-      results.push(await run(floor, all, false, true, protocol));
-      await stop(floor);
-    }
-    for (const scoped of [false, true]) {
-      if (scoped && SCENARIOS.has('floor-sized')) {
-        // The floor again, now serving what skeind's unscoped proxies received, byte for byte in
-        // size: how long the clients and the machine take to move those bytes with no server work.
-        const sizes = results.find((r) => r.name === `skeind (unscoped)${tag}`)?.sizes;
-        if (sizes) {
-          const floor = await startFloor(protocol, sizes);
-          results.push(await run(floor, all, false, true, protocol));
-          await stop(floor);
-        }
-      }
-      if (!SCENARIOS.has(scoped ? 'scoped' : 'unscoped')) continue;
-      progress(`starting skeind (${scoped ? 'Sidecar-scoped' : 'unscoped'}, ${protocol})`);
-      const s = await startSkeind(scoped, all, protocol);
-      try {
-        results.push(await run(s, all, scoped, false, protocol));
-      } finally {
-        await stop(s);
-        rmSync(s.dir, { recursive: true, force: true });
-      }
-    }
-  }
+  for (const protocol of PROTOCOLS) report(protocol, await runProtocol(protocol, all));
   console.log(
-    '\nserver                            full-config ms   VS p50   VS p99 (n)      EP p50   EP p99 (n)      CPU s  peak RSS MB',
+    `\nload at the end ${loadAverage()}; bench process peak RSS ${peakRssMb(process.pid).toFixed(0)} MB`,
   );
-  for (const r of results)
-    console.log(
-      `${r.name.padEnd(33)} ${f(r.fullConfigMs)}        ${f(r.vs.p50)}  ${f(r.vs.p99)} (${r.vs.affected})  ${f(r.ep.p50)}  ${f(r.ep.p99)} (${r.ep.affected})  ${r.cpuS.toFixed(1).padStart(6)}  ${r.rssMb.toFixed(0).padStart(8)}`,
-    );
-  for (const protocol of PROTOCOLS) {
-    const tag = ` [${protocol}]`;
-    const base = results.find((r) => r.name === `floor${tag}`);
-    const sized = results.find((r) => r.name === `floor (skeind-sized)${tag}`);
-    const unscoped = results.find((r) => r.name === `skeind (unscoped)${tag}`);
-    if (base)
-      for (const r of results.filter((x) => x.name.endsWith(tag) && x.name.startsWith('skeind')))
-        console.log(
-          `${r.name}: VS p99 ${(r.vs.p99 / base.vs.p99).toFixed(2)}x floor, endpoint p99 ${(r.ep.p99 / base.ep.p99).toFixed(2)}x floor, full config ${(r.fullConfigMs / base.fullConfigMs).toFixed(2)}x floor`,
-        );
-    if (sized && unscoped)
-      console.log(
-        `skeind (unscoped)${tag} against the skeind-sized floor: VS p99 ${(unscoped.vs.p99 / sized.vs.p99).toFixed(2)}x, full config ${(unscoped.fullConfigMs / sized.fullConfigMs).toFixed(2)}x`,
-      );
-    if (unscoped)
-      console.log(
-        `  sizes per proxy${tag}: ${Object.entries(unscoped.sizes)
-          .map(([t, x]) => `${t.split('.').pop()} ${x.resources}/${(x.bytes / 1024).toFixed(0)} KiB`)
-          .join(', ')}`,
-      );
-  }
   process.exit(0);
 }
 
-void main();
+void main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

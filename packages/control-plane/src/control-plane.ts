@@ -19,6 +19,7 @@ import { pushRequestFor } from './serve/change-impact.js';
 import { DebugServer } from './serve/debug-http.js';
 import { XdsMetrics } from './serve/metrics.js';
 import { PushQueue } from './serve/push-queue.js';
+import { PushTrace } from './serve/push-trace.js';
 import type { Syncz } from './serve/syncz.js';
 import type { SecurityContributor } from './translate/security.js';
 import { meshSecurity } from '@skein/ca';
@@ -68,6 +69,11 @@ export interface ControlPlaneOptions {
    * certificate; needs `ca`. With Kubernetes, skeind also patches the configurations' caBundle.
    */
   readonly webhook?: WebhookConfig | undefined;
+  /**
+   * Log one `push trace` line per push with the wall-clock time of each stage (file event, scan,
+   * parse, snapshot, debounce, push, first/last stream write): `--trace-push`.
+   */
+  readonly tracePush?: boolean | undefined;
 }
 
 export interface RunningControlPlane {
@@ -106,15 +112,20 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   let snapshot = buildSnapshot({ version: '0', mesh, objects: [] });
   let registryServices: Service[] = [];
   let generation = 0;
+  // The previous snapshot goes along: kinds (and services) whose objects did not change are kept.
   const rebuild = (): Snapshot =>
-    buildSnapshot({
-      version: `${store.version}.${generation}`,
-      mesh,
-      objects: store.list(),
-      registryServices,
-      namespaces,
-    });
+    buildSnapshot(
+      {
+        version: `${store.version}.${generation}`,
+        mesh,
+        objects: store.list(),
+        registryServices,
+        namespaces,
+      },
+      snapshot,
+    );
 
+  const trace = options.tracePush ? new PushTrace() : undefined;
   // Kubernetes mode: credentialName Secrets only for service accounts RBAC lets list them.
   const secretAccess = options.kubeconfig
     ? new SecretAccessReviewer({
@@ -128,6 +139,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     : undefined;
   const xds = new XdsServer({
     snapshot: () => snapshot,
+    trace,
     metrics,
     log: log.scope('xds'),
     credentialReview: secretAccess,
@@ -139,9 +151,21 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     maxDelayMs: options.debounceMaxMs ?? 1000,
     flush: (req) => {
       metrics.pushTriggers.inc({ type: req.full ? 'full' : req.types ? 'eds' : 'scoped' });
+      trace?.mark('debounceFired');
       const started = performance.now();
       const reached = xds.push(req);
       const ms = Math.round(performance.now() - started);
+      if (trace) {
+        trace.mark('pushReturned');
+        // Writes continue over the next event-loop turns (and the send budget may hold some
+        // back): log once every scheduled stream has been written.
+        const done = (): void => {
+          if (xds.backlog.streams > 0) return void setImmediate(done);
+          const t = trace.take();
+          if (t) pushLog.info('push trace', { reason: req.reason, proxies: reached, ...t });
+        };
+        setImmediate(done);
+      }
       pushLog.info('push', {
         reason: req.reason,
         full: req.full,
@@ -159,6 +183,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const changeAt = Date.now(); // convergence time counts the rebuild too
     const started = performance.now();
     snapshot = rebuild();
+    trace?.open('snapshotBuilt');
     pushLog.debug('snapshot rebuilt', {
       version: snapshot.version,
       ms: Math.round(performance.now() - started),
@@ -181,6 +206,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         validate: options.validator ?? meshValidator,
         onProblem,
         settleMs: options.settleMs,
+        onStage: trace
+          ? (stage) => (stage === 'fileEvent' ? trace.open(stage) : trace.mark(stage))
+          : undefined,
+        onScan: trace ? () => trace.dropUnlessBuilt() : undefined,
       })
     : undefined;
   await dirSource?.start();
@@ -254,6 +283,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     : undefined;
   snapshot = rebuild();
   queue.stop(); // the initial load needs no push: nobody is connected yet
+  trace?.take();
 
   const problems = (): Problem[] => [
     ...(dirSource?.problems() ?? []),

@@ -144,6 +144,11 @@ const program = new Command('skeind')
     false,
   )
   .option('--log-level <level>', 'debug | info | warn | error', 'info')
+  .option(
+    '--trace-push',
+    'log one "push trace" line per push: wall-clock time of each stage (file event, scan, parse, snapshot, debounce, push, first/last stream write)',
+    false,
+  )
   .action(
     async (o: {
       configDir?: string;
@@ -175,6 +180,7 @@ const program = new Command('skeind')
       fileSettle: number;
       logLevel: string;
       meshSecurity: boolean;
+      tracePush: boolean;
     }) => {
       const kubeconfig = o.kubeconfig ?? (process.env['KUBERNETES_SERVICE_HOST'] ? 'in-cluster' : undefined);
       const kubeCa = o.caMode === 'kubernetes' || (o.caMode === 'auto' && kubeconfig !== undefined);
@@ -226,6 +232,7 @@ const program = new Command('skeind')
         debounceMaxMs: o.debounceMax,
         settleMs: o.fileSettle,
         logLevel: o.logLevel as Level,
+        tracePush: o.tracePush,
         ...(o.meshSecurity ? { security: meshSecurity() } : {}),
       });
       let stopping = false;

@@ -23,7 +23,9 @@ export interface DirectorySourceOptions {
   readonly resyncMs?: number | undefined;
   readonly now?: (() => number) | undefined;
   /** Called after every scan that completed (for tests and readiness). */
-  readonly onScan?: (generation: number) => void;
+  readonly onScan?: ((generation: number) => void) | undefined;
+  /** Called at a watch event, when a scan starts and when its files are parsed (`--trace-push`). */
+  readonly onStage?: ((stage: 'fileEvent' | 'scanStart' | 'parsed') => void) | undefined;
 }
 
 /** A file stamped more recently than this is re-read even when its stamp looks unchanged. */
@@ -92,7 +94,10 @@ export class DirectorySource {
   private watchDir(dir: string): void {
     if (this.watchers.has(dir) || this.stopped) return;
     try {
-      const w = watch(dir, () => this.schedule());
+      const w = watch(dir, () => {
+        this.opts.onStage?.('fileEvent');
+        this.schedule();
+      });
       w.on('error', () => {
         w.close();
         this.watchers.delete(dir);
@@ -144,6 +149,7 @@ export class DirectorySource {
 
   /** The initial scan reads every file at once (start-up has no writer to race with). */
   private async scanOnce(initial: boolean): Promise<void> {
+    this.opts.onStage?.('scanStart');
     const now = this.opts.now ?? Date.now;
     const { files: paths, dirs } = await listConfigFiles(this.opts.dir);
     // A directory seen for the first time may have received files before its watcher existed:
@@ -207,6 +213,7 @@ export class DirectorySource {
       this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, text, objects, problems });
     }
     for (const path of [...this.files.keys()]) if (!seen.has(path)) this.files.delete(path);
+    this.opts.onStage?.('parsed');
     this.publish();
     this.scans++;
     this.opts.onScan?.(this.scans);

@@ -45,39 +45,78 @@ export interface SnapshotInput {
 const ns = (o: ConfigObject): string => o.metadata.namespace ?? 'default';
 
 /** Istio's order between objects of one kind: oldest first, then namespace/name. */
-function byAge(a: ConfigObject, b: ConfigObject): number {
-  const ca = a.metadata.creationTimestamp ?? '';
-  const cb = b.metadata.creationTimestamp ?? '';
-  if (ca !== cb) return ca < cb ? -1 : 1;
-  const ka = `${ns(a)}/${a.metadata.name}`;
-  const kb = `${ns(b)}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+function sortByAge(list: ConfigObject[]): ConfigObject[] {
+  const keyed = list.map((o) => ({
+    o,
+    at: o.metadata.creationTimestamp ?? '',
+    name: `${ns(o)}/${o.metadata.name}`,
+  }));
+  keyed.sort((a, b) =>
+    a.at !== b.at ? (a.at < b.at ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  return keyed.map((k) => k.o);
 }
 
-export function buildSnapshot(input: SnapshotInput): Snapshot {
+/** The members of a previous snapshot's per-kind list, to tell whether a kind is unchanged. */
+const members = new WeakMap<readonly ConfigObject[], Set<ConfigObject>>();
+function sameObjects(before: readonly ConfigObject[] | undefined, now: readonly ConfigObject[]): boolean {
+  if (!before || before.length !== now.length) return false;
+  let set = members.get(before);
+  if (!set) members.set(before, (set = new Set(before)));
+  for (const o of now) if (!set.has(o)) return false;
+  return true;
+}
+
+/**
+ * Builds the snapshot. With `previous` (the snapshot this one replaces), a kind whose objects are
+ * all the same objects as before keeps the previous sorted list, and the services are kept when
+ * their inputs (ServiceEntries, WorkloadEntries, registry services) are the same: a change to one
+ * object re-sorts and re-joins only what its kind feeds. The result is the same as without it.
+ */
+export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapshot {
   const byKind = new Map<string, ConfigObject[]>();
+  const registry = input.registryServices ?? NO_SERVICES;
+  const namespaces = input.namespaces ?? NO_NAMESPACES;
+  const reuse =
+    previous !== undefined &&
+    previous.mesh === input.mesh &&
+    previous.namespaces === namespaces &&
+    registryOf.get(previous) === registry;
   // MeshConfig discoverySelectors: objects and services of other namespaces are left out.
-  const admitted = discoveredNamespaces(input.mesh.discoverySelectors, input.namespaces ?? NO_NAMESPACES);
+  const admitted = discoveredNamespaces(input.mesh.discoverySelectors, namespaces);
   const objects = admitted ? input.objects.filter((o) => admitted.has(ns(o))) : input.objects;
   for (const o of objects) {
     const list = byKind.get(o.kind) ?? [];
     list.push(o);
     byKind.set(o.kind, list);
   }
-  for (const list of byKind.values()) list.sort(byAge);
+  for (const [k, list] of byKind) {
+    const before = reuse ? (previous.byKind.get(k) as ConfigObject[] | undefined) : undefined;
+    byKind.set(k, before && sameObjects(before, list) ? before : sortByAge(list));
+  }
   const kind = <T extends ConfigObject>(k: string): T[] => (byKind.get(k) ?? []) as T[];
   const workloadEntries = kind<WorkloadEntry>('WorkloadEntry');
-  const services = [
-    ...(input.registryServices ?? []).filter((s) => !admitted || admitted.has(s.namespace)),
-    ...servicesFromServiceEntries(kind<ServiceEntry>('ServiceEntry'), workloadEntries),
-  ].sort((a, b) => (a.hostname !== b.hostname ? (a.hostname < b.hostname ? -1 : 1) : conflictOrder(a, b)));
-  const servicesByHost = new Map<string, Service[]>();
-  for (const s of services) {
-    const list = servicesByHost.get(s.hostname) ?? [];
-    list.push(s);
-    servicesByHost.set(s.hostname, list);
-  }
-  return {
+  const serviceEntries = kind<ServiceEntry>('ServiceEntry');
+  const kept =
+    reuse &&
+    previous.workloadEntries === workloadEntries &&
+    (previous.byKind.get('ServiceEntry') ?? []) === serviceEntries;
+  const services = kept
+    ? previous.services
+    : [
+        ...registry.filter((s) => !admitted || admitted.has(s.namespace)),
+        ...servicesFromServiceEntries(serviceEntries, workloadEntries),
+      ].sort((a, b) =>
+        a.hostname !== b.hostname ? (a.hostname < b.hostname ? -1 : 1) : conflictOrder(a, b),
+      );
+  const servicesByHost = kept ? previous.servicesByHost : new Map<string, Service[]>();
+  if (!kept)
+    for (const s of services) {
+      const list = (servicesByHost as Map<string, Service[]>).get(s.hostname) ?? [];
+      list.push(s);
+      (servicesByHost as Map<string, Service[]>).set(s.hostname, list);
+    }
+  const snapshot: Snapshot = {
     version: input.version,
     mesh: input.mesh,
     services,
@@ -88,9 +127,15 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     gateways: kind<Gateway>('Gateway'),
     workloadEntries,
     byKind,
-    namespaces: input.namespaces ?? NO_NAMESPACES,
+    namespaces,
   };
+  registryOf.set(snapshot, registry);
+  return snapshot;
 }
+
+const NO_SERVICES: readonly Service[] = [];
+/** The registry services a snapshot was built from (reuse needs the same list). */
+const registryOf = new WeakMap<Snapshot, readonly Service[]>();
 
 /** The definition of a hostname a proxy in `namespace` uses (its own namespace's first). */
 export function serviceFor(snap: Snapshot, host: string, namespace: string): Service | undefined {

@@ -42,6 +42,18 @@ export interface TypeState {
   aliases?: Map<string, string[]> | undefined;
   /** VHDS: on-demand names already answered on this stream. */
   answered?: Set<string> | undefined;
+  /**
+   * The list last generated for this stream (its own resources merged into its class's shared
+   * list) and its version: while neither part changed, the next push reuses it as it is.
+   */
+  merged?: MergedList | undefined;
+}
+
+export interface MergedList {
+  readonly shared: readonly EncodedResource[];
+  readonly own: readonly EncodedResource[];
+  readonly resources: EncodedResource[];
+  readonly version: string;
 }
 
 export function newTypeState(): TypeState {

@@ -66,4 +66,19 @@ describe('SendBudget', () => {
     release(); // a late flush of a forgotten stream changes nothing
     expect(b.bytesInFlight).toBe(0);
   });
+
+  it('runs at most streamsPerTurn work items per event-loop turn, the rest on the next turns in order', async () => {
+    const b = new SendBudget<string>({ budgetBytes: 1000, streamsPerTurn: 2 });
+    const ran: string[] = [];
+    for (const k of ['a', 'b', 'c', 'd', 'e']) b.schedule(k, () => ran.push(k));
+    expect(ran).toEqual(['a', 'b']);
+    expect(b.waiting).toBe(3);
+    b.schedule('a', () => ran.push('a2')); // joins the back of the queue
+    await new Promise((r) => setImmediate(r));
+    expect(ran).toEqual(['a', 'b', 'c', 'd']);
+    await new Promise((r) => setImmediate(r));
+    expect(ran).toEqual(['a', 'b', 'c', 'd', 'e', 'a2']);
+    expect(b.waiting).toBe(0);
+    b.close();
+  });
 });

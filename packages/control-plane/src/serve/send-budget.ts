@@ -1,10 +1,15 @@
 // Bounded fan-out: pushes to many streams run one stream at a time while the bytes handed to
 // gRPC and not yet written out stay under a budget; the rest wait in FIFO order. Without it a
 // push of a large resource to thousands of streams would queue a copy per stream at once.
+// With `streamsPerTurn`, at most that many streams are written per event-loop turn and the rest
+// continue on the next (setImmediate): the first streams' bytes go out to the sockets while later
+// streams are still being prepared, instead of every write waiting for the whole loop.
 
 export interface SendBudgetOptions {
   /** Bytes in flight (written to streams, not yet flushed) above which new work waits. */
   readonly budgetBytes: number;
+  /** Work items run per event-loop turn before yielding (default: no limit). */
+  readonly streamsPerTurn?: number | undefined;
 }
 
 export class SendBudget<K> {
@@ -12,6 +17,8 @@ export class SendBudget<K> {
   private readonly inFlight = new Map<K, number>();
   private total = 0;
   private pumping = false;
+  private resume: NodeJS.Immediate | undefined;
+  private usedThisTurn = 0;
 
   constructor(private readonly opts: SendBudgetOptions) {}
 
@@ -26,8 +33,8 @@ export class SendBudget<K> {
   }
 
   /**
-   * Runs `work` for `key` now if the budget allows, else when it does. A key already waiting
-   * keeps its place; its latest `work` is what runs.
+   * Runs `work` for `key` now if the budget (and this turn's `streamsPerTurn`) allows, else when
+   * it does. A key already waiting keeps its place; its latest `work` is what runs.
    */
   schedule(key: K, work: () => void): void {
     this.queue.set(key, work); // Map.set keeps an existing key's position
@@ -66,14 +73,36 @@ export class SendBudget<K> {
   private pump(): void {
     if (this.pumping) return; // work scheduled from inside work runs in this loop
     this.pumping = true;
+    const perTurn = this.opts.streamsPerTurn ?? Infinity;
     try {
       while (this.queue.size > 0 && this.total < this.opts.budgetBytes) {
+        if (this.usedThisTurn >= perTurn) return this.nextTurn();
         const [key, work] = this.queue.entries().next().value as [K, () => void];
         this.queue.delete(key);
         work();
+        if (perTurn !== Infinity) {
+          this.usedThisTurn++;
+          this.nextTurn();
+        }
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** The count of work run restarts on the next event-loop turn, which goes on with the queue. */
+  private nextTurn(): void {
+    this.resume ??= setImmediate(() => {
+      this.resume = undefined;
+      this.usedThisTurn = 0;
+      this.pump();
+    });
+  }
+
+  /** Stops a pending continuation (the server is closing). */
+  close(): void {
+    if (this.resume) clearImmediate(this.resume);
+    this.resume = undefined;
+    this.queue.clear();
   }
 }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { proxy } from '../../test/support/translate.js';
 import type { ConfigObject } from '../model/istio-types.js';
 import { DEFAULT_MESH_CONFIG } from '../model/mesh-config.js';
-import { buildSnapshot } from '../model/snapshot.js';
+import { buildSnapshot, type Snapshot } from '../model/snapshot.js';
 import { translateContext } from './context.js';
 import { sidecarRouteConfigs } from './route-configs.js';
 import { EndpointsMemo } from './endpoints-memo.js';
@@ -183,16 +183,20 @@ describe('incremental virtual hosts', () => {
   it('give the same route configurations as recomputation over random edit sequences', () => {
     let hits = 0;
     let misses = 0;
+    let keptKinds = 0;
     for (let seed = 1; seed <= 12; seed++) {
       const w = world(seed);
       const memo = new VirtualHostMemo();
       const endpoints = new EndpointsMemo();
+      let previous: Snapshot | undefined;
       for (let step = 0; step < 20; step++) {
-        const snap = buildSnapshot({
-          version: `${seed}.${step}`,
-          mesh: DEFAULT_MESH_CONFIG,
-          objects: w.objects(),
-        });
+        // Incremental: built from the previous snapshot (unchanged kinds and services kept).
+        const snap = buildSnapshot(
+          { version: `${seed}.${step}`, mesh: DEFAULT_MESH_CONFIG, objects: w.objects() },
+          previous,
+        );
+        for (const [k, list] of snap.byKind) if (previous?.byKind.get(k) === list) keptKinds++;
+        previous = snap;
         // From scratch: copies of the objects (no identity shared with earlier snapshots, so no
         // cache keyed by object identity, in translation or in the model, can answer).
         const fresh = buildSnapshot({
@@ -200,6 +204,11 @@ describe('incremental virtual hosts', () => {
           mesh: DEFAULT_MESH_CONFIG,
           objects: structuredClone(w.objects()),
         });
+        // The incremental snapshot holds what a fresh one does, in the same order.
+        const order = (x: Snapshot) =>
+          [...x.byKind].map(([k, l]) => [k, l.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)]);
+        expect(order(snap)).toEqual(order(fresh));
+        expect(snap.services).toEqual(fresh.services);
         memo.rotate();
         endpoints.rotate();
         for (const p of proxies) {
@@ -225,6 +234,8 @@ describe('incremental virtual hosts', () => {
     }
     // The memo was exercised both ways: reused across snapshots and recomputed after edits.
     expect(hits).toBeGreaterThan(1000);
+    // and the snapshot kept unchanged kinds from the previous one.
+    expect(keptKinds).toBeGreaterThan(100);
     expect(misses).toBeGreaterThan(100);
   }, 120_000);
 
