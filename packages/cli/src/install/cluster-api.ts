@@ -21,6 +21,11 @@ export interface ClusterApi {
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
   /** Server-side apply (field manager skeinctl, force): the object as stored. */
   apply(obj: KubeObject): Promise<KubeObject>;
+  /**
+   * A dry-run create (`?dryRun=All`: admission runs, nothing is stored): the HTTP status and the
+   * server's message.
+   */
+  createDryRun(obj: KubeObject): Promise<{ status: number; message: string }>;
   /** False when it was not there. */
   delete(ref: ObjectRef, propagationPolicy?: 'Foreground' | 'Background'): Promise<boolean>;
   list(
@@ -121,6 +126,12 @@ class HttpClusterApi implements ClusterApi {
     if (r.status !== 200 && r.status !== 201)
       throw this.error(`apply ${describeRef(ref)}`, r.status, r.body as Status);
     return r.body;
+  }
+
+  async createDryRun(obj: KubeObject): Promise<{ status: number; message: string }> {
+    const path = `${resourcePath({ ...refOf(obj), name: '' }).replace(/\/$/, '')}?dryRun=All&fieldManager=${FIELD_MANAGER}`;
+    const r = await this.call<Status>('POST', path, obj);
+    return { status: r.status, message: r.body.message ?? '' };
   }
 
   async delete(

@@ -159,11 +159,50 @@ export async function install(api: ClusterApi, m: SkeinManifests, o: InstallOpti
       ': skeind switches it once its self-check (a dry-run create of an invalid VirtualService) is refused by its webhook; ' +
       `see \`kubectl logs -n ${SKEIN_NAMESPACE} deploy/${SKEIND}\``,
   );
+  // 6. and the webhook answers through its Service: the API server refuses an invalid
+  // VirtualService (dry run) with skeind's reason. A validator left on Fail by an earlier install
+  // says nothing about the pod just rolled out, nor whether the Service already routes to it.
+  // Asked once the replaced pods are gone (none terminating), and it must hold twice in a row.
+  let answer = '';
+  let refusals = 0;
+  await until(
+    'skeind to refuse an invalid VirtualService through the API server',
+    async () => {
+      const pods = await api.list('v1', 'Pod', SKEIN_NAMESPACE, { label: `app=${SKEIND}` });
+      const leaving = pods.filter((p) => p.metadata['deletionTimestamp'] !== undefined).length;
+      if (leaving > 0) {
+        answer = `(not asked: ${leaving} replaced pod(s) still terminating)`;
+        refusals = 0;
+        return undefined;
+      }
+      const r = await api.createDryRun(INVALID_VIRTUAL_SERVICE);
+      answer = `HTTP ${r.status}: ${r.message}`;
+      const refused =
+        r.status >= 400 && r.message.includes(`admission webhook "${VALIDATING_WEBHOOK}" denied`);
+      refusals = refused ? refusals + 1 : 0;
+      return refusals >= 2 ? true : undefined;
+    },
+    async () => `: the last answer to a dry-run invalid VirtualService was ${answer}`,
+  );
   o.out(`✔ validation enforced (${since(t)})`);
   o.out(`✔ Skein ${SKEIN_VERSION} installed in ${since(start)}`);
   nextSteps(o.out);
   return { applied, waited: true };
 }
+
+/** The webhook skeind serves in ValidatingWebhookConfiguration skein-validator. */
+const VALIDATING_WEBHOOK = 'validation.istio.io';
+
+/** What the validation webhook must refuse: a negative route weight (dry run only). */
+const INVALID_VIRTUAL_SERVICE = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name: 'skeinctl-install-check', namespace: SKEIN_NAMESPACE },
+  spec: {
+    hosts: ['skeinctl-install-check.invalid'],
+    http: [{ route: [{ destination: { host: 'skeinctl-install-check.invalid' }, weight: -1 }] }],
+  },
+};
 
 function summary(outcomes: readonly Outcome[]): string {
   const n = (k: Outcome): number => outcomes.filter((x) => x === k).length;

@@ -58,6 +58,8 @@ const RESOURCES: Readonly<Record<string, Resource>> = {
     plural: 'validatingwebhookconfigurations',
     namespaced: false,
   },
+  // the dry-run VirtualService that proves validation is enforced
+  'networking.istio.io/v1/VirtualService': { plural: 'virtualservices', namespaced: true },
 };
 
 export function knownKind(apiVersion: string, kind: string): boolean {
