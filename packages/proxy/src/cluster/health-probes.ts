@@ -201,6 +201,42 @@ function tcpProbe(cfg: NonNullable<HcJson['tcpHealthCheck']>, tls: TlsContext | 
     });
 }
 
+/**
+ * A probe's HTTP/2 session to a host — h2c, or the cluster's TLS with ALPN h2 — and its one-shot
+ * `done`: it destroys the session, drops the abort listener and resolves; an abort or a session
+ * error gives false. Undefined (already resolved false) when no session could be started.
+ */
+export function probeSession<V>(
+  host: Host,
+  tls: TlsContext | undefined,
+  signal: AbortSignal,
+  resolve: (verdict: V | false) => void,
+): { session: http2.ClientHttp2Session; done: (verdict: V | false) => void } | undefined {
+  let session: http2.ClientHttp2Session;
+  try {
+    session = tls
+      ? nodeHttp2.connect(`https://${host.key}`, {
+          createConnection: () => connect(host, tls, alpnFor(tls.alpn, 'h2')),
+        })
+      : nodeHttp2.connect(`http://${host.key}`);
+  } catch {
+    resolve(false);
+    return undefined;
+  }
+  let settled = false;
+  const onAbort = (): void => done(false);
+  const done = (verdict: V | false): void => {
+    if (settled) return;
+    settled = true;
+    signal.removeEventListener('abort', onAbort);
+    session.destroy();
+    resolve(verdict);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  session.once('error', () => done(false));
+  return { session, done };
+}
+
 function grpcProbe(
   cfg: NonNullable<HcJson['grpcHealthCheck']>,
   cluster: string,
@@ -213,27 +249,9 @@ function grpcProbe(
   const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, msg.length]), msg]);
   return (host: Host, signal: AbortSignal) =>
     new Promise<boolean>((resolve) => {
-      let session: http2.ClientHttp2Session;
-      try {
-        session = tls
-          ? nodeHttp2.connect(`https://${host.key}`, {
-              createConnection: () => connect(host, tls, alpnFor(tls.alpn, 'h2')),
-            })
-          : nodeHttp2.connect(`http://${host.key}`);
-      } catch {
-        return resolve(false);
-      }
-      let settled = false;
-      const done = (ok: boolean): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        session.destroy();
-        resolve(ok);
-      };
-      const onAbort = (): void => done(false);
-      signal.addEventListener('abort', onAbort, { once: true });
-      session.once('error', () => done(false));
+      const opened = probeSession<boolean>(host, tls, signal, resolve);
+      if (!opened) return;
+      const { session, done } = opened;
       const stream = session.request({
         ':method': 'POST',
         ':path': '/grpc.health.v1.Health/Check',

@@ -1,13 +1,10 @@
 // HTTP health checks over HTTP/2 (`http_health_check.codec_client_type: HTTP2`): a GET on a new
 // h2c session, or over the cluster's TLS with ALPN h2, answered by its `:status` (and
 // `x-envoy-immediate-health-check-fail`) as an HTTP/1.1 check is.
-import type http2 from 'node:http2';
-import { nodeHttp2 } from '../util/node-builtins.js';
 import type { Host } from '../endpoint/host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
-import { alpnFor } from '../transport-socket/upstream-tls.js';
 import type { IMMEDIATE_FAIL, Probe } from './health-checker.js';
-import { connect, httpVerdict, type HttpHealthCheckJson } from './health-probes.js';
+import { httpVerdict, probeSession, type HttpHealthCheckJson } from './health-probes.js';
 
 /** The probe; `headers` are the check's request headers, `host` among them (the :authority). */
 export function http2Probe(
@@ -18,27 +15,9 @@ export function http2Probe(
   const { host: authority, ...rest } = headers;
   return (host: Host, signal: AbortSignal) =>
     new Promise<boolean | typeof IMMEDIATE_FAIL>((resolve) => {
-      let session: http2.ClientHttp2Session;
-      try {
-        session = tls
-          ? nodeHttp2.connect(`https://${host.key}`, {
-              createConnection: () => connect(host, tls, alpnFor(tls.alpn, 'h2')),
-            })
-          : nodeHttp2.connect(`http://${host.key}`);
-      } catch {
-        return resolve(false);
-      }
-      let settled = false;
-      const done = (verdict: boolean | typeof IMMEDIATE_FAIL): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        session.destroy();
-        resolve(verdict);
-      };
-      const onAbort = (): void => done(false);
-      signal.addEventListener('abort', onAbort, { once: true });
-      session.once('error', () => done(false));
+      const opened = probeSession<boolean | typeof IMMEDIATE_FAIL>(host, tls, signal, resolve);
+      if (!opened) return;
+      const { session, done } = opened;
       session.once('close', () => done(false));
       const stream = session.request({
         ':method': 'GET',
