@@ -60,6 +60,16 @@ describe.skipIf(unavailable !== '')(
     let dir: string;
     let kubeconfig: string;
     const skeinctl = (...args: string[]): Promise<Run> => run(bin, args);
+    /** An install with a new skeind image (the upgrade the later tests start from). */
+    const UPGRADE = (): string[] => [
+      'install',
+      '--kubeconfig',
+      kubeconfig,
+      '--skeind-image',
+      'registry.example/skein/skeind:t2',
+      '--proxy-image',
+      'registry.example/skein/proxy:t1',
+    ];
     const kubectl = (args: string[], stdin?: string): Promise<Run> =>
       run(kubectlBin, ['--kubeconfig', kubeconfig, ...args], stdin);
     const getJson = async (...args: string[]): Promise<Obj | undefined> => {
@@ -203,17 +213,7 @@ describe.skipIf(unavailable !== '')(
       v!['webhooks'][0]['failurePolicy'] = 'Fail';
       const put = await kubectl(['replace', '-f', '-'], JSON.stringify(v));
       expect(put.code, put.err).toBe(0);
-      const r = await skeinctl(
-        'install',
-        '--kubeconfig',
-        kubeconfig,
-        '--skeind-image',
-        'registry.example/skein/skeind:t2',
-        '--proxy-image',
-        'registry.example/skein/proxy:t1',
-        '--no-wait',
-        '-y',
-      );
+      const r = await skeinctl(...UPGRADE(), '--no-wait', '-y');
       expect(r.code, r.out + r.err).toBe(0);
       expect(r.out).toContain('ValidatingWebhookConfiguration skein-validator unchanged');
       expect(r.out).toContain('Deployment skein-system/skeind configured');
@@ -227,51 +227,19 @@ describe.skipIf(unavailable !== '')(
     });
 
     it('--restart rolls the pod template once; a later install keeps its annotation', async () => {
-      const r = await skeinctl(
-        'install',
-        '--kubeconfig',
-        kubeconfig,
-        '--skeind-image',
-        'registry.example/skein/skeind:t2',
-        '--proxy-image',
-        'registry.example/skein/proxy:t1',
-        '--restart',
-        '--no-wait',
-        '-y',
-      );
+      const r = await skeinctl(...UPGRADE(), '--restart', '--no-wait', '-y');
       expect(r.code, r.out + r.err).toBe(0);
       expect(r.out).toContain('Deployment skein-system/skeind configured');
       const d = await getJson('deployment', '-n', 'skein-system', 'skeind');
       const stamp = d?.['spec']['template']['metadata']['annotations']['kubectl.kubernetes.io/restartedAt'];
       expect(stamp).toMatch(/^\d{4}-\d\d-\d\dT/);
-      const again = await skeinctl(
-        'install',
-        '--kubeconfig',
-        kubeconfig,
-        '--skeind-image',
-        'registry.example/skein/skeind:t2',
-        '--proxy-image',
-        'registry.example/skein/proxy:t1',
-        '--no-wait',
-        '-y',
-      );
+      const again = await skeinctl(...UPGRADE(), '--no-wait', '-y');
       expect(again.code, again.out + again.err).toBe(0);
       expect(again.out).toContain('Deployment skein-system/skeind unchanged');
     });
 
     it("times out waiting for skeind's rollout, naming the Deployment's conditions and its pods' state", async () => {
-      const r = await skeinctl(
-        'install',
-        '--kubeconfig',
-        kubeconfig,
-        '--skeind-image',
-        'registry.example/skein/skeind:t2',
-        '--proxy-image',
-        'registry.example/skein/proxy:t1',
-        '--timeout',
-        '6s',
-        '-y',
-      );
+      const r = await skeinctl(...UPGRADE(), '--timeout', '6s', '-y');
       expect(r.code).toBe(1);
       expect(r.out).toContain('… waiting for Deployment skein-system/skeind to be available');
       expect(r.err).toContain(
