@@ -9,6 +9,7 @@ import {
   type RawRequest,
 } from '../src/http-connection-manager/http1-server-connection.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
+import { interleavedPosts } from './helpers/interleaved-posts.js';
 
 const haveOpenssl = hasOpenssl();
 
@@ -60,17 +61,7 @@ describe.skipIf(!haveOpenssl)(
       let gotB = '';
       a.on('data', (d: Buffer) => (gotA += d.toString('latin1')));
       b.on('data', (d: Buffer) => (gotB += d.toString('latin1')));
-      const write = (s: tls.TLSSocket, t: string): Promise<void> => new Promise((r) => s.write(t, () => r()));
-      const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
-      await write(a, 'POST /aaaa HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n');
-      await settle();
-      await write(b, 'POST /bbbb HTTP/1.1\r\nhost: b\r\ncontent-length: 10\r\n\r\nBBBBB');
-      await settle();
-      await write(a, '\r\naaaaa');
-      await settle();
-      await write(b, 'BBBBB');
-      await settle();
-      await write(a, 'aaaaa');
+      await interleavedPosts(a, b);
       await vi.waitFor(() => expect(gotA).toMatch(/aaaaaaaaaa$/));
       await vi.waitFor(() => expect(gotB).toMatch(/BBBBBBBBBB$/));
       a.destroy();

@@ -8,6 +8,7 @@ import {
 } from './http1-server-connection.js';
 import type { HttpParseError } from '../codec/http1-head.js';
 import type { Readable } from 'node:stream';
+import { interleavedPosts } from '../../test/helpers/interleaved-posts.js';
 
 type Handler = (req: RawRequest, res: RawResponse) => void;
 
@@ -132,17 +133,7 @@ describe('downstream HTTP/1.1 connection', () => {
     const b = net.connect(port, '127.0.0.1');
     let gotA = '';
     a.on('data', (d: Buffer) => (gotA += d.toString('latin1')));
-    const write = (s: net.Socket, t: string): Promise<void> => new Promise((r) => s.write(t, () => r()));
-    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
-    await write(a, 'POST /aaaa HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n');
-    await settle();
-    await write(b, 'POST /bbbb HTTP/1.1\r\nhost: b\r\ncontent-length: 10\r\n\r\nBBBBB');
-    await settle();
-    await write(a, '\r\naaaaa');
-    await settle();
-    await write(b, 'BBBBBGET /x HTTP/1.1\r\nhost: b\r\n\r\n');
-    await settle();
-    await write(a, 'aaaaa');
+    await interleavedPosts(a, b, 'GET /x HTTP/1.1\r\nhost: b\r\n\r\n');
     await vi.waitFor(() => expect(gotA).toMatch(/aaaaaaaaaa$/));
     await vi.waitFor(() => expect(bodies).toHaveLength(3));
     a.destroy();
