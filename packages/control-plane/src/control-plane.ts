@@ -180,7 +180,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
   store.onChange((change) => {
     const before = snapshot;
-    const changeAt = Date.now(); // convergence time counts the rebuild too
+    // Convergence time and the debounce's quiet window count from the source's event (file
+    // settle, parse and this rebuild included).
+    const changeAt = change.observedAt ?? Date.now();
     const started = performance.now();
     snapshot = rebuild();
     trace?.open('snapshotBuilt');
@@ -244,7 +246,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           if (mesh.discoverySelectors?.length)
             queue.enqueue({ full: true, hosts: new Set(), changeAt: Date.now(), reason: 'Namespaces' });
         },
-        onServices: (services) => {
+        onServices: (services, observedAt) => {
           const changed = changedServices(registryServices, services);
           if (changed.hosts.size === 0) return;
           registryServices = services;
@@ -254,7 +256,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
             full: false,
             hosts: changed.hosts,
             types: changed.endpointsOnly ? [TypeUrl.ClusterLoadAssignment] : undefined,
-            changeAt: Date.now(),
+            changeAt: observedAt ?? Date.now(),
             reason: 'Kubernetes services',
           });
         },

@@ -14,6 +14,8 @@ export interface ConfigChange {
   readonly changed: readonly ConfigKey[];
   /** The objects before the change, for keys that existed (to scope pushes by old hosts too). */
   readonly before: ReadonlyMap<ConfigKey, ConfigObject>;
+  /** When the source observed the change (epoch ms: the file or informer event), when it knows. */
+  readonly observedAt?: number | undefined;
 }
 
 export type ConfigListener = (change: ConfigChange) => void;
@@ -29,14 +31,17 @@ export class ConfigStore {
     if (!this.sources.some((s) => s.id === id)) this.sources.push({ id, objects: new Map() });
   }
 
-  /** Replaces everything a source holds; notifies listeners when the merged view changed. */
-  replace(sourceId: string, objects: Iterable<ConfigObject>): void {
+  /**
+   * Replaces everything a source holds; notifies listeners when the merged view changed.
+   * `observedAt`: when the source saw the event that led here (the debounce counts from it).
+   */
+  replace(sourceId: string, objects: Iterable<ConfigObject>, observedAt?: number): void {
     this.addSource(sourceId);
     const source = this.sources.find((s) => s.id === sourceId);
     if (!source) return;
     source.objects = new Map();
     for (const o of objects) if (!source.objects.has(configKey(o))) source.objects.set(configKey(o), o);
-    this.recompute();
+    this.recompute(observedAt);
   }
 
   /** Adds or replaces one object from a source. */
@@ -71,7 +76,7 @@ export class ConfigStore {
     return () => this.listeners.delete(listener);
   }
 
-  private recompute(): void {
+  private recompute(observedAt?: number): void {
     const next = new Map<ConfigKey, ConfigObject>();
     for (const s of this.sources) for (const [k, o] of s.objects) if (!next.has(k)) next.set(k, o);
     const changed: ConfigKey[] = [];
@@ -91,6 +96,6 @@ export class ConfigStore {
     this.merged = next;
     if (changed.length === 0) return;
     this.generation++;
-    for (const l of this.listeners) l({ changed: changed.sort(), before });
+    for (const l of this.listeners) l({ changed: changed.sort(), before, observedAt });
   }
 }

@@ -22,6 +22,7 @@ describe('DirectorySource', () => {
   let source: DirectorySource;
   let problems: Problem[];
   let scanWaiters: (() => void)[];
+  let looked: ('all' | 'named')[];
 
   /**
    * Resolves once `cond` holds: at once, or after the scan that makes it hold. (Checking only on
@@ -43,6 +44,7 @@ describe('DirectorySource', () => {
     store = new ConfigStore();
     problems = [];
     scanWaiters = [];
+    looked = [];
     source = new DirectorySource({
       dir,
       store,
@@ -50,7 +52,8 @@ describe('DirectorySource', () => {
       onProblem: (p) => problems.push(p),
       settleMs: 20,
       resyncMs: 0,
-      onScan: () => {
+      onScan: (_generation, how) => {
+        looked.push(how);
         const w = scanWaiters;
         scanWaiters = [];
         for (const f of w) f();
@@ -155,5 +158,45 @@ spec:
     await writeFile(join(dir, 'a.yaml'), `${vs('one', 'a')}---\n${vs('two', 'c')}`);
     await until(() => changes.length > 0);
     expect(changes).toEqual([['VirtualService/default/two']]);
+  });
+
+  it('reads only the files watch events named; a directory created or removed takes a full scan', async () => {
+    await writeFile(join(dir, 'a.yaml'), vs('one', 'a'));
+    await writeFile(join(dir, 'b.yaml'), vs('two', 'b'));
+    await source.start();
+    expect(looked).toEqual(['all']);
+    await writeFile(join(dir, 'a.yaml.tmp'), vs('one', 'z'));
+    await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
+    await until(
+      () => (store.get('VirtualService/default/one')?.spec as { hosts: string[] }).hosts[0] === 'z',
+    );
+    expect(looked.slice(1).every((l) => l === 'named')).toBe(true);
+    await rm(join(dir, 'b.yaml'));
+    await until(() => !names().includes('two'));
+    expect(looked.slice(1).every((l) => l === 'named')).toBe(true);
+
+    await mkdir(join(dir, 'sub'));
+    await until(() => looked.includes('all', 1));
+    await writeFile(join(dir, 'sub', 'c.yaml'), vs('three', 'c'));
+    await until(() => names().includes('three'));
+    const before = looked.length;
+    await rm(join(dir, 'sub'), { recursive: true });
+    await until(() => !names().includes('three'));
+    expect(looked.slice(before)).toContain('all');
+    expect(names()).toEqual(['one']);
+  });
+
+  it('stamps a change with its latest watch event, before the settle period', async () => {
+    await writeFile(join(dir, 'a.yaml'), vs('one', 'a'));
+    await source.start();
+    const seen: { observedAt: number | undefined; at: number }[] = [];
+    store.onChange((c) => seen.push({ observedAt: c.observedAt, at: Date.now() }));
+    const t0 = Date.now();
+    await writeFile(join(dir, 'a.yaml'), vs('one', 'b'));
+    await until(() => seen.length > 0);
+    const s = seen[0];
+    expect(s?.observedAt).toBeGreaterThanOrEqual(t0);
+    // The scan waited for 20 ms of quiet after that event (timers fire no earlier, to the ms).
+    expect(s?.observedAt).toBeLessThanOrEqual((s?.at ?? 0) - 19);
   });
 });

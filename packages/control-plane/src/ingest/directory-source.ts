@@ -1,10 +1,12 @@
 // The directory source (`--config-dir`): every *.yaml / *.yml / *.json file under a directory,
 // multi-document, watched for create / edit / delete / rename. A file is read only after it has
 // been quiet for the settle period, and a file that does not parse keeps its previous objects,
-// so a half-written file is never applied.
-import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+// so a half-written file is never applied. A scan after watch events looks only at the entries
+// the events named; the first scan, events without a name, a new or removed directory, a watcher
+// error, a burst naming many entries and the periodic resync look at everything.
+import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
 import type { ConfigObject } from '../model/istio-types.js';
 import type { ConfigStore } from './config-store.js';
 import { configKey } from './config-store.js';
@@ -22,14 +24,18 @@ export interface DirectorySourceOptions {
   /** Full rescans at this period even without events (ms; 0 disables). */
   readonly resyncMs?: number | undefined;
   readonly now?: (() => number) | undefined;
-  /** Called after every scan that completed (for tests and readiness). */
-  readonly onScan?: ((generation: number) => void) | undefined;
+  /** Called after every scan that completed (for tests and readiness): whether it looked at every
+   * file or only at those watch events named. */
+  readonly onScan?: ((generation: number, looked: 'all' | 'named') => void) | undefined;
   /** Called at a watch event, when a scan starts and when its files are parsed (`--trace-push`). */
   readonly onStage?: ((stage: 'fileEvent' | 'scanStart' | 'parsed') => void) | undefined;
 }
 
 /** A file stamped more recently than this is re-read even when its stamp looks unchanged. */
 const RECENT_MS = 2000;
+
+/** Past this many entries named by events before a scan, a full scan is cheaper. */
+const MAX_NAMED = 256;
 
 interface FileState {
   mtimeMs: number;
@@ -55,6 +61,10 @@ export class DirectorySource {
   private again = false;
   private scans = 0;
   private stopped = false;
+  /** Entries named by watch events since the last scan started, or 'all' for a full scan. */
+  private dirty: Set<string> | 'all' = 'all';
+  /** The latest watch event since the last scan started (the push debounce counts from it). */
+  private lastEventAt: number | undefined;
   readonly id: string;
 
   constructor(private readonly opts: DirectorySourceOptions) {
@@ -67,7 +77,11 @@ export class DirectorySource {
     this.watchDir(this.opts.dir);
     await this.scan(true);
     const every = this.opts.resyncMs ?? 30_000;
-    if (every > 0) this.resync = setInterval(() => this.schedule(), every).unref();
+    if (every > 0)
+      this.resync = setInterval(() => {
+        this.dirty = 'all';
+        this.schedule();
+      }, every).unref();
   }
 
   async stop(): Promise<void> {
@@ -94,19 +108,29 @@ export class DirectorySource {
   private watchDir(dir: string): void {
     if (this.watchers.has(dir) || this.stopped) return;
     try {
-      const w = watch(dir, () => {
+      const w = watch(dir, (_event, name) => {
         this.opts.onStage?.('fileEvent');
+        this.lastEventAt = (this.opts.now ?? Date.now)();
+        this.note(name ? join(dir, name) : undefined);
         this.schedule();
       });
       w.on('error', () => {
         w.close();
         this.watchers.delete(dir);
+        this.note(undefined);
         this.schedule();
       });
       this.watchers.set(dir, w);
     } catch {
       // gone already: the next scan notices
     }
+  }
+
+  /** Remembers an entry for the next scan; undefined (unnamed event, error) asks for a full one. */
+  private note(path: string | undefined): void {
+    if (this.dirty === 'all') return;
+    if (path === undefined || this.dirty.size >= MAX_NAMED) this.dirty = 'all';
+    else this.dirty.add(path);
   }
 
   private get settleMs(): number {
@@ -151,18 +175,40 @@ export class DirectorySource {
   private async scanOnce(initial: boolean): Promise<void> {
     this.opts.onStage?.('scanStart');
     const now = this.opts.now ?? Date.now;
+    const observedAt = this.lastEventAt ?? now();
+    this.lastEventAt = undefined;
+    const named = this.dirty;
+    this.dirty = new Set();
+    const outcome: ScanOutcome = { changed: false, unsettled: [] };
+    const done = !initial && named !== 'all' && (await this.scanNamed(named, outcome));
+    if (!done) await this.scanAll(initial, outcome);
+    this.opts.onStage?.('parsed');
+    if (outcome.changed || initial) this.publish(observedAt);
+    this.scans++;
+    this.opts.onScan?.(this.scans, done ? 'named' : 'all');
+    if (outcome.unsettled.length > 0) {
+      for (const p of outcome.unsettled) this.note(p);
+      this.schedule();
+    }
+  }
+
+  /** Looks at every file under the directory (and watches new subdirectories). */
+  private async scanAll(initial: boolean, outcome: ScanOutcome): Promise<void> {
     const { files: paths, dirs } = await listConfigFiles(this.opts.dir);
     // A directory seen for the first time may have received files before its watcher existed:
     // look again once the watcher is in place.
     const fresh = dirs.filter((d) => !this.watchers.has(d));
     for (const d of fresh) this.watchDir(d);
-    if (fresh.length > 0 && this.scans > 0) this.schedule();
+    if (fresh.length > 0 && this.scans > 0) {
+      this.note(undefined);
+      this.schedule();
+    }
     for (const [d, w] of this.watchers)
       if (d !== this.opts.dir && !dirs.includes(d)) {
         w.close();
         this.watchers.delete(d);
       }
-    let unsettled = false;
+    outcome.unsettled = [];
     const seen = new Set<string>();
     for (const path of paths) {
       seen.add(path);
@@ -172,52 +218,70 @@ export class DirectorySource {
       } catch {
         continue; // removed while we looked
       }
-      const prev = this.files.get(path);
-      // File times tick coarsely (a jiffy): two same-sized saves within one tick share a stamp,
-      // so a stamp that recent proves nothing and the text is compared instead.
-      const stampTrusted = now() - st.mtimeMs > RECENT_MS;
-      if (prev && stampTrusted && prev.mtimeMs === st.mtimeMs && prev.size === st.size && prev.ino === st.ino)
-        continue;
-      if (!initial && now() - st.mtimeMs < this.settleMs) {
-        unsettled = true; // still being written: look again after it settles
-        continue;
-      }
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch {
-        continue;
-      }
-      if (prev && prev.text === text) {
-        this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size, ino: st.ino });
-        continue;
-      }
-      const problems: Problem[] = [];
-      const objects = this.parseFile(path, text, problems);
-      for (const p of problems) this.opts.onProblem(p);
-      if (objects === undefined) {
-        // Unparseable: keep what the file held before; remember the stamp so we wait for the next edit.
-        if (prev)
-          this.files.set(path, { ...prev, mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, problems });
-        else
-          this.files.set(path, {
-            mtimeMs: st.mtimeMs,
-            size: st.size,
-            ino: st.ino,
-            text,
-            objects: [],
-            problems,
-          });
-        continue;
-      }
-      this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, text, objects, problems });
+      await this.readOne(path, st, initial, outcome);
     }
-    for (const path of [...this.files.keys()]) if (!seen.has(path)) this.files.delete(path);
-    this.opts.onStage?.('parsed');
-    this.publish();
-    this.scans++;
-    this.opts.onScan?.(this.scans);
-    if (unsettled) this.schedule();
+    for (const path of [...this.files.keys()])
+      if (!seen.has(path)) {
+        this.files.delete(path);
+        outcome.changed = true;
+      }
+  }
+
+  /**
+   * Looks only at the entries watch events named; false when one of them is (or was) a
+   * directory, which takes a full scan.
+   */
+  private async scanNamed(named: ReadonlySet<string>, outcome: ScanOutcome): Promise<boolean> {
+    for (const path of [...named].sort()) {
+      if (this.watchers.has(path)) return false; // a watched directory went or was replaced
+      let st: Stats | undefined;
+      try {
+        st = await lstat(path);
+      } catch {
+        st = undefined; // gone (deleted or renamed away)
+      }
+      if (st?.isDirectory()) return false;
+      const config = st?.isFile() === true && !basename(path).startsWith('.') && CONFIG_FILE.test(path);
+      if (st && config) await this.readOne(path, st, false, outcome);
+      else if (this.files.delete(path)) outcome.changed = true;
+    }
+    return true;
+  }
+
+  /** Reads one file if its stamp says it may have changed and it has settled. */
+  private async readOne(path: string, st: Stats, initial: boolean, outcome: ScanOutcome): Promise<void> {
+    const now = this.opts.now ?? Date.now;
+    const prev = this.files.get(path);
+    // File times tick coarsely (a jiffy): two same-sized saves within one tick share a stamp,
+    // so a stamp that recent proves nothing and the text is compared instead.
+    const stampTrusted = now() - st.mtimeMs > RECENT_MS;
+    if (prev && stampTrusted && prev.mtimeMs === st.mtimeMs && prev.size === st.size && prev.ino === st.ino)
+      return;
+    if (!initial && now() - st.mtimeMs < this.settleMs) {
+      outcome.unsettled.push(path); // still being written: look again after it settles
+      return;
+    }
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      return;
+    }
+    const stamp = { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino };
+    if (prev && prev.text === text) {
+      this.files.set(path, { ...prev, ...stamp });
+      return;
+    }
+    const problems: Problem[] = [];
+    const objects = this.parseFile(path, text, problems);
+    for (const p of problems) this.opts.onProblem(p);
+    // Unparseable: keep what the file held before; remember the stamp so we wait for the next edit.
+    if (objects === undefined)
+      this.files.set(path, { ...(prev ?? { text, objects: [] }), ...stamp, problems });
+    else {
+      this.files.set(path, { ...stamp, text, objects, problems });
+      outcome.changed = true;
+    }
   }
 
   /** The file's valid objects, or undefined when the file does not parse as YAML. */
@@ -249,7 +313,7 @@ export class DirectorySource {
     return objects;
   }
 
-  private publish(): void {
+  private publish(observedAt: number): void {
     const all: ConfigObject[] = [];
     const owner = new Map<string, string>();
     const duplicates: Problem[] = [];
@@ -275,8 +339,15 @@ export class DirectorySource {
     );
     for (const d of fresh) this.opts.onProblem(d);
     this.duplicates = duplicates;
-    this.opts.store.replace(this.id, all);
+    this.opts.store.replace(this.id, all, observedAt);
   }
+}
+
+interface ScanOutcome {
+  /** Some file's objects changed, or a file went. */
+  changed: boolean;
+  /** Files still being written, to look at again once they settle. */
+  unsettled: string[];
 }
 
 async function listConfigFiles(dir: string): Promise<{ files: string[]; dirs: string[] }> {

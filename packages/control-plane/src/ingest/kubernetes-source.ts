@@ -28,8 +28,9 @@ export interface KubernetesSourceOptions {
   readonly store: ConfigStore;
   readonly validate: Validator;
   readonly onProblem: (p: Problem) => void;
-  /** Called with every Kubernetes service whenever Services, EndpointSlices or Pods change. */
-  readonly onServices: (services: Service[]) => void;
+  /** Called with every Kubernetes service whenever Services, EndpointSlices or Pods change;
+   * `observedAt`: when the latest informer event arrived (epoch ms). */
+  readonly onServices: (services: Service[], observedAt?: number) => void;
   readonly log: Logger;
   /** Write a status condition on invalid mesh objects (default true). */
   readonly writeStatus?: boolean | undefined;
@@ -168,7 +169,10 @@ export class KubernetesSource {
   }
 
   private async run(w: Watched<k8s.KubernetesObject>, backoffMs: number): Promise<void> {
-    const changed = (): void => this.scheduleFlush();
+    const changed = (): void => {
+      this.observedAt = Date.now();
+      this.scheduleFlush();
+    };
     w.informer.on('add', changed);
     w.informer.on('update', changed);
     w.informer.on('delete', changed);
@@ -191,6 +195,9 @@ export class KubernetesSource {
     });
     await w.informer.start().catch(() => undefined);
   }
+
+  /** When the latest informer event arrived (epoch ms), carried to the push debounce. */
+  private observedAt: number | undefined;
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.stopped) return;
@@ -233,13 +240,16 @@ export class KubernetesSource {
     }
     this.problems.clear();
     for (const [k, v] of problems) this.problems.set(k, v);
-    this.opts.store.replace(this.id, objects);
+    const observedAt = this.observedAt;
+    this.observedAt = undefined;
+    this.opts.store.replace(this.id, objects, observedAt);
     this.opts.onServices(
       servicesFromKubernetes(
         this.services.informer.list() as readonly KubeService[],
         this.slices.informer.list() as readonly KubeEndpointSlice[],
         this.pods.informer.list() as readonly KubePod[],
       ),
+      observedAt,
     );
     this.flushNamespaces();
     this.flushMeshConfig();

@@ -1,5 +1,8 @@
-// Debounced pushes: changes are merged until the configuration has been quiet for `quietMs`, or
-// `maxDelayMs` passed since the first unpushed change, then flushed as one push request.
+// Debounced pushes, as Istio debounces: changes are merged until the configuration has been quiet
+// for `quietMs` since the latest change was *observed* (the file or informer event, carried as a
+// request's `changeAt`), or `maxDelayMs` passed since the first unpushed change was enqueued, then
+// flushed as one push request. Time a change already spent settling, parsing and rebuilding the
+// snapshot counts toward its quiet window.
 import type { PushRequest } from './push-scope.js';
 
 export interface PushQueueOptions {
@@ -15,11 +18,15 @@ export class PushQueue {
         full: boolean;
         hosts: Set<string>;
         types: Set<string> | undefined;
+        /** The earliest observation (convergence time counts from it). */
         changeAt: number;
+        /** The latest observation (the quiet window runs from it). */
+        lastObservedAt: number;
         reasons: Set<string>;
       }
     | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private firstAt = 0;
   private readonly now: () => number;
 
@@ -29,6 +36,8 @@ export class PushQueue {
 
   enqueue(req: PushRequest): void {
     const now = this.now();
+    // A stamp from the future (another clock) must not stretch the window past now + quietMs.
+    const observed = Math.min(req.changeAt, now);
     if (!this.pending) {
       this.firstAt = now;
       this.pending = {
@@ -36,6 +45,7 @@ export class PushQueue {
         hosts: new Set(req.hosts),
         types: req.types ? new Set(req.types) : undefined,
         changeAt: req.changeAt,
+        lastObservedAt: observed,
         reasons: new Set([req.reason]),
       };
     } else {
@@ -45,17 +55,22 @@ export class PushQueue {
       if (!req.types) p.types = undefined;
       else if (p.types) for (const t of req.types) p.types.add(t);
       p.changeAt = Math.min(p.changeAt, req.changeAt);
+      p.lastObservedAt = Math.max(p.lastObservedAt, observed);
       p.reasons.add(req.reason);
     }
-    if (this.timer) clearTimeout(this.timer);
-    const wait = Math.max(0, Math.min(this.opts.quietMs, this.firstAt + this.opts.maxDelayMs - now));
-    this.timer = setTimeout(() => this.flushNow(), wait);
+    this.cancel();
+    const due = Math.min(
+      this.pending.lastObservedAt + this.opts.quietMs,
+      this.firstAt + this.opts.maxDelayMs,
+    );
+    // Already quiet long enough: push after this turn (changes enqueued in it still coalesce).
+    if (due <= now) this.immediate = setImmediate(() => this.flushNow());
+    else this.timer = setTimeout(() => this.flushNow(), due - now);
   }
 
   /** Pushes whatever is pending right away. */
   flushNow(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel();
     const p = this.pending;
     this.pending = undefined;
     if (!p) return;
@@ -69,8 +84,14 @@ export class PushQueue {
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel();
     this.pending = undefined;
+  }
+
+  private cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 }

@@ -28,7 +28,8 @@ export interface PushRequest {
   readonly hosts: ReadonlySet<string>;
   /** Restrict to these types (e.g. EDS only for an endpoint change). */
   readonly types?: readonly string[] | undefined;
-  /** When the triggering change happened (ms), for convergence time. */
+  /** When the triggering change was observed (epoch ms: the file or informer event): convergence
+   * time counts from it, and the debounce's quiet window runs from the latest one. */
   readonly changeAt: number;
   readonly reason: string;
 }
