@@ -64,6 +64,8 @@ interface Convergence {
   p99: number;
   affected: number;
   trace?: StageOffsets | undefined;
+  /** Per type, what an affected client received on average for this change (by the end of the gap). */
+  received: Record<string, { responses: number; bytes: number }>;
 }
 
 /** A server with its own clients, kept for the whole run. */
@@ -152,6 +154,14 @@ async function converge(g: Group, kind: ChangeKind): Promise<Convergence> {
     ({ p }) => g.server.isFloor || !g.server.scoped || p.namespace === nsOf(0),
   );
   const before = new Map(affected.map(({ c }) => [c, c.types.get(type)?.responses ?? 0]));
+  const counts = (): Map<AdsClient, Map<string, { responses: number; bytes: number }>> =>
+    new Map(
+      affected.map(({ c }) => [
+        c,
+        new Map([...c.types].map(([t, v]) => [t, { responses: v.responses, bytes: v.bytes }])),
+      ]),
+    );
+  const countsBefore = counts();
   const start = g.server.change(kind);
   await Promise.all(
     affected.map(({ c }) =>
@@ -162,7 +172,24 @@ async function converge(g: Group, kind: ChangeKind): Promise<Convergence> {
   const received = affected.map(({ c }) => performance.timeOrigin + (c.receivedAt.get(type) ?? 0));
   const lat = received.map((t) => t - start);
   const trace = g.trace ? stageOffsets(await g.trace.after(start), start, received) : undefined;
-  return { p50: pct(lat, 50), p99: pct(lat, 99), affected: affected.length, trace };
+  // Everything the change caused (other types too) has arrived by the end of the quiet gap.
+  await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+  const sums: Record<string, { responses: number; bytes: number }> = {};
+  for (const [c, after] of counts())
+    for (const [t, a] of after) {
+      const b = countsBefore.get(c)?.get(t) ?? { responses: 0, bytes: 0 };
+      const sum = (sums[t] ??= { responses: 0, bytes: 0 });
+      sum.responses += (a.responses - b.responses) / affected.length;
+      sum.bytes += (a.bytes - b.bytes) / affected.length;
+    }
+  const receivedPerClient = Object.fromEntries(Object.entries(sums).filter(([, v]) => v.responses > 0));
+  return {
+    p50: pct(lat, 50),
+    p99: pct(lat, 99),
+    affected: affected.length,
+    trace,
+    received: receivedPerClient,
+  };
 }
 
 const f = (n: number, w = 7): string => n.toFixed(0).padStart(w);
@@ -193,7 +220,11 @@ async function runProtocol(protocol: Protocol, all: readonly BenchProxy[]): Prom
         ...(dist ? { dist, label: 'baseline' } : {}),
       });
   try {
-    if (SCENARIOS.has('floor')) await startedGroup(() => startFloor(protocol), false);
+    if (SCENARIOS.has('floor'))
+      await startedGroup(
+        (trace) => startFloor(protocol, undefined, trace ? (l) => trace.line(l) : undefined),
+        TRACE,
+      );
     if (SCENARIOS.has('unscoped')) await startedGroup(skeind(false), TRACE);
     if (values.baseline) await startedGroup(skeind(false, values.baseline), TRACE);
     // The floor again, serving what skeind's unscoped proxies received, byte for byte in size:
@@ -210,7 +241,6 @@ async function runProtocol(protocol: Protocol, all: readonly BenchProxy[]): Prom
           const res = await converge(g, kind);
           g.rounds[kind].push(res);
           progress(`round ${r + 1} ${kind}: ${g.server.name} p99 ${res.p99.toFixed(0)} ms (${res.affected})`);
-          await new Promise((resolve) => setTimeout(resolve, GAP_MS));
         }
     progress(`rounds took ${((performance.now() - roundsStart) / 1000).toFixed(1)} s, load ${loadAverage()}`);
     for (const g of groups) {
@@ -274,6 +304,20 @@ function report(protocol: Protocol, groups: Group[]): void {
         .map(([t, s]) => `${t.split('.').pop()} ${s.resources}/${(s.bytes / 1024).toFixed(0)} KiB`)
         .join(', ')}`,
     );
+  for (const g of groups)
+    for (const k of KINDS) {
+      const rounds = g.rounds[k];
+      const types = [...new Set(rounds.flatMap((r) => Object.keys(r.received)))].sort();
+      console.log(
+        `  ${g.server.name} ${k}: received per affected client per change (median over rounds): ${types
+          .map((t) => {
+            const m = (w: 'responses' | 'bytes'): number =>
+              median(rounds.map((r) => r.received[t]?.[w] ?? 0));
+            return `${t.split('.').pop()} ${m('responses').toFixed(2)} responses / ${m('bytes').toFixed(0)} B`;
+          })
+          .join(', ')}`,
+      );
+    }
   for (const g of groups.filter((x) => x.trace))
     for (const k of KINDS) {
       const traces = g.rounds[k].flatMap((r) => (r.trace ? [r.trace] : []));

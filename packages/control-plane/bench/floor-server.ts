@@ -7,6 +7,8 @@
 // Delta streams (DeltaAggregatedResources) get the same resources incrementally, plus VHDS: the
 // route configuration without virtual hosts and its virtual hosts as VirtualHost resources; a
 // change then sends one changed resource (a virtual host for "RDS", a load assignment for "EDS").
+// With `--trace` it logs, per change, a `push trace` line on stderr like skeind's `--trace-push`:
+// when the command was read and when the first and last stream writes began.
 import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceDefinition, discoveryV3, packAny, TypeUrl } from '@skein/api-types';
@@ -96,6 +98,7 @@ function send(
     bytes = Buffer.from(toBinary(discoveryV3.DiscoveryResponseSchema, msg));
     responses.set(key, bytes);
   }
+  traceWrite();
   s.stream.write(bytes as never);
 }
 
@@ -127,6 +130,7 @@ function sendDelta(s: { stream: DeltaStream }, typeUrl: string, change: boolean)
     bytes = Buffer.from(toBinary(discoveryV3.DeltaDiscoveryResponseSchema, msg));
     deltaResponses.set(key, bytes);
   }
+  traceWrite();
   s.stream.write(bytes as never);
 }
 
@@ -176,15 +180,28 @@ server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p
   if (err) throw err;
   process.stdout.write(`listening 127.0.0.1:${port}\n`);
 });
+const TRACE = process.argv.includes('--trace');
+const epochMs = (): number => performance.timeOrigin + performance.now();
+/** The open change's stages (epoch ms), while `--trace`. */
+let stages: Record<string, number> | undefined;
+const traceWrite = (): void => {
+  if (!stages) return;
+  const t = epochMs();
+  stages['firstWrite'] ??= t;
+  stages['lastWrite'] = t;
+};
 const short: Record<string, string> = { RDS: TypeUrl.RouteConfiguration, EDS: TypeUrl.ClusterLoadAssignment };
 createInterface({ input: process.stdin }).on('line', (line) => {
   const typeUrl = short[line.trim()];
   if (!typeUrl) return;
+  if (TRACE) stages = { changeRead: epochMs() };
   version[typeUrl] = (version[typeUrl] ?? 0) + 1;
   for (const s of streams) if (s.types.has(typeUrl)) send(s, typeUrl);
   // Delta: a VirtualService change is one virtual host (VHDS), an endpoint change one assignment.
   const deltaType = typeUrl === TypeUrl.RouteConfiguration ? VIRTUAL_HOST : typeUrl;
   if (deltaType === VIRTUAL_HOST) version[VIRTUAL_HOST] = version[typeUrl];
   for (const s of deltaStreams) if (s.types.has(deltaType)) sendDelta(s, deltaType, true);
+  if (stages) process.stderr.write(`${JSON.stringify({ msg: 'push trace', stages })}\n`);
+  stages = undefined;
 });
 process.stdin.on('end', () => process.exit(0));

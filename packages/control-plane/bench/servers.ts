@@ -58,12 +58,33 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function startFloor(protocol: Protocol, sizes?: Sizes): Promise<Server> {
+/** Feeds a child's stderr to `onLine` line by line. */
+function followLines(child: ChildProcess, onLine: (line: string) => void): void {
+  let partial = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) onLine(l);
+  });
+}
+
+/** The floor; with `onLog`, it traces its changes (`push trace` lines, as skeind's). */
+export async function startFloor(
+  protocol: Protocol,
+  sizes?: Sizes,
+  onLog?: (line: string) => void,
+): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [join(import.meta.dirname, 'floor-server.ts'), ...(sizes ? ['--sizes', JSON.stringify(sizes)] : [])],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
+    [
+      join(import.meta.dirname, 'floor-server.ts'),
+      ...(sizes ? ['--sizes', JSON.stringify(sizes)] : []),
+      ...(onLog ? ['--trace'] : []),
+    ],
+    { stdio: ['pipe', 'pipe', onLog ? 'pipe' : 'inherit'] },
   );
+  if (onLog)
+    followLines(child, (l) => (l.includes('"push trace"') ? onLog(l) : process.stderr.write(`${l}\n`)));
   const m = await waitLine(child, 'stdout', /listening (\S+)/);
   return {
     name: `${sizes ? 'floor (skeind-sized)' : 'floor'} [${protocol}]`,
@@ -133,17 +154,16 @@ export async function startSkeind(o: SkeindOptions): Promise<Server> {
       '--log-level',
       process.env['SKEIND_LOG'] ?? 'info',
       ...(o.tracePush ? ['--trace-push'] : []),
+      // Extra flags for the build under test (not for a --baseline build, which may not know them).
+      ...(o.dist ? [] : (process.env['SKEIND_ARGS']?.split(' ').filter(Boolean) ?? [])),
     ],
     { stdio: ['ignore', process.env['SKEIND_STDOUT'] ? 'inherit' : 'ignore', 'pipe'] },
   );
   const started = await waitLine(child, 'stderr', /"msg":"skeind started","xds":"([^"]+)"/);
-  let partial = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    if (process.env['SKEIND_LOG']) process.stderr.write(d);
-    if (!o.onLog) return;
-    const lines = (partial + d.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) o.onLog(l);
+  // Always read (a pipe nobody drains would block skeind's logging).
+  followLines(child, (l) => {
+    if (process.env['SKEIND_LOG']) process.stderr.write(`${l}\n`);
+    o.onLog?.(l);
   });
   // A VirtualService change moves 10% of svc-0's traffic (cycling 90 … 10, never a no-op); an
   // endpoint change adds a WorkloadEntry to svc-0.

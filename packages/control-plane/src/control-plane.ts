@@ -74,6 +74,8 @@ export interface ControlPlaneOptions {
    * parse, snapshot, debounce, push, first/last stream write): `--trace-push`.
    */
   readonly tracePush?: boolean | undefined;
+  /** Streams written per event-loop turn during a push (default: all in one turn). */
+  readonly streamsPerTurn?: number | undefined;
 }
 
 export interface RunningControlPlane {
@@ -141,6 +143,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     snapshot: () => snapshot,
     trace,
     metrics,
+    streamsPerTurn: options.streamsPerTurn,
     log: log.scope('xds'),
     credentialReview: secretAccess,
     security: options.security ?? (options.ca ? meshSecurity() : undefined),

@@ -139,6 +139,16 @@ const program = new Command('skeind')
   .option('--debounce-max <ms>', 'maximum delay of a push after the first change', ms, 1000)
   .option('--file-settle <ms>', 'a config file must be unmodified this long before it is read', ms, 100)
   .option(
+    '--push-streams-per-turn <n>',
+    'streams written per event-loop turn during a push, so the first bytes leave while later streams are prepared (0: all in one turn)',
+    (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`not a count: ${v}`);
+      return n;
+    },
+    0,
+  )
+  .option(
     '--mesh-security',
     'with --no-ca: translate PeerAuthentication / AuthorizationPolicy / RequestAuthentication and ISTIO_MUTUAL (auto mTLS) anyway (on whenever the CA is); proxies then need SDS certificates from skein-agent',
     false,
@@ -178,6 +188,7 @@ const program = new Command('skeind')
       debounceAfter: number;
       debounceMax: number;
       fileSettle: number;
+      pushStreamsPerTurn: number;
       logLevel: string;
       meshSecurity: boolean;
       tracePush: boolean;
@@ -233,6 +244,7 @@ const program = new Command('skeind')
         settleMs: o.fileSettle,
         logLevel: o.logLevel as Level,
         tracePush: o.tracePush,
+        streamsPerTurn: o.pushStreamsPerTurn || undefined,
         ...(o.meshSecurity ? { security: meshSecurity() } : {}),
       });
       let stopping = false;

@@ -647,7 +647,7 @@ export class XdsServer {
       s.sentSeq = seq;
       const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
       this.opts.trace?.write();
-      stream.write(bytes as never, () => flushed());
+      stream.write(bytes as never, flushed);
       return nonce;
     };
     stream.on('data', (req: DiscoveryRequest) => {
@@ -703,7 +703,7 @@ export class XdsServer {
       s.sentSeq = seq;
       const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
       this.opts.trace?.write();
-      stream.write(bytes as never, () => flushed());
+      stream.write(bytes as never, flushed);
       return nonce;
     };
     stream.on('data', (req: DeltaDiscoveryRequest) => {

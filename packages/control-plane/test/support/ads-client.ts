@@ -35,6 +35,8 @@ export interface TypeView {
   responses: number;
   /** The last response's resource count and encoded size (bytes of the resources' Anys). */
   last: { resources: number; bytes: number };
+  /** The encoded size of every response's resources so far. */
+  bytes: number;
 }
 
 const Client = grpc.makeGenericClientConstructor(adsServiceDefinition, 'AggregatedDiscoveryService');
@@ -126,7 +128,14 @@ export class AdsClient {
   private view(typeUrl: string): TypeView {
     let v = this.types.get(typeUrl);
     if (!v) {
-      v = { version: '', nonce: '', resources: new Map(), responses: 0, last: { resources: 0, bytes: 0 } };
+      v = {
+        version: '',
+        nonce: '',
+        resources: new Map(),
+        responses: 0,
+        last: { resources: 0, bytes: 0 },
+        bytes: 0,
+      };
       this.types.set(typeUrl, v);
     }
     return v;
@@ -161,6 +170,7 @@ export class AdsClient {
     view.nonce = m.nonce;
     view.responses++;
     view.last = { resources: m.resources.length, bytes: m.resources.reduce((n, a) => n + a.value.length, 0) };
+    view.bytes += view.last.bytes;
     this.stream.write(
       create(discoveryV3.DiscoveryRequestSchema, {
         typeUrl: m.typeUrl,
@@ -208,6 +218,7 @@ export class AdsClient {
       resources: m.resources.length,
       bytes: m.resources.reduce((n, r) => n + (r.resource?.value.length ?? 0), 0),
     };
+    view.bytes += view.last.bytes;
     this.stream.write(
       create(discoveryV3.DeltaDiscoveryRequestSchema, {
         typeUrl: m.typeUrl,
