@@ -288,14 +288,16 @@ export class XdsServer {
     const pending = c.pending;
     c.pending = new Map();
     if (!this.clients.has(c.conn.id)) return;
-    const order = [
-      ...PUSH_ORDER.filter((t) => pending.has(t)),
-      ...[...pending.keys()].filter((t) => !PUSH_ORDER.includes(t)),
-    ];
-    for (const t of order) {
+    // Istio's order first, then any other type (no arrays built: this runs once per stream).
+    let known = 0;
+    for (const t of PUSH_ORDER) {
       const p = pending.get(t);
-      if (p) this.send(c, t, p.force, p.changeAt);
+      if (!p) continue;
+      known++;
+      this.send(c, t, p.force, p.changeAt);
     }
+    if (known < pending.size)
+      for (const [t, p] of pending) if (!PUSH_ORDER.includes(t)) this.send(c, t, p.force, p.changeAt);
   }
 
   /** Everything a connected proxy would be sent now, as canonical JSON by type. */
@@ -499,7 +501,7 @@ export class XdsServer {
     prev: readonly EncodedResource[],
     next: readonly EncodedResource[],
   ): { changed: EncodedResource[]; removed: string[] } {
-    if (prev === next) return { changed: [], removed: [] };
+    if (prev === next) return NO_CHANGE;
     const memo = this.sharedLists.has(prev) && this.sharedLists.has(next);
     const byPrev = memo ? this.deltaChanges.get(prev) : undefined;
     const hit = byPrev?.get(next);
@@ -553,7 +555,7 @@ export class XdsServer {
       s.sentAt = now;
       s.ackLagMs = null;
       s.changeAt = changeAt ?? now;
-      this.opts.metrics.pushes.inc({ type: short(typeUrl) });
+      this.opts.metrics.countPush(short(typeUrl));
       this.opts.log.debug('push', {
         proxy: c.conn.proxy.id,
         type: short(typeUrl),
@@ -778,6 +780,12 @@ export class XdsServer {
     stream.on('close', () => this.unregister(client));
   }
 }
+
+/** Two identical lists: nothing to send (shared, never mutated). */
+const NO_CHANGE: { changed: EncodedResource[]; removed: string[] } = Object.freeze({
+  changed: [],
+  removed: [],
+}) as { changed: EncodedResource[]; removed: string[] };
 
 /** The ADS definition whose response serializer also accepts bytes serialized in advance. */
 function passThroughResponses(def: grpc.ServiceDefinition): grpc.ServiceDefinition {

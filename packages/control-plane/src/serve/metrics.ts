@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class XdsMetrics {
   readonly registry = new Registry();
+  /** Responses sent per type since the last scrape (a push sends thousands: a Map, not prom-client). */
+  private readonly pushTally = new Map<string, number>();
   readonly connected = new Gauge({
     name: 'pilot_xds',
     help: 'Connected xDS clients.',
@@ -14,7 +16,16 @@ export class XdsMetrics {
     help: 'xDS responses sent, by type.',
     labelNames: ['type'],
     registers: [this.registry],
+    collect: () => {
+      for (const [type, n] of this.pushTally) this.pushes.inc({ type }, n);
+      this.pushTally.clear();
+    },
   });
+
+  /** Counts one response sent (folded into `pilot_xds_pushes` when it is read). */
+  countPush(type: string): void {
+    this.pushTally.set(type, (this.pushTally.get(type) ?? 0) + 1);
+  }
   readonly pushErrors = new Counter({
     name: 'pilot_xds_push_errors',
     help: 'xDS responses that failed to generate or send, by type.',
