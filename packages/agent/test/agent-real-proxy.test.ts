@@ -5,16 +5,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  BootstrapTokenAuthenticator,
-  CertificateAuthority,
-  createRootCa,
-  startCa,
-  type RunningCa,
-} from '@skein/ca';
+import { type RunningCa } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent } from '../src/lifecycle/run-agent.js';
 import { waitForReady } from '../src/lifecycle/wait.js';
+import { startTestCa } from './support/test-ca.js';
 import { freePort, startSkeind, type SkeindProcess } from './support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,13 +30,7 @@ describe.skipIf(built.length > 0)(
       // The CA started below (startCa) is this test's: skeind's embedded one is turned off.
       skeind = await startSkeind(dir);
       xdsPort = skeind.xdsPort;
-      const core = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }));
-      ca = await startCa({
-        ca: core,
-        host: '127.0.0.1',
-        port: 0,
-        authenticators: [BootstrapTokenAuthenticator.parse('tok demo web\n', 'cluster.local')],
-      });
+      ({ ca } = await startTestCa('tok demo web\n'));
     }, 60_000);
 
     afterAll(async () => {

@@ -7,14 +7,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  BootstrapTokenAuthenticator,
-  CertificateAuthority,
-  createRootCa,
   istioMutualUpstreamTlsContext,
   meshDownstreamTlsContext,
   meshSni,
   UPSTREAM_TLS_TYPE,
-  startCa,
+  type CertificateAuthority,
   type RunningCa,
 } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,8 +19,8 @@ import { buildBootstrap } from '../src/bootstrap/build-bootstrap.js';
 import { eventually, meshCredentials, meshGet } from './support/mesh-client.js';
 import { mtlsInboundBootstrap } from './support/mtls-inbound-bootstrap.js';
 import { freePort, repoRoot, startSkeinProxy, type ProxyProcess } from './support/processes.js';
-import { caSigner } from '../src/sds/ca-signer.js';
-import { startSdsServer, type RunningSds } from '../src/sds/sds-server.js';
+import { startTestCa, startWorkloadSds, type WorkloadSds } from './support/test-ca.js';
+import { startSdsServer } from '../src/sds/sds-server.js';
 import { WorkloadCertificate } from '../src/sds/workload-certificate.js';
 
 const built = existsSync(join(repoRoot, 'packages/proxy/dist/main.js'));
@@ -35,28 +32,16 @@ describe.skipIf(!built)(
     const dir = mkdtempSync(join(tmpdir(), 'skein-sdsproxy-'));
     let ca: RunningCa;
     let core: CertificateAuthority;
+    let workload: WorkloadSds;
     let cert: WorkloadCertificate;
-    let sds: RunningSds;
     let proxy: ProxyProcess;
     let port: number;
 
     beforeAll(async () => {
-      core = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }), {
-        clockSkewSeconds: 0,
-      });
-      ca = await startCa({
-        ca: core,
-        host: '127.0.0.1',
-        port: 0,
-        authenticators: [BootstrapTokenAuthenticator.parse('t shop db\n', 'cluster.local')],
-      });
-      cert = new WorkloadCertificate({
-        signer: caSigner({ address: `127.0.0.1:${ca.port}`, rootCertPem: ca.rootCertPem, token: 't' }),
-        ttlSeconds: 3600,
-      });
-      await cert.start();
+      ({ core, ca } = await startTestCa('t shop db\n'));
       const sdsSocket = join(dir, 'sds.sock');
-      sds = await startSdsServer({ socketPath: sdsSocket, certificate: cert });
+      workload = await startWorkloadSds({ ca, token: 't', ttlSeconds: 3600, socketPath: sdsSocket });
+      cert = workload.cert;
       port = await freePort();
       const b = await mtlsInboundBootstrap({ dir, sdsSocket, port, tlsContext: meshDownstreamTlsContext() });
       const file = join(dir, 'bootstrap.json');
@@ -66,8 +51,7 @@ describe.skipIf(!built)(
 
     afterAll(async () => {
       await proxy?.stop();
-      cert?.stop();
-      await sds?.close();
+      await workload?.stop();
       await ca?.close();
       rmSync(dir, { recursive: true, force: true });
     });

@@ -12,19 +12,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  BootstrapTokenAuthenticator,
-  CertificateAuthority,
-  createRootCa,
-  startCa,
-  type RunningCa,
-} from '@skein/ca';
+import { type RunningCa } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyIptables } from '../src/iptables/apply-iptables.js';
 import { processRunner } from '../src/iptables/command-runner.js';
 import { DEFAULT_IPTABLES_CONFIG } from '../src/iptables/iptables-config.js';
 import { runAgent, type RunningAgent } from '../src/lifecycle/run-agent.js';
 import { createNetnsPair, deleteNetnsPair, sh } from './support/netns-pair.js';
+import { startTestCa } from './support/test-ca.js';
 import { startSkeind, type SkeindProcess } from './support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -151,13 +146,7 @@ describe.skipIf(!isRoot || missing.length > 0)(
       writeFileSync(join(dir, 'mesh.yaml'), CONFIG);
       skeind = await startSkeind(dir);
       const xdsPort = skeind.xdsPort;
-      const core = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }));
-      ca = await startCa({
-        ca: core,
-        host: '127.0.0.1',
-        port: 0,
-        authenticators: [BootstrapTokenAuthenticator.parse('tok demo echo\n', 'cluster.local')],
-      });
+      ({ ca } = await startTestCa('tok demo echo\n'));
       agent = await runAgent({
         bootstrap: {
           podName: 'echo-0',
