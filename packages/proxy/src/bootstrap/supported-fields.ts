@@ -464,12 +464,7 @@ export const typedSpecs: Readonly<Record<string, FieldSpec>> = {
   },
   [`${P}retry.host.previous_hosts.v3.PreviousHostsPredicate`]: opaque,
   [`${P}transport_sockets.raw_buffer.v3.RawBuffer`]: opaque,
-  [`${P}transport_sockets.tls.v3.UpstreamTlsContext`]: {
-    '@type': true,
-    commonTlsContext,
-    sni: true,
-    maxSessionKeys: true,
-  },
+  [`${P}transport_sockets.tls.v3.UpstreamTlsContext`]: { '@type': true, commonTlsContext, sni: true },
   [`${P}transport_sockets.tls.v3.DownstreamTlsContext`]: {
     '@type': true,
     commonTlsContext,

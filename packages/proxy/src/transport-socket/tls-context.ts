@@ -47,7 +47,7 @@ export interface TlsContext {
   verifyPeer(cert: tls.PeerCertificate | X509Certificate | undefined): string | undefined;
   /** Whether the peer must present a certificate that chains to the trusted CA. */
   readonly verifies: boolean;
-  /** Upstream sessions kept for resumption (`max_session_keys`); undefined when disabled. */
+  /** Upstream sessions kept for resumption (one per server); undefined on server contexts. */
   readonly sessions: TlsSessionCache | undefined;
   close(): void;
 }
@@ -234,10 +234,8 @@ export function compileTlsContext(
     sni: kind === 'upstream' ? up.sni : undefined,
     secretRefs: refs,
     verifies,
-    sessions:
-      kind === 'upstream' && (up.maxSessionKeys ?? 1) > 0
-        ? new TlsSessionCache(up.maxSessionKeys ?? 1)
-        : undefined,
+    // Envoy's default `max_session_keys` (1); other values are reported as unsupported at load.
+    sessions: kind === 'upstream' ? new TlsSessionCache(1) : undefined,
     verifyPeer(cert) {
       if (rules.length === 0) return undefined;
       const sans = peerSans(cert as tls.PeerCertificate | undefined);

@@ -1,4 +1,4 @@
-// Upstream TLS session resumption (UpstreamTlsContext `max_session_keys`, default 1 as in Envoy):
+// Upstream TLS session resumption (Envoy's default of UpstreamTlsContext `max_session_keys`, 1):
 // the sessions (TLS 1.3 tickets, TLS 1.2 tickets or ids) a context's connections received, per
 // server, each with the peer certificate verified on its full handshake — a resumed handshake
 // carries no certificate, so the SAN check of a resumed connection reads the one kept here.
