@@ -1,7 +1,6 @@
 /**
- * Skein's e2e harness, for the suites in this package and the packages' own cluster tests.
- * `@skein/e2e/apiserver-fixture` exports the kube-apiserver fixture alone (no vitest, no
- * testcontainers) for packages that only need a real API server.
+ * Skein's e2e harness, for the suites in this package and the packages' own cluster tests. The
+ * kube-apiserver fixture is `@skein/ca/testing` (re-exported here).
  */
 export { connect, defaultKubeconfigPath, isNotFound, SKEIN_CACHE, type Cluster } from './harness/cluster.js';
 export { apply, parseYaml, remove } from './harness/apply.js';
@@ -17,7 +16,7 @@ export {
   startApiServer,
   type ApiServer,
   type ApiServerBinaries,
-} from './harness/apiserver-fixture.js';
+} from '@skein/ca/testing';
 export {
   startEcho as startEchoContainer,
   startNetwork,

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerUnavailable, startApiServer, type ApiServer } from './harness/apiserver-fixture.js';
+import { apiServerUnavailable, startApiServer, type ApiServer } from '@skein/ca/testing';
 
 const root = join(import.meta.dirname, '../..');
 const crdDir = join(root, 'manifests/crds');

@@ -2,7 +2,6 @@
 // workload certificate, the proxy reads it over SDS from the path in its bootstrap, readiness
 // follows, SIGTERM drains then stops the proxy, and the agent exits with the proxy's code.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,16 +15,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent, type AgentConfig } from '../src/lifecycle/run-agent.js';
 import { waitForReady } from '../src/lifecycle/wait.js';
+import { freePort } from './support/processes.js';
 
 const fakeProxy = fileURLToPath(new URL('./fixtures/fake-proxy.mjs', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('skein-agent proxy', () => {
   const dir = mkdtempSync(join(tmpdir(), 'skein-agent-'));

@@ -2,82 +2,40 @@
 // xDS goes through the agent's relay socket to skeind, the proxy reads its certificate over SDS,
 // the agent reports ready once the proxy has its first config, and SIGTERM drains and exits 0.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  BootstrapTokenAuthenticator,
-  CertificateAuthority,
-  createRootCa,
-  startCa,
-  type RunningCa,
-} from '@skein/ca';
+import { type RunningCa } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent } from '../src/lifecycle/run-agent.js';
 import { waitForReady } from '../src/lifecycle/wait.js';
+import { startTestCa } from './support/test-ca.js';
+import { freePort, startSkeind, type SkeindProcess } from './support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const built = ['packages/proxy/dist/main.js', 'packages/control-plane/dist/main.js'].filter(
   (f) => !existsSync(join(root, f)),
 );
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
 // Needs `npm run build` (npm test builds first); skipped with the missing files named otherwise.
 describe.skipIf(built.length > 0)(
   `agent + real proxy + real skeind${built.length ? ` (not built: ${built.join(', ')})` : ''}`,
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'skein-agent-e2e-'));
-    let skeind: ChildProcess;
+    let skeind: SkeindProcess;
     let ca: RunningCa;
     let xdsPort: number;
 
     beforeAll(async () => {
-      xdsPort = await freePort();
-      const httpPort = await freePort();
-      skeind = spawn(
-        join(root, 'bin/skeind'),
-        // The CA started below (startCa) is this test's: skeind's embedded one is turned off.
-        [
-          '--config-dir',
-          dir,
-          '--xds-addr',
-          `127.0.0.1:${xdsPort}`,
-          '--http-addr',
-          `127.0.0.1:${httpPort}`,
-          '--no-ca',
-        ],
-        {
-          stdio: 'ignore',
-        },
-      );
-      expect(
-        await waitForReady({ url: `http://127.0.0.1:${httpPort}/ready`, timeoutMs: 30_000, periodMs: 100 }),
-      ).toBe(true);
-      const core = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }));
-      ca = await startCa({
-        ca: core,
-        host: '127.0.0.1',
-        port: 0,
-        authenticators: [BootstrapTokenAuthenticator.parse('tok demo web\n', 'cluster.local')],
-      });
+      // The CA started below (startCa) is this test's: skeind's embedded one is turned off.
+      skeind = await startSkeind(dir);
+      xdsPort = skeind.xdsPort;
+      ({ ca } = await startTestCa('tok demo web\n'));
     }, 60_000);
 
     afterAll(async () => {
       await ca?.close();
-      if (skeind && skeind.exitCode === null) {
-        const exited = new Promise((r) => skeind.once('exit', r));
-        skeind.kill('SIGTERM');
-        await exited;
-      }
+      await skeind?.stop();
       rmSync(dir, { recursive: true, force: true });
     });
 

@@ -3,25 +3,17 @@
 // the agent (15020) and through the proxy's own readiness listener (15021); SIGTERM exits 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitForReady } from '../src/lifecycle/wait.js';
+import { freePort } from './support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const missing = ['ca', 'control-plane', 'proxy', 'agent']
   .map((p) => `packages/${p}/dist/main.js`)
   .filter((f) => !existsSync(join(root, f)));
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 // Needs `npm run build` (npm test builds first); skipped with the missing files named otherwise.
 describe.skipIf(missing.length > 0)(

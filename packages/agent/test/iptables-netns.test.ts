@@ -1,16 +1,15 @@
 // skein-agent's iptables rules in real network namespaces: a "pod" namespace with the rules and a
 // "remote" namespace joined by a veth pair (10.213.0.0/24, only inside the namespaces made here).
 // A Python probe reads SO_ORIGINAL_DST, proving the original destination is recoverable.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyIptables, cleanupIptables } from '../src/iptables/apply-iptables.js';
 import { processRunner } from '../src/iptables/command-runner.js';
-import { createNetnsPair, deleteNetnsPair, sh } from './support/netns-pair.js';
+import { createNetnsPair, deleteNetnsPair } from './support/netns-pair.js';
+import { probeConnect, probeUdpSend, startProbe, type ProbeMode } from './support/netns-probe.js';
 import { DEFAULT_IPTABLES_CONFIG, type IptablesConfig } from '../src/iptables/iptables-config.js';
 
-const probe = fileURLToPath(new URL('./fixtures/netns-probe.py', import.meta.url));
 const isRoot = process.getuid?.() === 0;
 const id = randomBytes(3).toString('hex');
 const POD = `skein-p-${id}`;
@@ -25,27 +24,10 @@ const PAIR = {
   gateway: '10.213.0.2',
 };
 
-function startListener(
-  ns: string,
-  ports: number[],
-  mode: 'listen' | 'udplisten' = 'listen',
-): Promise<ChildProcess> {
-  const p = spawn('ip', ['netns', 'exec', ns, 'python3', probe, mode, ...ports.map(String)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    p.stdout!.once('data', (d: Buffer) =>
-      d.toString().startsWith('ready') ? resolve(p) : reject(new Error(d.toString())),
-    );
-    p.once('exit', (code) => reject(new Error(`listener exited ${code}`)));
-  });
-}
-
-async function connect(ns: string, dst: string, port: number, uid?: number, gid?: number, src?: string) {
-  const extra = uid === undefined ? [] : [String(uid), String(gid ?? uid), ...(src ? [src] : [])];
-  const out = await sh('ip', 'netns', 'exec', ns, 'python3', probe, 'connect', dst, String(port), ...extra);
-  return JSON.parse(out) as { port?: number; orig?: string | null; error?: string };
-}
+const startListener = (ns: string, ports: number[], mode: ProbeMode = 'listen') =>
+  startProbe(ns, mode, ports);
+const connect = (ns: string, dst: string, port: number, uid?: number, gid?: number, src?: string) =>
+  probeConnect(ns, dst, port, { uid, gid, src });
 
 const APP = 65534; // nobody
 const config: IptablesConfig = {
@@ -106,24 +88,7 @@ describe.skipIf(!isRoot)('iptables in network namespaces', () => {
   });
 
   it("captures the pod's DNS to the agent (15053), except the proxy's own queries", async () => {
-    const udp = async (uid: number, gid: number) =>
-      JSON.parse(
-        await sh(
-          'ip',
-          'netns',
-          'exec',
-          POD,
-          'python3',
-          probe,
-          'udpsend',
-          '10.213.0.2',
-          '53',
-          String(uid),
-          String(gid),
-        ),
-      ) as {
-        port?: number;
-      };
+    const udp = (uid: number, gid: number) => probeUdpSend(POD, '10.213.0.2', 53, uid, gid);
     expect((await udp(APP, APP)).port).toBe(15053);
     expect((await udp(1337, 1337)).port).toBe(53);
     // TCP DNS to the resolver is captured too.

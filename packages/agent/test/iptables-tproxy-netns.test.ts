@@ -5,16 +5,15 @@
 // kept. Outbound stays REDIRECT to 15001; the proxy's calls to its own pod IP, 127.0.0.6
 // passthrough and app-to-app loopback behave as in REDIRECT mode. Re-applying is idempotent and
 // --cleanup removes the mangle rules and the policy route too.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyIptables, cleanupIptables } from '../src/iptables/apply-iptables.js';
 import { processRunner } from '../src/iptables/command-runner.js';
-import { createNetnsPair, deleteNetnsPair, sh } from './support/netns-pair.js';
+import { createNetnsPair, deleteNetnsPair } from './support/netns-pair.js';
+import { probeConnect, startProbe, type ProbeMode } from './support/netns-probe.js';
 import { DEFAULT_IPTABLES_CONFIG, type IptablesConfig } from '../src/iptables/iptables-config.js';
 
-const probe = fileURLToPath(new URL('./fixtures/netns-probe.py', import.meta.url));
 const isRoot = process.getuid?.() === 0;
 const id = randomBytes(3).toString('hex');
 const POD = `skein-tp-${id}`;
@@ -30,32 +29,9 @@ const PAIR = {
 };
 const APP = 65534; // nobody
 
-function startListener(ns: string, mode: 'listen' | 'tlisten', ports: number[]): Promise<ChildProcess> {
-  const p = spawn('ip', ['netns', 'exec', ns, 'python3', probe, mode, ...ports.map(String)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    p.stdout!.once('data', (d: Buffer) =>
-      d.toString().startsWith('ready') ? resolve(p) : reject(new Error(d.toString())),
-    );
-    p.once('exit', (code) => reject(new Error(`listener exited ${code}`)));
-  });
-}
-
-interface Answer {
-  port?: number;
-  orig?: string | null;
-  local?: string;
-  peer?: string;
-  error?: string;
-}
-
-async function connect(ns: string, dst: string, port: number, uid?: number, src?: string): Promise<Answer> {
-  const extra = uid === undefined ? [] : [String(uid), String(uid), ...(src ? [src] : [])];
-  return JSON.parse(
-    await sh('ip', 'netns', 'exec', ns, 'python3', probe, 'connect', dst, String(port), ...extra),
-  ) as Answer;
-}
+const startListener = (ns: string, mode: ProbeMode, ports: number[]) => startProbe(ns, mode, ports);
+const connect = (ns: string, dst: string, port: number, uid?: number, src?: string) =>
+  probeConnect(ns, dst, port, { uid, src });
 
 const config: IptablesConfig = { ...DEFAULT_IPTABLES_CONFIG, mode: 'TPROXY' };
 

@@ -2,36 +2,28 @@
 // static listener terminating mesh mTLS with the SDS `default` certificate and `ROOTCA`
 // (@skein/ca's meshDownstreamTlsContext); a mesh client connects, sees the workload identity,
 // and after a rotation sees the new certificate. Needs the built proxy.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import {
-  BootstrapTokenAuthenticator,
-  CertificateAuthority,
-  createCsr,
-  createRootCa,
-  generateKeyPair,
   istioMutualUpstreamTlsContext,
   meshDownstreamTlsContext,
   meshSni,
-  privateKeyToPem,
   UPSTREAM_TLS_TYPE,
-  startCa,
+  type CertificateAuthority,
   type RunningCa,
 } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBootstrap } from '../src/bootstrap/build-bootstrap.js';
-import { freePort, mtlsInboundBootstrap } from './support/mtls-inbound-bootstrap.js';
-import { caSigner } from '../src/sds/ca-signer.js';
-import { startSdsServer, type RunningSds } from '../src/sds/sds-server.js';
+import { eventually, meshCredentials, meshGet } from './support/mesh-client.js';
+import { mtlsInboundBootstrap } from './support/mtls-inbound-bootstrap.js';
+import { freePort, repoRoot, startSkeinProxy, type ProxyProcess } from './support/processes.js';
+import { startTestCa, startWorkloadSds, type WorkloadSds } from './support/test-ca.js';
+import { startSdsServer } from '../src/sds/sds-server.js';
 import { WorkloadCertificate } from '../src/sds/workload-certificate.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const built = existsSync(join(root, 'packages/proxy/dist/main.js'));
+const built = existsSync(join(repoRoot, 'packages/proxy/dist/main.js'));
 const ID = 'spiffe://cluster.local/ns/shop/sa/db';
 
 describe.skipIf(!built)(
@@ -40,117 +32,47 @@ describe.skipIf(!built)(
     const dir = mkdtempSync(join(tmpdir(), 'skein-sdsproxy-'));
     let ca: RunningCa;
     let core: CertificateAuthority;
+    let workload: WorkloadSds;
     let cert: WorkloadCertificate;
-    let sds: RunningSds;
-    let proxy: ChildProcess;
+    let proxy: ProxyProcess;
     let port: number;
-    let stderr = '';
 
     beforeAll(async () => {
-      core = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }), {
-        clockSkewSeconds: 0,
-      });
-      ca = await startCa({
-        ca: core,
-        host: '127.0.0.1',
-        port: 0,
-        authenticators: [BootstrapTokenAuthenticator.parse('t shop db\n', 'cluster.local')],
-      });
-      cert = new WorkloadCertificate({
-        signer: caSigner({ address: `127.0.0.1:${ca.port}`, rootCertPem: ca.rootCertPem, token: 't' }),
-        ttlSeconds: 3600,
-      });
-      await cert.start();
+      ({ core, ca } = await startTestCa('t shop db\n'));
       const sdsSocket = join(dir, 'sds.sock');
-      sds = await startSdsServer({ socketPath: sdsSocket, certificate: cert });
+      workload = await startWorkloadSds({ ca, token: 't', ttlSeconds: 3600, socketPath: sdsSocket });
+      cert = workload.cert;
       port = await freePort();
       const b = await mtlsInboundBootstrap({ dir, sdsSocket, port, tlsContext: meshDownstreamTlsContext() });
       const file = join(dir, 'bootstrap.json');
       writeFileSync(file, JSON.stringify(b));
-      proxy = spawn(join(root, 'bin/skein-proxy'), ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-      proxy.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      proxy = startSkeinProxy(file);
     }, 60_000);
 
     afterAll(async () => {
-      if (proxy && proxy.exitCode === null) {
-        const exited = new Promise((r) => proxy.once('exit', r));
-        proxy.kill('SIGTERM');
-        await exited;
-      }
-      cert?.stop();
-      await sds?.close();
+      await proxy?.stop();
+      await workload?.stop();
       await ca?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
-    async function client() {
-      const keys = await generateKeyPair();
-      const id = 'spiffe://cluster.local/ns/shop/sa/web';
-      const chain = (await core.signWorkloadCsr(await createCsr(keys, { uris: [id] }), id, 600)).certChain;
-      return { key: await privateKeyToPem(keys.privateKey), cert: chain[0]!, ca: ca.rootCertPem };
-    }
-
-    function get(c: {
-      key: string;
-      cert: string;
-      ca: string;
-    }): Promise<{ body: string; serial: string; san: string }> {
-      return new Promise((resolve, reject) => {
-        const s = tls.connect(
-          {
-            host: '127.0.0.1',
-            port,
-            ...c,
-            ALPNProtocols: ['http/1.1'],
-            checkServerIdentity: () => undefined,
-          },
-          () => {
-            const peer = s.getPeerX509Certificate() as X509Certificate;
-            s.write('GET / HTTP/1.1\r\nhost: db\r\nconnection: close\r\n\r\n');
-            let data = '';
-            s.on('data', (d: Buffer) => (data += d.toString()));
-            s.on('end', () =>
-              resolve({
-                body: data.split('\r\n\r\n')[1] ?? '',
-                serial: peer.serialNumber,
-                san: peer.subjectAltName ?? '',
-              }),
-            );
-          },
-        );
-        s.on('error', reject);
-      });
-    }
-
-    async function eventually<T>(f: () => Promise<T>, ok: (t: T) => boolean): Promise<T> {
-      let last: unknown;
-      // The proxy fetches its secrets and binds asynchronously after start: poll its listener.
-      for (let i = 0; i < 150; i++) {
-        try {
-          const v = await f();
-          if (ok(v)) return v;
-          last = v;
-        } catch (e) {
-          last = e;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`not reached: ${String(last)}\n${stderr}`);
-    }
+    const logs = () => proxy.stderr();
 
     it('terminates mesh mTLS with the SDS certificate and follows a rotation', async () => {
-      const c = await client();
+      const c = await meshCredentials(core, 'spiffe://cluster.local/ns/shop/sa/web');
       const first = await eventually(
-        () => get(c),
+        () => meshGet(port, c),
         (r) => r.body === 'hello from db',
+        logs,
       );
       expect(first.san).toBe(`URI:${ID}`);
       expect(first.serial).toBe(new X509Certificate(cert.secret!.certChainPem).serialNumber);
       await cert.refresh();
       const rotated = new X509Certificate(cert.secret!.certChainPem).serialNumber;
       const second = await eventually(
-        () => get(c),
+        () => meshGet(port, c),
         (r) => r.serial === rotated,
+        logs,
       );
       expect(second.body).toBe('hello from db');
     }, 60_000);
@@ -252,10 +174,8 @@ describe.skipIf(!built)(
       ];
       const file = join(dir, 'web-bootstrap.json');
       writeFileSync(file, JSON.stringify(b));
-      const webProxy = spawn(join(root, 'bin/skein-proxy'), ['-c', file], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      webProxy.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      const webProxy = startSkeinProxy(file);
+      const bothLogs = () => `${proxy.stderr()}\n--- client proxy ---\n${webProxy.stderr()}`;
       try {
         const plainGet = async (p: number) => {
           const r = await fetch(`http://127.0.0.1:${p}/`, { signal: AbortSignal.timeout(5000) });
@@ -264,12 +184,14 @@ describe.skipIf(!built)(
         const good = await eventually(
           () => plainGet(outGood),
           (r) => r.status === 200,
+          bothLogs,
         );
         expect(good.body).toBe('hello from db');
         // The server presents spiffe://.../sa/db, not the identity this cluster expects.
         const bad = await eventually(
           () => plainGet(outBad),
           (r) => r.status >= 500,
+          bothLogs,
         );
         expect(bad.status).toBe(503);
         // The server's listener has only the mTLS chain (STRICT): plaintext gets no response.
@@ -277,9 +199,7 @@ describe.skipIf(!built)(
           fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) }),
         ).rejects.toThrow();
       } finally {
-        const exited = new Promise((r) => webProxy.once('exit', r));
-        webProxy.kill('SIGTERM');
-        await exited;
+        await webProxy.stop();
         webCert.stop();
         await webSds.close();
       }

@@ -7,22 +7,17 @@ import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  BootstrapTokenAuthenticator,
-  CertificateAuthority,
+  type CertificateAuthority,
   createCsr,
-  createRootCa,
   generateKeyPair,
   meshDownstreamTlsContext,
   privateKeyToPem,
-  startCa,
   subscribeSecrets,
   tlsServerOptions,
   type RunningCa,
 } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caSigner } from '../src/sds/ca-signer.js';
-import { startSdsServer, type RunningSds } from '../src/sds/sds-server.js';
-import { WorkloadCertificate } from '../src/sds/workload-certificate.js';
+import { startTestCa, startWorkloadSds, type WorkloadSds } from './support/test-ca.js';
 
 const TTL_SECONDS = 4; // rotation every ~2 s (grace ratio 0.5); the issue's 30 s TTL behaves the same, slower
 const ROTATIONS = 3;
@@ -30,31 +25,21 @@ const ROTATIONS = 3;
 describe('certificate rotation under load', () => {
   const dir = mkdtempSync(join(tmpdir(), 'skein-rot-'));
   let ca: RunningCa;
-  let cert: WorkloadCertificate;
-  let sds: RunningSds;
+  let workload: WorkloadSds;
   let core: CertificateAuthority;
 
   beforeAll(async () => {
-    core = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }), {
-      clockSkewSeconds: 0,
-    });
-    ca = await startCa({
-      ca: core,
-      host: '127.0.0.1',
-      port: 0,
-      authenticators: [BootstrapTokenAuthenticator.parse('t shop db\n', 'cluster.local')],
-    });
-    cert = new WorkloadCertificate({
-      signer: caSigner({ address: `127.0.0.1:${ca.port}`, rootCertPem: ca.rootCertPem, token: 't' }),
+    ({ core, ca } = await startTestCa('t shop db\n'));
+    workload = await startWorkloadSds({
+      ca,
+      token: 't',
       ttlSeconds: TTL_SECONDS,
+      socketPath: join(dir, 'sds.sock'),
     });
-    await cert.start();
-    sds = await startSdsServer({ socketPath: join(dir, 'sds.sock'), certificate: cert });
   });
   afterAll(async () => {
-    cert.stop();
-    await sds.close();
-    await ca.close();
+    await workload?.stop();
+    await ca?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

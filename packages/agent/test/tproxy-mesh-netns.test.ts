@@ -9,24 +9,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  BootstrapTokenAuthenticator,
-  CertificateAuthority,
-  createRootCa,
-  startCa,
-  type RunningCa,
-} from '@skein/ca';
+import { type RunningCa } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyIptables } from '../src/iptables/apply-iptables.js';
 import { processRunner } from '../src/iptables/command-runner.js';
 import { DEFAULT_IPTABLES_CONFIG } from '../src/iptables/iptables-config.js';
 import { runAgent, type RunningAgent } from '../src/lifecycle/run-agent.js';
-import { waitForReady } from '../src/lifecycle/wait.js';
 import { createNetnsPair, deleteNetnsPair, sh } from './support/netns-pair.js';
+import { startTestCa } from './support/test-ca.js';
+import { startSkeind, type SkeindProcess } from './support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const proxyMain = join(root, 'packages/proxy/dist/main.js');
@@ -90,14 +84,6 @@ const CALL = `const s = require('node:net').connect(Number(process.argv[2]), pro
 let out = ''; s.on('data', (d) => (out += d)); s.on('end', () => console.log(out.trim()));
 s.on('error', (e) => console.log('error=' + e.code)); s.setTimeout(3000, () => { console.log('error=timeout'); s.destroy(); });`;
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
 /** Runs `node -e script` in a namespace as the unprivileged app user (uid/gid 65534). */
 const asApp = (ns: string, script: string, ...args: string[]): string[] => [
   'netns',
@@ -142,7 +128,7 @@ describe.skipIf(!isRoot || missing.length > 0)(
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'skein-tproxy-mesh-'));
     const children: ChildProcess[] = [];
-    let skeind: ChildProcess;
+    let skeind: SkeindProcess;
     let ca: RunningCa;
     let agent: RunningAgent | undefined;
     const logs: string[] = [];
@@ -158,31 +144,9 @@ describe.skipIf(!isRoot || missing.length > 0)(
       );
 
       writeFileSync(join(dir, 'mesh.yaml'), CONFIG);
-      const xdsPort = await freePort();
-      const httpPort = await freePort();
-      skeind = spawn(
-        join(root, 'bin/skeind'),
-        [
-          '--config-dir',
-          dir,
-          '--xds-addr',
-          `127.0.0.1:${xdsPort}`,
-          '--http-addr',
-          `127.0.0.1:${httpPort}`,
-          '--no-ca',
-        ],
-        { stdio: 'ignore' },
-      );
-      expect(
-        await waitForReady({ url: `http://127.0.0.1:${httpPort}/ready`, timeoutMs: 30_000, periodMs: 100 }),
-      ).toBe(true);
-      const core = await CertificateAuthority.create(await createRootCa({ trustDomain: 'cluster.local' }));
-      ca = await startCa({
-        ca: core,
-        host: '127.0.0.1',
-        port: 0,
-        authenticators: [BootstrapTokenAuthenticator.parse('tok demo echo\n', 'cluster.local')],
-      });
+      skeind = await startSkeind(dir);
+      const xdsPort = skeind.xdsPort;
+      ({ ca } = await startTestCa('tok demo echo\n'));
       agent = await runAgent({
         bootstrap: {
           podName: 'echo-0',
@@ -234,11 +198,7 @@ describe.skipIf(!isRoot || missing.length > 0)(
         await agent.done;
       }
       await ca?.close();
-      if (skeind && skeind.exitCode === null) {
-        const exited = new Promise((r) => skeind.once('exit', r));
-        skeind.kill('SIGTERM');
-        await exited;
-      }
+      await skeind?.stop();
       for (const c of children) c.kill('SIGKILL');
       await deleteNetnsPair(PAIR);
       rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // TokenReview (audience included), the root Secret created once, the root published to namespaces.
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +23,14 @@ import {
 } from '../src/index.js';
 import { KubeClient } from '../src/kube/kube-client.js';
 import { kubeTokenReviewer, loadOrCreateKubeCa, publishRootCert } from '../src/kube/kube-ca.js';
-import { apiServerMissing, startTestApiServer, type TestApiServer } from './support/kube-apiserver.js';
+import { apiServerUnavailable, startApiServer, type ApiServer } from '../src/testing/index.js';
 
-const missing = apiServerMissing();
+const missing = apiServerUnavailable();
+const connection = (api: ApiServer) => ({ server: api.url, token: api.token, caPem: api.caPem });
 
 // Skipped only where the cluster scripts have not built kube-apiserver and etcd (reason printed).
 describe.skipIf(missing !== '')(`skein-ca in Kubernetes mode${missing ? ` (${missing})` : ''}`, () => {
-  let api: TestApiServer;
+  let api: ApiServer;
   let kube: KubeClient;
   let ca: RunningCa;
   let core: CertificateAuthority;
@@ -49,8 +50,8 @@ describe.skipIf(missing !== '')(`skein-ca in Kubernetes mode${missing ? ` (${mis
   };
 
   beforeAll(async () => {
-    api = await startTestApiServer();
-    kube = new KubeClient(api.connection);
+    api = await startApiServer();
+    kube = new KubeClient(connection(api));
     for (const ns of ['skein-system', 'demo']) {
       expect(
         (
@@ -227,10 +228,10 @@ const skeinCa = fileURLToPath(new URL('../../../bin/skein-ca', import.meta.url))
 describe.skipIf(missing !== '' || !existsSync(caMain))(
   `bin/skein-ca --mode kubernetes${missing ? ` (${missing})` : !existsSync(caMain) ? ' (not built)' : ''}`,
   () => {
-    let api: TestApiServer;
+    let api: ApiServer;
     const dir = mkdtempSync(join(tmpdir(), 'skein-ca-cli-'));
     beforeAll(async () => {
-      api = await startTestApiServer();
+      api = await startApiServer();
     }, 150_000);
     afterAll(async () => {
       await api?.stop();
@@ -238,7 +239,7 @@ describe.skipIf(missing !== '' || !existsSync(caMain))(
     }, 60_000);
 
     it('creates the root Secret, publishes the root and issues to a service-account token', async () => {
-      const kube = new KubeClient(api.connection);
+      const kube = new KubeClient(connection(api));
       await kube.call('POST', '/api/v1/namespaces', {
         apiVersion: 'v1',
         kind: 'Namespace',
@@ -249,19 +250,7 @@ describe.skipIf(missing !== '' || !existsSync(caMain))(
         kind: 'ServiceAccount',
         metadata: { name: 'app' },
       });
-      const kubeconfig = join(dir, 'kubeconfig');
-      writeFileSync(
-        kubeconfig,
-        [
-          'apiVersion: v1',
-          'kind: Config',
-          'current-context: t',
-          'contexts: [{ name: t, context: { cluster: c, user: u } }]',
-          `clusters: [{ name: c, cluster: { server: "${api.connection.server}", certificate-authority-data: "${Buffer.from(api.connection.caPem ?? '').toString('base64')}" } }]`,
-          `users: [{ name: u, user: { token: "${api.connection.token}" } }]`,
-          '',
-        ].join('\n'),
-      );
+      const kubeconfig = api.kubeconfigPath;
       const port = await new Promise<number>((resolve) => {
         const s = createServer().listen(0, '127.0.0.1', () => {
           const p = (s.address() as { port: number }).port;

@@ -5,7 +5,7 @@
 // replicas, an edit racing the rotation and a broken Secret lose nothing.
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +28,10 @@ import {
 } from '../src/index.js';
 import { KubeClient } from '../src/kube/kube-client.js';
 import { loadOrCreateKubeCa } from '../src/kube/kube-ca.js';
-import { apiServerMissing, startTestApiServer, type TestApiServer } from './support/kube-apiserver.js';
+import { apiServerUnavailable, startApiServer, type ApiServer } from '../src/testing/index.js';
 
-const missing = apiServerMissing();
+const missing = apiServerUnavailable();
+const connection = (api: ApiServer) => ({ server: api.url, token: api.token, caPem: api.caPem });
 const td = 'cluster.local';
 const ID = 'spiffe://cluster.local/ns/demo/sa/web';
 type Secret = {
@@ -52,11 +53,11 @@ const run = (cmd: string, args: string[]): Promise<string> =>
 describe.skipIf(missing !== '')(
   `self-signed root rotation in Kubernetes mode${missing ? ` (${missing})` : ''}`,
   () => {
-    let api: TestApiServer;
+    let api: ApiServer;
     let kube: KubeClient;
     beforeAll(async () => {
-      api = await startTestApiServer();
-      kube = new KubeClient(api.connection);
+      api = await startApiServer();
+      kube = new KubeClient(connection(api));
     }, 150_000);
     afterAll(async () => {
       await api?.stop();
@@ -272,19 +273,7 @@ describe.skipIf(missing !== '')(
           startedFrom: start.source,
           intervalMs: 3_600_000,
         });
-        const kubeconfig = join(dir, 'kubeconfig');
-        writeFileSync(
-          kubeconfig,
-          [
-            'apiVersion: v1',
-            'kind: Config',
-            'current-context: t',
-            'contexts: [{ name: t, context: { cluster: c, user: u } }]',
-            `clusters: [{ name: c, cluster: { server: "${api.connection.server}", certificate-authority-data: "${Buffer.from(api.connection.caPem ?? '').toString('base64')}" } }]`,
-            `users: [{ name: u, user: { token: "${api.connection.token}" } }]`,
-            '',
-          ].join('\n'),
-        );
+        const kubeconfig = api.kubeconfigPath;
         const step = async (s: string) =>
           JSON.parse(
             await run(skeinCa, [

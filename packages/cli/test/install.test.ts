@@ -7,23 +7,16 @@
 // servers are reported as such; uninstall removes the control plane and only with --purge the
 // namespace and the CRDs. The checks read the cluster with the real kubectl.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import {
-  apiServerBinaries,
-  apiServerUnavailable,
-  startApiServer,
-  type ApiServer,
-} from '@skein/e2e/apiserver-fixture';
+import { apiServerBinaries, apiServerUnavailable, startApiServer, type ApiServer } from '@skein/ca/testing';
 
 const bin = join(import.meta.dirname, '../../../bin/skeinctl');
-const kubectlBin = join(dirname(apiServerBinaries().kubeApiserver), 'kubectl');
-const unavailable =
-  apiServerUnavailable(undefined, { controllerManager: true }) ||
-  (existsSync(kubectlBin) ? '' : `not built: ${kubectlBin} (run: bash scripts/cluster/build-k8s.sh kubectl)`);
+const kubectlBin = apiServerBinaries().kubectl;
+const unavailable = apiServerUnavailable(undefined, { controllerManager: true, kubectl: true });
 
 interface Run {
   code: number | null;

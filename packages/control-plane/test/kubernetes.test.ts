@@ -7,7 +7,9 @@ import { crdOf, meshKinds, TypeUrl } from '@skein/api-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../src/index.js';
 import { AdsClient } from './support/ads-client.js';
-import { apiServerMissing, startApiServer, type ApiServer } from './support/apiserver.js';
+import { apiServerUnavailable, startApiServer, type ApiServer } from '@skein/ca/testing';
+
+const apiServerMissing = apiServerUnavailable(undefined, { kubectl: true });
 
 const HOST = 'reviews.default.svc.cluster.local';
 

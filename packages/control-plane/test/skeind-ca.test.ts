@@ -19,7 +19,9 @@ import * as k8s from '@kubernetes/client-node';
 import { discoveryV3, tlsSecretV3, TypeUrl } from '@skein/api-types';
 import { createCsr, createRootCa, generateKeyPair, requestCertificate, splitPem } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerMissing, startApiServer, type ApiServer } from './support/apiserver.js';
+import { apiServerUnavailable, startApiServer, type ApiServer } from '@skein/ca/testing';
+
+const apiServerMissing = apiServerUnavailable(undefined, { kubectl: true });
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);

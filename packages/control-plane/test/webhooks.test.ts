@@ -13,7 +13,9 @@ import * as k8s from '@kubernetes/client-node';
 import { crdOf, meshKinds } from '@skein/api-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../src/index.js';
-import { apiServerMissing, startApiServer, type ApiServer } from './support/apiserver.js';
+import { apiServerUnavailable, startApiServer, type ApiServer } from '@skein/ca/testing';
+
+const apiServerMissing = apiServerUnavailable(undefined, { kubectl: true });
 
 interface Answer {
   status: number;

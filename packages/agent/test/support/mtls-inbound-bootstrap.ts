@@ -1,18 +1,10 @@
 // The skein-proxy bootstrap the SDS interop tests run: buildBootstrap's, without xDS, with one
 // static listener terminating mesh mTLS (the given downstream TLS context, certificates over the
 // agent's SDS socket) in front of a direct response "hello from db".
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DOWNSTREAM_TLS_TYPE } from '@skein/ca';
 import { buildBootstrap } from '../../src/bootstrap/build-bootstrap.js';
-
-export async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
+import { freePort } from './processes.js';
 
 export async function mtlsInboundBootstrap(o: {
   dir: string;

@@ -5,25 +5,36 @@
  * it; pods are stored but never run. With `controllerManager: true` a real kube-controller-manager
  * runs too (namespace, garbage-collector, deployment and replicaset controllers), so namespaces
  * finish terminating, foreground deletions complete and Deployments get ReplicaSets and (Pending)
- * pods. For the packages' tests (control-plane, CA, skeinctl), before and besides kind.
+ * pods. For the packages' tests (CA, control-plane, skeinctl, e2e), before and besides kind; it
+ * lives here, in the lowest package that needs it, so that every package above can import it
+ * (`@skein/ca/testing`) without a dependency cycle. Test infrastructure only: nothing in a binary
+ * imports it.
  *
- *   const api = await startApiServer();   // { kubeconfigPath, stop() }
+ *   const api = await startApiServer();   // { kubeconfigPath, url, token, caPem, apply, restart, stop }
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SKEIN_CACHE } from './cluster.js';
+
+/** Where the cluster scripts build and cache their binaries (scripts/cluster/lib.sh). */
+const SKEIN_CACHE = process.env['SKEIN_CACHE'] ?? '/var/cache/skein';
 
 export interface ApiServer {
   readonly kubeconfigPath: string;
   readonly url: string;
   /** The bearer token of the fixture's admin (group system:masters). */
   readonly token: string;
+  /** The API server's self-signed serving certificate, the trust anchor for `url`. */
+  readonly caPem: string;
+  /** `kubectl apply` of objects as the admin (a real client: it keeps x-kubernetes-* schema fields). */
+  apply(objects: readonly unknown[]): Promise<void>;
+  /** Stops the API server and starts it again on the same port (etcd keeps the data). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +42,7 @@ export interface ApiServerBinaries {
   readonly kubeApiserver: string;
   readonly etcd: string;
   readonly kubeControllerManager: string;
+  readonly kubectl: string;
 }
 
 export interface ApiServerOptions {
@@ -47,7 +59,8 @@ const CONTROLLERS = [
   'replicaset-controller',
 ];
 
-const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
+// src/testing/ or dist/testing/ of packages/ca
+const REPO_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 
 /** Where the pinned versions' binaries are (or will be) built; see scripts/cluster/versions.sh. */
 export function apiServerBinaries(): ApiServerBinaries {
@@ -63,25 +76,26 @@ export function apiServerBinaries(): ApiServerBinaries {
     etcd: process.env['SKEIN_ETCD'] ?? `${SKEIN_CACHE}/etcd-${pinned('ETCD_VERSION')}/etcd`,
     kubeControllerManager:
       process.env['SKEIN_KUBE_CONTROLLER_MANAGER'] ?? `${k8sBin}/kube-controller-manager`,
+    kubectl: process.env['SKEIN_KUBECTL'] ?? `${k8sBin}/kubectl`,
   };
 }
 
 /**
  * Empty when the binaries exist, else why the fixture cannot start (for a test's skip reason);
- * `controllerManager` also requires kube-controller-manager.
+ * `controllerManager` also requires kube-controller-manager, `kubectl` (for `apply`) kubectl.
  */
 export function apiServerUnavailable(
   bins: ApiServerBinaries = apiServerBinaries(),
-  opts: Pick<ApiServerOptions, 'controllerManager'> = {},
+  opts: Pick<ApiServerOptions, 'controllerManager'> & { readonly kubectl?: boolean } = {},
 ): string {
-  const needed = [
-    bins.kubeApiserver,
-    bins.etcd,
-    ...(opts.controllerManager ? [bins.kubeControllerManager] : []),
+  const extra = [
+    ...(opts.controllerManager ? [['kube-controller-manager', bins.kubeControllerManager] as const] : []),
+    ...(opts.kubectl ? [['kubectl', bins.kubectl] as const] : []),
   ];
+  const needed = [bins.kubeApiserver, bins.etcd, ...extra.map(([, path]) => path)];
   const missing = needed.filter((p) => !existsSync(p));
   if (missing.length === 0) return '';
-  const build = opts.controllerManager ? 'kube-apiserver kube-controller-manager' : 'kube-apiserver';
+  const build = ['kube-apiserver', ...extra.map(([name]) => name)].join(' ');
   return `not built: ${missing.join(', ')} (run: bash scripts/cluster/build-k8s.sh ${build} && bash scripts/cluster/build-tools.sh etcd)`;
 }
 
@@ -127,38 +141,40 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       `${token},skein-fixture-admin,skein-fixture-admin,"system:masters"\n`,
     );
 
-    children.push(
-      launch(
-        bins.kubeApiserver,
-        [
-          `--etcd-servers=${etcdUrl}`,
-          '--bind-address=127.0.0.1',
-          '--advertise-address=127.0.0.1',
-          `--secure-port=${securePort}`,
-          `--cert-dir=${join(dir, 'certs')}`,
-          `--token-auth-file=${join(dir, 'tokens.csv')}`,
-          '--authorization-mode=RBAC',
-          `--service-account-key-file=${join(dir, 'sa.pub')}`,
-          `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-          '--service-cluster-ip-range=10.0.0.0/24',
-          '--allow-privileged=true',
-          '--disable-admission-plugins=ServiceAccount',
-          '--v=0',
-        ],
-        logs,
-        'kube-apiserver',
-      ),
-    );
+    const apiArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${securePort}`,
+      `--cert-dir=${join(dir, 'certs')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--disable-admission-plugins=ServiceAccount',
+      '--v=0',
+    ];
+    let apiServer = launch(bins.kubeApiserver, apiArgs, logs, 'kube-apiserver');
+    children.push(apiServer);
 
     const url = `https://127.0.0.1:${securePort}`;
     // the API server writes a self-signed serving certificate (and its CA) into --cert-dir
     const certPath = join(dir, 'certs', 'apiserver.crt');
-    await until(opts.timeoutMs ?? 90_000, logs, async () => {
-      if (!existsSync(certPath)) return false;
-      return (await get(`${url}/readyz`, token, await readFile(certPath))) === 200;
-    });
-    const ca = (await readFile(certPath)).toString('base64');
+    const ready = (): Promise<void> =>
+      until(
+        opts.timeoutMs ?? 90_000,
+        () => children.some(exited),
+        async () => {
+          if (!existsSync(certPath)) return false;
+          return (await get(`${url}/readyz`, token, await readFile(certPath))) === 200;
+        },
+      );
+    await ready();
+    const caPem = await readFile(certPath, 'utf8');
+    const ca = Buffer.from(caPem).toString('base64');
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(
       kubeconfigPath,
@@ -198,7 +214,21 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
         ),
       );
     }
-    return { kubeconfigPath, url, token, stop };
+    const apply = async (objects: readonly unknown[]): Promise<void> => {
+      const file = join(dir, `apply-${randomBytes(4).toString('hex')}.json`);
+      await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+      await run(bins.kubectl, ['--kubeconfig', kubeconfigPath, 'apply', '-f', file]);
+    };
+    const restart = async (): Promise<void> => {
+      await terminate(apiServer);
+      children.splice(children.indexOf(apiServer), 1);
+      apiServer = launch(bins.kubeApiserver, apiArgs, logs, 'kube-apiserver');
+      children.push(apiServer);
+      await ready().catch((err: Error) => {
+        throw new Error(`${err.message} (after a restart)\n${logs.join('').slice(-4000)}`);
+      });
+    };
+    return { kubeconfigPath, url, token, caPem, apply, restart, stop };
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n--- fixture output ---\n${logs.join('').slice(-4000)}`);
@@ -217,12 +247,26 @@ function launch(bin: string, args: string[], logs: string[], name: string): Chil
   return child;
 }
 
+/** Runs a command to completion; rejects with its output when it fails. */
+function run(bin: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const out: string[] = [];
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => out.push(d.toString()));
+    child.stderr?.on('data', (d: Buffer) => out.push(d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${bin} ${args.join(' ')} failed: ${out.join('')}`)),
+    );
+  });
+}
+
 async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (exited(child)) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
+  await gone;
   clearTimeout(timer);
 }
 
@@ -260,11 +304,15 @@ function get(url: string, token: string, ca: Buffer): Promise<number> {
   });
 }
 
-async function until(timeoutMs: number, logs: string[], probe: () => Promise<boolean>): Promise<void> {
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+async function until(timeoutMs: number, failed: () => boolean, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe()) return;
-    if (logs.some((l) => /exited code=/.test(l))) throw new Error('a fixture process exited during start-up');
+    if (failed()) throw new Error('a fixture process exited during start-up');
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`kube-apiserver not ready after ${timeoutMs}ms`);

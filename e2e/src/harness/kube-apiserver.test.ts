@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, KubeConfig, ApiextensionsV1Api } from '@kubernetes/client-node';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerUnavailable, startApiServer, type ApiServer } from './apiserver-fixture.js';
+import { apiServerUnavailable, startApiServer, type ApiServer } from '@skein/ca/testing';
 
 const unavailable = apiServerUnavailable();
 
