@@ -1,7 +1,8 @@
 // Downstream and upstream TLS contexts (envoy.transport_sockets.tls): certificates and trust from
 // inline/file data sources, static secrets or SDS secrets by name; several certificates per
 // context (chosen by SNI, then by key type as the client's signature algorithms allow); ALPN;
-// client certificate requirement; subject-alt-name verification of the peer. A context rebuilds
+// client certificate requirement; subject-alt-name verification of the peer; session resumption
+// (a session id context on server contexts, a session cache on client ones). A context rebuilds
 // its SecureContext when one of its secrets changes (rotation reaches new connections at once).
 import type tls from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
@@ -10,6 +11,7 @@ import { certificateFor, type CertPair } from './certificate-selection.js';
 import type { tlsV3, tlsCommonV3, tlsSecretV3 } from '@skein/api-types';
 import { compileStringMatcher, type StringTest } from '../router/string-matcher.js';
 import { dataSourceText, type SecretStore } from './secret-store.js';
+import { TlsSessionCache } from './tls-session-cache.js';
 
 export const DOWNSTREAM_TLS =
   'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
@@ -45,6 +47,8 @@ export interface TlsContext {
   verifyPeer(cert: tls.PeerCertificate | X509Certificate | undefined): string | undefined;
   /** Whether the peer must present a certificate that chains to the trusted CA. */
   readonly verifies: boolean;
+  /** Upstream sessions kept for resumption (one per server); undefined on server contexts. */
+  readonly sessions: TlsSessionCache | undefined;
   close(): void;
 }
 
@@ -109,6 +113,26 @@ function sanRules(v: Validation | undefined): SanRule[] {
   return rules;
 }
 
+/**
+ * A server context's session id context: what a resumed session must have been verified against
+ * (its certificates, trust and verification settings), at most 32 bytes as OpenSSL requires.
+ */
+function sessionIdContext(
+  pairs: readonly CertPair[],
+  ca: string | undefined,
+  json: tlsV3.DownstreamTlsContextJson | tlsV3.UpstreamTlsContextJson,
+): string {
+  const h = nodeCrypto.createHash('sha256');
+  for (const p of pairs) h.update(p.cert);
+  h.update(ca ?? '');
+  h.update(JSON.stringify(json.commonTlsContext?.validationContext ?? null));
+  h.update(
+    JSON.stringify(json.commonTlsContext?.combinedValidationContext?.defaultValidationContext ?? null),
+  );
+  h.update(String((json as tlsV3.DownstreamTlsContextJson).requireClientCertificate ?? false));
+  return h.digest('hex').slice(0, 32);
+}
+
 export function compileTlsContext(
   json: tlsV3.DownstreamTlsContextJson | tlsV3.UpstreamTlsContextJson,
   kind: 'downstream' | 'upstream',
@@ -154,6 +178,10 @@ export function compileTlsContext(
       ...(pairs.length > 0 ? { cert: pairs.map((p) => p.cert), key: pairs.map((p) => p.key) } : {}),
       ...(ca ? { ca } : {}),
       minVersion: 'TLSv1.2',
+      // A server that asks for client certificates must name its session id context, or OpenSSL
+      // fails every handshake in which a client offers a session to resume ("session id context
+      // uninitialized"): Envoy sidecars, nginx and skein clients all do on reconnect.
+      ...(kind === 'downstream' ? { sessionIdContext: sessionIdContext(pairs, ca, json) } : {}),
     });
   let cached: Built | undefined;
   let dirty = true;
@@ -206,6 +234,8 @@ export function compileTlsContext(
     sni: kind === 'upstream' ? up.sni : undefined,
     secretRefs: refs,
     verifies,
+    // Envoy's default `max_session_keys` (1); other values are reported as unsupported at load.
+    sessions: kind === 'upstream' ? new TlsSessionCache(1) : undefined,
     verifyPeer(cert) {
       if (rules.length === 0) return undefined;
       const sans = peerSans(cert as tls.PeerCertificate | undefined);

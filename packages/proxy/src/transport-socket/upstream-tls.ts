@@ -38,7 +38,11 @@ export function alpnFor(configured: readonly string[], proto: 'http/1.1' | 'h2')
   return list.includes(proto) ? list : [...list, proto];
 }
 
-/** Opens a verified TLS connection; the callback gets the socket once the handshake passed. */
+/**
+ * Opens a verified TLS connection; the callback gets the socket once the handshake passed. With
+ * the context's session cache, it offers the server's last session and keeps the ones the server
+ * issues (a resumed connection is checked against the certificate its session was verified with).
+ */
 export function connectTls(
   ctx: TlsContext,
   o: TlsConnectOptions,
@@ -50,6 +54,9 @@ export function connectTls(
     return undefined;
   }
   const alpn = o.alpn ?? ctx.alpn;
+  const sessions = ctx.sessions;
+  const server = `${o.host}:${o.port}/${ctx.sni ?? ''}`;
+  const offered = sessions?.get(secureContext, server);
   const s = nodeTls.connect({
     host: o.host,
     port: o.port,
@@ -60,6 +67,7 @@ export function connectTls(
     checkServerIdentity: () => undefined,
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
     ...(o.onread ? { onread: o.onread } : {}),
+    ...(offered ? { session: offered.session } : {}),
   });
   s.setNoDelay(true);
   const timer = setTimeout(
@@ -67,6 +75,10 @@ export function connectTls(
     o.timeoutMs,
   );
   let done = false;
+  /** The verified peer certificate, once the handshake passed. */
+  let peer: tls.PeerCertificate | undefined;
+  /** A session issued before the peer was verified (TLS 1.2 sends it inside the handshake). */
+  let early: Buffer | undefined;
   const finish = (err: Error | null): void => {
     if (done) return;
     done = true;
@@ -77,9 +89,22 @@ export function connectTls(
     } else cb(null, s);
   };
   s.once('secureConnect', () => {
-    const why = ctx.verifyPeer(s.getPeerCertificate());
+    const resumed = offered !== undefined && s.isSessionReused();
+    if (offered && !resumed) sessions?.drop(secureContext, server, offered.session);
+    const cert = resumed ? offered.peer : s.getPeerCertificate();
+    const why = ctx.verifyPeer(cert);
+    if (!why) {
+      peer = cert;
+      if (early) sessions?.put(secureContext, server, { session: early, peer });
+      early = undefined;
+    }
     finish(why ? Object.assign(new Error(why), { code: 'ECONNREFUSED' }) : null);
   });
+  if (sessions)
+    s.on('session', (session: Buffer) => {
+      if (peer) sessions.put(secureContext, server, { session, peer });
+      else if (!done) early = session;
+    });
   s.once('error', (e) => finish(e));
   return s;
 }
