@@ -69,3 +69,60 @@ describe('HealthChecker', () => {
     expect(hosts[1]?.failedActiveHc).toBe(true); // a new host starts failed
   });
 });
+
+describe('HealthChecker first round (cluster warming)', () => {
+  const spec = (probe: HealthCheckSpec['probe']): HealthCheckSpec => ({
+    timeoutMs: 50,
+    intervalMs: 5,
+    unhealthyIntervalMs: 5,
+    noTrafficIntervalMs: 5,
+    healthyThreshold: 1,
+    unhealthyThreshold: 1,
+    probe,
+  });
+  const start = (hosts: Host[], probe: HealthCheckSpec['probe']) => {
+    let over: () => void = () => {};
+    const firstRound = new Promise<void>((r) => (over = r));
+    const c = new HealthChecker(
+      spec(probe),
+      () => hosts,
+      () => true,
+      {
+        attempt: () => {},
+        result: () => {},
+        transition: () => {},
+        firstRound: () => over(),
+      },
+    );
+    checkers.push(c);
+    return { c, firstRound };
+  };
+
+  it('is over once every host had a verdict, failing ones included', async () => {
+    const hosts = [makeHost('127.0.0.1', 1), makeHost('127.0.0.1', 2)];
+    const { c, firstRound } = start(hosts, (h) => Promise.resolve(h.port === 1));
+    expect(c.firstRoundDone).toBe(false);
+    await firstRound;
+    expect(c.firstRoundDone).toBe(true);
+    expect(hosts.map((h) => h.failedActiveHc)).toEqual([false, true]);
+    // A host added later does not make the cluster warm again.
+    hosts.push(makeHost('127.0.0.1', 3));
+    c.hostsChanged();
+    expect(c.firstRoundDone).toBe(true);
+  });
+
+  it('is over after its bound when a probe never answers, the host still failed', async () => {
+    const hosts = [makeHost('127.0.0.1', 1)];
+    const { c, firstRound } = start(hosts, () => new Promise(() => {}));
+    const t0 = Date.now();
+    await firstRound;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(90); // twice the 50 ms timeout
+    expect(c.firstRoundDone).toBe(true);
+    expect(hosts[0]?.failedActiveHc).toBe(true);
+  });
+
+  it('with no hosts yet there is nothing to wait for', () => {
+    const { c } = start([], () => Promise.resolve(true));
+    expect(c.firstRoundDone).toBe(true);
+  });
+});

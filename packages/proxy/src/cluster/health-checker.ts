@@ -5,7 +5,9 @@
 // A host is marked FAILED_ACTIVE_HC after `unhealthy_threshold` failures in a row, and healthy
 // again after `healthy_threshold` successes; a new host starts failed (pending) and its first
 // success alone makes it healthy; a response carrying `x-envoy-immediate-health-check-fail` fails
-// it at once, whatever the threshold. The probes themselves sit behind the `Probe` interface.
+// it at once, whatever the threshold. The first round (every host's first verdict, bounded by
+// the check's timeout) is what cluster warming waits for. The probes themselves sit behind the
+// `Probe` interface.
 import type { clusterV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import type { Host } from '../endpoint/host.js';
@@ -40,6 +42,8 @@ export interface HealthCheckEvents {
   result(host: Host, ok: boolean): void;
   /** The host changed state (healthy → failed or back). */
   transition(host: Host, healthy: boolean): void;
+  /** Every host had its first verdict (or the bound passed): the cluster may finish warming. */
+  firstRound?(): void;
 }
 
 interface HostState {
@@ -49,6 +53,8 @@ interface HostState {
   pending: boolean;
   nextDueMs: number;
   inFlight: boolean;
+  /** Had a verdict (either way) at least once. */
+  checked: boolean;
 }
 
 /** Makes the probe for a health check; `tls` is the cluster's UpstreamTlsContext, when it has one. */
@@ -81,6 +87,8 @@ export class HealthChecker {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly tickMs: number;
+  private firstRoundOver = false;
+  private firstRoundBound: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly spec: HealthCheckSpec,
@@ -96,12 +104,39 @@ export class HealthChecker {
     // Every host starts failed (pending) until its first check passes.
     for (const h of hosts()) this.of(h);
     this.schedule(0);
+    this.boundFirstRound();
+  }
+
+  /**
+   * Whether every host has had its first verdict, or the first round's bound passed: a check that
+   * does not answer fails at `timeout`, so the round ends by then; the bound (twice the timeout)
+   * only guards against a probe that ignores its abort signal. Once over, it stays over: hosts
+   * added later start failed until their first check, as Envoy's do.
+   */
+  get firstRoundDone(): boolean {
+    const hosts = this.hosts();
+    if (this.firstRoundOver || hosts.length === 0) return true;
+    if (hosts.every((h) => this.state.get(h.key)?.checked === true)) {
+      this.firstRoundOver = true;
+      clearTimeout(this.firstRoundBound);
+    }
+    return this.firstRoundOver;
+  }
+
+  private boundFirstRound(): void {
+    if (this.firstRoundOver || this.firstRoundBound || this.hosts().length === 0) return;
+    this.firstRoundBound = setTimeout(() => {
+      if (this.firstRoundOver || this.closed) return;
+      this.firstRoundOver = true;
+      this.events.firstRound?.();
+    }, 2 * this.spec.timeoutMs);
+    this.firstRoundBound.unref();
   }
 
   private of(host: Host): HostState {
     let s = this.state.get(host.key);
     if (!s) {
-      s = { successes: 0, failures: 0, pending: true, nextDueMs: 0, inFlight: false };
+      s = { successes: 0, failures: 0, pending: true, nextDueMs: 0, inFlight: false, checked: false };
       this.state.set(host.key, s);
       host.failedActiveHc = true;
     }
@@ -114,6 +149,7 @@ export class HealthChecker {
     for (const k of this.state.keys()) if (!present.has(k)) this.state.delete(k);
     for (const h of this.hosts()) this.of(h);
     this.schedule(0);
+    this.boundFirstRound();
   }
 
   private schedule(ms: number): void {
@@ -146,6 +182,7 @@ export class HealthChecker {
     const ok = verdict === true;
     s.inFlight = false;
     if (this.closed) return;
+    s.checked = true;
     this.events.result(host, ok);
     if (ok) {
       s.failures = 0;
@@ -170,12 +207,14 @@ export class HealthChecker {
         ? this.spec.unhealthyIntervalMs
         : this.spec.intervalMs;
     s.nextDueMs = Date.now() + next;
+    if (!this.firstRoundOver && this.firstRoundDone) this.events.firstRound?.();
   }
 
   close(): void {
     this.closed = true;
     this.spec.probe.close?.();
     clearTimeout(this.timer);
+    clearTimeout(this.firstRoundBound);
     this.timer = undefined;
   }
 }

@@ -34,6 +34,8 @@ export interface ClusterEvents {
   onConnect(cluster: string, host: Host): void;
   /** A pooled connection reached the cluster's max_connection_duration. */
   onMaxConnectionDuration?(cluster: string): void;
+  /** A warming cluster became warm (or an update replaced the cluster it was warming beside). */
+  onWarm?(cluster: string): void;
   /** Active health checking: a check started, ended, or changed a host's state. */
   onHealthCheck?(
     cluster: string,
@@ -96,6 +98,9 @@ export class UpstreamCluster {
   private lb: LoadBalancer;
   /** False until an EDS cluster has its first assignment (warming) or DNS resolved. */
   initialized: boolean;
+  /** Called once when the cluster becomes warm (see `warm`); set by the cluster manager. */
+  onWarm: (() => void) | undefined;
+  private warmNotified = false;
   private dnsTimer: NodeJS.Timeout | undefined;
   private readonly originalDstHosts = new Map<string, Host>();
   private readonly healthCheckers: HealthChecker[] = [];
@@ -183,10 +188,25 @@ export class UpstreamCluster {
             attempt: () => ev(this.name, undefined, 'attempt'),
             result: (h, ok) => ev(this.name, h, ok ? 'success' : 'failure'),
             transition: (h, healthy) => ev(this.name, h, healthy ? 'healthy' : 'unhealthy'),
+            firstRound: () => this.notifyWarm(),
           },
         ),
       );
     }
+  }
+
+  /**
+   * Envoy's cluster warming: the initial discovery is in (EDS assignment, DNS answer) and, with
+   * active health checking, every host has had its first check.
+   */
+  get warm(): boolean {
+    return this.initialized && this.healthCheckers.every((hc) => hc.firstRoundDone);
+  }
+
+  private notifyWarm(): void {
+    if (this.warmNotified || !this.warm) return;
+    this.warmNotified = true;
+    this.onWarm?.();
   }
 
   get hosts(): readonly Host[] {
@@ -226,6 +246,7 @@ export class UpstreamCluster {
     this.initialized = true;
     this.pools.retain(new Set(hosts.map((h) => h.key)));
     for (const hc of this.healthCheckers) hc.hostsChanged();
+    this.notifyWarm();
   }
 
   private startDns(): void {
@@ -298,6 +319,7 @@ export class UpstreamCluster {
   }
 
   async close(): Promise<void> {
+    this.onWarm = undefined;
     for (const s of this.sockets) s.tls?.close();
     this.outlier?.close();
     for (const hc of this.healthCheckers) hc.close();
