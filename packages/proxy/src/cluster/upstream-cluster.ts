@@ -186,7 +186,10 @@ export class UpstreamCluster {
           () => this.hadTraffic,
           {
             attempt: () => ev(this.name, undefined, 'attempt'),
-            result: (h, ok) => ev(this.name, h, ok ? 'success' : 'failure'),
+            result: (h, ok) => {
+              ev(this.name, h, ok ? 'success' : 'failure');
+              if (ok) this.outlier?.activeCheckPassed(h);
+            },
             transition: (h, healthy) => ev(this.name, h, healthy ? 'healthy' : 'unhealthy'),
             firstRound: () => this.notifyWarm(),
           },
