@@ -158,7 +158,7 @@ export class UpstreamCluster {
     this.pools = {
       http1: (h) => of(h).http1(h),
       rawHttp1: (h, source) => of(h).rawHttp1(h, source),
-      http2: (h) => of(h).http2(h),
+      http2: (h, source) => of(h).http2(h, source),
       // A host whose socket changed keeps no pools under its old one.
       retain: (keys) => {
         for (const [i, s] of sockets.entries())
