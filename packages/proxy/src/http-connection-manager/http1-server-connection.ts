@@ -17,7 +17,7 @@ import {
   type HeaderMap,
   type RequestHead,
 } from '../codec/http1-head.js';
-import { ON_STREAM_IDLE } from './stream-timeouts.js';
+import { ON_STREAM_IDLE, type StreamIdleHandler } from './stream-timeouts.js';
 
 /** What one connection needs from its listener and connection manager. */
 export interface Http1ServerHooks {
@@ -157,7 +157,7 @@ function bodylessRequest(head: RequestHead): RawRequest {
 export class RawResponse extends EventEmitter {
   headersSent = false;
   writableFinished = false;
-  [ON_STREAM_IDLE]?: () => void;
+  [ON_STREAM_IDLE]?: StreamIdleHandler;
   private head: string | undefined;
   private chunked = false;
   private noBody: boolean;
@@ -466,8 +466,8 @@ export class Http1ServerConnection {
   private timedOut(): void {
     const res = this.res;
     if (res) {
-      const fire = res[ON_STREAM_IDLE];
-      if (fire) fire();
+      const idle = res[ON_STREAM_IDLE];
+      if (idle) idle.streamIdle();
       else this.socket.destroy();
       return;
     }

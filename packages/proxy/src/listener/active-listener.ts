@@ -241,8 +241,8 @@ function compileChains(
       h1.timeout = hcm.timeouts.streamIdleMs;
       h1.on('timeout', (sock: net.Socket) => {
         const res = (sock as net.Socket & { _httpMessage?: IdleTarget | null })._httpMessage;
-        const fire = res?.[ON_STREAM_IDLE];
-        if (fire) fire();
+        const idle = res?.[ON_STREAM_IDLE];
+        if (idle) idle.streamIdle();
         else sock.destroy();
       });
       // h1 never listens, so Node does not track its connections (closeIdleConnections is a no-op).
