@@ -113,6 +113,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   private deltaAds = false;
   private readonly log: Logger;
   private ads: AdsClient | undefined;
+  /** start() is through without ADS: readiness waits only for warming static resources. */
+  private staticStarted = false;
   private admin: http.Server | undefined;
   private readonly startedAt = new Date();
   private draining = false;
@@ -154,6 +156,12 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           stats.inc('cluster.{envoy_cluster_name}.upstream_cx_max_duration_reached', {
             envoy_cluster_name: cluster,
           }),
+        // A cluster that finished warming may complete CDS (LDS waits for it) or the start.
+        onWarm: () => {
+          this.ads?.refreshSubscriptions();
+          if (this.ads) this.checkInitialized();
+          else this.markStaticInitialized();
+        },
         onHealthCheck: (cluster, host, event) => {
           const ct = { envoy_cluster_name: cluster };
           if (event === 'healthy' || event === 'unhealthy') {
@@ -195,7 +203,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       if (this.listenerManager.warmingNames().length === 0) return;
       void this.listenerManager.routesChanged().then(() => {
         if (this.ads) this.checkInitialized();
-        else if (this.listenerManager.warmingNames().length === 0) this.markInitialized();
+        else this.markStaticInitialized();
       });
     });
   }
@@ -249,8 +257,18 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         },
       });
       this.ads.start();
-    } else if (this.listenerManager.warmingNames().length === 0) this.markInitialized();
-    // else: static listeners wait for SDS secrets (see the secrets' onChange above).
+    } else {
+      this.staticStarted = true;
+      this.markStaticInitialized();
+    }
+    // else: static listeners wait for SDS secrets (see the secrets' onChange above), static
+    // clusters for their warming (onWarm).
+  }
+
+  /** Without ADS: ready once start() is through and no static listener or cluster is warming. */
+  private markStaticInitialized(): void {
+    if (!this.staticStarted || this.listenerManager.warmingNames().length > 0) return;
+    if (this.clusters.warming().length === 0) this.markInitialized();
   }
 
   private markInitialized(): void {

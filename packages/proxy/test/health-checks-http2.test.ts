@@ -1,7 +1,7 @@
 // HTTP health checks over HTTP/2 (`codec_client_type: HTTP2`, h2c upstreams),
 // `x-envoy-immediate-health-check-fail` (the host is failed on the first such answer, whatever
 // `unhealthy_threshold` says) and `reuse_connection` (default true: one connection for all
-// checks of a host), against real upstreams on loopback.
+// checks of a host, over HTTP/1.1 and HTTP/2), against real upstreams on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -60,6 +60,8 @@ let ok: Upstream;
 let failing: Upstream;
 let h1: Upstream;
 let fresh: Upstream;
+let h2Kept: Upstream;
+let h2Fresh: Upstream;
 
 const check = (http2Codec: boolean, threshold: number): Record<string, unknown> => ({
   timeout: '1s',
@@ -80,6 +82,8 @@ beforeAll(async () => {
   failing.health = 503;
   h1 = await startUpstream('http1');
   fresh = await startUpstream('http1');
+  h2Kept = await startUpstream('h2c');
+  h2Fresh = await startUpstream('h2c');
   proxy = await startProxy(
     {
       node: { id: 'hc-h2', cluster: 'test' },
@@ -100,6 +104,10 @@ beforeAll(async () => {
           staticCluster('fresh', [fresh.port], {
             health_checks: [{ ...check(false, 1), reuse_connection: false }],
           }),
+          staticCluster('h2-kept', [h2Kept.port], { health_checks: [check(true, 1)] }),
+          staticCluster('h2-fresh', [h2Fresh.port], {
+            health_checks: [{ ...check(true, 1), reuse_connection: false }],
+          }),
         ],
       },
     },
@@ -109,7 +117,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop();
-  for (const u of [ok, failing, h1, fresh]) await u?.close();
+  for (const u of [ok, failing, h1, fresh, h2Kept, h2Fresh]) await u?.close();
 });
 
 async function clusters(): Promise<string> {
@@ -163,6 +171,17 @@ describe('reuse_connection', () => {
   it('false: each check opens a connection of its own', async () => {
     await until(() => fresh.ports.length >= 4);
     expect(new Set(fresh.ports.slice(0, 4)).size).toBe(4);
+  });
+
+  it('over HTTP/2, by default, the checks of a host are streams of one session', async () => {
+    await until(() => h2Kept.ports.length >= 4);
+    expect(new Set(h2Kept.ports.slice(0, 4)).size).toBe(1);
+    expect(h2Kept.checks.every((c) => c.http2)).toBe(true);
+  });
+
+  it('over HTTP/2 with false, each check opens a session of its own', async () => {
+    await until(() => h2Fresh.ports.length >= 4);
+    expect(new Set(h2Fresh.ports.slice(0, 4)).size).toBe(4);
   });
 });
 

@@ -1,5 +1,8 @@
 // Outlier detection on real upstreams: success-rate ejection among five hosts, failure-percentage
-// ejection, and local-origin (connect failure) ejection with split_external_local_origin_errors.
+// ejection, and local-origin (connect failure) ejection with split_external_local_origin_errors;
+// consecutive gateway failures detected but not enforced (Envoy's default enforcing 0); an
+// ejected host returned by its next successful active health check, or kept out when
+// successful_active_health_check_uneject_host is false.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, get, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
@@ -10,6 +13,8 @@ let bad: Echo;
 let proxy: RunningProxy;
 let port: number;
 let refusedPort: number;
+/** 503 to traffic, 200 to /healthz. */
+let flappy: Echo[] = [];
 
 const quiet = { consecutive_5xx: 1000, enforcing_consecutive_5xx: 0, max_ejection_percent: 50 };
 
@@ -17,6 +22,27 @@ beforeAll(async () => {
   good = await Promise.all([0, 1, 2, 3].map((i) => startEcho(`good${i}`)));
   bad = await startEcho('bad');
   bad.status = () => 503;
+  flappy = await Promise.all([startEcho('flappy0'), startEcho('flappy1')]);
+  for (const f of flappy) f.status = (_n, req) => (req.url === '/healthz' ? 200 : 503);
+  const checked = (uneject: boolean): Record<string, unknown> => ({
+    outlier_detection: {
+      consecutive_5xx: 1,
+      base_ejection_time: '300s',
+      interval: '30s',
+      max_ejection_percent: 50,
+      ...(uneject ? {} : { successful_active_health_check_uneject_host: false }),
+    },
+    health_checks: [
+      {
+        timeout: '1s',
+        interval: '0.05s',
+        no_traffic_interval: '0.05s',
+        healthy_threshold: 1,
+        unhealthy_threshold: 1,
+        http_health_check: { path: '/healthz' },
+      },
+    ],
+  });
   refusedPort = await freePort();
   const route = (prefix: string, cluster: string): Record<string, unknown> => ({
     match: { prefix },
@@ -33,7 +59,14 @@ beforeAll(async () => {
               {
                 name: 'all',
                 domains: ['*'],
-                routes: [route('/sr', 'sr'), route('/fp', 'fp'), route('/lo', 'lo')],
+                routes: [
+                  route('/sr', 'sr'),
+                  route('/fp', 'fp'),
+                  route('/lo', 'lo'),
+                  route('/gw', 'gw'),
+                  route('/hc-uneject', 'hc-uneject'),
+                  route('/hc-kept', 'hc-kept'),
+                ],
               },
             ],
           }),
@@ -66,6 +99,16 @@ beforeAll(async () => {
               consecutive_local_origin_failure: 2,
             },
           }),
+          staticCluster('gw', [bad.port, good[2]?.port ?? 0], {
+            outlier_detection: {
+              consecutive_5xx: 1000,
+              consecutive_gateway_failure: 2,
+              interval: '30s',
+              max_ejection_percent: 50,
+            },
+          }),
+          staticCluster('hc-uneject', [flappy[0]?.port ?? 0, good[3]?.port ?? 0], checked(true)),
+          staticCluster('hc-kept', [flappy[1]?.port ?? 0, good[3]?.port ?? 0], checked(false)),
         ],
       },
     },
@@ -76,7 +119,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop();
-  await Promise.all([...good.map((g) => g.close()), bad?.close()]);
+  await Promise.all([...good.map((g) => g.close()), ...flappy.map((f) => f.close()), bad?.close()]);
 });
 
 /** Sends rounds of requests until `stat` counts an ejection (the test's timeout bounds it). */
@@ -121,4 +164,56 @@ describe('outlier detection', () => {
       `lo::127.0.0.1:${refusedPort}::health_flags::/failed_outlier_check`,
     );
   });
+
+  it('consecutive gateway failures with enforcing 0: detected and counted, the host left in', async () => {
+    bad.requests.length = 0;
+    for (let i = 0; i < 6; i++) await get(port, '/gw');
+    expect(
+      proxy.stats.value('cluster.gw.outlier_detection.ejections_detected_consecutive_gateway_failure'),
+    ).toBe(1);
+    expect(proxy.stats.value('cluster.gw.outlier_detection.ejections_enforced_total')).toBe(0);
+    expect(bad.requests).toHaveLength(3);
+    expect(await clustersText()).not.toContain(
+      `gw::127.0.0.1:${bad.port}::health_flags::/failed_outlier_check`,
+    );
+  });
+
+  it('a successful active health check returns an ejected host (successful_active_health_check_uneject_host)', async () => {
+    await waitUntil(async () =>
+      (await clustersText()).includes(`hc-uneject::127.0.0.1:${flappy[0]?.port}::health_flags::healthy`),
+    );
+    await driveUntilEjected(
+      '/hc-uneject',
+      'cluster.hc-uneject.outlier_detection.ejections_enforced_consecutive_5xx',
+      2,
+    );
+    // Ejected for 300 s, detection every 30 s: only the next health check (50 ms) can return it.
+    await waitUntil(
+      async () => proxy.stats.value('cluster.hc-uneject.outlier_detection.ejections_active') === 0,
+    );
+    expect(await clustersText()).toContain(`hc-uneject::127.0.0.1:${flappy[0]?.port}::health_flags::healthy`);
+  });
+
+  it('with successful_active_health_check_uneject_host false, passing checks leave it ejected', async () => {
+    await waitUntil(async () =>
+      (await clustersText()).includes(`hc-kept::127.0.0.1:${flappy[1]?.port}::health_flags::healthy`),
+    );
+    await driveUntilEjected(
+      '/hc-kept',
+      'cluster.hc-kept.outlier_detection.ejections_enforced_consecutive_5xx',
+      2,
+    );
+    const f = flappy[1]!;
+    const checks = (): number => f.requests.filter((r) => r.url === '/healthz').length;
+    const from = checks();
+    await waitUntil(async () => checks() >= from + 3);
+    expect(proxy.stats.value('cluster.hc-kept.outlier_detection.ejections_active')).toBe(1);
+    expect(await clustersText()).toContain(
+      `hc-kept::127.0.0.1:${f.port}::health_flags::/failed_outlier_check`,
+    );
+  });
 });
+
+async function waitUntil(cond: () => Promise<boolean>): Promise<void> {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
+}

@@ -31,7 +31,7 @@ static_resources:
 static_resources:
   clusters:
   - name: c
-    health_checks: [{ timeout: 1s, interval: 1s, tcp_health_check: {}, interval_jitter: 1s }]
+    health_checks: [{ timeout: 1s, interval: 1s, tcp_health_check: {}, always_log_health_check_failures: true }]
     transport_socket:
       name: tls
       typed_config:
@@ -41,7 +41,7 @@ static_resources:
 hds_config: { api_type: GRPC }
 `);
     expect(unsupported).toEqual([
-      'staticResources.clusters[0].healthChecks[0].intervalJitter',
+      'staticResources.clusters[0].healthChecks[0].alwaysLogHealthCheckFailures',
       'staticResources.clusters[0].transportSocket.typedConfig.maxSessionKeys',
       'hdsConfig',
     ]);

@@ -1,11 +1,15 @@
 // Owns every live cluster by name: adds, replaces and removes them as CDS (or the bootstrap)
 // changes, hands EDS assignments to the clusters that use them, and reports warming clusters.
+// As Envoy's, an updated cluster warms beside the one it replaces (its first EDS assignment, DNS
+// answer, first health-check round) and the old one keeps serving until the swap.
 import type { clusterV3, endpointV3 } from '@skein/api-types';
 import { UpstreamCluster, type ClusterEvents } from './upstream-cluster.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
 
 export class ClusterManager {
   private readonly clusters = new Map<string, UpstreamCluster>();
+  /** Updates still warming, by name, while the warm cluster they replace serves. */
+  private readonly pending = new Map<string, UpstreamCluster>();
   private readonly configs = new Map<string, string>();
   private readonly assignments = new Map<string, endpointV3.ClusterLoadAssignmentJson>();
   private readonly staticNames = new Set<string>();
@@ -52,46 +56,77 @@ export class ClusterManager {
     const name = c.name ?? '';
     const json = JSON.stringify(c);
     if (this.configs.get(name) === json) return;
+    this.dropPending(name);
     const old = this.clusters.get(name);
     const next = new UpstreamCluster(c, this.events, this.secrets);
+    this.configs.set(name, json);
     if (next.edsName) {
       const cla = this.assignments.get(next.edsName);
       if (cla) next.setAssignment(cla);
     }
+    if (old?.warm && !next.warm) {
+      this.pending.set(name, next);
+      next.onWarm = () => this.swap(name, next);
+      return;
+    }
+    // A new cluster is in place at once (requests to it fail until it is warm).
+    if (!next.warm) next.onWarm = () => this.events.onWarm?.(name);
     this.clusters.set(name, next);
-    this.configs.set(name, json);
     // In-flight requests hold their own reference to the old cluster; its pools close when idle.
     if (old) void old.close();
   }
 
+  /** A warming update is warm: it replaces the cluster that served meanwhile. */
+  private swap(name: string, next: UpstreamCluster): void {
+    if (this.pending.get(name) !== next) return;
+    this.pending.delete(name);
+    const old = this.clusters.get(name);
+    this.clusters.set(name, next);
+    if (old) void old.close();
+    this.events.onWarm?.(name);
+  }
+
+  private dropPending(name: string): void {
+    const p = this.pending.get(name);
+    this.pending.delete(name);
+    if (p) void p.close();
+  }
+
   private remove(name: string): void {
+    this.dropPending(name);
     const old = this.clusters.get(name);
     this.clusters.delete(name);
     this.configs.delete(name);
     if (old) void old.close();
   }
 
-  /** EDS service names of the clusters that need assignments. */
+  /** EDS service names of the clusters that need assignments (warming updates included). */
   edsNames(): string[] {
-    return [...new Set(this.all().flatMap((c) => (c.edsName ? [c.edsName] : [])))].sort();
+    const all = [...this.all(), ...this.pending.values()];
+    return [...new Set(all.flatMap((c) => (c.edsName ? [c.edsName] : [])))].sort();
   }
 
   setAssignment(cla: endpointV3.ClusterLoadAssignmentJson): void {
     const name = cla.clusterName ?? '';
     this.assignments.set(name, cla);
-    for (const c of this.clusters.values()) if (c.edsName === name) c.setAssignment(cla);
+    for (const c of [...this.clusters.values(), ...this.pending.values()])
+      if (c.edsName === name) c.setAssignment(cla);
   }
 
-  /** Names of clusters still waiting for their first endpoints. */
+  /**
+   * Names of clusters still warming: waiting for their first endpoints or their first
+   * health-check round, or an update warming beside the cluster it replaces.
+   */
   warming(): string[] {
-    return this.all()
-      .filter((c) => !c.initialized)
-      .map((c) => c.name);
+    const names = new Set(this.all().flatMap((c) => (c.warm ? [] : [c.name])));
+    for (const name of this.pending.keys()) names.add(name);
+    return [...names];
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.all().map((c) => c.close()));
+    await Promise.all([...this.all(), ...this.pending.values()].map((c) => c.close()));
     this.clusters.clear();
+    this.pending.clear();
     this.configs.clear();
   }
 }

@@ -1,13 +1,21 @@
 // Active health checking of a cluster's hosts (cluster `health_checks`), as Envoy does it: HTTP
 // (path, host, expected statuses, request headers), TCP (connect, optional send/receive payloads)
-// and gRPC health v1 `Check`; every `interval` (`unhealthy_interval` for unhealthy hosts,
-// `no_traffic_interval` while the cluster has had no traffic), each check bounded by `timeout`.
+// and gRPC health v1 `Check`; each host checked again after the wait health-check-interval.ts
+// computes (intervals, edge intervals, jitters), each check bounded by `timeout`.
 // A host is marked FAILED_ACTIVE_HC after `unhealthy_threshold` failures in a row, and healthy
 // again after `healthy_threshold` successes; a new host starts failed (pending) and its first
 // success alone makes it healthy; a response carrying `x-envoy-immediate-health-check-fail` fails
-// it at once, whatever the threshold. The probes themselves sit behind the `Probe` interface.
+// it at once, whatever the threshold. The first round (every host's first verdict, bounded by
+// the check's timeout) is what cluster warming waits for. The probes themselves sit behind the
+// `Probe` interface.
 import type { clusterV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
+import {
+  initialDelayMs,
+  intervalsOf,
+  nextCheckDelayMs,
+  type CheckIntervals,
+} from './health-check-interval.js';
 import type { Host } from '../endpoint/host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 
@@ -25,14 +33,13 @@ export type Probe = ((host: Host, signal: AbortSignal) => Promise<boolean | type
   close?: () => void;
 };
 
-export interface HealthCheckSpec {
+export interface HealthCheckSpec extends CheckIntervals {
   timeoutMs: number;
-  intervalMs: number;
-  unhealthyIntervalMs: number;
-  noTrafficIntervalMs: number;
   healthyThreshold: number;
   unhealthyThreshold: number;
   probe: Probe;
+  /** [0, 1) for the jitters (Math.random unless a test fixes it). */
+  random?: () => number;
 }
 
 export interface HealthCheckEvents {
@@ -40,6 +47,8 @@ export interface HealthCheckEvents {
   result(host: Host, ok: boolean): void;
   /** The host changed state (healthy → failed or back). */
   transition(host: Host, healthy: boolean): void;
+  /** Every host had its first verdict (or the bound passed): the cluster may finish warming. */
+  firstRound?(): void;
 }
 
 interface HostState {
@@ -49,6 +58,8 @@ interface HostState {
   pending: boolean;
   nextDueMs: number;
   inFlight: boolean;
+  /** Had a verdict (either way) at least once. */
+  checked: boolean;
 }
 
 /** Makes the probe for a health check; `tls` is the cluster's UpstreamTlsContext, when it has one. */
@@ -66,9 +77,7 @@ export function healthCheckSpecOf(
   if (!interval || !timeout) throw new Error(`cluster ${cluster}: health check needs interval and timeout`);
   return {
     timeoutMs: timeout,
-    intervalMs: interval,
-    unhealthyIntervalMs: durationMs(hc.unhealthyInterval) ?? interval,
-    noTrafficIntervalMs: durationMs(hc.noTrafficInterval) ?? 60_000,
+    ...intervalsOf(hc, interval),
     healthyThreshold: Math.max(1, hc.healthyThreshold ?? 1),
     unhealthyThreshold: Math.max(1, hc.unhealthyThreshold ?? 1),
     probe: probes(hc, cluster, tls),
@@ -80,7 +89,9 @@ export class HealthChecker {
   private readonly state = new Map<string, HostState>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly tickMs: number;
+  private readonly random: () => number;
+  private firstRoundOver = false;
+  private firstRoundBound: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly spec: HealthCheckSpec,
@@ -89,37 +100,74 @@ export class HealthChecker {
     private readonly hadTraffic: () => boolean,
     private readonly events: HealthCheckEvents,
   ) {
-    this.tickMs = Math.max(
-      1,
-      Math.min(spec.intervalMs, spec.unhealthyIntervalMs, spec.noTrafficIntervalMs, spec.timeoutMs),
-    );
+    this.random = spec.random ?? Math.random;
     // Every host starts failed (pending) until its first check passes.
     for (const h of hosts()) this.of(h);
-    this.schedule(0);
+    this.reschedule();
+    this.boundFirstRound();
+  }
+
+  /**
+   * Whether every host has had its first verdict, or the first round's bound passed: a check that
+   * does not answer fails at `timeout`, so the round ends by then; the bound (twice the timeout)
+   * only guards against a probe that ignores its abort signal. Once over, it stays over: hosts
+   * added later start failed until their first check, as Envoy's do.
+   */
+  get firstRoundDone(): boolean {
+    const hosts = this.hosts();
+    if (this.firstRoundOver || hosts.length === 0) return true;
+    if (hosts.every((h) => this.state.get(h.key)?.checked === true)) {
+      this.firstRoundOver = true;
+      clearTimeout(this.firstRoundBound);
+    }
+    return this.firstRoundOver;
+  }
+
+  private boundFirstRound(): void {
+    if (this.firstRoundOver || this.firstRoundBound || this.hosts().length === 0) return;
+    this.firstRoundBound = setTimeout(
+      () => {
+        if (this.firstRoundOver || this.closed) return;
+        this.firstRoundOver = true;
+        this.events.firstRound?.();
+      },
+      this.spec.initialJitterMs + 2 * this.spec.timeoutMs,
+    );
+    this.firstRoundBound.unref();
   }
 
   private of(host: Host): HostState {
     let s = this.state.get(host.key);
     if (!s) {
-      s = { successes: 0, failures: 0, pending: true, nextDueMs: 0, inFlight: false };
+      const nextDueMs = Date.now() + initialDelayMs(this.spec, this.random);
+      s = { successes: 0, failures: 0, pending: true, nextDueMs, inFlight: false, checked: false };
       this.state.set(host.key, s);
       host.failedActiveHc = true;
     }
     return s;
   }
 
-  /** Hosts were added or removed: new ones are checked now. */
+  /** Hosts were added or removed: new ones are checked now (after their initial jitter). */
   hostsChanged(): void {
     const present = new Set(this.hosts().map((h) => h.key));
     for (const k of this.state.keys()) if (!present.has(k)) this.state.delete(k);
     for (const h of this.hosts()) this.of(h);
-    this.schedule(0);
+    this.reschedule();
+    this.boundFirstRound();
   }
 
-  private schedule(ms: number): void {
-    if (this.closed) return;
+  /** Arms the timer for the earliest due check (none while every host's check is in flight). */
+  private reschedule(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.tick(), ms);
+    this.timer = undefined;
+    if (this.closed) return;
+    let earliest = Infinity;
+    for (const h of this.hosts()) {
+      const s = this.of(h);
+      if (!s.inFlight) earliest = Math.min(earliest, s.nextDueMs);
+    }
+    if (earliest === Infinity) return;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, earliest - Date.now()));
     this.timer.unref();
   }
 
@@ -130,7 +178,7 @@ export class HealthChecker {
       if (s.inFlight || s.nextDueMs > now) continue;
       void this.check(h, s);
     }
-    this.schedule(this.tickMs);
+    this.reschedule();
   }
 
   private async check(host: Host, s: HostState): Promise<void> {
@@ -146,6 +194,8 @@ export class HealthChecker {
     const ok = verdict === true;
     s.inFlight = false;
     if (this.closed) return;
+    const wasFailed = host.failedActiveHc;
+    s.checked = true;
     this.events.result(host, ok);
     if (ok) {
       s.failures = 0;
@@ -164,18 +214,21 @@ export class HealthChecker {
         this.events.transition(host, false);
       }
     }
-    const next = !this.hadTraffic()
-      ? this.spec.noTrafficIntervalMs
-      : host.failedActiveHc
-        ? this.spec.unhealthyIntervalMs
-        : this.spec.intervalMs;
-    s.nextDueMs = Date.now() + next;
+    const outcome = {
+      hadTraffic: this.hadTraffic(),
+      healthy: !host.failedActiveHc,
+      changed: host.failedActiveHc !== wasFailed,
+    };
+    s.nextDueMs = Date.now() + nextCheckDelayMs(this.spec, outcome, this.random);
+    this.reschedule();
+    if (!this.firstRoundOver && this.firstRoundDone) this.events.firstRound?.();
   }
 
   close(): void {
     this.closed = true;
     this.spec.probe.close?.();
     clearTimeout(this.timer);
+    clearTimeout(this.firstRoundBound);
     this.timer = undefined;
   }
 }

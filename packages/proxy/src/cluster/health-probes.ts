@@ -100,7 +100,7 @@ function httpProbe(
   for (const h of cfg.requestHeadersToAdd ?? [])
     if (h.header?.key) headers[h.header.key.toLowerCase()] = h.header.value ?? '';
   for (const r of cfg.requestHeadersToRemove ?? []) delete headers[r.toLowerCase()];
-  if (cfg.codecClientType === 'HTTP2') return http2Probe(cfg, headers, tls);
+  if (cfg.codecClientType === 'HTTP2') return http2Probe(cfg, headers, tls, reuse);
   // reuse_connection (Envoy's default: true): one kept-alive connection per host for its checks.
   const agents = new Map<string, http.Agent>();
   const agentFor = (host: Host): http.Agent | false => {
@@ -201,6 +201,22 @@ function tcpProbe(cfg: NonNullable<HcJson['tcpHealthCheck']>, tls: TlsContext | 
     });
 }
 
+/** An HTTP/2 session to a host — h2c, or the cluster's TLS with ALPN h2 — or undefined. */
+export function openProbeSession(
+  host: Host,
+  tls: TlsContext | undefined,
+): http2.ClientHttp2Session | undefined {
+  try {
+    return tls
+      ? nodeHttp2.connect(`https://${host.key}`, {
+          createConnection: () => connect(host, tls, alpnFor(tls.alpn, 'h2')),
+        })
+      : nodeHttp2.connect(`http://${host.key}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A probe's HTTP/2 session to a host — h2c, or the cluster's TLS with ALPN h2 — and its one-shot
  * `done`: it destroys the session, drops the abort listener and resolves; an abort or a session
@@ -212,14 +228,8 @@ export function probeSession<V>(
   signal: AbortSignal,
   resolve: (verdict: V | false) => void,
 ): { session: http2.ClientHttp2Session; done: (verdict: V | false) => void } | undefined {
-  let session: http2.ClientHttp2Session;
-  try {
-    session = tls
-      ? nodeHttp2.connect(`https://${host.key}`, {
-          createConnection: () => connect(host, tls, alpnFor(tls.alpn, 'h2')),
-        })
-      : nodeHttp2.connect(`http://${host.key}`);
-  } catch {
+  const session = openProbeSession(host, tls);
+  if (!session) {
     resolve(false);
     return undefined;
   }

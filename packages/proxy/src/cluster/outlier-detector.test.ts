@@ -41,7 +41,11 @@ describe('success rate', () => {
   });
 
   it('does nothing with fewer than success_rate_minimum_hosts hosts of enough volume', () => {
-    const { hosts, d, events } = setup(5, { consecutive5xx: 1000, successRateRequestVolume: 10 });
+    const { hosts, d, events } = setup(5, {
+      consecutive5xx: 1000,
+      consecutiveGatewayFailure: 1000,
+      successRateRequestVolume: 10,
+    });
     for (const h of hosts.slice(0, 4))
       for (let i = 0; i < 20; i++) d.record(h, h === hosts[0] ? 503 : 200, 0);
     d.runInterval(1);
@@ -149,9 +153,66 @@ describe('ejection time', () => {
     expect(isAvailable(replaced, 10_000)).toBe(true);
   });
 
-  it('never ejects past max_ejection_percent (but always one)', () => {
+  it('never ejects past max_ejection_percent: 10 % of four hosts is none', () => {
     const { hosts, d, events } = setup(4, { consecutive5xx: 1, maxEjectionPercent: 10 });
     for (const h of hosts) d.record(h, 500, 0);
+    expect(events.filter((e) => e.enforced)).toHaveLength(0);
+    // 50 % of four: two.
+    const half = setup(4, { consecutive5xx: 1, maxEjectionPercent: 50 });
+    for (const h of half.hosts) half.d.record(h, 500, 0);
+    expect(half.events.filter((e) => e.enforced)).toHaveLength(2);
+  });
+
+  it('always_eject_one_host: one host whatever max_ejection_percent, not two', () => {
+    const { hosts, d, events } = setup(4, {
+      consecutive5xx: 1,
+      maxEjectionPercent: 0,
+      alwaysEjectOneHost: true,
+    });
+    for (const h of hosts) d.record(h, 500, 0);
     expect(events.filter((e) => e.enforced)).toHaveLength(1);
+  });
+});
+
+describe('Envoy 1.2x additions', () => {
+  it('max_ejection_time_jitter adds up to its amount to the ejection time', () => {
+    // The fixed random source gives half the jitter.
+    const { hosts, d } = setup(2, { consecutive5xx: 1, maxEjectionTimeJitter: '4s' });
+    d.record(hosts[0]!, 500, 100);
+    expect(d.ejectionEnds(hosts[0]!)).toBe(100 + 10_000 + 2_000);
+  });
+
+  it('reports consecutive gateway failures as detected with enforcing_consecutive_gateway_failure 0', () => {
+    const { hosts, d, events } = setup(2, { consecutive5xx: 1000, consecutiveGatewayFailure: 3 });
+    for (let i = 0; i < 3; i++) d.record(hosts[0]!, 503, 0);
+    expect(events).toEqual([{ host: hosts[0]?.key, why: 'consecutive_gateway_failure', enforced: false }]);
+    expect(isAvailable(hosts[0]!, 1)).toBe(true);
+    // A 500 is no gateway error: it breaks the run.
+    for (const s of [503, 503, 500, 503]) d.record(hosts[0]!, s, 0);
+    expect(events).toHaveLength(1);
+  });
+
+  it('still ejects by consecutive 5xx when the gateway detection is not enforced', () => {
+    const { hosts, d, events } = setup(2, { consecutive5xx: 2, consecutiveGatewayFailure: 2 });
+    for (let i = 0; i < 2; i++) d.record(hosts[0]!, 503, 0);
+    expect(events).toEqual([
+      { host: hosts[0]?.key, why: 'consecutive_gateway_failure', enforced: false },
+      { host: hosts[0]?.key, why: 'consecutive_5xx', enforced: true },
+    ]);
+  });
+
+  it('a successful active health check returns an ejected host, unless told not to', () => {
+    const { hosts, d, events } = setup(2, { consecutive5xx: 1 });
+    d.record(hosts[0]!, 500, 0);
+    expect(isAvailable(hosts[0]!, 1)).toBe(false);
+    d.activeCheckPassed(hosts[0]!);
+    expect(isAvailable(hosts[0]!, 1)).toBe(true);
+    expect(d.ejectionEnds(hosts[0]!)).toBeUndefined();
+    expect(events.at(-1)).toEqual({ host: hosts[0]?.key, why: 'uneject', enforced: true });
+
+    const kept = setup(2, { consecutive5xx: 1, successfulActiveHealthCheckUnejectHost: false });
+    kept.d.record(kept.hosts[0]!, 500, 0);
+    kept.d.activeCheckPassed(kept.hosts[0]!);
+    expect(isAvailable(kept.hosts[0]!, 1)).toBe(false);
   });
 });

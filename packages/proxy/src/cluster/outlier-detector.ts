@@ -3,9 +3,12 @@
 // as connect failures. Every `interval`: success-rate ejection (hosts below mean − stdev_factor ×
 // stdev, when enough hosts have enough requests) and failure-percentage ejection, for external
 // and, when split, local-origin results; the ejection-time multiplier of hosts left alone
-// decreases. An ejection lasts base_ejection_time × multiplier, capped by max_ejection_time,
-// while at most max_ejection_percent of hosts (and always at least one) are ejected; like Envoy,
-// an ejected host returns at the first interval tick after its ejection time is over.
+// decreases. An ejection lasts base_ejection_time × multiplier, capped by max_ejection_time, plus
+// up to max_ejection_time_jitter; an ejection is enforced only while the ejected hosts stay within
+// max_ejection_percent (one host whatever the percentage with always_eject_one_host); like Envoy,
+// an ejected host returns at the first interval tick after its ejection time is over, or at a
+// successful active health check (successful_active_health_check_uneject_host, default true).
+// A detector whose enforcing percentage is 0 still reports its outliers (ejections_detected_*).
 import type { outlierDetectionV3 } from '@skein/api-types';
 import { durationMs } from '../util/duration.js';
 import type { Host } from '../endpoint/host.js';
@@ -22,6 +25,9 @@ export interface OutlierConfig {
   baseEjectionMs: number;
   maxEjectionMs: number;
   maxEjectionPercent: number;
+  maxEjectionJitterMs: number;
+  alwaysEjectOneHost: boolean;
+  unejectOnActiveHealthCheck: boolean;
   successRate: { minimumHosts: number; requestVolume: number; stdevFactor: number; enforcing: number };
   enforcingLocalOriginSuccessRate: number;
   failurePercentage: { threshold: number; minimumHosts: number; requestVolume: number; enforcing: number };
@@ -46,6 +52,9 @@ export function outlierConfigOf(
     baseEjectionMs: base,
     maxEjectionMs: durationMs(od.maxEjectionTime) ?? Math.max(300_000, base),
     maxEjectionPercent: od.maxEjectionPercent ?? 10,
+    maxEjectionJitterMs: durationMs(od.maxEjectionTimeJitter) ?? 0,
+    alwaysEjectOneHost: od.alwaysEjectOneHost === true,
+    unejectOnActiveHealthCheck: od.successfulActiveHealthCheckUnejectHost !== false,
     successRate: {
       minimumHosts: od.successRateMinimumHosts ?? 5,
       requestVolume: od.successRateRequestVolume ?? 100,
@@ -158,11 +167,15 @@ export class OutlierDetector {
     host.consecutive5xx++;
     if (status === 502 || status === 503 || status === 504) host.consecutiveGatewayFailures++;
     else host.consecutiveGatewayFailures = 0;
-    if (host.consecutiveGatewayFailures >= c.consecutiveGateway && c.enforcingGateway > 0) {
+    if (host.consecutiveGatewayFailures >= c.consecutiveGateway) {
       host.consecutiveGatewayFailures = 0;
-      host.consecutive5xx = 0;
-      this.maybeEject(host, now, 'consecutive_gateway_failure', c.enforcingGateway);
-    } else if (host.consecutive5xx >= c.consecutive5xx) {
+      // Detected either way (enforcing 0 by default); an ejected host's 5xx count starts over.
+      if (this.maybeEject(host, now, 'consecutive_gateway_failure', c.enforcingGateway)) {
+        host.consecutive5xx = 0;
+        return;
+      }
+    }
+    if (host.consecutive5xx >= c.consecutive5xx) {
       host.consecutive5xx = 0;
       host.consecutiveGatewayFailures = 0;
       this.maybeEject(host, now, 'consecutive_5xx', c.enforcing5xx);
@@ -244,25 +257,51 @@ export class OutlierDetector {
     }
   }
 
-  /** Ejects when the enforcing percentage says so and max_ejection_percent leaves room. */
-  private maybeEject(host: Host, now: number, why: OutlierEvent, enforcing: number): void {
-    if (host.ejectedUntil > now) return;
+  /**
+   * Ejects when the enforcing percentage says so and max_ejection_percent leaves room (Envoy: the
+   * ejected share after this ejection within the percentage, or none ejected yet with
+   * always_eject_one_host); reports an outlier left in as detected only. True when ejected.
+   */
+  private maybeEject(host: Host, now: number, why: OutlierEvent, enforcing: number): boolean {
+    if (host.ejectedUntil > now) return false;
     const enforced = enforcing > 0 && this.random() * 100 < enforcing;
     if (!enforced) {
       this.report(host, why, false);
-      return;
+      return false;
     }
     const all = this.hosts();
     const ejected = all.filter((h) => h.ejectedUntil > now).length;
-    const allowed = Math.max(1, Math.floor((all.length * this.config.maxEjectionPercent) / 100));
-    if (ejected >= allowed) return;
+    const within = (100 * (ejected + 1)) / Math.max(1, all.length) <= this.config.maxEjectionPercent;
+    if (!within && !(this.config.alwaysEjectOneHost && ejected === 0)) return false;
     host.ejections++;
     const s = this.of(host);
-    s.ejectionEnds = now + Math.min(this.config.baseEjectionMs * host.ejections, this.config.maxEjectionMs);
+    const jitter =
+      this.config.maxEjectionJitterMs > 0 ? Math.floor(this.random() * this.config.maxEjectionJitterMs) : 0;
+    s.ejectionEnds =
+      now + Math.min(this.config.baseEjectionMs * host.ejections, this.config.maxEjectionMs) + jitter;
     // Out of load balancing until an interval tick finds its ejection time over.
     host.ejectedUntil = Number.MAX_SAFE_INTEGER;
     s.ejectedThisInterval = true;
     this.report(host, why, true);
+    return true;
+  }
+
+  /**
+   * An active health check of the host passed: with successful_active_health_check_uneject_host
+   * an ejected host returns now, its outlier counters cleared (its ejection multiplier kept).
+   */
+  activeCheckPassed(host: Host): void {
+    if (!this.config.unejectOnActiveHealthCheck) return;
+    const s = this.state.get(host.key);
+    if (s?.ejectionEnds === undefined) return;
+    s.ejectionEnds = undefined;
+    s.consecutiveLocal = 0;
+    s.external = { total: 0, failed: 0 };
+    s.local = { total: 0, failed: 0 };
+    host.consecutive5xx = 0;
+    host.consecutiveGatewayFailures = 0;
+    host.ejectedUntil = 0;
+    this.report(host, 'uneject', true);
   }
 
   /** When an ejected host's ejection time ends (it returns at the next tick), if it is ejected. */

@@ -34,6 +34,8 @@ export interface ClusterEvents {
   onConnect(cluster: string, host: Host): void;
   /** A pooled connection reached the cluster's max_connection_duration. */
   onMaxConnectionDuration?(cluster: string): void;
+  /** A warming cluster became warm (or an update replaced the cluster it was warming beside). */
+  onWarm?(cluster: string): void;
   /** Active health checking: a check started, ended, or changed a host's state. */
   onHealthCheck?(
     cluster: string,
@@ -96,6 +98,9 @@ export class UpstreamCluster {
   private lb: LoadBalancer;
   /** False until an EDS cluster has its first assignment (warming) or DNS resolved. */
   initialized: boolean;
+  /** Called once when the cluster becomes warm (see `warm`); set by the cluster manager. */
+  onWarm: (() => void) | undefined;
+  private warmNotified = false;
   private dnsTimer: NodeJS.Timeout | undefined;
   private readonly originalDstHosts = new Map<string, Host>();
   private readonly healthCheckers: HealthChecker[] = [];
@@ -153,7 +158,7 @@ export class UpstreamCluster {
     this.pools = {
       http1: (h) => of(h).http1(h),
       rawHttp1: (h, source) => of(h).rawHttp1(h, source),
-      http2: (h) => of(h).http2(h),
+      http2: (h, source) => of(h).http2(h, source),
       // A host whose socket changed keeps no pools under its old one.
       retain: (keys) => {
         for (const [i, s] of sockets.entries())
@@ -181,12 +186,30 @@ export class UpstreamCluster {
           () => this.hadTraffic,
           {
             attempt: () => ev(this.name, undefined, 'attempt'),
-            result: (h, ok) => ev(this.name, h, ok ? 'success' : 'failure'),
+            result: (h, ok) => {
+              ev(this.name, h, ok ? 'success' : 'failure');
+              if (ok) this.outlier?.activeCheckPassed(h);
+            },
             transition: (h, healthy) => ev(this.name, h, healthy ? 'healthy' : 'unhealthy'),
+            firstRound: () => this.notifyWarm(),
           },
         ),
       );
     }
+  }
+
+  /**
+   * Envoy's cluster warming: the initial discovery is in (EDS assignment, DNS answer) and, with
+   * active health checking, every host has had its first check.
+   */
+  get warm(): boolean {
+    return this.initialized && this.healthCheckers.every((hc) => hc.firstRoundDone);
+  }
+
+  private notifyWarm(): void {
+    if (this.warmNotified || !this.warm) return;
+    this.warmNotified = true;
+    this.onWarm?.();
   }
 
   get hosts(): readonly Host[] {
@@ -226,6 +249,7 @@ export class UpstreamCluster {
     this.initialized = true;
     this.pools.retain(new Set(hosts.map((h) => h.key)));
     for (const hc of this.healthCheckers) hc.hostsChanged();
+    this.notifyWarm();
   }
 
   private startDns(): void {
@@ -298,6 +322,7 @@ export class UpstreamCluster {
   }
 
   async close(): Promise<void> {
+    this.onWarm = undefined;
     for (const s of this.sockets) s.tls?.close();
     this.outlier?.close();
     for (const hc of this.healthCheckers) hc.close();

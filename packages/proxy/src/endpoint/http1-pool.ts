@@ -164,6 +164,9 @@ class Connection {
       // Requests written before the handshake ends wait in the TLS socket; the connection counts
       // once the peer is verified (chain and SAN, by connectTls).
       let early: Error | undefined;
+      // original_src: TLS over a socket from the client's address (tls.connect then ignores onread).
+      const from = opts.originalSource ? connectFromSource(opts.originalSource, address, port) : undefined;
+      const sourced = from && 'socket' in from ? from.socket : undefined;
       const s = connectTls(
         opts.tls,
         {
@@ -174,6 +177,7 @@ class Connection {
           localAddress: opts.sourceAddress,
           // Decrypted reads land in the shared buffer too (tls.connect takes net's `onread`).
           onread: { buffer: READ_BUFFER, callback: (n: number, b: Uint8Array) => this.onRead(n, b) },
+          socket: sourced,
         },
         (err) => {
           if (!err) connected();
@@ -182,7 +186,7 @@ class Connection {
         },
       );
       this.socket = s ?? new net.Socket();
-      this.shared = s !== undefined;
+      this.shared = s !== undefined && !sourced;
       if (!s) queueMicrotask(() => this.fail(early ?? new Error('upstream TLS connect failed')));
     } else {
       // Plain-text reads land in one shared buffer handed to onData, bypassing the socket's

@@ -4,12 +4,15 @@
 // - `max_connection_duration`: when reached, the session takes no new stream (the next request
 //   opens a new session), its streams in flight finish, then it closes
 //   (`upstream_cx_max_duration_reached`).
+// With an original source (original_src, Istio's TPROXY inbound) the session's connection leaves
+// from the downstream client's address (from the proxy's own when that cannot be done).
 import type http2 from 'node:http2';
 import net from 'node:net';
 import { nodeHttp2 } from '../util/node-builtins.js';
 import type { Host } from './host.js';
 import { alpnFor, connectTls } from '../transport-socket/upstream-tls.js';
 import type { PoolOptions } from './upstream-pools.js';
+import { connectFromSource, type OriginalSource } from '../listener/original-src.js';
 
 /** One HTTP/2 session per host, reopened when it closes. */
 export class Http2Session {
@@ -17,6 +20,7 @@ export class Http2Session {
   constructor(
     private readonly host: Host,
     private readonly opts: PoolOptions,
+    private readonly source?: OriginalSource,
   ) {}
 
   get(): http2.ClientHttp2Session {
@@ -34,6 +38,7 @@ export class Http2Session {
                 alpn: alpnFor(tlsCtx.alpn, 'h2'),
                 timeoutMs: this.opts.connectTimeoutMs,
                 localAddress: this.opts.sourceAddress,
+                ...(this.source ? { socket: this.sourcedSocket() } : {}),
               },
               (err) => {
                 if (err) sock?.destroy(err);
@@ -45,7 +50,7 @@ export class Http2Session {
         })
       : nodeHttp2.connect(`http://${this.host.key}`, {
           peerMaxConcurrentStreams: 1000,
-          ...(this.opts.sourceAddress ? { createConnection: () => this.plainSocket() } : {}),
+          ...(this.opts.sourceAddress || this.source ? { createConnection: () => this.plainSocket() } : {}),
         });
     watchTimers(s, this.opts);
     s.on('error', () => {});
@@ -54,12 +59,27 @@ export class Http2Session {
     return s;
   }
 
+  /** A connection from the original source, when one can be made. */
+  private sourcedSocket(): net.Socket | undefined {
+    if (!this.source) return undefined;
+    const from = connectFromSource(this.source, this.host.address, this.host.port);
+    return 'socket' in from ? from.socket : undefined;
+  }
+
   private plainSocket(): net.Socket {
+    const sourced = this.sourcedSocket();
+    if (sourced) return sourced;
     return net.connect({
       host: this.host.address,
       port: this.host.port,
       ...(this.opts.sourceAddress ? { localAddress: this.opts.sourceAddress } : {}),
     });
+  }
+
+  /** No session, or one without streams that is closed or closing (the sourced pools drop it). */
+  get unused(): boolean {
+    const s = this.session;
+    return !s || s.closed || s.destroyed;
   }
 
   close(): void {

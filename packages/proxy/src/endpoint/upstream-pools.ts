@@ -47,7 +47,7 @@ export class UpstreamPools {
    */
   rawHttp1(host: Host, source?: OriginalSource): Http1Pool | undefined {
     if (LEGACY_HTTP1) return undefined;
-    if (source && !this.opts.tls) return this.sourced.get(host, source);
+    if (source) return this.sourced.get(host, source);
     let p = this.raw.get(host.key);
     if (!p) {
       p = new Http1Pool(host.address, host.port, {
@@ -91,7 +91,9 @@ export class UpstreamPools {
     return p;
   }
 
-  http2(host: Host): Http2Session {
+  /** The host's HTTP/2 session; with an original source (original_src), one per client address. */
+  http2(host: Host, source?: OriginalSource): Http2Session {
+    if (source) return this.sourced.http2(host, source);
     let s = this.h2.get(host.key);
     if (!s) {
       s = new Http2Session(host, this.opts);

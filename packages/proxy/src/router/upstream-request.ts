@@ -114,7 +114,7 @@ function viaHttp2(cluster: UpstreamCluster, host: Host, r: UpstreamRequest): Pro
   return new Promise<AttemptResult>((resolve) => {
     let session: http2.ClientHttp2Session;
     try {
-      session = cluster.pools.http2(host).get();
+      session = cluster.pools.http2(host, r.originalSource).get();
     } catch (err) {
       resolve(classify(err, r.signal));
       return;

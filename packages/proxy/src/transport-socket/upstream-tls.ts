@@ -15,6 +15,8 @@ export interface TlsConnectOptions {
   localAddress?: string | undefined;
   /** Decrypted reads into this buffer, handed to `callback` (net's `onread`) instead of 'data'. */
   onread?: { buffer: Uint8Array; callback: (n: number, b: Uint8Array) => boolean } | undefined;
+  /** An already connecting TCP socket to run TLS over (original_src), instead of a new one. */
+  socket?: net.Socket | undefined;
 }
 
 /** Istio's in-mesh ALPN marker: a context offering it is mesh mTLS (ISTIO_MUTUAL). */
@@ -67,6 +69,7 @@ export function connectTls(
     checkServerIdentity: () => undefined,
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
     ...(o.onread ? { onread: o.onread } : {}),
+    ...(o.socket ? { socket: o.socket } : {}),
     ...(offered ? { session: offered.session } : {}),
   });
   s.setNoDelay(true);
