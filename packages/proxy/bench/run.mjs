@@ -562,6 +562,27 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   console.log(
     `  added p90 vs nginx:                ${fmt(m('skein-proxy', 'p90'))} ms vs ${fmt(m('nginx', 'p90'))} ms  (target: ≤ nginx within noise)`,
   );
+  // "Within noise": the per-round gap beside nginx's own spread across the same rounds.
+  const rounds = (name, k) => results[name]?.[k] ?? [];
+  const spread = (xs) => (xs.length ? Math.max(...xs) - Math.min(...xs) : NaN);
+  const perRoundGap = (a, b, k) => rounds(a, k).map((x, i) => x - (rounds(b, k)[i] ?? NaN));
+  const range = (xs) => (xs.length ? `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}` : 'n/a');
+  const gapLine = (a, b) => {
+    const gap = perRoundGap(a, b, 'p90');
+    console.log(
+      `    per round, added p90 ms: ${a} ${rounds(a, 'p90')
+        .map((x) => fmt(x))
+        .join(' ')} | ${b} ${rounds(b, 'p90')
+        .map((x) => fmt(x))
+        .join(' ')}`,
+    );
+    console.log(
+      `    ${a} − ${b}: median ${fmt(median(gap))} ms (${range(gap)}); ${b}'s own spread over the rounds ${fmt(spread(rounds(b, 'p90')))} ms`,
+    );
+  };
+  if (results['nginx']) gapLine('skein-proxy', 'nginx');
+  if (results['skein mTLS pair'] && results['nginx mTLS pair']) gapLine('skein mTLS pair', 'nginx mTLS pair');
+  const cpuRatios = rounds('skein-proxy', 'cpu').map((x, i) => x / (rounds('nginx', 'cpu')[i] ?? NaN));
   console.log(`  saturation / nginx:                ${fmt(s('skein-proxy') / s('nginx'))}  (target ≥ 0.5)`);
   console.log(
     `  saturation / http-proxy:           ${fmt(s('skein-proxy') / s('http-proxy'))}  (target ≥ 1.5)`,
@@ -570,7 +591,7 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     `  saturation / minimal undici proxy: ${fmt(s('skein-proxy') / s('undici-minimal'))}  (target ≥ 0.9)`,
   );
   console.log(
-    `  CPU per 1000 req / nginx:          ${fmt(m('skein-proxy', 'cpu') / m('nginx', 'cpu'))}  (target ≤ 2)`,
+    `  CPU per 1000 req / nginx:          ${fmt(m('skein-proxy', 'cpu') / m('nginx', 'cpu'))}  (target ≤ 2; per round ${range(cpuRatios)})`,
   );
   if (results['node relay floor']) {
     console.log(
