@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type net from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
-import { ADMIN, get, httpListener, staticCluster } from './helpers/upstreams.js';
+import { ADMIN, get, httpListener, staticCluster, anyHostRoutes } from './helpers/upstreams.js';
 
 interface Upstream {
   port: number;
@@ -48,16 +48,7 @@ beforeAll(async () => {
       admin: ADMIN,
       static_resources: {
         listeners: [
-          httpListener('http', {
-            name: 'r',
-            virtual_hosts: [
-              {
-                name: 'all',
-                domains: ['*'],
-                routes: [{ match: { prefix: '/' }, route: { cluster: 'edges' } }],
-              },
-            ],
-          }),
+          httpListener('http', anyHostRoutes([{ match: { prefix: '/' }, route: { cluster: 'edges' } }])),
         ],
         clusters: [
           staticCluster('edges', [edges.port], {

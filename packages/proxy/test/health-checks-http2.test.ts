@@ -7,7 +7,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
-import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
+import { ADMIN, httpListener, staticCluster, anyHostRoutes } from './helpers/upstreams.js';
 
 interface Upstream {
   port: number;
@@ -90,12 +90,7 @@ beforeAll(async () => {
       admin: ADMIN,
       static_resources: {
         listeners: [
-          httpListener('http', {
-            name: 'r',
-            virtual_hosts: [
-              { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'h2' } }] },
-            ],
-          }),
+          httpListener('http', anyHostRoutes([{ match: { prefix: '/' }, route: { cluster: 'h2' } }])),
         ],
         clusters: [
           staticCluster('h2', [ok.port, failing.port], { health_checks: [check(true, 1)] }),

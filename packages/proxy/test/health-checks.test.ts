@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { startProxy, type RunningProxy } from '../src/index.js';
-import { ADMIN, get, httpListener, staticCluster } from './helpers/upstreams.js';
+import { ADMIN, get, httpListener, staticCluster, anyHostRoutes } from './helpers/upstreams.js';
 import { freePort } from './helpers/free-port.js';
 
 interface HcServer {
@@ -115,19 +115,13 @@ beforeAll(async () => {
       admin: ADMIN,
       static_resources: {
         listeners: [
-          httpListener('http', {
-            name: 'r',
-            virtual_hosts: [
-              {
-                name: 'all',
-                domains: ['*'],
-                routes: [
-                  { match: { prefix: '/quiet' }, route: { cluster: 'quiet' } },
-                  { match: { prefix: '/' }, route: { cluster: 'web' } },
-                ],
-              },
-            ],
-          }),
+          httpListener(
+            'http',
+            anyHostRoutes([
+              { match: { prefix: '/quiet' }, route: { cluster: 'quiet' } },
+              { match: { prefix: '/' }, route: { cluster: 'web' } },
+            ]),
+          ),
         ],
         clusters: [
           staticCluster('web', [a.port, b.port], {

@@ -11,7 +11,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { connectFromSource, originalSourceUnavailable } from '../src/listener/original-src.js';
-import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
+import { ADMIN, httpListener, staticCluster, anyHostRoutes } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
 
 const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
@@ -86,20 +86,11 @@ describe.skipIf(!ready)('original_src over HTTP/2 upstream connections', () => {
           listeners: [
             httpListener(
               'inbound',
-              {
-                name: 'r',
-                virtual_hosts: [
-                  {
-                    name: 'all',
-                    domains: ['*'],
-                    routes: [
-                      { match: { prefix: '/tls' }, route: { cluster: 'h2-tls' } },
-                      { match: { prefix: '/h1tls' }, route: { cluster: 'h1-tls' } },
-                      { match: { prefix: '/' }, route: { cluster: 'h2c' } },
-                    ],
-                  },
-                ],
-              },
+              anyHostRoutes([
+                { match: { prefix: '/tls' }, route: { cluster: 'h2-tls' } },
+                { match: { prefix: '/h1tls' }, route: { cluster: 'h1-tls' } },
+                { match: { prefix: '/' }, route: { cluster: 'h2c' } },
+              ]),
               {},
               {
                 listener_filters: [

@@ -5,7 +5,15 @@
 // successful_active_health_check_uneject_host is false.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, type RunningProxy } from '../src/index.js';
-import { ADMIN, get, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
+import {
+  ADMIN,
+  get,
+  httpListener,
+  startEcho,
+  staticCluster,
+  type Echo,
+  anyHostRoutes,
+} from './helpers/upstreams.js';
 import { freePort } from './helpers/free-port.js';
 
 let good: Echo[] = [];
@@ -53,23 +61,17 @@ beforeAll(async () => {
       admin: ADMIN,
       static_resources: {
         listeners: [
-          httpListener('http', {
-            name: 'r',
-            virtual_hosts: [
-              {
-                name: 'all',
-                domains: ['*'],
-                routes: [
-                  route('/sr', 'sr'),
-                  route('/fp', 'fp'),
-                  route('/lo', 'lo'),
-                  route('/gw', 'gw'),
-                  route('/hc-uneject', 'hc-uneject'),
-                  route('/hc-kept', 'hc-kept'),
-                ],
-              },
-            ],
-          }),
+          httpListener(
+            'http',
+            anyHostRoutes([
+              route('/sr', 'sr'),
+              route('/fp', 'fp'),
+              route('/lo', 'lo'),
+              route('/gw', 'gw'),
+              route('/hc-uneject', 'hc-uneject'),
+              route('/hc-kept', 'hc-kept'),
+            ]),
+          ),
         ],
         clusters: [
           staticCluster('sr', [...good.map((g) => g.port), bad.port], {

@@ -84,6 +84,11 @@ export const ROUTER = {
   typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
 };
 
+/** Route configuration `r`: one virtual host (`all`) for every domain, with `routes`. */
+export function anyHostRoutes(routes: readonly Record<string, unknown>[]): Record<string, unknown> {
+  return { name: 'r', virtual_hosts: [{ name: 'all', domains: ['*'], routes }] };
+}
+
 /** A listener on 127.0.0.1:0 with an HTTP connection manager over an inline route configuration. */
 export function httpListener(
   name: string,
