@@ -21,12 +21,12 @@ import {
   startCa,
   type RunningCa,
 } from '../src/index.js';
-import { KubeClient } from '../src/kube/kube-client.js';
+import type { KubeClient } from '../src/kube/kube-client.js';
 import { kubeTokenReviewer, loadOrCreateKubeCa, publishRootCert } from '../src/kube/kube-ca.js';
 import { apiServerUnavailable, startApiServer, type ApiServer } from '../src/testing/index.js';
+import { adminClient, createNamespace } from './support/kube.js';
 
 const missing = apiServerUnavailable();
-const connection = (api: ApiServer) => ({ server: api.url, token: api.token, caPem: api.caPem });
 
 // Skipped only where the cluster scripts have not built kube-apiserver and etcd (reason printed).
 describe.skipIf(missing !== '')(`skein-ca in Kubernetes mode${missing ? ` (${missing})` : ''}`, () => {
@@ -51,17 +51,9 @@ describe.skipIf(missing !== '')(`skein-ca in Kubernetes mode${missing ? ` (${mis
 
   beforeAll(async () => {
     api = await startApiServer();
-    kube = new KubeClient(connection(api));
+    kube = adminClient(api);
     for (const ns of ['skein-system', 'demo']) {
-      expect(
-        (
-          await kube.call('POST', '/api/v1/namespaces', {
-            apiVersion: 'v1',
-            kind: 'Namespace',
-            metadata: { name: ns },
-          })
-        ).status,
-      ).toBe(201);
+      expect(await createNamespace(kube, ns)).toBe(201);
     }
     await kube.call('POST', '/api/v1/namespaces/demo/serviceaccounts', {
       apiVersion: 'v1',
@@ -135,15 +127,7 @@ describe.skipIf(missing !== '')(`skein-ca in Kubernetes mode${missing ? ` (${mis
 
   it('follows a plug-in root rotation through the cacerts Secret, and keeps signing through a broken one', async () => {
     const ns = 'plug';
-    expect(
-      (
-        await kube.call('POST', '/api/v1/namespaces', {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name: ns },
-        })
-      ).status,
-    ).toBe(201);
+    expect(await createNamespace(kube, ns)).toBe(201);
     const td = { trustDomain: 'cluster.local' };
     const [rootA, rootB] = [await createRootCa(td), await createRootCa(td)];
     const interA = await createIntermediateCa(rootA, { ...td, commonName: 'cluster-1 A' });
@@ -239,12 +223,8 @@ describe.skipIf(missing !== '' || !existsSync(caMain))(
     }, 60_000);
 
     it('creates the root Secret, publishes the root and issues to a service-account token', async () => {
-      const kube = new KubeClient(connection(api));
-      await kube.call('POST', '/api/v1/namespaces', {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: 'skein-system' },
-      });
+      const kube = adminClient(api);
+      await createNamespace(kube, 'skein-system');
       await kube.call('POST', '/api/v1/namespaces/default/serviceaccounts', {
         apiVersion: 'v1',
         kind: 'ServiceAccount',

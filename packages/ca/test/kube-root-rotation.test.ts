@@ -26,12 +26,12 @@ import {
   createRootCa,
   type KubeApi,
 } from '../src/index.js';
-import { KubeClient } from '../src/kube/kube-client.js';
+import type { KubeClient } from '../src/kube/kube-client.js';
 import { loadOrCreateKubeCa } from '../src/kube/kube-ca.js';
 import { apiServerUnavailable, startApiServer, type ApiServer } from '../src/testing/index.js';
+import { adminClient, createNamespace } from './support/kube.js';
 
 const missing = apiServerUnavailable();
-const connection = (api: ApiServer) => ({ server: api.url, token: api.token, caPem: api.caPem });
 const td = 'cluster.local';
 const ID = 'spiffe://cluster.local/ns/demo/sa/web';
 type Secret = {
@@ -57,7 +57,7 @@ describe.skipIf(missing !== '')(
     let kube: KubeClient;
     beforeAll(async () => {
       api = await startApiServer();
-      kube = new KubeClient(connection(api));
+      kube = adminClient(api);
     }, 150_000);
     afterAll(async () => {
       await api?.stop();
@@ -66,15 +66,7 @@ describe.skipIf(missing !== '')(
 
     /** A namespace whose istio-ca-secret holds a root valid from 51 min ago for 10 more minutes (inside the 20 % grace). */
     const dueRoot = async (ns: string) => {
-      expect(
-        (
-          await kube.call('POST', '/api/v1/namespaces', {
-            apiVersion: 'v1',
-            kind: 'Namespace',
-            metadata: { name: ns },
-          })
-        ).status,
-      ).toBe(201);
+      expect(await createNamespace(kube, ns)).toBe(201);
       return loadOrCreateKubeCa(kube, ns, {
         trustDomain: td,
         ttlSeconds: 3600,
@@ -257,15 +249,7 @@ describe.skipIf(missing !== '')(
       'rotate-root --mode kubernetes: prepare, switch, finish to a new key, followed live by the CA',
       async () => {
         const ns = 'rot-key';
-        expect(
-          (
-            await kube.call('POST', '/api/v1/namespaces', {
-              apiVersion: 'v1',
-              kind: 'Namespace',
-              metadata: { name: ns },
-            })
-          ).status,
-        ).toBe(201);
+        expect(await createNamespace(kube, ns)).toBe(201);
         const start = await loadOrCreateKubeCa(kube, ns, { trustDomain: td });
         const ca = await CertificateAuthority.create(start.material);
         const watch = watchKubeCa(kube, ns, ca, {
