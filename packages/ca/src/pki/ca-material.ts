@@ -7,6 +7,7 @@ import {
   privateKeyToPem,
   signingAlgorithm,
   type KeyAlgorithm,
+  type KeyPair,
 } from './keys.js';
 import { normalizePem, splitPem } from './pem.js';
 import { x509 } from './x509.js';
@@ -43,15 +44,21 @@ export function randomSerial(): string {
   return b.toString('hex');
 }
 
-/** Creates a self-signed root CA for the trust domain. */
-export async function createRootCa(o: RootOptions): Promise<CaMaterial> {
-  const keys = await generateKeyPair(o.keyAlgorithm ?? 'ECDSA_P256');
-  const now = o.now ?? Date.now();
+/**
+ * A self-signed root certificate (PEM) for `keys` with subject `name`, valid from a minute before
+ * `now` for `ttlSeconds`: a CA that may sign certificates and CRLs, no path-length limit.
+ */
+export async function selfSignedRootPem(
+  keys: KeyPair,
+  name: x509.X509CertificateCreateParamsName,
+  now: number,
+  ttlSeconds: number,
+): Promise<string> {
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
-    name: `O=${o.trustDomain}, CN=${o.commonName ?? 'Skein root CA'}`,
+    name,
     notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + (o.ttlSeconds ?? 10 * 365 * 86400) * 1000),
+    notAfter: new Date(now + ttlSeconds * 1000),
     signingAlgorithm: signingAlgorithm(keys.algorithm),
     keys: { privateKey: keys.privateKey, publicKey: keys.publicKey },
     extensions: [
@@ -63,7 +70,18 @@ export async function createRootCa(o: RootOptions): Promise<CaMaterial> {
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const pem = cert.toString('pem') + '\n';
+  return cert.toString('pem') + '\n';
+}
+
+/** Creates a self-signed root CA for the trust domain. */
+export async function createRootCa(o: RootOptions): Promise<CaMaterial> {
+  const keys = await generateKeyPair(o.keyAlgorithm ?? 'ECDSA_P256');
+  const pem = await selfSignedRootPem(
+    keys,
+    `O=${o.trustDomain}, CN=${o.commonName ?? 'Skein root CA'}`,
+    o.now ?? Date.now(),
+    o.ttlSeconds ?? 10 * 365 * 86400,
+  );
   return {
     caCertPem: pem,
     caKeyPem: await privateKeyToPem(keys.privateKey),

@@ -2,8 +2,8 @@
 // root has the old one's subject and key (so the same subject key identifier) and a new serial and
 // validity, so every certificate the old root signed chains to the new one as well.
 import { X509Certificate } from 'node:crypto';
-import { importPrivateKeyPem, signingAlgorithm } from './keys.js';
-import { randomSerial, type CaMaterial } from './ca-material.js';
+import { importPrivateKeyPem } from './keys.js';
+import { selfSignedRootPem, type CaMaterial } from './ca-material.js';
 import { x509 } from './x509.js';
 
 /** istiod's defaults: CITADEL_SELF_SIGNED_ROOT_CERT_GRACE_PERIOD_PERCENTILE and _CA_CERT_TTL. */
@@ -29,22 +29,5 @@ export async function renewSelfSignedRoot(
   const old = new x509.X509Certificate(material.caCertPem);
   if (old.subject !== old.issuer) throw new Error('the signing certificate is not a self-signed root');
   const keys = await importPrivateKeyPem(material.caKeyPem);
-  const now = o.now ?? Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: old.subjectName,
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + (o.ttlSeconds ?? ROOT_TTL_SECONDS) * 1000),
-    signingAlgorithm: signingAlgorithm(keys.algorithm),
-    keys: { privateKey: keys.privateKey, publicKey: keys.publicKey },
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return cert.toString('pem') + '\n';
+  return selfSignedRootPem(keys, old.subjectName, o.now ?? Date.now(), o.ttlSeconds ?? ROOT_TTL_SECONDS);
 }

@@ -16,6 +16,8 @@ import {
   type HeaderMap,
 } from '../codec/http1-head.js';
 import { connectFromSource, type OriginalSource } from '../listener/original-src.js';
+import type { Host } from './host.js';
+import type { PoolOptions } from './upstream-pools.js';
 
 export interface Http1PoolOptions {
   /** Originate TLS with this context (the cluster's or the endpoint's transport socket). */
@@ -549,4 +551,19 @@ export class Http1Pool {
     for (const p of this.queue.splice(0)) p.reject(new Error('pool destroyed'));
     for (const c of [...this.all]) c.fail(new Error('pool destroyed'));
   }
+}
+
+/** A raw-socket HTTP/1.1 pool to `host` with the cluster's options, from `source` when given. */
+export function newHttp1Pool(opts: PoolOptions, host: Host, source?: OriginalSource): Http1Pool {
+  return new Http1Pool(host.address, host.port, {
+    tls: opts.tls,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    maxConnections: opts.maxConnections,
+    idleTimeoutMs: opts.idleTimeoutMs,
+    maxConnectionDurationMs: opts.maxConnectionDurationMs ?? 0,
+    ...(opts.onMaxDuration ? { onMaxDuration: opts.onMaxDuration } : {}),
+    sourceAddress: opts.sourceAddress,
+    ...(source ? { originalSource: source } : {}),
+    onConnect: () => opts.onConnect?.(host),
+  });
 }

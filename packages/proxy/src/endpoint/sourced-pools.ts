@@ -3,7 +3,7 @@
 // that client's requests. A pool (session) with no connection left is dropped when the next one
 // is made, so the maps follow the clients currently talking rather than every client ever seen.
 import type { Host } from './host.js';
-import { Http1Pool } from './http1-pool.js';
+import { newHttp1Pool, type Http1Pool } from './http1-pool.js';
 import { Http2Session } from './http2-session.js';
 import type { OriginalSource } from '../listener/original-src.js';
 import type { PoolOptions } from './upstream-pools.js';
@@ -18,17 +18,7 @@ export class SourcedPools {
     const found = this.pools.get(key);
     if (found) return found.pool;
     for (const [k, e] of this.pools) if (e.pool.unused) this.pools.delete(k);
-    const pool = new Http1Pool(host.address, host.port, {
-      tls: this.opts.tls,
-      connectTimeoutMs: this.opts.connectTimeoutMs,
-      maxConnections: this.opts.maxConnections,
-      idleTimeoutMs: this.opts.idleTimeoutMs,
-      maxConnectionDurationMs: this.opts.maxConnectionDurationMs ?? 0,
-      ...(this.opts.onMaxDuration ? { onMaxDuration: this.opts.onMaxDuration } : {}),
-      sourceAddress: this.opts.sourceAddress,
-      originalSource: source,
-      onConnect: () => this.opts.onConnect?.(host),
-    });
+    const pool = newHttp1Pool(this.opts, host, source);
     this.pools.set(key, { hostKey: host.key, pool });
     return pool;
   }

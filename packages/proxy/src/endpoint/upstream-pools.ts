@@ -6,7 +6,7 @@ import { SourcedPools } from './sourced-pools.js';
 import type { Host } from './host.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { undiciTlsConnector } from '../transport-socket/upstream-tls.js';
-import { Http1Pool } from './http1-pool.js';
+import { newHttp1Pool, type Http1Pool } from './http1-pool.js';
 import { LEGACY_HTTP1 } from '../codec/http1-path.js';
 import { Http2Session } from './http2-session.js';
 
@@ -50,16 +50,7 @@ export class UpstreamPools {
     if (source) return this.sourced.get(host, source);
     let p = this.raw.get(host.key);
     if (!p) {
-      p = new Http1Pool(host.address, host.port, {
-        tls: this.opts.tls,
-        connectTimeoutMs: this.opts.connectTimeoutMs,
-        maxConnections: this.opts.maxConnections,
-        idleTimeoutMs: this.opts.idleTimeoutMs,
-        maxConnectionDurationMs: this.opts.maxConnectionDurationMs ?? 0,
-        ...(this.opts.onMaxDuration ? { onMaxDuration: this.opts.onMaxDuration } : {}),
-        sourceAddress: this.opts.sourceAddress,
-        onConnect: () => this.opts.onConnect?.(host),
-      });
+      p = newHttp1Pool(this.opts, host);
       this.raw.set(host.key, p);
     }
     return p;
