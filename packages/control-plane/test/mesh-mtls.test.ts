@@ -14,6 +14,7 @@ import { listening, useLoopbackMesh } from './support/mesh-fixture.js';
 import { loopbackBase, proxyBuilt, until, type Sidecar } from './support/sidecar-proxy.js';
 import { httpStatus } from './support/traffic.js';
 import { hostOf, twoPodsYaml, type TwoPods } from './support/two-pods.js';
+import { openRawAdsStream } from './support/ads-client.js';
 
 const NS = 'demo';
 const base = loopbackBase();
@@ -124,14 +125,10 @@ describe.skipIf(!proxyBuilt)(
     /** Opens an ADS stream on skeind's TLS port, sends one request, resolves with the call's status. */
     async function adsCall(token: string | undefined, request: Uint8Array): Promise<grpc.StatusObject> {
       const ca = f.mesh.cp.ca!;
-      const client = new grpc.Client(ca.address, grpc.credentials.createSsl(Buffer.from(ca.rootCertPem)));
-      const md = new grpc.Metadata();
-      if (token) md.set('authorization', `Bearer ${token}`);
-      const stream = client.makeBidiStreamRequest(
-        '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-        (b: Uint8Array) => Buffer.from(b),
-        (b: Buffer) => b,
-        md,
+      const { client, stream } = openRawAdsStream(
+        ca.address,
+        grpc.credentials.createSsl(Buffer.from(ca.rootCertPem)),
+        token,
       );
       const status = await new Promise<grpc.StatusObject>((resolve) => {
         stream.on('status', resolve);

@@ -12,6 +12,7 @@ import { serialOf } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../src/control-plane.js';
 import { createLogger } from '../src/log.js';
+import { openRawAdsStream } from './support/ads-client.js';
 
 const NODE = {
   id: 'sidecar~127.0.0.1~web-0.demo~demo.svc.cluster.local',
@@ -58,16 +59,11 @@ describe('skeind serving certificate rotation', () => {
 
   it('reissues at half the lifetime; new handshakes get it, an open ADS stream keeps working', async () => {
     const ca = cp.ca!;
-    const client = new grpc.Client(ca.address, grpc.credentials.createSsl(Buffer.from(ca.rootCertPem)), {
-      'grpc.ssl_target_name_override': 'localhost',
-    });
-    const md = new grpc.Metadata();
-    md.set('authorization', 'Bearer tok-web');
-    const stream = client.makeBidiStreamRequest(
-      '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-      (b: Uint8Array) => Buffer.from(b),
-      (b: Buffer) => b,
-      md,
+    const { client, stream } = openRawAdsStream(
+      ca.address,
+      grpc.credentials.createSsl(Buffer.from(ca.rootCertPem)),
+      'tok-web',
+      { 'grpc.ssl_target_name_override': 'localhost' },
     );
     let status: grpc.StatusObject | undefined;
     stream.on('status', (s: grpc.StatusObject) => (status = s));

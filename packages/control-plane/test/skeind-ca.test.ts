@@ -20,6 +20,7 @@ import { discoveryV3, tlsSecretV3, TypeUrl } from '@skein/api-types';
 import { createCsr, createRootCa, generateKeyPair, requestCertificate, splitPem } from '@skein/ca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiServerUnavailable, startApiServer, type ApiServer } from '@skein/ca/testing';
+import { openRawAdsStream } from './support/ads-client.js';
 
 const apiServerMissing = apiServerUnavailable(undefined, { kubectl: true });
 
@@ -69,14 +70,10 @@ async function adsOverTls(
   token: string,
   serviceAccount: string,
 ): Promise<{ responded: boolean; code?: grpc.status }> {
-  const client = new grpc.Client(address, grpc.credentials.createSsl(Buffer.from(rootPem)));
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${token}`);
-  const stream = client.makeBidiStreamRequest(
-    '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-    (b: Uint8Array) => Buffer.from(b),
-    (b: Buffer) => b,
-    md,
+  const { client, stream } = openRawAdsStream(
+    address,
+    grpc.credentials.createSsl(Buffer.from(rootPem)),
+    token,
   );
   try {
     return await new Promise((resolve) => {
@@ -114,15 +111,7 @@ async function gatewaySecrets(
   serviceAccount: string,
   names: string[],
 ): Promise<string[]> {
-  const client = new grpc.Client(address, credentials);
-  const md = new grpc.Metadata();
-  if (token) md.set('authorization', `Bearer ${token}`);
-  const stream = client.makeBidiStreamRequest(
-    '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-    (b: Uint8Array) => Buffer.from(b),
-    (b: Buffer) => b,
-    md,
-  );
+  const { client, stream } = openRawAdsStream(address, credentials, token);
   try {
     return await new Promise((resolve, reject) => {
       stream.on('data', (b: Buffer) => {

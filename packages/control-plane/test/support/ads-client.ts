@@ -311,3 +311,25 @@ function refsOf(typeUrl: string, r: Json | null, delta = false): string[] {
   if (typeUrl === TypeUrl.RouteConfiguration && delta && r['vhds'] !== undefined) return [String(r['name'])];
   return [];
 }
+
+/**
+ * A raw SotW ADS stream (bytes in, bytes out) to `address` with `credentials` and, when given, a
+ * bearer token: for tests of who may open a stream and what it is first sent. Close both when done.
+ */
+export function openRawAdsStream(
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  token?: string,
+  options: grpc.ClientOptions = {},
+): { client: grpc.Client; stream: grpc.ClientDuplexStream<Uint8Array, Buffer> } {
+  const client = new grpc.Client(address, credentials, options);
+  const md = new grpc.Metadata();
+  if (token) md.set('authorization', `Bearer ${token}`);
+  const stream = client.makeBidiStreamRequest(
+    '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+    (b: Uint8Array) => Buffer.from(b),
+    (b: Buffer) => b,
+    md,
+  );
+  return { client, stream };
+}
