@@ -106,8 +106,11 @@ describe('uninstallPlan', () => {
     expect(uninstallPlan(repo, false).kept.join('\n')).toContain('Namespace skein-system');
   });
 
-  it('with purge also deletes the namespace and every CRD, last', () => {
+  it('with purge also deletes the namespace and every CRD, last, the CRDs once the namespace is gone', () => {
     const n = names(true);
+    const stages = uninstallPlan(repo, true).deletions.map((d) => `${d.ref.kind}:${d.stage}`);
+    expect(stages.slice(-12).every((x) => x === 'CustomResourceDefinition:1')).toBe(true);
+    expect(stages.slice(0, -12).every((x) => x.endsWith(':0'))).toBe(true);
     expect(n.slice(-13, -12)).toEqual(['Namespace/skein-system:Background']);
     expect(n.slice(-12).every((x) => x.startsWith('CustomResourceDefinition/'))).toBe(true);
     expect(uninstallPlan(repo, true).kept).toEqual([]);

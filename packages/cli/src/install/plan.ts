@@ -129,6 +129,13 @@ export interface Deletion {
   readonly ref: ObjectRef;
   /** Foreground for skeind's Deployment: deleted once its pods are gone. */
   readonly propagation: 'Foreground' | 'Background';
+  /**
+   * Deletions of a later stage start once everything of the earlier ones is gone (when waiting).
+   * The CRDs come after the namespace: the namespace controller discovers every namespaced API
+   * before it empties a namespace, and an API vanishing meanwhile fails that discovery and puts
+   * the namespace on the controller's backoff (seen: over 30 s instead of 6).
+   */
+  readonly stage: number;
 }
 
 export interface UninstallPlan {
@@ -153,22 +160,26 @@ const refOf = (o: KubeObject): ObjectRef => ({
  */
 export function uninstallPlan(m: SkeinManifests, purge: boolean): UninstallPlan {
   const deletions: Deletion[] = [];
-  const del = (o: KubeObject): void => {
-    deletions.push({ ref: refOf(o), propagation: o.kind === 'Deployment' ? 'Foreground' : 'Background' });
+  const del = (o: KubeObject, stage = 0): void => {
+    deletions.push({
+      ref: refOf(o),
+      propagation: o.kind === 'Deployment' ? 'Foreground' : 'Background',
+      stage,
+    });
   };
-  m.webhooks.forEach(del);
+  m.webhooks.forEach((w) => del(w));
   const namespaced = m.controlPlane.filter((o) => o.metadata.namespace !== undefined);
   const clusterScoped = m.controlPlane.filter(
     (o) => o.metadata.namespace === undefined && o.kind !== 'Namespace',
   );
   const namespaces = m.controlPlane.filter((o) => o.kind === 'Namespace');
   // workloads first, then what they use (Service, RBAC, ServiceAccount)
-  [...namespaced].sort((a, b) => rank(a) - rank(b)).forEach(del);
-  clusterScoped.forEach(del);
+  [...namespaced].sort((a, b) => rank(a) - rank(b)).forEach((o) => del(o));
+  clusterScoped.forEach((o) => del(o));
   const kept: string[] = [];
   if (purge) {
-    namespaces.forEach(del);
-    m.crds.forEach(del);
+    namespaces.forEach((n) => del(n));
+    m.crds.forEach((c) => del(c, 1));
   } else {
     for (const n of namespaces)
       kept.push(
