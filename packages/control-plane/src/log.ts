@@ -10,6 +10,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   scope(name: string): Logger;
+  /** Whether debug lines are written (hot paths skip building their fields when not). */
+  readonly debugEnabled?: boolean | undefined;
 }
 
 export function createLogger(
@@ -27,5 +29,6 @@ export function createLogger(
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     scope: (name) => createLogger(level, name, write),
+    debugEnabled: ORDER[level] <= ORDER.debug,
   };
 }

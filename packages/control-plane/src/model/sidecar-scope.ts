@@ -24,6 +24,7 @@ export interface SidecarScope {
 
 /** The Sidecar resource that applies to a proxy. */
 export function sidecarFor(snap: Snapshot, proxy: Proxy): Sidecar | undefined {
+  if (snap.sidecars.length === 0) return undefined; // the common case, once per proxy and snapshot
   const own = snap.sidecars.filter((s) => (s.metadata.namespace ?? 'default') === proxy.namespace);
   const selected = own.find(
     (s) => s.spec.workloadSelector?.labels && labelsMatch(s.spec.workloadSelector.labels, proxy.labels),

@@ -12,7 +12,7 @@ import type { Snapshot } from '../model/snapshot.js';
 import { translateContext, type TranslateContext, type TranslateMemos } from '../translate/context.js';
 import { EndpointsMemo } from '../translate/endpoints-memo.js';
 import { generateAll, generatorFor, isWildcardType, type TypeGenerators } from '../translate/generators.js';
-import { proxyClassKey } from '../translate/proxy-class.js';
+import { proxyClassKey, sameClassInputs } from '../translate/proxy-class.js';
 import { VirtualHostMemo } from '../translate/vhost-memo.js';
 import type { SecurityContributor } from '../translate/security.js';
 import {
@@ -26,6 +26,7 @@ import { Connection, heldMap, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
 import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
+import { diffByName } from './resource-diff.js';
 import { SendBudget } from './send-budget.js';
 import type { PushTrace } from './push-trace.js';
 import { encodeDeltaResponse, encodeSotwResponse } from './discovery-response.js';
@@ -91,6 +92,10 @@ interface Client {
   readonly vhds: boolean;
   /** Types waiting for the send budget, with why. */
   pending: Map<string, Pending>;
+  /** The other of two maps `pending` alternates with (one per flush, none allocated per push). */
+  spare: Map<string, Pending>;
+  /** Runs this client's pending sends (one closure per client, not one per schedule). */
+  readonly flush: () => void;
 }
 
 const short = (t: string): string =>
@@ -281,13 +286,21 @@ export class XdsServer {
       p.force ||= force;
       if (changeAt !== undefined) p.changeAt = Math.min(p.changeAt ?? changeAt, changeAt);
     }
-    this.budget.schedule(c.conn.id, () => this.flushPending(c));
+    this.budget.schedule(c.conn.id, c.flush);
   }
 
   private flushPending(c: Client): void {
     const pending = c.pending;
-    c.pending = new Map();
-    if (!this.clients.has(c.conn.id)) return;
+    c.pending = c.spare;
+    c.spare = pending;
+    try {
+      if (this.clients.has(c.conn.id)) this.sendPending(c, pending);
+    } finally {
+      pending.clear();
+    }
+  }
+
+  private sendPending(c: Client, pending: Map<string, Pending>): void {
     // Istio's order first, then any other type (no arrays built: this runs once per stream).
     let known = 0;
     for (const t of PUSH_ORDER) {
@@ -326,9 +339,10 @@ export class XdsServer {
         this.memos.endpoints.rotate();
         this.memoVersion = snap.version;
       }
+      const prev = c.ctx;
       c.ctx = translateContext(snap, c.conn.proxy, this.opts.security, this.memos);
       c.ctxVersion = snap.version;
-      c.classKey = proxyClassKey(c.ctx) + (c.vhds ? '|vhds' : '');
+      if (!prev || !sameClassInputs(prev, c.ctx)) c.classKey = proxyClassKey(c.ctx) + (c.vhds ? '|vhds' : '');
     }
     return c.ctx;
   }
@@ -366,6 +380,8 @@ export class XdsServer {
       classKey: '',
       vhds: protocol === 'delta' && wantsVhds(proxy),
       pending: new Map(),
+      spare: new Map(),
+      flush: () => this.flushPending(client),
     };
     this.clients.set(id, client);
     this.opts.metrics.connected.set(this.clients.size);
@@ -392,7 +408,7 @@ export class XdsServer {
     const ctx = this.context(c);
     const gen = this.generator(c, ctx, typeUrl);
     let resources: EncodedResource[] = [];
-    let version = responseVersion([]);
+    let version = EMPTY_VERSION;
     try {
       if (s.namesKey === undefined) {
         s.sortedNames = [...s.names].sort();
@@ -506,12 +522,7 @@ export class XdsServer {
     const byPrev = memo ? this.deltaChanges.get(prev) : undefined;
     const hit = byPrev?.get(next);
     if (hit) return hit;
-    const before = new Map(prev.map((r) => [r.name, r.version]));
-    const names = new Set(next.map((r) => r.name));
-    const out = {
-      changed: next.filter((r) => before.get(r.name) !== r.version),
-      removed: prev.filter((r) => !names.has(r.name)).map((r) => r.name),
-    };
+    const out = diffByName(prev, next);
     if (memo) {
       this.sharedLists.add(out.changed);
       const m = byPrev ?? new WeakMap();
@@ -556,14 +567,15 @@ export class XdsServer {
       s.ackLagMs = null;
       s.changeAt = changeAt ?? now;
       this.opts.metrics.countPush(short(typeUrl));
-      this.opts.log.debug('push', {
-        proxy: c.conn.proxy.id,
-        type: short(typeUrl),
-        version,
-        nonce,
-        resources: resources.length,
-        removed: removed.length,
-      });
+      if (this.opts.log.debugEnabled !== false)
+        this.opts.log.debug('push', {
+          proxy: c.conn.proxy.id,
+          type: short(typeUrl),
+          version,
+          nonce,
+          resources: resources.length,
+          removed: removed.length,
+        });
     } catch (err) {
       this.opts.metrics.pushErrors.inc({ type: short(typeUrl) });
       this.opts.log.error('send failed', {
@@ -780,6 +792,9 @@ export class XdsServer {
     stream.on('close', () => this.unregister(client));
   }
 }
+
+/** The version of an empty response (computed once, not per send). */
+const EMPTY_VERSION = responseVersion([]);
 
 /** Two identical lists: nothing to send (shared, never mutated). */
 const NO_CHANGE: { changed: EncodedResource[]; removed: string[] } = Object.freeze({

@@ -30,9 +30,31 @@ export function labelSelectors(snap: Snapshot): Readonly<Record<string, string>>
     add(
       (t.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels,
     );
-  list = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s);
+  const sorted = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  const key = sorted.map(([k]) => k).join('\n');
+  // The same selectors as the last snapshot's (e.g. only a weight changed): that list itself, so
+  // a proxy's class key can be kept without testing its labels again (sameClassInputs).
+  list = lastSelectors?.key === key ? lastSelectors.list : sorted.map(([, s]) => s);
+  lastSelectors = { key, list };
   selectorCache.set(snap, list);
   return list;
+}
+
+let lastSelectors: { key: string; list: Readonly<Record<string, string>>[] } | undefined;
+
+/**
+ * Whether `next` has the class key `prev` had without computing it: the same proxy, the same
+ * Sidecar, the same label selectors (by identity: `labelSelectors` keeps the list while its content
+ * stays), and credential access that does not depend on the snapshot.
+ */
+export function sameClassInputs(prev: TranslateContext, next: TranslateContext): boolean {
+  const access = next.proxy.credentialAccess;
+  return (
+    prev.proxy === next.proxy &&
+    prev.scope.sidecar === next.scope.sidecar &&
+    (access === undefined || access === 'open') &&
+    labelSelectors(prev.snapshot) === labelSelectors(next.snapshot)
+  );
 }
 
 export function proxyClassKey(ctx: TranslateContext): string {

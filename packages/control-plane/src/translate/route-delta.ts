@@ -63,7 +63,7 @@ function compute(prev: Snapshot, next: Snapshot): RouteDelta {
     if (!a || !b || (a !== b && routingSignature(a) !== routingSignature(b))) return ALL;
   }
   const selectors = (s: Snapshot): string => JSON.stringify(labelSelectors(s));
-  if (selectors(prev) !== selectors(next)) return ALL;
+  if (labelSelectors(prev) !== labelSelectors(next) && selectors(prev) !== selectors(next)) return ALL;
   const hosts = new Set<string>();
   const snaps = [prev, next];
   const addHostsOf = (vs: VirtualService): boolean => {

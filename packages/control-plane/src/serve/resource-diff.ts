@@ -1,0 +1,52 @@
+// The change between two resource lists a delta stream is sent: what is new or at another
+// version, and what is gone.
+import type { EncodedResource } from './resource-encoder.js';
+
+/**
+ * What changed from `prev` to `next`: the resources of `next` that `prev` lacks or holds at
+ * another version (in `next`'s order), and the names of `prev` that `next` lacks (in `prev`'s
+ * order). Lists sorted by name (as generated) are walked side by side without building a map of
+ * a thousand names per class; any other list is diffed through maps.
+ */
+export function diffByName(
+  prev: readonly EncodedResource[],
+  next: readonly EncodedResource[],
+): { changed: EncodedResource[]; removed: string[] } {
+  const changed: EncodedResource[] = [];
+  const removed: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < prev.length || j < next.length) {
+    const a = prev[i];
+    const b = next[j];
+    if (
+      (a !== undefined && i > 0 && (prev[i - 1] as EncodedResource).name >= a.name) ||
+      (b !== undefined && j > 0 && (next[j - 1] as EncodedResource).name >= b.name)
+    )
+      return diffByMap(prev, next); // not strictly sorted
+    if (b !== undefined && (a === undefined || b.name < a.name)) {
+      changed.push(b);
+      j++;
+    } else if (a !== undefined && (b === undefined || a.name < b.name)) {
+      removed.push(a.name);
+      i++;
+    } else if (a !== undefined && b !== undefined) {
+      if (a.version !== b.version) changed.push(b);
+      i++;
+      j++;
+    }
+  }
+  return { changed, removed };
+}
+
+function diffByMap(
+  prev: readonly EncodedResource[],
+  next: readonly EncodedResource[],
+): { changed: EncodedResource[]; removed: string[] } {
+  const before = new Map(prev.map((r) => [r.name, r.version]));
+  const names = new Set(next.map((r) => r.name));
+  return {
+    changed: next.filter((r) => before.get(r.name) !== r.version),
+    removed: prev.filter((r) => !names.has(r.name)).map((r) => r.name),
+  };
+}
