@@ -5,8 +5,14 @@ import type { ConfigObject } from '../model/istio-types.js';
 
 export type ConfigKey = string;
 
+const keys = new WeakMap<ConfigObject, ConfigKey>();
+
+/** `kind/namespace/name` (kept per object: a source hands the same objects in scan after scan). */
 export function configKey(obj: ConfigObject): ConfigKey {
-  return `${obj.kind}/${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
+  let k = keys.get(obj);
+  if (k === undefined)
+    keys.set(obj, (k = `${obj.kind}/${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`));
+  return k;
 }
 
 export interface ConfigChange {
@@ -22,7 +28,9 @@ export type ConfigListener = (change: ConfigChange) => void;
 
 export class ConfigStore {
   private readonly sources: { id: string; objects: Map<ConfigKey, ConfigObject> }[] = [];
-  private merged = new Map<ConfigKey, ConfigObject>();
+  private readonly merged = new Map<ConfigKey, ConfigObject>();
+  /** `merged` sorted by key, patched key by key as objects change (rebuilt when many did). */
+  private sorted: { keys: ConfigKey[]; objects: ConfigObject[] } | undefined;
   private readonly listeners = new Set<ConfigListener>();
   private generation = 0;
 
@@ -39,27 +47,37 @@ export class ConfigStore {
     this.addSource(sourceId);
     const source = this.sources.find((s) => s.id === sourceId);
     if (!source) return;
+    const old = source.objects;
     source.objects = new Map();
-    for (const o of objects) if (!source.objects.has(configKey(o))) source.objects.set(configKey(o), o);
-    this.recompute(observedAt);
+    for (const o of objects) {
+      const k = configKey(o);
+      if (!source.objects.has(k)) source.objects.set(k, o);
+    }
+    // Only keys this source held or holds can have changed in the merged view.
+    this.recompute(observedAt, [old.keys(), source.objects.keys()]);
   }
 
   /** Adds or replaces one object from a source. */
   upsert(sourceId: string, obj: ConfigObject): void {
     this.addSource(sourceId);
-    this.sources.find((s) => s.id === sourceId)?.objects.set(configKey(obj), obj);
-    this.recompute();
+    const k = configKey(obj);
+    this.sources.find((s) => s.id === sourceId)?.objects.set(k, obj);
+    this.recompute(undefined, [[k]]);
   }
 
   /** Removes one object from a source. */
   remove(sourceId: string, key: ConfigKey): void {
     this.sources.find((s) => s.id === sourceId)?.objects.delete(key);
-    this.recompute();
+    this.recompute(undefined, [[key]]);
   }
 
-  /** Every object, sorted by key (stable order for translation). */
+  /** Every object, sorted by key (stable order for translation). A fresh array per call. */
   list(): ConfigObject[] {
-    return [...this.merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => o);
+    if (!this.sorted) {
+      const keys = [...this.merged.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      this.sorted = { keys, objects: keys.map((k) => this.merged.get(k) as ConfigObject) };
+    }
+    return this.sorted.objects.slice();
   }
 
   get(key: ConfigKey): ConfigObject | undefined {
@@ -76,26 +94,77 @@ export class ConfigStore {
     return () => this.listeners.delete(listener);
   }
 
-  private recompute(observedAt?: number): void {
-    const next = new Map<ConfigKey, ConfigObject>();
-    for (const s of this.sources) for (const [k, o] of s.objects) if (!next.has(k)) next.set(k, o);
+  /** The object a key resolves to: the first source holding it. */
+  private winner(key: ConfigKey): ConfigObject | undefined {
+    for (const s of this.sources) {
+      const o = s.objects.get(key);
+      if (o !== undefined) return o;
+    }
+    return undefined;
+  }
+
+  /**
+   * Brings the merged view up to date for `candidates` (the keys that may have changed) and tells
+   * the listeners which changed. An object replaced by an equal one (same JSON) takes its place
+   * without counting as a change.
+   */
+  private recompute(observedAt: number | undefined, candidates: Iterable<ConfigKey>[]): void {
     const changed: ConfigKey[] = [];
     const before = new Map<ConfigKey, ConfigObject>();
-    for (const [k, o] of next) {
-      const prev = this.merged.get(k);
-      if (prev === undefined || (prev !== o && JSON.stringify(prev) !== JSON.stringify(o))) {
-        changed.push(k);
-        if (prev) before.set(k, prev);
+    const touched: ConfigKey[] = [];
+    for (const list of candidates)
+      for (const k of list) {
+        const o = this.winner(k);
+        const prev = this.merged.get(k);
+        if (o === prev) continue; // unchanged, or a key seen twice
+        touched.push(k);
+        if (o === undefined) {
+          this.merged.delete(k);
+          changed.push(k);
+          if (prev) before.set(k, prev);
+          continue;
+        }
+        this.merged.set(k, o);
+        if (prev === undefined || JSON.stringify(prev) !== JSON.stringify(o)) {
+          changed.push(k);
+          if (prev) before.set(k, prev);
+        }
       }
-    }
-    for (const [k, o] of this.merged)
-      if (!next.has(k)) {
-        changed.push(k);
-        before.set(k, o);
-      }
-    this.merged = next;
+    this.patchSorted(touched);
     if (changed.length === 0) return;
     this.generation++;
     for (const l of this.listeners) l({ changed: changed.sort(), before, observedAt });
+  }
+
+  /** Patches the sorted list for `touched` keys (binary search), or drops it when many changed. */
+  private patchSorted(touched: readonly ConfigKey[]): void {
+    const sorted = this.sorted;
+    if (!sorted || touched.length === 0) return;
+    if (touched.length > 64) {
+      this.sorted = undefined;
+      return;
+    }
+    for (const k of touched) {
+      const { keys, objects } = sorted;
+      let lo = 0;
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((keys[mid] as ConfigKey) < k) lo = mid + 1;
+        else hi = mid;
+      }
+      const o = this.merged.get(k);
+      const present = keys[lo] === k;
+      if (o === undefined) {
+        if (present) {
+          keys.splice(lo, 1);
+          objects.splice(lo, 1);
+        }
+      } else if (present) objects[lo] = o;
+      else {
+        keys.splice(lo, 0, k);
+        objects.splice(lo, 0, o);
+      }
+    }
   }
 }
