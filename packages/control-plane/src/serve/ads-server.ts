@@ -115,12 +115,12 @@ export class XdsServer {
   };
   private memoVersion = '';
   /**
-   * Shared (per proxy class) encoded resources of the current snapshot: by `type|class`, then by
+   * Shared (per proxy class) encoded resources of the current snapshot: by type, class key, then
    * subscription key (`*` for wildcard), so no per-send key is built.
    */
-  private shared = new Map<string, Map<string, { resources: EncodedResource[]; version: string }>>();
+  private shared: SharedLists = new Map();
   /** The previous snapshot's `shared`, whose unchanged lists are carried over by identity. */
-  private previousShared = new Map<string, Map<string, { resources: EncodedResource[]; version: string }>>();
+  private previousShared: SharedLists = new Map();
   private sharedVersion = '';
   private readonly now: () => number;
   private readonly budget: SendBudget<string>;
@@ -421,16 +421,17 @@ export class XdsServer {
           this.shared = new Map();
           this.sharedVersion = ctx.snapshot.version;
         }
-        const key = `${typeUrl}|${c.classKey}`;
-        let byNames = this.shared.get(key);
-        if (!byNames) this.shared.set(key, (byNames = new Map()));
+        let byClass = this.shared.get(typeUrl);
+        if (!byClass) this.shared.set(typeUrl, (byClass = new Map()));
+        let byNames = byClass.get(c.classKey);
+        if (!byNames) byClass.set(c.classKey, (byNames = new Map()));
         const namesKey = s.wildcard ? '*' : (s.namesKey ?? '');
         let shared = byNames.get(namesKey);
         if (!shared) {
           const list = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
           // Unchanged since the previous snapshot: the previous list itself (no hash), so every
           // stream holding it sees "same list" without comparing a thousand versions.
-          const before = this.previousShared.get(key)?.get(namesKey);
+          const before = this.previousShared.get(typeUrl)?.get(c.classKey)?.get(namesKey);
           if (before && sameEncoded(before.resources, list)) shared = before;
           else {
             shared = { resources: list, version: responseVersion(list) };
@@ -438,7 +439,9 @@ export class XdsServer {
           }
           byNames.set(namesKey, shared);
         }
-        const own = gen.own?.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r)) ?? [];
+        const own = gen.own
+          ? gen.own.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r))
+          : NO_OWN;
         const m = s.merged;
         if (own.length === 0) {
           resources = shared.resources;
@@ -793,6 +796,12 @@ export class XdsServer {
   }
 }
 
+/** Encoded lists shared by the proxies of a class: by type, class key, subscription key. */
+type SharedLists = Map<string, Map<string, Map<string, { resources: EncodedResource[]; version: string }>>>;
+
+/** No own resources (never mutated). */
+const NO_OWN: EncodedResource[] = [];
+
 /** The version of an empty response (computed once, not per send). */
 const EMPTY_VERSION = responseVersion([]);
 
@@ -810,7 +819,11 @@ function passThroughResponses(def: grpc.ServiceDefinition): grpc.ServiceDefiniti
     out[name] = {
       ...m,
       responseSerialize: (v: unknown) =>
-        v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : serialize(v),
+        Buffer.isBuffer(v)
+          ? v // what the server writes: no view allocated per write
+          : v instanceof Uint8Array
+            ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+            : serialize(v),
     };
   }
   return out;
