@@ -43,4 +43,16 @@ describe('ResourceEncoder', () => {
     expect(b.version).toBe(a.version);
     expect(c.version).not.toBe(a.version);
   });
+
+  it('hands out the same encoded resource for the same body and name, across pushes', () => {
+    const enc = new ResourceEncoder();
+    const body = { name: 'c', type: 'EDS' };
+    const a = enc.encode(TypeUrl.Cluster, { name: 'c', body });
+    enc.rotate();
+    expect(enc.encode(TypeUrl.Cluster, { name: 'c', body })).toBe(a);
+    const renamed = enc.encode(TypeUrl.Cluster, { name: 'other', body });
+    expect(renamed).not.toBe(a);
+    expect(renamed.name).toBe('other');
+    expect(renamed.any).toBe(a.any);
+  });
 });

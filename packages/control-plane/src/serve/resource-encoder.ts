@@ -63,18 +63,22 @@ export class ResourceEncoder {
    * translation (vhost-memo) hands out the same object for the same content, so it is not
    * stringified and hashed again.
    */
-  private readonly byBody = new Map<string, WeakMap<object, { version: string; any: Any }>>();
+  private readonly byBody = new Map<string, WeakMap<object, EncodedResource>>();
 
+  /**
+   * The encoded resource. The same body under the same name gives the same object (per class and
+   * push, a thousand unchanged resources are looked up, not rebuilt).
+   */
   encode(typeUrl: string, r: Resource): EncodedResource {
     let seen = this.byBody.get(typeUrl);
     if (!seen) this.byBody.set(typeUrl, (seen = new WeakMap()));
     const hit = seen.get(r.body);
     if (hit) {
       this.current.set(hit.version, hit.any);
-      return { name: r.name, version: hit.version, any: hit.any };
+      return hit.name === r.name ? hit : { name: r.name, version: hit.version, any: hit.any };
     }
     const out = this.encodeNew(typeUrl, r);
-    seen.set(r.body, { version: out.version, any: out.any });
+    seen.set(r.body, out);
     return out;
   }
 
