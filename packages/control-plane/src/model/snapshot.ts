@@ -141,8 +141,14 @@ const registryOf = new WeakMap<Snapshot, readonly Service[]>();
 export function serviceFor(snap: Snapshot, host: string, namespace: string): Service | undefined {
   const defs = snap.servicesByHost.get(host);
   if (!defs) return undefined;
-  const visible = defs.filter((s) => visibleTo(s.exportTo, s.namespace, namespace));
-  return visible.find((s) => s.namespace === namespace) ?? visible[0];
+  // No array built: this runs per host and namespace when Sidecar scopes are computed.
+  let first: Service | undefined;
+  for (const s of defs) {
+    if (!visibleTo(s.exportTo, s.namespace, namespace)) continue;
+    if (s.namespace === namespace) return s;
+    first ??= s;
+  }
+  return first;
 }
 
 /** The hosts of a VirtualService, expanded to FQDNs in its namespace. */

@@ -541,8 +541,9 @@ export class XdsServer {
     s: TypeState,
     resources: readonly EncodedResource[],
   ): Map<string, string[]> | undefined {
-    const asked = [...s.names].filter((n) => n.includes('/'));
-    if (asked.length === 0) return undefined;
+    let asked: string[] | undefined;
+    for (const n of s.names) if (n.includes('/')) (asked ??= []).push(n);
+    if (!asked) return undefined;
     const configs = routeConfigsOf(ctx);
     const out = new Map<string, string[]>();
     for (const r of resources) {

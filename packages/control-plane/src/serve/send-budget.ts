@@ -37,6 +37,22 @@ export class SendBudget<K> {
    * it does. A key already waiting keeps its place; its latest `work` is what runs.
    */
   schedule(key: K, work: () => void): void {
+    // Nothing waiting, room in the budget, no per-turn limit: run it now without queueing it.
+    if (
+      !this.pumping &&
+      this.queue.size === 0 &&
+      this.total < this.opts.budgetBytes &&
+      this.opts.streamsPerTurn === undefined
+    ) {
+      this.pumping = true; // work scheduled from inside work is queued and run below
+      try {
+        work();
+      } finally {
+        this.pumping = false;
+      }
+      this.pump();
+      return;
+    }
     this.queue.set(key, work); // Map.set keeps an existing key's position
     this.pump();
   }
