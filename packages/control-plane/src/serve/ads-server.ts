@@ -71,7 +71,9 @@ export interface XdsServerOptions {
   readonly credentialReview?: { review(namespace: string, serviceAccount: string): void } | undefined;
 }
 
+/** A type waiting to be sent to a client; kept per client and type, reused push after push. */
 interface Pending {
+  active: boolean;
   force: boolean;
   changeAt: number | undefined;
 }
@@ -90,10 +92,8 @@ interface Client {
   classKey: string;
   /** Served RDS without virtual hosts and the virtual hosts over VHDS (delta, opted in). */
   readonly vhds: boolean;
-  /** Types waiting for the send budget, with why. */
-  pending: Map<string, Pending>;
-  /** The other of two maps `pending` alternates with (one per flush, none allocated per push). */
-  spare: Map<string, Pending>;
+  /** Types waiting for the send budget (the active entries), with why. */
+  readonly pending: Map<string, Pending>;
   /** Runs this client's pending sends (one closure per client, not one per schedule). */
   readonly flush: () => void;
 }
@@ -281,8 +281,12 @@ export class XdsServer {
   /** Sends `typeUrl` to `c` as soon as the send budget allows (at once when it does). */
   private schedule(c: Client, typeUrl: string, force: boolean, changeAt?: number): void {
     const p = c.pending.get(typeUrl);
-    if (!p) c.pending.set(typeUrl, { force, changeAt });
-    else {
+    if (!p) c.pending.set(typeUrl, { active: true, force, changeAt });
+    else if (!p.active) {
+      p.active = true;
+      p.force = force;
+      p.changeAt = changeAt;
+    } else {
       p.force ||= force;
       if (changeAt !== undefined) p.changeAt = Math.min(p.changeAt ?? changeAt, changeAt);
     }
@@ -290,27 +294,24 @@ export class XdsServer {
   }
 
   private flushPending(c: Client): void {
-    const pending = c.pending;
-    c.pending = c.spare;
-    c.spare = pending;
-    try {
-      if (this.clients.has(c.conn.id)) this.sendPending(c, pending);
-    } finally {
-      pending.clear();
-    }
-  }
-
-  private sendPending(c: Client, pending: Map<string, Pending>): void {
-    // Istio's order first, then any other type (no arrays built: this runs once per stream).
+    const connected = this.clients.has(c.conn.id);
+    // Istio's order first, then any other type (nothing allocated: this runs once per stream).
     let known = 0;
     for (const t of PUSH_ORDER) {
-      const p = pending.get(t);
+      const p = c.pending.get(t);
       if (!p) continue;
       known++;
-      this.send(c, t, p.force, p.changeAt);
+      this.take(c, t, p, connected);
     }
-    if (known < pending.size)
-      for (const [t, p] of pending) if (!PUSH_ORDER.includes(t)) this.send(c, t, p.force, p.changeAt);
+    if (known < c.pending.size)
+      for (const [t, p] of c.pending) if (!PUSH_ORDER.includes(t)) this.take(c, t, p, connected);
+  }
+
+  /** Sends a pending type (when active) and marks it done before sending (a send may schedule again). */
+  private take(c: Client, typeUrl: string, p: Pending, connected: boolean): void {
+    if (!p.active) return;
+    p.active = false;
+    if (connected) this.send(c, typeUrl, p.force, p.changeAt);
   }
 
   /** Everything a connected proxy would be sent now, as canonical JSON by type. */
@@ -380,7 +381,6 @@ export class XdsServer {
       classKey: '',
       vhds: protocol === 'delta' && wantsVhds(proxy),
       pending: new Map(),
-      spare: new Map(),
       flush: () => this.flushPending(client),
     };
     this.clients.set(id, client);
@@ -503,7 +503,7 @@ export class XdsServer {
     }
     // From here on the client holds exactly `resources`: kept as the list, not a map per stream.
     s.heldList = resources;
-    s.held.clear();
+    if (s.held.size > 0) s.held.clear(); // clearing allocates a new table even when empty
     if (!force && changed.length === 0 && removed.length === 0) return;
     s.aliases = aliases;
     if (aliases) for (const list of aliases.values()) for (const a of list) (s.answered ??= new Set()).add(a);
