@@ -6,7 +6,8 @@
 // shared machine hits all servers alike. Prints, per server, time until every proxy holds full
 // config, CPU seconds and peak RSS, and per change kind the medians over rounds of p50/p99
 // convergence and the median of the per-round ratios of skeind's p99 to the floor's.
-// Options: --services N --proxies N (1000 / 2000); --protocols sotw,vhds (both); --rounds N (5);
+// Options: --services N --proxies N (1000 / 2000); --protocols sotw,vhds (both); --rounds N (6;
+// the servers after the floor swap order every other round, so an even number is fair);
 // --gap MS (quiet time after each convergence, 500); --scenarios floor,unscoped,floor-sized,scoped;
 // --trace: skeind runs with --trace-push and each change's stage timestamps are printed;
 // --baseline DIST: an A/B run — a second unscoped skeind from another build's dist directory
@@ -34,7 +35,7 @@ const { values } = parseArgs({
     proxies: { type: 'string', default: '2000' },
     scenarios: { type: 'string', default: 'floor,unscoped,floor-sized,scoped' },
     protocols: { type: 'string', default: 'sotw,vhds' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '6' },
     gap: { type: 'string', default: '500' },
     trace: { type: 'boolean', default: false },
     baseline: { type: 'string' },
@@ -235,9 +236,16 @@ async function runProtocol(protocol: Protocol, all: readonly BenchProxy[]): Prom
     if (SCENARIOS.has('scoped')) await startedGroup(skeind(true), TRACE);
     progress(`${protocol}: ${ROUNDS} interleaved rounds, load ${loadAverage()}`);
     const roundsStart = performance.now();
+    // The floor goes first in every round; the servers after it run in reverse order on odd
+    // rounds, since the slot right after the floor measured slower (skeind's push loop ~1.7x in
+    // both orders of an A/B pair: README, Benchmark) — so an A/B pair shares that slot evenly.
+    const order = (r: number): Group[] => {
+      const [first, ...rest] = groups;
+      return first?.server.isFloor && r % 2 === 1 ? [first, ...rest.reverse()] : groups;
+    };
     for (let r = 0; r < ROUNDS; r++)
       for (const kind of KINDS)
-        for (const g of groups) {
+        for (const g of order(r)) {
           const res = await converge(g, kind);
           g.rounds[kind].push(res);
           progress(`round ${r + 1} ${kind}: ${g.server.name} p99 ${res.p99.toFixed(0)} ms (${res.affected})`);
