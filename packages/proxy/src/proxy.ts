@@ -136,7 +136,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     const stats = this.stats;
     this.clusters = new ClusterManager(
       {
-        onEject: (cluster, host, why, enforced) => {
+        onEject: (cluster, host, why, enforced, overflow) => {
           const ct = { envoy_cluster_name: cluster };
           if (why === 'uneject') {
             stats.gaugeAdd('cluster.{envoy_cluster_name}.outlier_detection.ejections_active', ct, -1);
@@ -144,6 +144,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
             return;
           }
           stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_detected_${why}`, ct);
+          if (overflow) stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_overflow', ct);
           if (!enforced) return;
           stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', ct);
           stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_${why}`, ct);

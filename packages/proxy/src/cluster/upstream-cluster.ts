@@ -29,8 +29,17 @@ import { defaultProbes } from './health-probes.js';
 export type ClusterType = 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
 
 export interface ClusterEvents {
-  /** Outlier detection found a host (ejected it when `enforced`). */
-  onEject(cluster: string, host: Host, why: OutlierEvent | 'uneject', enforced: boolean): void;
+  /**
+   * Outlier detection found a host (ejected it when `enforced`; left it in for want of room under
+   * max_ejection_percent when `overflow`).
+   */
+  onEject(
+    cluster: string,
+    host: Host,
+    why: OutlierEvent | 'uneject',
+    enforced: boolean,
+    overflow?: boolean,
+  ): void;
   onConnect(cluster: string, host: Host): void;
   /** A pooled connection reached the cluster's max_connection_duration. */
   onMaxConnectionDuration?(cluster: string): void;
@@ -134,7 +143,7 @@ export class UpstreamCluster {
       ? new OutlierDetector(
           od,
           () => this.hostList,
-          (h, why, enforced) => this.events.onEject(this.name, h, why, enforced),
+          (h, why, enforced, overflow) => this.events.onEject(this.name, h, why, enforced, overflow),
         )
       : undefined;
     this.tls = compileTransportSocket(config.transportSocket, `cluster ${this.name}`, secrets);
