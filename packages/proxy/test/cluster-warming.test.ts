@@ -1,7 +1,8 @@
 // Cluster warming waits for the first health-check round, as Envoy's does: over ADS, LDS is not
 // requested (and the proxy is not ready) until every host of a health-checked cluster had its
 // first check, so the first request finds a healthy host instead of a 503 UH; an updated cluster
-// warms beside the old one, which keeps serving until the swap. Real upstreams whose health
+// warms beside the old one, which keeps serving until the swap; a cluster new to CDS is hidden while
+// it warms (503 `NC`, not `UH`), then serves. Real upstreams whose health
 // answers the test holds back, so each step waits on an event, not on time.
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
@@ -92,6 +93,46 @@ describe('cluster warming with active health checks', () => {
     await ads.waitForRequest((r) => r.typeUrl === TypeUrl.RouteConfiguration && r.versionInfo === 'r1');
     // The first request through finds the host already healthy.
     expect(await get(port, '/')).toMatchObject({ status: 200, text: 'a' });
+  });
+
+  it('a cluster new to CDS is hidden while it warms: 503 NC, not UH, then served once warm', async () => {
+    const a = await startHeldUpstream('a');
+    const b = await startHeldUpstream('b');
+    a.release();
+    const ads = await startTestAdsServer();
+    cleanup.push(() => ads.close());
+    const port = await freePort();
+    ads.set(TypeUrl.Cluster, [edsCluster('svc', HEALTH_CHECKS)], 'c1');
+    ads.set(TypeUrl.ClusterLoadAssignment, [assignment('svc', [a.port]), assignment('new', [b.port])], 'e1');
+    ads.set(TypeUrl.Listener, [rdsListener('http', port, 'r1')], 'l1');
+    ads.set(TypeUrl.RouteConfiguration, [routeTo('r1', 'new')], 'r1');
+    const proxy = await startProxy(adsBootstrap(ads.port), { logLevel: 'off' });
+    cleanup.push(() => proxy.stop());
+    await proxy.waitReady();
+    await ads.waitForRequest((r) => r.typeUrl === TypeUrl.RouteConfiguration && r.versionInfo === 'r1');
+    const flag = (f: string): number => proxy.stats.value(`http.http.response_flag.${f}`);
+    expect((await get(port, '/')).status).toBe(503);
+    expect(flag('NC')).toBe(1);
+
+    // CDS adds the cluster; its host's first health check is held, so it is warming.
+    ads.set(TypeUrl.Cluster, [edsCluster('svc', HEALTH_CHECKS), edsCluster('new', HEALTH_CHECKS)], 'c2');
+    await ads.waitForRequest((r) => r.typeUrl === TypeUrl.Cluster && r.versionInfo === 'c2');
+    await b.firstCheck;
+    expect(proxy.clusters.warming()).toEqual(['new']);
+    expect(proxy.clusters.get('new')).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect((await get(port, '/')).status).toBe(503);
+    expect(flag('NC')).toBe(4);
+    expect(flag('UH')).toBe(0);
+    const dump = JSON.parse(proxy.configDump()) as { configs: Record<string, unknown>[] };
+    const clusters = dump.configs.find((c) => String(c['@type']).endsWith('ClustersConfigDump'));
+    expect(
+      JSON.stringify(clusters?.['dynamicWarmingClusters'] ?? clusters?.['dynamic_warming_clusters']),
+    ).toContain('"new"');
+
+    b.release();
+    while (proxy.clusters.warming().length > 0) await new Promise((r) => setTimeout(r, 10));
+    expect(await get(port, '/')).toMatchObject({ status: 200, text: 'b' });
+    expect(flag('UH')).toBe(0);
   });
 
   it('an updated cluster warms beside the old one, which serves until the swap', async () => {
