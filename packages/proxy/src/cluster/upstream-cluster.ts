@@ -25,6 +25,7 @@ import type { TlsContext } from '../transport-socket/tls-context.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
 import { HealthChecker, healthCheckSpecOf, type ProbeFactory } from './health-checker.js';
 import { defaultProbes } from './health-probes.js';
+import { initialFetchTimeoutMs } from '../xds/initial-fetch.js';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
 
@@ -111,6 +112,8 @@ export class UpstreamCluster {
   onWarm: (() => void) | undefined;
   private warmNotified = false;
   private dnsTimer: NodeJS.Timeout | undefined;
+  /** EDS initial_fetch_timeout: with no assignment by then, the cluster warms with no hosts. */
+  private edsTimer: NodeJS.Timeout | undefined;
   private readonly originalDstHosts = new Map<string, Host>();
   private readonly healthCheckers: HealthChecker[] = [];
   /** The cluster has been picked from (Envoy's "had traffic", for no_traffic_interval). */
@@ -179,6 +182,16 @@ export class UpstreamCluster {
     };
     this.edsName = this.type === 'EDS' ? (config.edsClusterConfig?.serviceName ?? this.name) : undefined;
     this.initialized = this.type === 'STATIC' || this.type === 'ORIGINAL_DST';
+    if (this.type === 'EDS') {
+      const ms = initialFetchTimeoutMs(config.edsClusterConfig?.edsConfig, durationMs);
+      if (ms > 0) {
+        this.edsTimer = setTimeout(() => {
+          this.edsTimer = undefined;
+          if (!this.initialized) this.setHosts([]);
+        }, ms);
+        this.edsTimer.unref();
+      }
+    }
     if (this.type === 'STATIC') {
       this.hostList = hostsFromAssignment(config.loadAssignment);
       this.socketByHost = socketIndexByHost(config.transportSocketMatches ?? [], config.loadAssignment);
@@ -248,6 +261,8 @@ export class UpstreamCluster {
 
   /** Applies an EDS assignment (or a DNS result shaped as one). */
   setAssignment(cla: endpointV3.ClusterLoadAssignmentJson): void {
+    clearTimeout(this.edsTimer);
+    this.edsTimer = undefined;
     this.socketByHost = socketIndexByHost(this.config.transportSocketMatches ?? [], cla);
     this.setHosts(hostsFromAssignment(cla, this.hostList));
   }
@@ -337,6 +352,8 @@ export class UpstreamCluster {
     for (const hc of this.healthCheckers) hc.close();
     if (this.dnsTimer) clearTimeout(this.dnsTimer);
     this.dnsTimer = undefined;
+    clearTimeout(this.edsTimer);
+    this.edsTimer = undefined;
     await this.pools.close();
   }
 }

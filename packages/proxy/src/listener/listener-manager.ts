@@ -1,6 +1,8 @@
 // Owns the proxy's listeners: binds new ones, swaps the configuration of changed ones in place
 // (same address) or rebinds them, drains removed ones, holds listeners that wait for their route
 // configurations or TLS secrets (warming), and finds the listener for an original destination (handoff).
+// Until the proxy's start is over (Envoy's workers started: every cluster warm, first LDS/RDS in)
+// listeners that are ready are held unbound, so nothing accepts a connection it could not serve.
 import type { listenerV3 } from '@skein/api-types';
 import { ActiveListener, type OriginalDstResolver } from './active-listener.js';
 import type { ProxyContext } from '../http-connection-manager/proxy-context.js';
@@ -11,6 +13,9 @@ export class ListenerManager {
   private readonly json = new Map<string, string>();
   private readonly warming = new Map<string, listenerV3.ListenerJson>();
   private readonly staticNames = new Set<string>();
+  /** Ready listeners waiting for the end of the start (`startServing`). */
+  private readonly held = new Map<string, listenerV3.ListenerJson>();
+  private serving = false;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -33,7 +38,7 @@ export class ListenerManager {
 
   /** RDS names needed by active and warming listeners. */
   routeNames(): string[] {
-    const configs = [...this.all().map((l) => l.config), ...this.warming.values()];
+    const configs = [...this.all().map((l) => l.config), ...this.warming.values(), ...this.held.values()];
     return [...new Set(configs.flatMap((c) => ActiveListener.routeNames(c)))].sort();
   }
 
@@ -49,6 +54,8 @@ export class ListenerManager {
       if (!keep.has(name) && !this.staticNames.has(name)) await this.remove(name);
     }
     for (const name of [...this.warming.keys()]) if (!keep.has(name)) this.warming.delete(name);
+    for (const name of [...this.held.keys()])
+      if (!keep.has(name) && !this.staticNames.has(name)) this.held.delete(name);
     for (const l of list) if (l.name && !this.staticNames.has(l.name)) await this.upsert(l);
   }
 
@@ -64,26 +71,58 @@ export class ListenerManager {
       this.warming.set(name, l);
       return;
     }
-    this.warming.delete(name);
-    const existing = this.active.get(name);
-    if (
-      existing &&
-      JSON.stringify(existing.config.address) === JSON.stringify(l.address) &&
-      existing.config.bindToPort === l.bindToPort
-    ) {
-      existing.update(l);
-    } else {
-      if (existing) await existing.drain();
-      const next = new ActiveListener(l, this.ctx, {
-        handoff: (dst) => this.forOriginalDst(dst),
-        originalDst: this.originalDst,
-        reusePort: this.reusePort,
-      });
-      await next.bind();
-      this.active.set(name, next);
-      if (existing) void existing.close();
+    if (!this.serving) {
+      this.warming.delete(name);
+      this.held.set(name, l);
+      return;
     }
-    this.json.set(name, text);
+    try {
+      const existing = this.active.get(name);
+      if (
+        existing &&
+        JSON.stringify(existing.config.address) === JSON.stringify(l.address) &&
+        existing.config.bindToPort === l.bindToPort
+      ) {
+        existing.update(l);
+      } else {
+        if (existing) await existing.drain();
+        const next = new ActiveListener(l, this.ctx, {
+          handoff: (dst) => this.forOriginalDst(dst),
+          originalDst: this.originalDst,
+          reusePort: this.reusePort,
+        });
+        await next.bind();
+        this.active.set(name, next);
+        if (existing) void existing.close();
+      }
+      this.json.set(name, text);
+    } finally {
+      // Only now: while it binds, its route names stay subscribed (routeNames).
+      if (this.warming.get(name) === l) this.warming.delete(name);
+      if (this.held.get(name) === l) this.held.delete(name);
+    }
+  }
+
+  /** Names of ready listeners held until the start is over. */
+  heldNames(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /**
+   * The start is over: binds the held listeners (Envoy's listen() before its workers start) and
+   * every later one as soon as it is ready. Rejects with the first listener that cannot bind.
+   */
+  async startServing(): Promise<void> {
+    this.serving = true;
+    let failure: unknown;
+    for (const l of [...this.held.values()]) {
+      try {
+        await this.upsert(l);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** Activates warming listeners whose routes and secrets have all arrived. */
@@ -118,6 +157,7 @@ export class ListenerManager {
   }
 
   async close(): Promise<void> {
+    this.held.clear();
     await Promise.all(this.all().map((l) => l.close()));
     this.active.clear();
   }
