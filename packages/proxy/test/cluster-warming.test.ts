@@ -5,51 +5,22 @@
 // it warms (503 `NC`, not `UH`), then serves. Real upstreams whose health
 // answers the test holds back, so each step waits on an event, not on time.
 import { afterEach, describe, expect, it } from 'vitest';
-import http from 'node:http';
-import type net from 'node:net';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer } from '../src/index.js';
 import { get } from './helpers/upstreams.js';
 import { adsBootstrap, assignment, edsCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
+import { startHeldUpstream as startHeld, type HeldUpstream } from './helpers/held-upstream.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-/** An upstream answering its name; /healthz answers are held until `release()`. */
-interface HeldUpstream {
-  port: number;
-  /** Resolves when a health check is waiting for its answer. */
-  firstCheck: Promise<void>;
-  release(): void;
-}
-
 async function startHeldUpstream(name: string): Promise<HeldUpstream> {
-  const held: http.ServerResponse[] = [];
-  let released = false;
-  let checked: () => void = () => {};
-  const firstCheck = new Promise<void>((r) => (checked = r));
-  const server = http.createServer((req, res) => {
-    if (req.url !== '/healthz') return void res.end(name);
-    if (released) return void res.end();
-    held.push(res);
-    checked();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanup.push(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    firstCheck,
-    release: () => {
-      released = true;
-      for (const res of held.splice(0)) res.end();
-    },
-  };
+  const u = await startHeld(name);
+  cleanup.push(() => u.close());
+  return u;
 }
 
 const HEALTH_CHECKS = {
