@@ -305,7 +305,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     });
     this.serving = serving;
     serving.catch((err: unknown) =>
-      this.log.error('a listener could not bind at the end of the start', {
+      this.log.error('a listener failed to start at the end of the start', {
         error: err instanceof Error ? err.message : String(err),
       }),
     );

@@ -43,6 +43,8 @@ export class ListenerManager {
   }
 
   async addStatic(l: listenerV3.ListenerJson): Promise<void> {
+    // Checked now, so a bad static listener fails the start even when it is held.
+    ActiveListener.validate(l, this.ctx);
     if (l.name) this.staticNames.add(l.name);
     await this.upsert(l);
   }
