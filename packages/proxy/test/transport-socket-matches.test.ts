@@ -2,7 +2,8 @@
 // with two endpoints — one whose EDS metadata says `tlsMode: istio` (a TLS server that requires a
 // client certificate chained to the mesh root: the "injected pod") and one without (a plaintext
 // server: the pod without a sidecar). transport_socket_matches choose mTLS for the first and
-// plaintext for the second; every request through the one cluster succeeds on both.
+// plaintext for the second; every request through the one cluster succeeds on both. The same with
+// the metadata on the endpoints' localities (LocalityLbEndpoints.metadata) instead.
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -52,6 +53,35 @@ describe.skipIf(!hasOpenssl())(
           ? { metadata: { filter_metadata: { 'envoy.transport_socket_match': { tlsMode } } } }
           : {}),
       });
+      const mtlsMatch = {
+        name: 'tlsMode-istio',
+        match: { tlsMode: 'istio' },
+        transport_socket: {
+          name: 'envoy.transport_sockets.tls',
+          typed_config: {
+            '@type': `${TLS}UpstreamTlsContext`,
+            sni: `outbound_.80_._.${SVC}`,
+            common_tls_context: {
+              alpn_protocols: ['istio-http/1.1', 'istio', 'http/1.1'],
+              tls_certificates: [
+                {
+                  certificate_chain: { inline_string: clientLeaf.cert },
+                  private_key: { inline_string: clientLeaf.key },
+                },
+              ],
+              validation_context: {
+                trusted_ca: { inline_string: pki.ca },
+                match_typed_subject_alt_names: [
+                  {
+                    san_type: 'URI',
+                    matcher: { exact: 'spiffe://cluster.local/ns/default/sa/half' },
+                  },
+                ],
+              },
+            },
+          },
+        },
+      };
       client = await startProxy(
         {
           node: { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local' },
@@ -66,7 +96,10 @@ describe.skipIf(!hasOpenssl())(
                     {
                       name: SVC,
                       domains: ['*'],
-                      routes: [{ match: { prefix: '/' }, route: { cluster: `outbound|80||${SVC}` } }],
+                      routes: [
+                        { match: { prefix: '/by-locality' }, route: { cluster: 'by-locality' } },
+                        { match: { prefix: '/' }, route: { cluster: `outbound|80||${SVC}` } },
+                      ],
                     },
                   ],
                 },
@@ -86,35 +119,7 @@ describe.skipIf(!hasOpenssl())(
                 },
                 // Istio's shape: mTLS for `tlsMode: istio` endpoints, plaintext for the rest.
                 transport_socket_matches: [
-                  {
-                    name: 'tlsMode-istio',
-                    match: { tlsMode: 'istio' },
-                    transport_socket: {
-                      name: 'envoy.transport_sockets.tls',
-                      typed_config: {
-                        '@type': `${TLS}UpstreamTlsContext`,
-                        sni: `outbound_.80_._.${SVC}`,
-                        common_tls_context: {
-                          alpn_protocols: ['istio-http/1.1', 'istio', 'http/1.1'],
-                          tls_certificates: [
-                            {
-                              certificate_chain: { inline_string: clientLeaf.cert },
-                              private_key: { inline_string: clientLeaf.key },
-                            },
-                          ],
-                          validation_context: {
-                            trusted_ca: { inline_string: pki.ca },
-                            match_typed_subject_alt_names: [
-                              {
-                                san_type: 'URI',
-                                matcher: { exact: 'spiffe://cluster.local/ns/default/sa/half' },
-                              },
-                            ],
-                          },
-                        },
-                      },
-                    },
-                  },
+                  mtlsMatch,
                   {
                     name: 'tlsMode-disabled',
                     match: {},
@@ -127,6 +132,25 @@ describe.skipIf(!hasOpenssl())(
                     },
                   },
                 ],
+              },
+              {
+                // Locality metadata only: meshed locality → mTLS; the other has none → the
+                // cluster's own (plaintext) socket.
+                name: 'by-locality',
+                type: 'STATIC',
+                connect_timeout: '1s',
+                load_assignment: {
+                  cluster_name: 'by-locality',
+                  endpoints: [
+                    {
+                      locality: { zone: 'meshed' },
+                      metadata: { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } },
+                      lb_endpoints: [endpoint(meshedPort)],
+                    },
+                    { locality: { zone: 'plain' }, lb_endpoints: [endpoint(plain.port)] },
+                  ],
+                },
+                transport_socket_matches: [mtlsMatch],
               },
             ],
           },
@@ -160,6 +184,20 @@ describe.skipIf(!hasOpenssl())(
       expect(clientCertsSeen).toHaveLength(4);
       for (const san of clientCertsSeen) expect(san).toContain('spiffe://cluster.local/ns/default/sa/client');
       expect(plain.requests).toHaveLength(4);
+    });
+
+    it("matches on the locality's metadata when the endpoint has none", async () => {
+      clientCertsSeen.length = 0;
+      plain.requests.length = 0;
+      const names: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await get(port, `/by-locality/${i}`, { host: SVC });
+        expect(r.status, r.text).toBe(200);
+        names.push(JSON.parse(r.text).name as string);
+      }
+      expect(names.sort()).toEqual(['meshed', 'meshed', 'plain', 'plain']);
+      expect(clientCertsSeen).toHaveLength(2);
+      expect(plain.requests).toHaveLength(2);
     });
   },
 );
