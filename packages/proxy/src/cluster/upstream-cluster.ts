@@ -10,6 +10,7 @@ import {
   compileSocketMatches,
   compileTransportSocket,
   socketIndexByHost,
+  socketMatchApplies,
   type SocketChoice,
 } from './transport-socket-matches.js';
 import {
@@ -199,7 +200,7 @@ export class UpstreamCluster {
     this.lb = this.buildLb();
     if (this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') this.startDns();
     for (const hc of config.healthChecks ?? []) {
-      const spec = healthCheckSpecOf(hc, this.name, probes, this.tls);
+      const spec = healthCheckSpecOf(hc, this.name, probes, this.healthCheckTls(hc));
       const ev = this.events.onHealthCheck?.bind(this.events) ?? (() => {});
       this.healthCheckers.push(
         new HealthChecker(
@@ -242,6 +243,23 @@ export class UpstreamCluster {
   socketFor(host: Host): SocketChoice {
     const i = this.socketByHost.get(host.key);
     return (i === undefined ? undefined : this.sockets[i + 1]) ?? (this.sockets[0] as SocketChoice);
+  }
+
+  /**
+   * The transport socket a health check uses for a host: with transport_socket_match_criteria, the
+   * first transport_socket_matches entry those criteria satisfy (else the cluster's own socket),
+   * for every host; without, the host's own socket (Envoy's rule).
+   */
+  private healthCheckTls(
+    hc: NonNullable<clusterV3.ClusterJson['healthChecks']>[number],
+  ): (host: Host) => TlsContext | undefined {
+    const criteria = hc.transportSocketMatchCriteria as Readonly<Record<string, unknown>> | undefined;
+    if (criteria === undefined) return (h) => this.tlsFor(h);
+    const i = (this.config.transportSocketMatches ?? []).findIndex((m) =>
+      socketMatchApplies(m.match as Readonly<Record<string, unknown>> | undefined, criteria),
+    );
+    const chosen = (i < 0 ? undefined : this.sockets[i + 1]) ?? (this.sockets[0] as SocketChoice);
+    return () => chosen.tls;
   }
 
   /** The UpstreamTlsContext for connections to a host, or undefined for plaintext. */
