@@ -395,6 +395,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       this.received.add(typeUrl);
       this.initialFetch.done(typeUrl);
       if (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster) this.refreshSds();
+    } else if (!this.received.has(typeUrl) && (typeUrl === TypeUrl.Cluster || typeUrl === TypeUrl.Listener)) {
+      // Envoy's start counts a rejected first response as the response: it carries on.
+      this.initialFetch.failed(typeUrl);
+      this.ads?.refreshSubscriptions();
     }
     this.emit('xds', {
       typeUrl,

@@ -1,8 +1,8 @@
 // The start as Envoy's: listeners accept nothing until the start is over — without ADS, until the
 // static clusters' first health-check round answered; with ADS, until CDS (and its clusters'
-// EDS) and LDS answered or their initial_fetch_timeout ran out. Meanwhile /ready answers 503
-// INITIALIZING and `server.state` is 3; then 200 LIVE and 0. Real sockets; the health answers are
-// held by the test, so each step waits on an event.
+// EDS) and LDS answered (a rejected first response counts) or their initial_fetch_timeout ran
+// out. Meanwhile /ready answers 503 INITIALIZING and `server.state` is 3; then 200 LIVE and 0.
+// Real sockets; the health answers are held by the test, so each step waits on an event.
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { TypeUrl } from '@skein/api-types';
@@ -132,6 +132,46 @@ describe('start-up warming', () => {
     expect(proxy.stats.value('cluster_manager.cds.update_success')).toBe(0);
     expect(await get(port, '/')).toMatchObject({ status: 200, text: 'up' });
     expect(await ready(proxy)).toEqual({ status: 200, text: 'LIVE' });
+  });
+
+  it('a rejected first CDS response ends its wait, as Envoy (even with initial_fetch_timeout 0s)', async () => {
+    const ads = await startTestAdsServer();
+    cleanup.push(() => ads.close());
+    const port = await freePort();
+    const bootstrap = adsBootstrap(ads.port) as { dynamicResources: Record<string, Record<string, unknown>> };
+    bootstrap.dynamicResources['cdsConfig'] = {
+      ads: {},
+      resourceApiVersion: 'V3',
+      initialFetchTimeout: '0s',
+    };
+    // A health check without interval and timeout: the whole CDS response is NACKed.
+    ads.set(
+      TypeUrl.Cluster,
+      [edsCluster('bad', { healthChecks: [{ httpHealthCheck: { path: '/' } }] })],
+      'c1',
+    );
+    ads.set(TypeUrl.Listener, [rdsListener('http', port, 'r1')], 'l1');
+    ads.set(
+      TypeUrl.RouteConfiguration,
+      [
+        {
+          name: 'r1',
+          virtualHosts: [
+            {
+              name: 'all',
+              domains: ['*'],
+              routes: [{ match: { prefix: '/' }, directResponse: { status: 204 } }],
+            },
+          ],
+        },
+      ],
+      'r1',
+    );
+    const proxy = await startProxy(bootstrap, { logLevel: 'off' });
+    cleanup.push(() => proxy.stop());
+    await proxy.waitReady();
+    expect(proxy.stats.value('cluster_manager.cds.update_rejected')).toBeGreaterThan(0);
+    expect((await get(port, '/')).status).toBe(204);
   });
 
   it('EDS initial_fetch_timeout: a cluster whose assignment never comes warms with no hosts', async () => {
