@@ -209,6 +209,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       options.originalDst ?? nativeOriginalDst() ?? (() => undefined),
       (n) => this.routeTables.has(n),
       options.worker !== undefined,
+      // A listener whose RDS wait ran out may complete the start.
+      () => (this.ads ? this.checkInitialized() : this.markStaticInitialized()),
     );
     // A secret that arrives may complete a warming listener.
     this.secrets.onChange(() => {

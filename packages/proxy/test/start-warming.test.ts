@@ -1,14 +1,14 @@
 // The start as Envoy's: listeners accept nothing until the start is over — without ADS, until the
 // static clusters' first health-check round answered; with ADS, until CDS (and its clusters'
-// EDS) and LDS answered (a rejected first response counts) or their initial_fetch_timeout ran
-// out. Meanwhile /ready answers 503 INITIALIZING and `server.state` is 3; then 200 LIVE and 0.
+// EDS), LDS and the listeners' RDS answered (a rejected first response counts) or their
+// initial_fetch_timeout ran out. Meanwhile /ready answers 503 INITIALIZING and `server.state` is 3; then 200 LIVE and 0.
 // Real sockets; the health answers are held by the test, so each step waits on an event.
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy } from '../src/index.js';
-import { ADMIN, anyHostRoutes, get, httpListener, staticCluster } from './helpers/upstreams.js';
-import { adsBootstrap, edsCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
+import { ADMIN, anyHostRoutes, get, httpListener, startEcho, staticCluster } from './helpers/upstreams.js';
+import { adsBootstrap, assignment, edsCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
 import { startHeldUpstream } from './helpers/held-upstream.js';
 
@@ -172,6 +172,35 @@ describe('start-up warming', () => {
     await proxy.waitReady();
     expect(proxy.stats.value('cluster_manager.cds.update_rejected')).toBeGreaterThan(0);
     expect((await get(port, '/')).status).toBe(204);
+  });
+
+  it('RDS initial_fetch_timeout: a listener whose routes never come serves 404 NR, then the routes once they arrive', async () => {
+    const app = await startEcho('app');
+    cleanup.push(() => app.close());
+    const ads = await startTestAdsServer();
+    cleanup.push(() => ads.close());
+    const port = await freePort();
+    ads.set(TypeUrl.Cluster, [edsCluster('svc')], 'c1');
+    ads.set(TypeUrl.ClusterLoadAssignment, [assignment('svc', [app.port])], 'e1');
+    const listener = rdsListener('http', port, 'r1');
+    const hcm = (
+      listener as { filterChains: { filters: { typedConfig: { rds: Record<string, unknown> } }[] }[] }
+    ).filterChains[0]!.filters[0]!.typedConfig;
+    hcm.rds = {
+      ...hcm.rds,
+      configSource: { ads: {}, resourceApiVersion: 'V3', initialFetchTimeout: '0.2s' },
+    };
+    ads.set(TypeUrl.Listener, [listener], 'l1');
+    const proxy = await startProxy(adsBootstrap(ads.port), { logLevel: 'off' });
+    cleanup.push(() => proxy.stop());
+    await proxy.waitReady();
+    expect(proxy.listenerManager.warmingNames()).toEqual([]);
+    expect((await get(port, '/')).status).toBe(404);
+    expect(proxy.stats.value('http.http.response_flag.NR')).toBe(1);
+
+    ads.set(TypeUrl.RouteConfiguration, [routeTo('r1', 'svc')], 'r1');
+    await ads.waitForRequest((r) => r.typeUrl === TypeUrl.RouteConfiguration && r.versionInfo === 'r1');
+    expect(await get(port, '/')).toMatchObject({ status: 200 });
   });
 
   it('EDS initial_fetch_timeout: a cluster whose assignment never comes warms with no hosts', async () => {

@@ -3,6 +3,9 @@
 // configurations or TLS secrets (warming), and finds the listener for an original destination (handoff).
 // Until the proxy's start is over (Envoy's workers started: every cluster warm, first LDS/RDS in)
 // listeners that are ready are held unbound, so nothing accepts a connection it could not serve.
+// A listener's wait for a route configuration is bounded by its RDS config source's
+// initial_fetch_timeout (15 s by default, 0s forever): after it, the listener serves without those
+// routes (404 NR) until they arrive, as Envoy's.
 import type { listenerV3 } from '@skein/api-types';
 import { ActiveListener, type OriginalDstResolver } from './active-listener.js';
 import type { ProxyContext } from '../http-connection-manager/proxy-context.js';
@@ -16,12 +19,17 @@ export class ListenerManager {
   /** Ready listeners waiting for the end of the start (`startServing`). */
   private readonly held = new Map<string, listenerV3.ListenerJson>();
   private serving = false;
+  /** RDS names whose initial_fetch_timeout ran out before they arrived, and the running waits. */
+  private readonly rdsGaveUp = new Set<string>();
+  private readonly rdsTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly ctx: ProxyContext,
     private readonly originalDst: OriginalDstResolver,
     private readonly routeReady: (name: string) => boolean,
     private readonly reusePort = false,
+    /** A warming listener became ready on its own (an RDS wait ran out). */
+    private readonly onWarmed: () => void = () => {},
   ) {}
 
   get(name: string): ActiveListener | undefined {
@@ -66,11 +74,13 @@ export class ListenerManager {
     const text = JSON.stringify(l);
     if (this.json.get(name) === text && this.active.has(name)) return;
     // Envoy keeps a listener warming (not accepting) until its routes and SDS secrets are in.
-    const ready =
-      ActiveListener.routeNames(l).every((r) => this.routeReady(r)) &&
-      sdsReferences([l]).every((r) => this.ctx.secrets.settled(r.name));
+    const waits = ActiveListener.rdsWaits(l).filter(
+      (w) => !this.routeReady(w.name) && !this.rdsGaveUp.has(w.name),
+    );
+    const ready = waits.length === 0 && sdsReferences([l]).every((r) => this.ctx.secrets.settled(r.name));
     if (!ready) {
       this.warming.set(name, l);
+      for (const w of waits) this.waitForRoutes(w.name, w.timeoutMs);
       return;
     }
     if (!this.serving) {
@@ -103,6 +113,18 @@ export class ListenerManager {
       if (this.warming.get(name) === l) this.warming.delete(name);
       if (this.held.get(name) === l) this.held.delete(name);
     }
+  }
+
+  /** Starts the initial_fetch_timeout of a route configuration a warming listener waits for. */
+  private waitForRoutes(routeName: string, timeoutMs: number): void {
+    if (timeoutMs <= 0 || this.rdsTimers.has(routeName)) return;
+    const timer = setTimeout(() => {
+      if (this.routeReady(routeName)) return;
+      this.rdsGaveUp.add(routeName);
+      void this.routesChanged().then(this.onWarmed, () => {});
+    }, timeoutMs);
+    timer.unref();
+    this.rdsTimers.set(routeName, timer);
   }
 
   /** Names of ready listeners held until the start is over. */
@@ -160,6 +182,8 @@ export class ListenerManager {
 
   async close(): Promise<void> {
     this.held.clear();
+    for (const t of this.rdsTimers.values()) clearTimeout(t);
+    this.rdsTimers.clear();
     await Promise.all(this.all().map((l) => l.close()));
     this.active.clear();
   }
