@@ -19,6 +19,7 @@ export class ListenerManager {
   /** Ready listeners waiting for the end of the start (`startServing`). */
   private readonly held = new Map<string, listenerV3.ListenerJson>();
   private serving = false;
+  private closed = false;
   /** RDS names whose initial_fetch_timeout ran out before they arrived, and the running waits. */
   private readonly rdsGaveUp = new Set<string>();
   private readonly rdsTimers = new Map<string, NodeJS.Timeout>();
@@ -104,6 +105,11 @@ export class ListenerManager {
           reusePort: this.reusePort,
         });
         await next.bind();
+        // Stopped while it bound (a start ending as the proxy stops): no listener may outlive close().
+        if (this.closed) {
+          void next.close();
+          return;
+        }
         this.active.set(name, next);
         if (existing) void existing.close();
       }
@@ -181,6 +187,7 @@ export class ListenerManager {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.held.clear();
     for (const t of this.rdsTimers.values()) clearTimeout(t);
     this.rdsTimers.clear();
