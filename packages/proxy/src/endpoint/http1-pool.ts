@@ -90,11 +90,18 @@ export class ConnectTimeoutError extends Error {
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
 
-interface Pending {
-  x: Http1Exchange;
-  resolve: (r: Http1Response) => void;
-  reject: (e: unknown) => void;
+/**
+ * One exchange waiting for or on a connection, told its outcome once: `resolve` with the response
+ * head (its body may still stream), or `reject` with why it failed. The router's single attempt is
+ * one (it is also its own exchange), so the common request allocates no promise here.
+ */
+export interface Http1Pending {
+  readonly x: Http1Exchange;
+  resolve(r: Http1Response): void;
+  reject(e: unknown): void;
 }
+
+type Pending = Http1Pending;
 
 /** The request line and header fields, with the framing this proxy chooses for the body. */
 function requestHead(x: Http1Exchange): { head: string; chunked: boolean } {
@@ -133,7 +140,9 @@ class Connection {
   private responseDone = false;
   private closeAfter = false;
   private keepAliveMs: number;
+  /** The exchange's abort listener while it is registered (one function per connection). */
   private onAbort: (() => void) | undefined;
+  private readonly abortListener = (): void => this.fail(this.signal?.reason);
   private signal: AbortLike | undefined;
   /** Stops streaming the request body (listeners off, the rest drained). */
   private detachBody: (() => void) | undefined;
@@ -236,8 +245,8 @@ class Connection {
     this.closeAfter = false;
     const x = p.x;
     this.signal = x.signal;
-    this.onAbort = () => this.fail(x.signal.reason);
-    x.signal.addEventListener('abort', this.onAbort, { once: true });
+    this.onAbort = this.abortListener;
+    x.signal.addEventListener('abort', this.abortListener, { once: true });
     let framing: { head: string; chunked: boolean };
     try {
       framing = requestHead(x);
@@ -479,26 +488,29 @@ export class Http1Pool {
   ) {}
 
   request(x: Http1Exchange): Promise<Http1Response> {
-    return new Promise<Http1Response>((resolve, reject) => {
-      if (this.closing) return reject(new Error('pool closed'));
-      if (x.signal.aborted) return reject(x.signal.reason);
-      const p: Pending = { x, resolve, reject };
-      const c = this.idle.pop();
-      if (c) return c.start(p);
-      if (this.all.size < this.opts.maxConnections) return this.open().start(p);
-      this.queue.push(p);
-      x.signal.addEventListener(
-        'abort',
-        () => {
-          const i = this.queue.indexOf(p);
-          if (i >= 0) {
-            this.queue.splice(i, 1);
-            reject(x.signal.reason);
-          }
-        },
-        { once: true },
-      );
-    });
+    return new Promise<Http1Response>((resolve, reject) => this.send({ x, resolve, reject }));
+  }
+
+  /** Starts `p` on an idle or new connection, or queues it; its outcome goes to `p` itself. */
+  send(p: Pending): void {
+    const x = p.x;
+    if (this.closing) return p.reject(new Error('pool closed'));
+    if (x.signal.aborted) return p.reject(x.signal.reason);
+    const c = this.idle.pop();
+    if (c) return c.start(p);
+    if (this.all.size < this.opts.maxConnections) return this.open().start(p);
+    this.queue.push(p);
+    x.signal.addEventListener(
+      'abort',
+      () => {
+        const i = this.queue.indexOf(p);
+        if (i >= 0) {
+          this.queue.splice(i, 1);
+          p.reject(x.signal.reason);
+        }
+      },
+      { once: true },
+    );
   }
 
   private open(): Connection {
