@@ -199,6 +199,16 @@ export function parseRequestHead(
   return head;
 }
 
+/** The three-digit status code at `at` (first digit 1-9, nothing else), or -1. */
+function statusCode(line: string, at: number): number {
+  if (line.length < at + 3) return -1;
+  const a = line.charCodeAt(at) - 48;
+  const b = line.charCodeAt(at + 1) - 48;
+  const c = line.charCodeAt(at + 2) - 48;
+  if (a < 1 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return -1;
+  return a * 100 + b * 10 + c;
+}
+
 /** Parses a status line and header fields occupying `buf[0, end)`. */
 export function parseResponseHead(
   buf: Buffer,
@@ -211,11 +221,11 @@ export function parseResponseHead(
   const s1 = line.indexOf(' ');
   if (s1 < 0) throw new HttpParseError('bad status line');
   const minor = versionMinor(line.slice(0, s1));
-  const code = line.slice(s1 + 1, s1 + 4);
-  if (!/^[1-9]\d\d$/.test(code) || (line.length > s1 + 4 && line.charCodeAt(s1 + 4) !== 32))
+  const status = statusCode(line, s1 + 1);
+  if (status < 0 || (line.length > s1 + 4 && line.charCodeAt(s1 + 4) !== 32))
     throw new HttpParseError('bad status code');
   const head: ResponseHead = {
-    status: Number(code),
+    status,
     reason: line.slice(s1 + 5),
     minor,
     headers: {},
