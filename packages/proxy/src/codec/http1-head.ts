@@ -69,9 +69,34 @@ export function findHeadEnd(buf: Buffer, from: number): number {
   return i < 0 ? -1 : i + 4;
 }
 
-/** Field names as sent → lowercased (and known to be tokens): the common ones are not re-checked. */
-const NAMES = new Map<string, string>();
+/**
+ * Field names seen before (known to be tokens), by length and first character: a flat list of
+ * [as sent, lowercased] pairs, compared in place in the head's text, so a known name costs neither
+ * a slice nor a token check.
+ */
+const NAMES = new Map<number, string[]>();
 const MAX_NAMES = 512;
+let namesKept = 0;
+
+/** The lowercased name of a field whose name, as sent, is a known one at `text[start, start + len)`. */
+function knownName(text: string, start: number, len: number): string | undefined {
+  const list = NAMES.get((len << 8) | text.charCodeAt(start));
+  if (list === undefined) return undefined;
+  for (let i = 0; i < list.length; i += 2) if (text.startsWith(list[i]!, start)) return list[i + 1];
+  return undefined;
+}
+
+function rememberName(raw: string, lower: string): void {
+  if (namesKept >= MAX_NAMES) return;
+  namesKept++;
+  const key = (raw.length << 8) | raw.charCodeAt(0);
+  const list = NAMES.get(key);
+  if (list) list.push(raw, lower);
+  else NAMES.set(key, [raw, lower]);
+}
+
+/** A NUL, or a CR or LF that is not part of a CRLF: somewhere in the head a value may be invalid. */
+const SUSPECT = /\0|\r(?!\n)|(?<!\r)\n/;
 
 /** The characters String.prototype.trim removes, within latin1. */
 function isTrimmed(c: number): boolean {
@@ -86,6 +111,8 @@ function parseFields(text: string, pos: number, limits: HeadLimits, out: ParsedH
   let te: string | undefined;
   let hasUpgradeHeader = false;
   const n = text.length;
+  // Values are checked one by one only when the head has a character they may not contain.
+  const checkValues = SUSPECT.test(text);
   while (pos < n) {
     let eol = text.indexOf('\r\n', pos);
     if (eol < 0) eol = n;
@@ -97,19 +124,19 @@ function parseFields(text: string, pos: number, limits: HeadLimits, out: ParsedH
     if (c0 === 32 || c0 === 9) throw new HttpParseError('obsolete line folding');
     const colon = text.indexOf(':', start);
     if (colon <= start || colon >= eol) throw new HttpParseError('header field without a colon');
-    const rawName = text.slice(start, colon);
-    let name = NAMES.get(rawName);
+    let name = knownName(text, start, colon - start);
     if (name === undefined) {
+      const rawName = text.slice(start, colon);
       if (!TOKEN.test(rawName)) throw new HttpParseError(`invalid header field name`);
       name = rawName.toLowerCase();
-      if (NAMES.size < MAX_NAMES) NAMES.set(rawName, name);
+      rememberName(rawName, name);
     }
     let vs = colon + 1;
     let ve = eol;
     while (vs < ve && isTrimmed(text.charCodeAt(vs))) vs++;
     while (ve > vs && isTrimmed(text.charCodeAt(ve - 1))) ve--;
     const value = text.slice(vs, ve);
-    if (BAD_VALUE.test(value)) throw new HttpParseError(`invalid value of ${name}`);
+    if (checkValues && BAD_VALUE.test(value)) throw new HttpParseError(`invalid value of ${name}`);
     const prev = headers[name];
     if (prev === undefined) headers[name] = value;
     else if (name === 'set-cookie') headers[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
