@@ -85,6 +85,22 @@ describe('request heads', () => {
     rejects('GET / HTTP/1.1\r\nhost: x\r\nx: a\rb\r\n\r\n');
   });
 
+  it('checks names and values the same once the names are known (matched in place)', () => {
+    expect(req('GET / HTTP/1.1\r\nHost: x\r\nX-Known: 1\r\n\r\n').headers).toEqual({
+      host: 'x',
+      'x-known': '1',
+    });
+    expect(req('GET / HTTP/1.1\r\nHOST: y\r\nX-Known: 2\r\nX-Knowm: 3\r\n\r\n').headers).toEqual({
+      host: 'y',
+      'x-known': '2',
+      'x-knowm': '3',
+    });
+    rejects('GET / HTTP/1.1\r\nHost: x\r\nX-Known: 1\0\r\n\r\n');
+    rejects('GET / HTTP/1.1\r\nHost: x\r\nX-Known: 1\n2\r\n\r\n');
+    rejects('GET / HTTP/1.1\r\nHost: x\r\nX-Known: 1\r2\r\n\r\n');
+    rejects('GET / HTTP/1.1\r\nHost: x\r\nX-Known : 1\r\n\r\n');
+  });
+
   it('limits the number of fields and the size of the head', () => {
     const many = Array.from({ length: 101 }, (_, i) => `x-${i}: v\r\n`).join('');
     rejects(`GET / HTTP/1.1\r\nhost: x\r\n${many}\r\n`, 431);
