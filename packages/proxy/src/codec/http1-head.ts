@@ -274,6 +274,13 @@ export function requestFraming(h: RequestHead): BodyFraming {
   return { kind: 'none' };
 }
 
+/** A response's body length as `responseFraming` delimits it (0: none), or -1 (chunked, to close). */
+export function responseBodyLength(h: ResponseHead, method: string): number {
+  if (method === 'HEAD' || h.status === 204 || h.status === 304 || h.status < 200) return 0;
+  if (h.chunked || h.otherEncoding || h.contentLength === undefined) return -1;
+  return h.contentLength;
+}
+
 /** How a response to `method` is delimited. */
 export function responseFraming(h: ResponseHead, method: string): BodyFraming {
   if (method === 'HEAD' || h.status === 204 || h.status === 304 || h.status < 200) return { kind: 'none' };

@@ -12,6 +12,7 @@ import {
   DEFAULT_HEAD_LIMITS,
   findHeadEnd,
   parseResponseHead,
+  responseBodyLength,
   responseFraming,
   type HeaderMap,
 } from '../codec/http1-head.js';
@@ -103,27 +104,29 @@ export interface Http1Pending {
 
 type Pending = Http1Pending;
 
+/** Whether a streamed request body goes chunked: it has no Content-Length of its own. */
+function sendsChunked(x: Http1Exchange): boolean {
+  const b = x.body;
+  return b !== undefined && !Buffer.isBuffer(b) && typeof x.headers['content-length'] !== 'string';
+}
+
 /** The request line and header fields, with the framing this proxy chooses for the body. */
-function requestHead(x: Http1Exchange): { head: string; chunked: boolean } {
+function requestHead(x: Http1Exchange): string {
   let head = `${x.method} ${x.path} HTTP/1.1\r\nhost: ${x.authority}\r\n`;
   const h = x.headers;
   for (const k in h) {
     if (k === 'host' || k === 'content-length' || k === 'transfer-encoding' || k === 'connection') continue;
     head += fieldLines(k, h[k]);
   }
-  let chunked = false;
   const b = x.body;
   if (Buffer.isBuffer(b)) head += `content-length: ${b.length}\r\n`;
   else if (b) {
     const cl = h['content-length'];
     if (typeof cl === 'string') head += `content-length: ${cl}\r\n`;
-    else {
-      chunked = true;
-      head += 'transfer-encoding: chunked\r\n';
-    }
+    else head += 'transfer-encoding: chunked\r\n';
   } else if (h['content-length'] !== undefined) head += `content-length: ${String(h['content-length'])}\r\n`;
   else if (PAYLOAD_METHODS.has(x.method)) head += 'content-length: 0\r\n';
-  return { head: head + '\r\n', chunked };
+  return head + '\r\n';
 }
 
 class Connection {
@@ -247,26 +250,26 @@ class Connection {
     this.signal = x.signal;
     this.onAbort = this.abortListener;
     x.signal.addEventListener('abort', this.abortListener, { once: true });
-    let framing: { head: string; chunked: boolean };
+    let head: string;
     try {
-      framing = requestHead(x);
+      head = requestHead(x);
     } catch (e) {
       return this.fail(e);
     }
     const s = this.socket;
     const b = x.body;
     if (b === undefined) {
-      s.write(framing.head, 'latin1');
+      s.write(head, 'latin1');
       this.requestDone = true;
     } else if (Buffer.isBuffer(b)) {
       s.cork();
-      s.write(framing.head, 'latin1');
+      s.write(head, 'latin1');
       if (b.length > 0) s.write(b);
       s.uncork();
       this.requestDone = true;
     } else {
-      s.write(framing.head, 'latin1');
-      this.streamBody(b, framing.chunked);
+      s.write(head, 'latin1');
+      this.streamBody(b, sendsChunked(x));
     }
   }
 
@@ -318,6 +321,11 @@ class Connection {
     return this.shared ? Buffer.from(c) : c;
   }
 
+  /** `c` from `start` on, as `own` keeps it (the copy made without a view in between). */
+  private ownFrom(c: Buffer, start: number): Buffer {
+    return this.shared ? Buffer.copyBytesFrom(c, start) : c.subarray(start);
+  }
+
   private onData(chunk: Buffer): void {
     if (!this.pending && !this.body) {
       // Bytes nobody asked for: this connection cannot be trusted any more.
@@ -345,19 +353,21 @@ class Connection {
         this.headBuf = undefined;
         this.scanned = 0;
         const head = parseResponseHead(acc, end);
-        buf = acc.subarray(end);
         if (head.status < 200) {
           if (head.status === 101) throw new Error('unexpected upgrade from upstream');
+          buf = acc.subarray(end);
           continue; // 100 Continue, 103 Early Hints: the final response follows.
         }
-        const framing = responseFraming(head, this.pending?.x.method ?? 'GET');
-        const whole = framing.kind === 'none' ? 0 : framing.kind === 'length' ? framing.length : -1;
-        if (whole === buf.length) {
+        const method = this.pending?.x.method ?? 'GET';
+        const whole = responseBodyLength(head, method);
+        if (whole === acc.length - end) {
           // The whole response is in hand (the common small response): no body stream.
-          this.completeResponse(head.status, head.headers, whole === 0 ? EMPTY : this.own(buf), head.close);
+          const body = whole === 0 ? EMPTY : this.ownFrom(acc, end);
+          this.completeResponse(head.status, head.headers, body, head.close);
           return;
         }
-        this.startResponse(head.status, head.headers, framing, head.close);
+        buf = acc.subarray(end);
+        this.startResponse(head.status, head.headers, responseFraming(head, method), head.close);
       }
     } catch (e) {
       this.fail(e);
