@@ -188,6 +188,9 @@ export class DirectorySource {
     this.opts.onScan?.(this.scans, done ? 'named' : 'all');
     if (outcome.unsettled.length > 0) {
       for (const p of outcome.unsettled) this.note(p);
+      // The entries still being written were observed at this scan's stamp (unless newer events
+      // came since): the scan that reads them settled carries it, not the time it runs.
+      this.lastEventAt ??= observedAt;
       this.schedule();
     }
   }
