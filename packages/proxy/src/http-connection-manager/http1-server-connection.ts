@@ -153,11 +153,18 @@ function bodylessRequest(head: RequestHead): RawRequest {
   };
 }
 
+/** Told of a response's end directly, before its 'finish'/'close' events (no listeners per request). */
+export interface ResponseObserver {
+  responseFinished(): void;
+  responseClosed(): void;
+}
+
 /** The response side of one request, with the node:http ServerResponse calls the HCM makes. */
 export class RawResponse extends EventEmitter {
   headersSent = false;
   writableFinished = false;
   [ON_STREAM_IDLE]?: StreamIdleHandler;
+  observer: ResponseObserver | undefined = undefined;
   private head: string | undefined;
   private chunked = false;
   private noBody: boolean;
@@ -258,6 +265,11 @@ export class RawResponse extends EventEmitter {
     }
     this.writableFinished = true;
     this.closed = true;
+    const o = this.observer;
+    if (o) {
+      o.responseFinished();
+      o.responseClosed();
+    }
     this.emit('finish');
     this.emit('close');
     this.conn.responseDone(this);
@@ -280,6 +292,7 @@ export class RawResponse extends EventEmitter {
   abort(): void {
     if (this.closed) return;
     this.closed = true;
+    this.observer?.responseClosed();
     this.emit('close');
   }
 }
