@@ -18,6 +18,7 @@ import {
   type RequestHead,
 } from '../codec/http1-head.js';
 import { ON_STREAM_IDLE, type StreamIdleHandler } from './stream-timeouts.js';
+import { writeDirect } from './direct-write.js';
 
 /** What one connection needs from its listener and connection manager. */
 export interface Http1ServerHooks {
@@ -254,11 +255,27 @@ export class RawResponse extends EventEmitter {
     }
     const s = this.socket;
     const last = this.chunked && !this.noBody;
-    // Corked only when a last chunk follows: otherwise head and body already leave in one write.
-    if (last) s.cork();
-    if (chunk !== undefined && (typeof chunk === 'string' ? chunk.length > 0 : chunk.length > 0))
-      this.write(chunk);
-    this.flushHeaders();
+    const head = this.head;
+    if (
+      !last &&
+      !this.noBody &&
+      head !== undefined &&
+      typeof chunk === 'object' &&
+      chunk.length > 0 &&
+      chunk.length <= COALESCE_BYTES
+    ) {
+      // A whole response in one buffer (as write() frames it), straight to the socket's handle
+      // when its Writable is idle: no backpressure to report for the last write.
+      this.head = undefined;
+      const whole = frame(head, chunk, false);
+      if (!writeDirect(s, whole)) s.write(whole);
+    } else {
+      // Corked only when a last chunk follows: otherwise head and body already leave in one write.
+      if (last) s.cork();
+      if (chunk !== undefined && (typeof chunk === 'string' ? chunk.length > 0 : chunk.length > 0))
+        this.write(chunk);
+      this.flushHeaders();
+    }
     if (last) {
       s.write(lastChunk(this.trailers), 'latin1');
       s.uncork();
