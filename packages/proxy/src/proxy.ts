@@ -33,6 +33,8 @@ import { AdsClient } from './xds/ads-client.js';
 import type { XdsResource, XdsSink } from './xds/xds-sink.js';
 import { usesVhds, VhdsRoutes, VIRTUAL_HOST_TYPE } from './xds/vhds-routes.js';
 import { sdsDeltaClusters } from './xds/sds-api-type.js';
+import { InitialFetchTimers, initialFetchTimeoutMs } from './xds/initial-fetch.js';
+import { durationMs } from './util/duration.js';
 import { createAdminServer, type AdminTarget } from './admin/admin-server.js';
 import { renderConfigDump } from './admin/config-dump.js';
 import { LogHub, type LogLevel, type LogSink, type Logger } from './util/logger.js';
@@ -115,6 +117,14 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   private ads: AdsClient | undefined;
   /** start() is through without ADS: readiness waits only for warming static resources. */
   private staticStarted = false;
+  /** The start is over and the held listeners are binding (Envoy's workers starting). */
+  private serving: Promise<void> | undefined;
+  /** CDS and LDS initial_fetch_timeout: the start carries on without a type that never answers. */
+  private readonly initialFetch = new InitialFetchTimers((typeUrl) => {
+    this.log.warn('initial fetch timed out: the start carries on without it', { type: shortType(typeUrl) });
+    this.ads?.refreshSubscriptions();
+    this.checkInitialized();
+  });
   private admin: http.Server | undefined;
   private readonly startedAt = new Date();
   private draining = false;
@@ -133,10 +143,11 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     super();
     this.logs = new LogHub(options.logLevel ?? 'info', options.logSink);
     this.log = this.logs.scope('proxy');
+    this.setServerState('INITIALIZING');
     const stats = this.stats;
     this.clusters = new ClusterManager(
       {
-        onEject: (cluster, host, why, enforced) => {
+        onEject: (cluster, host, why, enforced, overflow) => {
           const ct = { envoy_cluster_name: cluster };
           if (why === 'uneject') {
             stats.gaugeAdd('cluster.{envoy_cluster_name}.outlier_detection.ejections_active', ct, -1);
@@ -144,6 +155,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
             return;
           }
           stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_detected_${why}`, ct);
+          if (overflow) stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_overflow', ct);
           if (!enforced) return;
           stats.inc('cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_total', ct);
           stats.inc(`cluster.{envoy_cluster_name}.outlier_detection.ejections_enforced_${why}`, ct);
@@ -197,6 +209,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       options.originalDst ?? nativeOriginalDst() ?? (() => undefined),
       (n) => this.routeTables.has(n),
       options.worker !== undefined,
+      // A listener whose RDS wait ran out may complete the start.
+      () => (this.ads ? this.checkInitialized() : this.markStaticInitialized()),
     );
     // A secret that arrives may complete a warming listener.
     this.secrets.onChange(() => {
@@ -226,8 +240,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       this.store.listeners.set(l.name ?? '', l, '', true, now);
     }
     if (this.options.worker?.role === 'worker') {
-      // Configuration arrives from the primary through applyForwarded.
-      this.markInitialized();
+      // Configuration arrives from the primary through applyForwarded; listeners bind when the
+      // primary's start is over (serveHeld).
       return;
     }
     await this.startAdmin();
@@ -257,12 +271,18 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         },
       });
       this.ads.start();
+      this.initialFetch.arm(
+        TypeUrl.Cluster,
+        initialFetchTimeoutMs(this.bootstrap.dynamicResources?.cdsConfig, durationMs),
+      );
     } else {
       this.staticStarted = true;
       this.markStaticInitialized();
     }
     // else: static listeners wait for SDS secrets (see the secrets' onChange above), static
-    // clusters for their warming (onWarm).
+    // clusters for their warming (onWarm). A start over at once binds its listeners before
+    // start() returns, so a listener that cannot bind fails the start.
+    if (this.serving) await this.serving;
   }
 
   /** Without ADS: ready once start() is through and no static listener or cluster is warming. */
@@ -271,21 +291,57 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     if (this.clusters.warming().length === 0) this.markInitialized();
   }
 
+  /**
+   * The start is over (Envoy's init manager done): the held listeners bind, then the proxy is LIVE
+   * and ready. Envoy binds at creation and listens only here; Node binds and listens in one call,
+   * so a listener is bound here (a port 0 gets its number now).
+   */
   private markInitialized(): void {
-    if (!this.initialized) {
+    if (this.serving || this.stopped) return;
+    const serving = this.listenerManager.startServing().then(() => {
+      if (this.stopped) return;
       this.initialized = true;
+      this.setServerState(this.draining ? 'DRAINING' : 'LIVE');
       this.log.info('proxy initialized');
       this.emit('ready');
-    }
+    });
+    this.serving = serving;
+    serving.catch((err: unknown) =>
+      this.log.error('a listener failed to start at the end of the start', {
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    );
+  }
+
+  /** Worker threads: the primary's start is over, bind the listeners held until now. */
+  serveHeld(): Promise<void> {
+    this.markInitialized();
+    return this.serving ?? Promise.resolve();
+  }
+
+  /** Envoy's `server.state` gauge: 0 live, 1 draining, 2 pre-initializing, 3 initializing. */
+  private setServerState(state: 'LIVE' | 'DRAINING' | 'INITIALIZING'): void {
+    // The primary's alone: admin sums the workers' gauges into its own.
+    if (this.options.worker?.role === 'worker') return;
+    const value = { LIVE: 0, DRAINING: 1, INITIALIZING: 3 }[state];
+    this.stats.gaugeSet('server.state', {}, value);
+  }
+
+  /** A type's first response arrived, or its initial_fetch_timeout ran out. */
+  private settled(typeUrl: string): boolean {
+    return this.received.has(typeUrl) || this.initialFetch.expired(typeUrl);
   }
 
   private checkInitialized(): void {
-    if (this.initialized) return;
+    if (this.serving) return;
     const dyn = this.bootstrap.dynamicResources;
     const needLds = dyn?.ldsConfig !== undefined || dyn?.adsConfig !== undefined;
-    const cdsDone = this.received.has(TypeUrl.Cluster) && this.clusters.warming().length === 0;
+    const cdsDone = this.settled(TypeUrl.Cluster) && this.clusters.warming().length === 0;
+    // LDS is asked for once CDS is done: its wait starts then.
+    if (cdsDone && needLds)
+      this.initialFetch.arm(TypeUrl.Listener, initialFetchTimeoutMs(dyn?.ldsConfig, durationMs));
     const ldsDone =
-      (!needLds || this.received.has(TypeUrl.Listener)) && this.listenerManager.warmingNames().length === 0;
+      (!needLds || this.settled(TypeUrl.Listener)) && this.listenerManager.warmingNames().length === 0;
     if (cdsDone && ldsDone) this.markInitialized();
   }
 
@@ -313,7 +369,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       canSubscribe: (typeUrl) => {
         // Envoy's order: LDS only after CDS has warmed (its clusters have endpoints).
         if (typeUrl === TypeUrl.Listener)
-          return this.received.has(TypeUrl.Cluster) && this.clusters.warming().length === 0;
+          return this.settled(TypeUrl.Cluster) && this.clusters.warming().length === 0;
         // VHDS is delta only.
         if (typeUrl === VIRTUAL_HOST_TYPE) return this.deltaAds;
         return true;
@@ -339,7 +395,12 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     if (error === undefined) {
       this.options.onApplied?.({ typeUrl, resources, version, full, removed });
       this.received.add(typeUrl);
+      this.initialFetch.done(typeUrl);
       if (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster) this.refreshSds();
+    } else if (!this.received.has(typeUrl) && (typeUrl === TypeUrl.Cluster || typeUrl === TypeUrl.Listener)) {
+      // Envoy's start counts a rejected first response as the response: it carries on.
+      this.initialFetch.failed(typeUrl);
+      this.ads?.refreshSubscriptions();
     }
     this.emit('xds', {
       typeUrl,
@@ -703,6 +764,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       }),
       drainListeners: async () => {
         this.draining = true;
+        if (this.initialized) this.setServerState('DRAINING');
         await this.listenerManager.drainAll();
       },
       quit: () => {
@@ -714,6 +776,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.initialFetch.close();
     this.ads?.stop();
     for (const c of this.sdsClients.values()) c.stop();
     await this.listenerManager.close();

@@ -1,54 +1,26 @@
 // Cluster warming waits for the first health-check round, as Envoy's does: over ADS, LDS is not
 // requested (and the proxy is not ready) until every host of a health-checked cluster had its
 // first check, so the first request finds a healthy host instead of a 503 UH; an updated cluster
-// warms beside the old one, which keeps serving until the swap. Real upstreams whose health
+// warms beside the old one, which keeps serving until the swap; a cluster new to CDS is hidden while
+// it warms (503 `NC`, not `UH`), then serves. Real upstreams whose health
 // answers the test holds back, so each step waits on an event, not on time.
 import { afterEach, describe, expect, it } from 'vitest';
-import http from 'node:http';
-import type net from 'node:net';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer } from '../src/index.js';
 import { get } from './helpers/upstreams.js';
 import { adsBootstrap, assignment, edsCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
+import { startHeldUpstream as startHeld, type HeldUpstream } from './helpers/held-upstream.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-/** An upstream answering its name; /healthz answers are held until `release()`. */
-interface HeldUpstream {
-  port: number;
-  /** Resolves when a health check is waiting for its answer. */
-  firstCheck: Promise<void>;
-  release(): void;
-}
-
 async function startHeldUpstream(name: string): Promise<HeldUpstream> {
-  const held: http.ServerResponse[] = [];
-  let released = false;
-  let checked: () => void = () => {};
-  const firstCheck = new Promise<void>((r) => (checked = r));
-  const server = http.createServer((req, res) => {
-    if (req.url !== '/healthz') return void res.end(name);
-    if (released) return void res.end();
-    held.push(res);
-    checked();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanup.push(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    firstCheck,
-    release: () => {
-      released = true;
-      for (const res of held.splice(0)) res.end();
-    },
-  };
+  const u = await startHeld(name);
+  cleanup.push(() => u.close());
+  return u;
 }
 
 const HEALTH_CHECKS = {
@@ -92,6 +64,46 @@ describe('cluster warming with active health checks', () => {
     await ads.waitForRequest((r) => r.typeUrl === TypeUrl.RouteConfiguration && r.versionInfo === 'r1');
     // The first request through finds the host already healthy.
     expect(await get(port, '/')).toMatchObject({ status: 200, text: 'a' });
+  });
+
+  it('a cluster new to CDS is hidden while it warms: 503 NC, not UH, then served once warm', async () => {
+    const a = await startHeldUpstream('a');
+    const b = await startHeldUpstream('b');
+    a.release();
+    const ads = await startTestAdsServer();
+    cleanup.push(() => ads.close());
+    const port = await freePort();
+    ads.set(TypeUrl.Cluster, [edsCluster('svc', HEALTH_CHECKS)], 'c1');
+    ads.set(TypeUrl.ClusterLoadAssignment, [assignment('svc', [a.port]), assignment('new', [b.port])], 'e1');
+    ads.set(TypeUrl.Listener, [rdsListener('http', port, 'r1')], 'l1');
+    ads.set(TypeUrl.RouteConfiguration, [routeTo('r1', 'new')], 'r1');
+    const proxy = await startProxy(adsBootstrap(ads.port), { logLevel: 'off' });
+    cleanup.push(() => proxy.stop());
+    await proxy.waitReady();
+    await ads.waitForRequest((r) => r.typeUrl === TypeUrl.RouteConfiguration && r.versionInfo === 'r1');
+    const flag = (f: string): number => proxy.stats.value(`http.http.response_flag.${f}`);
+    expect((await get(port, '/')).status).toBe(503);
+    expect(flag('NC')).toBe(1);
+
+    // CDS adds the cluster; its host's first health check is held, so it is warming.
+    ads.set(TypeUrl.Cluster, [edsCluster('svc', HEALTH_CHECKS), edsCluster('new', HEALTH_CHECKS)], 'c2');
+    await ads.waitForRequest((r) => r.typeUrl === TypeUrl.Cluster && r.versionInfo === 'c2');
+    await b.firstCheck;
+    expect(proxy.clusters.warming()).toEqual(['new']);
+    expect(proxy.clusters.get('new')).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect((await get(port, '/')).status).toBe(503);
+    expect(flag('NC')).toBe(4);
+    expect(flag('UH')).toBe(0);
+    const dump = JSON.parse(proxy.configDump()) as { configs: Record<string, unknown>[] };
+    const clusters = dump.configs.find((c) => String(c['@type']).endsWith('ClustersConfigDump'));
+    expect(
+      JSON.stringify(clusters?.['dynamicWarmingClusters'] ?? clusters?.['dynamic_warming_clusters']),
+    ).toContain('"new"');
+
+    b.release();
+    while (proxy.clusters.warming().length > 0) await new Promise((r) => setTimeout(r, 10));
+    expect(await get(port, '/')).toMatchObject({ status: 200, text: 'b' });
+    expect(flag('UH')).toBe(0);
   });
 
   it('an updated cluster warms beside the old one, which serves until the swap', async () => {

@@ -102,6 +102,8 @@ function gapsAfterFirst(u: Upstream, status: number, from: number): [number, num
 describe('edge intervals', () => {
   it('the check after a change comes at the edge interval, the next at the steady one', async () => {
     await until(() => edges.checks.length >= 1);
+    // Listeners bind once both clusters had their first health-check round.
+    await proxy.waitReady();
     // Traffic ends the no-traffic intervals.
     expect((await get(proxy.listenerAddress('http')?.port ?? 0, '/')).text).toBe('app');
     const from = edges.checks.length;

@@ -178,6 +178,8 @@ beforeAll(async () => {
     },
     { logLevel: 'off' },
   );
+  // Listeners bind once the start is over: every static cluster had its first health-check round.
+  await proxy.waitReady();
   port = proxy.listenerAddress('http')?.port ?? 0;
 });
 

@@ -2,7 +2,8 @@
 // ejection, and local-origin (connect failure) ejection with split_external_local_origin_errors;
 // consecutive gateway failures detected but not enforced (Envoy's default enforcing 0); an
 // ejected host returned by its next successful active health check, or kept out when
-// successful_active_health_check_uneject_host is false.
+// successful_active_health_check_uneject_host is false; an ejection refused by
+// max_ejection_percent counted as ejections_overflow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import {
@@ -18,6 +19,7 @@ import { freePort } from './helpers/free-port.js';
 
 let good: Echo[] = [];
 let bad: Echo;
+let bad2: Echo;
 let proxy: RunningProxy;
 let port: number;
 let refusedPort: number;
@@ -30,6 +32,8 @@ beforeAll(async () => {
   good = await Promise.all([0, 1, 2, 3].map((i) => startEcho(`good${i}`)));
   bad = await startEcho('bad');
   bad.status = () => 503;
+  bad2 = await startEcho('bad2');
+  bad2.status = () => 503;
   flappy = await Promise.all([startEcho('flappy0'), startEcho('flappy1')]);
   for (const f of flappy) f.status = (_n, req) => (req.url === '/healthz' ? 200 : 503);
   const checked = (uneject: boolean): Record<string, unknown> => ({
@@ -70,6 +74,7 @@ beforeAll(async () => {
               route('/gw', 'gw'),
               route('/hc-uneject', 'hc-uneject'),
               route('/hc-kept', 'hc-kept'),
+              route('/ov', 'ov'),
             ]),
           ),
         ],
@@ -111,17 +116,27 @@ beforeAll(async () => {
           }),
           staticCluster('hc-uneject', [flappy[0]?.port ?? 0, good[3]?.port ?? 0], checked(true)),
           staticCluster('hc-kept', [flappy[1]?.port ?? 0, good[3]?.port ?? 0], checked(false)),
+          staticCluster('ov', [bad.port, bad2.port], {
+            outlier_detection: { consecutive_5xx: 1, interval: '30s', max_ejection_percent: 50 },
+          }),
         ],
       },
     },
     { logLevel: 'off' },
   );
+  // Listeners bind once the start is over: every static cluster had its first health-check round.
+  await proxy.waitReady();
   port = proxy.listenerAddress('http')?.port ?? 0;
 });
 
 afterAll(async () => {
   await proxy?.stop();
-  await Promise.all([...good.map((g) => g.close()), ...flappy.map((f) => f.close()), bad?.close()]);
+  await Promise.all([
+    ...good.map((g) => g.close()),
+    ...flappy.map((f) => f.close()),
+    bad?.close(),
+    bad2?.close(),
+  ]);
 });
 
 /** Sends rounds of requests until `stat` counts an ejection (the test's timeout bounds it). */
@@ -178,6 +193,24 @@ describe('outlier detection', () => {
     expect(await clustersText()).not.toContain(
       `gw::127.0.0.1:${bad.port}::health_flags::/failed_outlier_check`,
     );
+  });
+
+  it('an ejection refused by max_ejection_percent counts ejections_overflow and leaves the host in', async () => {
+    // Two failing hosts, 50 %: the first 503 ejects its host, the second (the other host) has no room.
+    expect((await get(port, '/ov')).status).toBe(503);
+    expect((await get(port, '/ov')).status).toBe(503);
+    const stat = (s: string): number => proxy.stats.value(`cluster.ov.outlier_detection.${s}`);
+    expect(stat('ejections_enforced_consecutive_5xx')).toBe(1);
+    expect(stat('ejections_overflow')).toBe(1);
+    expect(stat('ejections_detected_consecutive_5xx')).toBe(2);
+    expect(stat('ejections_active')).toBe(1);
+    const text = await clustersText();
+    const flagged = [bad.port, bad2.port].filter((p) =>
+      text.includes(`ov::127.0.0.1:${p}::health_flags::/failed_outlier_check`),
+    );
+    expect(flagged).toHaveLength(1);
+    const prom = await (await fetch(`http://127.0.0.1:${proxy.adminAddress?.port}/stats/prometheus`)).text();
+    expect(prom).toMatch(/envoy_cluster_outlier_detection_ejections_overflow\{envoy_cluster_name="ov"\} 1/);
   });
 
   it('a successful active health check returns an ejected host (successful_active_health_check_uneject_host)', async () => {

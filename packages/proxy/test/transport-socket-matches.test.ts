@@ -2,7 +2,10 @@
 // with two endpoints — one whose EDS metadata says `tlsMode: istio` (a TLS server that requires a
 // client certificate chained to the mesh root: the "injected pod") and one without (a plaintext
 // server: the pod without a sidecar). transport_socket_matches choose mTLS for the first and
-// plaintext for the second; every request through the one cluster succeeds on both.
+// plaintext for the second; every request through the one cluster succeeds on both. The same with
+// the metadata on the endpoints' localities (LocalityLbEndpoints.metadata) instead. Active health
+// checks use each host's socket (mTLS for the meshed one), or the one their
+// transport_socket_match_criteria pick.
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -52,6 +55,44 @@ describe.skipIf(!hasOpenssl())(
           ? { metadata: { filter_metadata: { 'envoy.transport_socket_match': { tlsMode } } } }
           : {}),
       });
+      const mtlsMatch = {
+        name: 'tlsMode-istio',
+        match: { tlsMode: 'istio' },
+        transport_socket: {
+          name: 'envoy.transport_sockets.tls',
+          typed_config: {
+            '@type': `${TLS}UpstreamTlsContext`,
+            sni: `outbound_.80_._.${SVC}`,
+            common_tls_context: {
+              alpn_protocols: ['istio-http/1.1', 'istio', 'http/1.1'],
+              tls_certificates: [
+                {
+                  certificate_chain: { inline_string: clientLeaf.cert },
+                  private_key: { inline_string: clientLeaf.key },
+                },
+              ],
+              validation_context: {
+                trusted_ca: { inline_string: pki.ca },
+                match_typed_subject_alt_names: [
+                  {
+                    san_type: 'URI',
+                    matcher: { exact: 'spiffe://cluster.local/ns/default/sa/half' },
+                  },
+                ],
+              },
+            },
+          },
+        },
+      };
+      const healthCheck = (extra: Record<string, unknown> = {}) => ({
+        timeout: '2s',
+        interval: '30s',
+        no_traffic_interval: '30s',
+        healthy_threshold: 1,
+        unhealthy_threshold: 1,
+        http_health_check: { path: '/healthz' },
+        ...extra,
+      });
       client = await startProxy(
         {
           node: { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local' },
@@ -66,7 +107,10 @@ describe.skipIf(!hasOpenssl())(
                     {
                       name: SVC,
                       domains: ['*'],
-                      routes: [{ match: { prefix: '/' }, route: { cluster: `outbound|80||${SVC}` } }],
+                      routes: [
+                        { match: { prefix: '/by-locality' }, route: { cluster: 'by-locality' } },
+                        { match: { prefix: '/' }, route: { cluster: `outbound|80||${SVC}` } },
+                      ],
                     },
                   ],
                 },
@@ -86,35 +130,7 @@ describe.skipIf(!hasOpenssl())(
                 },
                 // Istio's shape: mTLS for `tlsMode: istio` endpoints, plaintext for the rest.
                 transport_socket_matches: [
-                  {
-                    name: 'tlsMode-istio',
-                    match: { tlsMode: 'istio' },
-                    transport_socket: {
-                      name: 'envoy.transport_sockets.tls',
-                      typed_config: {
-                        '@type': `${TLS}UpstreamTlsContext`,
-                        sni: `outbound_.80_._.${SVC}`,
-                        common_tls_context: {
-                          alpn_protocols: ['istio-http/1.1', 'istio', 'http/1.1'],
-                          tls_certificates: [
-                            {
-                              certificate_chain: { inline_string: clientLeaf.cert },
-                              private_key: { inline_string: clientLeaf.key },
-                            },
-                          ],
-                          validation_context: {
-                            trusted_ca: { inline_string: pki.ca },
-                            match_typed_subject_alt_names: [
-                              {
-                                san_type: 'URI',
-                                matcher: { exact: 'spiffe://cluster.local/ns/default/sa/half' },
-                              },
-                            ],
-                          },
-                        },
-                      },
-                    },
-                  },
+                  mtlsMatch,
                   {
                     name: 'tlsMode-disabled',
                     match: {},
@@ -128,11 +144,68 @@ describe.skipIf(!hasOpenssl())(
                   },
                 ],
               },
+              {
+                // Locality metadata only: meshed locality → mTLS; the other has none → the
+                // cluster's own (plaintext) socket.
+                name: 'by-locality',
+                type: 'STATIC',
+                connect_timeout: '1s',
+                load_assignment: {
+                  cluster_name: 'by-locality',
+                  endpoints: [
+                    {
+                      locality: { zone: 'meshed' },
+                      metadata: { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } },
+                      lb_endpoints: [endpoint(meshedPort)],
+                    },
+                    { locality: { zone: 'plain' }, lb_endpoints: [endpoint(plain.port)] },
+                  ],
+                },
+                transport_socket_matches: [mtlsMatch],
+              },
+              {
+                // Each host checked over its own socket: mTLS for the meshed one, plaintext else.
+                name: 'hc-own',
+                type: 'STATIC',
+                connect_timeout: '1s',
+                load_assignment: {
+                  cluster_name: 'hc-own',
+                  endpoints: [{ lb_endpoints: [endpoint(meshedPort, 'istio'), endpoint(plain.port)] }],
+                },
+                transport_socket_matches: [mtlsMatch],
+                health_checks: [healthCheck()],
+              },
+              {
+                // No endpoint metadata (traffic would be plaintext): the criteria pick mTLS for checks.
+                name: 'hc-criteria',
+                type: 'STATIC',
+                connect_timeout: '1s',
+                load_assignment: {
+                  cluster_name: 'hc-criteria',
+                  endpoints: [{ lb_endpoints: [endpoint(meshedPort)] }],
+                },
+                transport_socket_matches: [mtlsMatch],
+                health_checks: [healthCheck({ transport_socket_match_criteria: { tlsMode: 'istio' } })],
+              },
+              {
+                // Criteria matching no entry: the cluster's own (plaintext) socket, which the TLS host fails.
+                name: 'hc-criteria-none',
+                type: 'STATIC',
+                connect_timeout: '1s',
+                load_assignment: {
+                  cluster_name: 'hc-criteria-none',
+                  endpoints: [{ lb_endpoints: [endpoint(meshedPort, 'istio')] }],
+                },
+                transport_socket_matches: [mtlsMatch],
+                health_checks: [healthCheck({ transport_socket_match_criteria: { tlsMode: 'other' } })],
+              },
             ],
           },
         },
         { logLevel: 'off' },
       );
+      // Listeners bind once every health-checked cluster had its first round.
+      await client.waitReady();
       port = client.listenerAddress('outbound')?.port ?? 0;
     });
 
@@ -148,6 +221,9 @@ describe.skipIf(!hasOpenssl())(
     });
 
     it('reaches both endpoints through one cluster: mTLS to the meshed one, plaintext to the other', async () => {
+      // Forget the health checks' requests (the next checks are 30 s away).
+      clientCertsSeen.length = 0;
+      plain.requests.length = 0;
       const names: string[] = [];
       for (let i = 0; i < 8; i++) {
         const r = await get(port, `/call/${i}`, { host: SVC });
@@ -160,6 +236,31 @@ describe.skipIf(!hasOpenssl())(
       expect(clientCertsSeen).toHaveLength(4);
       for (const san of clientCertsSeen) expect(san).toContain('spiffe://cluster.local/ns/default/sa/client');
       expect(plain.requests).toHaveLength(4);
+    });
+
+    it("health checks use each host's socket, or the one transport_socket_match_criteria pick", async () => {
+      // The first round is over (the proxy is ready): each host has its first verdict.
+      const text = await (await fetch(`http://127.0.0.1:${client.adminAddress?.port}/clusters`)).text();
+      const flags = (cluster: string, p: number): string | undefined =>
+        new RegExp(`^${cluster}::127\\.0\\.0\\.1:${p}::health_flags::(.*)$`, 'm').exec(text)?.[1];
+      expect(flags('hc-own', meshedPort)).toBe('healthy');
+      expect(flags('hc-own', plain.port)).toBe('healthy');
+      expect(flags('hc-criteria', meshedPort)).toBe('healthy');
+      expect(flags('hc-criteria-none', meshedPort)).toBe('/failed_active_hc');
+    });
+
+    it("matches on the locality's metadata when the endpoint has none", async () => {
+      clientCertsSeen.length = 0;
+      plain.requests.length = 0;
+      const names: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await get(port, `/by-locality/${i}`, { host: SVC });
+        expect(r.status, r.text).toBe(200);
+        names.push(JSON.parse(r.text).name as string);
+      }
+      expect(names.sort()).toEqual(['meshed', 'meshed', 'plain', 'plain']);
+      expect(clientCertsSeen).toHaveLength(2);
+      expect(plain.requests).toHaveLength(2);
     });
   },
 );

@@ -176,6 +176,7 @@ export const cluster: FieldSpec = {
     healthyThreshold: true,
     unhealthyThreshold: true,
     reuseConnection: true,
+    transportSocketMatchCriteria: true,
     httpHealthCheck: {
       host: true,
       path: true,

@@ -1,7 +1,9 @@
 // Owns every live cluster by name: adds, replaces and removes them as CDS (or the bootstrap)
 // changes, hands EDS assignments to the clusters that use them, and reports warming clusters.
 // As Envoy's, an updated cluster warms beside the one it replaces (its first EDS assignment, DNS
-// answer, first health-check round) and the old one keeps serving until the swap.
+// answer, first health-check round) and the old one keeps serving until the swap; a cluster new to
+// CDS is hidden while it warms (requests routed to it find no cluster: 503 `NC`, not `UH`). A
+// static cluster is in place at once (nothing accepts traffic before the start's warming is over).
 import type { clusterV3, endpointV3 } from '@skein/api-types';
 import { UpstreamCluster, type ClusterEvents } from './upstream-cluster.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
@@ -39,20 +41,20 @@ export class ClusterManager {
   }
 
   addStatic(c: clusterV3.ClusterJson): void {
-    this.upsert(c);
+    this.upsert(c, true);
     if (c.name) this.staticNames.add(c.name);
   }
 
   /** Replaces the dynamic clusters with `list` (CDS state of the world); static ones stay. */
   setDynamic(list: readonly clusterV3.ClusterJson[]): void {
     const keep = new Set(list.map((c) => c.name ?? ''));
-    for (const name of [...this.clusters.keys()]) {
+    for (const name of new Set([...this.clusters.keys(), ...this.pending.keys()])) {
       if (!keep.has(name) && !this.staticNames.has(name)) this.remove(name);
     }
-    for (const c of list) if (c.name && !this.staticNames.has(c.name)) this.upsert(c);
+    for (const c of list) if (c.name && !this.staticNames.has(c.name)) this.upsert(c, false);
   }
 
-  private upsert(c: clusterV3.ClusterJson): void {
+  private upsert(c: clusterV3.ClusterJson, isStatic: boolean): void {
     const name = c.name ?? '';
     const json = JSON.stringify(c);
     if (this.configs.get(name) === json) return;
@@ -64,12 +66,13 @@ export class ClusterManager {
       const cla = this.assignments.get(next.edsName);
       if (cla) next.setAssignment(cla);
     }
-    if (old?.warm && !next.warm) {
+    // An update warms beside the warm cluster it replaces; a new dynamic cluster warms unseen.
+    if (!next.warm && (old?.warm || (!old && !isStatic))) {
       this.pending.set(name, next);
       next.onWarm = () => this.swap(name, next);
       return;
     }
-    // A new cluster is in place at once (requests to it fail until it is warm).
+    // A static cluster (or one replacing a cluster still warming) is in place at once.
     if (!next.warm) next.onWarm = () => this.events.onWarm?.(name);
     this.clusters.set(name, next);
     // In-flight requests hold their own reference to the old cluster; its pools close when idle.

@@ -62,15 +62,22 @@ interface HostState {
   checked: boolean;
 }
 
-/** Makes the probe for a health check; `tls` is the cluster's UpstreamTlsContext, when it has one. */
-export type ProbeFactory = (hc: HealthCheckJson, cluster: string, tls: TlsContext | undefined) => Probe;
+/**
+ * Makes the probe for a health check; `tlsFor` gives the UpstreamTlsContext a host's checks use
+ * (its transport socket, or the one the check's transport_socket_match_criteria picks), if any.
+ */
+export type ProbeFactory = (
+  hc: HealthCheckJson,
+  cluster: string,
+  tlsFor: (host: Host) => TlsContext | undefined,
+) => Probe;
 
 /** Compiles a `health_checks` entry with the probes its kind needs (throws when unsupported). */
 export function healthCheckSpecOf(
   hc: HealthCheckJson,
   cluster: string,
   probes: ProbeFactory,
-  tls?: TlsContext,
+  tlsFor: (host: Host) => TlsContext | undefined = () => undefined,
 ): HealthCheckSpec {
   const interval = durationMs(hc.interval);
   const timeout = durationMs(hc.timeout);
@@ -80,7 +87,7 @@ export function healthCheckSpecOf(
     ...intervalsOf(hc, interval),
     healthyThreshold: Math.max(1, hc.healthyThreshold ?? 1),
     unhealthyThreshold: Math.max(1, hc.unhealthyThreshold ?? 1),
-    probe: probes(hc, cluster, tls),
+    probe: probes(hc, cluster, tlsFor),
   };
 }
 

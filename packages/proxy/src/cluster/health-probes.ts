@@ -1,8 +1,9 @@
 // The network side of active health checking: one probe per `health_checks` kind — an HTTP/1.1
 // GET (host, path, expected statuses, request headers; over HTTP/2 with `codec_client_type: HTTP2`,
 // http2-health-probe.ts), a TCP connect with optional hex send /
-// receive payloads, and a gRPC health v1 `Check` over HTTP/2 (SERVING is healthy) — over the
-// cluster's transport socket: plaintext, or TLS with its UpstreamTlsContext (SNI, ALPN, SAN check).
+// receive payloads, and a gRPC health v1 `Check` over HTTP/2 (SERVING is healthy) — over each
+// host's transport socket (transport_socket_matches, or the check's
+// transport_socket_match_criteria): plaintext, or TLS with its UpstreamTlsContext (SNI, ALPN, SAN check).
 import http from 'node:http';
 import type http2 from 'node:http2';
 import type https from 'node:https';
@@ -88,33 +89,33 @@ export function httpVerdict(
   return statusExpected(status, ranges);
 }
 
-function httpProbe(
-  cfg: HttpHealthCheckJson,
-  cluster: string,
-  tls: TlsContext | undefined,
-  reuse: boolean,
-): Probe {
+type TlsFor = (host: Host) => TlsContext | undefined;
+
+function httpProbe(cfg: HttpHealthCheckJson, cluster: string, tlsFor: TlsFor, reuse: boolean): Probe {
   if (cfg.codecClientType === 'HTTP3')
     throw new Error(`cluster ${cluster}: HTTP health checks over ${cfg.codecClientType} are not supported`);
   const headers: Record<string, string> = { 'user-agent': 'Envoy/HC', host: cfg.host || cluster };
   for (const h of cfg.requestHeadersToAdd ?? [])
     if (h.header?.key) headers[h.header.key.toLowerCase()] = h.header.value ?? '';
   for (const r of cfg.requestHeadersToRemove ?? []) delete headers[r.toLowerCase()];
-  if (cfg.codecClientType === 'HTTP2') return http2Probe(cfg, headers, tls, reuse);
+  if (cfg.codecClientType === 'HTTP2') return http2Probe(cfg, headers, tlsFor, reuse);
   // reuse_connection (Envoy's default: true): one kept-alive connection per host for its checks.
   const agents = new Map<string, http.Agent>();
-  const agentFor = (host: Host): http.Agent | false => {
+  const agentFor = (host: Host, tls: TlsContext | undefined): http.Agent | false => {
     if (!reuse) return false;
-    let a = agents.get(host.key);
+    // Keyed by the socket too: a host whose socket changed gets a new connection.
+    const key = `${host.key} ${tls ? 'tls' : 'raw'}`;
+    let a = agents.get(key);
     if (!a) {
       const opts = { keepAlive: true, maxSockets: 1 };
       a = tls ? new nodeHttps.Agent(opts) : new http.Agent(opts);
-      agents.set(host.key, a);
+      agents.set(key, a);
     }
     return a;
   };
   const probe: Probe = (host: Host, signal: AbortSignal) =>
     new Promise<boolean | typeof IMMEDIATE_FAIL>((resolve, reject) => {
+      const tls = tlsFor(host);
       const onResponse = (res: http.IncomingMessage): void => {
         res.resume();
         res.once('end', () => resolve(httpVerdict(res.statusCode ?? 0, res.headers, cfg.expectedStatuses)));
@@ -125,7 +126,7 @@ function httpProbe(
         port: host.port,
         path: cfg.path ?? '/',
         headers,
-        agent: agentFor(host),
+        agent: agentFor(host, tls),
         signal,
       };
       let req: http.ClientRequest;
@@ -156,7 +157,7 @@ function httpProbe(
   return probe;
 }
 
-function tcpProbe(cfg: NonNullable<HcJson['tcpHealthCheck']>, tls: TlsContext | undefined): Probe {
+function tcpProbe(cfg: NonNullable<HcJson['tcpHealthCheck']>, tlsFor: TlsFor): Probe {
   const send = payloadBytes(cfg.send);
   const expect = (cfg.receive ?? []).map(payloadBytes);
   return (host: Host, signal: AbortSignal) =>
@@ -192,7 +193,7 @@ function tcpProbe(cfg: NonNullable<HcJson['tcpHealthCheck']>, tls: TlsContext | 
         s.once('end', () => done(false));
       };
       try {
-        sock = connect(host, tls, undefined, (err) => onReady(err));
+        sock = connect(host, tlsFor(host), undefined, (err) => onReady(err));
       } catch {
         return done(false);
       }
@@ -247,11 +248,7 @@ export function probeSession<V>(
   return { session, done };
 }
 
-function grpcProbe(
-  cfg: NonNullable<HcJson['grpcHealthCheck']>,
-  cluster: string,
-  tls: TlsContext | undefined,
-): Probe {
+function grpcProbe(cfg: NonNullable<HcJson['grpcHealthCheck']>, cluster: string, tlsFor: TlsFor): Probe {
   const service = Buffer.from(cfg.serviceName ?? '');
   // HealthCheckRequest { string service = 1; } in a gRPC length-prefixed frame.
   const msg =
@@ -259,7 +256,7 @@ function grpcProbe(
   const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, msg.length]), msg]);
   return (host: Host, signal: AbortSignal) =>
     new Promise<boolean>((resolve) => {
-      const opened = probeSession<boolean>(host, tls, signal, resolve);
+      const opened = probeSession<boolean>(host, tlsFor(host), signal, resolve);
       if (!opened) return;
       const { session, done } = opened;
       const stream = session.request({
@@ -288,10 +285,10 @@ function grpcProbe(
 }
 
 /** The probe for a `health_checks` entry. */
-export const defaultProbes: ProbeFactory = (hc, cluster, tls) => {
+export const defaultProbes: ProbeFactory = (hc, cluster, tlsFor) => {
   const h = hc as HcJson;
-  if (h.httpHealthCheck) return httpProbe(h.httpHealthCheck, cluster, tls, h.reuseConnection !== false);
-  if (h.tcpHealthCheck) return tcpProbe(h.tcpHealthCheck, tls);
-  if (h.grpcHealthCheck) return grpcProbe(h.grpcHealthCheck, cluster, tls);
+  if (h.httpHealthCheck) return httpProbe(h.httpHealthCheck, cluster, tlsFor, h.reuseConnection !== false);
+  if (h.tcpHealthCheck) return tcpProbe(h.tcpHealthCheck, tlsFor);
+  if (h.grpcHealthCheck) return grpcProbe(h.grpcHealthCheck, cluster, tlsFor);
   throw new Error(`cluster ${cluster}: only HTTP, TCP and gRPC health checks are supported`);
 };

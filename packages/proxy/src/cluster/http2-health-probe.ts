@@ -15,22 +15,25 @@ type Verdict = boolean | typeof IMMEDIATE_FAIL;
 export function http2Probe(
   cfg: HttpHealthCheckJson,
   headers: Record<string, string>,
-  tls: TlsContext | undefined,
+  tlsFor: (host: Host) => TlsContext | undefined,
   reuse: boolean,
 ): Probe {
   const { host: authority, ...rest } = headers;
   const kept = new Map<string, http2.ClientHttp2Session>();
 
   const sessionFor = (host: Host): http2.ClientHttp2Session | undefined => {
-    const live = kept.get(host.key);
+    const tls = tlsFor(host);
+    // Keyed by the socket too: a host whose socket changed gets a new session.
+    const key = `${host.key} ${tls ? 'tls' : 'raw'}`;
+    const live = kept.get(key);
     if (live && !live.closed && !live.destroyed) return live;
     const session = openProbeSession(host, tls);
     if (!session) return undefined;
     session.on('error', () => {}); // each check listens for its own outcome
     if (reuse) {
-      kept.set(host.key, session);
+      kept.set(key, session);
       session.once('close', () => {
-        if (kept.get(host.key) === session) kept.delete(host.key);
+        if (kept.get(key) === session) kept.delete(key);
       });
     }
     return session;

@@ -12,15 +12,16 @@ function setup(
 ): {
   hosts: Host[];
   d: OutlierDetector;
-  events: { host: string; why: OutlierEvent | 'uneject'; enforced: boolean }[];
+  events: { host: string; why: OutlierEvent | 'uneject'; enforced: boolean; overflow?: true }[];
 } {
   const hosts = Array.from({ length: n }, (_, i) => makeHost('127.0.0.1', 1000 + i));
-  const events: { host: string; why: OutlierEvent | 'uneject'; enforced: boolean }[] = [];
+  const events: { host: string; why: OutlierEvent | 'uneject'; enforced: boolean; overflow?: true }[] = [];
   const cfg = outlierConfigOf({ interval: '3600s', baseEjectionTime: '10s', maxEjectionPercent: 100, ...od });
   const d = new OutlierDetector(
     cfg!,
     () => hosts,
-    (h, why, enforced) => events.push({ host: h.key, why, enforced }),
+    (h, why, enforced, overflow) =>
+      events.push({ host: h.key, why, enforced, ...(overflow ? { overflow: true as const } : {}) }),
     () => 0.5,
   );
   detectors.push(d);
@@ -161,6 +162,30 @@ describe('ejection time', () => {
     const half = setup(4, { consecutive5xx: 1, maxEjectionPercent: 50 });
     for (const h of half.hosts) half.d.record(h, 500, 0);
     expect(half.events.filter((e) => e.enforced)).toHaveLength(2);
+  });
+
+  it('an ejection refused by max_ejection_percent is an overflow (ejections_overflow), before the enforcing roll', () => {
+    const { hosts, d, events } = setup(4, { consecutive5xx: 1, maxEjectionPercent: 50 });
+    for (const h of hosts) d.record(h, 500, 0);
+    expect(events.map((e) => [e.host, e.enforced, e.overflow ?? false])).toEqual([
+      [hosts[0]?.key, true, false],
+      [hosts[1]?.key, true, false],
+      [hosts[2]?.key, false, true],
+      [hosts[3]?.key, false, true],
+    ]);
+    // Envoy checks the room first: with enforcing 0 a host past the percentage still overflows.
+    const detectedOnly = setup(2, { consecutive5xx: 1, enforcingConsecutive5xx: 0, maxEjectionPercent: 10 });
+    detectedOnly.d.record(detectedOnly.hosts[0]!, 500, 0);
+    expect(detectedOnly.events).toEqual([
+      { host: detectedOnly.hosts[0]?.key, why: 'consecutive_5xx', enforced: false, overflow: true },
+    ]);
+    // always_eject_one_host: the first goes out, the second overflows.
+    const one = setup(3, { consecutive5xx: 1, maxEjectionPercent: 0, alwaysEjectOneHost: true });
+    for (const h of one.hosts.slice(0, 2)) one.d.record(h, 500, 0);
+    expect(one.events.map((e) => [e.enforced, e.overflow ?? false])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
   });
 
   it('always_eject_one_host: one host whatever max_ejection_percent, not two', () => {

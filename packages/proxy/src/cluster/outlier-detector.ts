@@ -4,8 +4,9 @@
 // stdev, when enough hosts have enough requests) and failure-percentage ejection, for external
 // and, when split, local-origin results; the ejection-time multiplier of hosts left alone
 // decreases. An ejection lasts base_ejection_time × multiplier, capped by max_ejection_time, plus
-// up to max_ejection_time_jitter; an ejection is enforced only while the ejected hosts stay within
-// max_ejection_percent (one host whatever the percentage with always_eject_one_host); like Envoy,
+// up to max_ejection_time_jitter; an ejection happens only while the ejected hosts stay within
+// max_ejection_percent (one host whatever the percentage with always_eject_one_host) — one refused
+// by it is reported as an overflow (Envoy's ejections_overflow), before any enforcing roll; like Envoy,
 // an ejected host returns at the first interval tick after its ejection time is over, or at a
 // successful active health check (successful_active_health_check_uneject_host, default true).
 // A detector whose enforcing percentage is 0 still reports its outliers (ejections_detected_*).
@@ -87,10 +88,11 @@ export type OutlierOutcome = number | 'connect-failure' | 'reset' | 'timeout';
 
 export interface OutlierReporter {
   /**
-   * A host was ejected (enforced), or found an outlier but left in by the enforcing percentage;
-   * 'uneject': an ejected host returned.
+   * A host was ejected (enforced), or found an outlier but left in by the enforcing percentage,
+   * or (`overflow`) left in because max_ejection_percent had no room; 'uneject': an ejected host
+   * returned.
    */
-  (host: Host, why: OutlierEvent | 'uneject', enforced: boolean): void;
+  (host: Host, why: OutlierEvent | 'uneject', enforced: boolean, overflow?: boolean): void;
 }
 
 interface Counts {
@@ -258,21 +260,25 @@ export class OutlierDetector {
   }
 
   /**
-   * Ejects when the enforcing percentage says so and max_ejection_percent leaves room (Envoy: the
-   * ejected share after this ejection within the percentage, or none ejected yet with
-   * always_eject_one_host); reports an outlier left in as detected only. True when ejected.
+   * Ejects when max_ejection_percent leaves room (Envoy: the ejected share after this ejection
+   * within the percentage, or none ejected yet with always_eject_one_host) and then the enforcing
+   * percentage says so. Envoy's order: no room is an overflow whatever the enforcing percentage;
+   * an outlier the roll leaves in is detected only. True when ejected.
    */
   private maybeEject(host: Host, now: number, why: OutlierEvent, enforcing: number): boolean {
     if (host.ejectedUntil > now) return false;
+    const all = this.hosts();
+    const ejected = all.filter((h) => h.ejectedUntil > now).length;
+    const within = (100 * (ejected + 1)) / Math.max(1, all.length) <= this.config.maxEjectionPercent;
+    if (!within && !(this.config.alwaysEjectOneHost && ejected === 0)) {
+      this.report(host, why, false, true);
+      return false;
+    }
     const enforced = enforcing > 0 && this.random() * 100 < enforcing;
     if (!enforced) {
       this.report(host, why, false);
       return false;
     }
-    const all = this.hosts();
-    const ejected = all.filter((h) => h.ejectedUntil > now).length;
-    const within = (100 * (ejected + 1)) / Math.max(1, all.length) <= this.config.maxEjectionPercent;
-    if (!within && !(this.config.alwaysEjectOneHost && ejected === 0)) return false;
     host.ejections++;
     const s = this.of(host);
     const jitter =

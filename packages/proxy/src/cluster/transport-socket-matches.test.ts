@@ -39,4 +39,23 @@ describe('transport_socket_matches selection', () => {
     expect([...socketIndexByHost([{ match: { tlsMode: 'istio' } }], cla)]).toEqual([['10.0.0.1:80', 0]]);
     expect(socketIndexByHost([], cla).size).toBe(0);
   });
+
+  it("tries the locality's metadata when no entry matches the endpoint's (endpoint first)", () => {
+    const md = (v: Record<string, string>) => ({ filterMetadata: { [TRANSPORT_SOCKET_MATCH_KEY]: v } });
+    const at = (address: string, own?: Record<string, string>) => ({
+      endpoint: { address: { socketAddress: { address, portValue: 80 } } },
+      ...(own ? { metadata: md(own) } : {}),
+    });
+    const cla: endpointV3.ClusterLoadAssignmentJson = {
+      endpoints: [
+        { metadata: md({ tlsMode: 'istio' }), lbEndpoints: [at('10.0.0.1'), at('10.0.0.2', { raw: 'yes' })] },
+        { lbEndpoints: [at('10.0.0.3')] },
+      ],
+    };
+    const matches = [{ match: { raw: 'yes' } }, { match: { tlsMode: 'istio' } }];
+    expect([...socketIndexByHost(matches, cla)]).toEqual([
+      ['10.0.0.1:80', 1],
+      ['10.0.0.2:80', 0],
+    ]);
+  });
 });

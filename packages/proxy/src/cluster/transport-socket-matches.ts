@@ -1,7 +1,8 @@
 // A cluster's transport_socket_matches: the transport socket (and so the connection pools) each
 // endpoint gets. An endpoint's `envoy.transport_socket_match` metadata is matched against each
 // entry's `match` in order (every key of the match present with an equal value; an empty match
-// takes any endpoint); no match → the cluster's own transport_socket. This is how Istio's auto
+// takes any endpoint); when no entry matches it, its locality's (LocalityLbEndpoints.metadata)
+// is tried the same way, as Envoy; no match → the cluster's own transport_socket. This is how Istio's auto
 // mTLS reaches a service whose pods are half in the mesh (`tlsMode: istio` → mTLS, else plaintext).
 import type { clusterV3, endpointV3, tlsV3 } from '@skein/api-types';
 import { makeHost } from '../endpoint/host.js';
@@ -48,7 +49,8 @@ export function socketMatchApplies(
 
 /**
  * Per host key, the index of the first transport_socket_matches entry its endpoint metadata
- * satisfies; hosts matching none are absent (they use the cluster's transport_socket).
+ * satisfies, else the first its locality's metadata satisfies; hosts matching none are absent
+ * (they use the cluster's transport_socket).
  */
 export function socketIndexByHost(
   matches: readonly { readonly match?: Readonly<Record<string, unknown>> | undefined }[],
@@ -56,15 +58,18 @@ export function socketIndexByHost(
 ): Map<string, number> {
   const out = new Map<string, number>();
   if (matches.length === 0) return out;
-  for (const group of cla?.endpoints ?? [])
+  type Md = Readonly<Record<string, unknown>> | undefined;
+  for (const group of cla?.endpoints ?? []) {
+    const locality = group.metadata?.filterMetadata?.[TRANSPORT_SOCKET_MATCH_KEY] as Md;
     for (const lbe of group.lbEndpoints ?? []) {
       const sa = lbe.endpoint?.address?.socketAddress;
       if (!sa?.address) continue;
-      const md = lbe.metadata?.filterMetadata?.[TRANSPORT_SOCKET_MATCH_KEY] as
-        Readonly<Record<string, unknown>> | undefined;
-      const i = matches.findIndex((m) => socketMatchApplies(m.match, md));
+      const md = lbe.metadata?.filterMetadata?.[TRANSPORT_SOCKET_MATCH_KEY] as Md;
+      let i = matches.findIndex((m) => socketMatchApplies(m.match, md));
+      if (i < 0 && locality) i = matches.findIndex((m) => socketMatchApplies(m.match, locality));
       if (i >= 0) out.set(makeHost(sa.address, sa.portValue ?? 0).key, i);
     }
+  }
   return out;
 }
 

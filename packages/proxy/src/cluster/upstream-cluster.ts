@@ -10,6 +10,7 @@ import {
   compileSocketMatches,
   compileTransportSocket,
   socketIndexByHost,
+  socketMatchApplies,
   type SocketChoice,
 } from './transport-socket-matches.js';
 import {
@@ -25,12 +26,22 @@ import type { TlsContext } from '../transport-socket/tls-context.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
 import { HealthChecker, healthCheckSpecOf, type ProbeFactory } from './health-checker.js';
 import { defaultProbes } from './health-probes.js';
+import { initialFetchTimeoutMs } from '../xds/initial-fetch.js';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
 
 export interface ClusterEvents {
-  /** Outlier detection found a host (ejected it when `enforced`). */
-  onEject(cluster: string, host: Host, why: OutlierEvent | 'uneject', enforced: boolean): void;
+  /**
+   * Outlier detection found a host (ejected it when `enforced`; left it in for want of room under
+   * max_ejection_percent when `overflow`).
+   */
+  onEject(
+    cluster: string,
+    host: Host,
+    why: OutlierEvent | 'uneject',
+    enforced: boolean,
+    overflow?: boolean,
+  ): void;
   onConnect(cluster: string, host: Host): void;
   /** A pooled connection reached the cluster's max_connection_duration. */
   onMaxConnectionDuration?(cluster: string): void;
@@ -102,6 +113,8 @@ export class UpstreamCluster {
   onWarm: (() => void) | undefined;
   private warmNotified = false;
   private dnsTimer: NodeJS.Timeout | undefined;
+  /** EDS initial_fetch_timeout: with no assignment by then, the cluster warms with no hosts. */
+  private edsTimer: NodeJS.Timeout | undefined;
   private readonly originalDstHosts = new Map<string, Host>();
   private readonly healthCheckers: HealthChecker[] = [];
   /** The cluster has been picked from (Envoy's "had traffic", for no_traffic_interval). */
@@ -134,7 +147,7 @@ export class UpstreamCluster {
       ? new OutlierDetector(
           od,
           () => this.hostList,
-          (h, why, enforced) => this.events.onEject(this.name, h, why, enforced),
+          (h, why, enforced, overflow) => this.events.onEject(this.name, h, why, enforced, overflow),
         )
       : undefined;
     this.tls = compileTransportSocket(config.transportSocket, `cluster ${this.name}`, secrets);
@@ -170,6 +183,16 @@ export class UpstreamCluster {
     };
     this.edsName = this.type === 'EDS' ? (config.edsClusterConfig?.serviceName ?? this.name) : undefined;
     this.initialized = this.type === 'STATIC' || this.type === 'ORIGINAL_DST';
+    if (this.type === 'EDS') {
+      const ms = initialFetchTimeoutMs(config.edsClusterConfig?.edsConfig, durationMs);
+      if (ms > 0) {
+        this.edsTimer = setTimeout(() => {
+          this.edsTimer = undefined;
+          if (!this.initialized) this.setHosts([]);
+        }, ms);
+        this.edsTimer.unref();
+      }
+    }
     if (this.type === 'STATIC') {
       this.hostList = hostsFromAssignment(config.loadAssignment);
       this.socketByHost = socketIndexByHost(config.transportSocketMatches ?? [], config.loadAssignment);
@@ -177,7 +200,7 @@ export class UpstreamCluster {
     this.lb = this.buildLb();
     if (this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') this.startDns();
     for (const hc of config.healthChecks ?? []) {
-      const spec = healthCheckSpecOf(hc, this.name, probes, this.tls);
+      const spec = healthCheckSpecOf(hc, this.name, probes, this.healthCheckTls(hc));
       const ev = this.events.onHealthCheck?.bind(this.events) ?? (() => {});
       this.healthCheckers.push(
         new HealthChecker(
@@ -222,6 +245,23 @@ export class UpstreamCluster {
     return (i === undefined ? undefined : this.sockets[i + 1]) ?? (this.sockets[0] as SocketChoice);
   }
 
+  /**
+   * The transport socket a health check uses for a host: with transport_socket_match_criteria, the
+   * first transport_socket_matches entry those criteria satisfy (else the cluster's own socket),
+   * for every host; without, the host's own socket (Envoy's rule).
+   */
+  private healthCheckTls(
+    hc: NonNullable<clusterV3.ClusterJson['healthChecks']>[number],
+  ): (host: Host) => TlsContext | undefined {
+    const criteria = hc.transportSocketMatchCriteria as Readonly<Record<string, unknown>> | undefined;
+    if (criteria === undefined) return (h) => this.tlsFor(h);
+    const i = (this.config.transportSocketMatches ?? []).findIndex((m) =>
+      socketMatchApplies(m.match as Readonly<Record<string, unknown>> | undefined, criteria),
+    );
+    const chosen = (i < 0 ? undefined : this.sockets[i + 1]) ?? (this.sockets[0] as SocketChoice);
+    return () => chosen.tls;
+  }
+
   /** The UpstreamTlsContext for connections to a host, or undefined for plaintext. */
   tlsFor(host: Host): TlsContext | undefined {
     return this.socketFor(host).tls;
@@ -239,6 +279,8 @@ export class UpstreamCluster {
 
   /** Applies an EDS assignment (or a DNS result shaped as one). */
   setAssignment(cla: endpointV3.ClusterLoadAssignmentJson): void {
+    clearTimeout(this.edsTimer);
+    this.edsTimer = undefined;
     this.socketByHost = socketIndexByHost(this.config.transportSocketMatches ?? [], cla);
     this.setHosts(hostsFromAssignment(cla, this.hostList));
   }
@@ -328,6 +370,8 @@ export class UpstreamCluster {
     for (const hc of this.healthCheckers) hc.close();
     if (this.dnsTimer) clearTimeout(this.dnsTimer);
     this.dnsTimer = undefined;
+    clearTimeout(this.edsTimer);
+    this.edsTimer = undefined;
     await this.pools.close();
   }
 }

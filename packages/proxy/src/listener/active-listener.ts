@@ -31,6 +31,7 @@ import { inspect, detectHttp } from './inspect-connection.js';
 import { originalSourceUnavailable, originalSrcMark } from './original-src.js';
 import { makeTransparent } from './original-dst.js';
 import { PrefixedSocket } from './prefixed-socket.js';
+import { initialFetchTimeoutMs } from '../xds/initial-fetch.js';
 import { checkPolicy, statsPolicyOf } from '../stats/stats-config.js';
 import {
   ON_STREAM_IDLE,
@@ -355,6 +356,23 @@ export class ActiveListener {
         const tc = f.typedConfig as HcmJson | undefined;
         if (tc?.['@type' as keyof HcmJson] === HCM_TYPE && tc.rds?.routeConfigName)
           out.push(tc.rds.routeConfigName);
+      }
+    }
+    return out;
+  }
+
+  /** Each RDS name the listener's HCMs use with its config source's initial_fetch_timeout (ms). */
+  static rdsWaits(config: listenerV3.ListenerJson): { name: string; timeoutMs: number }[] {
+    const out: { name: string; timeoutMs: number }[] = [];
+    for (const fc of [
+      ...(config.filterChains ?? []),
+      ...(config.defaultFilterChain ? [config.defaultFilterChain] : []),
+    ]) {
+      for (const f of fc.filters ?? []) {
+        const tc = f.typedConfig as HcmJson | undefined;
+        if (tc?.['@type' as keyof HcmJson] !== HCM_TYPE || !tc.rds?.routeConfigName) continue;
+        const timeoutMs = initialFetchTimeoutMs(tc.rds.configSource, durationMs);
+        out.push({ name: tc.rds.routeConfigName, timeoutMs });
       }
     }
     return out;

@@ -1,6 +1,11 @@
 // Owns the proxy's listeners: binds new ones, swaps the configuration of changed ones in place
 // (same address) or rebinds them, drains removed ones, holds listeners that wait for their route
 // configurations or TLS secrets (warming), and finds the listener for an original destination (handoff).
+// Until the proxy's start is over (Envoy's workers started: every cluster warm, first LDS/RDS in)
+// listeners that are ready are held unbound, so nothing accepts a connection it could not serve.
+// A listener's wait for a route configuration is bounded by its RDS config source's
+// initial_fetch_timeout (15 s by default, 0s forever): after it, the listener serves without those
+// routes (404 NR) until they arrive, as Envoy's.
 import type { listenerV3 } from '@skein/api-types';
 import { ActiveListener, type OriginalDstResolver } from './active-listener.js';
 import type { ProxyContext } from '../http-connection-manager/proxy-context.js';
@@ -11,12 +16,21 @@ export class ListenerManager {
   private readonly json = new Map<string, string>();
   private readonly warming = new Map<string, listenerV3.ListenerJson>();
   private readonly staticNames = new Set<string>();
+  /** Ready listeners waiting for the end of the start (`startServing`). */
+  private readonly held = new Map<string, listenerV3.ListenerJson>();
+  private serving = false;
+  private closed = false;
+  /** RDS names whose initial_fetch_timeout ran out before they arrived, and the running waits. */
+  private readonly rdsGaveUp = new Set<string>();
+  private readonly rdsTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly ctx: ProxyContext,
     private readonly originalDst: OriginalDstResolver,
     private readonly routeReady: (name: string) => boolean,
     private readonly reusePort = false,
+    /** A warming listener became ready on its own (an RDS wait ran out). */
+    private readonly onWarmed: () => void = () => {},
   ) {}
 
   get(name: string): ActiveListener | undefined {
@@ -33,11 +47,13 @@ export class ListenerManager {
 
   /** RDS names needed by active and warming listeners. */
   routeNames(): string[] {
-    const configs = [...this.all().map((l) => l.config), ...this.warming.values()];
+    const configs = [...this.all().map((l) => l.config), ...this.warming.values(), ...this.held.values()];
     return [...new Set(configs.flatMap((c) => ActiveListener.routeNames(c)))].sort();
   }
 
   async addStatic(l: listenerV3.ListenerJson): Promise<void> {
+    // Checked now, so a bad static listener fails the start even when it is held.
+    ActiveListener.validate(l, this.ctx);
     if (l.name) this.staticNames.add(l.name);
     await this.upsert(l);
   }
@@ -49,6 +65,8 @@ export class ListenerManager {
       if (!keep.has(name) && !this.staticNames.has(name)) await this.remove(name);
     }
     for (const name of [...this.warming.keys()]) if (!keep.has(name)) this.warming.delete(name);
+    for (const name of [...this.held.keys()])
+      if (!keep.has(name) && !this.staticNames.has(name)) this.held.delete(name);
     for (const l of list) if (l.name && !this.staticNames.has(l.name)) await this.upsert(l);
   }
 
@@ -57,33 +75,84 @@ export class ListenerManager {
     const text = JSON.stringify(l);
     if (this.json.get(name) === text && this.active.has(name)) return;
     // Envoy keeps a listener warming (not accepting) until its routes and SDS secrets are in.
-    const ready =
-      ActiveListener.routeNames(l).every((r) => this.routeReady(r)) &&
-      sdsReferences([l]).every((r) => this.ctx.secrets.settled(r.name));
+    const waits = ActiveListener.rdsWaits(l).filter(
+      (w) => !this.routeReady(w.name) && !this.rdsGaveUp.has(w.name),
+    );
+    const ready = waits.length === 0 && sdsReferences([l]).every((r) => this.ctx.secrets.settled(r.name));
     if (!ready) {
       this.warming.set(name, l);
+      for (const w of waits) this.waitForRoutes(w.name, w.timeoutMs);
       return;
     }
-    this.warming.delete(name);
-    const existing = this.active.get(name);
-    if (
-      existing &&
-      JSON.stringify(existing.config.address) === JSON.stringify(l.address) &&
-      existing.config.bindToPort === l.bindToPort
-    ) {
-      existing.update(l);
-    } else {
-      if (existing) await existing.drain();
-      const next = new ActiveListener(l, this.ctx, {
-        handoff: (dst) => this.forOriginalDst(dst),
-        originalDst: this.originalDst,
-        reusePort: this.reusePort,
-      });
-      await next.bind();
-      this.active.set(name, next);
-      if (existing) void existing.close();
+    if (!this.serving) {
+      this.warming.delete(name);
+      this.held.set(name, l);
+      return;
     }
-    this.json.set(name, text);
+    try {
+      const existing = this.active.get(name);
+      if (
+        existing &&
+        JSON.stringify(existing.config.address) === JSON.stringify(l.address) &&
+        existing.config.bindToPort === l.bindToPort
+      ) {
+        existing.update(l);
+      } else {
+        if (existing) await existing.drain();
+        const next = new ActiveListener(l, this.ctx, {
+          handoff: (dst) => this.forOriginalDst(dst),
+          originalDst: this.originalDst,
+          reusePort: this.reusePort,
+        });
+        await next.bind();
+        // Stopped while it bound (a start ending as the proxy stops): no listener may outlive close().
+        if (this.closed) {
+          void next.close();
+          return;
+        }
+        this.active.set(name, next);
+        if (existing) void existing.close();
+      }
+      this.json.set(name, text);
+    } finally {
+      // Only now: while it binds, its route names stay subscribed (routeNames).
+      if (this.warming.get(name) === l) this.warming.delete(name);
+      if (this.held.get(name) === l) this.held.delete(name);
+    }
+  }
+
+  /** Starts the initial_fetch_timeout of a route configuration a warming listener waits for. */
+  private waitForRoutes(routeName: string, timeoutMs: number): void {
+    if (timeoutMs <= 0 || this.rdsTimers.has(routeName)) return;
+    const timer = setTimeout(() => {
+      if (this.routeReady(routeName)) return;
+      this.rdsGaveUp.add(routeName);
+      void this.routesChanged().then(this.onWarmed, () => {});
+    }, timeoutMs);
+    timer.unref();
+    this.rdsTimers.set(routeName, timer);
+  }
+
+  /** Names of ready listeners held until the start is over. */
+  heldNames(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /**
+   * The start is over: binds the held listeners (Envoy's listen() before its workers start) and
+   * every later one as soon as it is ready. Rejects with the first listener that cannot bind.
+   */
+  async startServing(): Promise<void> {
+    this.serving = true;
+    let failure: unknown;
+    for (const l of [...this.held.values()]) {
+      try {
+        await this.upsert(l);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** Activates warming listeners whose routes and secrets have all arrived. */
@@ -118,6 +187,10 @@ export class ListenerManager {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.held.clear();
+    for (const t of this.rdsTimers.values()) clearTimeout(t);
+    this.rdsTimers.clear();
     await Promise.all(this.all().map((l) => l.close()));
     this.active.clear();
   }

@@ -19,6 +19,8 @@ let queue: Promise<unknown> = Promise.resolve();
 port.on('message', (m: ToWorker) => {
   if (m.kind === 'xds') {
     queue = queue.then(() => proxy.applyForwarded(m.update)).catch(() => undefined);
+  } else if (m.kind === 'serve') {
+    queue = queue.then(() => proxy.serveHeld()).catch(() => undefined);
   } else if (m.kind === 'stats') {
     void proxy.istio.registry
       .getMetricsAsJSON()

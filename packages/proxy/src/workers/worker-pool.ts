@@ -2,6 +2,8 @@
 // connections). The main thread is worker 0 and the primary: it alone runs xDS, SDS and admin.
 // Every update it accepts is forwarded, in order, to the other workers, which apply exactly the
 // same sequence — each worker swaps a resource in one step, so no request sees half of an update.
+// Workers hold their listeners unbound until the primary's start is over (its clusters warm, its
+// first LDS/RDS in), as Envoy starts its workers only then.
 // Admin stats and Istio metrics are summed over all workers.
 import { Worker } from 'node:worker_threads';
 import { RunningProxy, type ForwardedUpdate, type ProxyOptions } from '../proxy.js';
@@ -17,7 +19,10 @@ export interface WorkerData {
 }
 
 export type ToWorker =
-  { kind: 'xds'; update: ForwardedUpdate } | { kind: 'stats'; id: number } | { kind: 'stop' };
+  | { kind: 'xds'; update: ForwardedUpdate }
+  | { kind: 'serve' }
+  | { kind: 'stats'; id: number }
+  | { kind: 'stop' };
 export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'stats'; id: number; raw: Stat[]; istio: MetricObjectWithValues<MetricValue<string>>[] }
@@ -88,6 +93,10 @@ export async function startWorkerPool(
           return { raw: r.raw, istio: r.istio };
         }),
       ),
+  });
+  // The primary binds first; the workers' updates already posted are applied before 'serve'.
+  void primary.waitReady().then(() => {
+    for (const w of workers) w.postMessage({ kind: 'serve' } satisfies ToWorker);
   });
   await primary.start();
   return {
