@@ -5,6 +5,7 @@ import {
   parseRequestHead,
   parseResponseHead,
   requestFraming,
+  responseBodyLength,
   responseFraming,
 } from './http1-head.js';
 
@@ -85,6 +86,22 @@ describe('request heads', () => {
     rejects('GET / HTTP/1.1\r\nhost: x\r\nx: a\rb\r\n\r\n');
   });
 
+  it('checks names and values the same once the names are known (matched in place)', () => {
+    expect(req('GET / HTTP/1.1\r\nHost: x\r\nX-Known: 1\r\n\r\n').headers).toEqual({
+      host: 'x',
+      'x-known': '1',
+    });
+    expect(req('GET / HTTP/1.1\r\nHOST: y\r\nX-Known: 2\r\nX-Knowm: 3\r\n\r\n').headers).toEqual({
+      host: 'y',
+      'x-known': '2',
+      'x-knowm': '3',
+    });
+    rejects('GET / HTTP/1.1\r\nHost: x\r\nX-Known: 1\0\r\n\r\n');
+    rejects('GET / HTTP/1.1\r\nHost: x\r\nX-Known: 1\n2\r\n\r\n');
+    rejects('GET / HTTP/1.1\r\nHost: x\r\nX-Known: 1\r2\r\n\r\n');
+    rejects('GET / HTTP/1.1\r\nHost: x\r\nX-Known : 1\r\n\r\n');
+  });
+
   it('limits the number of fields and the size of the head', () => {
     const many = Array.from({ length: 101 }, (_, i) => `x-${i}: v\r\n`).join('');
     rejects(`GET / HTTP/1.1\r\nhost: x\r\n${many}\r\n`, 431);
@@ -116,5 +133,30 @@ describe('response heads', () => {
     expect(() => parseResponseHead(b, findHeadEnd(b, 0))).toThrow(HttpParseError);
     const c = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n');
     expect(() => parseResponseHead(c, findHeadEnd(c, 0))).toThrow(HttpParseError);
+  });
+});
+
+describe('response body length', () => {
+  it('agrees with the framing: the length, 0 for none, -1 for chunked or read to close', () => {
+    const heads = [
+      'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n',
+      'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n',
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n',
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n',
+      'HTTP/1.1 200 OK\r\n\r\n',
+      'HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n',
+      'HTTP/1.1 304 Not Modified\r\n\r\n',
+      'HTTP/1.1 100 Continue\r\n\r\n',
+    ];
+    const seen: number[] = [];
+    for (const text of heads)
+      for (const method of ['GET', 'HEAD']) {
+        const h = res(text);
+        const f = responseFraming(h, method);
+        const n = responseBodyLength(h, method);
+        expect(n).toBe(f.kind === 'none' ? 0 : f.kind === 'length' ? f.length : -1);
+        seen.push(n);
+      }
+    expect(seen.slice(0, 6)).toEqual([5, 0, 0, 0, -1, 0]);
   });
 });

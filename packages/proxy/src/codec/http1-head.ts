@@ -69,9 +69,34 @@ export function findHeadEnd(buf: Buffer, from: number): number {
   return i < 0 ? -1 : i + 4;
 }
 
-/** Field names as sent → lowercased (and known to be tokens): the common ones are not re-checked. */
-const NAMES = new Map<string, string>();
+/**
+ * Field names seen before (known to be tokens), by length and first character: a flat list of
+ * [as sent, lowercased] pairs, compared in place in the head's text, so a known name costs neither
+ * a slice nor a token check.
+ */
+const NAMES = new Map<number, string[]>();
 const MAX_NAMES = 512;
+let namesKept = 0;
+
+/** The lowercased name of a field whose name, as sent, is a known one at `text[start, start + len)`. */
+function knownName(text: string, start: number, len: number): string | undefined {
+  const list = NAMES.get((len << 8) | text.charCodeAt(start));
+  if (list === undefined) return undefined;
+  for (let i = 0; i < list.length; i += 2) if (text.startsWith(list[i]!, start)) return list[i + 1];
+  return undefined;
+}
+
+function rememberName(raw: string, lower: string): void {
+  if (namesKept >= MAX_NAMES) return;
+  namesKept++;
+  const key = (raw.length << 8) | raw.charCodeAt(0);
+  const list = NAMES.get(key);
+  if (list) list.push(raw, lower);
+  else NAMES.set(key, [raw, lower]);
+}
+
+/** A NUL, or a CR or LF that is not part of a CRLF: somewhere in the head a value may be invalid. */
+const SUSPECT = /\0|\r(?!\n)|(?<!\r)\n/;
 
 /** The characters String.prototype.trim removes, within latin1. */
 function isTrimmed(c: number): boolean {
@@ -86,6 +111,8 @@ function parseFields(text: string, pos: number, limits: HeadLimits, out: ParsedH
   let te: string | undefined;
   let hasUpgradeHeader = false;
   const n = text.length;
+  // Values are checked one by one only when the head has a character they may not contain.
+  const checkValues = SUSPECT.test(text);
   while (pos < n) {
     let eol = text.indexOf('\r\n', pos);
     if (eol < 0) eol = n;
@@ -97,19 +124,19 @@ function parseFields(text: string, pos: number, limits: HeadLimits, out: ParsedH
     if (c0 === 32 || c0 === 9) throw new HttpParseError('obsolete line folding');
     const colon = text.indexOf(':', start);
     if (colon <= start || colon >= eol) throw new HttpParseError('header field without a colon');
-    const rawName = text.slice(start, colon);
-    let name = NAMES.get(rawName);
+    let name = knownName(text, start, colon - start);
     if (name === undefined) {
+      const rawName = text.slice(start, colon);
       if (!TOKEN.test(rawName)) throw new HttpParseError(`invalid header field name`);
       name = rawName.toLowerCase();
-      if (NAMES.size < MAX_NAMES) NAMES.set(rawName, name);
+      rememberName(rawName, name);
     }
     let vs = colon + 1;
     let ve = eol;
     while (vs < ve && isTrimmed(text.charCodeAt(vs))) vs++;
     while (ve > vs && isTrimmed(text.charCodeAt(ve - 1))) ve--;
     const value = text.slice(vs, ve);
-    if (BAD_VALUE.test(value)) throw new HttpParseError(`invalid value of ${name}`);
+    if (checkValues && BAD_VALUE.test(value)) throw new HttpParseError(`invalid value of ${name}`);
     const prev = headers[name];
     if (prev === undefined) headers[name] = value;
     else if (name === 'set-cookie') headers[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
@@ -199,6 +226,16 @@ export function parseRequestHead(
   return head;
 }
 
+/** The three-digit status code at `at` (first digit 1-9, nothing else), or -1. */
+function statusCode(line: string, at: number): number {
+  if (line.length < at + 3) return -1;
+  const a = line.charCodeAt(at) - 48;
+  const b = line.charCodeAt(at + 1) - 48;
+  const c = line.charCodeAt(at + 2) - 48;
+  if (a < 1 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return -1;
+  return a * 100 + b * 10 + c;
+}
+
 /** Parses a status line and header fields occupying `buf[0, end)`. */
 export function parseResponseHead(
   buf: Buffer,
@@ -211,11 +248,11 @@ export function parseResponseHead(
   const s1 = line.indexOf(' ');
   if (s1 < 0) throw new HttpParseError('bad status line');
   const minor = versionMinor(line.slice(0, s1));
-  const code = line.slice(s1 + 1, s1 + 4);
-  if (!/^[1-9]\d\d$/.test(code) || (line.length > s1 + 4 && line.charCodeAt(s1 + 4) !== 32))
+  const status = statusCode(line, s1 + 1);
+  if (status < 0 || (line.length > s1 + 4 && line.charCodeAt(s1 + 4) !== 32))
     throw new HttpParseError('bad status code');
   const head: ResponseHead = {
-    status: Number(code),
+    status,
     reason: line.slice(s1 + 5),
     minor,
     headers: {},
@@ -235,6 +272,13 @@ export function requestFraming(h: RequestHead): BodyFraming {
   if (h.contentLength !== undefined && h.contentLength > 0)
     return { kind: 'length', length: h.contentLength };
   return { kind: 'none' };
+}
+
+/** A response's body length as `responseFraming` delimits it (0: none), or -1 (chunked, to close). */
+export function responseBodyLength(h: ResponseHead, method: string): number {
+  if (method === 'HEAD' || h.status === 204 || h.status === 304 || h.status < 200) return 0;
+  if (h.chunked || h.otherEncoding || h.contentLength === undefined) return -1;
+  return h.contentLength;
 }
 
 /** How a response to `method` is delimited. */

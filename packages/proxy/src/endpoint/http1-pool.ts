@@ -12,6 +12,7 @@ import {
   DEFAULT_HEAD_LIMITS,
   findHeadEnd,
   parseResponseHead,
+  responseBodyLength,
   responseFraming,
   type HeaderMap,
 } from '../codec/http1-head.js';
@@ -90,33 +91,42 @@ export class ConnectTimeoutError extends Error {
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
 
-interface Pending {
-  x: Http1Exchange;
-  resolve: (r: Http1Response) => void;
-  reject: (e: unknown) => void;
+/**
+ * One exchange waiting for or on a connection, told its outcome once: `resolve` with the response
+ * head (its body may still stream), or `reject` with why it failed. The router's single attempt is
+ * one (it is also its own exchange), so the common request allocates no promise here.
+ */
+export interface Http1Pending {
+  readonly x: Http1Exchange;
+  resolve(r: Http1Response): void;
+  reject(e: unknown): void;
+}
+
+type Pending = Http1Pending;
+
+/** Whether a streamed request body goes chunked: it has no Content-Length of its own. */
+function sendsChunked(x: Http1Exchange): boolean {
+  const b = x.body;
+  return b !== undefined && !Buffer.isBuffer(b) && typeof x.headers['content-length'] !== 'string';
 }
 
 /** The request line and header fields, with the framing this proxy chooses for the body. */
-function requestHead(x: Http1Exchange): { head: string; chunked: boolean } {
+function requestHead(x: Http1Exchange): string {
   let head = `${x.method} ${x.path} HTTP/1.1\r\nhost: ${x.authority}\r\n`;
   const h = x.headers;
   for (const k in h) {
     if (k === 'host' || k === 'content-length' || k === 'transfer-encoding' || k === 'connection') continue;
     head += fieldLines(k, h[k]);
   }
-  let chunked = false;
   const b = x.body;
   if (Buffer.isBuffer(b)) head += `content-length: ${b.length}\r\n`;
   else if (b) {
     const cl = h['content-length'];
     if (typeof cl === 'string') head += `content-length: ${cl}\r\n`;
-    else {
-      chunked = true;
-      head += 'transfer-encoding: chunked\r\n';
-    }
+    else head += 'transfer-encoding: chunked\r\n';
   } else if (h['content-length'] !== undefined) head += `content-length: ${String(h['content-length'])}\r\n`;
   else if (PAYLOAD_METHODS.has(x.method)) head += 'content-length: 0\r\n';
-  return { head: head + '\r\n', chunked };
+  return head + '\r\n';
 }
 
 class Connection {
@@ -133,7 +143,9 @@ class Connection {
   private responseDone = false;
   private closeAfter = false;
   private keepAliveMs: number;
+  /** The exchange's abort listener while it is registered (one function per connection). */
   private onAbort: (() => void) | undefined;
+  private readonly abortListener = (): void => this.fail(this.signal?.reason);
   private signal: AbortLike | undefined;
   /** Stops streaming the request body (listeners off, the rest drained). */
   private detachBody: (() => void) | undefined;
@@ -236,28 +248,28 @@ class Connection {
     this.closeAfter = false;
     const x = p.x;
     this.signal = x.signal;
-    this.onAbort = () => this.fail(x.signal.reason);
-    x.signal.addEventListener('abort', this.onAbort, { once: true });
-    let framing: { head: string; chunked: boolean };
+    this.onAbort = this.abortListener;
+    x.signal.addEventListener('abort', this.abortListener, { once: true });
+    let head: string;
     try {
-      framing = requestHead(x);
+      head = requestHead(x);
     } catch (e) {
       return this.fail(e);
     }
     const s = this.socket;
     const b = x.body;
     if (b === undefined) {
-      s.write(framing.head, 'latin1');
+      s.write(head, 'latin1');
       this.requestDone = true;
     } else if (Buffer.isBuffer(b)) {
       s.cork();
-      s.write(framing.head, 'latin1');
+      s.write(head, 'latin1');
       if (b.length > 0) s.write(b);
       s.uncork();
       this.requestDone = true;
     } else {
-      s.write(framing.head, 'latin1');
-      this.streamBody(b, framing.chunked);
+      s.write(head, 'latin1');
+      this.streamBody(b, sendsChunked(x));
     }
   }
 
@@ -309,6 +321,11 @@ class Connection {
     return this.shared ? Buffer.from(c) : c;
   }
 
+  /** `c` from `start` on, as `own` keeps it (the copy made without a view in between). */
+  private ownFrom(c: Buffer, start: number): Buffer {
+    return this.shared ? Buffer.copyBytesFrom(c, start) : c.subarray(start);
+  }
+
   private onData(chunk: Buffer): void {
     if (!this.pending && !this.body) {
       // Bytes nobody asked for: this connection cannot be trusted any more.
@@ -336,19 +353,21 @@ class Connection {
         this.headBuf = undefined;
         this.scanned = 0;
         const head = parseResponseHead(acc, end);
-        buf = acc.subarray(end);
         if (head.status < 200) {
           if (head.status === 101) throw new Error('unexpected upgrade from upstream');
+          buf = acc.subarray(end);
           continue; // 100 Continue, 103 Early Hints: the final response follows.
         }
-        const framing = responseFraming(head, this.pending?.x.method ?? 'GET');
-        const whole = framing.kind === 'none' ? 0 : framing.kind === 'length' ? framing.length : -1;
-        if (whole === buf.length) {
+        const method = this.pending?.x.method ?? 'GET';
+        const whole = responseBodyLength(head, method);
+        if (whole === acc.length - end) {
           // The whole response is in hand (the common small response): no body stream.
-          this.completeResponse(head.status, head.headers, whole === 0 ? EMPTY : this.own(buf), head.close);
+          const body = whole === 0 ? EMPTY : this.ownFrom(acc, end);
+          this.completeResponse(head.status, head.headers, body, head.close);
           return;
         }
-        this.startResponse(head.status, head.headers, framing, head.close);
+        buf = acc.subarray(end);
+        this.startResponse(head.status, head.headers, responseFraming(head, method), head.close);
       }
     } catch (e) {
       this.fail(e);
@@ -479,26 +498,29 @@ export class Http1Pool {
   ) {}
 
   request(x: Http1Exchange): Promise<Http1Response> {
-    return new Promise<Http1Response>((resolve, reject) => {
-      if (this.closing) return reject(new Error('pool closed'));
-      if (x.signal.aborted) return reject(x.signal.reason);
-      const p: Pending = { x, resolve, reject };
-      const c = this.idle.pop();
-      if (c) return c.start(p);
-      if (this.all.size < this.opts.maxConnections) return this.open().start(p);
-      this.queue.push(p);
-      x.signal.addEventListener(
-        'abort',
-        () => {
-          const i = this.queue.indexOf(p);
-          if (i >= 0) {
-            this.queue.splice(i, 1);
-            reject(x.signal.reason);
-          }
-        },
-        { once: true },
-      );
-    });
+    return new Promise<Http1Response>((resolve, reject) => this.send({ x, resolve, reject }));
+  }
+
+  /** Starts `p` on an idle or new connection, or queues it; its outcome goes to `p` itself. */
+  send(p: Pending): void {
+    const x = p.x;
+    if (this.closing) return p.reject(new Error('pool closed'));
+    if (x.signal.aborted) return p.reject(x.signal.reason);
+    const c = this.idle.pop();
+    if (c) return c.start(p);
+    if (this.all.size < this.opts.maxConnections) return this.open().start(p);
+    this.queue.push(p);
+    x.signal.addEventListener(
+      'abort',
+      () => {
+        const i = this.queue.indexOf(p);
+        if (i >= 0) {
+          this.queue.splice(i, 1);
+          p.reject(x.signal.reason);
+        }
+      },
+      { once: true },
+    );
   }
 
   private open(): Connection {

@@ -70,8 +70,10 @@ export function requestHash(
   req: RequestView,
   sourceIp: string,
 ): number | undefined {
+  const policies = action.hashPolicy;
+  if (policies === undefined) return undefined;
   let acc: number | undefined;
-  for (const hp of action.hashPolicy ?? []) {
+  for (const hp of policies) {
     let v: string | undefined;
     if (hp.header?.headerName) v = req.header(hp.header.headerName.toLowerCase());
     else if (hp.cookie?.name) {

@@ -23,13 +23,52 @@ export interface CompiledVirtualHost {
   readonly routes: CompiledRoute[];
 }
 
+/** A match result: made once per route at compile time and shared by every request it matches. */
+type RouteMatch = { readonly vhost: CompiledVirtualHost; readonly route: CompiledRoute };
+type NoRouteMatch = { readonly vhost?: CompiledVirtualHost; readonly route?: undefined };
+
 export interface RouteTable {
   readonly config: routeV3.RouteConfigurationJson;
   selectVirtualHost(host: string): CompiledVirtualHost | undefined;
-  match(
-    req: RequestView,
-  ):
-    { vhost: CompiledVirtualHost; route: CompiledRoute } | { vhost?: CompiledVirtualHost; route?: undefined };
+  match(req: RequestView): RouteMatch | NoRouteMatch;
+}
+
+const NO_MATCH: NoRouteMatch = Object.freeze({});
+/** Stands in for the query of a virtual host whose routes have no query parameter matcher. */
+const NO_QUERY = (): URLSearchParams => new URLSearchParams();
+
+/** A compiled virtual host with what matching needs per request precomputed. */
+interface VirtualHostMatcher extends CompiledVirtualHost {
+  readonly matches: readonly RouteMatch[];
+  readonly noRoute: NoRouteMatch;
+  readonly readsQuery: boolean;
+}
+
+/** The virtual host of an exact domain, else the longest suffix then prefix wildcard. */
+function domainMatch(
+  exact: ReadonlyMap<string, VirtualHostMatcher>,
+  suffixes: readonly DomainRule[],
+  prefixes: readonly DomainRule[],
+  h: string,
+): VirtualHostMatcher | undefined {
+  const e = exact.get(h);
+  if (e) return e;
+  // Indexed loops: no iterator per request while this runs as unoptimised or Maglev code.
+  for (let i = 0; i < suffixes.length; i++) {
+    const s = suffixes[i]!;
+    if (h.endsWith(s.value) && h.length > s.value.length) return s.vhost;
+  }
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i]!;
+    if (h.startsWith(p.value) && h.length > p.value.length) return p.vhost;
+  }
+  return undefined;
+}
+
+/** The request's query parameters, parsed on first use (at most once). */
+function lazyQuery(path: string, q: number): () => URLSearchParams {
+  let query: URLSearchParams | undefined;
+  return () => (query ??= new URLSearchParams(q < 0 ? '' : path.slice(q + 1)));
 }
 
 function compileRoute(r: routeComponentsV3.RouteJson): CompiledRoute {
@@ -89,12 +128,26 @@ function compileRoute(r: routeComponentsV3.RouteJson): CompiledRoute {
   };
 }
 
-type DomainRule = { kind: 'exact' | 'suffix' | 'prefix' | 'any'; value: string; vhost: CompiledVirtualHost };
+type DomainRule = { kind: 'exact' | 'suffix' | 'prefix' | 'any'; value: string; vhost: VirtualHostMatcher };
+
+function virtualHostMatcher(vh: routeComponentsV3.VirtualHostJson): VirtualHostMatcher {
+  const routes = (vh.routes ?? []).map(compileRoute);
+  const compiled = {
+    vhost: vh,
+    routes,
+    matches: [] as RouteMatch[],
+    noRoute: NO_MATCH,
+    readsQuery: (vh.routes ?? []).some((r) => (r.match?.queryParameters ?? []).length > 0),
+  };
+  for (const route of routes) compiled.matches.push(Object.freeze({ vhost: compiled, route }));
+  compiled.noRoute = Object.freeze({ vhost: compiled });
+  return compiled;
+}
 
 export function compileRouteTable(config: routeV3.RouteConfigurationJson): RouteTable {
   const rules: DomainRule[] = [];
   for (const vh of config.virtualHosts ?? []) {
-    const compiled: CompiledVirtualHost = { vhost: vh, routes: (vh.routes ?? []).map(compileRoute) };
+    const compiled = virtualHostMatcher(vh);
     for (const d of vh.domains ?? []) {
       const dl = d.toLowerCase();
       if (dl === '*') rules.push({ kind: 'any', value: '', vhost: compiled });
@@ -103,7 +156,7 @@ export function compileRouteTable(config: routeV3.RouteConfigurationJson): Route
       else rules.push({ kind: 'exact', value: dl, vhost: compiled });
     }
   }
-  const exact = new Map<string, CompiledVirtualHost>();
+  const exact = new Map<string, VirtualHostMatcher>();
   for (const r of rules) if (r.kind === 'exact' && !exact.has(r.value)) exact.set(r.value, r.vhost);
   // Longest wildcard wins, suffix before prefix (Envoy's order).
   const suffixes = rules.filter((r) => r.kind === 'suffix').sort((a, b) => b.value.length - a.value.length);
@@ -111,24 +164,17 @@ export function compileRouteTable(config: routeV3.RouteConfigurationJson): Route
   const any = rules.find((r) => r.kind === 'any')?.vhost;
   const ignorePort = config.ignorePortInHostMatching === true;
 
-  const selectVirtualHost = (hostIn: string): CompiledVirtualHost | undefined => {
+  const selectVirtualHost = (hostIn: string): VirtualHostMatcher | undefined => {
     let host = hostIn.toLowerCase();
-    const tryHost = (h: string): CompiledVirtualHost | undefined => {
-      const e = exact.get(h);
-      if (e) return e;
-      for (const s of suffixes) if (h.endsWith(s.value) && h.length > s.value.length) return s.vhost;
-      for (const p of prefixes) if (h.startsWith(p.value) && h.length > p.value.length) return p.vhost;
-      return undefined;
-    };
-    let found = tryHost(host);
+    let found = domainMatch(exact, suffixes, prefixes, host);
     if (!found) {
       // A host with a port also matches domains without it.
       const colon = host.lastIndexOf(':');
       if (colon > 0 && !host.endsWith(']')) {
         host = host.slice(0, colon);
-        found = tryHost(host);
+        found = domainMatch(exact, suffixes, prefixes, host);
       }
-    } else if (ignorePort) found = tryHost(host.replace(/:\d+$/, '')) ?? found;
+    } else if (ignorePort) found = domainMatch(exact, suffixes, prefixes, host.replace(/:\d+$/, '')) ?? found;
     return found ?? any;
   };
 
@@ -137,14 +183,15 @@ export function compileRouteTable(config: routeV3.RouteConfigurationJson): Route
     selectVirtualHost,
     match(req) {
       const vhost = selectVirtualHost(req.host);
-      if (!vhost) return {};
+      if (!vhost) return NO_MATCH;
       const q = req.path.indexOf('?');
       const pathOnly = q < 0 ? req.path : req.path.slice(0, q);
-      let query: URLSearchParams | undefined;
-      const lazyQuery = (): URLSearchParams =>
-        (query ??= new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1)));
-      for (const route of vhost.routes) if (route.matches(req, pathOnly, lazyQuery)) return { vhost, route };
-      return { vhost };
+      // Only a virtual host with query parameter matchers gets a (lazy) parser.
+      const query = vhost.readsQuery ? lazyQuery(req.path, q) : NO_QUERY;
+      const { routes, matches } = vhost;
+      for (let i = 0; i < routes.length; i++)
+        if (routes[i]!.matches(req, pathOnly, query)) return matches[i]!;
+      return vhost.noRoute;
     },
   };
 }

@@ -21,6 +21,9 @@ import { sendUpstream, type AttemptResult, type UpstreamResponse } from './upstr
 import { AttemptSignal, requestComplete, StreamDurationLimit } from './upstream-timeouts.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
 import type { AbortLike } from './cancel.js';
+import { LEGACY_HTTP1 } from '../codec/http1-path.js';
+import { SingleAttempt } from './single-attempt.js';
+import { failureReply, type LocalReply } from './upstream-failure.js';
 
 /** Largest request body buffered so it can be retried or mirrored (Envoy's default buffer). */
 const MAX_BUFFERED_BODY = 1024 * 1024;
@@ -57,7 +60,7 @@ export type RouterResult =
       /** True once the route (or per-try) timeout has fired: it covers the response body too. */
       timedOut: () => boolean;
     }
-  | { kind: 'local'; status: number; body: string; flag?: string; headers?: Record<string, string> };
+  | LocalReply;
 
 /**
  * Reads a body up to `limit` bytes: the whole body as a Buffer when it fits, else a stream that
@@ -113,19 +116,78 @@ function effectiveRetryPolicy(req: RouterRequest): RetryPolicy | undefined {
   };
 }
 
-/** Runs the router for a request whose route has a `route` action. */
-export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<RouterResult> {
+const NO_MIRRORS: readonly routeComponentsV3.RouteAction_RequestMirrorPolicyJson[] = Object.freeze([]);
+
+/** The downstream body as sent upstream, counting the bytes received as they stream. */
+function counted(from: Readable | undefined, info: StreamInfo): Readable | undefined {
+  if (!from) return undefined;
+  return from.pipe(
+    new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        info.bytesReceived += chunk.length;
+        cb(null, chunk);
+      },
+    }),
+  );
+}
+
+/** The circuit breaker refused the request (pending queue or request limit): 503, flag UO. */
+function overflowReply(
+  ctx: ProxyContext,
+  cluster: UpstreamCluster,
+  admit: 'pending' | 'requests',
+): LocalReply {
+  ctx.stats.inc(
+    admit === 'pending'
+      ? 'cluster.{envoy_cluster_name}.upstream_rq_pending_overflow'
+      : 'cluster.{envoy_cluster_name}.upstream_rq_overflow',
+    { envoy_cluster_name: cluster.name },
+  );
+  return {
+    kind: 'local',
+    status: 503,
+    body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+    flag: 'UO',
+  };
+}
+
+/** No host to send to: 503, flag UH. */
+function noHealthyUpstream(ctx: ProxyContext, cluster: UpstreamCluster): LocalReply {
+  ctx.stats.inc('cluster.{envoy_cluster_name}.upstream_cx_none_healthy', {
+    envoy_cluster_name: cluster.name,
+  });
+  return { kind: 'local', status: 503, body: 'no healthy upstream', flag: 'UH' };
+}
+
+/** What the router decided before any attempt: where the request goes and how. */
+interface Plan {
+  action: routeComponentsV3.RouteActionJson;
+  cluster: UpstreamCluster;
+  headers: Record<string, string | string[]>;
+  path: string;
+  authority: string;
+  timeoutMs: number;
+  policy: RetryPolicy | undefined;
+  protocol: UpstreamProtocol;
+  mirrors: readonly routeComponentsV3.RouteAction_RequestMirrorPolicyJson[];
+}
+
+/**
+ * Runs the router for a request whose route has a `route` action. The common request (one
+ * HTTP/1.1 attempt: no retry policy, mirror or stream duration limit) runs synchronously up to the
+ * pool and settles one promise (`SingleAttempt`); everything else takes the general path.
+ */
+export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<RouterResult> {
   const action = req.route.route ?? {};
   const { stats, clusters } = ctx;
   const chosen = chooseCluster(action, req.view);
-  if (!chosen) return { kind: 'local', status: 503, body: 'no cluster', flag: 'NC' };
+  if (!chosen) return Promise.resolve({ kind: 'local', status: 503, body: 'no cluster', flag: 'NC' });
   req.info.clusterName = chosen.name;
   const cluster = clusters.get(chosen.name);
   if (!cluster) {
     const code = action.clusterNotFoundResponseCode === 'NOT_FOUND' ? 404 : 503;
-    return { kind: 'local', status: code, body: '', flag: 'NC' };
+    return Promise.resolve({ kind: 'local', status: code, body: '', flag: 'NC' });
   }
-  const ct = { envoy_cluster_name: cluster.name };
   stats.counter('cluster.{envoy_cluster_name}.upstream_rq_total', 'envoy_cluster_name', cluster.name).value++;
   if (cluster.tls) req.info.upstreamTls = true;
 
@@ -159,23 +221,93 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
 
   const protocol: UpstreamProtocol =
     cluster.protocol === 'downstream' ? req.downstreamProtocol : cluster.protocol;
+  const mirrors = action.requestMirrorPolicies ?? NO_MIRRORS;
+  if (
+    !policy &&
+    mirrors.length === 0 &&
+    protocol === 'http1' &&
+    !LEGACY_HTTP1 &&
+    !(cluster.maxStreamDurationMs > 0)
+  )
+    return singleAttempt(ctx, req, action, cluster, headers, path, authority, timeoutMs);
+  return routeGeneral(ctx, req, {
+    action,
+    cluster,
+    headers,
+    path,
+    authority,
+    timeoutMs,
+    policy,
+    protocol,
+    mirrors,
+  });
+}
+
+/** The common request: one attempt, its result settled by the pool (see SingleAttempt). */
+function singleAttempt(
+  ctx: ProxyContext,
+  req: RouterRequest,
+  action: routeComponentsV3.RouteActionJson,
+  cluster: UpstreamCluster,
+  headers: Record<string, string | string[]>,
+  path: string,
+  authority: string,
+  timeoutMs: number,
+): Promise<RouterResult> {
+  const body = counted(req.body, req.info);
+  const admit = cluster.circuitBreaker.tryAcquire();
+  if (admit !== 'ok') return Promise.resolve(overflowReply(ctx, cluster, admit));
+  const host = cluster.pick({
+    now: Date.now(),
+    hash: requestHash(action, req.view, req.conn.remoteAddress),
+    avoid: undefined,
+    originalDst: req.conn.originalDst,
+  });
+  if (!host) {
+    cluster.circuitBreaker.release();
+    return Promise.resolve(noHealthyUpstream(ctx, cluster));
+  }
+  req.info.attempts = 1;
+  req.info.upstreamHost = host.key;
+  // The route timeout counts from the end of the downstream request.
+  const abort =
+    timeoutMs > 0
+      ? new AttemptSignal(req.downstreamGone, req.body, Math.max(1, timeoutMs), undefined)
+      : undefined;
+  if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
+  host.activeRequests++;
+  const attempt = new SingleAttempt(
+    ctx.stats,
+    cluster,
+    host,
+    req.method,
+    path,
+    authority,
+    headers,
+    body,
+    abort ? abort.signal : req.downstreamGone,
+    abort,
+  );
+  try {
+    const pool = cluster.pools.rawHttp1(host, req.conn.originalSource);
+    if (pool) pool.send(attempt);
+    else attempt.reject(new Error('no raw HTTP/1.1 pool'));
+  } catch (err) {
+    attempt.reject(err);
+  }
+  return attempt.promise;
+}
+
+/** Everything else: body buffering for retries and mirrors, mirrors, attempts with retries. */
+async function routeGeneral(ctx: ProxyContext, req: RouterRequest, plan: Plan): Promise<RouterResult> {
+  const { action, cluster, headers, path, authority, timeoutMs, policy, protocol, mirrors } = plan;
+  const { stats, clusters } = ctx;
+  const ct = { envoy_cluster_name: cluster.name };
+  const perTry = policy?.perTryTimeoutMs;
 
   // Body: buffered when it may be sent more than once (retries, mirroring) and small enough.
-  const mirrors = action.requestMirrorPolicies ?? [];
   let body: Buffer | Readable | undefined = req.body;
   let canReplay = body === undefined;
-  const counted = (from: Readable | undefined): Readable | undefined => {
-    if (!from) return undefined;
-    const info = req.info;
-    return from.pipe(
-      new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          info.bytesReceived += chunk.length;
-          cb(null, chunk);
-        },
-      }),
-    );
-  };
   if (req.body && (policy || mirrors.length > 0) && (req.contentLength ?? 0) <= MAX_BUFFERED_BODY) {
     const read = await readBody(req.body, MAX_BUFFERED_BODY);
     if (Buffer.isBuffer(read)) {
@@ -184,24 +316,11 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
       req.info.bytesReceived = read.length;
     } else body = read;
   }
-  if (!Buffer.isBuffer(body)) body = counted(body);
+  if (!Buffer.isBuffer(body)) body = counted(body, req.info);
 
   // Circuit breaker admission.
   const admit = cluster.circuitBreaker.tryAcquire();
-  if (admit !== 'ok') {
-    stats.inc(
-      admit === 'pending'
-        ? 'cluster.{envoy_cluster_name}.upstream_rq_pending_overflow'
-        : 'cluster.{envoy_cluster_name}.upstream_rq_overflow',
-      ct,
-    );
-    return {
-      kind: 'local',
-      status: 503,
-      body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow',
-      flag: 'UO',
-    };
-  }
+  if (admit !== 'ok') return overflowReply(ctx, cluster, admit);
   let released = false;
   const release = (): void => {
     if (!released) {
@@ -248,8 +367,7 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     });
     if (!host) {
       release();
-      stats.inc('cluster.{envoy_cluster_name}.upstream_cx_none_healthy', ct);
-      return { kind: 'local', status: 503, body: 'no healthy upstream', flag: 'UH' };
+      return noHealthyUpstream(ctx, cluster);
     }
     tried?.add(host.key);
     req.info.attempts = attempt;
@@ -342,24 +460,6 @@ export async function routeRequest(ctx: ProxyContext, req: RouterRequest): Promi
     cluster.circuitBreaker.releaseRetry();
   }
   release();
-  const failure = last && !last.ok ? last.failure : 'reset';
-  if (failure === 'timeout') {
-    stats.inc('cluster.{envoy_cluster_name}.upstream_rq_timeout', ct);
-    return { kind: 'local', status: 504, body: 'upstream request timeout', flag: 'UT' };
-  }
-  if (failure === 'connect-failure') {
-    stats.inc('cluster.{envoy_cluster_name}.upstream_cx_connect_fail', ct);
-    return {
-      kind: 'local',
-      status: 503,
-      body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
-      flag: 'UF',
-    };
-  }
-  return {
-    kind: 'local',
-    status: 503,
-    body: 'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
-    flag: 'UC',
-  };
+  const failure = last && !last.ok && last.failure !== 'aborted' ? last.failure : 'reset';
+  return failureReply(stats, cluster.name, failure);
 }

@@ -41,7 +41,8 @@ export type AttemptResult =
       detail: string;
     };
 
-function classify(err: unknown, signal: AbortLike): AttemptResult {
+/** An attempt's error as the router classifies it (the signal's reason tells a timeout from an abort). */
+export function classify(err: unknown, signal: AbortLike): AttemptResult {
   const e = err as { code?: string; message?: string; name?: string };
   const detail = e?.message ?? String(err);
   if (signal.aborted) {
