@@ -26,6 +26,11 @@ const freePort = () =>
     });
   });
 const kids = [];
+// A failed round (an exception) still stops the proxies and nginx, and removes the work directory.
+process.on('exit', () => {
+  for (const k of kids) k.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+});
 const up = await freePort();
 writeFileSync(
   join(work, 'up.conf'),
@@ -103,11 +108,12 @@ async function startProxy(name, dist) {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   kids.push(p);
-  for (;;) {
+  for (let tries = 0; ; tries++) {
     try {
       await fetch(`http://127.0.0.1:${px}/`, { headers: { host: 'bench' } });
       break;
     } catch {
+      if (tries >= 600) throw new Error(`${name} (${dist}) never answered on port ${px}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
