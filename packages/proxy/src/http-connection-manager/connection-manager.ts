@@ -19,11 +19,7 @@ import { createRbacFilter, HTTP_RBAC_TYPE } from '../http-filters/rbac-filter.js
 import { createJwtAuthnFilter, JWT_AUTHN_FILTER_TYPE } from '../http-filters/jwt-authn-filter.js';
 import { jwksResolverFor } from '../http-filters/jwks-fetcher.js';
 import type { Stat, StatsStore } from '../stats/stats-store.js';
-import {
-  applyHeaderOptions,
-  createHeaderMutationFilter,
-  removeHeaders,
-} from '../http-filters/header-mutation-filter.js';
+import { createHeaderMutationFilter } from '../http-filters/header-mutation-filter.js';
 import {
   createAccessLogger,
   type AccessLogConfigJson,
@@ -39,19 +35,14 @@ import {
 } from '../stats/workload-metadata.js';
 import { applyForwardedHeaders, firstValue, requestHeaderRecord, responseHeaderRecord } from './headers.js';
 import type { DownstreamConnection, ListenerInfo, ProxyContext } from './proxy-context.js';
-import type { StreamInfo } from './stream-info.js';
+import { HttpStreamInfo, type PeerMetadata, type StreamInfo } from './stream-info.js';
 import { SpanStatusCode, type RequestSpan } from '../tracing/tracer.js';
 import { formatFlags } from './stream-info.js';
 import { checkTraceProvider, providerTracer } from '../tracing/trace-provider.js';
 import type { TraceProviderJson } from './proxy-context.js';
-import {
-  hcmTimeoutsOf,
-  routeStreamLimits,
-  StreamTimers,
-  TIMEOUT_REPLY,
-  type HcmTimeouts,
-  type StreamTimeoutKind,
-} from './stream-timeouts.js';
+import { hcmTimeoutsOf, routeStreamLimits, type HcmTimeouts } from './stream-timeouts.js';
+import { DownstreamStream, type StreamOwner } from './downstream-stream.js';
+import { RawResponse } from './http1-server-connection.js';
 
 export type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
 type AnyReq = IncomingMessage | Http2ServerRequest;
@@ -109,8 +100,8 @@ function hcmStatsPolicy(hcm: HcmJson): MetricsPolicy | undefined {
   return undefined;
 }
 
-export class HttpConnectionManager {
-  private readonly filters: HttpFilter[];
+export class HttpConnectionManager implements StreamOwner {
+  readonly filters: HttpFilter[];
   private readonly inlineRoutes: RouteTable | undefined;
   private readonly rdsName: string | undefined;
   private readonly accessLogs: AccessLogger[];
@@ -223,33 +214,44 @@ export class HttpConnectionManager {
     conn: DownstreamConnection,
     headers: Record<string, string>,
     authority: string,
-  ): StreamInfo {
-    const now = Date.now();
+  ): HttpStreamInfo {
     const v = req.httpVersion;
-    const info: StreamInfo = {
-      startTime: new Date(now),
-      startMs: now,
+    const info = new HttpStreamInfo({
+      startMs: Date.now(),
       protocol: v === '2.0' ? 'HTTP/2' : v === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
       method: req.method ?? 'GET',
       path: req.url ?? '/',
       authority,
       requestHeaders: headers,
-      responseHeaders: {},
-      responseTrailers: {},
-      responseCode: 0,
-      responseFlags: new Set(),
-      bytesReceived: 0,
-      bytesSent: 0,
-      downstreamRemote: `${conn.remoteAddress}:${conn.remotePort}`,
-      downstreamLocal: `${conn.localAddress}:${conn.localPort}`,
-      attempts: 0,
+      // Per connection, not per request.
+      downstreamRemote: (conn.remoteLabel ??= `${conn.remoteAddress}:${conn.remotePort}`),
+      downstreamLocal: (conn.localLabel ??= `${conn.localAddress}:${conn.localPort}`),
       tls: conn.tls,
-    };
+    });
     if (conn.peerPrincipal) info.peerPrincipal = conn.peerPrincipal;
     return info;
   }
 
-  private complete(info: StreamInfo, route: routeComponentsV3.RouteJson | undefined): void {
+  /** A stream timeout's HCM counter. */
+  countTimeout(stat: string): void {
+    this.ctx.stats.inc(`http.{envoy_http_conn_manager_prefix}.${stat}`, this.statTags);
+  }
+
+  /** A stream ended (its response finished, or it closed first). */
+  streamEnded(stream: DownstreamStream): void {
+    this.complete(stream.info, stream.route);
+    this.endSpan(stream.span, stream.info);
+  }
+
+  get nodeId(): string {
+    return this.ctx.nodeId;
+  }
+
+  get local(): PeerMetadata {
+    return this.ctx.local;
+  }
+
+  private complete(info: HttpStreamInfo, route: routeComponentsV3.RouteJson | undefined): void {
     info.endMs = Date.now();
     const { stats } = this.ctx;
     const sp = this.statTags;
@@ -270,7 +272,7 @@ export class HttpConnectionManager {
       (c.classes[cls] ??= stats.counter(`cluster.{envoy_cluster_name}.upstream_rq_${cls}xx`, t, cluster))
         .value++;
     }
-    if (info.responseFlags.size > 0)
+    if (info.hasFlags)
       for (const f of info.responseFlags)
         stats.inc(`http.{envoy_http_conn_manager_prefix}.response_flag.${f}`, sp);
     if (this.listener.direction) {
@@ -338,85 +340,24 @@ export class HttpConnectionManager {
     }
 
     const gone = new Cancel();
-    let finished = false;
-    let requestDone = false;
-    /** The proxy itself reset this stream (a timeout), so its close is not the downstream's (DC). */
-    let resetHere = false;
-    // A stream timeout answers locally (408/504) before response headers, else resets the stream.
     const isH2 = info.protocol === 'HTTP/2';
-    const timers = new StreamTimers(
-      info.startMs,
-      this.timeouts,
-      res,
-      (kind: StreamTimeoutKind) => {
-        const t = TIMEOUT_REPLY[kind];
-        stats.inc(`http.{envoy_http_conn_manager_prefix}.${t.stat}`, sp);
-        if (t.flag) info.responseFlags.add(t.flag);
-        if (res.headersSent) {
-          resetHere = true;
-          res.destroy();
-        } else localReply(kind === 'request' || !requestDone ? 408 : 504, t.body);
-        gone.abort();
-      },
-      !isH2,
-    );
-
     const view = new HcmRequestView(authority, info.path, info.method, headers);
     const table = this.routes();
     const m = table?.match(view);
     const route = m?.route?.route;
     const vhost = m?.vhost?.vhost;
     if (route?.name) info.routeName = route.name;
+    const stream = new DownstreamStream(this, res, info, gone, route, vhost, table, inbound, isH2);
+    const timers = stream.timers;
     if (route?.route?.idleTimeout !== undefined || route?.route?.maxStreamDuration !== undefined) {
       const lim = routeStreamLimits(this.timeouts, route.route, headers['grpc-timeout']);
       timers.setIdle(lim.idleMs);
       timers.setDuration(lim.durationMs);
     }
     const span = this.startSpan(info, headers, route?.decorator?.operation);
+    stream.span = span;
     // The upstream request continues this trace (traceparent and B3).
     if (span) span.inject(headers);
-
-    const responseHeaderOps = (h: Record<string, string | string[]>): void => {
-      applyHeaderOptions(h, route?.responseHeadersToAdd);
-      removeHeaders(h, route?.responseHeadersToRemove);
-      applyHeaderOptions(h, vhost?.responseHeadersToAdd);
-      removeHeaders(h, vhost?.responseHeadersToRemove);
-      applyHeaderOptions(h, table?.config.responseHeadersToAdd);
-      removeHeaders(h, table?.config.responseHeadersToRemove);
-    };
-
-    const finishResponse = (
-      status: number,
-      h: Record<string, string | string[]>,
-    ): Record<string, string | string[]> => {
-      if (filterReq) for (const f of this.filters) f.onResponse?.(filterReq, status, h);
-      responseHeaderOps(h);
-      if (inbound) {
-        h[PEER_METADATA_ID_HEADER] = this.ctx.nodeId;
-        h[PEER_METADATA_HEADER] = encodePeerMetadata(this.ctx.local);
-      }
-      if (cfg.alwaysSetRequestIdInResponse && info.requestId) h['x-request-id'] = info.requestId;
-      const st = cfg.serverHeaderTransformation ?? 'OVERWRITE';
-      if (st === 'OVERWRITE' || (st === 'APPEND_IF_ABSENT' && h['server'] === undefined))
-        h['server'] = cfg.serverName ?? 'envoy';
-      info.responseCode = status;
-      info.responseHeaders = flatHeaders(h);
-      return h;
-    };
-
-    const localReply = (status: number, body: string, extra: Record<string, string> = {}): void => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const h: Record<string, string | string[]> = { ...extra };
-      if (body && !h['content-type']) h['content-type'] = 'text/plain';
-      h['content-length'] = String(Buffer.byteLength(body));
-      finishResponse(status, h);
-      h1(res).writeHead(status, h);
-      res.end(body);
-      info.bytesSent = Buffer.byteLength(body);
-    };
 
     const clusterName = route?.route ? chooseClusterName(route.route, view) : undefined;
     // Only the HTTP filters read it: none is made for a chain with the router alone.
@@ -433,32 +374,23 @@ export class HttpConnectionManager {
             clusterName,
             info,
             conn,
-            respond: localReply,
+            respond: (status, body, extra) => stream.localReply(status, body, extra),
             sleep: (ms) =>
               new Promise((resolve) => {
                 const t = setTimeout(() => resolve(true), ms);
                 gone.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
               }),
           };
+    stream.filterReq = filterReq;
 
-    // Both fire once ('finish' before 'close'), so plain listeners do (no `once` wrappers).
-    res.on('finish', () => {
-      finished = true;
-      timers.clear();
-      this.complete(info, route);
-      this.endSpan(span, info);
-    });
-    res.on('close', () => {
-      timers.clear();
-      if (finished) return;
-      if (!res.writableFinished && !resetHere) {
-        info.responseFlags.add('DC');
-        gone.abort();
-      }
-      finished = true;
-      this.complete(info, route);
-      this.endSpan(span, info);
-    });
+    // Our HTTP/1.1 responses call the stream directly; node:http's and HTTP/2's fire 'finish' once
+    // before 'close', so plain listeners do (no `once` wrappers).
+    const raw: unknown = res;
+    if (raw instanceof RawResponse) raw.observer = stream;
+    else {
+      res.on('finish', () => stream.responseFinished());
+      res.on('close', () => stream.responseClosed());
+    }
 
     if (filterReq)
       for (const f of this.filters) {
@@ -469,7 +401,7 @@ export class HttpConnectionManager {
     if (!route || !vhost) {
       info.responseFlags.add('NR');
       stats.inc('http.{envoy_http_conn_manager_prefix}.no_route', sp);
-      localReply(404, '');
+      stream.localReply(404, '');
       return;
     }
     if (route.directResponse) {
@@ -478,17 +410,17 @@ export class HttpConnectionManager {
         (route.directResponse.body?.inlineBytes
           ? Buffer.from(route.directResponse.body.inlineBytes, 'base64').toString()
           : '');
-      localReply(route.directResponse.status ?? 200, body);
+      stream.localReply(route.directResponse.status ?? 200, body);
       return;
     }
     if (route.redirect) {
-      localReply(redirectStatus(route.redirect.responseCode), '', {
+      stream.localReply(redirectStatus(route.redirect.responseCode), '', {
         location: redirectLocation(route.redirect, info, route.match, conn.tls),
       });
       return;
     }
     if (!route.route) {
-      localReply(404, '');
+      stream.localReply(404, '');
       return;
     }
 
@@ -500,11 +432,11 @@ export class HttpConnectionManager {
           ? Number(cl) > 0
           : req.headers['transfer-encoding'] !== undefined;
     if (!hasBody || req.readableEnded) {
-      requestDone = true;
+      stream.requestDone = true;
       timers.requestComplete();
     } else
       req.once('end', () => {
-        requestDone = true;
+        stream.requestDone = true;
         timers.requestComplete();
       });
     const result = await routeRequest(this.ctx, {
@@ -537,7 +469,7 @@ export class HttpConnectionManager {
         res.destroy();
         return;
       }
-      localReply(result.status, result.body, result.headers);
+      stream.localReply(result.status, result.body, result.headers);
       return;
     }
     const up = result.response;
@@ -551,7 +483,7 @@ export class HttpConnectionManager {
     delete h[PEER_METADATA_ID_HEADER];
     h['x-envoy-upstream-service-time'] = String(info.upstreamResponseMs - info.startMs);
     if (vhost.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
-    finishResponse(up.status, h);
+    stream.finishResponse(up.status, h);
     if (up.complete !== undefined && !isH2) {
       // Received whole with its head: one write downstream, no body stream.
       result.release();
@@ -594,7 +526,7 @@ export class HttpConnectionManager {
         });
       } else if (!timers.firedKind && !info.responseFlags.has('UMSDR')) info.responseFlags.add('UR');
       result.release();
-      resetHere = true;
+      stream.resetHere = true;
       res.destroy();
     });
     up.body.once('end', () => {
@@ -719,21 +651,6 @@ function chooseClusterName(action: routeComponentsV3.RouteActionJson, view: Requ
   if (action.cluster) return action.cluster;
   if (action.weightedClusters) return undefined;
   return chooseCluster(action, view)?.name;
-}
-
-/** Response headers with one string per name (the record itself when it has no lists). */
-function flatHeaders(h: Record<string, string | string[]>): Record<string, string> {
-  for (const k in h) {
-    if (Array.isArray(h[k])) {
-      const out: Record<string, string> = {};
-      for (const n in h) {
-        const v = h[n];
-        if (v !== undefined) out[n] = Array.isArray(v) ? v.join(', ') : v;
-      }
-      return out;
-    }
-  }
-  return h as Record<string, string>;
 }
 
 function hostOnly(authority: string): string | undefined {

@@ -18,6 +18,7 @@ import {
   type RequestHead,
 } from '../codec/http1-head.js';
 import { ON_STREAM_IDLE, type StreamIdleHandler } from './stream-timeouts.js';
+import { writeDirect } from './direct-write.js';
 
 /** What one connection needs from its listener and connection manager. */
 export interface Http1ServerHooks {
@@ -153,11 +154,18 @@ function bodylessRequest(head: RequestHead): RawRequest {
   };
 }
 
+/** Told of a response's end directly, before its 'finish'/'close' events (no listeners per request). */
+export interface ResponseObserver {
+  responseFinished(): void;
+  responseClosed(): void;
+}
+
 /** The response side of one request, with the node:http ServerResponse calls the HCM makes. */
 export class RawResponse extends EventEmitter {
   headersSent = false;
   writableFinished = false;
   [ON_STREAM_IDLE]?: StreamIdleHandler;
+  observer: ResponseObserver | undefined = undefined;
   private head: string | undefined;
   private chunked = false;
   private noBody: boolean;
@@ -247,17 +255,38 @@ export class RawResponse extends EventEmitter {
     }
     const s = this.socket;
     const last = this.chunked && !this.noBody;
-    // Corked only when a last chunk follows: otherwise head and body already leave in one write.
-    if (last) s.cork();
-    if (chunk !== undefined && (typeof chunk === 'string' ? chunk.length > 0 : chunk.length > 0))
-      this.write(chunk);
-    this.flushHeaders();
+    const head = this.head;
+    if (
+      !last &&
+      !this.noBody &&
+      head !== undefined &&
+      typeof chunk === 'object' &&
+      chunk.length > 0 &&
+      chunk.length <= COALESCE_BYTES
+    ) {
+      // A whole response in one buffer (as write() frames it), straight to the socket's handle
+      // when its Writable is idle: no backpressure to report for the last write.
+      this.head = undefined;
+      const whole = frame(head, chunk, false);
+      if (!writeDirect(s, whole)) s.write(whole);
+    } else {
+      // Corked only when a last chunk follows: otherwise head and body already leave in one write.
+      if (last) s.cork();
+      if (chunk !== undefined && (typeof chunk === 'string' ? chunk.length > 0 : chunk.length > 0))
+        this.write(chunk);
+      this.flushHeaders();
+    }
     if (last) {
       s.write(lastChunk(this.trailers), 'latin1');
       s.uncork();
     }
     this.writableFinished = true;
     this.closed = true;
+    const o = this.observer;
+    if (o) {
+      o.responseFinished();
+      o.responseClosed();
+    }
     this.emit('finish');
     this.emit('close');
     this.conn.responseDone(this);
@@ -280,6 +309,7 @@ export class RawResponse extends EventEmitter {
   abort(): void {
     if (this.closed) return;
     this.closed = true;
+    this.observer?.responseClosed();
     this.emit('close');
   }
 }

@@ -54,6 +54,9 @@ export interface DownstreamConnection {
   alpn?: string;
   /** original_src listener filter: upstream connections leave from the client's address. */
   originalSource?: { address: string; mark: number };
+  /** `remoteAddress:remotePort` and `localAddress:localPort`, made by the first request's StreamInfo. */
+  remoteLabel?: string;
+  localLabel?: string;
 }
 
 export interface ListenerInfo {

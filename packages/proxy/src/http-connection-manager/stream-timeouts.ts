@@ -91,10 +91,15 @@ export interface StreamIdleHandler {
   streamIdle(): void;
 }
 
+/** Called once by a stream's timers with the first timeout that fired. */
+export interface StreamTimeoutHandler {
+  streamTimeout(kind: StreamTimeoutKind): void;
+}
+
 /** On an HTTP/1 response: fires its stream's idle timeout (called by the server's 'timeout'). */
 export const ON_STREAM_IDLE = Symbol('skein.onStreamIdle');
 
-/** The timers of one stream; the first to fire calls `onFire` once and disarms the rest. */
+/** The timers of one stream; the first to fire calls `onFire.streamTimeout` once and disarms the rest. */
 export class StreamTimers implements StreamIdleHandler {
   private idleArmed = false;
   private request: NodeJS.Timeout | undefined;
@@ -105,7 +110,7 @@ export class StreamTimers implements StreamIdleHandler {
     private readonly startMs: number,
     limits: HcmTimeouts,
     private readonly idleTarget: IdleTarget,
-    private readonly onFire: (kind: StreamTimeoutKind) => void,
+    private readonly onFire: StreamTimeoutHandler,
     /** HTTP/1: the server's `timeout` already enforces `limits.streamIdleMs` on the socket. */
     private readonly serverEnforcesIdle = false,
   ) {
@@ -135,7 +140,7 @@ export class StreamTimers implements StreamIdleHandler {
     if (this.fired) return;
     this.fired = kind;
     this.clear();
-    this.onFire(kind);
+    this.onFire.streamTimeout(kind);
   }
 
   /** The stream idle timeout (0 disables it), counted from the last byte either way. */

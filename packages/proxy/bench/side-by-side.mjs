@@ -1,0 +1,174 @@
+// CPU per request of two skein-proxy builds side by side (an A/B on a noisy machine): both started
+// with --concurrency 1 on one nginx upstream (1 KB), loaded at the same time at RPS over 16
+// connections each; CPU from /proc/<pid>/task/*/schedstat (ns); prints per-round ratios and medians.
+// Usage (under flock /tmp/skein-bench.lock): node side-by-side.mjs <distA> <distB> [rounds] [seconds] [rps]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+const root = join(import.meta.dirname, '..', '..', '..');
+const require = createRequire(join(root, 'package.json'));
+const { Pool } = require('undici');
+const [distA, distB, roundsArg = '8', secArg = '4', rpsArg = '1000'] = process.argv.slice(2);
+const ROUNDS = Number(roundsArg),
+  SEC = Number(secArg),
+  RPS = Number(rpsArg),
+  CONNS = 16;
+const work = mkdtempSync(join(tmpdir(), 'hcm-ab-'));
+const freePort = () =>
+  new Promise((r) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => r(p));
+    });
+  });
+const kids = [];
+// A failed round (an exception) still stops the proxies and nginx, and removes the work directory.
+process.on('exit', () => {
+  for (const k of kids) k.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+});
+const up = await freePort();
+writeFileSync(
+  join(work, 'up.conf'),
+  `daemon off; worker_processes 1; pid ${work}/up.pid; error_log ${work}/up.err; events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${up}; location / { return 200 '${'x'.repeat(1024)}'; } } }\n`,
+);
+kids.push(spawn('nginx', ['-c', join(work, 'up.conf'), '-p', work], { stdio: 'ignore' }));
+const boot = (px) => ({
+  node: { id: 'bench', cluster: 'bench' },
+  admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+  static_resources: {
+    listeners: [
+      {
+        name: 'bench',
+        address: { socket_address: { address: '127.0.0.1', port_value: px } },
+        filter_chains: [
+          {
+            filters: [
+              {
+                name: 'hcm',
+                typed_config: {
+                  '@type':
+                    'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                  stat_prefix: 'bench',
+                  route_config: {
+                    virtual_hosts: [
+                      {
+                        name: 'all',
+                        domains: ['*'],
+                        routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '0s' } }],
+                      },
+                    ],
+                  },
+                  http_filters: [
+                    {
+                      name: 'router',
+                      typed_config: {
+                        '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                      },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    clusters: [
+      {
+        name: 'up',
+        type: 'STATIC',
+        connect_timeout: '1s',
+        load_assignment: {
+          cluster_name: 'up',
+          endpoints: [
+            {
+              lb_endpoints: [
+                { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: up } } } },
+              ],
+            },
+          ],
+        },
+      },
+    ],
+  },
+});
+const node = process.execPath;
+async function startProxy(name, dist) {
+  const px = await freePort();
+  writeFileSync(join(work, name + '.json'), JSON.stringify(boot(px)));
+  const p = spawn(
+    node,
+    [join(dist, 'main.js'), '-c', join(work, name + '.json'), '--concurrency', '1', '--log-level', 'warning'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  kids.push(p);
+  for (let tries = 0; ; tries++) {
+    try {
+      await fetch(`http://127.0.0.1:${px}/`, { headers: { host: 'bench' } });
+      break;
+    } catch {
+      if (tries >= 600) throw new Error(`${name} (${dist}) never answered on port ${px}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { name, px, pid: p.pid, pool: new Pool(`http://127.0.0.1:${px}`, { connections: CONNS }) };
+}
+const cpuNs = (pid) =>
+  readdirSync(`/proc/${pid}/task`).reduce((a, t) => {
+    try {
+      return a + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      return a;
+    }
+  }, 0);
+async function load(t, sec) {
+  const interval = 1000 / (RPS / CONNS);
+  const end = performance.now() + sec * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: CONNS }, async (_, i) => {
+      let next = performance.now() + (i * interval) / CONNS;
+      while (next < end) {
+        const w = next - performance.now();
+        if (w > 0) await new Promise((r) => setTimeout(r, w));
+        const r = await t.pool.request({ path: '/', method: 'GET', headers: { host: 'bench' } });
+        await r.body.dump();
+        if (r.statusCode !== 200) throw new Error('status ' + r.statusCode);
+        n++;
+        next += interval;
+      }
+    }),
+  );
+  return n;
+}
+const A = await startProxy('A', distA),
+  B = await startProxy('B', distB);
+await Promise.all([load(A, 5), load(B, 5)]); // warm-up (tiering)
+const ratios = [],
+  as = [],
+  bs = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const a0 = cpuNs(A.pid),
+    b0 = cpuNs(B.pid);
+  const [na, nb] = await Promise.all([load(A, SEC), load(B, SEC)]);
+  const a = (cpuNs(A.pid) - a0) / 1e6 / na,
+    b = (cpuNs(B.pid) - b0) / 1e6 / nb; // ms CPU per request = s per 1000 req
+  as.push(a);
+  bs.push(b);
+  ratios.push(a / b);
+  console.log(`round ${r + 1}: A ${a.toFixed(4)} B ${b.toFixed(4)} s/1000 req, A/B ${(a / b).toFixed(3)}`);
+}
+const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+console.log(
+  `median A ${med(as).toFixed(4)} B ${med(bs).toFixed(4)} s/1000 req; median per-round A/B ${med(ratios).toFixed(3)} (range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})`,
+);
+await A.pool.close();
+await B.pool.close();
+for (const k of kids) k.kill('SIGTERM');
+rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,98 @@
+// Writes one whole buffer to a plain TCP socket's handle as net.Socket's own write does, without
+// Writable's bookkeeping per write (its write state, callback, after-write tick and events): the
+// path for a complete HTTP/1.1 response, which needs no backpressure. Falls back (returns false)
+// whenever the socket's Writable holds or may hold data, so bytes always leave in call order.
+// (`socket.bytesWritten` does not count these bytes; the proxy reads its own counters instead.)
+import type net from 'node:net';
+
+/** A libuv write request: Node's WriteWrap, whose `oncomplete` runs when an async write ends. */
+interface WriteReq {
+  oncomplete: (status: number) => void;
+  buffer: Uint8Array | null;
+  socket: net.Socket | null;
+}
+
+interface StreamWrapBinding {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+}
+
+interface TcpHandle {
+  writeBuffer(req: WriteReq, data: Uint8Array): number;
+  constructor: { name: string };
+}
+
+type SocketInternals = net.Socket & {
+  _handle?: TcpHandle | null;
+  _unrefTimer?: () => void;
+};
+
+let binding: StreamWrapBinding | null | undefined;
+
+/** Node's stream_wrap binding (its WriteWrap and write state), or null where it is not offered. */
+function streamWrap(): StreamWrapBinding | null {
+  if (binding !== undefined) return binding;
+  binding = null;
+  try {
+    const load = (process as unknown as { binding?: (name: string) => Partial<StreamWrapBinding> }).binding;
+    const b = load?.call(process, 'stream_wrap');
+    if (
+      b &&
+      typeof b.WriteWrap === 'function' &&
+      b.streamBaseState instanceof Int32Array &&
+      typeof b.kLastWriteWasAsync === 'number'
+    )
+      binding = b as StreamWrapBinding;
+  } catch {
+    binding = null;
+  }
+  return binding;
+}
+
+/** An async write ended: on an error the socket is destroyed, as net.Socket does. */
+function onWriteComplete(this: WriteReq, status: number): void {
+  const socket = this.socket;
+  this.buffer = null;
+  this.socket = null;
+  if (status < 0 && socket && !socket.destroyed)
+    socket.destroy(Object.assign(new Error(`write failed (${status})`), { errno: status, syscall: 'write' }));
+}
+
+/**
+ * Writes `data` straight to the socket's TCP handle. False (nothing written) when the socket is
+ * not a plain connected TCP socket with an empty, uncorked, unended Writable, or Node lacks the
+ * binding: the caller then writes through `socket.write`.
+ */
+export function writeDirect(socket: net.Socket, data: Uint8Array): boolean {
+  const s = socket as SocketInternals;
+  const handle = s._handle;
+  if (
+    !handle ||
+    handle.constructor.name !== 'TCP' ||
+    s.connecting ||
+    s.destroyed ||
+    s.writableEnded ||
+    s.writableLength > 0 ||
+    s.writableCorked > 0
+  )
+    return false;
+  const b = streamWrap();
+  if (!b) return false;
+  const req = new b.WriteWrap();
+  req.oncomplete = onWriteComplete;
+  req.buffer = data;
+  req.socket = socket;
+  const err = handle.writeBuffer(req, data);
+  if (err !== 0) {
+    socket.destroy(Object.assign(new Error(`write failed (${err})`), { errno: err, syscall: 'write' }));
+    return true;
+  }
+  if (b.streamBaseState[b.kLastWriteWasAsync] === 0) {
+    req.buffer = null;
+    req.socket = null;
+  }
+  // As net.Socket's write: a write restarts the socket's idle timer.
+  s._unrefTimer?.();
+  return true;
+}
