@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { measureIdleRss, printIdleRss } from './idle-rss.mjs';
 import { mtlsTargets, printMtls } from './mtls.mjs';
+import { skeinBootstrap } from './bootstrap.mjs';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const here = import.meta.dirname;
@@ -240,108 +241,6 @@ function tlsCommon(leaf, ca, peer) {
       match_typed_subject_alt_names: [
         { san_type: 'URI', matcher: { exact: `spiffe://cluster.local/ns/bench/sa/${peer}` } },
       ],
-    },
-  };
-}
-
-function skeinBootstrap(port, upstream, extraClusters = 0, tls = undefined) {
-  const clusters = [
-    {
-      name: 'up',
-      type: 'STATIC',
-      connect_timeout: '1s',
-      load_assignment: {
-        cluster_name: 'up',
-        endpoints: [
-          {
-            lb_endpoints: [
-              { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upstream } } } },
-            ],
-          },
-        ],
-      },
-    },
-  ];
-  for (let i = 0; i < extraClusters; i++) {
-    clusters.push({
-      name: `outbound|80||svc-${i}.default.svc.cluster.local`,
-      type: 'STATIC',
-      connect_timeout: '1s',
-      load_assignment: {
-        cluster_name: `c${i}`,
-        endpoints: [
-          {
-            lb_endpoints: [
-              { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 10000 + i } } } },
-            ],
-          },
-        ],
-      },
-    });
-  }
-  if (tls?.upstream)
-    clusters[0].transport_socket = {
-      name: 'tls',
-      typed_config: {
-        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-        common_tls_context: tls.upstream,
-      },
-    };
-  const chainTls = tls?.downstream
-    ? {
-        transport_socket: {
-          name: 'tls',
-          typed_config: {
-            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
-            require_client_certificate: true,
-            common_tls_context: tls.downstream,
-          },
-        },
-      }
-    : {};
-  return {
-    node: { id: 'bench', cluster: 'bench' },
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
-    static_resources: {
-      listeners: [
-        {
-          name: 'bench',
-          address: { socket_address: { address: '127.0.0.1', port_value: port } },
-          filter_chains: [
-            {
-              ...chainTls,
-              filters: [
-                {
-                  name: 'hcm',
-                  typed_config: {
-                    '@type':
-                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'bench',
-                    route_config: {
-                      virtual_hosts: [
-                        {
-                          name: 'all',
-                          domains: ['*'],
-                          routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '0s' } }],
-                        },
-                      ],
-                    },
-                    http_filters: [
-                      {
-                        name: 'router',
-                        typed_config: {
-                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                        },
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters,
     },
   };
 }

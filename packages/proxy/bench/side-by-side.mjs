@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
+import { skeinBootstrap } from './bootstrap.mjs';
 const root = join(import.meta.dirname, '..', '..', '..');
 const require = createRequire(join(root, 'package.json'));
 const { Pool } = require('undici');
@@ -38,66 +39,7 @@ writeFileSync(
 http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${up}; location / { return 200 '${'x'.repeat(1024)}'; } } }\n`,
 );
 kids.push(spawn('nginx', ['-c', join(work, 'up.conf'), '-p', work], { stdio: 'ignore' }));
-const boot = (px) => ({
-  node: { id: 'bench', cluster: 'bench' },
-  admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
-  static_resources: {
-    listeners: [
-      {
-        name: 'bench',
-        address: { socket_address: { address: '127.0.0.1', port_value: px } },
-        filter_chains: [
-          {
-            filters: [
-              {
-                name: 'hcm',
-                typed_config: {
-                  '@type':
-                    'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                  stat_prefix: 'bench',
-                  route_config: {
-                    virtual_hosts: [
-                      {
-                        name: 'all',
-                        domains: ['*'],
-                        routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '0s' } }],
-                      },
-                    ],
-                  },
-                  http_filters: [
-                    {
-                      name: 'router',
-                      typed_config: {
-                        '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                      },
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-    clusters: [
-      {
-        name: 'up',
-        type: 'STATIC',
-        connect_timeout: '1s',
-        load_assignment: {
-          cluster_name: 'up',
-          endpoints: [
-            {
-              lb_endpoints: [
-                { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: up } } } },
-              ],
-            },
-          ],
-        },
-      },
-    ],
-  },
-});
+const boot = (px) => skeinBootstrap(px, up);
 const node = process.execPath;
 async function startProxy(name, dist) {
   const px = await freePort();

@@ -1,0 +1,106 @@
+// The bench's skein-proxy bootstrap: one listener (HTTP connection manager, a catch-all route with
+// Istio's `timeout: 0s`) in front of the upstream cluster `up`, optional extra clusters and TLS
+// either side; shared by run.mjs and side-by-side.mjs.
+
+/** `tls`: `{ upstream?, downstream? }` common TLS contexts (downstream requires client certificates). */
+export function skeinBootstrap(port, upstream, extraClusters = 0, tls = undefined) {
+  const clusters = [
+    {
+      name: 'up',
+      type: 'STATIC',
+      connect_timeout: '1s',
+      load_assignment: {
+        cluster_name: 'up',
+        endpoints: [
+          {
+            lb_endpoints: [
+              { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upstream } } } },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+  for (let i = 0; i < extraClusters; i++) {
+    clusters.push({
+      name: `outbound|80||svc-${i}.default.svc.cluster.local`,
+      type: 'STATIC',
+      connect_timeout: '1s',
+      load_assignment: {
+        cluster_name: `c${i}`,
+        endpoints: [
+          {
+            lb_endpoints: [
+              { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 10000 + i } } } },
+            ],
+          },
+        ],
+      },
+    });
+  }
+  if (tls?.upstream)
+    clusters[0].transport_socket = {
+      name: 'tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        common_tls_context: tls.upstream,
+      },
+    };
+  const chainTls = tls?.downstream
+    ? {
+        transport_socket: {
+          name: 'tls',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+            require_client_certificate: true,
+            common_tls_context: tls.downstream,
+          },
+        },
+      }
+    : {};
+  return {
+    node: { id: 'bench', cluster: 'bench' },
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+    static_resources: {
+      listeners: [
+        {
+          name: 'bench',
+          address: { socket_address: { address: '127.0.0.1', port_value: port } },
+          filter_chains: [
+            {
+              ...chainTls,
+              filters: [
+                {
+                  name: 'hcm',
+                  typed_config: {
+                    '@type':
+                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    stat_prefix: 'bench',
+                    route_config: {
+                      virtual_hosts: [
+                        {
+                          name: 'all',
+                          domains: ['*'],
+                          routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '0s' } }],
+                        },
+                      ],
+                    },
+                    http_filters: [
+                      {
+                        name: 'router',
+                        typed_config: {
+                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters,
+    },
+  };
+}
