@@ -36,6 +36,26 @@ const HEALTH_CHECKS = {
   ],
 };
 
+/**
+ * Upstream `a` healthy behind a health-checked EDS cluster `svc` (CDS version c1) and upstream `b`
+ * holding its first health check; the ADS server and the listener's port, for the tests to go on.
+ */
+async function warmServiceAndHeldSecond(): Promise<{
+  a: HeldUpstream;
+  b: HeldUpstream;
+  ads: Awaited<ReturnType<typeof startTestAdsServer>>;
+  port: number;
+}> {
+  const a = await startHeldUpstream('a');
+  const b = await startHeldUpstream('b');
+  a.release();
+  const ads = await startTestAdsServer();
+  cleanup.push(() => ads.close());
+  const port = await freePort();
+  ads.set(TypeUrl.Cluster, [edsCluster('svc', HEALTH_CHECKS)], 'c1');
+  return { a, b, ads, port };
+}
+
 describe('cluster warming with active health checks', () => {
   it('requests LDS and becomes ready only after the first health-check round, then serves at once', async () => {
     const a = await startHeldUpstream('a');
@@ -67,13 +87,7 @@ describe('cluster warming with active health checks', () => {
   });
 
   it('a cluster new to CDS is hidden while it warms: 503 NC, not UH, then served once warm', async () => {
-    const a = await startHeldUpstream('a');
-    const b = await startHeldUpstream('b');
-    a.release();
-    const ads = await startTestAdsServer();
-    cleanup.push(() => ads.close());
-    const port = await freePort();
-    ads.set(TypeUrl.Cluster, [edsCluster('svc', HEALTH_CHECKS)], 'c1');
+    const { a, b, ads, port } = await warmServiceAndHeldSecond();
     ads.set(TypeUrl.ClusterLoadAssignment, [assignment('svc', [a.port]), assignment('new', [b.port])], 'e1');
     ads.set(TypeUrl.Listener, [rdsListener('http', port, 'r1')], 'l1');
     ads.set(TypeUrl.RouteConfiguration, [routeTo('r1', 'new')], 'r1');
@@ -107,13 +121,7 @@ describe('cluster warming with active health checks', () => {
   });
 
   it('an updated cluster warms beside the old one, which serves until the swap', async () => {
-    const a = await startHeldUpstream('a');
-    const b = await startHeldUpstream('b');
-    a.release();
-    const ads = await startTestAdsServer();
-    cleanup.push(() => ads.close());
-    const port = await freePort();
-    ads.set(TypeUrl.Cluster, [edsCluster('svc', HEALTH_CHECKS)], 'c1');
+    const { a, b, ads, port } = await warmServiceAndHeldSecond();
     ads.set(
       TypeUrl.ClusterLoadAssignment,
       [assignment('svc', [a.port]), assignment('svc-v2', [b.port])],
