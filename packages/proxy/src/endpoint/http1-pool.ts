@@ -3,8 +3,10 @@
 // codec in ../codec, streams its body with backpressure and returns the connection to the pool when
 // both directions are complete and neither side asked to close.
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import { alpnFor, connectTls } from '../transport-socket/upstream-tls.js';
+import { writeTlsDirect } from '../transport-socket/tls-direct-write.js';
 import { Readable } from 'node:stream';
 import type { AbortLike } from '../router/cancel.js';
 import { BodyDecoder, chunkHeader, fieldLines, lastChunk } from '../codec/http1-body.js';
@@ -259,7 +261,7 @@ class Connection {
     const s = this.socket;
     const b = x.body;
     if (b === undefined) {
-      s.write(head, 'latin1');
+      if (this.opts.tls === undefined || !writeTlsDirect(s as tls.TLSSocket, head)) s.write(head, 'latin1');
       this.requestDone = true;
     } else if (Buffer.isBuffer(b)) {
       s.cork();

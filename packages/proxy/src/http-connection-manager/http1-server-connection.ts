@@ -5,6 +5,7 @@
 // CONNECT and HTTP/1.0 to node:http (`fallback`) with the bytes it has not consumed.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import type tls from 'node:tls';
 import { Readable } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import { BodyDecoder, chunkHeader, fieldLines, lastChunk } from '../codec/http1-body.js';
@@ -19,6 +20,7 @@ import {
 } from '../codec/http1-head.js';
 import { ON_STREAM_IDLE, type StreamIdleHandler } from './stream-timeouts.js';
 import { writeDirect } from './direct-write.js';
+import { writeTlsDirect } from '../transport-socket/tls-direct-write.js';
 
 /** What one connection needs from its listener and connection manager. */
 export interface Http1ServerHooks {
@@ -268,7 +270,7 @@ export class RawResponse extends EventEmitter {
       // when its Writable is idle: no backpressure to report for the last write.
       this.head = undefined;
       const whole = frame(head, chunk, false);
-      if (!writeDirect(s, whole)) s.write(whole);
+      if (!writeDirect(s, whole) && !writeTlsDirect(s as tls.TLSSocket, whole)) s.write(whole);
     } else {
       // Corked only when a last chunk follows: otherwise head and body already leave in one write.
       if (last) s.cork();
