@@ -27,28 +27,20 @@ export function mtlsTargets({
     const id = `${label}-${port}`;
     const fs = join(work, `${id}-server.json`);
     const fc = join(work, `${id}-client.json`);
-    writeFileSync(
-      fs,
-      JSON.stringify(
-        skeinBootstrap(
-          serverPort,
-          upstreamPort,
-          0,
-          tls ? { downstream: tlsCommon(certs.server, certs.ca, 'client') } : undefined,
-        ),
-      ),
+    const serverSide = skeinBootstrap(
+      serverPort,
+      upstreamPort,
+      0,
+      tls ? { downstream: tlsCommon(certs.server, certs.ca, 'client') } : undefined,
     );
-    writeFileSync(
-      fc,
-      JSON.stringify(
-        skeinBootstrap(
-          port,
-          serverPort,
-          0,
-          tls ? { upstream: tlsCommon(certs.client, certs.ca, 'server') } : undefined,
-        ),
-      ),
+    const clientSide = skeinBootstrap(
+      port,
+      serverPort,
+      0,
+      tls ? { upstream: tlsCommon(certs.client, certs.ca, 'server') } : undefined,
     );
+    writeFileSync(fs, JSON.stringify(tls ? istioInbound(serverSide) : serverSide));
+    writeFileSync(fc, JSON.stringify(tls ? istioOutbound(clientSide) : clientSide));
     const args = (f) => ['-c', f, '--concurrency', '1', '--log-level', 'warning'];
     const server = run(`${id}-server`, args(fs));
     const client = run(`${id}-client`, args(fc));
@@ -59,7 +51,13 @@ export function mtlsTargets({
     ['skein mTLS pair', skeinPair('skein-mtls', skein, true)],
     ['skein plain pair', skeinPair('skein-plain', skein, false)],
   ];
-  if (baseline) targets.push(['baseline mTLS pair', skeinPair('baseline-mtls', baseline, true)]);
+  // BENCH_BASELINE_FIRST=1 measures the baseline pair before this build's in each round, so that
+  // two runs in opposite orders cancel the bench's first-measured bias (an A/B reads both).
+  if (baseline) {
+    const b = ['baseline mTLS pair', skeinPair('baseline-mtls', baseline, true)];
+    if (process.env.BENCH_BASELINE_FIRST === '1') targets.unshift(b);
+    else targets.push(b);
+  }
   targets.push([
     'nginx mTLS pair',
     async (port) => {
@@ -91,6 +89,42 @@ server { listen 127.0.0.1:${port};
     },
   ]);
   return targets;
+}
+
+/** Istio's in-mesh HTTP ALPN values, which an inbound sidecar's HTTP chain matches on. */
+const ISTIO_HTTP_ALPN = ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
+
+/**
+ * The server side shaped like an Istio sidecar's inbound listener in STRICT mode: the TLS inspector
+ * reads the ClientHello and the filter chain is chosen by transport protocol `tls` and Istio's HTTP
+ * ALPN values; the chain's TLS context offers `h2, http/1.1` as Istio's inbound contexts do.
+ */
+export function istioInbound(bootstrap) {
+  const listener = bootstrap.static_resources.listeners[0];
+  listener.listener_filters = [
+    {
+      name: 'envoy.filters.listener.tls_inspector',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+      },
+    },
+  ];
+  for (const chain of listener.filter_chains) {
+    chain.filter_chain_match = { transport_protocol: 'tls', application_protocols: ISTIO_HTTP_ALPN };
+    chain.transport_socket.typed_config.common_tls_context.alpn_protocols = ['h2', 'http/1.1'];
+  }
+  return bootstrap;
+}
+
+/**
+ * The client side's cluster shaped like Istio's ISTIO_MUTUAL one: ALPN `istio-peer-exchange, istio`
+ * (so HTTP/1.1 connections offer `istio-http/1.1, istio, http/1.1`) and Istio's outbound SNI.
+ */
+export function istioOutbound(bootstrap) {
+  const tls = bootstrap.static_resources.clusters[0].transport_socket.typed_config;
+  tls.common_tls_context.alpn_protocols = ['istio-peer-exchange', 'istio'];
+  tls.sni = 'outbound_.80_._.server.bench.svc.cluster.local';
+  return bootstrap;
 }
 
 /** The mTLS lines of the report: each pair, TLS's own share, and the ratio to the nginx pair. */
