@@ -22,37 +22,46 @@ export function mtlsTargets({
   skein,
   baseline,
 }) {
-  const skeinPair = (label, run, tls) => async (port) => {
-    const serverPort = await freePort();
-    const id = `${label}-${port}`;
-    const fs = join(work, `${id}-server.json`);
-    const fc = join(work, `${id}-client.json`);
-    const serverSide = skeinBootstrap(
-      serverPort,
-      upstreamPort,
-      0,
-      tls ? { downstream: tlsCommon(certs.server, certs.ca, 'client') } : undefined,
-    );
-    const clientSide = skeinBootstrap(
-      port,
-      serverPort,
-      0,
-      tls ? { upstream: tlsCommon(certs.client, certs.ca, 'server') } : undefined,
-    );
-    writeFileSync(fs, JSON.stringify(tls ? istioInbound(serverSide) : serverSide));
-    writeFileSync(fc, JSON.stringify(tls ? istioOutbound(clientSide) : clientSide));
-    const args = (f) => ['-c', f, '--concurrency', '1', '--log-level', 'warning'];
-    const server = run(`${id}-server`, args(fs));
-    const client = run(`${id}-client`, args(fc));
-    await waitPort(serverPort);
-    return { pid: client.pid, pids: [client.pid, server.pid] };
-  };
+  const skeinPair =
+    (label, run, tls, sidecar = false) =>
+    async (port) => {
+      const serverPort = await freePort();
+      const id = `${label}-${port}`;
+      const fs = join(work, `${id}-server.json`);
+      const fc = join(work, `${id}-client.json`);
+      const serverSide = skeinBootstrap(
+        serverPort,
+        upstreamPort,
+        0,
+        tls ? { downstream: tlsCommon(certs.server, certs.ca, 'client') } : undefined,
+      );
+      const clientSide = skeinBootstrap(
+        port,
+        serverPort,
+        0,
+        tls ? { upstream: tlsCommon(certs.client, certs.ca, 'server') } : undefined,
+      );
+      if (sidecar) {
+        asSidecar(serverSide, 'server', 'INBOUND');
+        asSidecar(clientSide, 'client', 'OUTBOUND');
+      }
+      writeFileSync(fs, JSON.stringify(tls ? istioInbound(serverSide) : serverSide));
+      writeFileSync(fc, JSON.stringify(tls ? istioOutbound(clientSide) : clientSide));
+      const args = (f) => ['-c', f, '--concurrency', '1', '--log-level', 'warning'];
+      const server = run(`${id}-server`, args(fs));
+      const client = run(`${id}-client`, args(fc));
+      await waitPort(serverPort);
+      return { pid: client.pid, pids: [client.pid, server.pid] };
+    };
   const targets = [
     ['skein mTLS pair', skeinPair('skein-mtls', skein, true)],
     ['skein plain pair', skeinPair('skein-plain', skein, false)],
   ];
   // BENCH_BASELINE_FIRST=1 measures the baseline pair before this build's in each round, so that
   // two runs in opposite orders cancel the bench's first-measured bias (an A/B reads both).
+  // Opt-in (named in BENCH_ONLY): the mTLS pair with Istio's telemetry on, as sidecars run it.
+  if (process.env.BENCH_ONLY?.split(',').includes('skein sidecar pair'))
+    targets.push(['skein sidecar pair', skeinPair('skein-sidecar', skein, true, true)]);
   if (baseline) {
     const b = ['baseline mTLS pair', skeinPair('baseline-mtls', baseline, true)];
     if (process.env.BENCH_BASELINE_FIRST === '1') targets.unshift(b);
@@ -89,6 +98,27 @@ server { listen 127.0.0.1:${port};
     },
   ]);
   return targets;
+}
+
+/**
+ * Node identity and workload metadata as skein-agent writes them, and the listener's
+ * traffic_direction: with it the proxies exchange workload metadata in request headers and record
+ * Istio's standard metrics per request (reporter source on the client side, destination on the server).
+ */
+export function asSidecar(bootstrap, app, direction) {
+  bootstrap.node = {
+    id: `sidecar~127.0.0.1~${app}-0.bench~bench.svc.cluster.local`,
+    cluster: `${app}.bench`,
+    metadata: {
+      NAMESPACE: 'bench',
+      WORKLOAD_NAME: app,
+      SERVICE_ACCOUNT: app,
+      CLUSTER_ID: 'Kubernetes',
+      LABELS: { app, version: 'v1' },
+    },
+  };
+  bootstrap.static_resources.listeners[0].traffic_direction = direction;
+  return bootstrap;
 }
 
 /** Istio's in-mesh HTTP ALPN values, which an inbound sidecar's HTTP chain matches on. */
@@ -136,6 +166,8 @@ export function printMtls(m, s, fmt) {
   console.log(`  mTLS, client + server skein-proxy: ${pair('skein mTLS pair')}`);
   if (has('skein plain pair'))
     console.log(`  same pair without TLS (control):   ${pair('skein plain pair')}`);
+  if (has('skein sidecar pair'))
+    console.log(`  mTLS pair with Istio telemetry:    ${pair('skein sidecar pair')}`);
   if (has('baseline mTLS pair'))
     console.log(`  mTLS pair, baseline build:         ${pair('baseline mTLS pair')}`);
   console.log(`  mTLS, client + server nginx:       ${pair('nginx mTLS pair')}`);
