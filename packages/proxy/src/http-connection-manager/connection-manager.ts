@@ -43,6 +43,7 @@ import type { TraceProviderJson } from './proxy-context.js';
 import { hcmTimeoutsOf, routeStreamLimits, type HcmTimeouts } from './stream-timeouts.js';
 import { DownstreamStream, type StreamOwner } from './downstream-stream.js';
 import { RawResponse } from './http1-server-connection.js';
+import { applyClientCertDetails } from '../transport-socket/client-cert-details.js';
 
 export type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
 type AnyReq = IncomingMessage | Http2ServerRequest;
@@ -322,6 +323,12 @@ export class HttpConnectionManager implements StreamOwner {
       tls: conn.tls,
       remoteAddress: conn.remoteAddress,
     });
+    applyClientCertDetails(
+      headers,
+      cfg.forwardClientCertDetails,
+      cfg.setCurrentClientCertDetails,
+      conn.clientCert,
+    );
     const info = this.newInfo(req, conn, headers, authority);
     if (headers['x-request-id']) info.requestId = headers['x-request-id'];
 

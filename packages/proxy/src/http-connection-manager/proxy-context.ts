@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.js';
 import type { PeerMetadata } from './stream-info.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
 import type { Tracing } from '../tracing/tracer.js';
+import type { ClientCertInfo } from '../transport-socket/client-cert-details.js';
 
 export interface ProxyContext {
   readonly clusters: ClusterManager;
@@ -52,6 +53,8 @@ export interface DownstreamConnection {
   peerPrincipal?: string;
   /** The ALPN protocol negotiated on a TLS connection. */
   alpn?: string;
+  /** A mutual-TLS connection's certificates, for x-forwarded-client-cert. */
+  clientCert?: ClientCertInfo;
   /** original_src listener filter: upstream connections leave from the client's address. */
   originalSource?: { address: string; mark: number };
   /** `remoteAddress:remotePort` and `localAddress:localPort`, made by the first request's StreamInfo. */

@@ -4,6 +4,7 @@
 // (http_connection_manager or tcp_proxy). A configuration update swaps the filter chains at once:
 // new connections see the new chains, established ones finish on the old.
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { tlsV3 } from '@skein/api-types';
 import {
   compileTlsContext,
@@ -683,6 +684,7 @@ export class ActiveListener {
       if (t.alpnProtocol) tlsConn.alpn = t.alpnProtocol;
       const principal = hasPeer ? peerUri(peer) : undefined;
       if (principal) tlsConn.peerPrincipal = principal;
+      if (hasPeer) tlsConn.clientCert = { peer, local: t.getCertificate() as tls.PeerCertificate | null };
       if (this.deniedByRbac(chain, tlsConn, t.servername || undefined)) return void t.destroy();
       if (chain.tcp) {
         chain.tcp.handle(t, tlsConn);
