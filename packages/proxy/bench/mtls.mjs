@@ -71,6 +71,7 @@ export function mtlsTargets({
     'nginx mTLS pair',
     async (port) => {
       const serverPort = await freePort();
+      // Like the skein pair's inbound side, the server side forwards the client certificate's details.
       const sconf = join(work, `nginx-mtls-server-${serverPort}.conf`);
       writeFileSync(
         sconf,
@@ -78,7 +79,8 @@ export function mtlsTargets({
 http { access_log off; keepalive_requests 1000000; upstream up { server 127.0.0.1:${upstreamPort}; keepalive 64; }
 server { listen 127.0.0.1:${serverPort} ssl; ssl_certificate ${work}/server.crt; ssl_certificate_key ${work}/server.key;
   ssl_client_certificate ${work}/ca.crt; ssl_verify_client on; ssl_protocols TLSv1.3 TLSv1.2;
-  location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`,
+  location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection "";
+    proxy_set_header X-Forwarded-Client-Cert "Hash=$ssl_client_fingerprint;Subject=\\"$ssl_client_s_dn\\""; } } }\n`,
       );
       const cconf = join(work, `nginx-mtls-client-${port}.conf`);
       writeFileSync(
@@ -127,7 +129,8 @@ const ISTIO_HTTP_ALPN = ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
 /**
  * The server side shaped like an Istio sidecar's inbound listener in STRICT mode: the TLS inspector
  * reads the ClientHello and the filter chain is chosen by transport protocol `tls` and Istio's HTTP
- * ALPN values; the chain's TLS context offers `h2, http/1.1` as Istio's inbound contexts do.
+ * ALPN values; the chain's TLS context offers `h2, http/1.1` as Istio's inbound contexts do, and
+ * its HCM appends the client's certificate details (x-forwarded-client-cert) as Istio's does.
  */
 export function istioInbound(bootstrap) {
   const listener = bootstrap.static_resources.listeners[0];
@@ -141,6 +144,11 @@ export function istioInbound(bootstrap) {
   ];
   for (const chain of listener.filter_chains) {
     chain.filter_chain_match = { transport_protocol: 'tls', application_protocols: ISTIO_HTTP_ALPN };
+    // Istio's sidecar inbound HCM forwards the caller's certificate details to the application.
+    Object.assign(chain.filters[0].typed_config, {
+      forward_client_cert_details: 'APPEND_FORWARD',
+      set_current_client_cert_details: { subject: true, uri: true, dns: true },
+    });
     chain.transport_socket.typed_config.common_tls_context.alpn_protocols = ['h2', 'http/1.1'];
   }
   return bootstrap;
