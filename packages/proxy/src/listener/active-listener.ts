@@ -684,7 +684,8 @@ export class ActiveListener {
       if (t.alpnProtocol) tlsConn.alpn = t.alpnProtocol;
       const principal = hasPeer ? peerUri(peer) : undefined;
       if (principal) tlsConn.peerPrincipal = principal;
-      if (hasPeer) tlsConn.clientCert = { peer, local: t.getCertificate() as tls.PeerCertificate | null };
+      if (hasPeer)
+        tlsConn.clientCert = { peer, local: () => t.getCertificate() as tls.PeerCertificate | null };
       if (this.deniedByRbac(chain, tlsConn, t.servername || undefined)) return void t.destroy();
       if (chain.tcp) {
         chain.tcp.handle(t, tlsConn);

@@ -8,7 +8,7 @@ const info = (): ClientCertInfo => ({
     raw: der,
     subjectaltname: 'URI:spiffe://td/ns/a/sa/client, DNS:client.a.svc, DNS:c2',
   } as unknown as tls.PeerCertificate,
-  local: { subjectaltname: 'URI:spiffe://td/ns/b/sa/server' } as unknown as tls.PeerCertificate,
+  local: () => ({ subjectaltname: 'URI:spiffe://td/ns/b/sa/server' }) as unknown as tls.PeerCertificate,
 });
 
 describe('applyClientCertDetails', () => {

@@ -22,8 +22,8 @@ export interface CertDetailsFields {
 /** A mutual-TLS connection's certificates, kept on the connection; the element is built on first use. */
 export interface ClientCertInfo {
   peer: tls.PeerCertificate;
-  /** The proxy's own certificate on this connection (its URI SANs are XFCC's `By`). */
-  local: tls.PeerCertificate | null;
+  /** The proxy's own certificate on this connection (its URI SANs are XFCC's `By`), read on first use. */
+  local: () => tls.PeerCertificate | null;
   element?: { fields: CertDetailsFields | undefined; value: string };
 }
 
@@ -51,7 +51,7 @@ export function clientCertElement(info: ClientCertInfo, fields: CertDetailsField
   const cached = info.element;
   if (cached && cached.fields === fields) return cached.value;
   const parts: string[] = [];
-  for (const u of sans(info.local, 'URI')) parts.push(`By=${u}`);
+  for (const u of sans(info.local(), 'URI')) parts.push(`By=${u}`);
   const raw = info.peer.raw;
   parts.push(`Hash=${nodeCrypto.createHash('sha256').update(raw).digest('hex')}`);
   if (fields?.cert) parts.push(`Cert=${quoted(encodeURIComponent(pem(raw)))}`);
