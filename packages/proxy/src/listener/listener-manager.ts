@@ -5,7 +5,8 @@
 // listeners that are ready are held unbound, so nothing accepts a connection it could not serve.
 // A listener's wait for a route configuration is bounded by its RDS config source's
 // initial_fetch_timeout (15 s by default, 0s forever): after it, the listener serves without those
-// routes (404 NR) until they arrive, as Envoy's.
+// routes (404 NR) until they arrive, as Envoy's. A wait for an SDS secret ends the same way when the
+// secret's initial_fetch_timeout runs out (`secretWaitOver`): the listener serves without it.
 import type { listenerV3 } from '@skein/api-types';
 import { ActiveListener, type OriginalDstResolver } from './active-listener.js';
 import type { ProxyContext } from '../http-connection-manager/proxy-context.js';
@@ -23,6 +24,8 @@ export class ListenerManager {
   /** RDS names whose initial_fetch_timeout ran out before they arrived, and the running waits. */
   private readonly rdsGaveUp = new Set<string>();
   private readonly rdsTimers = new Map<string, NodeJS.Timeout>();
+  /** SDS secrets whose initial_fetch_timeout ran out before they arrived: no listener waits for them. */
+  private readonly secretsGaveUp = new Set<string>();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -78,7 +81,9 @@ export class ListenerManager {
     const waits = ActiveListener.rdsWaits(l).filter(
       (w) => !this.routeReady(w.name) && !this.rdsGaveUp.has(w.name),
     );
-    const ready = waits.length === 0 && sdsReferences([l]).every((r) => this.ctx.secrets.settled(r.name));
+    const ready =
+      waits.length === 0 &&
+      sdsReferences([l]).every((r) => this.ctx.secrets.settled(r.name) || this.secretsGaveUp.has(r.name));
     if (!ready) {
       this.warming.set(name, l);
       for (const w of waits) this.waitForRoutes(w.name, w.timeoutMs);
@@ -131,6 +136,15 @@ export class ListenerManager {
     }, timeoutMs);
     timer.unref();
     this.rdsTimers.set(routeName, timer);
+  }
+
+  /**
+   * An SDS secret's initial_fetch_timeout ran out: listeners waiting for it (and later ones) stop
+   * waiting for it; their TLS handshakes fail until it arrives.
+   */
+  secretWaitOver(name: string): Promise<void> {
+    this.secretsGaveUp.add(name);
+    return this.routesChanged();
   }
 
   /** Names of ready listeners held until the start is over. */
