@@ -780,14 +780,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           })),
         };
       },
-      listenersText: () =>
-        this.listenerManager
-          .all()
-          .map((l) => {
-            const b = l.boundAddress();
-            return `${l.name}::${b ? `${b.address}:${b.port}` : formatNetAddress(l.address)}`;
-          })
-          .join('\n') + '\n',
+      listeners: () => this.listenerManager.statuses(),
       statsText: async (f) => (await this.mergedStats()).stats.text(f),
       statsJson: async () => (await this.mergedStats()).stats.json(),
       prometheus: async () => {
