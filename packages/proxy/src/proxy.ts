@@ -462,6 +462,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     switch (typeUrl) {
       case TypeUrl.Cluster: {
         const list = resources.map((r) => r.json as clusterV3.ClusterJson);
+        const newer = resources.find((r) => r.unknownFields !== undefined && r.unknownFields.length > 0);
+        if (newer) return unknownClusterFields(newer.name, newer.unknownFields ?? []);
         for (const c of list) {
           this.reportUnsupported('cluster', c.name ?? '', version, c, clusterSpec);
           try {
@@ -823,6 +825,19 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     await closeAccessLogFiles();
     await this.tracing.close();
   }
+}
+
+/**
+ * The NACK of a cluster carrying fields newer than this proxy's Envoy API (decoding would drop them
+ * silently), such as Envoy 1.37's `transport_socket_matcher` (an xDS matcher tree choosing among
+ * `transport_socket_matches`, not implemented: use `transport_socket_matches` alone).
+ */
+function unknownClusterFields(name: string, numbers: readonly number[]): string {
+  return (
+    `cluster ${name}: field number${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')} of ` +
+    'envoy.config.cluster.v3.Cluster not known to skein-proxy (newer than its Envoy API, e.g. ' +
+    'transport_socket_matcher): not supported'
+  );
 }
 
 function inlineRoutes(l: listenerV3.ListenerJson): routeV3.RouteConfigurationJson[] {
