@@ -77,19 +77,23 @@ export function shouldRetry(policy: RetryPolicy, o: AttemptOutcome): boolean {
       return on.has('refused-stream') || on.has('reset') || on.has('5xx');
     case 'timeout':
       return on.has('5xx') || on.has('gateway-error') || on.has('reset');
-    case 'response': {
-      const s = o.status;
-      if (on.has('5xx') && s >= 500) return true;
-      if (on.has('gateway-error') && (s === 502 || s === 503 || s === 504)) return true;
-      if (on.has('retriable-4xx') && s === 409) return true;
-      if (on.has('retriable-status-codes') && policy.retriableStatusCodes.has(s)) return true;
-      if (o.grpcStatus !== undefined) {
-        for (const [cond, code] of Object.entries(GRPC_CODES))
-          if (on.has(cond) && o.grpcStatus === code) return true;
-      }
-      return false;
-    }
+    case 'response':
+      return shouldRetryResponse(policy, o.status, o.grpcStatus);
   }
+}
+
+/** True when the policy retries a response with this status (and gRPC status, if any). */
+export function shouldRetryResponse(policy: RetryPolicy, s: number, grpcStatus: number | undefined): boolean {
+  const on = policy.on;
+  if (on.has('5xx') && s >= 500) return true;
+  if (on.has('gateway-error') && (s === 502 || s === 503 || s === 504)) return true;
+  if (on.has('retriable-4xx') && s === 409) return true;
+  if (on.has('retriable-status-codes') && policy.retriableStatusCodes.has(s)) return true;
+  if (grpcStatus !== undefined) {
+    for (const [cond, code] of Object.entries(GRPC_CODES))
+      if (on.has(cond) && grpcStatus === code) return true;
+  }
+  return false;
 }
 
 /** Exponential backoff with full jitter before retry number `n` (1-based). */
