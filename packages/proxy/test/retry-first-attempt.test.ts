@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import {
@@ -43,6 +45,9 @@ let dir: string;
 let good: Echo;
 let flaky: Echo;
 let bad: Echo;
+/** Holds the first request of each path (never answers it), answers the others 200. */
+let holding: http.Server;
+const holdingSeen: { url: string; expected: string }[] = [];
 let proxy: RunningProxy;
 let port: number;
 
@@ -52,6 +57,7 @@ function seen(path: string): string[] {
   for (const e of [good, flaky, bad])
     for (const r of e.requests)
       if (r.url === path) out.push(`${e.name}:${String(r.headers['x-envoy-attempt-count'] ?? '-')}`);
+  for (const r of holdingSeen) if (r.url === path) out.push(`holding:${r.expected}`);
   return out;
 }
 
@@ -141,6 +147,15 @@ beforeAll(async () => {
   flaky.status = firstTime503();
   bad = await startEcho('bad');
   bad.status = () => 503;
+  holding = http.createServer((req, res) => {
+    const url = req.url ?? '';
+    const first = !holdingSeen.some((r) => r.url === url);
+    holdingSeen.push({ url, expected: String(req.headers['x-envoy-expected-rq-timeout-ms'] ?? '-') });
+    req.resume();
+    if (!first) res.end('answered');
+  });
+  await new Promise<void>((r) => holding.listen(0, '127.0.0.1', r));
+  const holdingPort = (holding.address() as AddressInfo).port;
   const scenarios: Record<string, number[]> = {
     ok: [good.port],
     flaky: [flaky.port],
@@ -158,6 +173,18 @@ beforeAll(async () => {
       });
       clusters.push(staticCluster(`${path}-${name}`, ports, { lb_policy: 'ROUND_ROBIN' }));
     }
+  // A per-try timeout (retried under 5xx) inside a route timeout.
+  for (const path of ['f', 'g']) {
+    routes.push({
+      match: { prefix: `/${path}/pertry/` },
+      route: {
+        cluster: `${path}-pertry`,
+        timeout: '5s',
+        retry_policy: { retry_on: '5xx', num_retries: 2, per_try_timeout: '0.1s' },
+      },
+    });
+    clusters.push(staticCluster(`${path}-pertry`, [holdingPort]));
+  }
   const accessLog = {
     name: 'envoy.access_loggers.file',
     typed_config: {
@@ -193,6 +220,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.stop();
   await Promise.all([good?.close(), flaky?.close(), bad?.close()]);
+  holding?.closeAllConnections();
+  await new Promise<void>((r) => (holding ? holding.close(() => r()) : r()));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -234,6 +263,16 @@ describe("Istio's default retry policy: the fast first attempt and the general p
     expect(out[0]?.seen).toEqual(['good:2']);
     expect(out[0]?.log).toBe(`200 - 2 127.0.0.1:${good.port}`);
     expect(out[1]?.stats.upstream_rq_retry).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a first attempt past its per-try timeout: retried, the retry answers', async () => {
+    const [o] = await both('pertry');
+    expect(o?.status).toBe(200);
+    expect(o?.text).toBe('answered');
+    // The per-try timeout is what the upstream is told to expect, on each try.
+    expect(o?.seen).toEqual(['holding:100', 'holding:100']);
+    expect(o?.stats).toMatchObject({ upstream_rq_total: 1, upstream_rq_retry: 1, upstream_rq_timeout: 0 });
+    expect(o?.log).toMatch(/^200 - 2 127\.0\.0\.1:\d+$/);
   });
 
   it('every attempt refused: 503 UF after two retries', async () => {
