@@ -9,8 +9,8 @@
 // "skein-proxy c2" the default --concurrency 2; "node relay floor" a byte relay with no HTTP at all
 // (bench/node-relay.mjs), the CPU floor of Node's sockets for this traffic. Every skein target's
 // route carries Istio's default retry policy, as a sidecar's outbound route does
-// (bench/bootstrap.mjs; BENCH_ROUTE=plain drops it), except "skein plain route" and "baseline plain
-// route" (never have one).
+// (bench/bootstrap.mjs; BENCH_ROUTE=plain drops it), except "skein plain route" and "baseline plain"
+// (never have one).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -330,7 +330,7 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${u
       writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
       return start('skein-baseline', node, [main, '-c', f, '--concurrency', '1', '--log-level', 'warning']);
     });
-    await add('baseline plain route', (port) => {
+    await add('baseline plain', (port) => {
       const f = join(work, 'skein-baseline-plain.json');
       writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort, 0, undefined, 'plain')));
       return start('baseline-plain', node, [main, '-c', f, '--concurrency', '1', '--log-level', 'warning']);
