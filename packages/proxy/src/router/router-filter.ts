@@ -10,7 +10,7 @@ import type { StreamInfo } from '../http-connection-manager/stream-info.js';
 import { applyHeaderOptions, removeHeaders } from '../http-filters/header-mutation-filter.js';
 import type { RequestView } from './route-table.js';
 import { chooseCluster, requestHash, rewritePath, routeTimeoutMs } from './route-action.js';
-import { retryPolicyOf, type RetryPolicy } from './retry-policy.js';
+import { retryPolicyOf, withConditions, type RetryPolicy } from './retry-policy.js';
 import { sendUpstream, type UpstreamResponse } from './upstream-request.js';
 import { AttemptSignal } from './upstream-timeouts.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
@@ -89,11 +89,11 @@ function effectiveRetryPolicy(req: RouterRequest): RetryPolicy | undefined {
   if (!base && !hdrOn) return undefined;
   if (base && !hdrOn && !hdrMax) return base;
   const p: RetryPolicy = base ?? retryPolicyOf({})!;
-  return {
-    ...p,
-    on: hdrOn ? new Set([...p.on, ...hdrOn.split(',').map((s) => s.trim())]) : p.on,
-    numRetries: hdrMax && /^\d+$/.test(hdrMax) ? Number(hdrMax) : p.numRetries,
-  };
+  return withConditions(
+    p,
+    hdrOn ? new Set([...p.on, ...hdrOn.split(',').map((s) => s.trim())]) : p.on,
+    hdrMax && /^\d+$/.test(hdrMax) ? Number(hdrMax) : p.numRetries,
+  );
 }
 
 const NO_MIRRORS: readonly routeComponentsV3.RouteAction_RequestMirrorPolicyJson[] = Object.freeze([]);
