@@ -21,6 +21,7 @@ import {
 import { connectFromSource, type OriginalSource } from '../listener/original-src.js';
 import type { Host } from './host.js';
 import type { PoolOptions } from './upstream-pools.js';
+import { writeDirectLatin1 } from '../http-connection-manager/direct-write.js';
 
 export interface Http1PoolOptions {
   /** Originate TLS with this context (the cluster's or the endpoint's transport socket). */
@@ -261,7 +262,13 @@ class Connection {
     const s = this.socket;
     const b = x.body;
     if (b === undefined) {
-      if (this.opts.tls === undefined || !writeTlsDirect(s as tls.TLSSocket, head)) s.write(head, 'latin1');
+      // A bodiless request: the head straight to the handle of a connected plain socket, or of a
+      // TLS socket past its handshake (writeTlsDirect).
+      if (
+        !writeDirectLatin1(s, head) &&
+        (this.opts.tls === undefined || !writeTlsDirect(s as tls.TLSSocket, head))
+      )
+        s.write(head, 'latin1');
       this.requestDone = true;
     } else if (Buffer.isBuffer(b)) {
       s.cork();
