@@ -198,10 +198,27 @@ function patchRouteConfigs(
     else {
       const next = { ...rc, virtualHosts: hosts };
       hostIndexes.set(next, index);
+      patches.set(next, {
+        prev: rc,
+        changed: hosts.flatMap((vh, i) => (vh === rc.virtualHosts?.[i] ? [] : [i])),
+      });
       out.push(next);
     }
   }
   return out;
+}
+
+/** A patched route configuration's predecessor and the positions of its replaced virtual hosts. */
+const patches = new WeakMap<RouteConfigJson, { prev: RouteConfigJson; changed: readonly number[] }>();
+
+/**
+ * The configuration `rc` was patched from and the positions whose virtual hosts differ (the rest
+ * are the same objects, in the same places), when it was patched.
+ */
+export function patchedFrom(
+  rc: RouteConfigJson,
+): { readonly prev: RouteConfigJson; readonly changed: readonly number[] } | undefined {
+  return patches.get(rc);
 }
 
 function computeRouteConfigs(ctx: TranslateContext): RouteConfigJson[] {
