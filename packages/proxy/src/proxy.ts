@@ -34,6 +34,7 @@ import type { XdsResource, XdsSink } from './xds/xds-sink.js';
 import { usesVhds, VhdsRoutes, VIRTUAL_HOST_TYPE } from './xds/vhds-routes.js';
 import { sdsDeltaClusters } from './xds/sds-api-type.js';
 import { InitialFetchTimers, initialFetchTimeoutMs } from './xds/initial-fetch.js';
+import { SDS_INITIAL_FETCH_TIMED_OUT, sdsFetchTimeouts } from './xds/sds-initial-fetch.js';
 import { durationMs } from './util/duration.js';
 import { createAdminServer, type AdminTarget } from './admin/admin-server.js';
 import { renderConfigDump } from './admin/config-dump.js';
@@ -125,6 +126,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     this.ads?.refreshSubscriptions();
     this.checkInitialized();
   });
+  /** Each SDS secret's initial_fetch_timeout, from its subscription's start (primary only). */
+  private readonly sdsInitialFetch = new InitialFetchTimers((name) => this.sdsFetchTimedOut(name));
   private admin: http.Server | undefined;
   private readonly startedAt = new Date();
   private draining = false;
@@ -213,7 +216,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       () => (this.ads ? this.checkInitialized() : this.markStaticInitialized()),
     );
     // A secret that arrives may complete a warming listener.
-    this.secrets.onChange(() => {
+    this.secrets.onChange((name) => {
+      this.sdsInitialFetch.done(name);
       if (this.listenerManager.warmingNames().length === 0) return;
       void this.listenerManager.routesChanged().then(() => {
         if (this.ads) this.checkInitialized();
@@ -413,7 +417,11 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   }
 
   /** Applies an update the primary accepted (worker threads); resolves with the outcome. */
-  applyForwarded(u: ForwardedUpdate): Promise<string | undefined> {
+  async applyForwarded(u: ForwardedUpdate): Promise<string | undefined> {
+    if (u.typeUrl === SDS_INITIAL_FETCH_TIMED_OUT) {
+      await this.secretWaitsOver(u.removed);
+      return undefined;
+    }
     return this.applyXds(u.typeUrl, u.resources, u.version, u.full, u.removed);
   }
 
@@ -454,6 +462,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     switch (typeUrl) {
       case TypeUrl.Cluster: {
         const list = resources.map((r) => r.json as clusterV3.ClusterJson);
+        const newer = resources.find((r) => r.unknownFields !== undefined && r.unknownFields.length > 0);
+        if (newer) return unknownClusterFields(newer.name, newer.unknownFields ?? []);
         for (const c of list) {
           this.reportUnsupported('cluster', c.name ?? '', version, c, clusterSpec);
           try {
@@ -571,6 +581,35 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     }
   }
 
+  /**
+   * An SDS secret's initial_fetch_timeout ran out before it arrived (primary): the listeners
+   * waiting for it stop waiting, here and on the worker threads, as Envoy's SDS init target.
+   */
+  private sdsFetchTimedOut(name: string): void {
+    if (this.stopped || this.secrets.settled(name)) return;
+    const all = [...this.store.listeners.entries.values(), ...this.store.clusters.entries.values()];
+    if (!sdsFetchTimeouts(all.map((e) => e.resource)).has(name)) return; // no longer referenced
+    this.stats.inc(`sds.${name}.init_fetch_timeout`);
+    this.logs.scope('sds').warn('SDS initial fetch timed out: listeners waiting for it serve without it', {
+      secret: name,
+    });
+    this.options.onApplied?.({
+      typeUrl: SDS_INITIAL_FETCH_TIMED_OUT,
+      resources: [],
+      version: '',
+      full: false,
+      removed: [name],
+    });
+    void this.secretWaitsOver([name]).then(
+      () => (this.ads ? this.checkInitialized() : this.markStaticInitialized()),
+      () => {},
+    );
+  }
+
+  private async secretWaitsOver(names: readonly string[]): Promise<void> {
+    for (const n of names) await this.listenerManager.secretWaitOver(n);
+  }
+
   /** Starts or updates one SDS stream per SDS cluster, for every secret name any TLS context needs. */
   private refreshSds(): void {
     // Worker threads get their secrets from the primary.
@@ -579,6 +618,9 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       (e) => e.resource,
     );
     const byCluster = new Map<string, Set<string>>();
+    // Each secret's initial_fetch_timeout runs from its subscription's start (here), once.
+    for (const [name, ms] of sdsFetchTimeouts(all))
+      if (!this.secrets.settled(name)) this.sdsInitialFetch.arm(name, ms);
     const delta = sdsDeltaClusters(all);
     const refs = sdsReferences(all);
     // Secrets with `sds_config: { ads: {} }` are requested on the ADS stream itself.
@@ -740,14 +782,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           })),
         };
       },
-      listenersText: () =>
-        this.listenerManager
-          .all()
-          .map((l) => {
-            const b = l.boundAddress();
-            return `${l.name}::${b ? `${b.address}:${b.port}` : formatNetAddress(l.address)}`;
-          })
-          .join('\n') + '\n',
+      listeners: () => this.listenerManager.statuses(),
       statsText: async (f) => (await this.mergedStats()).stats.text(f),
       statsJson: async () => (await this.mergedStats()).stats.json(),
       prometheus: async () => {
@@ -777,6 +812,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     if (this.stopped) return;
     this.stopped = true;
     this.initialFetch.close();
+    this.sdsInitialFetch.close();
     this.ads?.stop();
     for (const c of this.sdsClients.values()) c.stop();
     await this.listenerManager.close();
@@ -789,6 +825,19 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     await closeAccessLogFiles();
     await this.tracing.close();
   }
+}
+
+/**
+ * The NACK of a cluster carrying fields newer than this proxy's Envoy API (decoding would drop them
+ * silently), such as Envoy 1.37's `transport_socket_matcher` (an xDS matcher tree choosing among
+ * `transport_socket_matches`, not implemented: use `transport_socket_matches` alone).
+ */
+function unknownClusterFields(name: string, numbers: readonly number[]): string {
+  return (
+    `cluster ${name}: field number${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')} of ` +
+    'envoy.config.cluster.v3.Cluster not known to skein-proxy (newer than its Envoy API, e.g. ' +
+    'transport_socket_matcher): not supported'
+  );
 }
 
 function inlineRoutes(l: listenerV3.ListenerJson): routeV3.RouteConfigurationJson[] {

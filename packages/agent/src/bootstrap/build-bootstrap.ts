@@ -10,6 +10,7 @@ import type {
   listenerV3,
   tlsV3,
 } from '@skein/api-types';
+import { sdsConfig } from '@skein/ca';
 import { nodeId, nodeMetadata, serviceCluster, type WorkloadIdentity } from './node-identity.js';
 
 /** Istio's SDS socket path, relative to the proxy's working directory. */
@@ -201,15 +202,7 @@ function xdsCluster(d: DiscoveryAddress, connectTimeout: string): ClusterJson {
 }
 
 function sdsSource(): coreConfigSourceV3.ConfigSourceJson {
-  return {
-    apiConfigSource: {
-      apiType: 'GRPC',
-      transportApiVersion: 'V3',
-      grpcServices: [{ envoyGrpc: { clusterName: BootstrapCluster.sds } }],
-      setNodeOnFirstMessageOnly: true,
-    },
-    resourceApiVersion: 'V3',
-  };
+  return sdsConfig(BootstrapCluster.sds);
 }
 
 function httpListener(

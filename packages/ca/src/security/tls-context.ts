@@ -43,9 +43,14 @@ export function meshUpstreamAlpn(protocol: MeshUpstreamProtocol): string[] {
   }
 }
 
-/** The SDS config pointing at the agent's socket (the bootstrap's `sds-grpc` cluster). */
+/**
+ * The SDS config pointing at the agent's socket (the bootstrap's `sds-grpc` cluster). As Istio's
+ * `sds-grpc` source, it waits for the workload certificate as long as it takes
+ * (`initial_fetch_timeout: 0s`; Envoy's default of 15 s would bring listeners up without it).
+ */
 export function sdsConfig(clusterName = 'sds-grpc'): coreConfigSourceV3.ConfigSourceJson {
   return {
+    initialFetchTimeout: '0s',
     apiConfigSource: {
       apiType: 'GRPC',
       transportApiVersion: 'V3',

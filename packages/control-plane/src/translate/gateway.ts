@@ -6,6 +6,7 @@
 // VirtualService's tls routes; AUTO_PASSTHROUGH servers forward by Istio's mesh SNI
 // `outbound_.<port>_.<subset>_.<host>` to that cluster. A server's `bind` gives it a listener on
 // that address (`<bind>_<port>`).
+import { sdsConfig } from '@skein/ca';
 import { CREDENTIAL_PREFIX } from './credentials.js';
 import type { listenerV3, routeComponentsV3, routeV3 } from '@skein/api-types';
 import { fqdn, hostMatches, labelsMatch } from '../model/hosts.js';
@@ -64,15 +65,7 @@ function serversByPort(ctx: TranslateContext): PortServers[] {
 }
 
 /** The SDS source of the workload certificate (the bootstrap's `sds-grpc` cluster, as Istio). */
-const WORKLOAD_SDS = {
-  apiConfigSource: {
-    apiType: 'GRPC',
-    transportApiVersion: 'V3',
-    grpcServices: [{ envoyGrpc: { clusterName: 'sds-grpc' } }],
-    setNodeOnFirstMessageOnly: true,
-  },
-  resourceApiVersion: 'V3',
-} as const;
+const WORKLOAD_SDS = sdsConfig();
 
 /** ISTIO_MUTUAL: present the workload certificate, require a client certificate chained to ROOTCA. */
 function istioMutualContext(): object {

@@ -4,12 +4,13 @@
 import http from 'node:http';
 import { re2 } from '@skein/api-types';
 import { isLogLevel, LOG_LEVELS, type LogHub } from '../util/logger.js';
+import { listenersJson, listenersText, type ListenerStatus } from './listeners-status.js';
 
 export interface AdminTarget {
   configDump(includeEds: boolean): string;
   clustersText(): string;
   clustersJson(): unknown;
-  listenersText(): string;
+  listeners(): ListenerStatus[];
   statsText(filter?: (name: string) => boolean): Promise<string>;
   statsJson(): Promise<unknown>;
   prometheus(): Promise<string>;
@@ -48,7 +49,9 @@ export function createAdminServer(t: AdminTarget): http.Server {
             ? send(res, 200, JSON.stringify(t.clustersJson(), null, 2), 'application/json')
             : send(res, 200, t.clustersText());
         case '/listeners':
-          return send(res, 200, t.listenersText());
+          return json
+            ? send(res, 200, JSON.stringify(listenersJson(t.listeners()), null, 2), 'application/json')
+            : send(res, 200, listenersText(t.listeners()));
         case '/stats': {
           if (json) return send(res, 200, JSON.stringify(await t.statsJson()), 'application/json');
           if (q.get('format') === 'prometheus')

@@ -298,7 +298,13 @@ export class UpstreamCluster {
     const refresh = durationMs(this.config.dnsRefreshRate) ?? 5000;
     const resolve = async (): Promise<void> => {
       const hosts: Host[] = [];
+      // The answers shaped as an assignment: each resolved host carries its endpoint's and its
+      // locality's metadata, as Envoy's DNS hosts do, for transport_socket_matches.
+      const resolved: endpointV3.ClusterLoadAssignmentJson = { endpoints: [] };
+      const kept: Host[] = [];
       for (const group of this.config.loadAssignment?.endpoints ?? []) {
+        const lbEndpoints: NonNullable<typeof group.lbEndpoints> = [];
+        resolved.endpoints?.push({ ...(group.metadata ? { metadata: group.metadata } : {}), lbEndpoints });
         for (const lbe of group.lbEndpoints ?? []) {
           const sa = lbe.endpoint?.address?.socketAddress;
           if (!sa?.address) continue;
@@ -314,6 +320,8 @@ export class UpstreamCluster {
             const addrs = await lookup(sa.address, { all: true, family: fam });
             const list = this.type === 'LOGICAL_DNS' ? addrs.slice(0, 1) : addrs;
             for (const a of list) {
+              const address = { socketAddress: { ...sa, address: a.address } };
+              lbEndpoints.push({ ...lbe, endpoint: { ...lbe.endpoint, address } });
               const old = this.hostList.find(
                 (h) => h.address === a.address && h.port === (sa.portValue ?? 0),
               );
@@ -326,11 +334,19 @@ export class UpstreamCluster {
               );
             }
           } catch {
-            // Keep the previous hosts of a name that fails to resolve.
-            hosts.push(...this.hostList.filter((h) => h.port === (sa.portValue ?? 0)));
+            // Keep the previous hosts of a name that fails to resolve (with their sockets).
+            const previous = this.hostList.filter((h) => h.port === (sa.portValue ?? 0));
+            hosts.push(...previous);
+            kept.push(...previous);
           }
         }
       }
+      const byHost = socketIndexByHost(this.config.transportSocketMatches ?? [], resolved);
+      for (const h of kept) {
+        const i = this.socketByHost.get(h.key);
+        if (i !== undefined && !byHost.has(h.key)) byHost.set(h.key, i);
+      }
+      this.socketByHost = byHost;
       const same = hosts.length === this.hostList.length && hosts.every((h, i) => h === this.hostList[i]);
       if (!same || !this.initialized) this.setHosts(hosts);
     };

@@ -45,6 +45,7 @@ import {
   watchConnectionDuration,
 } from '../http-connection-manager/connection-timers.js';
 import { nodeTls } from '../util/node-builtins.js';
+import type { BoundSocket } from './listen-socket.js';
 import { serveHttp2 } from '../http-connection-manager/http2-server-session.js';
 import { watchNodeHttpConnection } from '../http-connection-manager/node-http-connection-timers.js';
 import {
@@ -409,14 +410,16 @@ export class ActiveListener {
     for (const c of old) c.drainH1?.();
   }
 
-  async bind(): Promise<void> {
-    if (this.config.bindToPort === false) return;
+  /** Listens: on `bound`, the socket bound at the listener's creation (listen-socket.ts), if any. */
+  async bind(bound?: BoundSocket): Promise<void> {
+    if (this.config.bindToPort === false) return bound?.close();
     const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       const a = this.address;
-      if (a.kind === 'pipe') server.listen(a.path, resolve);
+      if (bound) server.listen(bound.handle, resolve);
+      else if (a.kind === 'pipe') server.listen(a.path, resolve);
       else
         server.listen(
           { host: a.host, port: a.port, exclusive: false, reusePort: this.hooks.reusePort },

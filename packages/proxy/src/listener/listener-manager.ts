@@ -5,11 +5,17 @@
 // listeners that are ready are held unbound, so nothing accepts a connection it could not serve.
 // A listener's wait for a route configuration is bounded by its RDS config source's
 // initial_fetch_timeout (15 s by default, 0s forever): after it, the listener serves without those
-// routes (404 NR) until they arrive, as Envoy's.
+// routes (404 NR) until they arrive, as Envoy's. A wait for an SDS secret ends the same way when the
+// secret's initial_fetch_timeout runs out (`secretWaitOver`): the listener serves without it.
+// As Envoy's, a TCP listener's socket is bound when the listener is created (a port 0 gets its port
+// then, listed by /listeners during the start) and listens only when it serves (listen-socket.ts).
 import type { listenerV3 } from '@skein/api-types';
 import { ActiveListener, type OriginalDstResolver } from './active-listener.js';
 import type { ProxyContext } from '../http-connection-manager/proxy-context.js';
 import { sdsReferences } from '../transport-socket/sds-references.js';
+import { toNetAddress, type NetAddress } from '../util/address.js';
+import { bindListenSocket, type BoundSocket } from './listen-socket.js';
+import type { ListenerStatus } from '../admin/listeners-status.js';
 
 export class ListenerManager {
   private readonly active = new Map<string, ActiveListener>();
@@ -23,6 +29,10 @@ export class ListenerManager {
   /** RDS names whose initial_fetch_timeout ran out before they arrived, and the running waits. */
   private readonly rdsGaveUp = new Set<string>();
   private readonly rdsTimers = new Map<string, NodeJS.Timeout>();
+  /** SDS secrets whose initial_fetch_timeout ran out before they arrived: no listener waits for them. */
+  private readonly secretsGaveUp = new Set<string>();
+  /** Sockets bound at a listener's creation, by listener name, until it listens on them. */
+  private readonly bound = new Map<string, { key: string; socket: BoundSocket }>();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -67,6 +77,8 @@ export class ListenerManager {
     for (const name of [...this.warming.keys()]) if (!keep.has(name)) this.warming.delete(name);
     for (const name of [...this.held.keys()])
       if (!keep.has(name) && !this.staticNames.has(name)) this.held.delete(name);
+    for (const name of [...this.bound.keys()])
+      if (!keep.has(name) && !this.staticNames.has(name)) this.releaseBound(name);
     for (const l of list) if (l.name && !this.staticNames.has(l.name)) await this.upsert(l);
   }
 
@@ -74,11 +86,19 @@ export class ListenerManager {
     const name = l.name ?? '';
     const text = JSON.stringify(l);
     if (this.json.get(name) === text && this.active.has(name)) return;
+    const existing = this.active.get(name);
+    const inPlace =
+      existing !== undefined &&
+      JSON.stringify(existing.config.address) === JSON.stringify(l.address) &&
+      existing.config.bindToPort === l.bindToPort;
+    if (!inPlace) this.bindAtCreation(l);
     // Envoy keeps a listener warming (not accepting) until its routes and SDS secrets are in.
     const waits = ActiveListener.rdsWaits(l).filter(
       (w) => !this.routeReady(w.name) && !this.rdsGaveUp.has(w.name),
     );
-    const ready = waits.length === 0 && sdsReferences([l]).every((r) => this.ctx.secrets.settled(r.name));
+    const ready =
+      waits.length === 0 &&
+      sdsReferences([l]).every((r) => this.ctx.secrets.settled(r.name) || this.secretsGaveUp.has(r.name));
     if (!ready) {
       this.warming.set(name, l);
       for (const w of waits) this.waitForRoutes(w.name, w.timeoutMs);
@@ -90,12 +110,7 @@ export class ListenerManager {
       return;
     }
     try {
-      const existing = this.active.get(name);
-      if (
-        existing &&
-        JSON.stringify(existing.config.address) === JSON.stringify(l.address) &&
-        existing.config.bindToPort === l.bindToPort
-      ) {
+      if (existing && inPlace) {
         existing.update(l);
       } else {
         if (existing) await existing.drain();
@@ -104,7 +119,9 @@ export class ListenerManager {
           originalDst: this.originalDst,
           reusePort: this.reusePort,
         });
-        await next.bind();
+        const bound = this.bound.get(name)?.socket;
+        this.bound.delete(name);
+        await next.bind(bound);
         // Stopped while it bound (a start ending as the proxy stops): no listener may outlive close().
         if (this.closed) {
           void next.close();
@@ -121,6 +138,68 @@ export class ListenerManager {
     }
   }
 
+  /**
+   * Binds a new TCP listener's socket now, as Envoy does at creation (listening comes when it
+   * serves). Not for a port an active listener holds (a listener moving there binds when it
+   * serves, after the other one let go), nor where binding fails now: the listener then binds when
+   * it serves and reports the failure then, as before.
+   */
+  private bindAtCreation(l: listenerV3.ListenerJson): void {
+    const name = l.name ?? '';
+    if (this.closed) return;
+    let a: NetAddress | undefined;
+    try {
+      a = l.bindToPort === false ? undefined : toNetAddress(l.address, `listener ${name}`);
+    } catch {
+      a = undefined;
+    }
+    const key = a?.kind === 'tcp' ? `${a.host}|${a.port}` : undefined;
+    if (key !== undefined && this.bound.get(name)?.key === key) return;
+    this.releaseBound(name);
+    if (a?.kind !== 'tcp' || key === undefined) return;
+    const port = a.port;
+    if (port !== 0 && this.all().some((x) => x.address.kind === 'tcp' && x.address.port === port)) return;
+    try {
+      const socket = bindListenSocket(a.host, port, this.reusePort);
+      if (socket) this.bound.set(name, { key, socket });
+    } catch {
+      // bound when it serves, which reports the error
+    }
+  }
+
+  private releaseBound(name: string): void {
+    this.bound.get(name)?.socket.close();
+    this.bound.delete(name);
+  }
+
+  /**
+   * What /listeners lists, as Envoy: the active listeners with the addresses they are bound to
+   * (the real port of a port 0). During the start every listener is active in Envoy (those added
+   * before its workers start skip warming), so the held and warming ones are listed then too.
+   */
+  statuses(): ListenerStatus[] {
+    const out: ListenerStatus[] = [];
+    for (const l of this.active.values()) {
+      const b = l.boundAddress();
+      out.push({ name: l.name, address: b ? { kind: 'tcp', host: b.address, port: b.port } : l.address });
+    }
+    if (this.serving) return out;
+    const listed = new Set(out.map((s) => s.name));
+    for (const [name, l] of [...this.held, ...this.warming]) {
+      if (listed.has(name)) continue;
+      listed.add(name);
+      const b = this.bound.get(name)?.socket.address;
+      let address: NetAddress;
+      try {
+        address = b ? { kind: 'tcp', host: b.address, port: b.port } : toNetAddress(l.address, name);
+      } catch {
+        continue;
+      }
+      out.push({ name, address });
+    }
+    return out;
+  }
+
   /** Starts the initial_fetch_timeout of a route configuration a warming listener waits for. */
   private waitForRoutes(routeName: string, timeoutMs: number): void {
     if (timeoutMs <= 0 || this.rdsTimers.has(routeName)) return;
@@ -131,6 +210,15 @@ export class ListenerManager {
     }, timeoutMs);
     timer.unref();
     this.rdsTimers.set(routeName, timer);
+  }
+
+  /**
+   * An SDS secret's initial_fetch_timeout ran out: listeners waiting for it (and later ones) stop
+   * waiting for it; their TLS handshakes fail until it arrives.
+   */
+  secretWaitOver(name: string): Promise<void> {
+    this.secretsGaveUp.add(name);
+    return this.routesChanged();
   }
 
   /** Names of ready listeners held until the start is over. */
@@ -164,6 +252,7 @@ export class ListenerManager {
     const l = this.active.get(name);
     this.active.delete(name);
     this.json.delete(name);
+    this.releaseBound(name);
     if (l) {
       await l.drain();
       void l.close();
@@ -189,6 +278,7 @@ export class ListenerManager {
   async close(): Promise<void> {
     this.closed = true;
     this.held.clear();
+    for (const name of [...this.bound.keys()]) this.releaseBound(name);
     for (const t of this.rdsTimers.values()) clearTimeout(t);
     this.rdsTimers.clear();
     await Promise.all(this.all().map((l) => l.close()));

@@ -414,9 +414,19 @@ async function routeGeneral(ctx: ProxyContext, req: RouterRequest, plan: Plan): 
     }
     if (!result.ok && result.failure === 'aborted') {
       host.activeRequests--;
-      release();
       if (maxDuration?.fired) {
         stats.inc('cluster.{envoy_cluster_name}.upstream_rq_max_duration_reached', ct);
+        // Envoy resets the stream and retries it as a reset when the retry policy says so.
+        const again = policy && shouldRetry(policy, { kind: 'reset' }) && attempt < maxAttempts;
+        if (again && Date.now() < deadline && cluster.circuitBreaker.tryRetry()) {
+          stats.inc('cluster.{envoy_cluster_name}.upstream_rq_retry', ct);
+          await sleep(backoffMs(policy, ++retriesUsed), req.downstreamGone);
+          cluster.circuitBreaker.releaseRetry();
+          continue;
+        }
+      }
+      release();
+      if (maxDuration?.fired) {
         const status = requestComplete(Buffer.isBuffer(body) ? body : req.body) ? 504 : 408;
         return { kind: 'local', status, body: 'upstream max stream duration reached', flag: 'UMSDR' };
       }

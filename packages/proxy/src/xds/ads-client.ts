@@ -9,12 +9,14 @@ import {
   sdsServiceDefinition,
   discoveryV3,
   messageFromJson,
+  TypeUrl,
   unpackAny,
   type coreBaseV3,
 } from '@skein/api-types';
 import type { Logger } from '../util/logger.js';
 import { lazyRequire } from '../util/lazy-require.js';
 import type { XdsSink, XdsResource } from './xds-sink.js';
+import { unknownFieldNumbers } from './unknown-fields.js';
 
 /** @grpc/grpc-js, required when the first xDS or SDS client starts. */
 const grpcRuntime = lazyRequire<typeof grpc>('@grpc/grpc-js');
@@ -58,15 +60,21 @@ interface TypeState {
 
 function unwrap(any: { typeUrl: string; value: Uint8Array }): XdsResource {
   const { typeUrl, json } = unpackAny(any as Parameters<typeof unpackAny>[0]);
+  // A cluster's fields newer than our API would be dropped by decoding: the proxy rejects them.
+  const unknown =
+    typeUrl === TypeUrl.Cluster || typeUrl === RESOURCE_WRAPPER
+      ? unknownFieldNumbers(typeUrl, any.value, TypeUrl.Cluster)
+      : [];
+  const extra = unknown.length > 0 ? { unknownFields: unknown } : {};
   if (typeUrl === RESOURCE_WRAPPER) {
     const r = json as { name?: string; resource?: { '@type'?: string } & Record<string, unknown> };
     const inner = { ...(r.resource ?? {}) };
     delete inner['@type'];
-    return { name: r.name ?? nameOf(inner), json: inner };
+    return { name: r.name ?? nameOf(inner), json: inner, ...extra };
   }
   const obj = { ...(json as Record<string, unknown>) };
   delete obj['@type'];
-  return { name: nameOf(obj), json: obj };
+  return { name: nameOf(obj), json: obj, ...extra };
 }
 
 function nameOf(o: Record<string, unknown>): string {

@@ -4,6 +4,8 @@
 export interface XdsResource {
   name: string;
   json: unknown;
+  /** Top-level field numbers its type does not define in this proxy's API (clusters only). */
+  unknownFields?: number[];
 }
 
 export interface XdsSink {

@@ -1,0 +1,150 @@
+// SDS initial_fetch_timeout, as Envoy's: a listener whose SDS secret has not arrived when its
+// sds_config's initial_fetch_timeout runs out stops holding the start — it comes up without the
+// secret (handshakes fail until it arrives) and `sds.<secret>.init_fetch_timeout` counts it —
+// while `0s` keeps waiting. Over an SDS stream (StreamSecrets) and over ADS; real sockets.
+import * as tls from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TypeUrl } from '@skein/api-types';
+import { startProxy, startTestAdsServer, type RunningProxy } from '../src/index.js';
+import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
+import { adsBootstrap } from './helpers/xds-resources.js';
+import { hasOpenssl, makePki, type Leaf } from './helpers/certs.js';
+
+const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
+const ID = 'spiffe://cluster.local/ns/default/sa/server';
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const secret = (name: string, leaf: Leaf) => ({
+  name,
+  tlsCertificate: { certificateChain: { inlineString: leaf.cert }, privateKey: { inlineString: leaf.key } },
+});
+
+/** An HTTP listener on 127.0.0.1:0 terminating TLS with SDS secret `secret` from `sdsConfig`. */
+function tlsListener(name: string, secretName: string, sdsConfig: Record<string, unknown>) {
+  const routes = [{ match: { prefix: '/' }, direct_response: { status: 200 } }];
+  const l = httpListener(
+    name,
+    { name, virtual_hosts: [{ name, domains: ['*'], routes }] },
+    {},
+    {
+      stat_prefix: name,
+    },
+  ) as { filter_chains: Record<string, unknown>[] };
+  l.filter_chains[0] = {
+    ...l.filter_chains[0],
+    transport_socket: {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': `${TLS}DownstreamTlsContext`,
+        common_tls_context: {
+          tls_certificate_sds_secret_configs: [{ name: secretName, sds_config: sdsConfig }],
+        },
+      },
+    },
+  };
+  return l;
+}
+
+const sdsGrpc = (initialFetchTimeout: string) => ({
+  api_config_source: {
+    api_type: 'GRPC',
+    transport_api_version: 'V3',
+    grpc_services: [{ envoy_grpc: { cluster_name: 'sds-grpc' } }],
+  },
+  resource_api_version: 'V3',
+  initial_fetch_timeout: initialFetchTimeout,
+});
+
+/** The certificate a TLS handshake on `port` presents (its fingerprint), or the handshake error. */
+function handshake(port: number): Promise<{ fingerprint?: string; error?: string }> {
+  return new Promise((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve({ fingerprint: s.getPeerCertificate().fingerprint256 });
+      s.destroy();
+    });
+    s.once('error', (e) => resolve({ error: e.message }));
+    s.once('close', () => resolve({ error: 'closed before the handshake' }));
+  });
+}
+
+/** Polls `check` until it holds (the condition is the synchronisation, not the delay). */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.skipIf(!hasOpenssl())('SDS initial_fetch_timeout (as Envoy)', () => {
+  it('a static listener whose secret does not come in time serves without it; 0s keeps waiting', async () => {
+    const pki = makePki();
+    cleanup.push(() => pki.cleanup());
+    const sds = await startTestAdsServer();
+    cleanup.push(() => sds.close());
+    const proxy: RunningProxy = await startProxy(
+      {
+        node: { id: 'sidecar~127.0.0.1~server.default~default.svc.cluster.local' },
+        admin: ADMIN,
+        static_resources: {
+          listeners: [
+            tlsListener('late', 'late-cert', sdsGrpc('0.2s')),
+            tlsListener('patient', 'patient-cert', sdsGrpc('0s')),
+          ],
+          clusters: [
+            staticCluster('sds-grpc', [sds.port], {
+              typed_extension_protocol_options: {
+                'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+                  '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+                  explicit_http_config: { http2_protocol_options: {} },
+                },
+              },
+            }),
+          ],
+        },
+      },
+      { logLevel: 'off' },
+    );
+    cleanup.push(() => proxy.stop());
+    await until(
+      'the late secret’s wait to run out',
+      () => proxy.stats.value('sds.late-cert.init_fetch_timeout') === 1,
+    );
+    // `late` no longer holds the start; `patient` (0s) still does.
+    expect(proxy.listenerManager.warmingNames()).toEqual(['patient']);
+    expect(proxy.isReady).toBe(false);
+    expect(proxy.stats.value('sds.patient-cert.init_fetch_timeout')).toBe(0);
+
+    const patient = pki.leaf(ID);
+    sds.set(TypeUrl.Secret, [secret('patient-cert', patient)]);
+    await proxy.waitReady();
+    // `late` serves without its certificate: handshakes fail, counted as secrets not ready.
+    const latePort = proxy.listenerAddress('late')!.port;
+    expect((await handshake(latePort)).fingerprint).toBeUndefined();
+    expect(proxy.stats.value('listener.late.ssl.secrets_not_ready')).toBeGreaterThanOrEqual(1);
+    expect((await handshake(proxy.listenerAddress('patient')!.port)).fingerprint).toBeDefined();
+
+    // The secret arrives later: the same listener serves it.
+    sds.set(TypeUrl.Secret, [secret('patient-cert', patient), secret('late-cert', pki.leaf(ID))]);
+    await until('the late certificate', async () => (await handshake(latePort)).fingerprint !== undefined);
+    expect(proxy.stats.value('sds.late-cert.init_fetch_timeout')).toBe(1);
+  });
+
+  it('over ADS: an LDS listener whose secret never comes stops holding the start', async () => {
+    const ads = await startTestAdsServer();
+    cleanup.push(() => ads.close());
+    const adsSds = { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0.2s' };
+    ads.set(TypeUrl.Cluster, [], 'c1');
+    ads.set(TypeUrl.Listener, [tlsListener('gw', 'kubernetes://missing', adsSds)], 'l1');
+    const proxy = await startProxy(adsBootstrap(ads.port), { logLevel: 'off' });
+    cleanup.push(() => proxy.stop());
+    await proxy.waitReady();
+    expect(proxy.stats.value('sds.kubernetes://missing.init_fetch_timeout')).toBe(1);
+    expect(proxy.listenerManager.warmingNames()).toEqual([]);
+    expect((await handshake(proxy.listenerAddress('gw')!.port)).fingerprint).toBeUndefined();
+  });
+});
