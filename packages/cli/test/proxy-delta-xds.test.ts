@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBootstrap } from '@skein/agent';
 import { startControlPlane, type RunningControlPlane } from '@skein/control-plane';
-import { startProxy, type RunningProxy } from '@skein/proxy';
+import { freePort, startProxy, type RunningProxy } from '@skein/proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'skein-delta-xds-'));
@@ -19,13 +19,6 @@ let proxy: RunningProxy;
 let egressPort: number;
 
 /** A free loopback port for the Sidecar's egress listener (it must be named in the config). */
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 function request(path: string): Promise<{ status: number; body: string; route: string | undefined }> {
   return new Promise((resolve, reject) => {

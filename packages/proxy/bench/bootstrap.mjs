@@ -1,9 +1,36 @@
-// The bench's skein-proxy bootstrap: one listener (HTTP connection manager, a catch-all route with
-// Istio's `timeout: 0s`) in front of the upstream cluster `up`, optional extra clusters and TLS
-// either side; shared by run.mjs and side-by-side.mjs.
+// The bench's skein-proxy bootstrap: one listener (HTTP connection manager, a catch-all route as
+// skeind makes a sidecar's outbound route: `timeout: 0s` and Istio's default retry policy) in front
+// of the upstream cluster `up`, optional extra clusters and TLS either side; shared by run.mjs,
+// mtls.mjs and side-by-side.mjs. BENCH_ROUTE=plain drops the retry policy (the route before 26 Nov).
 
-/** `tls`: `{ upstream?, downstream? }` common TLS contexts (downstream requires client certificates). */
-export function skeinBootstrap(port, upstream, extraClusters = 0, tls = undefined) {
+/** Istio's default retry policy, as skeind's translation writes it on every sidecar route. */
+export const ISTIO_RETRY_POLICY = Object.freeze({
+  retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+  num_retries: 2,
+  retriable_status_codes: [503],
+  retry_host_predicate: [
+    {
+      name: 'envoy.retry_host_predicates.previous_hosts',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+      },
+    },
+  ],
+  host_selection_retry_max_attempts: '5',
+});
+
+/** The bench's route action: `route` is 'istio' (the default, or BENCH_ROUTE) or 'plain'. */
+export function benchRouteAction(route = process.env.BENCH_ROUTE ?? 'istio') {
+  if (route === 'plain') return { cluster: 'up', timeout: '0s' };
+  if (route !== 'istio') throw new Error(`BENCH_ROUTE: 'istio' or 'plain', not ${route}`);
+  return { cluster: 'up', timeout: '0s', retry_policy: ISTIO_RETRY_POLICY };
+}
+
+/**
+ * `tls`: `{ upstream?, downstream? }` common TLS contexts (downstream requires client certificates);
+ * `route`: see benchRouteAction.
+ */
+export function skeinBootstrap(port, upstream, extraClusters = 0, tls = undefined, route = undefined) {
   const clusters = [
     {
       name: 'up',
@@ -81,7 +108,7 @@ export function skeinBootstrap(port, upstream, extraClusters = 0, tls = undefine
                         {
                           name: 'all',
                           domains: ['*'],
-                          routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '0s' } }],
+                          routes: [{ match: { prefix: '/' }, route: benchRouteAction(route) }],
                         },
                       ],
                     },

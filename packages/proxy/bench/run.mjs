@@ -7,7 +7,10 @@
 // BENCH_ONLY (comma-separated target names to run, e.g. "skein-proxy,skein node:http,nginx").
 // "skein node:http" is the same build with SKEIN_PROXY_HTTP1=legacy (node:http in, undici out);
 // "skein-proxy c2" the default --concurrency 2; "node relay floor" a byte relay with no HTTP at all
-// (bench/node-relay.mjs), the CPU floor of Node's sockets for this traffic.
+// (bench/node-relay.mjs), the CPU floor of Node's sockets for this traffic. Every skein target's
+// route carries Istio's default retry policy, as a sidecar's outbound route does
+// (bench/bootstrap.mjs; BENCH_ROUTE=plain drops it), except "skein plain route" and "baseline plain"
+// (never have one).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -286,6 +289,18 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${u
       'warning',
     ]);
   });
+  await add('skein plain route', (port) => {
+    const f = join(work, 'skein-plain.json');
+    writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort, 0, undefined, 'plain')));
+    return start('skein-plain', join(root, 'bin/skein-proxy'), [
+      '-c',
+      f,
+      '--concurrency',
+      '1',
+      '--log-level',
+      'warning',
+    ]);
+  });
   await add('skein-proxy c2', (port) => {
     const f = join(work, 'skein-c2.json');
     writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
@@ -314,6 +329,11 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${u
       const f = join(work, 'skein-baseline.json');
       writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
       return start('skein-baseline', node, [main, '-c', f, '--concurrency', '1', '--log-level', 'warning']);
+    });
+    await add('baseline plain', (port) => {
+      const f = join(work, 'skein-baseline-plain.json');
+      writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort, 0, undefined, 'plain')));
+      return start('baseline-plain', node, [main, '-c', f, '--concurrency', '1', '--log-level', 'warning']);
     });
   }
   const certs = spawnSync('which', ['openssl'], { stdio: 'ignore' }).status === 0 ? makeCerts() : undefined;

@@ -16,4 +16,5 @@ export {
   decodePeerMetadata,
 } from './stats/workload-metadata.js';
 export type { PeerMetadata } from './http-connection-manager/stream-info.js';
+export { freePort } from './testing/free-port.js';
 export { startTestAdsServer, type TestAdsServer, type TestAdsRequest } from './testing/test-ads-server.js';

@@ -1,20 +1,15 @@
 // The built binaries the agent's integration tests run beside it — skeind (directory mode, its CA
 // off: the tests start their own) and skein-proxy on a bootstrap file — and a free loopback port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@skein/proxy';
 import { waitForReady } from '../../src/lifecycle/wait.js';
 
-export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+/** A free loopback port outside the ephemeral range (@skein/proxy's test helper). */
+export { freePort };
 
-export async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
+export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** SIGTERM, then wait for the exit (nothing when it already exited). */
 export async function stopChild(child: ChildProcess | undefined): Promise<void> {

@@ -19,6 +19,7 @@ import {
 import { connectFromSource, type OriginalSource } from '../listener/original-src.js';
 import type { Host } from './host.js';
 import type { PoolOptions } from './upstream-pools.js';
+import { writeDirectLatin1 } from '../http-connection-manager/direct-write.js';
 
 export interface Http1PoolOptions {
   /** Originate TLS with this context (the cluster's or the endpoint's transport socket). */
@@ -259,7 +260,8 @@ class Connection {
     const s = this.socket;
     const b = x.body;
     if (b === undefined) {
-      s.write(head, 'latin1');
+      // A bodiless request on a connected plain socket: the head straight to the handle.
+      if (!writeDirectLatin1(s, head)) s.write(head, 'latin1');
       this.requestDone = true;
     } else if (Buffer.isBuffer(b)) {
       s.cork();

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeDirect } from './direct-write.js';
+import { writeDirect, writeDirectLatin1 } from './direct-write.js';
 
 const open: net.Socket[] = [];
 const servers: net.Server[] = [];
@@ -71,5 +71,34 @@ describe('writeDirect', () => {
     expect(writeDirect(client, Buffer.from('late'))).toBe(false);
     client.destroy();
     expect(writeDirect(client, Buffer.from('late'))).toBe(false);
+  });
+});
+
+describe('writeDirectLatin1', () => {
+  it('writes a string as latin1, in call order with a large (async) write and Writable writes', async () => {
+    const { client, received } = await pair();
+    const head = 'GET / HTTP/1.1\r\nx: \u00e9\r\n\r\n';
+    expect(writeDirectLatin1(client, head)).toBe(true);
+    const big = 'b'.repeat(8 * 1024 * 1024);
+    expect(writeDirectLatin1(client, big)).toBe(true);
+    client.write('tail');
+    client.end();
+    const got = await received;
+    expect(got.subarray(0, head.length)).toEqual(Buffer.from(head, 'latin1'));
+    expect(got.length).toBe(head.length + big.length + 4);
+    expect(got.subarray(head.length + big.length).toString()).toBe('tail');
+  });
+
+  it('declines while connecting, corked, ended or destroyed', async () => {
+    const { client } = await pair();
+    client.cork();
+    expect(writeDirectLatin1(client, 'x')).toBe(false);
+    client.uncork();
+    client.end();
+    expect(writeDirectLatin1(client, 'late')).toBe(false);
+    const connecting = net.connect(1, '127.0.0.1');
+    connecting.on('error', () => {});
+    open.push(connecting);
+    expect(writeDirectLatin1(connecting, 'early')).toBe(false);
   });
 });

@@ -11,6 +11,10 @@ export interface RetryPolicy {
   avoidPreviousHosts: boolean;
   baseIntervalMs: number;
   maxIntervalMs: number;
+  /** Per response status below 600: 1 when the conditions retry it (read per response). */
+  statusRetried: Uint8Array;
+  /** The gRPC status codes the conditions retry. */
+  grpcRetried: readonly number[];
 }
 
 /** The outcome of one upstream attempt, as retry conditions see it. */
@@ -42,6 +46,31 @@ export function retryPolicyOf(p: routeComponentsV3.RetryPolicyJson | undefined):
   return policy;
 }
 
+/** The policy with other conditions and retry count (x-envoy-retry-on, x-envoy-max-retries). */
+export function withConditions(p: RetryPolicy, on: ReadonlySet<string>, numRetries: number): RetryPolicy {
+  if (on === p.on) return { ...p, numRetries };
+  return { ...p, on, numRetries, ...responseTables(on, p.retriableStatusCodes) };
+}
+
+/** What a policy's conditions make of a response, as tables (see shouldRetryResponse). */
+function responseTables(
+  on: ReadonlySet<string>,
+  codes: ReadonlySet<number>,
+): Pick<RetryPolicy, 'statusRetried' | 'grpcRetried'> {
+  const statusRetried = new Uint8Array(600);
+  for (let s = 0; s < 600; s++) statusRetried[s] = statusRetriedBy(on, codes, s) ? 1 : 0;
+  const grpcRetried: number[] = [];
+  for (const [cond, code] of Object.entries(GRPC_CODES)) if (on.has(cond)) grpcRetried.push(code);
+  return { statusRetried, grpcRetried };
+}
+
+function statusRetriedBy(on: ReadonlySet<string>, codes: ReadonlySet<number>, s: number): boolean {
+  if (on.has('5xx') && s >= 500) return true;
+  if (on.has('gateway-error') && (s === 502 || s === 503 || s === 504)) return true;
+  if (on.has('retriable-4xx') && s === 409) return true;
+  return on.has('retriable-status-codes') && codes.has(s);
+}
+
 function compileRetryPolicy(p: routeComponentsV3.RetryPolicyJson): RetryPolicy {
   const on = new Set(
     (p.retryOn ?? '')
@@ -50,11 +79,12 @@ function compileRetryPolicy(p: routeComponentsV3.RetryPolicyJson): RetryPolicy {
       .filter(Boolean),
   );
   const base = durationMs(p.retryBackOff?.baseInterval) ?? 25;
+  const retriableStatusCodes = new Set(p.retriableStatusCodes ?? []);
   return {
     on,
     numRetries: p.numRetries ?? 1,
     perTryTimeoutMs: durationMs(p.perTryTimeout) || undefined,
-    retriableStatusCodes: new Set(p.retriableStatusCodes ?? []),
+    retriableStatusCodes,
     avoidPreviousHosts: (p.retryHostPredicate ?? []).some(
       (x) =>
         x.name === 'envoy.retry_host_predicates.previous_hosts' ||
@@ -62,6 +92,7 @@ function compileRetryPolicy(p: routeComponentsV3.RetryPolicyJson): RetryPolicy {
     ),
     baseIntervalMs: base,
     maxIntervalMs: durationMs(p.retryBackOff?.maxInterval) ?? base * 10,
+    ...responseTables(on, retriableStatusCodes),
   };
 }
 
@@ -77,19 +108,20 @@ export function shouldRetry(policy: RetryPolicy, o: AttemptOutcome): boolean {
       return on.has('refused-stream') || on.has('reset') || on.has('5xx');
     case 'timeout':
       return on.has('5xx') || on.has('gateway-error') || on.has('reset');
-    case 'response': {
-      const s = o.status;
-      if (on.has('5xx') && s >= 500) return true;
-      if (on.has('gateway-error') && (s === 502 || s === 503 || s === 504)) return true;
-      if (on.has('retriable-4xx') && s === 409) return true;
-      if (on.has('retriable-status-codes') && policy.retriableStatusCodes.has(s)) return true;
-      if (o.grpcStatus !== undefined) {
-        for (const [cond, code] of Object.entries(GRPC_CODES))
-          if (on.has(cond) && o.grpcStatus === code) return true;
-      }
-      return false;
-    }
+    case 'response':
+      return shouldRetryResponse(policy, o.status, o.grpcStatus);
   }
+}
+
+/** True when the policy retries a response with this status (and gRPC status, if any). */
+export function shouldRetryResponse(policy: RetryPolicy, s: number, grpcStatus: number | undefined): boolean {
+  if (
+    s >= 0 && s < 600
+      ? policy.statusRetried[s] === 1
+      : statusRetriedBy(policy.on, policy.retriableStatusCodes, s)
+  )
+    return true;
+  return grpcStatus !== undefined && policy.grpcRetried.includes(grpcStatus);
 }
 
 /** Exponential backoff with full jitter before retry number `n` (1-based). */

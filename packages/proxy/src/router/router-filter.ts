@@ -10,20 +10,15 @@ import type { StreamInfo } from '../http-connection-manager/stream-info.js';
 import { applyHeaderOptions, removeHeaders } from '../http-filters/header-mutation-filter.js';
 import type { RequestView } from './route-table.js';
 import { chooseCluster, requestHash, rewritePath, routeTimeoutMs } from './route-action.js';
-import {
-  backoffMs,
-  retryPolicyOf,
-  shouldRetry,
-  type AttemptOutcome,
-  type RetryPolicy,
-} from './retry-policy.js';
-import { sendUpstream, type AttemptResult, type UpstreamResponse } from './upstream-request.js';
-import { AttemptSignal, requestComplete, StreamDurationLimit } from './upstream-timeouts.js';
+import { retryPolicyOf, withConditions, type RetryPolicy } from './retry-policy.js';
+import { sendUpstream, type UpstreamResponse } from './upstream-request.js';
+import { AttemptSignal } from './upstream-timeouts.js';
 import type { UpstreamProtocol } from '../endpoint/upstream-pools.js';
 import type { AbortLike } from './cancel.js';
 import { LEGACY_HTTP1 } from '../codec/http1-path.js';
 import { SingleAttempt } from './single-attempt.js';
-import { failureReply, type LocalReply } from './upstream-failure.js';
+import type { LocalReply } from './upstream-failure.js';
+import { noHealthyUpstream, runAttempts, type AttemptPlan } from './attempts.js';
 
 /** Largest request body buffered so it can be retried or mirrored (Envoy's default buffer). */
 const MAX_BUFFERED_BODY = 1024 * 1024;
@@ -86,21 +81,6 @@ async function readBody(body: Readable, limit: number): Promise<Buffer | Readabl
   }
 }
 
-function sleep(ms: number, signal: AbortLike): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
-}
-
-function outcomeOf(r: AttemptResult): AttemptOutcome {
-  if (!r.ok) return r.failure === 'aborted' ? { kind: 'reset' } : { kind: r.failure };
-  const g = r.response.headers['grpc-status'];
-  const grpc = typeof g === 'string' && /^\d+$/.test(g) ? Number(g) : undefined;
-  return { kind: 'response', status: r.response.status, grpcStatus: grpc };
-}
-
 function effectiveRetryPolicy(req: RouterRequest): RetryPolicy | undefined {
   const action = req.route.route ?? {};
   const base = retryPolicyOf(action.retryPolicy ?? req.vhost.retryPolicy);
@@ -109,11 +89,11 @@ function effectiveRetryPolicy(req: RouterRequest): RetryPolicy | undefined {
   if (!base && !hdrOn) return undefined;
   if (base && !hdrOn && !hdrMax) return base;
   const p: RetryPolicy = base ?? retryPolicyOf({})!;
-  return {
-    ...p,
-    on: hdrOn ? new Set([...p.on, ...hdrOn.split(',').map((s) => s.trim())]) : p.on,
-    numRetries: hdrMax && /^\d+$/.test(hdrMax) ? Number(hdrMax) : p.numRetries,
-  };
+  return withConditions(
+    p,
+    hdrOn ? new Set([...p.on, ...hdrOn.split(',').map((s) => s.trim())]) : p.on,
+    hdrMax && /^\d+$/.test(hdrMax) ? Number(hdrMax) : p.numRetries,
+  );
 }
 
 const NO_MIRRORS: readonly routeComponentsV3.RouteAction_RequestMirrorPolicyJson[] = Object.freeze([]);
@@ -151,24 +131,8 @@ function overflowReply(
   };
 }
 
-/** No host to send to: 503, flag UH. */
-function noHealthyUpstream(ctx: ProxyContext, cluster: UpstreamCluster): LocalReply {
-  ctx.stats.inc('cluster.{envoy_cluster_name}.upstream_cx_none_healthy', {
-    envoy_cluster_name: cluster.name,
-  });
-  return { kind: 'local', status: 503, body: 'no healthy upstream', flag: 'UH' };
-}
-
 /** What the router decided before any attempt: where the request goes and how. */
-interface Plan {
-  action: routeComponentsV3.RouteActionJson;
-  cluster: UpstreamCluster;
-  headers: Record<string, string | string[]>;
-  path: string;
-  authority: string;
-  timeoutMs: number;
-  policy: RetryPolicy | undefined;
-  protocol: UpstreamProtocol;
+interface Plan extends AttemptPlan {
   mirrors: readonly routeComponentsV3.RouteAction_RequestMirrorPolicyJson[];
 }
 
@@ -222,14 +186,16 @@ export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<Rou
   const protocol: UpstreamProtocol =
     cluster.protocol === 'downstream' ? req.downstreamProtocol : cluster.protocol;
   const mirrors = action.requestMirrorPolicies ?? NO_MIRRORS;
+  // A retrying route's first attempt takes the fast path too when there is no body to buffer for
+  // a replay; a retriable outcome continues in the general attempts loop (SingleAttempt).
   if (
-    !policy &&
+    (!policy || req.body === undefined) &&
     mirrors.length === 0 &&
     protocol === 'http1' &&
     !LEGACY_HTTP1 &&
     !(cluster.maxStreamDurationMs > 0)
   )
-    return singleAttempt(ctx, req, action, cluster, headers, path, authority, timeoutMs);
+    return singleAttempt(ctx, req, action, cluster, headers, path, authority, timeoutMs, policy);
   return routeGeneral(ctx, req, {
     action,
     cluster,
@@ -243,7 +209,10 @@ export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<Rou
   });
 }
 
-/** The common request: one attempt, its result settled by the pool (see SingleAttempt). */
+/**
+ * The common request: one attempt, its result settled by the pool (see SingleAttempt). With a
+ * retry policy (and no request body) this is the first attempt, the general loop's attempt 1.
+ */
 function singleAttempt(
   ctx: ProxyContext,
   req: RouterRequest,
@@ -253,40 +222,45 @@ function singleAttempt(
   path: string,
   authority: string,
   timeoutMs: number,
+  policy: RetryPolicy | undefined,
 ): Promise<RouterResult> {
   const body = counted(req.body, req.info);
   const admit = cluster.circuitBreaker.tryAcquire();
   if (admit !== 'ok') return Promise.resolve(overflowReply(ctx, cluster, admit));
-  const host = cluster.pick({
-    now: Date.now(),
-    hash: requestHash(action, req.view, req.conn.remoteAddress),
-    avoid: undefined,
-    originalDst: req.conn.originalDst,
-  });
+  const now = Date.now();
+  const hash = requestHash(action, req.view, req.conn.remoteAddress);
+  const host = cluster.pick({ now, hash, avoid: undefined, originalDst: req.conn.originalDst });
   if (!host) {
     cluster.circuitBreaker.release();
     return Promise.resolve(noHealthyUpstream(ctx, cluster));
   }
   req.info.attempts = 1;
   req.info.upstreamHost = host.key;
-  // The route timeout counts from the end of the downstream request.
-  const abort =
-    timeoutMs > 0
-      ? new AttemptSignal(req.downstreamGone, req.body, Math.max(1, timeoutMs), undefined)
-      : undefined;
+  // The route (or per-try) timeout counts from the end of the downstream request.
+  const deadline = timeoutMs > 0 ? now + timeoutMs : Infinity;
+  const perTry = policy?.perTryTimeoutMs;
+  const tryMs = perTry !== undefined ? Math.min(deadline - now, perTry) : deadline - now;
+  const abort = Number.isFinite(tryMs)
+    ? new AttemptSignal(req.downstreamGone, req.body, Math.max(1, tryMs), undefined)
+    : undefined;
   if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
   host.activeRequests++;
   const attempt = new SingleAttempt(
-    ctx.stats,
+    ctx,
+    req,
+    action,
     cluster,
     host,
-    req.method,
     path,
     authority,
     headers,
     body,
     abort ? abort.signal : req.downstreamGone,
     abort,
+    timeoutMs,
+    policy,
+    hash,
+    deadline,
   );
   try {
     const pool = cluster.pools.rawHttp1(host, req.conn.originalSource);
@@ -300,10 +274,8 @@ function singleAttempt(
 
 /** Everything else: body buffering for retries and mirrors, mirrors, attempts with retries. */
 async function routeGeneral(ctx: ProxyContext, req: RouterRequest, plan: Plan): Promise<RouterResult> {
-  const { action, cluster, headers, path, authority, timeoutMs, policy, protocol, mirrors } = plan;
-  const { stats, clusters } = ctx;
-  const ct = { envoy_cluster_name: cluster.name };
-  const perTry = policy?.perTryTimeoutMs;
+  const { cluster, headers, path, authority, timeoutMs, policy, mirrors } = plan;
+  const { clusters } = ctx;
 
   // Body: buffered when it may be sent more than once (retries, mirroring) and small enough.
   let body: Buffer | Readable | undefined = req.body;
@@ -349,127 +321,5 @@ async function routeGeneral(ctx: ProxyContext, req: RouterRequest, plan: Plan): 
       });
     }
   }
-
-  const hash = requestHash(action, req.view, req.conn.remoteAddress);
-  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
-  const maxAttempts = 1 + (policy && canReplay ? policy.numRetries : 0);
-  // Hosts already tried: kept only for the previous-hosts predicate.
-  const tried = policy?.avoidPreviousHosts ? new Set<string>() : undefined;
-  let last: AttemptResult | undefined;
-  let retriesUsed = 0;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const now = Date.now();
-    const host = cluster.pick({
-      now,
-      hash,
-      avoid: tried,
-      originalDst: req.conn.originalDst,
-    });
-    if (!host) {
-      release();
-      return noHealthyUpstream(ctx, cluster);
-    }
-    tried?.add(host.key);
-    req.info.attempts = attempt;
-    req.info.upstreamHost = host.key;
-    const remaining = deadline - now;
-    const tryMs = Math.min(remaining, perTry ?? Infinity);
-    const maxDuration =
-      cluster.maxStreamDurationMs > 0 ? new StreamDurationLimit(cluster.maxStreamDurationMs) : undefined;
-    // Route and per-try timeouts count from the end of the downstream request (still streaming
-    // only on a first attempt that could not buffer it).
-    const abort =
-      Number.isFinite(tryMs) || maxDuration
-        ? new AttemptSignal(
-            req.downstreamGone,
-            Buffer.isBuffer(body) ? body : req.body,
-            Number.isFinite(tryMs) ? Math.max(1, tryMs) : undefined,
-            maxDuration?.signal,
-          )
-        : undefined;
-    if (attempt > 1) headers['x-envoy-attempt-count'] = String(attempt);
-    else if (req.vhost.includeRequestAttemptCount) headers['x-envoy-attempt-count'] = '1';
-    host.activeRequests++;
-    const result = await sendUpstream(cluster, host, {
-      ...(req.conn.originalSource ? { originalSource: req.conn.originalSource } : {}),
-      method: req.method,
-      path,
-      authority,
-      headers,
-      body: Buffer.isBuffer(body) ? body : attempt === 1 ? body : undefined,
-      protocol,
-      signal: abort ? abort.signal : req.downstreamGone,
-    });
-    last = result;
-    if (!result.ok) abort?.clear();
-    const outcome = outcomeOf(result);
-    if (cluster.outlier) {
-      const o =
-        outcome.kind === 'response'
-          ? outcome.status
-          : outcome.kind === 'refused-stream'
-            ? 'reset'
-            : outcome.kind;
-      cluster.outlier.record(host, o, Date.now());
-    }
-    if (!result.ok && result.failure === 'aborted') {
-      host.activeRequests--;
-      if (maxDuration?.fired) {
-        stats.inc('cluster.{envoy_cluster_name}.upstream_rq_max_duration_reached', ct);
-        // Envoy resets the stream and retries it as a reset when the retry policy says so.
-        const again = policy && shouldRetry(policy, { kind: 'reset' }) && attempt < maxAttempts;
-        if (again && Date.now() < deadline && cluster.circuitBreaker.tryRetry()) {
-          stats.inc('cluster.{envoy_cluster_name}.upstream_rq_retry', ct);
-          await sleep(backoffMs(policy, ++retriesUsed), req.downstreamGone);
-          cluster.circuitBreaker.releaseRetry();
-          continue;
-        }
-      }
-      release();
-      if (maxDuration?.fired) {
-        const status = requestComplete(Buffer.isBuffer(body) ? body : req.body) ? 504 : 408;
-        return { kind: 'local', status, body: 'upstream max stream duration reached', flag: 'UMSDR' };
-      }
-      return { kind: 'local', status: 499, body: '', flag: 'DC' };
-    }
-    if (!result.ok) maxDuration?.clear();
-    const retriable = policy !== undefined && shouldRetry(policy, outcome);
-    let retry = retriable && attempt < maxAttempts && Date.now() < deadline;
-    if (retry && !cluster.circuitBreaker.tryRetry()) {
-      stats.inc('cluster.{envoy_cluster_name}.upstream_rq_retry_overflow', ct);
-      retry = false;
-    }
-    if (!retry) {
-      if (retriable && attempt > 1) req.info.responseFlags.add('URX');
-      if (result.ok) {
-        // Reached while the response streams: the stream is reset, flagged UMSDR.
-        maxDuration?.whenFired(() => {
-          req.info.responseFlags.add('UMSDR');
-          stats.inc('cluster.{envoy_cluster_name}.upstream_rq_max_duration_reached', ct);
-        });
-        const done = (): void => {
-          abort?.clear();
-          maxDuration?.clear();
-          host.activeRequests--;
-          release();
-        };
-        const timedOut = (): boolean => abort?.timedOut === true;
-        return { kind: 'response', response: result.response, cluster, host, release: done, timedOut };
-      }
-      host.activeRequests--;
-      break;
-    }
-    // Discard this attempt's response and back off.
-    abort?.clear();
-    maxDuration?.clear();
-    if (result.ok) result.response.body.resume();
-    host.activeRequests--;
-    retriesUsed++;
-    stats.inc('cluster.{envoy_cluster_name}.upstream_rq_retry', ct);
-    await sleep(backoffMs(policy!, retriesUsed), req.downstreamGone);
-    cluster.circuitBreaker.releaseRetry();
-  }
-  release();
-  const failure = last && !last.ok && last.failure !== 'aborted' ? last.failure : 'reset';
-  return failureReply(stats, cluster.name, failure);
+  return runAttempts(ctx, req, plan, body, canReplay, release, undefined);
 }

@@ -1,11 +1,2 @@
-// An ephemeral loopback port for listeners that xDS must name up front (the OS picks it; the
-// probe socket is closed before use).
-import net from 'node:net';
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+// A free loopback port for listeners that xDS must name up front (see src/testing/free-port.ts).
+export { freePort } from '../../src/testing/free-port.js';
