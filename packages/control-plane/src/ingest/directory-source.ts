@@ -4,8 +4,8 @@
 // so a half-written file is never applied. A scan after watch events looks only at the entries
 // the events named; the first scan, events without a name, a new or removed directory, a watcher
 // error, a burst naming many entries and the periodic resync look at everything.
-import { watch, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstatSync, readFileSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { ConfigObject } from '../model/istio-types.js';
 import type { ConfigStore } from './config-store.js';
@@ -180,7 +180,7 @@ export class DirectorySource {
     const named = this.dirty;
     this.dirty = new Set();
     const outcome: ScanOutcome = { changed: false, unsettled: [] };
-    const done = !initial && named !== 'all' && (await this.scanNamed(named, outcome));
+    const done = !initial && named !== 'all' && this.scanNamed(named, outcome);
     if (!done) await this.scanAll(initial, outcome);
     this.opts.onStage?.('parsed');
     if (outcome.changed || initial) this.publish(observedAt);
@@ -232,44 +232,69 @@ export class DirectorySource {
 
   /**
    * Looks only at the entries watch events named; false when one of them is (or was) a
-   * directory, which takes a full scan.
+   * directory, which takes a full scan. These few entries are read synchronously: a stat and a
+   * read of a small file take microseconds, where each asynchronous step (lstat, open, fstat,
+   * read, close) waits for a thread-pool round trip and an event-loop turn (milliseconds under
+   * load, all before the change can be pushed).
    */
-  private async scanNamed(named: ReadonlySet<string>, outcome: ScanOutcome): Promise<boolean> {
+  private scanNamed(named: ReadonlySet<string>, outcome: ScanOutcome): boolean {
     for (const path of [...named].sort()) {
       if (this.watchers.has(path)) return false; // a watched directory went or was replaced
       let st: Stats | undefined;
       try {
-        st = await lstat(path);
+        st = lstatSync(path);
       } catch {
         st = undefined; // gone (deleted or renamed away)
       }
       if (st?.isDirectory()) return false;
       const config = st?.isFile() === true && !basename(path).startsWith('.') && CONFIG_FILE.test(path);
-      if (st && config) await this.readOne(path, st, false, outcome);
-      else if (this.files.delete(path)) outcome.changed = true;
+      if (!st || !config) {
+        if (this.files.delete(path)) outcome.changed = true;
+        continue;
+      }
+      if (!this.wants(path, st, false, outcome)) continue;
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        continue;
+      }
+      this.apply(path, st, text, outcome);
     }
     return true;
   }
 
   /** Reads one file if its stamp says it may have changed and it has settled. */
   private async readOne(path: string, st: Stats, initial: boolean, outcome: ScanOutcome): Promise<void> {
-    const now = this.opts.now ?? Date.now;
-    const prev = this.files.get(path);
-    // File times tick coarsely (a jiffy): two same-sized saves within one tick share a stamp,
-    // so a stamp that recent proves nothing and the text is compared instead.
-    const stampTrusted = now() - st.mtimeMs > RECENT_MS;
-    if (prev && stampTrusted && prev.mtimeMs === st.mtimeMs && prev.size === st.size && prev.ino === st.ino)
-      return;
-    if (!initial && now() - st.mtimeMs < this.settleMs) {
-      outcome.unsettled.push(path); // still being written: look again after it settles
-      return;
-    }
+    if (!this.wants(path, st, initial, outcome)) return;
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch {
       return;
     }
+    this.apply(path, st, text, outcome);
+  }
+
+  /** Whether a file must be read: its stamp says it may have changed and it has settled. */
+  private wants(path: string, st: Stats, initial: boolean, outcome: ScanOutcome): boolean {
+    const now = this.opts.now ?? Date.now;
+    const prev = this.files.get(path);
+    // File times tick coarsely (a jiffy): two same-sized saves within one tick share a stamp,
+    // so a stamp that recent proves nothing and the text is compared instead.
+    const stampTrusted = now() - st.mtimeMs > RECENT_MS;
+    if (prev && stampTrusted && prev.mtimeMs === st.mtimeMs && prev.size === st.size && prev.ino === st.ino)
+      return false;
+    if (!initial && now() - st.mtimeMs < this.settleMs) {
+      outcome.unsettled.push(path); // still being written: look again after it settles
+      return false;
+    }
+    return true;
+  }
+
+  /** Takes a file's text: parsed into its objects unless it is what the file held already. */
+  private apply(path: string, st: Stats, text: string, outcome: ScanOutcome): void {
+    const prev = this.files.get(path);
     const stamp = { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino };
     if (prev && prev.text === text) {
       this.files.set(path, { ...prev, ...stamp });

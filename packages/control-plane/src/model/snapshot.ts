@@ -14,6 +14,7 @@ import type {
 import type { MeshConfig } from './mesh-config.js';
 import { discoveredNamespaces, NO_NAMESPACES, type NamespaceLabels } from './namespaces.js';
 import { conflictOrder, servicesFromServiceEntries, type Service } from './services.js';
+import { rejoinServices } from './workload-rejoin.js';
 
 export interface Snapshot {
   readonly version: string;
@@ -59,10 +60,14 @@ function sortByAge(list: ConfigObject[]): ConfigObject[] {
 
 /** The members of a previous snapshot's per-kind list, to tell whether a kind is unchanged. */
 const members = new WeakMap<readonly ConfigObject[], Set<ConfigObject>>();
+function membersOf<T extends ConfigObject>(list: readonly T[]): ReadonlySet<T> {
+  let set = members.get(list);
+  if (!set) members.set(list, (set = new Set(list)));
+  return set as ReadonlySet<ConfigObject> as ReadonlySet<T>;
+}
 function sameObjects(before: readonly ConfigObject[] | undefined, now: readonly ConfigObject[]): boolean {
   if (!before || before.length !== now.length) return false;
-  let set = members.get(before);
-  if (!set) members.set(before, (set = new Set(before)));
+  const set = membersOf(before);
   for (const o of now) if (!set.has(o)) return false;
   return true;
 }
@@ -97,20 +102,26 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
   const kind = <T extends ConfigObject>(k: string): T[] => (byKind.get(k) ?? []) as T[];
   const workloadEntries = kind<WorkloadEntry>('WorkloadEntry');
   const serviceEntries = kind<ServiceEntry>('ServiceEntry');
-  const kept =
-    reuse &&
-    previous.workloadEntries === workloadEntries &&
-    (previous.byKind.get('ServiceEntry') ?? []) === serviceEntries;
+  const sameEntries = reuse && (previous.byKind.get('ServiceEntry') ?? []) === serviceEntries;
+  const kept = sameEntries && previous.workloadEntries === workloadEntries;
+  // Only WorkloadEntries changed: the ServiceEntries selecting a changed one are joined again.
+  const rejoined =
+    sameEntries && !kept
+      ? rejoinServices(previous, membersOf(previous.workloadEntries), serviceEntries, workloadEntries)
+      : undefined;
   const services = kept
     ? previous.services
-    : [
+    : (rejoined?.services ??
+      [
         ...registry.filter((s) => !admitted || admitted.has(s.namespace)),
         ...servicesFromServiceEntries(serviceEntries, workloadEntries),
       ].sort((a, b) =>
         a.hostname !== b.hostname ? (a.hostname < b.hostname ? -1 : 1) : conflictOrder(a, b),
-      );
-  const servicesByHost = kept ? previous.servicesByHost : new Map<string, Service[]>();
-  if (!kept)
+      ));
+  const servicesByHost = kept
+    ? previous.servicesByHost
+    : (rejoined?.servicesByHost ?? new Map<string, Service[]>());
+  if (!kept && !rejoined)
     for (const s of services) {
       const list = (servicesByHost as Map<string, Service[]>).get(s.hostname) ?? [];
       list.push(s);

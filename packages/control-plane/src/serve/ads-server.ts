@@ -30,6 +30,7 @@ import { diffByName } from './resource-diff.js';
 import { SendBudget } from './send-budget.js';
 import type { PushTrace } from './push-trace.js';
 import { encodeDeltaResponse, encodeSotwResponse } from './discovery-response.js';
+import { decodeDeltaRequest, decodeSotwRequest } from './ack-decoder.js';
 import { sameNames, Subscriptions } from './subscriptions.js';
 
 type DiscoveryRequest = discoveryV3.DiscoveryRequest;
@@ -652,7 +653,7 @@ export class XdsServer {
     s.ackedAt = now;
     s.ackLagMs = s.sentAt === undefined ? null : now - s.sentAt;
     if (s.changeAt !== undefined) {
-      this.opts.metrics.convergence.observe((now - s.changeAt) / 1000);
+      this.opts.metrics.observeConvergence((now - s.changeAt) / 1000);
       s.changeAt = undefined;
     }
     return true;
@@ -812,13 +813,23 @@ const NO_CHANGE: { changed: EncodedResource[]; removed: string[] } = Object.free
   removed: [],
 }) as { changed: EncodedResource[]; removed: string[] };
 
-/** The ADS definition whose response serializer also accepts bytes serialized in advance. */
+/**
+ * The ADS definition whose response serializer also accepts bytes serialized in advance, and
+ * whose request deserializers read a plain ACK without the general decoder (ack-decoder).
+ */
 function passThroughResponses(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [name, m] of Object.entries(def)) {
     const serialize = m.responseSerialize;
+    const deserialize =
+      name === 'deltaAggregatedResources'
+        ? decodeDeltaRequest
+        : name === 'streamAggregatedResources'
+          ? decodeSotwRequest
+          : m.requestDeserialize;
     out[name] = {
       ...m,
+      requestDeserialize: deserialize,
       responseSerialize: (v: unknown) =>
         Buffer.isBuffer(v)
           ? v // what the server writes: no view allocated per write

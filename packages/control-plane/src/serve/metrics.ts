@@ -38,12 +38,29 @@ export class XdsMetrics {
     labelNames: ['type'],
     registers: [this.registry],
   });
+  /** Convergence times not yet folded into the histogram (a push's ACKs come by the thousand). */
+  private readonly pendingConvergence: number[] = [];
   readonly convergence = new Histogram({
     name: 'pilot_proxy_convergence_time',
     help: 'Seconds from a config change to the client ACKing the push.',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
+    collect: () => this.foldConvergence(),
   });
+
+  /**
+   * Records one convergence time (seconds): kept in an array and folded into the histogram when
+   * it is read (or past 4096 waiting), not run through prom-client per ACK.
+   */
+  observeConvergence(seconds: number): void {
+    this.pendingConvergence.push(seconds);
+    if (this.pendingConvergence.length >= 4096) this.foldConvergence();
+  }
+
+  private foldConvergence(): void {
+    for (const v of this.pendingConvergence) this.convergence.observe(v);
+    this.pendingConvergence.length = 0;
+  }
   readonly configRejected = new Counter({
     name: 'skein_config_rejected_total',
     help: 'Mesh objects rejected by validation, by kind.',

@@ -139,10 +139,38 @@ export function sidecarRouteConfigs(ctx: TranslateContext): RouteConfigJson[] {
 }
 
 /**
+ * Where each service host's virtual hosts sit in a route configuration's list (positions by
+ * hostname), or null when a virtual host's origin is unknown. Computed once per configuration and
+ * handed on to its patched successors, whose hosts sit at the same positions.
+ */
+const hostIndexes = new WeakMap<RouteConfigJson, ReadonlyMap<string, readonly number[]> | null>();
+
+function hostIndex(rc: RouteConfigJson): ReadonlyMap<string, readonly number[]> | null {
+  const known = hostIndexes.get(rc);
+  if (known !== undefined) return known;
+  let index: Map<string, number[]> | null = new Map();
+  const hosts = rc.virtualHosts ?? [];
+  for (let i = 0; i < hosts.length && index; i++) {
+    const vh = hosts[i] as VirtualHostJson;
+    const origin = origins.get(vh);
+    if (!origin) {
+      if (vh !== ALLOW_ANY && vh !== BLOCK_ALL) index = null;
+      continue;
+    }
+    const at = index.get(origin.s.hostname);
+    if (at) at.push(i);
+    else index.set(origin.s.hostname, [i]);
+  }
+  hostIndexes.set(rc, index);
+  return index;
+}
+
+/**
  * A class's previous route configurations with the virtual hosts of `dirty` hosts regenerated.
  * Valid when `routeDelta` names the hosts (services, scope and domains are then unchanged, so the
  * same virtual hosts exist in the same order with the same domains); undefined when a virtual host's
- * origin is unknown (then everything is recomputed).
+ * origin is unknown (then everything is recomputed). Only the dirty hosts' positions are visited
+ * (a change to one service does not walk the thousand virtual hosts beside it).
  */
 function patchRouteConfigs(
   ctx: TranslateContext,
@@ -151,27 +179,46 @@ function patchRouteConfigs(
 ): RouteConfigJson[] | undefined {
   const out: RouteConfigJson[] = [];
   for (const rc of prev) {
-    let changed = false;
-    const hosts: VirtualHostJson[] = [];
-    for (const vh of rc.virtualHosts ?? []) {
-      const origin = origins.get(vh);
-      if (!origin) {
-        if (vh !== ALLOW_ANY && vh !== BLOCK_ALL) return undefined;
-        hosts.push(vh);
-        continue;
+    const index = hostIndex(rc);
+    if (index === null) return undefined;
+    let hosts: VirtualHostJson[] | undefined;
+    for (const host of dirty) {
+      for (const i of index.get(host) ?? []) {
+        const vh = rc.virtualHosts?.[i];
+        const origin = vh && origins.get(vh);
+        if (!vh || !origin) return undefined;
+        const next = routedHost(ctx, origin.s, origin.port, vh.domains ?? []);
+        origins.set(next, origin);
+        if (next === vh) continue;
+        hosts ??= [...(rc.virtualHosts ?? [])];
+        hosts[i] = next;
       }
-      if (!dirty.has(origin.s.hostname)) {
-        hosts.push(vh);
-        continue;
-      }
-      const next = routedHost(ctx, origin.s, origin.port, vh.domains ?? []);
-      origins.set(next, origin);
-      changed ||= next !== vh;
-      hosts.push(next);
     }
-    out.push(changed ? { ...rc, virtualHosts: hosts } : rc);
+    if (!hosts) out.push(rc);
+    else {
+      const next = { ...rc, virtualHosts: hosts };
+      hostIndexes.set(next, index);
+      patches.set(next, {
+        prev: rc,
+        changed: hosts.flatMap((vh, i) => (vh === rc.virtualHosts?.[i] ? [] : [i])),
+      });
+      out.push(next);
+    }
   }
   return out;
+}
+
+/** A patched route configuration's predecessor and the positions of its replaced virtual hosts. */
+const patches = new WeakMap<RouteConfigJson, { prev: RouteConfigJson; changed: readonly number[] }>();
+
+/**
+ * The configuration `rc` was patched from and the positions whose virtual hosts differ (the rest
+ * are the same objects, in the same places), when it was patched.
+ */
+export function patchedFrom(
+  rc: RouteConfigJson,
+): { readonly prev: RouteConfigJson; readonly changed: readonly number[] } | undefined {
+  return patches.get(rc);
 }
 
 function computeRouteConfigs(ctx: TranslateContext): RouteConfigJson[] {

@@ -8,7 +8,7 @@
 import { TypeUrl, type routeComponentsV3, type routeV3 } from '@skein/api-types';
 import type { TranslateContext } from './context.js';
 import type { Generator, Resource, TypeGenerators } from './generators.js';
-import { sidecarRouteConfigs } from './route-configs.js';
+import { patchedFrom, sidecarRouteConfigs } from './route-configs.js';
 
 type RouteConfigJson = routeV3.RouteConfigurationJson;
 type VirtualHostJson = routeComponentsV3.VirtualHostJson;
@@ -89,6 +89,14 @@ export function virtualHostResources(
   configs: readonly RouteConfigJson[],
   names: readonly string[],
 ): Resource[] {
+  // The common subscription, one whole route configuration: its list, patched from the one
+  // before it when only some of its virtual hosts were regenerated.
+  const only = names.length === 1 ? names[0] : undefined;
+  if (only !== undefined) {
+    const rc = configs.findLast((c) => (c.name ?? '') === only);
+    const whole = rc && wholeConfig(rc, only);
+    if (whole) return whole.list.slice();
+  }
   const byName = new Map(configs.map((rc) => [rc.name ?? '', rc]));
   const out = new Map<string, Resource>();
   for (const n of names) {
@@ -109,6 +117,62 @@ export function virtualHostResources(
     }
   }
   return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+const byResourceName = (a: Resource, b: Resource): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** A route configuration's virtual hosts as resources sorted by name, and each host's place in it. */
+interface WholeConfig {
+  readonly list: readonly Resource[];
+  /** Virtual host index → index in `list`. */
+  readonly slot: readonly number[];
+}
+
+/** By configuration object (for one subscription name); null when two hosts share a name. */
+const wholeConfigs = new WeakMap<
+  RouteConfigJson,
+  { readonly name: string; readonly whole: WholeConfig | null }
+>();
+
+/**
+ * The resources of a whole route configuration subscribed as `name`. A configuration patched from
+ * another (route-configs) copies its predecessor's list and replaces the regenerated hosts in
+ * their places (same names, so the same order): a change to one service does not rebuild and
+ * re-sort a thousand resources per proxy class.
+ */
+function wholeConfig(rc: RouteConfigJson, name: string): WholeConfig | null {
+  const known = wholeConfigs.get(rc);
+  if (known?.name === name) return known.whole;
+  const hosts = rc.virtualHosts ?? [];
+  const patch = patchedFrom(rc);
+  const before = patch && wholeConfigs.get(patch.prev);
+  let whole: WholeConfig | null | undefined;
+  if (patch && before?.name === name && before.whole && before.whole.list.length === hosts.length) {
+    const list = before.whole.list.slice();
+    whole = { list, slot: before.whole.slot };
+    for (const i of patch.changed) {
+      const vh = hosts[i];
+      const at = before.whole.slot[i];
+      const r = vh && vhostResource(name, vh);
+      if (!r || at === undefined || list[at]?.name !== r.name) {
+        whole = undefined; // not the same hosts after all: build it whole
+        break;
+      }
+      list[at] = r;
+    }
+  }
+  if (whole === undefined) {
+    const resources = hosts.map((vh) => vhostResource(name, vh));
+    const order = resources
+      .map((_, i) => i)
+      .sort((a, b) => byResourceName(resources[a] as Resource, resources[b] as Resource));
+    const list = order.map((i) => resources[i] as Resource);
+    const slot: number[] = new Array<number>(hosts.length);
+    order.forEach((vhIndex, at) => (slot[vhIndex] = at));
+    whole = list.every((r, i) => i === 0 || list[i - 1]?.name !== r.name) ? { list, slot } : null;
+  }
+  wholeConfigs.set(rc, { name, whole });
+  return whole;
 }
 
 /** The subscribed names (of `names`) that `resource` answers other than by its own name. */

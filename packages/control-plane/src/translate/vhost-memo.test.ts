@@ -220,6 +220,11 @@ describe('incremental virtual hosts', () => {
           expect(virtualHostResources(routeConfigsOf(incremental), ['80', '9080'])).toEqual(
             virtualHostResources(sidecarRouteConfigs(scratch), ['80', '9080']),
           );
+          // One whole configuration (patched from the previous snapshot's list when it can be).
+          for (const one of ['80', '9080'])
+            expect(virtualHostResources(routeConfigsOf(incremental), [one])).toEqual(
+              virtualHostResources(sidecarRouteConfigs(scratch), [one, one]),
+            );
           // Load assignments of every cluster, subsets included, and of an unknown one: one by one
           // and as a class's subscription (patched from the previous snapshot's list).
           expect(clusters.map((c) => endpointsFor(incremental, c))).toEqual(
