@@ -7,6 +7,7 @@ import type { Counter, Histogram, Registry } from 'prom-client';
 import { lazyRequire } from '../util/lazy-require.js';
 import type { PeerMetadata, StreamInfo } from '../http-connection-manager/stream-info.js';
 import { principalOf } from './workload-metadata.js';
+import { RequestSeriesCache, type ResolvedSeries } from './request-series.js';
 import { applyPolicy, type Attributes, type MetricsPolicy } from './stats-config.js';
 
 const LABELS = [
@@ -196,6 +197,10 @@ type FamilyName =
 
 export class IstioMetrics {
   private state: ReturnType<typeof makeFamilies> | undefined;
+  private readonly seriesCache = new RequestSeriesCache();
+
+  /** `uncached`: resolve every request's labels afresh (the reference the cache is tested against). */
+  constructor(private readonly uncached = false) {}
 
   private get families(): ReturnType<typeof makeFamilies> {
     this.state ??= makeFamilies();
@@ -247,19 +252,54 @@ export class IstioMetrics {
   }
 
   recordRequest(ctx: MetricContext, info: StreamInfo): void {
-    const grpc = info.responseTrailers['grpc-status'] ?? info.responseHeaders['grpc-status'];
-    const flags = [...info.responseFlags].join(',') || '-';
+    const grpcStatus = info.responseTrailers['grpc-status'] ?? info.responseHeaders['grpc-status'];
+    const grpc = ctx.protocol === 'grpc' ? (grpcStatus ?? '') : '';
+    const flags = info.responseFlags.size === 0 ? '-' : [...info.responseFlags].join(',');
+    const cache = this.cacheFor(ctx);
+    const key = cache ? this.seriesCache.key(ctx, info.clusterName, info.responseCode, grpc, flags) : '';
+    let s = cache?.get(key);
+    if (!s) {
+      s = this.resolve(ctx, info, grpc, flags);
+      cache?.set(key, s);
+    }
+    const f = this.families;
+    if (s.requests) (f.requests.metric as Counter<string>).inc(s.requests, 1);
+    if (s.duration)
+      (f.duration.metric as Histogram<string>).observe(
+        s.duration,
+        (info.endMs ?? info.startMs) - info.startMs,
+      );
+    if (s.reqBytes) (f.reqBytes.metric as Histogram<string>).observe(s.reqBytes, info.bytesReceived);
+    if (s.respBytes) (f.respBytes.metric as Histogram<string>).observe(s.respBytes, info.bytesSent);
+  }
+
+  /** The series cache when this context's labels may be reused (see request-series.ts). */
+  private cacheFor(ctx: MetricContext): RequestSeriesCache | undefined {
+    if (this.uncached) return undefined;
+    return this.seriesCache.cacheable(ctx.policy) ? this.seriesCache : undefined;
+  }
+
+  /** A request's final labels per metric, the Telemetry policy applied (and label names registered). */
+  private resolve(ctx: MetricContext, info: StreamInfo, grpc: string, flags: string): ResolvedSeries {
     const labels: Labels = {
       ...labelsOf(ctx),
       response_code: String(info.responseCode),
-      grpc_response_status: ctx.protocol === 'grpc' ? (grpc ?? '') : '',
+      grpc_response_status: grpc,
       response_flags: flags,
     };
     const attrs: Attributes = { info, labels, cluster: info.clusterName };
-    this.count(this.requests, ctx, labels, attrs, 1);
-    this.count(this.duration, ctx, labels, attrs, (info.endMs ?? info.startMs) - info.startMs);
-    this.count(this.reqBytes, ctx, labels, attrs, info.bytesReceived);
-    this.count(this.respBytes, ctx, labels, attrs, info.bytesSent);
+    const final = (f: Family): Record<string, string> | undefined => {
+      const out = applyPolicy(ctx.policy, f.name, labels, attrs);
+      if (out) f.with(out);
+      return out;
+    };
+    const { requests, duration, reqBytes, respBytes } = this.families;
+    return {
+      requests: final(requests),
+      duration: final(duration),
+      reqBytes: final(reqBytes),
+      respBytes: final(respBytes),
+    };
   }
 
   tcpOpen(ctx: MetricContext): void {

@@ -95,6 +95,24 @@ export function applyPolicy(
   return out;
 }
 
+/**
+ * True when every tag expression of the policy reads only what is fixed for a request's series
+ * (literals, standard labels, `response.code`, `destination.port`, `xds.cluster_name`), so the labels
+ * it yields can be reused for every request with the same labels and cluster; false when one reads
+ * the request itself (headers, host, method, path, scheme, protocol).
+ */
+export function policyIsPerSeries(policy: MetricsPolicy | undefined): boolean {
+  if (!policy) return true;
+  return policy.metrics.every((m) => Object.values(m.dimensions).every(readsOnlySeries));
+}
+
+function readsOnlySeries(src: string): boolean {
+  const e = parseExpression(src);
+  if (!e || e.kind === 'literal') return true;
+  if (e.kind === 'header') return false;
+  return !e.path.startsWith('request.');
+}
+
 /** Tag names a policy may add (for the metric's label set). */
 export function addedTags(policy: MetricsPolicy | undefined): string[] {
   return [...new Set((policy?.metrics ?? []).flatMap((m) => Object.keys(m.dimensions)))];

@@ -38,12 +38,37 @@ export function workloadFromNode(metadata: Struct | undefined): PeerMetadata {
   return out;
 }
 
+/** Encodings already made: a proxy's own metadata is one object for its life, encoded once. */
+const encoded = new WeakMap<PeerMetadata, string>();
+
+/** The header value for `p` (encoded once per metadata object; callers never mutate it after). */
 export function encodePeerMetadata(p: PeerMetadata): string {
-  return Buffer.from(JSON.stringify(p)).toString('base64');
+  let v = encoded.get(p);
+  if (v === undefined) {
+    v = Buffer.from(JSON.stringify(p)).toString('base64');
+    encoded.set(p, v);
+  }
+  return v;
 }
 
+/** Distinct header values decoded lately: a peer sends the same value on every request. */
+const decoded = new Map<string, PeerMetadata | undefined>();
+const DECODED_MAX = 256;
+
+/**
+ * The peer metadata in a header value, decoded once per distinct value (a small bounded cache,
+ * oldest out first). The object returned is shared between requests and must not be mutated.
+ */
 export function decodePeerMetadata(v: string | undefined): PeerMetadata | undefined {
   if (!v) return undefined;
+  if (decoded.has(v)) return decoded.get(v);
+  const p = decodeUncached(v);
+  if (decoded.size >= DECODED_MAX) decoded.delete(decoded.keys().next().value as string);
+  decoded.set(v, p);
+  return p;
+}
+
+function decodeUncached(v: string): PeerMetadata | undefined {
   try {
     const o: unknown = JSON.parse(Buffer.from(v, 'base64').toString('utf8'));
     return o && typeof o === 'object' ? (o as PeerMetadata) : undefined;
