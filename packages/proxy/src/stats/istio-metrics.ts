@@ -7,6 +7,7 @@ import type { Counter, Histogram, Registry } from 'prom-client';
 import { lazyRequire } from '../util/lazy-require.js';
 import type { PeerMetadata, StreamInfo } from '../http-connection-manager/stream-info.js';
 import { principalOf } from './workload-metadata.js';
+import { CounterCell, HistogramCell } from './series-cell.js';
 import { RequestSeriesCache, type ResolvedSeries } from './request-series.js';
 import { applyPolicy, type Attributes, type MetricsPolicy } from './stats-config.js';
 
@@ -263,14 +264,19 @@ export class IstioMetrics {
       cache?.set(key, s);
     }
     const f = this.families;
-    if (s.requests) (f.requests.metric as Counter<string>).inc(s.requests, 1);
-    if (s.duration)
-      (f.duration.metric as Histogram<string>).observe(
-        s.duration,
-        (info.endMs ?? info.startMs) - info.startMs,
-      );
-    if (s.reqBytes) (f.reqBytes.metric as Histogram<string>).observe(s.reqBytes, info.bytesReceived);
-    if (s.respBytes) (f.respBytes.metric as Histogram<string>).observe(s.respBytes, info.bytesSent);
+    const ms = (info.endMs ?? info.startMs) - info.startMs;
+    if (this.uncached) {
+      // The reference path: prom-client's public API with the labels, as before the cache.
+      if (s.requests) (f.requests.metric as Counter<string>).inc(s.requests.labels, 1);
+      if (s.duration) (f.duration.metric as Histogram<string>).observe(s.duration.labels, ms);
+      if (s.reqBytes) (f.reqBytes.metric as Histogram<string>).observe(s.reqBytes.labels, info.bytesReceived);
+      if (s.respBytes) (f.respBytes.metric as Histogram<string>).observe(s.respBytes.labels, info.bytesSent);
+      return;
+    }
+    s.requests?.inc(f.requests.metric as Counter<string>, 1);
+    s.duration?.observe(f.duration.metric as Histogram<string>, ms);
+    s.reqBytes?.observe(f.reqBytes.metric as Histogram<string>, info.bytesReceived);
+    s.respBytes?.observe(f.respBytes.metric as Histogram<string>, info.bytesSent);
   }
 
   /** The series cache when this context's labels may be reused (see request-series.ts). */
@@ -293,12 +299,20 @@ export class IstioMetrics {
       if (out) f.with(out);
       return out;
     };
+    const counter = (f: Family): CounterCell | undefined => {
+      const l = final(f);
+      return l && new CounterCell(l);
+    };
+    const histogram = (f: Family): HistogramCell | undefined => {
+      const l = final(f);
+      return l && new HistogramCell(l);
+    };
     const { requests, duration, reqBytes, respBytes } = this.families;
     return {
-      requests: final(requests),
-      duration: final(duration),
-      reqBytes: final(reqBytes),
-      respBytes: final(respBytes),
+      requests: counter(requests),
+      duration: histogram(duration),
+      reqBytes: histogram(reqBytes),
+      respBytes: histogram(respBytes),
     };
   }
 

@@ -1,16 +1,18 @@
 // The labels of a request's Istio metrics, resolved once per series: the same (local and peer
 // workload, service, protocol, mTLS, principal, Telemetry policy, cluster, response code, gRPC status,
 // response flags) always yields the same labels, so a request with a known series costs a map lookup
-// instead of building ~25 labels and applying the policy to each of the four metrics.
+// instead of building ~25 labels and applying the policy to each of the four metrics, and the
+// series' prom-client values are updated in place (series-cell.ts).
 import type { MetricContext } from './istio-metrics.js';
+import type { CounterCell, HistogramCell } from './series-cell.js';
 import { policyIsPerSeries, type MetricsPolicy } from './stats-config.js';
 
-/** Final labels per request metric (after the policy); undefined where the policy drops it. */
+/** The series of each request metric (final labels, after the policy); undefined where it is dropped. */
 export interface ResolvedSeries {
-  readonly requests: Record<string, string> | undefined;
-  readonly duration: Record<string, string> | undefined;
-  readonly reqBytes: Record<string, string> | undefined;
-  readonly respBytes: Record<string, string> | undefined;
+  readonly requests: CounterCell | undefined;
+  readonly duration: HistogramCell | undefined;
+  readonly reqBytes: HistogramCell | undefined;
+  readonly respBytes: HistogramCell | undefined;
 }
 
 /** Series kept at most; past it the cache starts again (label values are bounded in practice). */
