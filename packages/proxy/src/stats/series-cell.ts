@@ -84,8 +84,9 @@ export class HistogramCell extends Cell<Histogram<string>, HistogramEntry> {
     e.count += 1;
     for (let i = 0; i < bounds.length; i++)
       if (value <= (bounds[i] as number)) {
+        // Every bound has its bucket (prom-client makes them from the bounds).
         const k = this.keys[i] as string;
-        if (k in e.bucketValues) e.bucketValues[k] = (e.bucketValues[k] as number) + 1;
+        e.bucketValues[k] = (e.bucketValues[k] as number) + 1;
         return;
       }
   }
