@@ -5,19 +5,9 @@
 // whenever the socket's Writable holds or may hold data, so bytes always leave in call order.
 // (`socket.bytesWritten` does not count these bytes; the proxy reads its own counters instead.)
 import type net from 'node:net';
+import { streamWrap, type WriteReq as StreamWrapWriteReq } from '../util/stream-wrap.js';
 
-/** A libuv write request: Node's WriteWrap, whose `oncomplete` runs when an async write ends. */
-interface WriteReq {
-  oncomplete: (status: number) => void;
-  buffer: Uint8Array | null;
-  socket: net.Socket | null;
-}
-
-interface StreamWrapBinding {
-  WriteWrap: new () => WriteReq;
-  streamBaseState: Int32Array;
-  kLastWriteWasAsync: number;
-}
+type WriteReq = StreamWrapWriteReq<net.Socket>;
 
 interface TcpHandle {
   writeBuffer(req: WriteReq, data: Uint8Array): number;
@@ -30,28 +20,6 @@ type SocketInternals = net.Socket & {
   _handle?: TcpHandle | null;
   _unrefTimer?: () => void;
 };
-
-let binding: StreamWrapBinding | null | undefined;
-
-/** Node's stream_wrap binding (its WriteWrap and write state), or null where it is not offered. */
-function streamWrap(): StreamWrapBinding | null {
-  if (binding !== undefined) return binding;
-  binding = null;
-  try {
-    const load = (process as unknown as { binding?: (name: string) => Partial<StreamWrapBinding> }).binding;
-    const b = load?.call(process, 'stream_wrap');
-    if (
-      b &&
-      typeof b.WriteWrap === 'function' &&
-      b.streamBaseState instanceof Int32Array &&
-      typeof b.kLastWriteWasAsync === 'number'
-    )
-      binding = b as StreamWrapBinding;
-  } catch {
-    binding = null;
-  }
-  return binding;
-}
 
 /** An async write ended: on an error the socket is destroyed, as net.Socket does. */
 function onWriteComplete(this: WriteReq, status: number): void {
@@ -95,7 +63,7 @@ function afterWrite(socket: net.Socket, err: number): void {
  */
 export function writeDirect(socket: net.Socket, data: Uint8Array): boolean {
   const handle = writableHandle(socket);
-  const b = handle && streamWrap();
+  const b = handle && streamWrap<net.Socket>();
   if (!handle || !b) return false;
   const req = new b.WriteWrap();
   req.oncomplete = onWriteComplete;
@@ -113,7 +81,7 @@ export function writeDirect(socket: net.Socket, data: Uint8Array): boolean {
 /** `writeDirect` for a latin1 string (an HTTP/1.1 head): written, or false as writeDirect. */
 export function writeDirectLatin1(socket: net.Socket, data: string): boolean {
   const handle = writableHandle(socket);
-  const b = handle && streamWrap();
+  const b = handle && streamWrap<net.Socket>();
   if (!handle || !b) return false;
   const req = new b.WriteWrap();
   req.oncomplete = onWriteComplete;

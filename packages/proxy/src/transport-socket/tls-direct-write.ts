@@ -5,19 +5,9 @@
 // the socket's own writes and its shutdown wait for it, in call order.
 // (`socket.bytesWritten` does not count these bytes; the proxy reads its own counters instead.)
 import type tls from 'node:tls';
+import { streamWrap, type WriteReq as StreamWrapWriteReq } from '../util/stream-wrap.js';
 
-/** A libuv write request: Node's WriteWrap, whose `oncomplete` runs when an async write ends. */
-interface WriteReq {
-  oncomplete: (status: number) => void;
-  buffer: Uint8Array | string | null;
-  socket: tls.TLSSocket | null;
-}
-
-interface StreamWrapBinding {
-  WriteWrap: new () => WriteReq;
-  streamBaseState: Int32Array;
-  kLastWriteWasAsync: number;
-}
+type WriteReq = StreamWrapWriteReq<tls.TLSSocket>;
 
 interface TlsHandle {
   writeBuffer(req: WriteReq, data: Uint8Array): number;
@@ -49,28 +39,6 @@ type SocketInternals = tls.TLSSocket & {
 };
 
 const DIRECT = Symbol('skein.tlsDirectWrite');
-
-let binding: StreamWrapBinding | null | undefined;
-
-/** Node's stream_wrap binding (its WriteWrap and write state), or null where it is not offered. */
-function streamWrap(): StreamWrapBinding | null {
-  if (binding !== undefined) return binding;
-  binding = null;
-  try {
-    const load = (process as unknown as { binding?: (name: string) => Partial<StreamWrapBinding> }).binding;
-    const b = load?.call(process, 'stream_wrap');
-    if (
-      b &&
-      typeof b.WriteWrap === 'function' &&
-      b.streamBaseState instanceof Int32Array &&
-      typeof b.kLastWriteWasAsync === 'number'
-    )
-      binding = b as StreamWrapBinding;
-  } catch {
-    binding = null;
-  }
-  return binding;
-}
 
 /**
  * Makes the socket's own writes (net's `_writeGeneric`, which every `write`/`writev` of its
@@ -134,7 +102,7 @@ export function writeTlsDirect(socket: tls.TLSSocket, data: Uint8Array | string)
     s[DIRECT]?.inFlight === true
   )
     return false;
-  const b = streamWrap();
+  const b = streamWrap<tls.TLSSocket>();
   if (!b) return false;
   const st = install(s);
   if (!st) return false;
