@@ -410,7 +410,10 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     const direct = await fixedRate(upstreamPort);
     for (const k of ['p50', 'p90', 'p99']) results.direct[k].push(direct[k]);
     results.direct.sat.push(saturation(upstreamPort));
-    for (const t of targets) {
+    // The order rotates every round: the slot right after the direct measurement reads higher CPU
+    // (an A/A of one build in the first two slots: 1.31x), so no target keeps it.
+    const shift = (round - 1) % targets.length;
+    for (const t of [...targets.slice(shift), ...targets.slice(0, shift)]) {
       const before = cpuTicks(t.proc);
       const r = await fixedRate(t.port);
       const cpu = (cpuTicks(t.proc) - before) / TCK;
