@@ -1,41 +1,17 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makePki, type Leaf } from '../../test/helpers/certs.js';
 import { writeTlsDirect } from './tls-direct-write.js';
 
-/** A self-signed P-256 certificate made with Debian's openssl, in a temp directory removed after. */
-let cert: { key: string; cert: string };
-const dir = mkdtempSync(join(tmpdir(), 'skein-tls-direct-'));
+/** A P-256 leaf from the tests' openssl PKI, removed after. */
+let cert: Leaf;
+const pki = makePki();
 beforeAll(() => {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'k.pem',
-      '-out',
-      'c.pem',
-      '-subj',
-      '/CN=direct.test',
-      '-days',
-      '1',
-    ],
-    { cwd: dir, stdio: 'pipe' },
-  );
-  cert = { key: readFileSync(join(dir, 'k.pem'), 'utf8'), cert: readFileSync(join(dir, 'c.pem'), 'utf8') };
+  cert = pki.leaf('', { dns: ['direct.test'] });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => pki.cleanup());
 
 const open: net.Socket[] = [];
 const servers: net.Server[] = [];
