@@ -33,20 +33,29 @@ type Outcome = SingleAttempt | LocalReply | Promise<RouterResult>;
  * sink runs where an `await` of the result would have resumed, with no promise, resolving
  * functions or closure per request.
  */
-const settled: SingleAttempt[] = [];
+const settled: (SingleAttempt | undefined)[] = [];
+/** How many of `settled` wait (the array keeps its backing store: `length = 0` would free it). */
+let waiting = 0;
+
+function schedule(a: SingleAttempt): void {
+  settled[waiting++] = a;
+  if (waiting === 1) queueMicrotask(deliverSettled);
+}
 
 function deliverSettled(): void {
   // Attempts settled while delivering join this loop; a sink's exception does not stop the others.
-  for (let i = 0; i < settled.length; i++) {
+  for (let i = 0; i < waiting; i++) {
+    const a = settled[i]!;
+    settled[i] = undefined;
     try {
-      settled[i]!.deliver();
+      a.deliver();
     } catch (e) {
       queueMicrotask(() => {
         throw e;
       });
     }
   }
-  settled.length = 0;
+  waiting = 0;
 }
 
 export class SingleAttempt implements Http1Exchange, Http1Pending {
@@ -90,7 +99,7 @@ export class SingleAttempt implements Http1Exchange, Http1Pending {
   /** `sink` gets the result in a microtask once the attempt has settled (or now settles). */
   deliverTo(sink: RouteSink): void {
     this.sink = sink;
-    if (this.outcome !== undefined && settled.push(this) === 1) queueMicrotask(deliverSettled);
+    if (this.outcome !== undefined) schedule(this);
   }
 
   /** The first outcome counts, as a promise's first resolution does. */
@@ -98,7 +107,7 @@ export class SingleAttempt implements Http1Exchange, Http1Pending {
     if (this.hasSettled) return;
     this.hasSettled = true;
     this.outcome = r;
-    if (this.sink !== undefined && settled.push(this) === 1) queueMicrotask(deliverSettled);
+    if (this.sink !== undefined) schedule(this);
   }
 
   /** Hands the outcome to the sink (a retry's promise: when it settles); called by deliverSettled. */
