@@ -123,6 +123,9 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   /** CDS and LDS initial_fetch_timeout: the start carries on without a type that never answers. */
   private readonly initialFetch = new InitialFetchTimers((typeUrl) => {
     this.log.warn('initial fetch timed out: the start carries on without it', { type: shortType(typeUrl) });
+    // Envoy's subscription stat: cluster_manager.cds.init_fetch_timeout, listener_manager.lds.…
+    const short = shortType(typeUrl);
+    this.stats.inc(`${short === 'lds' ? 'listener_manager' : 'cluster_manager'}.${short}.init_fetch_timeout`);
     this.ads?.refreshSubscriptions();
     this.checkInitialized();
   });
@@ -173,6 +176,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           }),
         // A cluster that finished warming may complete CDS (LDS waits for it) or the start.
         onWarm: () => {
+          this.clusterGauges();
           this.ads?.refreshSubscriptions();
           if (this.ads) this.checkInitialized();
           else this.markStaticInitialized();
@@ -215,9 +219,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       // A listener whose RDS wait ran out may complete the start.
       () => (this.ads ? this.checkInitialized() : this.markStaticInitialized()),
     );
-    // A secret that arrives may complete a warming listener.
+    // A secret that arrives may complete a warming listener (clusters: the cluster manager's own).
     this.secrets.onChange((name) => {
       this.sdsInitialFetch.done(name);
+      this.clusterGauges();
       if (this.listenerManager.warmingNames().length === 0) return;
       void this.listenerManager.routesChanged().then(() => {
         if (this.ads) this.checkInitialized();
@@ -233,6 +238,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       this.clusters.addStatic(c);
       this.store.clusters.set(c.name ?? '', c, '', true, now);
     }
+    this.clusterGauges();
     for (const s of sr.secrets ?? []) {
       this.store.secrets.set(s.name ?? '', s, '', true, now);
       this.secrets.set(s.name ?? '', s);
@@ -287,6 +293,16 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     // clusters for their warming (onWarm). A start over at once binds its listeners before
     // start() returns, so a listener that cannot bind fails the start.
     if (this.serving) await this.serving;
+  }
+
+  /**
+   * Envoy's `cluster_manager.active_clusters` / `warming_clusters` gauges (the primary's alone): as
+   * Envoy's, static clusters are active from the start (they still hold the start while they warm).
+   */
+  private clusterGauges(): void {
+    if (this.options.worker?.role === 'worker') return;
+    this.stats.gaugeSet('cluster_manager.warming_clusters', {}, this.clusters.warmingCount);
+    this.stats.gaugeSet('cluster_manager.active_clusters', {}, this.clusters.all().length);
   }
 
   /** Without ADS: ready once start() is through and no static listener or cluster is warming. */
@@ -474,6 +490,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         }
         const next = full ? list : mergeDelta(this.dynamicOf(this.store.clusters.entries), list, removed);
         this.clusters.setDynamic(next);
+        this.clusterGauges();
         replaceDynamic(this.store.clusters, next, version, now, (c) => c.name ?? '');
         this.store.clusters.versionInfo = version;
         return undefined;
@@ -590,9 +607,11 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     const all = [...this.store.listeners.entries.values(), ...this.store.clusters.entries.values()];
     if (!sdsFetchTimeouts(all.map((e) => e.resource)).has(name)) return; // no longer referenced
     this.stats.inc(`sds.${name}.init_fetch_timeout`);
-    this.logs.scope('sds').warn('SDS initial fetch timed out: listeners waiting for it serve without it', {
-      secret: name,
-    });
+    this.logs
+      .scope('sds')
+      .warn('SDS initial fetch timed out: listeners and clusters waiting for it go on without it', {
+        secret: name,
+      });
     this.options.onApplied?.({
       typeUrl: SDS_INITIAL_FETCH_TIMED_OUT,
       resources: [],
@@ -607,7 +626,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   }
 
   private async secretWaitsOver(names: readonly string[]): Promise<void> {
-    for (const n of names) await this.listenerManager.secretWaitOver(n);
+    for (const n of names) {
+      this.clusters.secretWaitOver(n);
+      await this.listenerManager.secretWaitOver(n);
+    }
   }
 
   /** Starts or updates one SDS stream per SDS cluster, for every secret name any TLS context needs. */
