@@ -78,6 +78,8 @@ export interface ForwardedUpdate {
   version: string;
   full: boolean;
   removed: string[];
+  /** The primary's listener ports by name, for the workers' port-0 listeners (see ListenerManager). */
+  ports?: Record<string, number>;
 }
 
 export interface XdsEvent {
@@ -140,6 +142,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   private readonly received = new Set<string>();
   readonly ctx: ProxyContext;
   private readonly reported = new Set<string>();
+  /** Worker threads: the ports of the primary's listeners, by name (it binds a port 0 first). */
+  private readonly primaryPorts = new Map<string, number>();
 
   constructor(
     readonly bootstrap: BootstrapJson,
@@ -218,6 +222,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       options.worker !== undefined,
       // A listener whose RDS wait ran out may complete the start.
       () => (this.ads ? this.checkInitialized() : this.markStaticInitialized()),
+      options.worker?.role === 'worker' ? (name) => this.primaryPorts.get(name) : undefined,
     );
     // A secret that arrives may complete a warming listener (clusters: the cluster manager's own).
     this.secrets.onChange((name) => {
@@ -334,7 +339,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   }
 
   /** Worker threads: the primary's start is over, bind the listeners held until now. */
-  serveHeld(): Promise<void> {
+  serveHeld(ports?: Record<string, number>): Promise<void> {
+    this.learnPorts(ports);
     this.markInitialized();
     return this.serving ?? Promise.resolve();
   }
@@ -434,11 +440,21 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
 
   /** Applies an update the primary accepted (worker threads); resolves with the outcome. */
   async applyForwarded(u: ForwardedUpdate): Promise<string | undefined> {
+    this.learnPorts(u.ports);
     if (u.typeUrl === SDS_INITIAL_FETCH_TIMED_OUT) {
       await this.secretWaitsOver(u.removed);
       return undefined;
     }
     return this.applyXds(u.typeUrl, u.resources, u.version, u.full, u.removed);
+  }
+
+  /** The ports the primary's listeners are bound to, by name (the primary forwards them). */
+  listenerPorts(): Record<string, number> {
+    return this.listenerManager.boundPorts();
+  }
+
+  private learnPorts(ports: Record<string, number> | undefined): void {
+    for (const [name, port] of Object.entries(ports ?? {})) this.primaryPorts.set(name, port);
   }
 
   /** Envoy stats and Istio metrics of this proxy and, on the primary, of every worker, summed. */
