@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
-import { get } from './helpers/upstreams.js';
+import { ADMIN, anyHostRoutes, get, httpListener } from './helpers/upstreams.js';
 import { adsBootstrap, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki, type Leaf, type TestPki } from './helpers/certs.js';
 
@@ -121,6 +121,29 @@ const rootSecret = (pki: TestPki) => ({
   validationContext: { trustedCa: { inlineString: pki.ca } },
 });
 
+/** The static `sds-grpc` cluster (HTTP/2) to an SDS server on `port`. */
+const sdsGrpcCluster = (port: number) => ({
+  name: 'sds-grpc',
+  type: 'STATIC',
+  connectTimeout: '1s',
+  typedExtensionProtocolOptions: {
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+      '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      explicitHttpConfig: { http2ProtocolOptions: {} },
+    },
+  },
+  loadAssignment: {
+    clusterName: 'sds-grpc',
+    endpoints: [
+      {
+        lbEndpoints: [
+          { endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } },
+        ],
+      },
+    ],
+  },
+});
+
 interface Setup {
   pki: TestPki;
   upstream: TlsUpstream;
@@ -143,27 +166,7 @@ async function setup(initialFetchTimeout: string): Promise<Setup> {
   ads.set(TypeUrl.Listener, [rdsListener('http', 0, 'r1')], 'l1');
   ads.set(TypeUrl.RouteConfiguration, [routeTo('r1', CLUSTER)], 'r1');
   const bootstrap = adsBootstrap(ads.port) as { staticResources: { clusters: unknown[] } };
-  bootstrap.staticResources.clusters.push({
-    name: 'sds-grpc',
-    type: 'STATIC',
-    connectTimeout: '1s',
-    typedExtensionProtocolOptions: {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-        explicitHttpConfig: { http2ProtocolOptions: {} },
-      },
-    },
-    loadAssignment: {
-      clusterName: 'sds-grpc',
-      endpoints: [
-        {
-          lbEndpoints: [
-            { endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: sds.port } } } },
-          ],
-        },
-      ],
-    },
-  });
+  bootstrap.staticResources.clusters.push(sdsGrpcCluster(sds.port));
   const proxy = await startProxy(bootstrap, { logLevel: 'off' });
   cleanup.push(() => proxy.stop());
   return { pki, upstream, ads, sds, proxy };
@@ -240,5 +243,57 @@ describe.skipIf(!hasOpenssl())('clusters warm until their SDS secrets (as Envoy)
     expect(proxy.clusters.get(CLUSTER)).toBe(cluster);
     expect(proxy.clusters.warming()).toEqual([]);
     expect(proxy.stats.value('cluster_manager.warming_clusters')).toBe(0);
+  });
+
+  it('CDS and LDS initial_fetch_timeout are counted as Envoy counts them', async () => {
+    // The server answers nothing: each wait runs out (CDS's from the start, LDS's after it).
+    const ads = await startTestAdsServer();
+    cleanup.push(() => ads.close());
+    const bootstrap = adsBootstrap(ads.port) as { dynamicResources: Record<string, unknown> };
+    const timeout = { ads: {}, resourceApiVersion: 'V3', initialFetchTimeout: '0.2s' };
+    bootstrap.dynamicResources['cdsConfig'] = timeout;
+    bootstrap.dynamicResources['ldsConfig'] = timeout;
+    const proxy = await startProxy(bootstrap, { logLevel: 'off' });
+    cleanup.push(() => proxy.stop());
+    await proxy.waitReady();
+    expect(proxy.stats.value('cluster_manager.cds.init_fetch_timeout')).toBe(1);
+    expect(proxy.stats.value('listener_manager.lds.init_fetch_timeout')).toBe(1);
+    expect(proxy.stats.value('cluster_manager.warming_clusters')).toBe(0);
+    expect(proxy.stats.value('cluster_manager.active_clusters')).toBe(1); // the static xds-grpc
+  });
+
+  it('a bootstrap cluster holds the start until its secrets arrive (without ADS)', async () => {
+    const pki = makePki();
+    cleanup.push(() => pki.cleanup());
+    const upstream = await tlsUpstream(pki, pki.leaf(SERVER_ID));
+    cleanup.push(() => upstream.close());
+    const sds = await startTestAdsServer();
+    cleanup.push(() => sds.close());
+    const routes = anyHostRoutes([{ match: { prefix: '/' }, route: { cluster: CLUSTER } }]);
+    const proxy = await startProxy(
+      {
+        node: { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local' },
+        admin: ADMIN,
+        staticResources: {
+          listeners: [httpListener('http', routes)],
+          clusters: [mtlsCluster(upstream.port, '0s'), sdsGrpcCluster(sds.port)],
+        },
+      },
+      { logLevel: 'off' },
+    );
+    cleanup.push(() => proxy.stop());
+    await sds.waitForRequest((r) => r.typeUrl === TypeUrl.Secret && r.resourceNames.includes('ROOTCA'));
+    // Static clusters are active at once (as Envoy's) but hold the start while they warm.
+    expect(proxy.clusters.get(CLUSTER)).toBeDefined();
+    expect(proxy.clusters.warming()).toEqual([CLUSTER]);
+    expect(proxy.isReady).toBe(false);
+    expect(proxy.listenerAddress('http')).toBeUndefined();
+
+    sds.set(TypeUrl.Secret, [certSecret(pki.leaf(CLIENT_ID)), rootSecret(pki)]);
+    await proxy.waitReady();
+    const res = await get(proxy.listenerAddress('http')!.port, '/');
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.text) as { san: string }).san).toBe(`URI:${CLIENT_ID}`);
+    expect(upstream.failures).toBe(0);
   });
 });
