@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TypeUrl } from '@skein/api-types';
@@ -24,8 +25,11 @@ const direct = (body: string) => [
   { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: body } } },
 ];
 
+/** Stops the last binary started (SIGTERM; resolves once it exited). */
+let stopProxy: () => Promise<void> = async () => {};
+
 /** Starts the binary; resolves with its admin port once its start line is printed. */
-async function spawnProxy(bootstrap: unknown): Promise<number> {
+async function spawnProxy(bootstrap: unknown, stderr: string[] = []): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'skein-proxy-shared-'));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'bootstrap.json'), JSON.stringify(bootstrap));
@@ -34,16 +38,18 @@ async function spawnProxy(bootstrap: unknown): Promise<number> {
     ['-c', join(dir, 'bootstrap.json'), '--concurrency', '2', '--log-level', 'warning'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  cleanup.push(async () => {
+  stopProxy = async () => {
     if (proc.exitCode !== null) return;
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
     await exited;
-  });
+  };
+  cleanup.push(stopProxy);
   return new Promise<number>((resolve, reject) => {
     let err = '';
     proc.stderr?.on('data', (d: Buffer) => {
       err += d.toString();
+      stderr.push(d.toString());
       const m = /started with 2 workers, admin on 127\.0\.0\.1:(\d+)/.exec(err);
       if (m) resolve(Number(m[1]));
     });
@@ -121,5 +127,36 @@ describe.skipIf(!built)('--concurrency 2: port-0 listeners share the one port', 
     // (The worker thread applies the update just after the primary: until then the primary's
     // socket alone accepts, so the spread's first connections may all be the primary's.)
     await spread(ldsPort, 'lds', 'lds');
+  });
+
+  it('a Unix-socket listener is served by the primary alone (no SO_REUSEPORT for Unix sockets)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-proxy-pipe-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'l.sock');
+    const listener = httpListener('pipe', anyHostRoutes(direct('pipe')), {}, { stat_prefix: 'pipe' });
+    listener['address'] = { pipe: { path } };
+    const stderr: string[] = [];
+    const admin = await spawnProxy(
+      {
+        admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+        static_resources: { listeners: [listener] },
+      },
+      stderr,
+    );
+    await until('ready', async () => (await fetch(`http://127.0.0.1:${admin}/ready`)).status === 200);
+    const body = await new Promise<string>((resolve, reject) => {
+      http
+        .get({ socketPath: path, path: '/', agent: false }, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c.toString()));
+          res.on('end', () => resolve(b));
+        })
+        .once('error', reject);
+    });
+    expect(body).toBe('pipe');
+    // The worker thread does not try to listen on the path the primary holds (EADDRINUSE before):
+    // its stop runs after its end of the start (in order), so by its exit anything is logged.
+    await stopProxy();
+    expect(stderr.join('')).not.toMatch(/failed to start|EADDRINUSE/);
   });
 });

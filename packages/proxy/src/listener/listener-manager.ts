@@ -10,7 +10,9 @@
 // As Envoy's, a TCP listener's socket is bound when the listener is created (a port 0 gets its port
 // then, listed by /listeners during the start) and listens only when it serves (listen-socket.ts).
 // With worker threads, a port-0 listener is bound once by the primary; the workers bind the port it
-// got (`sharedPort`, SO_REUSEPORT), so every worker accepts on the one port, as Envoy's.
+// got (`sharedPort`, SO_REUSEPORT), so every worker accepts on the one port, as Envoy's. A Unix
+// socket cannot be shared between threads (no SO_REUSEPORT for it, no handle passing between
+// worker threads): the primary alone accepts on it.
 import type { listenerV3 } from '@skein/api-types';
 import { ActiveListener, type OriginalDstResolver } from './active-listener.js';
 import type { ProxyContext } from '../http-connection-manager/proxy-context.js';
@@ -149,7 +151,9 @@ export class ListenerManager {
         const bound = this.bound.get(name)?.socket;
         this.bound.delete(name);
         const a = next.address;
-        await next.bind(bound, a.kind === 'tcp' ? this.portFor(name, a.port) : undefined);
+        // A worker thread leaves a Unix socket to the primary (see the top of this file).
+        if (a.kind === 'tcp' || !this.sharedPort)
+          await next.bind(bound, a.kind === 'tcp' ? this.portFor(name, a.port) : undefined);
         // Stopped while it bound (a start ending as the proxy stops): no listener may outlive close().
         if (this.closed) {
           void next.close();
