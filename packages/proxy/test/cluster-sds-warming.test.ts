@@ -4,16 +4,20 @@
 // client certificate instead of failing its handshake; a secret whose `initial_fetch_timeout` runs
 // out lets the cluster go active without it (as Envoy); a later rotation swaps in place, no re-warm.
 // Real sockets: a TLS upstream requiring a client certificate, the in-process ADS and SDS servers.
-import * as https from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
 import { ADMIN, anyHostRoutes, get, httpListener } from './helpers/upstreams.js';
 import { adsBootstrap, rdsListener, routeTo } from './helpers/xds-resources.js';
-import { hasOpenssl, makePki, type Leaf, type TestPki } from './helpers/certs.js';
+import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
+import {
+  certSecret,
+  mtlsCluster as mtlsToUpstream,
+  rootSecret,
+  tlsUpstream,
+  type TlsUpstream,
+} from './helpers/tls-upstream.js';
 
-const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
 const SERVER_ID = 'spiffe://cluster.local/ns/default/sa/server';
 const CLUSTER = 'outbound|443||server.default.svc.cluster.local';
@@ -32,42 +36,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
-interface TlsUpstream {
-  port: number;
-  /** TLS connections accepted (handshake done, client certificate verified). */
-  handshakes: number;
-  /** TLS handshakes that failed (e.g. no client certificate). */
-  failures: number;
-  close(): Promise<void>;
-}
-
-/**
- * An HTTPS upstream requiring a client certificate from the test CA; answers with the client
- * certificate's URI SAN and fingerprint, and closes each connection after its response (so each
- * request is a new handshake with the proxy's current certificate).
- */
-async function tlsUpstream(pki: TestPki, leaf: Leaf): Promise<TlsUpstream> {
-  const up = { handshakes: 0, failures: 0 } as TlsUpstream;
-  const server = https.createServer(
-    { cert: leaf.cert, key: leaf.key, ca: pki.ca, requestCert: true, rejectUnauthorized: true },
-    (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerCertificate();
-      res.setHeader('connection', 'close');
-      res.end(JSON.stringify({ san: peer.subjectaltname, fingerprint: peer.fingerprint256 }));
-    },
-  );
-  server.on('secureConnection', () => up.handshakes++);
-  server.on('tlsClientError', () => up.failures++);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  up.port = (server.address() as { port: number }).port;
-  up.close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
-  return up;
-}
-
 const sdsSource = (initialFetchTimeout: string) => ({
   apiConfigSource: {
     apiType: 'GRPC',
@@ -78,48 +46,9 @@ const sdsSource = (initialFetchTimeout: string) => ({
   initialFetchTimeout,
 });
 
-/** A STATIC CDS cluster to `port` originating mTLS with SDS secrets `default` and `ROOTCA`. */
-function mtlsCluster(port: number, initialFetchTimeout: string): Record<string, unknown> {
-  return {
-    name: CLUSTER,
-    type: 'STATIC',
-    connectTimeout: '1s',
-    loadAssignment: {
-      clusterName: CLUSTER,
-      endpoints: [
-        {
-          lbEndpoints: [
-            { endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } },
-          ],
-        },
-      ],
-    },
-    transportSocket: {
-      name: 'envoy.transport_sockets.tls',
-      typedConfig: {
-        '@type': `${TLS}UpstreamTlsContext`,
-        commonTlsContext: {
-          tlsCertificateSdsSecretConfigs: [{ name: 'default', sdsConfig: sdsSource(initialFetchTimeout) }],
-          combinedValidationContext: {
-            defaultValidationContext: {
-              matchTypedSubjectAltNames: [{ sanType: 'URI', matcher: { exact: SERVER_ID } }],
-            },
-            validationContextSdsSecretConfig: { name: 'ROOTCA', sdsConfig: sdsSource(initialFetchTimeout) },
-          },
-        },
-      },
-    },
-  };
-}
-
-const certSecret = (leaf: Leaf) => ({
-  name: 'default',
-  tlsCertificate: { certificateChain: { inlineString: leaf.cert }, privateKey: { inlineString: leaf.key } },
-});
-const rootSecret = (pki: TestPki) => ({
-  name: 'ROOTCA',
-  validationContext: { trustedCa: { inlineString: pki.ca } },
-});
+/** The mTLS cluster under test, its secrets from `sds-grpc` with this initial_fetch_timeout. */
+const mtlsCluster = (port: number, initialFetchTimeout: string) =>
+  mtlsToUpstream(CLUSTER, port, SERVER_ID, sdsSource(initialFetchTimeout));
 
 /** The static `sds-grpc` cluster (HTTP/2) to an SDS server on `port`. */
 const sdsGrpcCluster = (port: number) => ({
