@@ -244,11 +244,6 @@ export class UpstreamCluster {
     }
   }
 
-  /** SDS secrets the cluster still waits for (sorted). */
-  get awaitedSecrets(): string[] {
-    return [...this.secretsAwaited].sort();
-  }
-
   /**
    * A secret arrived, or its wait ran out (initial_fetch_timeout, or the server removed it before
    * sending it): the cluster stops waiting for it; with the last one, health checks start and the
