@@ -217,8 +217,11 @@ export class UpstreamCluster {
     if (this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') this.startDns();
     for (const hc of config.healthChecks ?? [])
       this.healthCheckSpecs.push(healthCheckSpecOf(hc, this.name, probes, this.healthCheckTls(hc)));
-    const names = secrets ? sdsReferences([config.transportSocket, config.transportSocketMatches]) : [];
-    this.secretsAwaited = new Set(names.map((r) => r.name).filter((n) => !secretSettled(n)));
+    // Only secrets fetched over SDS (a gRPC source or ADS) are waited for; a name without a source
+    // is a static secret, there or not at the start (as Envoy, which has no init target for it).
+    const refs = secrets ? sdsReferences([config.transportSocket, config.transportSocketMatches]) : [];
+    const fetched = refs.filter((r) => r.sdsCluster !== undefined || r.ads === true).map((r) => r.name);
+    this.secretsAwaited = new Set(fetched.filter((n) => !secretSettled(n)));
     if (this.secretsAwaited.size === 0) this.startHealthChecks();
   }
 
