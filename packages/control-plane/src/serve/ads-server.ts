@@ -652,6 +652,7 @@ export class XdsServer {
     s.ackedList = s.sentList;
     s.ackedAt = now;
     s.ackLagMs = s.sentAt === undefined ? null : now - s.sentAt;
+    this.opts.trace?.acked();
     if (s.changeAt !== undefined) {
       this.opts.metrics.observeConvergence((now - s.changeAt) / 1000);
       s.changeAt = undefined;
@@ -665,8 +666,9 @@ export class XdsServer {
       const { bytes, nonce, seq } = this.sotwResponse(typeUrl, resources, version, s);
       s.sentSeq = seq;
       const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
-      this.opts.trace?.write();
-      stream.write(bytes as never, flushed);
+      const trace = this.opts.trace;
+      trace?.write();
+      stream.write(bytes as never, trace ? () => (flushed(), trace.flushed()) : flushed);
       return nonce;
     };
     stream.on('data', (req: DiscoveryRequest) => {
@@ -721,8 +723,9 @@ export class XdsServer {
       const { bytes, nonce, seq } = this.deltaResponse(typeUrl, resources, removed, version, s);
       s.sentSeq = seq;
       const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
-      this.opts.trace?.write();
-      stream.write(bytes as never, flushed);
+      const trace = this.opts.trace;
+      trace?.write();
+      stream.write(bytes as never, trace ? () => (flushed(), trace.flushed()) : flushed);
       return nonce;
     };
     stream.on('data', (req: DeltaDiscoveryRequest) => {
