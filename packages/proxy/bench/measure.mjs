@@ -46,6 +46,12 @@ export function pin(pids, cpus) {
 }
 
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+/** p50/p90/p99 of sorted latencies. */
+export const percentiles = (sorted) => ({
+  p50: pct(sorted, 0.5),
+  p90: pct(sorted, 0.9),
+  p99: pct(sorted, 0.99),
+});
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
@@ -100,7 +106,7 @@ export async function fixedRate(port, { rps, conns, seconds, settle = 0, mark = 
   markOnce();
   await pool.close();
   lat.sort((a, b) => a - b);
-  return { p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99), n: lat.length, errors, firstError };
+  return { ...percentiles(lat), lat, n: lat.length, errors, firstError };
 }
 
 /** Saturation requests/s with `wrk -t1 -c<conns>` (optionally pinned with taskset). */

@@ -12,12 +12,22 @@
 // (bench/bootstrap.mjs; BENCH_ROUTE=plain drops it), except "skein plain route" and "baseline plain"
 // (never have one).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { cpuNs, fixedRate, median, medRange, perRound, pidsOf, pin, saturation } from './measure.mjs';
+import {
+  cpuNs,
+  fixedRate,
+  median,
+  medRange,
+  percentiles,
+  perRound,
+  pidsOf,
+  pin,
+  saturation,
+} from './measure.mjs';
 import { measureIdleRss, printIdleRss } from './idle-rss.mjs';
 import { mtlsTargets, printMtls } from './mtls.mjs';
 import { skeinBootstrap } from './bootstrap.mjs';
@@ -40,6 +50,7 @@ const SCHEDULE = process.env.BENCH_SCHEDULE ?? 'split';
 const SETTLE = Number(process.env.BENCH_SETTLE ?? 1);
 const [PIN_TARGET, PIN_OTHER] = (process.env.BENCH_PIN ?? '').split(':');
 const TRACE_GC = process.env.BENCH_TRACE_GC === '1';
+const SLICES = Math.max(1, Number(process.env.BENCH_SLICES ?? 3));
 const work = mkdtempSync(join(tmpdir(), 'skein-bench-'));
 const children = [];
 
@@ -85,19 +96,22 @@ function start(name, cmd, args, env = {}) {
     args = [join(root, 'packages/proxy/dist/main.js'), ...args];
     cmd = process.execPath;
   }
+  // The trace goes to a file: a pipe would block the target while spawnSync(wrk) holds our loop.
+  const gcLog = trace ? join(work, `gc-${name}-${children.length}.log`) : undefined;
   const p = spawn(cmd, trace ? ['--trace-gc', ...args] : args, {
-    stdio: ['ignore', trace ? 'pipe' : 'ignore', 'pipe'],
+    stdio: ['ignore', gcLog ? openSync(gcLog, 'w') : 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });
-  if (trace) {
-    p.gc = { scavenge: 0, major: 0, reduce: 0 };
-    p.stdout.on('data', (d) => {
-      for (const line of String(d).split('\n')) {
-        if (/Scavenge|Minor Mark/.test(line)) p.gc.scavenge++;
-        else if (/Mark-Compact|Mark-sweep/i.test(line)) p.gc.major++;
-        if (/reduce|idle/i.test(line)) p.gc.reduce++;
-      }
-    });
+  if (gcLog) {
+    p.gc = () => {
+      const text = readFileSync(gcLog, 'utf8');
+      const count = (re) => (text.match(re) ?? []).length;
+      return {
+        scavenge: count(/Scavenge|Minor Mark/g),
+        major: count(/Mark-Compact|Mark-sweep/gi),
+        reduce: count(/reduce|idle/gi),
+      };
+    };
   }
   let err = '';
   p.stderr.on('data', (d) => (err += d));
@@ -117,9 +131,9 @@ function stop(p) {
 }
 
 /** CPU ticks (utime + stime, 1/CLK_TCK s) of a target: the old measure, kept beside schedstat's. */
-function cpuTicks(proc) {
+function cpuTicks(pids) {
   let total = 0;
-  for (const p of pidsOf(proc)) {
+  for (const p of pids) {
     try {
       const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
       total += Number(f[11]) + Number(f[12]);
@@ -391,60 +405,84 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     const shift = (round - 1) % targets.length;
     return [...targets.slice(shift), ...targets.slice(0, shift)];
   };
-  const cpuWindow = async (t, direct) => {
+  // One slice of a target's fixed-rate window: CPU (schedstat ns and ticks), GCs, latencies.
+  const slice = async (t, seconds) => {
     let before = 0;
     let ticks = 0;
     let gc0;
     const r = await fixedRate(t.port, {
       ...load,
-      settle: SETTLE,
+      seconds,
+      settle: SETTLE / SLICES,
       mark: () => {
-        gc0 = { ...t.proc.gc };
-        ticks = cpuTicks(t.proc);
+        gc0 = t.proc.gc?.();
+        ticks = cpuTicks(t.pids);
         before = cpuNs(t.pids);
       },
     });
-    const cpu = (cpuNs(t.pids) - before) / 1e9;
-    const res = results[t.name];
-    res.p50.push(r.p50 - direct.p50);
-    res.p90.push(r.p90 - direct.p90);
-    res.p99.push(r.p99 - direct.p99);
-    res.cpu.push((cpu / r.n) * 1000);
-    res.ticks.push((((cpuTicks(t.proc) - ticks) / TCK) * 1000) / r.n);
-    if (t.proc.gc)
-      res.gc.push(
-        Object.entries(t.proc.gc)
-          .map(([k, v]) => `${k[0]}${v - gc0[k]}`)
-          .join(''),
-      );
-    res.rss.push(rssMb(t.proc));
+    const ns = cpuNs(t.pids) - before;
+    const gc1 = t.proc.gc?.();
+    const gc = gc1 ? Object.fromEntries(Object.entries(gc1).map(([k, v]) => [k, v - gc0[k]])) : undefined;
     if (r.errors) console.log(`  ${t.name}: ${r.errors} errors (first: ${r.firstError})`);
+    return { ns, ticks: cpuTicks(t.pids) - ticks, n: r.n, lat: r.lat, gc };
   };
-  const directWindow = async () => {
-    const direct = await fixedRate(upstreamPort, { ...load, settle: SETTLE });
-    for (const k of ['p50', 'p90', 'p99']) results.direct[k].push(direct[k]);
-    return direct;
+  /**
+   * One round of fixed-rate windows: each target's SECONDS split into SLICES slices, taken in turn
+   * (direct, then the targets, rotating), so that every target's window spans the same stretch of
+   * the machine's time and a burst of someone else's load falls on all of them alike.
+   */
+  const fixedRound = async (round, members = targets) => {
+    const acc = new Map([...members, direct].map((t) => [t, { ns: 0, ticks: 0, n: 0, lat: [], gc: {} }]));
+    for (let k = 0; k < SLICES; k++) {
+      const turn = order((round - 1) * SLICES + k + 1).filter((t) => members.includes(t));
+      for (const t of [direct, ...turn]) {
+        const r = await slice(t, SECONDS / SLICES);
+        const a = acc.get(t);
+        a.ns += r.ns;
+        a.ticks += r.ticks;
+        a.n += r.n;
+        a.lat.push(...r.lat);
+        for (const [g, v] of Object.entries(r.gc ?? {})) a.gc[g] = (a.gc[g] ?? 0) + v;
+      }
+    }
+    const base = percentiles(acc.get(direct).lat.sort((x, y) => x - y));
+    for (const k of ['p50', 'p90', 'p99']) results.direct[k].push(base[k]);
+    for (const t of members) {
+      const a = acc.get(t);
+      const p = percentiles(a.lat.sort((x, y) => x - y));
+      const res = results[t.name];
+      for (const k of ['p50', 'p90', 'p99']) res[k].push(p[k] - base[k]);
+      res.cpu.push((a.ns / 1e9 / a.n) * 1000);
+      res.ticks.push((a.ticks / TCK / a.n) * 1000);
+      if (t.proc.gc)
+        res.gc.push(
+          Object.entries(a.gc)
+            .map(([g, v]) => `${g[0]}${v}`)
+            .join(''),
+        );
+      res.rss.push(rssMb(t.proc));
+    }
   };
+  const direct = { name: 'direct', port: upstreamPort, pids: [], proc: { pids: [] } };
   const sat = (port) => saturation(port, { conns: CONNS, seconds: SECONDS, cpus: PIN_OTHER });
   for (const t of targets) t.pids = pidsOf(t.proc);
   if (SCHEDULE === 'interleaved') {
     // The schedule before branch proxy-bench: each target's wrk phase right after its CPU window.
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round}/${ROUNDS}`);
-      const direct = await directWindow();
-      results.direct.sat.push(sat(upstreamPort));
+      // (With direct's latency measured beside each target's window rather than once a round.)
       for (const t of order(round)) {
-        await cpuWindow(t, direct);
+        await fixedRound(round, [t]);
         results[t.name].sat.push(sat(t.port));
       }
+      results.direct.sat.push(sat(upstreamPort));
     }
   } else {
     // Every fixed-rate (CPU and latency) round first, then every saturation round: no CPU window
     // follows a wrk phase (see the README's "Bench fairness").
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`fixed-rate round ${round}/${ROUNDS}`);
-      const direct = await directWindow();
-      for (const t of order(round)) await cpuWindow(t, direct);
+      await fixedRound(round);
     }
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`saturation round ${round}/${ROUNDS}`);
