@@ -78,6 +78,8 @@ export interface ForwardedUpdate {
   version: string;
   full: boolean;
   removed: string[];
+  /** The primary's listener ports by name, for the workers' port-0 listeners (see ListenerManager). */
+  ports?: Record<string, number>;
 }
 
 export interface XdsEvent {
@@ -123,6 +125,9 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   /** CDS and LDS initial_fetch_timeout: the start carries on without a type that never answers. */
   private readonly initialFetch = new InitialFetchTimers((typeUrl) => {
     this.log.warn('initial fetch timed out: the start carries on without it', { type: shortType(typeUrl) });
+    // Envoy's subscription stat: cluster_manager.cds.init_fetch_timeout, listener_manager.lds.…
+    const short = shortType(typeUrl);
+    this.stats.inc(`${short === 'lds' ? 'listener_manager' : 'cluster_manager'}.${short}.init_fetch_timeout`);
     this.ads?.refreshSubscriptions();
     this.checkInitialized();
   });
@@ -137,6 +142,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   private readonly received = new Set<string>();
   readonly ctx: ProxyContext;
   private readonly reported = new Set<string>();
+  /** Worker threads: the ports of the primary's listeners, by name (it binds a port 0 first). */
+  private readonly primaryPorts = new Map<string, number>();
 
   constructor(
     readonly bootstrap: BootstrapJson,
@@ -173,6 +180,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
           }),
         // A cluster that finished warming may complete CDS (LDS waits for it) or the start.
         onWarm: () => {
+          this.clusterGauges();
           this.ads?.refreshSubscriptions();
           if (this.ads) this.checkInitialized();
           else this.markStaticInitialized();
@@ -214,10 +222,12 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       options.worker !== undefined,
       // A listener whose RDS wait ran out may complete the start.
       () => (this.ads ? this.checkInitialized() : this.markStaticInitialized()),
+      options.worker?.role === 'worker' ? (name) => this.primaryPorts.get(name) : undefined,
     );
-    // A secret that arrives may complete a warming listener.
+    // A secret that arrives may complete a warming listener (clusters: the cluster manager's own).
     this.secrets.onChange((name) => {
       this.sdsInitialFetch.done(name);
+      this.clusterGauges();
       if (this.listenerManager.warmingNames().length === 0) return;
       void this.listenerManager.routesChanged().then(() => {
         if (this.ads) this.checkInitialized();
@@ -233,6 +243,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
       this.clusters.addStatic(c);
       this.store.clusters.set(c.name ?? '', c, '', true, now);
     }
+    this.clusterGauges();
     for (const s of sr.secrets ?? []) {
       this.store.secrets.set(s.name ?? '', s, '', true, now);
       this.secrets.set(s.name ?? '', s);
@@ -289,6 +300,16 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     if (this.serving) await this.serving;
   }
 
+  /**
+   * Envoy's `cluster_manager.active_clusters` / `warming_clusters` gauges (the primary's alone): as
+   * Envoy's, static clusters are active from the start (they still hold the start while they warm).
+   */
+  private clusterGauges(): void {
+    if (this.options.worker?.role === 'worker') return;
+    this.stats.gaugeSet('cluster_manager.warming_clusters', {}, this.clusters.warmingCount);
+    this.stats.gaugeSet('cluster_manager.active_clusters', {}, this.clusters.all().length);
+  }
+
   /** Without ADS: ready once start() is through and no static listener or cluster is warming. */
   private markStaticInitialized(): void {
     if (!this.staticStarted || this.listenerManager.warmingNames().length > 0) return;
@@ -318,7 +339,8 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   }
 
   /** Worker threads: the primary's start is over, bind the listeners held until now. */
-  serveHeld(): Promise<void> {
+  serveHeld(ports?: Record<string, number>): Promise<void> {
+    this.learnPorts(ports);
     this.markInitialized();
     return this.serving ?? Promise.resolve();
   }
@@ -418,11 +440,21 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
 
   /** Applies an update the primary accepted (worker threads); resolves with the outcome. */
   async applyForwarded(u: ForwardedUpdate): Promise<string | undefined> {
+    this.learnPorts(u.ports);
     if (u.typeUrl === SDS_INITIAL_FETCH_TIMED_OUT) {
       await this.secretWaitsOver(u.removed);
       return undefined;
     }
     return this.applyXds(u.typeUrl, u.resources, u.version, u.full, u.removed);
+  }
+
+  /** The ports the primary's listeners are bound to, by name (the primary forwards them). */
+  listenerPorts(): Record<string, number> {
+    return this.listenerManager.boundPorts();
+  }
+
+  private learnPorts(ports: Record<string, number> | undefined): void {
+    for (const [name, port] of Object.entries(ports ?? {})) this.primaryPorts.set(name, port);
   }
 
   /** Envoy stats and Istio metrics of this proxy and, on the primary, of every worker, summed. */
@@ -474,6 +506,7 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
         }
         const next = full ? list : mergeDelta(this.dynamicOf(this.store.clusters.entries), list, removed);
         this.clusters.setDynamic(next);
+        this.clusterGauges();
         replaceDynamic(this.store.clusters, next, version, now, (c) => c.name ?? '');
         this.store.clusters.versionInfo = version;
         return undefined;
@@ -590,9 +623,11 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
     const all = [...this.store.listeners.entries.values(), ...this.store.clusters.entries.values()];
     if (!sdsFetchTimeouts(all.map((e) => e.resource)).has(name)) return; // no longer referenced
     this.stats.inc(`sds.${name}.init_fetch_timeout`);
-    this.logs.scope('sds').warn('SDS initial fetch timed out: listeners waiting for it serve without it', {
-      secret: name,
-    });
+    this.logs
+      .scope('sds')
+      .warn('SDS initial fetch timed out: listeners and clusters waiting for it go on without it', {
+        secret: name,
+      });
     this.options.onApplied?.({
       typeUrl: SDS_INITIAL_FETCH_TIMED_OUT,
       resources: [],
@@ -607,7 +642,10 @@ export class RunningProxy extends EventEmitter<{ xds: [XdsEvent]; ready: [] }> {
   }
 
   private async secretWaitsOver(names: readonly string[]): Promise<void> {
-    for (const n of names) await this.listenerManager.secretWaitOver(n);
+    for (const n of names) {
+      this.clusters.secretWaitOver(n);
+      await this.listenerManager.secretWaitOver(n);
+    }
   }
 
   /** Starts or updates one SDS stream per SDS cluster, for every secret name any TLS context needs. */

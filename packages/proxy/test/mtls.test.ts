@@ -164,11 +164,12 @@ describe.skipIf(!hasOpenssl())('mTLS between two skein-proxies', () => {
       },
       { logLevel: 'off' },
     );
-    clientPort = client.listenerAddress('outbound')?.port ?? 0;
-    // Wait until both SDS secrets arrived.
+    // Wait until both SDS secrets arrived (its clusters warm until then, as Envoy's: the start too).
     while (!client.secrets.get('default') || !client.secrets.get('ROOTCA')) {
       await new Promise<void>((r) => client.once('xds', () => r()));
     }
+    await client.waitReady();
+    clientPort = client.listenerAddress('outbound')?.port ?? 0;
   });
 
   afterAll(async () => {

@@ -4,6 +4,9 @@
 // answer, first health-check round) and the old one keeps serving until the swap; a cluster new to
 // CDS is hidden while it warms (requests routed to it find no cluster: 503 `NC`, not `UH`). A
 // static cluster is in place at once (nothing accepts traffic before the start's warming is over).
+// A cluster also warms until the SDS secrets its transport sockets name have arrived, or their
+// initial_fetch_timeout ran out (`secretWaitOver`; shared: later clusters naming it do not wait),
+// so its first connection already has its certificate; later secret updates swap in place.
 import type { clusterV3, endpointV3 } from '@skein/api-types';
 import { UpstreamCluster, type ClusterEvents } from './upstream-cluster.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
@@ -15,14 +18,38 @@ export class ClusterManager {
   private readonly configs = new Map<string, string>();
   private readonly assignments = new Map<string, endpointV3.ClusterLoadAssignmentJson>();
   private readonly staticNames = new Set<string>();
+  /** SDS secrets whose initial_fetch_timeout ran out before they arrived: no cluster waits for them. */
+  private readonly secretsGaveUp = new Set<string>();
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly events: ClusterEvents,
     private readonly secrets?: SecretStore,
-  ) {}
+  ) {
+    this.unsubscribe = secrets?.onChange((name) => this.secretChanged(name)) ?? (() => {});
+  }
+
+  private readonly settled = (name: string): boolean =>
+    this.secretsGaveUp.has(name) || (this.secrets?.settled(name) ?? true);
+
+  private secretChanged(name: string): void {
+    if (!this.settled(name)) return;
+    for (const c of [...this.clusters.values(), ...this.pending.values()]) c.secretSettled(name);
+  }
+
+  /** An SDS secret's initial_fetch_timeout ran out: clusters waiting for it (and later ones) stop. */
+  secretWaitOver(name: string): void {
+    this.secretsGaveUp.add(name);
+    this.secretChanged(name);
+  }
 
   get(name: string): UpstreamCluster | undefined {
     return this.clusters.get(name);
+  }
+
+  /** CDS clusters warming out of sight (new ones, and updates beside the cluster they replace). */
+  get warmingCount(): number {
+    return this.pending.size;
   }
 
   all(): UpstreamCluster[] {
@@ -60,7 +87,7 @@ export class ClusterManager {
     if (this.configs.get(name) === json) return;
     this.dropPending(name);
     const old = this.clusters.get(name);
-    const next = new UpstreamCluster(c, this.events, this.secrets);
+    const next = new UpstreamCluster(c, this.events, this.secrets, undefined, this.settled);
     this.configs.set(name, json);
     if (next.edsName) {
       const cla = this.assignments.get(next.edsName);
@@ -117,8 +144,8 @@ export class ClusterManager {
   }
 
   /**
-   * Names of clusters still warming: waiting for their first endpoints or their first
-   * health-check round, or an update warming beside the cluster it replaces.
+   * Names of clusters still warming: waiting for their first endpoints, their SDS secrets or their
+   * first health-check round, or an update warming beside the cluster it replaces.
    */
   warming(): string[] {
     const names = new Set(this.all().flatMap((c) => (c.warm ? [] : [c.name])));
@@ -127,6 +154,7 @@ export class ClusterManager {
   }
 
   async close(): Promise<void> {
+    this.unsubscribe();
     await Promise.all([...this.all(), ...this.pending.values()].map((c) => c.close()));
     this.clusters.clear();
     this.pending.clear();

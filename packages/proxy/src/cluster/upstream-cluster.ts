@@ -24,9 +24,15 @@ import { CircuitBreaker, limitsOf } from './circuit-breaker.js';
 import { OutlierDetector, outlierConfigOf, type OutlierEvent } from './outlier-detector.js';
 import type { TlsContext } from '../transport-socket/tls-context.js';
 import type { SecretStore } from '../transport-socket/secret-store.js';
-import { HealthChecker, healthCheckSpecOf, type ProbeFactory } from './health-checker.js';
+import {
+  HealthChecker,
+  healthCheckSpecOf,
+  type HealthCheckSpec,
+  type ProbeFactory,
+} from './health-checker.js';
 import { defaultProbes } from './health-probes.js';
 import { initialFetchTimeoutMs } from '../xds/initial-fetch.js';
+import { sdsReferences } from '../transport-socket/sds-references.js';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
 
@@ -112,11 +118,19 @@ export class UpstreamCluster {
   /** Called once when the cluster becomes warm (see `warm`); set by the cluster manager. */
   onWarm: (() => void) | undefined;
   private warmNotified = false;
+  private closed = false;
   private dnsTimer: NodeJS.Timeout | undefined;
   /** EDS initial_fetch_timeout: with no assignment by then, the cluster warms with no hosts. */
   private edsTimer: NodeJS.Timeout | undefined;
   private readonly originalDstHosts = new Map<string, Host>();
   private readonly healthCheckers: HealthChecker[] = [];
+  /** Compiled `health_checks`, started once the cluster's SDS secrets are in (as Envoy's). */
+  private readonly healthCheckSpecs: HealthCheckSpec[] = [];
+  /**
+   * SDS secrets its transport sockets name that have not arrived (nor had their wait run out):
+   * Envoy's cluster init manager holds the cluster warming on them, and starts health checks after.
+   */
+  private readonly secretsAwaited: Set<string>;
   /** The cluster has been picked from (Envoy's "had traffic", for no_traffic_interval). */
   private hadTraffic = false;
   /** Each upstream request's max_stream_duration (0: none). */
@@ -127,6 +141,8 @@ export class UpstreamCluster {
     private readonly events: ClusterEvents,
     secrets?: SecretStore,
     probes: ProbeFactory = defaultProbes,
+    /** Whether a secret the cluster names needs no wait (here, or its wait is over). */
+    secretSettled: (name: string) => boolean = (n) => secrets?.settled(n) ?? true,
   ) {
     if (!config.name) throw new Error('cluster without a name');
     this.name = config.name;
@@ -199,9 +215,19 @@ export class UpstreamCluster {
     }
     this.lb = this.buildLb();
     if (this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') this.startDns();
-    for (const hc of config.healthChecks ?? []) {
-      const spec = healthCheckSpecOf(hc, this.name, probes, this.healthCheckTls(hc));
-      const ev = this.events.onHealthCheck?.bind(this.events) ?? (() => {});
+    for (const hc of config.healthChecks ?? [])
+      this.healthCheckSpecs.push(healthCheckSpecOf(hc, this.name, probes, this.healthCheckTls(hc)));
+    // Only secrets fetched over SDS (a gRPC source or ADS) are waited for; a name without a source
+    // is a static secret, there or not at the start (as Envoy, which has no init target for it).
+    const refs = secrets ? sdsReferences([config.transportSocket, config.transportSocketMatches]) : [];
+    const fetched = refs.filter((r) => r.sdsCluster !== undefined || r.ads === true).map((r) => r.name);
+    this.secretsAwaited = new Set(fetched.filter((n) => !secretSettled(n)));
+    if (this.secretsAwaited.size === 0) this.startHealthChecks();
+  }
+
+  private startHealthChecks(): void {
+    const ev = this.events.onHealthCheck?.bind(this.events) ?? (() => {});
+    for (const spec of this.healthCheckSpecs) {
       this.healthCheckers.push(
         new HealthChecker(
           spec,
@@ -222,11 +248,26 @@ export class UpstreamCluster {
   }
 
   /**
+   * A secret arrived, or its wait ran out (initial_fetch_timeout, or the server removed it before
+   * sending it): the cluster stops waiting for it; with the last one, health checks start and the
+   * cluster may be warm. Later updates of the secret swap the TLS context in place (no re-warm).
+   */
+  secretSettled(name: string): void {
+    if (!this.secretsAwaited.delete(name) || this.secretsAwaited.size > 0 || this.closed) return;
+    this.startHealthChecks();
+    this.notifyWarm();
+  }
+
+  /**
    * Envoy's cluster warming: the initial discovery is in (EDS assignment, DNS answer) and, with
    * active health checking, every host has had its first check.
    */
   get warm(): boolean {
-    return this.initialized && this.healthCheckers.every((hc) => hc.firstRoundDone);
+    return (
+      this.initialized &&
+      this.secretsAwaited.size === 0 &&
+      this.healthCheckers.every((hc) => hc.firstRoundDone)
+    );
   }
 
   private notifyWarm(): void {
@@ -380,6 +421,7 @@ export class UpstreamCluster {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.onWarm = undefined;
     for (const s of this.sockets) s.tls?.close();
     this.outlier?.close();

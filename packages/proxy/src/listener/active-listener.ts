@@ -411,8 +411,12 @@ export class ActiveListener {
     for (const c of old) c.drainH1?.();
   }
 
-  /** Listens: on `bound`, the socket bound at the listener's creation (listen-socket.ts), if any. */
-  async bind(bound?: BoundSocket): Promise<void> {
+  /**
+   * Listens: on `bound`, the socket bound at the listener's creation (listen-socket.ts), if any;
+   * else on its address, with `port` instead of a configured 0 (a worker thread sharing the port
+   * the primary got).
+   */
+  async bind(bound?: BoundSocket, port?: number): Promise<void> {
     if (this.config.bindToPort === false) return bound?.close();
     const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
     this.server = server;
@@ -423,7 +427,7 @@ export class ActiveListener {
       else if (a.kind === 'pipe') server.listen(a.path, resolve);
       else
         server.listen(
-          { host: a.host, port: a.port, exclusive: false, reusePort: this.hooks.reusePort },
+          { host: a.host, port: port ?? a.port, exclusive: false, reusePort: this.hooks.reusePort },
           resolve,
         );
     });

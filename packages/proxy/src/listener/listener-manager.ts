@@ -9,6 +9,10 @@
 // secret's initial_fetch_timeout runs out (`secretWaitOver`): the listener serves without it.
 // As Envoy's, a TCP listener's socket is bound when the listener is created (a port 0 gets its port
 // then, listed by /listeners during the start) and listens only when it serves (listen-socket.ts).
+// With worker threads, a port-0 listener is bound once by the primary; the workers bind the port it
+// got (`sharedPort`, SO_REUSEPORT), so every worker accepts on the one port, as Envoy's. A Unix
+// socket cannot be shared between threads (no SO_REUSEPORT for it, no handle passing between
+// worker threads): the primary alone accepts on it.
 import type { listenerV3 } from '@skein/api-types';
 import { ActiveListener, type OriginalDstResolver } from './active-listener.js';
 import type { ProxyContext } from '../http-connection-manager/proxy-context.js';
@@ -41,7 +45,32 @@ export class ListenerManager {
     private readonly reusePort = false,
     /** A warming listener became ready on its own (an RDS wait ran out). */
     private readonly onWarmed: () => void = () => {},
+    /**
+     * Worker threads: the port the primary's listener of that name is bound to, for a listener
+     * configured with port 0 (undefined while the primary's is not bound).
+     */
+    private readonly sharedPort?: (name: string) => number | undefined,
   ) {}
+
+  /**
+   * Listener name → the port its socket is bound to, active or bound at creation (the primary
+   * forwards them to the worker threads, which bind the same ports).
+   */
+  boundPorts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, b] of this.bound) out[name] = b.socket.address.port;
+    for (const l of this.active.values()) {
+      const b = l.boundAddress();
+      if (b) out[l.name] = b.port;
+    }
+    return out;
+  }
+
+  /** The port a listener binds: its own, or on a worker thread the primary's for a port 0. */
+  private portFor(name: string, configured: number): number | undefined {
+    if (configured !== 0 || !this.sharedPort) return configured;
+    return this.sharedPort(name);
+  }
 
   get(name: string): ActiveListener | undefined {
     return this.active.get(name);
@@ -121,7 +150,10 @@ export class ListenerManager {
         });
         const bound = this.bound.get(name)?.socket;
         this.bound.delete(name);
-        await next.bind(bound);
+        const a = next.address;
+        // A worker thread leaves a Unix socket to the primary (see the top of this file).
+        if (a.kind === 'tcp' || !this.sharedPort)
+          await next.bind(bound, a.kind === 'tcp' ? this.portFor(name, a.port) : undefined);
         // Stopped while it bound (a start ending as the proxy stops): no listener may outlive close().
         if (this.closed) {
           void next.close();
@@ -157,7 +189,9 @@ export class ListenerManager {
     if (key !== undefined && this.bound.get(name)?.key === key) return;
     this.releaseBound(name);
     if (a?.kind !== 'tcp' || key === undefined) return;
-    const port = a.port;
+    // A worker's port-0 listener binds the primary's port, once it has one (else when it serves).
+    const port = this.portFor(name, a.port);
+    if (port === undefined) return;
     if (port !== 0 && this.all().some((x) => x.address.kind === 'tcp' && x.address.port === port)) return;
     try {
       const socket = bindListenSocket(a.host, port, this.reusePort);

@@ -1,5 +1,5 @@
 // A worker thread of `--concurrency N`: a proxy without xDS or admin of its own, bound to the same
-// ports with SO_REUSEPORT, applying the updates the primary forwards, one at a time, in order.
+// ports with SO_REUSEPORT (a port 0: the primary's), applying the updates the primary forwards, one at a time, in order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunningProxy } from '../proxy.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-pool.js';
@@ -20,7 +20,7 @@ port.on('message', (m: ToWorker) => {
   if (m.kind === 'xds') {
     queue = queue.then(() => proxy.applyForwarded(m.update)).catch(() => undefined);
   } else if (m.kind === 'serve') {
-    queue = queue.then(() => proxy.serveHeld()).catch(() => undefined);
+    queue = queue.then(() => proxy.serveHeld(m.ports)).catch(() => undefined);
   } else if (m.kind === 'stats') {
     void proxy.istio.registry
       .getMetricsAsJSON()

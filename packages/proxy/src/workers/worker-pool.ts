@@ -1,5 +1,7 @@
 // `--concurrency N`: N threads serve traffic on the same ports (SO_REUSEPORT, the kernel spreads
 // connections). The main thread is worker 0 and the primary: it alone runs xDS, SDS and admin.
+// A listener on port 0 is bound by the primary first; the ports it got travel with every
+// forwarded update and with 'serve', and the workers bind those, so all accept on one port.
 // Every update it accepts is forwarded, in order, to the other workers, which apply exactly the
 // same sequence — each worker swaps a resource in one step, so no request sees half of an update.
 // Workers hold their listeners unbound until the primary's start is over (its clusters warm, its
@@ -20,7 +22,7 @@ export interface WorkerData {
 
 export type ToWorker =
   | { kind: 'xds'; update: ForwardedUpdate }
-  | { kind: 'serve' }
+  | { kind: 'serve'; ports: Record<string, number> }
   | { kind: 'stats'; id: number }
   | { kind: 'stop' };
 export type FromWorker =
@@ -72,7 +74,9 @@ export async function startWorkerPool(
   const primary = new RunningProxy(bootstrap, unsupported, {
     ...options,
     worker: { id: 0, role: 'primary' },
-    onApplied: (update) => {
+    onApplied: (applied) => {
+      // The primary applied it (a new listener is bound): its ports go with it.
+      const update = { ...applied, ports: primary.listenerPorts() };
       for (const w of workers) w.postMessage({ kind: 'xds', update } satisfies ToWorker);
     },
     peerStats: () =>
@@ -96,7 +100,8 @@ export async function startWorkerPool(
   });
   // The primary binds first; the workers' updates already posted are applied before 'serve'.
   void primary.waitReady().then(() => {
-    for (const w of workers) w.postMessage({ kind: 'serve' } satisfies ToWorker);
+    const ports = primary.listenerPorts();
+    for (const w of workers) w.postMessage({ kind: 'serve', ports } satisfies ToWorker);
   });
   await primary.start();
   return {
