@@ -19,10 +19,13 @@ import {
   cpuSeconds,
   loadAverage,
   peakRssMb,
+  schedDelta,
+  schedSample,
   startFloor,
   startSkeind,
   type ChangeKind,
   type Protocol,
+  type SchedSample,
   type Server,
   type Sizes,
 } from './servers.ts';
@@ -67,6 +70,8 @@ interface Convergence {
   trace?: StageOffsets | undefined;
   /** Per type, what an affected client received on average for this change (by the end of the gap). */
   received: Record<string, { responses: number; bytes: number }>;
+  /** From the change to the last receipt: the scheduler's counters of this process and the server's. */
+  sched: { bench: SchedSample; server: SchedSample; wallMs: number };
 }
 
 /** A server with its own clients, kept for the whole run. */
@@ -163,12 +168,20 @@ async function converge(g: Group, kind: ChangeKind): Promise<Convergence> {
       ]),
     );
   const countsBefore = counts();
+  const pid = g.server.child.pid ?? 0;
+  const benchBefore = schedSample(process.pid);
+  const serverBefore = schedSample(pid);
   const start = g.server.change(kind);
   await Promise.all(
     affected.map(({ c }) =>
       c.until((x) => (x.types.get(type)?.responses ?? 0) > (before.get(x) ?? 0), 600_000),
     ),
   );
+  const sched = {
+    bench: schedDelta(benchBefore, schedSample(process.pid)),
+    server: schedDelta(serverBefore, schedSample(pid)),
+    wallMs: performance.timeOrigin + performance.now() - start,
+  };
   // receivedAt is performance.now() of this process: on the epochMs() scale by timeOrigin.
   const received = affected.map(({ c }) => performance.timeOrigin + (c.receivedAt.get(type) ?? 0));
   const lat = received.map((t) => t - start);
@@ -190,6 +203,7 @@ async function converge(g: Group, kind: ChangeKind): Promise<Convergence> {
     affected: affected.length,
     trace,
     received: receivedPerClient,
+    sched,
   };
 }
 
@@ -324,6 +338,14 @@ function report(protocol: Protocol, groups: Group[]): void {
             return `${t.split('.').pop()} ${m('responses').toFixed(2)} responses / ${m('bytes').toFixed(0)} B`;
           })
           .join(', ')}`,
+      );
+    }
+  for (const g of groups)
+    for (const k of KINDS) {
+      const rounds = g.rounds[k];
+      const m = (pick: (r: Convergence) => number): string => median(rounds.map(pick)).toFixed(0);
+      console.log(
+        `  ${g.server.name} ${k}: change → last receipt ${m((r) => r.sched.wallMs)} ms; CPU ms in it (median over rounds): server ${m((r) => r.sched.server.procCpu)} (main thread ${m((r) => r.sched.server.mainCpu)}, waiting for a core ${m((r) => r.sched.server.mainWait)}), bench ${m((r) => r.sched.bench.procCpu)} (main ${m((r) => r.sched.bench.mainCpu)}, waiting ${m((r) => r.sched.bench.mainWait)}), machine busy ${m((r) => r.sched.bench.machineBusy)} of ${m((r) => 2 * r.sched.wallMs)}`,
       );
     }
   for (const g of groups.filter((x) => x.trace))

@@ -8,7 +8,8 @@
 // route configuration without virtual hosts and its virtual hosts as VirtualHost resources; a
 // change then sends one changed resource (a virtual host for "RDS", a load assignment for "EDS").
 // With `--trace` it logs, per change, a `push trace` line on stderr like skeind's `--trace-push`:
-// when the command was read and when the first and last stream writes began.
+// when the command was read, when the first and last stream writes began, when the last write was
+// flushed and when the first and last ACK arrived (logged once all were, or after 2 s).
 import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceDefinition, discoveryV3, packAny, TypeUrl } from '@skein/api-types';
@@ -98,8 +99,7 @@ function send(
     bytes = Buffer.from(toBinary(discoveryV3.DiscoveryResponseSchema, msg));
     responses.set(key, bytes);
   }
-  traceWrite();
-  s.stream.write(bytes as never);
+  s.stream.write(bytes as never, traceWrite());
 }
 
 type DeltaStream = grpc.ServerDuplexStream<
@@ -130,8 +130,7 @@ function sendDelta(s: { stream: DeltaStream }, typeUrl: string, change: boolean)
     bytes = Buffer.from(toBinary(discoveryV3.DeltaDiscoveryResponseSchema, msg));
     deltaResponses.set(key, bytes);
   }
-  traceWrite();
-  s.stream.write(bytes as never);
+  s.stream.write(bytes as never, traceWrite());
 }
 
 /** The ADS definition with a response serializer that passes pre-serialized bytes through. */
@@ -150,7 +149,7 @@ server.addService(definition, {
     const s = { types: new Set<string>(), stream };
     streams.add(s);
     stream.on('data', (req: discoveryV3.DiscoveryRequest) => {
-      if (req.responseNonce) return; // ACK or NACK: nothing to do
+      if (req.responseNonce) return traceAck(); // ACK or NACK: nothing to do
       s.types.add(req.typeUrl);
       send(s, req.typeUrl);
     });
@@ -165,7 +164,7 @@ server.addService(definition, {
     const s = { types: new Set<string>(), stream };
     deltaStreams.add(s);
     stream.on('data', (req: discoveryV3.DeltaDiscoveryRequest) => {
-      if (req.responseNonce) return; // ACK or NACK
+      if (req.responseNonce) return traceAck(); // ACK or NACK
       if (s.types.has(req.typeUrl)) return;
       s.types.add(req.typeUrl);
       sendDelta(s, req.typeUrl, false);
@@ -182,26 +181,63 @@ server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p
 });
 const TRACE = process.argv.includes('--trace');
 const epochMs = (): number => performance.timeOrigin + performance.now();
-/** The open change's stages (epoch ms), while `--trace`. */
+/** The open change's stages (epoch ms) and counts, while `--trace`. */
 let stages: Record<string, number> | undefined;
-const traceWrite = (): void => {
+let counts = { writes: 0, flushes: 0, acks: 0 };
+let reportTimer: NodeJS.Timeout | undefined;
+/** While the change's writes are being made (ACKs may arrive only after). */
+let writing = false;
+const report = (): void => {
+  if (!stages) return;
+  process.stderr.write(`${JSON.stringify({ msg: 'push trace', stages, ...counts })}\n`);
+  stages = undefined;
+  clearTimeout(reportTimer);
+};
+const complete = (): void => {
+  if (stages && !writing && counts.flushes >= counts.writes && counts.acks >= counts.writes) report();
+};
+/** A traced write: its stage, and the write's callback (its flush) when traced. */
+const traceWrite = (): (() => void) | undefined => {
+  if (!stages) return undefined;
+  const s = stages;
+  const t = epochMs();
+  s['firstWrite'] ??= t;
+  s['lastWrite'] = t;
+  counts.writes++;
+  return () => {
+    if (stages !== s) return;
+    counts.flushes++;
+    s['lastFlush'] = epochMs();
+    complete();
+  };
+};
+const traceAck = (): void => {
   if (!stages) return;
   const t = epochMs();
-  stages['firstWrite'] ??= t;
-  stages['lastWrite'] = t;
+  counts.acks++;
+  stages['firstAck'] ??= t;
+  stages['lastAck'] = t;
+  complete();
 };
 const short: Record<string, string> = { RDS: TypeUrl.RouteConfiguration, EDS: TypeUrl.ClusterLoadAssignment };
 createInterface({ input: process.stdin }).on('line', (line) => {
   const typeUrl = short[line.trim()];
   if (!typeUrl) return;
-  if (TRACE) stages = { changeRead: epochMs() };
+  report(); // the previous change's, if still open
+  if (TRACE) {
+    stages = { changeRead: epochMs() };
+    counts = { writes: 0, flushes: 0, acks: 0 };
+    reportTimer = setTimeout(report, 2000);
+    writing = true;
+  }
   version[typeUrl] = (version[typeUrl] ?? 0) + 1;
   for (const s of streams) if (s.types.has(typeUrl)) send(s, typeUrl);
   // Delta: a VirtualService change is one virtual host (VHDS), an endpoint change one assignment.
   const deltaType = typeUrl === TypeUrl.RouteConfiguration ? VIRTUAL_HOST : typeUrl;
   if (deltaType === VIRTUAL_HOST) version[VIRTUAL_HOST] = version[typeUrl];
   for (const s of deltaStreams) if (s.types.has(deltaType)) sendDelta(s, deltaType, true);
-  if (stages) process.stderr.write(`${JSON.stringify({ msg: 'push trace', stages })}\n`);
-  stages = undefined;
+  // Reported once every write was flushed and ACKed (or after 2 s).
+  writing = false;
+  complete();
 });
 process.stdin.on('end', () => process.exit(0));

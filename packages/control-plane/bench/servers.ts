@@ -2,7 +2,7 @@
 // change is a stdin line) and skeind (dist/main.js in directory mode, a change is a file written
 // atomically into its config directory, so skeind learns of it through its real ingestion).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NAMESPACES, nsOf, serviceYaml, sidecarYaml, virtualServiceYaml, workloadYaml } from './workload.ts';
@@ -210,3 +210,42 @@ export function peakRssMb(pid: number): number {
 export function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
+
+/**
+ * Scheduler counters (ms) from /proc: a process's CPU time over all its threads, its main
+ * thread's CPU time and time spent runnable but waiting for a core; and the machine's busy CPU.
+ */
+export interface SchedSample {
+  procCpu: number;
+  mainCpu: number;
+  mainWait: number;
+  machineBusy: number;
+}
+
+const schedstat = (path: string): [number, number] => {
+  try {
+    const [run, wait] = readFileSync(path, 'utf8').split(' ').map(Number);
+    return [(run ?? 0) / 1e6, (wait ?? 0) / 1e6];
+  } catch {
+    return [0, 0]; // a thread that exited between listing and reading
+  }
+};
+
+export function schedSample(pid: number): SchedSample {
+  let procCpu = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`))
+    procCpu += schedstat(`/proc/${pid}/task/${t}/schedstat`)[0];
+  const [mainCpu, mainWait] = schedstat(`/proc/${pid}/task/${pid}/schedstat`);
+  // /proc/stat's first line: user nice system idle iowait irq softirq steal, in clock ticks (10 ms).
+  const ticks = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
+  const busy = ticks.reduce((a, b, i) => (i === 3 || i === 4 ? a : a + (b || 0)), 0);
+  return { procCpu, mainCpu, mainWait, machineBusy: busy * 10 };
+}
+
+/** `after - before`, field by field. */
+export const schedDelta = (before: SchedSample, after: SchedSample): SchedSample => ({
+  procCpu: after.procCpu - before.procCpu,
+  mainCpu: after.mainCpu - before.mainCpu,
+  mainWait: after.mainWait - before.mainWait,
+  machineBusy: after.machineBusy - before.machineBusy,
+});

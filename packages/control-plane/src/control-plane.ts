@@ -161,11 +161,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       if (trace) {
         trace.mark('pushReturned');
         // Writes continue over the next event-loop turns (and the send budget may hold some
-        // back): log once every scheduled stream has been written.
+        // back): close the trace once every scheduled stream has been written, and log it once
+        // those writes were flushed and ACKed (or after 2 s).
         const done = (): void => {
           if (xds.backlog.streams > 0) return void setImmediate(done);
-          const t = trace.take();
-          if (t) pushLog.info('push trace', { reason: req.reason, proxies: reached, ...t });
+          trace.finish((t) => pushLog.info('push trace', { reason: req.reason, proxies: reached, ...t }));
         };
         setImmediate(done);
       }

@@ -155,7 +155,10 @@ spec:
     await source.start();
     const changes: string[][] = [];
     store.onChange((c) => changes.push([...c.changed]));
-    await writeFile(join(dir, 'a.yaml'), `${vs('one', 'a')}---\n${vs('two', 'c')}`);
+    // Replaced atomically: an in-place write can be seen empty for longer than the settle period
+    // on a loaded machine (as any time-based settle would), which is not what this test is about.
+    await writeFile(join(dir, 'a.yaml.tmp'), `${vs('one', 'a')}---\n${vs('two', 'c')}`);
+    await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
     await until(() => changes.length > 0);
     expect(changes).toEqual([['VirtualService/default/two']]);
   });

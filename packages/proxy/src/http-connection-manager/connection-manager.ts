@@ -10,7 +10,7 @@ import type { faultV3, httpConnectionManagerV3, routeComponentsV3 } from '@skein
 import { durationMs } from '../util/duration.js';
 import { compileRouteTable, type RequestView, type RouteTable } from '../router/route-table.js';
 import { chooseCluster } from '../router/route-action.js';
-import { routeRequest } from '../router/router-filter.js';
+import { routeRequest, type RouterResult } from '../router/router-filter.js';
 import { Cancel } from '../router/cancel.js';
 import type { HttpFilter, FilterRequest } from '../http-filters/http-filter.js';
 import { createFaultFilter } from '../http-filters/fault-filter.js';
@@ -296,23 +296,33 @@ export class HttpConnectionManager implements StreamOwner {
 
   /** Handles one HTTP request (HTTP/1.1 or HTTP/2 compatibility API). */
   handle(req: AnyReq, res: AnyRes, conn: DownstreamConnection): void {
-    void this.run(req, res, conn).catch((err: unknown) => {
-      this.ctx.log.error('request failed', { error: String(err) });
-      if (!res.headersSent) {
-        try {
-          h1(res).writeHead(500);
-          res.end();
-        } catch {
-          // The stream is already gone.
-        }
-      }
-    });
+    try {
+      const filtering = this.run(req, res, conn);
+      if (filtering) filtering.catch((err: unknown) => this.failed(err, res));
+    } catch (err) {
+      this.failed(err, res);
+    }
   }
 
-  private async run(req: AnyReq, res: AnyRes, conn: DownstreamConnection): Promise<void> {
+  /** Handling a request failed (an exception): logged, and 500 when nothing was sent yet. */
+  failed(err: unknown, res: AnyRes): void {
+    this.ctx.log.error('request failed', { error: String(err) });
+    if (!res.headersSent) {
+      try {
+        h1(res).writeHead(500);
+        res.end();
+      } catch {
+        // The stream is already gone.
+      }
+    }
+  }
+
+  /**
+   * The request up to its route and the router, synchronously; a promise only while HTTP filters
+   * run. The response continues in `forward`, called by the stream with the router's result.
+   */
+  private run(req: AnyReq, res: AnyRes, conn: DownstreamConnection): Promise<void> | undefined {
     const cfg = this.config;
-    const { stats } = this.ctx;
-    const sp = this.statTags;
     this.rqTotal.value++;
     const headers = requestHeaderRecord(req.headers, true);
     const authority = firstValue(req.headers[':authority']) ?? req.headers.host ?? '';
@@ -399,12 +409,37 @@ export class HttpConnectionManager implements StreamOwner {
       res.on('close', () => stream.responseClosed());
     }
 
-    if (filterReq)
-      for (const f of this.filters) {
-        const status = await f.onRequest(filterReq);
-        if (status === 'stop') return;
-      }
+    if (filterReq) return this.filterThenDispatch(filterReq, stream, req, conn, view);
+    this.dispatch(stream, req, conn, view);
+    return undefined;
+  }
 
+  private async filterThenDispatch(
+    filterReq: FilterRequest,
+    stream: DownstreamStream,
+    req: AnyReq,
+    conn: DownstreamConnection,
+    view: HcmRequestView,
+  ): Promise<void> {
+    for (const f of this.filters) {
+      const status = await f.onRequest(filterReq);
+      if (status === 'stop') return;
+    }
+    this.dispatch(stream, req, conn, view);
+  }
+
+  /** Local answers (no route, direct response, redirect), else the router. */
+  private dispatch(
+    stream: DownstreamStream,
+    req: AnyReq,
+    conn: DownstreamConnection,
+    view: HcmRequestView,
+  ): void {
+    const { stats } = this.ctx;
+    const sp = this.statTags;
+    const { route, vhost, info, timers, table } = stream;
+    const authority = view.host;
+    const headers = view.headers;
     if (!route || !vhost) {
       info.responseFlags.add('NR');
       stats.inc('http.{envoy_http_conn_manager_prefix}.no_route', sp);
@@ -446,7 +481,7 @@ export class HttpConnectionManager implements StreamOwner {
         stream.requestDone = true;
         timers.requestComplete();
       });
-    const result = await routeRequest(this.ctx, {
+    const routed = routeRequest(this.ctx, {
       method: info.method,
       path: info.path,
       authority,
@@ -460,8 +495,21 @@ export class HttpConnectionManager implements StreamOwner {
       routeConfigHeaders: routeConfigHeadersOf(table),
       conn,
       info,
-      downstreamGone: gone,
+      downstreamGone: stream.gone,
     });
+    if (routed instanceof Promise)
+      routed.then(
+        (r) => stream.routed(r),
+        (e: unknown) => stream.routeFailed(e),
+      );
+    else routed.deliverTo(stream);
+  }
+
+  /** The router's result goes downstream: the upstream response (head and body), or a local reply. */
+  forward(stream: DownstreamStream, result: RouterResult): void {
+    const { stats } = this.ctx;
+    const { info, timers, res, vhost, isH2 } = stream;
+    const outbound = this.listener.direction === 'OUTBOUND';
     if (timers.firedKind) {
       // A stream timeout already answered (or reset) this stream.
       if (result.kind === 'response') {
@@ -489,7 +537,7 @@ export class HttpConnectionManager implements StreamOwner {
     delete h[PEER_METADATA_HEADER];
     delete h[PEER_METADATA_ID_HEADER];
     h['x-envoy-upstream-service-time'] = String(info.upstreamResponseMs - info.startMs);
-    if (vhost.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
+    if (vhost?.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
     stream.finishResponse(up.status, h);
     if (up.complete !== undefined && !isH2) {
       // Received whole with its head: one write downstream, no body stream.
@@ -621,7 +669,7 @@ class HcmRequestView implements RequestView {
     readonly host: string,
     readonly path: string,
     readonly method: string,
-    private readonly headers: Record<string, string>,
+    readonly headers: Record<string, string>,
   ) {}
 
   header(n: string): string | undefined {

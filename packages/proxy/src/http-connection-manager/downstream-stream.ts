@@ -23,6 +23,8 @@ import {
   type StreamTimeoutKind,
 } from './stream-timeouts.js';
 import type { ResponseObserver } from './http1-server-connection.js';
+import type { RouterResult } from '../router/router-filter.js';
+import type { RouteSink } from '../router/single-attempt.js';
 import type { httpConnectionManagerV3 } from '@skein/api-types';
 
 type AnyRes = ServerResponse | Http2ServerResponse;
@@ -40,9 +42,13 @@ export interface StreamOwner {
   countTimeout(stat: string): void;
   /** The stream is over: stats, metrics, access logs, span. */
   streamEnded(stream: DownstreamStream): void;
+  /** The router's result for this stream: the response (or local reply) goes downstream. */
+  forward(stream: DownstreamStream, result: RouterResult): void;
+  /** Handling the request failed (an exception): 500 when nothing was sent yet. */
+  failed(err: unknown, res: AnyRes): void;
 }
 
-export class DownstreamStream implements StreamTimeoutHandler, ResponseObserver {
+export class DownstreamStream implements StreamTimeoutHandler, ResponseObserver, RouteSink {
   /** 'finish' or 'close' was handled (the stream was recorded). */
   finished = false;
   /** The whole request body was received. */
@@ -63,7 +69,7 @@ export class DownstreamStream implements StreamTimeoutHandler, ResponseObserver 
     readonly vhost: routeComponentsV3.VirtualHostJson | undefined,
     readonly table: RouteTable | undefined,
     private readonly inbound: boolean,
-    isH2: boolean,
+    readonly isH2: boolean,
   ) {
     // A stream timeout answers locally (408/504) before response headers, else resets the stream.
     this.timers = new StreamTimers(info.startMs, owner.timeouts, res, this, !isH2);
@@ -124,6 +130,19 @@ export class DownstreamStream implements StreamTimeoutHandler, ResponseObserver 
     h1(res).writeHead(status, h);
     res.end(body);
     this.info.bytesSent = Buffer.byteLength(body);
+  }
+
+  /** The router's result (the HCM's continuation, without a promise on the common path). */
+  routed(result: RouterResult): void {
+    try {
+      this.owner.forward(this, result);
+    } catch (err) {
+      this.owner.failed(err, this.res);
+    }
+  }
+
+  routeFailed(err: unknown): void {
+    this.owner.failed(err, this.res);
   }
 
   /** The response's 'finish' (fires once, before 'close'). */

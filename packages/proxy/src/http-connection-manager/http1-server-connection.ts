@@ -105,12 +105,19 @@ function readIntoSharedBuffer(socket: net.Socket, onRead: (n: number, b: Uint8Ar
 /** Body chunks up to this size are copied behind the head so both leave in one write. */
 const COALESCE_BYTES = 16 * 1024;
 
+/** Buffer's own latin1 writer (the binding, no argument handling); @types/node does not declare it. */
+interface Latin1Writable {
+  latin1Write(s: string, offset: number): number;
+}
+
 /** `prefix` (latin1) + `data` + an optional CRLF in one buffer. */
 function frame(prefix: string, data: Buffer, crlf: boolean): Buffer {
+  // latin1Write and set: in range by construction, so without Buffer#write's and #copy's argument checks.
   const out = Buffer.allocUnsafe(prefix.length + data.length + (crlf ? 2 : 0));
-  const n = out.write(prefix, 0, 'latin1');
-  data.copy(out, n);
-  if (crlf) out.write('\r\n', n + data.length, 'latin1');
+  const w = out as unknown as Latin1Writable;
+  const n = w.latin1Write(prefix, 0);
+  out.set(data, n);
+  if (crlf) w.latin1Write('\r\n', n + data.length);
   return out;
 }
 
@@ -144,6 +151,9 @@ class RequestBody extends Readable implements RawRequest {
   }
 }
 
+/** A body-less request's `once`: its 'end' has passed (readableEnded). */
+const NO_LISTENER = (): undefined => undefined;
+
 /** A body-less request: no stream at all. */
 function bodylessRequest(head: RequestHead): RawRequest {
   return {
@@ -152,7 +162,7 @@ function bodylessRequest(head: RequestHead): RawRequest {
     httpVersion: '1.1',
     headers: head.headers,
     readableEnded: true,
-    once: () => undefined,
+    once: NO_LISTENER,
   };
 }
 
@@ -162,8 +172,15 @@ export interface ResponseObserver {
   responseClosed(): void;
 }
 
-/** The response side of one request, with the node:http ServerResponse calls the HCM makes. */
-export class RawResponse extends EventEmitter {
+type Listener = (...args: unknown[]) => void;
+
+/**
+ * The response side of one request, with the node:http ServerResponse calls the HCM makes. Its
+ * events ('drain', 'finish', 'close') go through an EventEmitter made only when a listener is
+ * added: the common response is watched through `observer`, and has none.
+ */
+export class RawResponse {
+  private events: EventEmitter | undefined = undefined;
   headersSent = false;
   writableFinished = false;
   [ON_STREAM_IDLE]?: StreamIdleHandler;
@@ -182,9 +199,36 @@ export class RawResponse extends EventEmitter {
     method: string,
     closeAfter: boolean,
   ) {
-    super();
     this.noBody = method === 'HEAD';
     this.closeAfter = closeAfter;
+  }
+
+  on(event: string, listener: Listener): this {
+    (this.events ??= new EventEmitter()).on(event, listener);
+    return this;
+  }
+
+  once(event: string, listener: Listener): this {
+    (this.events ??= new EventEmitter()).once(event, listener);
+    return this;
+  }
+
+  off(event: string, listener: Listener): this {
+    this.events?.off(event, listener);
+    return this;
+  }
+
+  removeListener(event: string, listener: Listener): this {
+    return this.off(event, listener);
+  }
+
+  /** Its events carry no arguments (and a rest parameter would allocate per call). */
+  emit(event: 'drain' | 'finish' | 'close'): boolean {
+    return this.events !== undefined && this.events.emit(event);
+  }
+
+  listenerCount(event: string): number {
+    return this.events?.listenerCount(event) ?? 0;
   }
 
   writeHead(status: number, headers: Record<string, string | string[]>): this {

@@ -139,9 +139,10 @@ interface Plan extends AttemptPlan {
 /**
  * Runs the router for a request whose route has a `route` action. The common request (one
  * HTTP/1.1 attempt: no retry policy, mirror or stream duration limit) runs synchronously up to the
- * pool and settles one promise (`SingleAttempt`); everything else takes the general path.
+ * pool and returns the attempt itself (`SingleAttempt`: its result is delivered to a sink, or
+ * through its `promise`); everything else takes the general path.
  */
-export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<RouterResult> {
+export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<RouterResult> | SingleAttempt {
   const action = req.route.route ?? {};
   const { stats, clusters } = ctx;
   const chosen = chooseCluster(action, req.view);
@@ -223,7 +224,7 @@ function singleAttempt(
   authority: string,
   timeoutMs: number,
   policy: RetryPolicy | undefined,
-): Promise<RouterResult> {
+): Promise<RouterResult> | SingleAttempt {
   const body = counted(req.body, req.info);
   const admit = cluster.circuitBreaker.tryAcquire();
   if (admit !== 'ok') return Promise.resolve(overflowReply(ctx, cluster, admit));
@@ -269,7 +270,7 @@ function singleAttempt(
   } catch (err) {
     attempt.reject(err);
   }
-  return attempt.promise;
+  return attempt;
 }
 
 /** Everything else: body buffering for retries and mirrors, mirrors, attempts with retries. */

@@ -19,12 +19,53 @@ import { failureReply, type LocalReply } from './upstream-failure.js';
 import { classify, type AttemptResult } from './upstream-request.js';
 import type { AttemptSignal } from './upstream-timeouts.js';
 
+/** Who takes a router result directly, instead of awaiting a promise (the HCM's stream). */
+export interface RouteSink {
+  routed(result: RouterResult): void;
+  /** The router itself failed (an exception, not an upstream failure: those are results). */
+  routeFailed(err: unknown): void;
+}
+
+type Outcome = SingleAttempt | LocalReply | Promise<RouterResult>;
+
+/**
+ * Attempts settled in this turn, delivered to their sinks in one microtask, in settling order: the
+ * sink runs where an `await` of the result would have resumed, with no promise, resolving
+ * functions or closure per request.
+ */
+const settled: (SingleAttempt | undefined)[] = [];
+/** How many of `settled` wait (the array keeps its backing store: `length = 0` would free it). */
+let waiting = 0;
+
+function schedule(a: SingleAttempt): void {
+  settled[waiting++] = a;
+  if (waiting === 1) queueMicrotask(deliverSettled);
+}
+
+function deliverSettled(): void {
+  // Attempts settled while delivering join this loop; a sink's exception does not stop the others.
+  for (let i = 0; i < waiting; i++) {
+    const a = settled[i]!;
+    settled[i] = undefined;
+    try {
+      a.deliver();
+    } catch (e) {
+      queueMicrotask(() => {
+        throw e;
+      });
+    }
+  }
+  waiting = 0;
+}
+
 export class SingleAttempt implements Http1Exchange, Http1Pending {
   readonly kind = 'response';
-  /** Set when the response head arrives (the promise resolves with this object then). */
+  /** Set when the response head arrives (the result is then this object). */
   response!: Http1Response;
-  readonly promise: Promise<RouterResult>;
-  private settle!: (r: SingleAttempt | LocalReply | Promise<RouterResult>) => void;
+  /** The outcome, once settled, until it is delivered. */
+  private outcome: Outcome | undefined = undefined;
+  private sink: RouteSink | undefined = undefined;
+  private hasSettled = false;
   private breakerHeld = true;
   readonly method: string;
 
@@ -48,7 +89,45 @@ export class SingleAttempt implements Http1Exchange, Http1Pending {
     private readonly deadline: number,
   ) {
     this.method = req.method;
-    this.promise = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** The result as a promise (for callers that await it; the HCM passes itself to `deliverTo`). */
+  get promise(): Promise<RouterResult> {
+    return new Promise((resolve, reject) => this.deliverTo({ routed: resolve, routeFailed: reject }));
+  }
+
+  /** `sink` gets the result in a microtask once the attempt has settled (or now settles). */
+  deliverTo(sink: RouteSink): void {
+    this.sink = sink;
+    if (this.outcome !== undefined) schedule(this);
+  }
+
+  /** The first outcome counts, as a promise's first resolution does. */
+  private settle(r: Outcome): void {
+    if (this.hasSettled) return;
+    this.hasSettled = true;
+    this.outcome = r;
+    if (this.sink !== undefined) schedule(this);
+  }
+
+  /** Hands the outcome to the sink (a retry's promise: when it settles); called by deliverSettled. */
+  deliver(): void {
+    const o = this.outcome;
+    const sink = this.sink;
+    if (o === undefined || sink === undefined) return;
+    this.outcome = undefined;
+    if (o instanceof Promise) {
+      o.then(
+        (r) => sink.routed(r),
+        (e: unknown) => sink.routeFailed(e),
+      );
+      return;
+    }
+    try {
+      sink.routed(o);
+    } catch (e) {
+      sink.routeFailed(e);
+    }
   }
 
   /** The exchange the pool writes is this object. */
