@@ -166,7 +166,7 @@ export function istioOutbound(bootstrap) {
 }
 
 /** The mTLS lines of the report: each pair, TLS's own share, and the ratio to the nginx pair. */
-export function printMtls(m, s, fmt) {
+export function printMtls(m, s, fmt, pr) {
   const has = (n) => Number.isFinite(m(n, 'p90'));
   if (!has('skein mTLS pair') || !has('nginx mTLS pair')) return;
   const pair = (n) =>
@@ -180,7 +180,7 @@ export function printMtls(m, s, fmt) {
     console.log(`  mTLS pair, baseline build:         ${pair('baseline mTLS pair')}`);
   console.log(`  mTLS, client + server nginx:       ${pair('nginx mTLS pair')}`);
   console.log(
-    `  mTLS pair added p90 skein / nginx: ${fmt(m('skein mTLS pair', 'p90') / m('nginx mTLS pair', 'p90'))}  (target: within noise of 1); saturation skein / nginx: ${fmt(s('skein mTLS pair') / s('nginx mTLS pair'))}`,
+    `  mTLS pair added p90 skein / nginx: ${fmt(m('skein mTLS pair', 'p90') / m('nginx mTLS pair', 'p90'))}  (target: within noise of 1); per round: CPU ${pr('skein mTLS pair', 'nginx mTLS pair', 'cpu')}, saturation ${pr('skein mTLS pair', 'nginx mTLS pair', 'sat')}`,
   );
   if (has('skein plain pair'))
     console.log(

@@ -12,11 +12,22 @@
 // (bench/bootstrap.mjs; BENCH_ROUTE=plain drops it), except "skein plain route" and "baseline plain"
 // (never have one).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import {
+  cpuNs,
+  fixedRate,
+  median,
+  medRange,
+  percentiles,
+  perRound,
+  pidsOf,
+  pin,
+  saturation,
+} from './measure.mjs';
 import { measureIdleRss, printIdleRss } from './idle-rss.mjs';
 import { mtlsTargets, printMtls } from './mtls.mjs';
 import { skeinBootstrap } from './bootstrap.mjs';
@@ -28,6 +39,18 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RPS = Number(process.env.BENCH_RPS ?? 1000);
 const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+// Method switches (README, "Bench fairness"): BENCH_SCHEDULE ('split', the default: every
+// fixed-rate round before any saturation round; 'interleaved': the earlier schedule), BENCH_SETTLE
+// (seconds of fixed-rate lead-in before each measured window, 1), BENCH_PIN ("<target cpus>:<other
+// cpus>", e.g. "1:0": targets on CPU 1, upstream + load generator + wrk on CPU 0; off by default),
+// BENCH_TRACE_GC=1, BENCH_ORDER=reverse, BENCH_AA=1 (an A/A: the plain route in the first two rows).
+const AA = process.env.BENCH_AA === '1';
+if (AA) process.env.BENCH_ROUTE = 'plain';
+const SCHEDULE = process.env.BENCH_SCHEDULE ?? 'split';
+const SETTLE = Number(process.env.BENCH_SETTLE ?? 1);
+const [PIN_TARGET, PIN_OTHER] = (process.env.BENCH_PIN ?? '').split(':');
+const TRACE_GC = process.env.BENCH_TRACE_GC === '1';
+const SLICES = Math.max(1, Number(process.env.BENCH_SLICES ?? 3));
 const work = mkdtempSync(join(tmpdir(), 'skein-bench-'));
 const children = [];
 
@@ -66,7 +89,30 @@ async function waitPort(port) {
 }
 
 function start(name, cmd, args, env = {}) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  // BENCH_TRACE_GC=1: Node targets run with --trace-gc (bin/skein-proxy is node + dist/main.js
+  // without flags; NODE_OPTIONS cannot carry it); their collections are counted per window.
+  const trace = TRACE_GC && (cmd === process.execPath || cmd.endsWith('skein-proxy'));
+  if (trace && cmd !== process.execPath) {
+    args = [join(root, 'packages/proxy/dist/main.js'), ...args];
+    cmd = process.execPath;
+  }
+  // The trace goes to a file: a pipe would block the target while spawnSync(wrk) holds our loop.
+  const gcLog = trace ? join(work, `gc-${name}-${children.length}.log`) : undefined;
+  const p = spawn(cmd, trace ? ['--trace-gc', ...args] : args, {
+    stdio: ['ignore', gcLog ? openSync(gcLog, 'w') : 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  if (gcLog) {
+    p.gc = () => {
+      const text = readFileSync(gcLog, 'utf8');
+      const count = (re) => (text.match(re) ?? []).length;
+      return {
+        scavenge: count(/Scavenge|Minor Mark/g),
+        major: count(/Mark-Compact|Mark-sweep/gi),
+        reduce: count(/reduce|idle/gi),
+      };
+    };
+  }
   let err = '';
   p.stderr.on('data', (d) => (err += d));
   p.on(
@@ -84,19 +130,10 @@ function stop(p) {
   } catch {}
 }
 
-/** The process and all its descendants (nginx and haproxy fork workers). */
-function tree(pid) {
-  const out = [pid];
-  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
-  for (const c of r.stdout.split('\n').filter(Boolean)) out.push(...tree(Number(c)));
-  return out;
-}
-
-const pidsOf = (proc) => proc.pids ?? [proc.pid];
-
-function cpuTicks(proc) {
+/** CPU ticks (utime + stime, 1/CLK_TCK s) of a target: the old measure, kept beside schedstat's. */
+function cpuTicks(pids) {
   let total = 0;
-  for (const p of pidsOf(proc).flatMap(tree)) {
+  for (const p of pids) {
     try {
       const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
       total += Number(f[11]) + Number(f[12]);
@@ -107,62 +144,13 @@ function cpuTicks(proc) {
 
 function rssMb(proc) {
   let kb = 0;
-  for (const p of pidsOf(proc).flatMap(tree)) {
+  for (const p of pidsOf(proc)) {
     try {
       const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
       kb += Number(m?.[1] ?? 0);
     } catch {}
   }
   return kb / 1024;
-}
-
-const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Fixed-rate load: CONNS connections, RPS total, latency per request (ms). */
-async function fixedRate(port) {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONNS, pipelining: 1 });
-  const lat = [];
-  let errors = 0;
-  let firstError;
-  const perConn = RPS / CONNS;
-  const interval = 1000 / perConn;
-  const end = performance.now() + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CONNS }, async (_, i) => {
-      let next = performance.now() + (i * interval) / CONNS;
-      while (next < end) {
-        const wait = next - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const t0 = performance.now();
-        try {
-          const r = await pool.request({ path: '/', method: 'GET', headers: { host: 'bench' } });
-          await r.body.dump();
-          if (r.statusCode !== 200) {
-            errors++;
-            firstError ??= `status ${r.statusCode} ${JSON.stringify(r.headers['x-envoy-response-flags'] ?? '')}`;
-          }
-        } catch (e) {
-          errors++;
-          firstError ??= String(e);
-        }
-        lat.push(performance.now() - t0);
-        next += interval;
-      }
-    }),
-  );
-  await pool.close();
-  lat.sort((a, b) => a - b);
-  return { p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99), n: lat.length, errors, firstError };
-}
-
-function saturation(port) {
-  const r = spawnSync(
-    'wrk',
-    ['-t1', `-c${CONNS}`, `-d${SECONDS}s`, '-H', 'Host: bench', `http://127.0.0.1:${port}/`],
-    { encoding: 'utf8' },
-  );
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
 }
 
 /**
@@ -269,8 +257,9 @@ async function main() {
     `daemon off; worker_processes 1; pid ${work}/up.pid; error_log ${work}/up.err; events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${upstreamPort}; location / { return 200 '${'x'.repeat(1024)}'; } } }\n`,
   );
-  start('upstream', 'nginx', ['-c', upConf, '-p', work]);
+  const upstream = start('upstream', 'nginx', ['-c', upConf, '-p', work]);
   await waitPort(upstreamPort);
+  pin(pidsOf(upstream), PIN_OTHER);
 
   const targets = [];
   const add = async (name, launch) => {
@@ -382,19 +371,23 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     start('relay', node, [join(here, 'node-relay.mjs'), String(port), String(upstreamPort)]),
   );
 
+  if (AA) process.env.BENCH_ONLY = 'skein-proxy,skein plain route,nginx';
   if (process.env.BENCH_ONLY) {
     const only = new Set(process.env.BENCH_ONLY.split(','));
     targets.splice(0, targets.length, ...targets.filter((t) => only.has(t.name)));
   }
+  // BENCH_ORDER=reverse: the targets start, warm up and take their slots in the opposite order.
+  if (process.env.BENCH_ORDER === 'reverse') targets.reverse();
   const results = Object.fromEntries(
     ['direct', ...targets.map((t) => t.name)].map((n) => [
       n,
-      { p50: [], p90: [], p99: [], cpu: [], rss: [], sat: [] },
+      { p50: [], p90: [], p99: [], cpu: [], ticks: [], gc: [], rss: [], sat: [] },
     ]),
   );
   for (const t of targets) {
     t.proc = await t.launch();
     await waitPort(t.port);
+    pin(pidsOf(t.proc), PIN_TARGET);
   }
   if (process.env.BENCH_DEBUG) {
     for (const t of targets) {
@@ -402,31 +395,102 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
       console.log(t.name, r.status, (await r.text()).slice(0, 200));
     }
   }
+  pin([process.pid], PIN_OTHER);
   // Warm up every path (JIT, pools).
   for (const t of targets) await fixedRateShort(t.port);
 
-  for (let round = 1; round <= ROUNDS; round++) {
-    console.log(`round ${round}/${ROUNDS}`);
-    const direct = await fixedRate(upstreamPort);
-    for (const k of ['p50', 'p90', 'p99']) results.direct[k].push(direct[k]);
-    results.direct.sat.push(saturation(upstreamPort));
-    // The order rotates every round: the slot right after the direct measurement reads higher CPU
-    // (an A/A of one build in the first two slots: 1.31x), so no target keeps it.
+  const load = { rps: RPS, conns: CONNS, seconds: SECONDS };
+  // The order rotates every round, so no target keeps a slot (e.g. the one after direct's).
+  const order = (round) => {
     const shift = (round - 1) % targets.length;
-    for (const t of [...targets.slice(shift), ...targets.slice(0, shift)]) {
-      const before = cpuTicks(t.proc);
-      const r = await fixedRate(t.port);
-      const cpu = (cpuTicks(t.proc) - before) / TCK;
+    return [...targets.slice(shift), ...targets.slice(0, shift)];
+  };
+  // One slice of a target's fixed-rate window: CPU (schedstat ns and ticks), GCs, latencies.
+  const slice = async (t, seconds) => {
+    let before = 0;
+    let ticks = 0;
+    let gc0;
+    const r = await fixedRate(t.port, {
+      ...load,
+      seconds,
+      settle: SETTLE / SLICES,
+      mark: () => {
+        gc0 = t.proc.gc?.();
+        ticks = cpuTicks(t.pids);
+        before = cpuNs(t.pids);
+      },
+    });
+    const ns = cpuNs(t.pids) - before;
+    const gc1 = t.proc.gc?.();
+    const gc = gc1 ? Object.fromEntries(Object.entries(gc1).map(([k, v]) => [k, v - gc0[k]])) : undefined;
+    if (r.errors) console.log(`  ${t.name}: ${r.errors} errors (first: ${r.firstError})`);
+    return { ns, ticks: cpuTicks(t.pids) - ticks, n: r.n, lat: r.lat, gc };
+  };
+  /**
+   * One round of fixed-rate windows: each target's SECONDS split into SLICES slices, taken in turn
+   * (direct, then the targets, rotating), so that every target's window spans the same stretch of
+   * the machine's time and a burst of someone else's load falls on all of them alike.
+   */
+  const fixedRound = async (round, members = targets) => {
+    const acc = new Map([...members, direct].map((t) => [t, { ns: 0, ticks: 0, n: 0, lat: [], gc: {} }]));
+    for (let k = 0; k < SLICES; k++) {
+      const turn = order((round - 1) * SLICES + k + 1).filter((t) => members.includes(t));
+      for (const t of [direct, ...turn]) {
+        const r = await slice(t, SECONDS / SLICES);
+        const a = acc.get(t);
+        a.ns += r.ns;
+        a.ticks += r.ticks;
+        a.n += r.n;
+        a.lat.push(...r.lat);
+        for (const [g, v] of Object.entries(r.gc ?? {})) a.gc[g] = (a.gc[g] ?? 0) + v;
+      }
+    }
+    const base = percentiles(acc.get(direct).lat.sort((x, y) => x - y));
+    for (const k of ['p50', 'p90', 'p99']) results.direct[k].push(base[k]);
+    for (const t of members) {
+      const a = acc.get(t);
+      const p = percentiles(a.lat.sort((x, y) => x - y));
       const res = results[t.name];
-      res.p50.push(r.p50 - direct.p50);
-      res.p90.push(r.p90 - direct.p90);
-      res.p99.push(r.p99 - direct.p99);
-      res.cpu.push((cpu / r.n) * 1000);
+      for (const k of ['p50', 'p90', 'p99']) res[k].push(p[k] - base[k]);
+      res.cpu.push((a.ns / 1e9 / a.n) * 1000);
+      res.ticks.push((a.ticks / TCK / a.n) * 1000);
+      if (t.proc.gc)
+        res.gc.push(
+          Object.entries(a.gc)
+            .map(([g, v]) => `${g[0]}${v}`)
+            .join(''),
+        );
       res.rss.push(rssMb(t.proc));
-      res.sat.push(saturation(t.port));
-      if (r.errors) console.log(`  ${t.name}: ${r.errors} errors (first: ${r.firstError})`);
+    }
+  };
+  const direct = { name: 'direct', port: upstreamPort, pids: [], proc: { pids: [] } };
+  const sat = (port) => saturation(port, { conns: CONNS, seconds: SECONDS, cpus: PIN_OTHER });
+  for (const t of targets) t.pids = pidsOf(t.proc);
+  if (SCHEDULE === 'interleaved') {
+    // The schedule before branch proxy-bench: each target's wrk phase right after its CPU window.
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`round ${round}/${ROUNDS}`);
+      // (With direct's latency measured beside each target's window rather than once a round.)
+      for (const t of order(round)) {
+        await fixedRound(round, [t]);
+        results[t.name].sat.push(sat(t.port));
+      }
+      results.direct.sat.push(sat(upstreamPort));
+    }
+  } else {
+    // Every fixed-rate (CPU and latency) round first, then every saturation round: no CPU window
+    // follows a wrk phase (see the README's "Bench fairness").
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`fixed-rate round ${round}/${ROUNDS}`);
+      await fixedRound(round);
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`saturation round ${round}/${ROUNDS}`);
+      results.direct.sat.push(sat(upstreamPort));
+      for (const t of order(round)) results[t.name].sat.push(sat(t.port));
     }
   }
+  printRounds(results, targets);
 
   // Idle RSS: skein-proxy with 100 clusters vs a bare Node 24 process (bench/idle-rss.mjs).
   for (const t of targets) for (const p of t.proc.pids ?? [t.proc.pid]) stop({ pid: p });
@@ -466,7 +530,7 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   const m = (name, k) => (results[name] ? median(results[name][k]) : NaN);
   const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   console.log(
-    `\nskein-proxy benchmark: ${ROUNDS} interleaved rounds, ${SECONDS}s each, ${RPS} rps over ${CONNS} connections, 1 KB responses, medians`,
+    `\nskein-proxy benchmark: ${ROUNDS} rounds (${SCHEDULE}; order rotating; ${SETTLE}s lead-in${PIN_TARGET ? `; pinned ${process.env.BENCH_PIN}` : ''}), ${SECONDS}s each, ${RPS} rps over ${CONNS} connections, 1 KB responses, medians`,
   );
   console.log(
     `direct: p50 ${fmt(m('direct', 'p50'))} ms, p90 ${fmt(m('direct', 'p90'))} ms, p99 ${fmt(m('direct', 'p99'))} ms, saturation ${fmt(m('direct', 'sat'), 0)} rps\n`,
@@ -504,25 +568,31 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   };
   if (results['nginx']) gapLine('skein-proxy', 'nginx');
   if (results['skein mTLS pair'] && results['nginx mTLS pair']) gapLine('skein mTLS pair', 'nginx mTLS pair');
-  const cpuRatios = rounds('skein-proxy', 'cpu').map((x, i) => x / (rounds('nginx', 'cpu')[i] ?? NaN));
-  console.log(`  saturation / nginx:                ${fmt(s('skein-proxy') / s('nginx'))}  (target ≥ 0.5)`);
+  // Ratios are medians of per-round ratios (each round's target over nginx's in the same round), with min–max.
+  const pr = (a, b, k) => medRange(perRound(rounds(a, k), rounds(b, k)));
+  console.log(`  saturation / nginx:                ${pr('skein-proxy', 'nginx', 'sat')}  (target ≥ 0.5)`);
   console.log(
-    `  saturation / http-proxy:           ${fmt(s('skein-proxy') / s('http-proxy'))}  (target ≥ 1.5)`,
+    `  saturation / http-proxy:           ${pr('skein-proxy', 'http-proxy', 'sat')}  (target ≥ 1.5)`,
   );
   console.log(
-    `  saturation / minimal undici proxy: ${fmt(s('skein-proxy') / s('undici-minimal'))}  (target ≥ 0.9)`,
+    `  saturation / minimal undici proxy: ${pr('skein-proxy', 'undici-minimal', 'sat')}  (target ≥ 0.9)`,
   );
-  console.log(
-    `  CPU per 1000 req / nginx:          ${fmt(m('skein-proxy', 'cpu') / m('nginx', 'cpu'))}  (target ≤ 2; per round ${range(cpuRatios)})`,
-  );
+  console.log(`  CPU per 1000 req / nginx:          ${pr('skein-proxy', 'nginx', 'cpu')}  (target ≤ 2)`);
+  if (results['skein plain route']) {
+    const aa = AA ? 'A/A (both rows the plain route): ' : 'Istio route / plain route: ';
+    console.log(
+      `  ${aa}CPU ${pr('skein-proxy', 'skein plain route', 'cpu')}, [ticks ${pr('skein-proxy', 'skein plain route', 'ticks')}], saturation ${pr('skein-proxy', 'skein plain route', 'sat')}`,
+    );
+    gapLine('skein-proxy', 'skein plain route');
+  }
   if (results['node relay floor']) {
     console.log(
-      `  CPU per 1000 req, node relay floor / nginx: ${fmt(m('node relay floor', 'cpu') / m('nginx', 'cpu'))}; skein-proxy / floor: ${fmt(m('skein-proxy', 'cpu') / m('node relay floor', 'cpu'))}`,
+      `  CPU per 1000 req, node relay floor / nginx: ${pr('node relay floor', 'nginx', 'cpu')}; skein-proxy / floor: ${pr('skein-proxy', 'node relay floor', 'cpu')}`,
     );
   }
   if (results['skein-proxy c2']) {
     console.log(
-      `  --concurrency 2 (default):         CPU per 1000 req / nginx ${fmt(m('skein-proxy c2', 'cpu') / m('nginx', 'cpu'))}, saturation (2 threads) / nginx (1 worker) ${fmt(s('skein-proxy c2') / s('nginx'))}`,
+      `  --concurrency 2 (default):         CPU per 1000 req / nginx ${pr('skein-proxy c2', 'nginx', 'cpu')}, saturation (2 threads) / nginx (1 worker) ${pr('skein-proxy c2', 'nginx', 'sat')}`,
     );
   }
   if (results['skein node:http']) {
@@ -535,7 +605,7 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
       `  vs baseline build:                 saturation ${fmt(s('skein-proxy') / s('skein baseline'))}x, CPU per request ${fmt(m('skein-proxy', 'cpu') / m('skein baseline', 'cpu'))}x`,
     );
   }
-  printMtls(m, s, fmt);
+  printMtls(m, s, fmt, pr);
   printIdleRss(idle, idleRounds);
   console.log(
     '\nIstio published figures, for reference: sidecar with 2 workers 0.20 vCPU and 60 MB at 1000 rps (1.24);',
@@ -543,6 +613,21 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   console.log(
     'client+server sidecars add 0.228 ms p90 / 0.298 ms p99 (1.20, mTLS); Linkerd2 proxy 17.8-26 MB, < 1 ms median added.',
   );
+}
+
+/** Per round: each target's CPU (s/1000 req, schedstat and ticks) and its ratio to nginx's. */
+function printRounds(results, targets) {
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+  const ngx = results['nginx']?.cpu ?? [];
+  console.log(
+    '\nper round, CPU s/1000 req (schedstat) [ticks] {GCs in the window: s=scavenges m=major r=reduce/idle}:',
+  );
+  for (const t of targets) {
+    const r = results[t.name];
+    const cells = r.cpu.map((c, i) => `${f(c)} [${f(r.ticks[i])}]${r.gc[i] ? ` {${r.gc[i]}}` : ''}`);
+    const ratio = t.name === 'nginx' ? '' : `  / nginx per round: ${medRange(perRound(r.cpu, ngx))}`;
+    console.log(`  ${t.name.padEnd(18)} ${cells.join('  ')}${ratio}`);
+  }
 }
 
 async function fixedRateShort(port) {
