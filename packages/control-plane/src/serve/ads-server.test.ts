@@ -114,8 +114,6 @@ describe('XdsServer sharing and fan-out', () => {
     expect(sent('10.9.0.3', TypeUrl.ClusterLoadAssignment)).not.toBe(before.p3);
     await p3.until((c) => (c.types.get(TypeUrl.ClusterLoadAssignment)?.responses ?? 0) > eds);
     expect(JSON.stringify(p3.resource(TypeUrl.ClusterLoadAssignment, cla('c.two')))).toContain('10.2.0.9');
-    // The push went below grpc-js (its headers were sent with the first responses): raw-write.ts.
-    expect(server?.rawWrites).toBeGreaterThan(0);
   });
 
   it('sends SotW EDS changes only, relative to what the proxy last accepted (a NACKed one again)', async () => {

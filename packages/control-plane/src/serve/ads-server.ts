@@ -30,7 +30,6 @@ import { diffByName } from './resource-diff.js';
 import { SendBudget } from './send-budget.js';
 import type { PushTrace } from './push-trace.js';
 import { encodeDeltaResponse, encodeSotwResponse } from './discovery-response.js';
-import { GRPC_HEADER_BYTES, rawWriter, type RawWrite } from './raw-write.js';
 import { decodeDeltaRequest, decodeSotwRequest } from './ack-decoder.js';
 import { sameNames, Subscriptions } from './subscriptions.js';
 
@@ -661,35 +660,15 @@ export class XdsServer {
     return true;
   }
 
-  /**
-   * Writes a gRPC-framed response: straight onto the HTTP/2 stream when grpc-js is idle on it
-   * (raw-write.ts), else through grpc-js (the message without its header); the send budget holds
-   * its bytes until the write completes.
-   */
-  private writeFramed(
-    stream: grpc.ServerDuplexStream<unknown, unknown>,
-    raw: RawWrite | undefined,
-    client: Client | undefined,
-    framed: Buffer,
-  ): void {
-    const flushed = this.budget.track(client?.conn.id ?? '', framed.length);
-    const trace = this.opts.trace;
-    trace?.write();
-    const done = trace ? () => (flushed(), trace.flushed()) : flushed;
-    if (raw?.(framed, done)) this.rawWrites++;
-    else stream.write(framed.subarray(GRPC_HEADER_BYTES) as never, done);
-  }
-
-  /** Responses written below grpc-js (raw-write.ts), for tests. */
-  rawWrites = 0;
-
   private sotw(stream: grpc.ServerDuplexStream<DiscoveryRequest, discoveryV3.DiscoveryResponse>): void {
     let client: Client | undefined;
-    const raw = rawWriter(stream as grpc.ServerDuplexStream<unknown, unknown>);
     const write: Client['write'] = (typeUrl, s, resources, _removed, version) => {
       const { bytes, nonce, seq } = this.sotwResponse(typeUrl, resources, version, s);
       s.sentSeq = seq;
-      this.writeFramed(stream, raw, client, bytes);
+      const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
+      const trace = this.opts.trace;
+      trace?.write();
+      stream.write(bytes as never, trace ? () => (flushed(), trace.flushed()) : flushed);
       return nonce;
     };
     stream.on('data', (req: DiscoveryRequest) => {
@@ -740,11 +719,13 @@ export class XdsServer {
     stream: grpc.ServerDuplexStream<DeltaDiscoveryRequest, discoveryV3.DeltaDiscoveryResponse>,
   ): void {
     let client: Client | undefined;
-    const raw = rawWriter(stream as grpc.ServerDuplexStream<unknown, unknown>);
     const write: Client['write'] = (typeUrl, s, resources, removed, version) => {
       const { bytes, nonce, seq } = this.deltaResponse(typeUrl, resources, removed, version, s);
       s.sentSeq = seq;
-      this.writeFramed(stream, raw, client, bytes);
+      const flushed = this.budget.track(client?.conn.id ?? '', bytes.length);
+      const trace = this.opts.trace;
+      trace?.write();
+      stream.write(bytes as never, trace ? () => (flushed(), trace.flushed()) : flushed);
       return nonce;
     };
     stream.on('data', (req: DeltaDiscoveryRequest) => {

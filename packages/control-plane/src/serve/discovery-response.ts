@@ -1,10 +1,8 @@
 // Serialized state-of-the-world DiscoveryResponses assembled from bytes encoded once: each
 // resource's Any is serialized once (as its `resources` field entry) and reused by every
 // response that carries it, so a response costs one concatenation, not a protobuf encoding.
-// Responses come gRPC-framed (the 5-byte message header first: see raw-write.ts).
 import { toBinary } from '@bufbuild/protobuf';
 import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
-import { grpcFramed } from './raw-write.js';
 
 /** DiscoveryResponse field tags (wire type 2): version_info 1, resources 2, type_url 4, nonce 5, control_plane 6. */
 const VERSION_INFO = 0x0a;
@@ -57,10 +55,7 @@ export interface SotwResponse {
   readonly controlPlane: string;
 }
 
-/**
- * The DiscoveryResponse bytes, fields in field-number order (as a protobuf encoder writes them),
- * gRPC-framed: `.subarray(GRPC_HEADER_BYTES)` is the message.
- */
+/** The DiscoveryResponse bytes, fields in field-number order (as a protobuf encoder writes them). */
 export function encodeSotwResponse(r: SotwResponse): Buffer {
   const parts: Buffer[] = [];
   if (r.versionInfo) parts.push(field(VERSION_INFO, Buffer.from(r.versionInfo)));
@@ -68,7 +63,7 @@ export function encodeSotwResponse(r: SotwResponse): Buffer {
   if (r.typeUrl) parts.push(field(TYPE_URL, Buffer.from(r.typeUrl)));
   if (r.nonce) parts.push(field(NONCE, Buffer.from(r.nonce)));
   parts.push(controlPlaneField(r.controlPlane));
-  return grpcFramed(parts);
+  return Buffer.concat(parts);
 }
 
 /** DeltaDiscoveryResponse tags: system_version_info 1, resources 2, type_url 4, nonce 5, removed_resources 6, control_plane 7. */
@@ -118,8 +113,7 @@ export interface DeltaResponse {
 
 /**
  * The DeltaDiscoveryResponse bytes: each resource's entry is serialized once and shared by every
- * stream that receives the same resource, so a response costs one concatenation. gRPC-framed:
- * `.subarray(GRPC_HEADER_BYTES)` is the message.
+ * stream that receives the same resource, so a response costs one concatenation.
  */
 export function encodeDeltaResponse(r: DeltaResponse): Buffer {
   const parts: Buffer[] = [];
@@ -129,5 +123,5 @@ export function encodeDeltaResponse(r: DeltaResponse): Buffer {
   if (r.nonce) parts.push(field(NONCE, Buffer.from(r.nonce)));
   for (const n of r.removed) parts.push(field(DELTA_REMOVED, Buffer.from(n)));
   parts.push(field(DELTA_CONTROL_PLANE, field(IDENTIFIER, Buffer.from(r.controlPlane))));
-  return grpcFramed(parts);
+  return Buffer.concat(parts);
 }
