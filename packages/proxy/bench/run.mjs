@@ -43,7 +43,8 @@ const TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).tr
 // fixed-rate round before any saturation round; 'interleaved': the earlier schedule), BENCH_SETTLE
 // (seconds of fixed-rate lead-in before each measured window, 1), BENCH_PIN ("<target cpus>:<other
 // cpus>", e.g. "1:0": targets on CPU 1, upstream + load generator + wrk on CPU 0; off by default),
-// BENCH_TRACE_GC=1, BENCH_ORDER=reverse, BENCH_AA=1 (an A/A: the plain route in the first two rows).
+// BENCH_TRACE_GC=1, BENCH_ORDER=reverse, BENCH_AA=1 (an A/A: the plain route in the first two rows),
+// BENCH_RESTART=0 (one process per target for the whole run).
 const AA = process.env.BENCH_AA === '1';
 if (AA) process.env.BENCH_ROUTE = 'plain';
 const SCHEDULE = process.env.BENCH_SCHEDULE ?? 'split';
@@ -51,6 +52,11 @@ const SETTLE = Number(process.env.BENCH_SETTLE ?? 1);
 const [PIN_TARGET, PIN_OTHER] = (process.env.BENCH_PIN ?? '').split(':');
 const TRACE_GC = process.env.BENCH_TRACE_GC === '1';
 const SLICES = Math.max(1, Number(process.env.BENCH_SLICES ?? 3));
+// Every target is restarted (and warmed up again) before each fixed-rate round, so the rounds sample
+// fresh processes: one Node process's CPU per request differs from another's of the same build by
+// up to ~25% (A/A: 1.08x / 1.26x with one process per target, 1.03x / 0.99x restarted; README).
+// BENCH_RESTART=0 keeps one process per target for the whole run.
+const RESTART = process.env.BENCH_RESTART !== '0';
 const work = mkdtempSync(join(tmpdir(), 'skein-bench-'));
 const children = [];
 
@@ -121,6 +127,15 @@ function start(name, cmd, args, env = {}) {
   );
   children.push(p);
   return p;
+}
+
+/** True while a process exists and is not a zombie. */
+function alive(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 function stop(p) {
@@ -464,6 +479,16 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     }
   };
   const direct = { name: 'direct', port: upstreamPort, pids: [], proc: { pids: [] } };
+  /** A target stopped (every process of its tree, waited for) and started again on its port. */
+  const restart = async (t) => {
+    const pids = t.pids;
+    for (const p of pids) stop({ pid: p });
+    for (let i = 0; i < 400 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 25));
+    t.proc = await t.launch();
+    await waitPort(t.port);
+    pin(pidsOf(t.proc), PIN_TARGET);
+    t.pids = pidsOf(t.proc);
+  };
   const sat = (port) => saturation(port, { conns: CONNS, seconds: SECONDS, cpus: PIN_OTHER });
   for (const t of targets) t.pids = pidsOf(t.proc);
   if (SCHEDULE === 'interleaved') {
@@ -482,6 +507,10 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
     // follows a wrk phase (see the README's "Bench fairness").
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`fixed-rate round ${round}/${ROUNDS}`);
+      if (RESTART && round > 1) {
+        for (const t of targets) await restart(t);
+        for (const t of order(round)) await fixedRateShort(t.port);
+      }
       await fixedRound(round);
     }
     for (let round = 1; round <= ROUNDS; round++) {
