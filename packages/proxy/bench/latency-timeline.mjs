@@ -10,11 +10,11 @@
 //   node latency-timeline.mjs <dist dir | relay | pair=<dist dir>> [seconds] [rps]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Pool } from 'undici';
 import { skeinBootstrap } from './bootstrap.mjs';
+import { freePort, startNginxUpstream } from './nginx-upstream.mjs';
 import { istioInbound, istioOutbound } from './mtls.mjs';
 
 const [target = 'relay', secArg = '3', rpsArg = '1000'] = process.argv.slice(2);
@@ -27,22 +27,10 @@ process.on('exit', () => {
   for (const k of kids) k.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 });
-const freePort = () =>
-  new Promise((r) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => r(p));
-    });
-  });
 
-const up = await freePort();
-writeFileSync(
-  join(work, 'up.conf'),
-  `daemon off; worker_processes 1; pid ${work}/up.pid; error_log ${work}/up.err; events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${up}; location / { return 200 '${'x'.repeat(1024)}'; } } }\n`,
-);
-kids.push(spawn('nginx', ['-c', join(work, 'up.conf'), '-p', work], { stdio: 'ignore' }));
+const upstream = await startNginxUpstream(work);
+kids.push(upstream.proc);
+const up = upstream.port;
 const px = await freePort();
 const skein = (dist, name, bootstrap) => {
   writeFileSync(join(work, name), JSON.stringify(bootstrap));

@@ -4,11 +4,11 @@
 // Usage (under flock /tmp/skein-bench.lock): node side-by-side.mjs <distA> <distB> [rounds] [seconds] [rps]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { skeinBootstrap } from './bootstrap.mjs';
+import { freePort, startNginxUpstream } from './nginx-upstream.mjs';
 const root = join(import.meta.dirname, '..', '..', '..');
 const require = createRequire(join(root, 'package.json'));
 const { Pool } = require('undici');
@@ -18,27 +18,15 @@ const ROUNDS = Number(roundsArg),
   RPS = Number(rpsArg),
   CONNS = 16;
 const work = mkdtempSync(join(tmpdir(), 'hcm-ab-'));
-const freePort = () =>
-  new Promise((r) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => r(p));
-    });
-  });
 const kids = [];
 // A failed round (an exception) still stops the proxies and nginx, and removes the work directory.
 process.on('exit', () => {
   for (const k of kids) k.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 });
-const up = await freePort();
-writeFileSync(
-  join(work, 'up.conf'),
-  `daemon off; worker_processes 1; pid ${work}/up.pid; error_log ${work}/up.err; events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${up}; location / { return 200 '${'x'.repeat(1024)}'; } } }\n`,
-);
-kids.push(spawn('nginx', ['-c', join(work, 'up.conf'), '-p', work], { stdio: 'ignore' }));
+const upstream = await startNginxUpstream(work);
+kids.push(upstream.proc);
+const up = upstream.port;
 const boot = (px) => skeinBootstrap(px, up);
 const node = process.execPath;
 async function startProxy(name, dist) {
