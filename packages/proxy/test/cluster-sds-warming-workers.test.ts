@@ -13,6 +13,7 @@ import { get } from './helpers/upstreams.js';
 import { adsBootstrap, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki } from './helpers/certs.js';
 import { certSecret, mtlsCluster, rootSecret, tlsUpstream } from './helpers/tls-upstream.js';
+import { until } from './helpers/until.js';
 
 const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'skein-proxy');
 const built = existsSync(join(import.meta.dirname, '..', 'dist', 'main.js'));
@@ -24,15 +25,6 @@ const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-/** Polls `check` until it holds (the condition is the synchronisation, not the delay). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.skipIf(!built || !hasOpenssl())('clusters warm until their SDS secrets on worker threads', () => {
   it('both threads send the first requests with the late certificate', async () => {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
 import { ADMIN, anyHostRoutes, get, httpListener } from './helpers/upstreams.js';
-import { adsBootstrap, rdsListener, routeTo } from './helpers/xds-resources.js';
+import { adsBootstrap, grpcCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
 import {
   certSecret,
@@ -17,6 +17,7 @@ import {
   tlsUpstream,
   type TlsUpstream,
 } from './helpers/tls-upstream.js';
+import { until } from './helpers/until.js';
 
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
 const SERVER_ID = 'spiffe://cluster.local/ns/default/sa/server';
@@ -26,15 +27,6 @@ const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-/** Polls `check` until it holds (the condition is the synchronisation, not the delay). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const sdsSource = (initialFetchTimeout: string) => ({
   apiConfigSource: {
@@ -51,27 +43,7 @@ const mtlsCluster = (port: number, initialFetchTimeout: string) =>
   mtlsToUpstream(CLUSTER, port, SERVER_ID, sdsSource(initialFetchTimeout));
 
 /** The static `sds-grpc` cluster (HTTP/2) to an SDS server on `port`. */
-const sdsGrpcCluster = (port: number) => ({
-  name: 'sds-grpc',
-  type: 'STATIC',
-  connectTimeout: '1s',
-  typedExtensionProtocolOptions: {
-    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-      '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-      explicitHttpConfig: { http2ProtocolOptions: {} },
-    },
-  },
-  loadAssignment: {
-    clusterName: 'sds-grpc',
-    endpoints: [
-      {
-        lbEndpoints: [
-          { endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } },
-        ],
-      },
-    ],
-  },
-});
+const sdsGrpcCluster = (port: number) => grpcCluster('sds-grpc', port);
 
 interface Setup {
   pki: TestPki;

@@ -12,6 +12,7 @@ import { TypeUrl } from '@skein/api-types';
 import { startTestAdsServer } from '../src/index.js';
 import { anyHostRoutes, get, httpListener } from './helpers/upstreams.js';
 import { adsBootstrap, rdsListener } from './helpers/xds-resources.js';
+import { until } from './helpers/until.js';
 
 const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'skein-proxy');
 const built = existsSync(join(import.meta.dirname, '..', 'dist', 'main.js'));
@@ -55,15 +56,6 @@ async function spawnProxy(bootstrap: unknown, stderr: string[] = []): Promise<nu
     });
     proc.once('exit', (code) => reject(new Error(`skein-proxy exited ${code}: ${err}`)));
   });
-}
-
-/** Polls `check` until it holds (the condition is the synchronisation, not the delay). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe.skipIf(!built)('--concurrency 2: port-0 listeners share the one port', () => {

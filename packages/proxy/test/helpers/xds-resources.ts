@@ -74,6 +74,31 @@ export function routeTo(
   };
 }
 
+/** A static HTTP/2 cluster to a gRPC server on loopback `port` (the xDS or SDS server). */
+export function grpcCluster(name: string, port: number): Record<string, unknown> {
+  return {
+    name,
+    type: 'STATIC',
+    connectTimeout: '1s',
+    typedExtensionProtocolOptions: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicitHttpConfig: { http2ProtocolOptions: {} },
+      },
+    },
+    loadAssignment: {
+      clusterName: name,
+      endpoints: [
+        {
+          lbEndpoints: [
+            { endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 export function adsBootstrap(adsPort: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     node: { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local', cluster: 'client' },
@@ -88,29 +113,7 @@ export function adsBootstrap(adsPort: number, extra: Record<string, unknown> = {
       cdsConfig: { ads: {}, resourceApiVersion: 'V3' },
     },
     staticResources: {
-      clusters: [
-        {
-          name: 'xds-grpc',
-          type: 'STATIC',
-          connectTimeout: '1s',
-          typedExtensionProtocolOptions: {
-            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-              '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-              explicitHttpConfig: { http2ProtocolOptions: {} },
-            },
-          },
-          loadAssignment: {
-            clusterName: 'xds-grpc',
-            endpoints: [
-              {
-                lbEndpoints: [
-                  { endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: adsPort } } } },
-                ],
-              },
-            ],
-          },
-        },
-      ],
+      clusters: [grpcCluster('xds-grpc', adsPort)],
     },
     ...extra,
   };
