@@ -33,13 +33,7 @@ import {
   decodePeerMetadata,
   encodePeerMetadata,
 } from '../stats/workload-metadata.js';
-import {
-  applyForwardedHeaders,
-  dropHeader,
-  firstValue,
-  requestHeaderRecord,
-  responseHeaderRecord,
-} from './headers.js';
+import { applyForwardedHeaders, firstValue, requestHeaderRecord, responseHeaderRecord } from './headers.js';
 import type { DownstreamConnection, ListenerInfo, ProxyContext } from './proxy-context.js';
 import { HttpStreamInfo, type PeerMetadata, type StreamInfo } from './stream-info.js';
 import { SpanStatusCode, type RequestSpan } from '../tracing/tracer.js';
@@ -355,8 +349,8 @@ export class HttpConnectionManager implements StreamOwner {
       const peer = decodePeerMetadata(headers[PEER_METADATA_HEADER]);
       if (peer) info.peer = peer;
     }
-    dropHeader(headers, PEER_METADATA_HEADER);
-    dropHeader(headers, PEER_METADATA_ID_HEADER);
+    delete headers[PEER_METADATA_HEADER];
+    delete headers[PEER_METADATA_ID_HEADER];
     if (outbound) {
       headers[PEER_METADATA_ID_HEADER] = this.ctx.nodeId;
       headers[PEER_METADATA_HEADER] = encodePeerMetadata(this.ctx.local);
@@ -540,8 +534,8 @@ export class HttpConnectionManager implements StreamOwner {
       const peer = decodePeerMetadata(firstValue(h[PEER_METADATA_HEADER]));
       if (peer) info.peer = peer;
     }
-    dropHeader(h, PEER_METADATA_HEADER);
-    dropHeader(h, PEER_METADATA_ID_HEADER);
+    delete h[PEER_METADATA_HEADER];
+    delete h[PEER_METADATA_ID_HEADER];
     h['x-envoy-upstream-service-time'] = String(info.upstreamResponseMs - info.startMs);
     if (vhost?.includeAttemptCountInResponse) h['x-envoy-attempt-count'] = String(info.attempts);
     stream.finishResponse(up.status, h);

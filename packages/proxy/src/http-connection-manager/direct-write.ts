@@ -5,11 +5,7 @@
 // whenever the socket's Writable holds or may hold data, so bytes always leave in call order.
 // (`socket.bytesWritten` does not count these bytes; the proxy reads its own counters instead.)
 import type net from 'node:net';
-import {
-  streamWrap,
-  type StreamWrapBinding,
-  type WriteReq as StreamWrapWriteReq,
-} from '../util/stream-wrap.js';
+import { streamWrap, type WriteReq as StreamWrapWriteReq } from '../util/stream-wrap.js';
 
 type WriteReq = StreamWrapWriteReq<net.Socket>;
 
@@ -32,35 +28,6 @@ function onWriteComplete(this: WriteReq, status: number): void {
   this.socket = null;
   if (status < 0 && socket && !socket.destroyed)
     socket.destroy(Object.assign(new Error(`write failed (${status})`), { errno: status, syscall: 'write' }));
-}
-
-/**
- * One write request kept for the next write: a write that completes at once (the common case on
- * loopback and on an idle connection) never binds its request to a libuv write (Node makes that
- * binding only for a write that must wait), so the same object serves the next write instead of a
- * new WriteWrap per write. A request whose write went async is owned by that write until its
- * `oncomplete` and is never given back.
- */
-let spare: WriteReq | undefined;
-
-function takeReq(b: StreamWrapBinding<net.Socket>): WriteReq {
-  const req = spare;
-  if (req !== undefined) {
-    spare = undefined;
-    return req;
-  }
-  const made = new b.WriteWrap();
-  made.oncomplete = onWriteComplete;
-  made.buffer = null;
-  made.socket = null;
-  return made;
-}
-
-/** A request whose write completed at once: cleared and kept for the next write. */
-function giveBack(req: WriteReq): void {
-  req.buffer = null;
-  req.socket = null;
-  spare = req;
 }
 
 /** The socket's TCP handle when a direct write may go out now (see writeDirect). */
@@ -98,11 +65,15 @@ export function writeDirect(socket: net.Socket, data: Uint8Array): boolean {
   const handle = writableHandle(socket);
   const b = handle && streamWrap<net.Socket>();
   if (!handle || !b) return false;
-  const req = takeReq(b);
+  const req = new b.WriteWrap();
+  req.oncomplete = onWriteComplete;
   req.buffer = data;
   req.socket = socket;
   const err = handle.writeBuffer(req, data);
-  if (err === 0 && b.streamBaseState[b.kLastWriteWasAsync] === 0) giveBack(req);
+  if (err === 0 && b.streamBaseState[b.kLastWriteWasAsync] === 0) {
+    req.buffer = null;
+    req.socket = null;
+  }
   afterWrite(socket, err);
   return true;
 }
@@ -112,10 +83,12 @@ export function writeDirectLatin1(socket: net.Socket, data: string): boolean {
   const handle = writableHandle(socket);
   const b = handle && streamWrap<net.Socket>();
   if (!handle || !b) return false;
-  const req = takeReq(b);
+  const req = new b.WriteWrap();
+  req.oncomplete = onWriteComplete;
+  req.buffer = null;
   req.socket = socket;
   const err = handle.writeLatin1String(req, data);
-  if (err === 0 && b.streamBaseState[b.kLastWriteWasAsync] === 0) giveBack(req);
+  if (err === 0 && b.streamBaseState[b.kLastWriteWasAsync] === 0) req.socket = null;
   afterWrite(socket, err);
   return true;
 }

@@ -16,26 +16,6 @@ export const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * `HOP_BY_HOP.has(name)` as a switch: record keys are internalized strings, so a case that does not
- * match costs a pointer (or length) comparison, less than a Set's hash lookup per field.
- */
-export function isHopByHop(name: string): boolean {
-  switch (name) {
-    case 'connection':
-    case 'keep-alive':
-    case 'proxy-connection':
-    case 'transfer-encoding':
-    case 'upgrade':
-    case 'te':
-    case 'expect':
-    case 'http2-settings':
-      return true;
-    default:
-      return false;
-  }
-}
-
-/**
  * Downstream request headers as a plain record, pseudo-headers and hop-by-hop removed (and `host`
  * too when `withoutHost`: the connection manager carries it as the authority). Built without
  * deleting keys, so the record keeps V8's fast property layout for the copies that follow.
@@ -44,7 +24,7 @@ export function requestHeaderRecord(h: IncomingHttpHeaders, withoutHost = false)
   const out: Record<string, string> = {};
   for (const k in h) {
     const v = h[k];
-    if (v === undefined || k.startsWith(':') || isHopByHop(k) || (withoutHost && k === 'host')) continue;
+    if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k) || (withoutHost && k === 'host')) continue;
     out[k] = Array.isArray(v) ? v.join(k === 'cookie' ? '; ' : ', ') : v;
   }
   if (h['te'] === 'trailers') out['te'] = 'trailers';
@@ -82,18 +62,10 @@ export function responseHeaderRecord(
   const out: Record<string, string | string[]> = {};
   for (const k in h) {
     const v = h[k];
-    if (v === undefined || k.startsWith(':') || isHopByHop(k)) continue;
+    if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k)) continue;
     out[k] = v;
   }
   return out;
-}
-
-/**
- * `delete h[name]` only when `h` has it: deleting an absent key still goes through V8's runtime
- * (the request path removes a few headers that are rarely there).
- */
-export function dropHeader(h: object, name: string): void {
-  if (name in h) delete (h as Record<string, unknown>)[name];
 }
 
 export function firstValue(v: string | string[] | undefined): string | undefined {

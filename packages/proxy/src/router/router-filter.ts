@@ -7,7 +7,6 @@ import type { UpstreamCluster } from '../cluster/upstream-cluster.js';
 import type { Host } from '../endpoint/host.js';
 import type { ProxyContext, DownstreamConnection } from '../http-connection-manager/proxy-context.js';
 import type { StreamInfo } from '../http-connection-manager/stream-info.js';
-import { dropHeader } from '../http-connection-manager/headers.js';
 import { applyHeaderOptions, removeHeaders } from '../http-filters/header-mutation-filter.js';
 import type { RequestView } from './route-table.js';
 import { chooseCluster, requestHash, rewritePath, routeTimeoutMs } from './route-action.js';
@@ -181,9 +180,9 @@ export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<Rou
   const policy = effectiveRetryPolicy(req);
   const perTry = policy?.perTryTimeoutMs;
   if (timeoutMs > 0 || perTry) headers['x-envoy-expected-rq-timeout-ms'] = String(perTry ?? timeoutMs);
-  dropHeader(headers, 'x-envoy-retry-on');
-  dropHeader(headers, 'x-envoy-max-retries');
-  dropHeader(headers, 'x-envoy-upstream-rq-timeout-ms');
+  delete headers['x-envoy-retry-on'];
+  delete headers['x-envoy-max-retries'];
+  delete headers['x-envoy-upstream-rq-timeout-ms'];
 
   const protocol: UpstreamProtocol =
     cluster.protocol === 'downstream' ? req.downstreamProtocol : cluster.protocol;
