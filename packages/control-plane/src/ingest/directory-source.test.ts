@@ -132,6 +132,72 @@ describe('DirectorySource', () => {
     );
   });
 
+  it('tells what a change will bring while it settles, and applies only what settled', async () => {
+    const previews: string[][] = [];
+    const host = (o: { spec?: unknown } | undefined): string | undefined =>
+      (o?.spec as { hosts?: string[] } | undefined)?.hosts?.[0];
+    await source.stop();
+    source = new DirectorySource({
+      dir,
+      store,
+      validate: meshValidator,
+      onProblem: (p) => problems.push(p),
+      settleMs: 150,
+      resyncMs: 0,
+      onPreview: (objects) => previews.push(objects.map((o) => `${o.metadata.name}:${host(o)}`)),
+      onScan: () => {
+        const w = scanWaiters;
+        scanWaiters = [];
+        for (const f of w) f();
+      },
+    });
+    await writeFile(
+      join(dir, 'a.yaml'),
+      `${vs('one', 'a')}---
+${vs('two', 'b')}`,
+    );
+    await writeFile(join(dir, 'c.yaml'), vs('three', 'c'));
+    await source.start();
+    const applied: string[] = [];
+    store.onChange(() =>
+      applied.push(
+        store
+          .list()
+          .map((o) => `${o.metadata.name}:${host(o)}`)
+          .join(','),
+      ),
+    );
+
+    // A first version of the file (as if half-written), told ahead and never applied: the file
+    // changes again before it settled.
+    await writeFile(join(dir, 'a.yaml.tmp'), vs('one', 'x'));
+    await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(previews).toEqual([['one:x', 'three:c']]);
+    expect(applied).toEqual([]);
+    await writeFile(
+      join(dir, 'a.yaml.tmp'),
+      `${vs('one', 'y')}---
+${vs('two', 'b')}`,
+    );
+    await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
+    await until(() => applied.length > 0);
+    expect(previews.at(-1)).toEqual(['one:y', 'two:b', 'three:c']);
+    expect(applied).toEqual(['one:y,three:c,two:b']);
+
+    // A file that does not parse is told with what it held, reported once and not applied.
+    await writeFile(join(dir, 'c.yaml'), vs('three', 'd').slice(0, 60) + '\n  http: [ {');
+    await until(() => problems.some((p) => p.reason.startsWith('YAML')));
+    expect(previews.at(-1)).toEqual(['one:y', 'two:b', 'three:c']);
+    expect(problems.filter((p) => p.reason.startsWith('YAML'))).toHaveLength(1);
+    expect(applied).toHaveLength(1);
+    // A deleted file: told without its objects, then applied.
+    await rm(join(dir, 'c.yaml'));
+    await until(() => applied.length > 1);
+    expect(previews.at(-1)).toEqual(['one:y', 'two:b']);
+    expect(applied.at(-1)).toBe('one:y,two:b');
+  });
+
   it('rejects an invalid object with its path and reason and keeps the others', async () => {
     const bad = `apiVersion: networking.istio.io/v1
 kind: VirtualService

@@ -27,6 +27,13 @@ export interface DirectorySourceOptions {
   /** Called after every scan that completed (for tests and readiness): whether it looked at every
    * file or only at those watch events named. */
   readonly onScan?: ((generation: number, looked: 'all' | 'named') => void) | undefined;
+  /**
+   * Told, while the settle period of watch-named files runs, of every object the source would
+   * hand the store if those files stay as they are now (read and parsed ahead; nothing applied):
+   * the listener may prepare for that state (control-plane builds the snapshot). The scan that
+   * reads the files settled reuses the parse when their text is still the same.
+   */
+  readonly onPreview?: ((objects: readonly ConfigObject[]) => void) | undefined;
   /** Called at a watch event, when a scan starts and when its files are parsed (`--trace-push`). */
   readonly onStage?: ((stage: 'fileEvent' | 'scanStart' | 'parsed') => void) | undefined;
 }
@@ -36,6 +43,14 @@ const RECENT_MS = 2000;
 
 /** Past this many entries named by events before a scan, a full scan is cheaper. */
 const MAX_NAMED = 256;
+
+/** A file's text parsed: its valid objects (undefined when it does not parse as YAML), the
+ * problems of its documents, and the YAML error that made it unparseable. */
+interface Parsed {
+  readonly objects: ConfigObject[] | undefined;
+  readonly problems: Problem[];
+  readonly broken?: Problem | undefined;
+}
 
 interface FileState {
   mtimeMs: number;
@@ -65,6 +80,9 @@ export class DirectorySource {
   private dirty: Set<string> | 'all' = 'all';
   /** The latest watch event since the last scan started (the push debounce counts from it). */
   private lastEventAt: number | undefined;
+  /** Named files read and parsed during their settle period, by path (see `onPreview`). */
+  private readonly early = new Map<string, { text: string; parsed: Parsed }>();
+  private previewing: NodeJS.Immediate | undefined;
   readonly id: string;
 
   constructor(private readonly opts: DirectorySourceOptions) {
@@ -90,6 +108,7 @@ export class DirectorySource {
     this.watchers.clear();
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
+    if (this.previewing) clearImmediate(this.previewing);
     await this.scanning;
   }
 
@@ -113,6 +132,8 @@ export class DirectorySource {
         this.lastEventAt = (this.opts.now ?? Date.now)();
         this.note(name ? join(dir, name) : undefined);
         this.schedule();
+        // Events come in bursts (write, rename): look ahead once they are handled.
+        if (this.opts.onPreview) this.previewing ??= setImmediate(() => this.preview());
       });
       w.on('error', () => {
         w.close();
@@ -183,6 +204,8 @@ export class DirectorySource {
     const done = !initial && named !== 'all' && this.scanNamed(named, outcome);
     if (!done) await this.scanAll(initial, outcome);
     this.opts.onStage?.('parsed');
+    this.early.clear(); // read ahead for this scan; a later scan looks again
+    this.told = undefined;
     if (outcome.changed || initial) this.publish(observedAt);
     this.scans++;
     this.opts.onScan?.(this.scans, done ? 'named' : 'all');
@@ -300,8 +323,9 @@ export class DirectorySource {
       this.files.set(path, { ...prev, ...stamp });
       return;
     }
-    const problems: Problem[] = [];
-    const objects = this.parseFile(path, text, problems);
+    const early = this.early.get(path);
+    const { objects, problems, broken } = early?.text === text ? early.parsed : this.parseFile(path, text);
+    if (broken) this.opts.onProblem(broken);
     for (const p of problems) this.opts.onProblem(p);
     // Unparseable: keep what the file held before; remember the stamp so we wait for the next edit.
     if (objects === undefined)
@@ -312,20 +336,23 @@ export class DirectorySource {
     }
   }
 
-  /** The file's valid objects, or undefined when the file does not parse as YAML. */
-  private parseFile(path: string, text: string, problems: Problem[]): ConfigObject[] | undefined {
+  /** The file's valid objects and problems (nothing reported here: the caller reports them). */
+  private parseFile(path: string, text: string): Parsed {
     const rel = relative(this.opts.dir, path);
     const docs = parseDocuments(text);
     const broken = docs.find((d) => !d.ok);
-    if (broken && !broken.ok) {
-      this.opts.onProblem({
-        object: rel,
-        path: `document ${broken.index}`,
-        reason: `YAML: ${broken.error}`,
-        severity: 'error',
-      });
-      return undefined;
-    }
+    const problems: Problem[] = [];
+    if (broken && !broken.ok)
+      return {
+        objects: undefined,
+        problems,
+        broken: {
+          object: rel,
+          path: `document ${broken.index}`,
+          reason: `YAML: ${broken.error}`,
+          severity: 'error',
+        },
+      };
     const objects: ConfigObject[] = [];
     for (const d of docs) {
       if (!d.ok) continue;
@@ -338,15 +365,70 @@ export class DirectorySource {
       const meta = v.object.metadata;
       objects.push(meta.namespace ? v.object : { ...v.object, metadata: { ...meta, namespace: 'default' } });
     }
-    return objects;
+    return { objects, problems };
   }
 
-  private publish(observedAt: number): void {
+  /**
+   * Reads and parses the files watch events named so far, without applying anything, and tells
+   * `onPreview` what the source would publish if they stay so. Any doubt (a directory, a full scan
+   * pending, a scan running) and it does nothing: the scan after the settle period decides alone.
+   */
+  private preview(): void {
+    this.previewing = undefined;
+    const named = this.dirty;
+    const onPreview = this.opts.onPreview;
+    if (!onPreview || named === 'all' || named.size === 0 || this.scanning || this.stopped) return;
+    const replaced = new Map<string, ConfigObject[]>();
+    for (const path of named) {
+      if (this.watchers.has(path)) return;
+      let st: Stats | undefined;
+      try {
+        st = lstatSync(path);
+      } catch {
+        st = undefined;
+      }
+      if (st?.isDirectory()) return;
+      const config = st?.isFile() === true && !basename(path).startsWith('.') && CONFIG_FILE.test(path);
+      if (!st || !config) {
+        if (this.files.has(path)) replaced.set(path, []);
+        continue;
+      }
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        return;
+      }
+      const prev = this.files.get(path);
+      if (prev?.text === text) continue;
+      const known = this.early.get(path);
+      const parsed = known?.text === text ? known.parsed : this.parseFile(path, text);
+      this.early.set(path, { text, parsed });
+      // Unparseable (perhaps half-written): the file would keep what it held.
+      replaced.set(path, parsed.objects ?? prev?.objects ?? []);
+    }
+    if (replaced.size === 0) return;
+    const paths = new Set([...this.files.keys(), ...replaced.keys()]);
+    const { all } = this.merge([...paths].sort(), (p) => replaced.get(p) ?? this.files.get(p)?.objects ?? []);
+    const told = this.told;
+    if (told?.length === all.length && all.every((o, i) => o === told[i])) return; // told already
+    this.told = all;
+    onPreview(all);
+  }
+
+  /** What `onPreview` was last told (until the next scan). */
+  private told: readonly ConfigObject[] | undefined;
+
+  /** Every file's objects in path order, a key held by an earlier file (or object) winning. */
+  private merge(
+    paths: readonly string[],
+    objectsOf: (path: string) => readonly ConfigObject[],
+  ): { all: ConfigObject[]; duplicates: Problem[] } {
     const all: ConfigObject[] = [];
     const owner = new Map<string, string>();
     const duplicates: Problem[] = [];
-    for (const path of [...this.files.keys()].sort()) {
-      for (const o of this.files.get(path)?.objects ?? []) {
+    for (const path of paths) {
+      for (const o of objectsOf(path)) {
         const k = configKey(o);
         const first = owner.get(k);
         if (first !== undefined) {
@@ -362,6 +444,14 @@ export class DirectorySource {
         all.push(o);
       }
     }
+    return { all, duplicates };
+  }
+
+  private publish(observedAt: number): void {
+    const { all, duplicates } = this.merge(
+      [...this.files.keys()].sort(),
+      (p) => this.files.get(p)?.objects ?? [],
+    );
     const fresh = duplicates.filter(
       (d) => !this.duplicates.some((x) => x.reason === d.reason && x.object === d.object),
     );
