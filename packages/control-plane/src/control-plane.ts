@@ -192,12 +192,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     // settle, parse and this rebuild included).
     const changeAt = change.observedAt ?? Date.now();
     const started = performance.now();
-    snapshot = ahead.take(`${store.version}.${generation}`, snapshot, store.list()) ?? rebuild();
+    const built = ahead.take(`${store.version}.${generation}`, snapshot, store.list());
+    snapshot = built ?? rebuild();
     trace?.open('snapshotBuilt');
     pushLog.debug('snapshot rebuilt', {
       version: snapshot.version,
       ms: Math.round(performance.now() - started),
       changed: change.changed.length,
+      builtAhead: built !== undefined,
     });
     queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], changeAt));
   });
