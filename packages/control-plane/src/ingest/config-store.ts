@@ -92,6 +92,32 @@ export class ConfigStore {
       .map((k) => next.get(k) as ConfigObject);
   }
 
+  /**
+   * Adds or replaces some of a source's objects and removes some of its keys, keeping the rest;
+   * notifies listeners as `replace` does.
+   */
+  apply(
+    sourceId: string,
+    upserts: readonly ConfigObject[],
+    removed: readonly ConfigKey[],
+    observedAt?: number,
+  ): void {
+    this.addSource(sourceId);
+    const source = this.sources.find((s) => s.id === sourceId);
+    if (!source) return;
+    const keys: ConfigKey[] = [];
+    for (const k of removed) {
+      source.objects.delete(k);
+      keys.push(k);
+    }
+    for (const o of upserts) {
+      const k = configKey(o);
+      source.objects.set(k, o);
+      keys.push(k);
+    }
+    this.recompute(observedAt, [keys]);
+  }
+
   /** Adds or replaces one object from a source. */
   upsert(sourceId: string, obj: ConfigObject): void {
     this.addSource(sourceId);

@@ -198,6 +198,50 @@ ${vs('two', 'b')}`,
     expect(applied.at(-1)).toBe('one:y,two:b');
   });
 
+  it('hands the store only the changed keys, across multi-document files, duplicates and renames', async () => {
+    const host = (name: string): string | undefined =>
+      (store.get(`VirtualService/default/${name}`)?.spec as { hosts?: string[] } | undefined)?.hosts?.[0];
+    await writeFile(join(dir, 'a.yaml'), `${vs('one', 'a1')}---\n${vs('two', 'a2')}`);
+    await writeFile(join(dir, 'b.yaml'), `${vs('two', 'b2')}---\n${vs('three', 'b3')}`);
+    await source.start();
+    const changes: string[][] = [];
+    store.onChange((c) => changes.push([...c.changed]));
+    expect([host('one'), host('two'), host('three')]).toEqual(['a1', 'a2', 'b3']);
+    expect(source.problems().map((p) => p.reason)).toEqual([
+      'duplicate: already defined in a.yaml; ignored in b.yaml',
+    ]);
+    // a.yaml loses `two`: b.yaml's takes its place, and the duplicate is gone.
+    await writeFile(join(dir, 'a.yaml.tmp'), vs('one', 'a1'));
+    await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
+    await until(() => host('two') === 'b2');
+    expect(changes).toEqual([['VirtualService/default/two']]);
+    expect(source.problems()).toEqual([]);
+    // A file defining `one` again within itself and `three` again: the earlier ones stay.
+    await writeFile(
+      join(dir, 'c.yaml.tmp'),
+      `${vs('three', 'c3')}---\n${vs('four', 'c4')}---\n${vs('four', 'c5')}`,
+    );
+    await rename(join(dir, 'c.yaml.tmp'), join(dir, 'c.yaml'));
+    await until(() => host('four') === 'c4');
+    expect(host('three')).toBe('b3');
+    expect(source.problems().map((p) => p.reason)).toEqual([
+      'duplicate: already defined in b.yaml; ignored in c.yaml',
+      'duplicate: already defined in c.yaml; ignored in c.yaml',
+    ]);
+    // b.yaml renamed after c.yaml: c.yaml's `three` now comes first.
+    await rename(join(dir, 'b.yaml'), join(dir, 'd.yaml'));
+    await until(() => host('three') === 'c3');
+    expect(host('two')).toBe('b2');
+    expect(source.problems().map((p) => p.reason)).toEqual([
+      'duplicate: already defined in c.yaml; ignored in c.yaml',
+      'duplicate: already defined in c.yaml; ignored in d.yaml',
+    ]);
+    await rm(join(dir, 'd.yaml'));
+    await until(() => host('two') === undefined);
+    expect(names()).toEqual(['four', 'one', 'three']);
+    expect(looked.slice(1).every((l) => l === 'named')).toBe(true);
+  });
+
   it('rejects an invalid object with its path and reason and keeps the others', async () => {
     const bad = `apiVersion: networking.istio.io/v1
 kind: VirtualService

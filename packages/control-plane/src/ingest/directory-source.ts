@@ -9,7 +9,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { ConfigObject } from '../model/istio-types.js';
 import type { ConfigStore } from './config-store.js';
-import { configKey } from './config-store.js';
+import { mergeObjects, PublishedObjects } from './published-objects.js';
 import type { Problem, Validator } from './validation.js';
 import { parseDocuments } from './yaml-documents.js';
 
@@ -80,6 +80,10 @@ export class DirectorySource {
   private dirty: Set<string> | 'all' = 'all';
   /** The latest watch event since the last scan started (the push debounce counts from it). */
   private lastEventAt: number | undefined;
+  /** What the store was handed, indexed by key (see published-objects.ts). */
+  private readonly published: PublishedObjects;
+  /** Files whose objects changed since the last publish, with their objects as published then. */
+  private changedFiles = new Map<string, readonly ConfigObject[]>();
   /** Named files read and parsed during their settle period, by path (see `onPreview`). */
   private readonly early = new Map<string, { text: string; parsed: Parsed }>();
   private previewing: NodeJS.Immediate | undefined;
@@ -87,6 +91,7 @@ export class DirectorySource {
 
   constructor(private readonly opts: DirectorySourceOptions) {
     this.id = `dir:${opts.dir}`;
+    this.published = new PublishedObjects((p) => relative(opts.dir, p));
   }
 
   /** Reads the directory once and starts watching it. */
@@ -206,7 +211,7 @@ export class DirectorySource {
     this.opts.onStage?.('parsed');
     this.early.clear(); // read ahead for this scan; a later scan looks again
     this.told = undefined;
-    if (outcome.changed || initial) this.publish(observedAt);
+    if (outcome.changed || initial) this.publish(observedAt, done);
     this.scans++;
     this.opts.onScan?.(this.scans, done ? 'named' : 'all');
     if (outcome.unsettled.length > 0) {
@@ -248,6 +253,7 @@ export class DirectorySource {
     }
     for (const path of [...this.files.keys()])
       if (!seen.has(path)) {
+        this.changing(path);
         this.files.delete(path);
         outcome.changed = true;
       }
@@ -272,7 +278,11 @@ export class DirectorySource {
       if (st?.isDirectory()) return false;
       const config = st?.isFile() === true && !basename(path).startsWith('.') && CONFIG_FILE.test(path);
       if (!st || !config) {
-        if (this.files.delete(path)) outcome.changed = true;
+        if (this.files.has(path)) {
+          this.changing(path);
+          this.files.delete(path);
+          outcome.changed = true;
+        }
         continue;
       }
       if (!this.wants(path, st, false, outcome)) continue;
@@ -331,6 +341,7 @@ export class DirectorySource {
     if (objects === undefined)
       this.files.set(path, { ...(prev ?? { text, objects: [] }), ...stamp, problems });
     else {
+      this.changing(path);
       this.files.set(path, { ...stamp, text, objects, problems });
       outcome.changed = true;
     }
@@ -409,7 +420,11 @@ export class DirectorySource {
     }
     if (replaced.size === 0) return;
     const paths = new Set([...this.files.keys(), ...replaced.keys()]);
-    const { all } = this.merge([...paths].sort(), (p) => replaced.get(p) ?? this.files.get(p)?.objects ?? []);
+    const { objects: all } = mergeObjects(
+      [...paths].sort(),
+      (p) => replaced.get(p) ?? this.files.get(p)?.objects ?? [],
+      (p) => relative(this.opts.dir, p),
+    );
     const told = this.told;
     if (told?.length === all.length && all.every((o, i) => o === told[i])) return; // told already
     this.told = all;
@@ -419,45 +434,39 @@ export class DirectorySource {
   /** What `onPreview` was last told (until the next scan). */
   private told: readonly ConfigObject[] | undefined;
 
-  /** Every file's objects in path order, a key held by an earlier file (or object) winning. */
-  private merge(
-    paths: readonly string[],
-    objectsOf: (path: string) => readonly ConfigObject[],
-  ): { all: ConfigObject[]; duplicates: Problem[] } {
-    const all: ConfigObject[] = [];
-    const owner = new Map<string, string>();
-    const duplicates: Problem[] = [];
-    for (const path of paths) {
-      for (const o of objectsOf(path)) {
-        const k = configKey(o);
-        const first = owner.get(k);
-        if (first !== undefined) {
-          duplicates.push({
-            object: `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`,
-            path: 'metadata.name',
-            reason: `duplicate: already defined in ${relative(this.opts.dir, first)}; ignored in ${relative(this.opts.dir, path)}`,
-            severity: 'error',
-          });
-          continue;
-        }
-        owner.set(k, path);
-        all.push(o);
-      }
+  /**
+   * Hands the store the objects: after a scan of the files watch events named, only the keys those
+   * files held or hold (a multi-document file, a renamed or deleted file, duplicates across files
+   * all merged as in a full merge); otherwise every object.
+   */
+  private publish(observedAt: number, named: boolean): void {
+    const changed = this.changedFiles;
+    this.changedFiles = new Map();
+    const objectsOf = (p: string): readonly ConfigObject[] => this.files.get(p)?.objects ?? [];
+    const update = named ? this.published.update(changed, objectsOf) : undefined;
+    if (update) {
+      if (update.duplicates) this.takeDuplicates(update.duplicates);
+      if (update.upserts.length > 0 || update.removed.length > 0)
+        this.opts.store.apply(this.id, update.upserts, update.removed, observedAt);
+      return;
     }
-    return { all, duplicates };
+    const { objects, duplicates } = this.published.all([...this.files.keys()].sort(), objectsOf);
+    this.takeDuplicates(duplicates);
+    this.opts.store.replace(this.id, objects, observedAt);
   }
 
-  private publish(observedAt: number): void {
-    const { all, duplicates } = this.merge(
-      [...this.files.keys()].sort(),
-      (p) => this.files.get(p)?.objects ?? [],
-    );
+  /** The duplicates now: those not known before are reported. */
+  private takeDuplicates(duplicates: Problem[]): void {
     const fresh = duplicates.filter(
       (d) => !this.duplicates.some((x) => x.reason === d.reason && x.object === d.object),
     );
     for (const d of fresh) this.opts.onProblem(d);
     this.duplicates = duplicates;
-    this.opts.store.replace(this.id, all, observedAt);
+  }
+
+  /** Notes that a file's objects change (or it goes), with its objects as last published. */
+  private changing(path: string): void {
+    if (!this.changedFiles.has(path)) this.changedFiles.set(path, this.files.get(path)?.objects ?? []);
   }
 }
 
