@@ -3,7 +3,10 @@
 // been quiet for the settle period, and a file that does not parse keeps its previous objects,
 // so a half-written file is never applied. A scan after watch events looks only at the entries
 // the events named; the first scan, events without a name, a new or removed directory, a watcher
-// error, a burst naming many entries and the periodic resync look at everything.
+// error, a burst naming many entries and the periodic resync look at everything. While named
+// files settle they are read and parsed ahead and `onPreview` is told what they would bring
+// (nothing is applied before they settled); the store is then handed only the keys they held or
+// hold (published-objects.ts). One file: the watch, the scans and the read-ahead share its state.
 import { lstatSync, readFileSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
