@@ -196,6 +196,13 @@ ${vs('two', 'b')}`,
     await until(() => applied.length > 1);
     expect(previews.at(-1)).toEqual(['one:y', 'two:b']);
     expect(applied.at(-1)).toBe('one:y,two:b');
+    // A large file (written in chunks, an event each, when in place) is not read ahead.
+    const told = previews.length;
+    await writeFile(join(dir, 'big.yaml.tmp'), `${vs('five', 'e')}#${'x'.repeat(70 * 1024)}\n`);
+    await rename(join(dir, 'big.yaml.tmp'), join(dir, 'big.yaml'));
+    await until(() => applied.length > 2);
+    expect(applied.at(-1)).toBe('five:e,one:y,two:b');
+    expect(previews).toHaveLength(told);
   });
 
   it('hands the store only the changed keys, across multi-document files, duplicates and renames', async () => {

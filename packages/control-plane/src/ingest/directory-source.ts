@@ -47,6 +47,12 @@ const RECENT_MS = 2000;
 /** Past this many entries named by events before a scan, a full scan is cheaper. */
 const MAX_NAMED = 256;
 
+/**
+ * Files larger than this are not read ahead: a large file written in chunks raises an event per
+ * chunk, and parsing each partial text would cost more than the read-ahead saves.
+ */
+const MAX_PREVIEW_BYTES = 64 * 1024;
+
 /** A file's text parsed: its valid objects (undefined when it does not parse as YAML), the
  * problems of its documents, and the YAML error that made it unparseable. */
 interface Parsed {
@@ -407,6 +413,7 @@ export class DirectorySource {
         if (this.files.has(path)) replaced.set(path, []);
         continue;
       }
+      if (st.size > MAX_PREVIEW_BYTES) return;
       let text: string;
       try {
         text = readFileSync(path, 'utf8');
