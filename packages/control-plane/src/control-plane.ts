@@ -14,6 +14,7 @@ import { createLogger, type Level, type Logger } from './log.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './model/mesh-config.js';
 import { NO_NAMESPACES, type NamespaceLabels } from './model/namespaces.js';
 import { buildSnapshot, type Snapshot } from './model/snapshot.js';
+import { SnapshotAhead } from './model/snapshot-ahead.js';
 import { XdsServer } from './serve/ads-server.js';
 import { pushRequestFor } from './serve/change-impact.js';
 import { DebugServer } from './serve/debug-http.js';
@@ -127,6 +128,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       snapshot,
     );
 
+  // While a directory change settles, the snapshot it would bring is built ahead (see
+  // model/snapshot-ahead.ts); the store's change takes it when it brought exactly those objects.
+  const ahead = new SnapshotAhead();
+
   const trace = options.tracePush ? new PushTrace() : undefined;
   // Kubernetes mode: credentialName Secrets only for service accounts RBAC lets list them.
   const secretAccess = options.kubeconfig
@@ -187,12 +192,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     // settle, parse and this rebuild included).
     const changeAt = change.observedAt ?? Date.now();
     const started = performance.now();
-    snapshot = rebuild();
+    const built = ahead.take(`${store.version}.${generation}`, snapshot, store.list());
+    snapshot = built ?? rebuild();
     trace?.open('snapshotBuilt');
     pushLog.debug('snapshot rebuilt', {
       version: snapshot.version,
       ms: Math.round(performance.now() - started),
       changed: change.changed.length,
+      builtAhead: built !== undefined,
     });
     queue.enqueue(pushRequestFor(change, (k) => store.get(k), [before, snapshot], changeAt));
   });
@@ -211,6 +218,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         validate: options.validator ?? meshValidator,
         onProblem,
         settleMs: options.settleMs,
+        onPreview: (objects) => {
+          const list = dirSource && store.preview(dirSource.id, objects);
+          if (!list) return;
+          // The version and inputs `rebuild` will use once this is the store's next change.
+          ahead.prepare(`${store.version + 1}.${generation}`, snapshot, list, (objects) =>
+            buildSnapshot(
+              { version: `${store.version + 1}.${generation}`, mesh, objects, registryServices, namespaces },
+              snapshot,
+            ),
+          );
+        },
         onStage: trace
           ? (stage) => (stage === 'fileEvent' ? trace.open(stage) : trace.mark(stage))
           : undefined,

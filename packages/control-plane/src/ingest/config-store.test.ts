@@ -97,6 +97,29 @@ describe('ConfigStore', () => {
       for (const s of ['a', 'b'])
         for (const [k, x] of given[s] as Map<string, ConfigObject>) if (!expected.has(k)) expected.set(k, x);
       const keys = [...expected.keys()].sort();
+      // What a replace would give, told beforehand without changing anything.
+      if (step % 7 === 0) {
+        const other = src === 'a' ? 'b' : 'a';
+        const next = [...(held[other] as Map<string, ConfigObject>).values()].slice(0, 20 + rand(80));
+        const before = store.list();
+        const version = store.version;
+        const previewed = store.preview(other, next);
+        expect(store.list()).toEqual(before);
+        expect(store.version).toBe(version);
+        const probe = new ConfigStore();
+        probe.addSource('a');
+        probe.addSource('b');
+        for (const x of ['a', 'b']) probe.replace(x, [...(given[x] as Map<string, ConfigObject>).values()]);
+        const was = probe.list();
+        probe.replace(other, next);
+        const after = probe.list();
+        if (previewed === undefined)
+          expect(after.every((o, i) => o === was[i]) && after.length === was.length).toBe(true);
+        else {
+          expect(previewed.length).toBe(after.length);
+          expect(previewed.every((o, i) => o === after[i])).toBe(true);
+        }
+      }
       expect(store.list().map(configKey)).toEqual(keys);
       expect(JSON.stringify(store.list())).toEqual(JSON.stringify(keys.map((k) => expected.get(k))));
     }

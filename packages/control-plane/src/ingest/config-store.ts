@@ -57,6 +57,67 @@ export class ConfigStore {
     this.recompute(observedAt, [old.keys(), source.objects.keys()]);
   }
 
+  /**
+   * What `list()` would return after `replace(sourceId, objects)`, changing nothing; undefined
+   * when the merged view would not change (or the source is unknown).
+   */
+  preview(sourceId: string, objects: Iterable<ConfigObject>): ConfigObject[] | undefined {
+    const index = this.sources.findIndex((s) => s.id === sourceId);
+    if (index < 0) return undefined;
+    const mine = new Map<ConfigKey, ConfigObject>();
+    for (const o of objects) {
+      const k = configKey(o);
+      if (!mine.has(k)) mine.set(k, o);
+    }
+    const holds = (i: number, k: ConfigKey): ConfigObject | undefined =>
+      i === index ? mine.get(k) : this.sources[i]?.objects.get(k);
+    const winner = (k: ConfigKey): ConfigObject | undefined => {
+      for (let i = 0; i < this.sources.length; i++) {
+        const o = holds(i, k);
+        if (o !== undefined) return o;
+      }
+      return undefined;
+    };
+    let differs = false;
+    const next = new Map<ConfigKey, ConfigObject>();
+    for (const k of [...this.merged.keys(), ...mine.keys()]) {
+      if (next.has(k)) continue;
+      const o = winner(k);
+      if (o !== this.merged.get(k)) differs = true;
+      if (o !== undefined) next.set(k, o);
+    }
+    if (!differs) return undefined;
+    return [...next.keys()]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((k) => next.get(k) as ConfigObject);
+  }
+
+  /**
+   * Adds or replaces some of a source's objects and removes some of its keys, keeping the rest;
+   * notifies listeners as `replace` does.
+   */
+  apply(
+    sourceId: string,
+    upserts: readonly ConfigObject[],
+    removed: readonly ConfigKey[],
+    observedAt?: number,
+  ): void {
+    this.addSource(sourceId);
+    const source = this.sources.find((s) => s.id === sourceId);
+    if (!source) return;
+    const keys: ConfigKey[] = [];
+    for (const k of removed) {
+      source.objects.delete(k);
+      keys.push(k);
+    }
+    for (const o of upserts) {
+      const k = configKey(o);
+      source.objects.set(k, o);
+      keys.push(k);
+    }
+    this.recompute(observedAt, [keys]);
+  }
+
   /** Adds or replaces one object from a source. */
   upsert(sourceId: string, obj: ConfigObject): void {
     this.addSource(sourceId);

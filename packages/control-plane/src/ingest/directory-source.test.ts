@@ -132,6 +132,123 @@ describe('DirectorySource', () => {
     );
   });
 
+  it('tells what a change will bring while it settles, and applies only what settled', async () => {
+    const previews: string[][] = [];
+    const host = (o: { spec?: unknown } | undefined): string | undefined =>
+      (o?.spec as { hosts?: string[] } | undefined)?.hosts?.[0];
+    await source.stop();
+    source = new DirectorySource({
+      dir,
+      store,
+      validate: meshValidator,
+      onProblem: (p) => problems.push(p),
+      settleMs: 150,
+      resyncMs: 0,
+      onPreview: (objects) => previews.push(objects.map((o) => `${o.metadata.name}:${host(o)}`)),
+      onScan: () => {
+        const w = scanWaiters;
+        scanWaiters = [];
+        for (const f of w) f();
+      },
+    });
+    await writeFile(
+      join(dir, 'a.yaml'),
+      `${vs('one', 'a')}---
+${vs('two', 'b')}`,
+    );
+    await writeFile(join(dir, 'c.yaml'), vs('three', 'c'));
+    await source.start();
+    const applied: string[] = [];
+    store.onChange(() =>
+      applied.push(
+        store
+          .list()
+          .map((o) => `${o.metadata.name}:${host(o)}`)
+          .join(','),
+      ),
+    );
+
+    // A first version of the file (as if half-written), told ahead and never applied: the file
+    // changes again before it settled.
+    await writeFile(join(dir, 'a.yaml.tmp'), vs('one', 'x'));
+    await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(previews).toEqual([['one:x', 'three:c']]);
+    expect(applied).toEqual([]);
+    await writeFile(
+      join(dir, 'a.yaml.tmp'),
+      `${vs('one', 'y')}---
+${vs('two', 'b')}`,
+    );
+    await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
+    await until(() => applied.length > 0);
+    expect(previews.at(-1)).toEqual(['one:y', 'two:b', 'three:c']);
+    expect(applied).toEqual(['one:y,three:c,two:b']);
+
+    // A file that does not parse is told with what it held, reported once and not applied.
+    await writeFile(join(dir, 'c.yaml'), vs('three', 'd').slice(0, 60) + '\n  http: [ {');
+    await until(() => problems.some((p) => p.reason.startsWith('YAML')));
+    expect(previews.at(-1)).toEqual(['one:y', 'two:b', 'three:c']);
+    expect(problems.filter((p) => p.reason.startsWith('YAML'))).toHaveLength(1);
+    expect(applied).toHaveLength(1);
+    // A deleted file: told without its objects, then applied.
+    await rm(join(dir, 'c.yaml'));
+    await until(() => applied.length > 1);
+    expect(previews.at(-1)).toEqual(['one:y', 'two:b']);
+    expect(applied.at(-1)).toBe('one:y,two:b');
+    // A large file (written in chunks, an event each, when in place) is not read ahead.
+    const told = previews.length;
+    await writeFile(join(dir, 'big.yaml.tmp'), `${vs('five', 'e')}#${'x'.repeat(70 * 1024)}\n`);
+    await rename(join(dir, 'big.yaml.tmp'), join(dir, 'big.yaml'));
+    await until(() => applied.length > 2);
+    expect(applied.at(-1)).toBe('five:e,one:y,two:b');
+    expect(previews).toHaveLength(told);
+  });
+
+  it('hands the store only the changed keys, across multi-document files, duplicates and renames', async () => {
+    const host = (name: string): string | undefined =>
+      (store.get(`VirtualService/default/${name}`)?.spec as { hosts?: string[] } | undefined)?.hosts?.[0];
+    await writeFile(join(dir, 'a.yaml'), `${vs('one', 'a1')}---\n${vs('two', 'a2')}`);
+    await writeFile(join(dir, 'b.yaml'), `${vs('two', 'b2')}---\n${vs('three', 'b3')}`);
+    await source.start();
+    const changes: string[][] = [];
+    store.onChange((c) => changes.push([...c.changed]));
+    expect([host('one'), host('two'), host('three')]).toEqual(['a1', 'a2', 'b3']);
+    expect(source.problems().map((p) => p.reason)).toEqual([
+      'duplicate: already defined in a.yaml; ignored in b.yaml',
+    ]);
+    // a.yaml loses `two`: b.yaml's takes its place, and the duplicate is gone.
+    await writeFile(join(dir, 'a.yaml.tmp'), vs('one', 'a1'));
+    await rename(join(dir, 'a.yaml.tmp'), join(dir, 'a.yaml'));
+    await until(() => host('two') === 'b2');
+    expect(changes).toEqual([['VirtualService/default/two']]);
+    expect(source.problems()).toEqual([]);
+    // A file defining `one` again within itself and `three` again: the earlier ones stay.
+    await writeFile(
+      join(dir, 'c.yaml.tmp'),
+      `${vs('three', 'c3')}---\n${vs('four', 'c4')}---\n${vs('four', 'c5')}`,
+    );
+    await rename(join(dir, 'c.yaml.tmp'), join(dir, 'c.yaml'));
+    await until(() => host('four') === 'c4');
+    expect(host('three')).toBe('b3');
+    expect(source.problems().map((p) => p.reason)).toEqual([
+      'duplicate: already defined in b.yaml; ignored in c.yaml',
+      'duplicate: already defined in c.yaml; ignored in c.yaml',
+    ]);
+    // b.yaml renamed after c.yaml: c.yaml's `three` now comes first.
+    await rename(join(dir, 'b.yaml'), join(dir, 'd.yaml'));
+    await until(() => host('three') === 'c3');
+    expect(host('two')).toBe('b2');
+    expect(source.problems().map((p) => p.reason)).toEqual([
+      'duplicate: already defined in c.yaml; ignored in c.yaml',
+      'duplicate: already defined in c.yaml; ignored in d.yaml',
+    ]);
+    await rm(join(dir, 'd.yaml'));
+    await until(() => host('two') === undefined);
+    expect(names()).toEqual(['four', 'one', 'three']);
+    expect(looked.slice(1).every((l) => l === 'named')).toBe(true);
+  });
+
   it('rejects an invalid object with its path and reason and keeps the others', async () => {
     const bad = `apiVersion: networking.istio.io/v1
 kind: VirtualService

@@ -3,13 +3,16 @@
 // been quiet for the settle period, and a file that does not parse keeps its previous objects,
 // so a half-written file is never applied. A scan after watch events looks only at the entries
 // the events named; the first scan, events without a name, a new or removed directory, a watcher
-// error, a burst naming many entries and the periodic resync look at everything.
+// error, a burst naming many entries and the periodic resync look at everything. While named
+// files settle they are read and parsed ahead and `onPreview` is told what they would bring
+// (nothing is applied before they settled); the store is then handed only the keys they held or
+// hold (published-objects.ts). One file: the watch, the scans and the read-ahead share its state.
 import { lstatSync, readFileSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { ConfigObject } from '../model/istio-types.js';
 import type { ConfigStore } from './config-store.js';
-import { configKey } from './config-store.js';
+import { mergeObjects, PublishedObjects } from './published-objects.js';
 import type { Problem, Validator } from './validation.js';
 import { parseDocuments } from './yaml-documents.js';
 
@@ -27,6 +30,13 @@ export interface DirectorySourceOptions {
   /** Called after every scan that completed (for tests and readiness): whether it looked at every
    * file or only at those watch events named. */
   readonly onScan?: ((generation: number, looked: 'all' | 'named') => void) | undefined;
+  /**
+   * Told, while the settle period of watch-named files runs, of every object the source would
+   * hand the store if those files stay as they are now (read and parsed ahead; nothing applied):
+   * the listener may prepare for that state (control-plane builds the snapshot). The scan that
+   * reads the files settled reuses the parse when their text is still the same.
+   */
+  readonly onPreview?: ((objects: readonly ConfigObject[]) => void) | undefined;
   /** Called at a watch event, when a scan starts and when its files are parsed (`--trace-push`). */
   readonly onStage?: ((stage: 'fileEvent' | 'scanStart' | 'parsed') => void) | undefined;
 }
@@ -36,6 +46,20 @@ const RECENT_MS = 2000;
 
 /** Past this many entries named by events before a scan, a full scan is cheaper. */
 const MAX_NAMED = 256;
+
+/**
+ * Files larger than this are not read ahead: a large file written in chunks raises an event per
+ * chunk, and parsing each partial text would cost more than the read-ahead saves.
+ */
+const MAX_PREVIEW_BYTES = 64 * 1024;
+
+/** A file's text parsed: its valid objects (undefined when it does not parse as YAML), the
+ * problems of its documents, and the YAML error that made it unparseable. */
+interface Parsed {
+  readonly objects: ConfigObject[] | undefined;
+  readonly problems: Problem[];
+  readonly broken?: Problem | undefined;
+}
 
 interface FileState {
   mtimeMs: number;
@@ -65,10 +89,18 @@ export class DirectorySource {
   private dirty: Set<string> | 'all' = 'all';
   /** The latest watch event since the last scan started (the push debounce counts from it). */
   private lastEventAt: number | undefined;
+  /** What the store was handed, indexed by key (see published-objects.ts). */
+  private readonly published: PublishedObjects;
+  /** Files whose objects changed since the last publish, with their objects as published then. */
+  private changedFiles = new Map<string, readonly ConfigObject[]>();
+  /** Named files read and parsed during their settle period, by path (see `onPreview`). */
+  private readonly early = new Map<string, { text: string; parsed: Parsed }>();
+  private previewing: NodeJS.Immediate | undefined;
   readonly id: string;
 
   constructor(private readonly opts: DirectorySourceOptions) {
     this.id = `dir:${opts.dir}`;
+    this.published = new PublishedObjects((p) => relative(opts.dir, p));
   }
 
   /** Reads the directory once and starts watching it. */
@@ -90,6 +122,7 @@ export class DirectorySource {
     this.watchers.clear();
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
+    if (this.previewing) clearImmediate(this.previewing);
     await this.scanning;
   }
 
@@ -113,6 +146,8 @@ export class DirectorySource {
         this.lastEventAt = (this.opts.now ?? Date.now)();
         this.note(name ? join(dir, name) : undefined);
         this.schedule();
+        // Events come in bursts (write, rename): look ahead once they are handled.
+        if (this.opts.onPreview) this.previewing ??= setImmediate(() => this.preview());
       });
       w.on('error', () => {
         w.close();
@@ -183,7 +218,9 @@ export class DirectorySource {
     const done = !initial && named !== 'all' && this.scanNamed(named, outcome);
     if (!done) await this.scanAll(initial, outcome);
     this.opts.onStage?.('parsed');
-    if (outcome.changed || initial) this.publish(observedAt);
+    this.early.clear(); // read ahead for this scan; a later scan looks again
+    this.told = undefined;
+    if (outcome.changed || initial) this.publish(observedAt, done);
     this.scans++;
     this.opts.onScan?.(this.scans, done ? 'named' : 'all');
     if (outcome.unsettled.length > 0) {
@@ -225,6 +262,7 @@ export class DirectorySource {
     }
     for (const path of [...this.files.keys()])
       if (!seen.has(path)) {
+        this.changing(path);
         this.files.delete(path);
         outcome.changed = true;
       }
@@ -249,7 +287,11 @@ export class DirectorySource {
       if (st?.isDirectory()) return false;
       const config = st?.isFile() === true && !basename(path).startsWith('.') && CONFIG_FILE.test(path);
       if (!st || !config) {
-        if (this.files.delete(path)) outcome.changed = true;
+        if (this.files.has(path)) {
+          this.changing(path);
+          this.files.delete(path);
+          outcome.changed = true;
+        }
         continue;
       }
       if (!this.wants(path, st, false, outcome)) continue;
@@ -300,32 +342,37 @@ export class DirectorySource {
       this.files.set(path, { ...prev, ...stamp });
       return;
     }
-    const problems: Problem[] = [];
-    const objects = this.parseFile(path, text, problems);
+    const early = this.early.get(path);
+    const { objects, problems, broken } = early?.text === text ? early.parsed : this.parseFile(path, text);
+    if (broken) this.opts.onProblem(broken);
     for (const p of problems) this.opts.onProblem(p);
     // Unparseable: keep what the file held before; remember the stamp so we wait for the next edit.
     if (objects === undefined)
       this.files.set(path, { ...(prev ?? { text, objects: [] }), ...stamp, problems });
     else {
+      this.changing(path);
       this.files.set(path, { ...stamp, text, objects, problems });
       outcome.changed = true;
     }
   }
 
-  /** The file's valid objects, or undefined when the file does not parse as YAML. */
-  private parseFile(path: string, text: string, problems: Problem[]): ConfigObject[] | undefined {
+  /** The file's valid objects and problems (nothing reported here: the caller reports them). */
+  private parseFile(path: string, text: string): Parsed {
     const rel = relative(this.opts.dir, path);
     const docs = parseDocuments(text);
     const broken = docs.find((d) => !d.ok);
-    if (broken && !broken.ok) {
-      this.opts.onProblem({
-        object: rel,
-        path: `document ${broken.index}`,
-        reason: `YAML: ${broken.error}`,
-        severity: 'error',
-      });
-      return undefined;
-    }
+    const problems: Problem[] = [];
+    if (broken && !broken.ok)
+      return {
+        objects: undefined,
+        problems,
+        broken: {
+          object: rel,
+          path: `document ${broken.index}`,
+          reason: `YAML: ${broken.error}`,
+          severity: 'error',
+        },
+      };
     const objects: ConfigObject[] = [];
     for (const d of docs) {
       if (!d.ok) continue;
@@ -338,36 +385,98 @@ export class DirectorySource {
       const meta = v.object.metadata;
       objects.push(meta.namespace ? v.object : { ...v.object, metadata: { ...meta, namespace: 'default' } });
     }
-    return objects;
+    return { objects, problems };
   }
 
-  private publish(observedAt: number): void {
-    const all: ConfigObject[] = [];
-    const owner = new Map<string, string>();
-    const duplicates: Problem[] = [];
-    for (const path of [...this.files.keys()].sort()) {
-      for (const o of this.files.get(path)?.objects ?? []) {
-        const k = configKey(o);
-        const first = owner.get(k);
-        if (first !== undefined) {
-          duplicates.push({
-            object: `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`,
-            path: 'metadata.name',
-            reason: `duplicate: already defined in ${relative(this.opts.dir, first)}; ignored in ${relative(this.opts.dir, path)}`,
-            severity: 'error',
-          });
-          continue;
-        }
-        owner.set(k, path);
-        all.push(o);
+  /**
+   * Reads and parses the files watch events named so far, without applying anything, and tells
+   * `onPreview` what the source would publish if they stay so. Any doubt (a directory, a full scan
+   * pending, a scan running) and it does nothing: the scan after the settle period decides alone.
+   */
+  private preview(): void {
+    this.previewing = undefined;
+    const named = this.dirty;
+    const onPreview = this.opts.onPreview;
+    if (!onPreview || named === 'all' || named.size === 0 || this.scanning || this.stopped) return;
+    const replaced = new Map<string, ConfigObject[]>();
+    for (const path of named) {
+      if (this.watchers.has(path)) return;
+      let st: Stats | undefined;
+      try {
+        st = lstatSync(path);
+      } catch {
+        st = undefined;
       }
+      if (st?.isDirectory()) return;
+      const config = st?.isFile() === true && !basename(path).startsWith('.') && CONFIG_FILE.test(path);
+      if (!st || !config) {
+        if (this.files.has(path)) replaced.set(path, []);
+        continue;
+      }
+      if (st.size > MAX_PREVIEW_BYTES) return;
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        return;
+      }
+      const prev = this.files.get(path);
+      if (prev?.text === text) continue;
+      const known = this.early.get(path);
+      const parsed = known?.text === text ? known.parsed : this.parseFile(path, text);
+      this.early.set(path, { text, parsed });
+      // Unparseable (perhaps half-written): the file would keep what it held.
+      replaced.set(path, parsed.objects ?? prev?.objects ?? []);
     }
+    if (replaced.size === 0) return;
+    const paths = new Set([...this.files.keys(), ...replaced.keys()]);
+    const { objects: all } = mergeObjects(
+      [...paths].sort(),
+      (p) => replaced.get(p) ?? this.files.get(p)?.objects ?? [],
+      (p) => relative(this.opts.dir, p),
+    );
+    const told = this.told;
+    if (told?.length === all.length && all.every((o, i) => o === told[i])) return; // told already
+    this.told = all;
+    onPreview(all);
+  }
+
+  /** What `onPreview` was last told (until the next scan). */
+  private told: readonly ConfigObject[] | undefined;
+
+  /**
+   * Hands the store the objects: after a scan of the files watch events named, only the keys those
+   * files held or hold (a multi-document file, a renamed or deleted file, duplicates across files
+   * all merged as in a full merge); otherwise every object.
+   */
+  private publish(observedAt: number, named: boolean): void {
+    const changed = this.changedFiles;
+    this.changedFiles = new Map();
+    const objectsOf = (p: string): readonly ConfigObject[] => this.files.get(p)?.objects ?? [];
+    const update = named ? this.published.update(changed, objectsOf) : undefined;
+    if (update) {
+      if (update.duplicates) this.takeDuplicates(update.duplicates);
+      if (update.upserts.length > 0 || update.removed.length > 0)
+        this.opts.store.apply(this.id, update.upserts, update.removed, observedAt);
+      return;
+    }
+    const { objects, duplicates } = this.published.all([...this.files.keys()].sort(), objectsOf);
+    this.takeDuplicates(duplicates);
+    this.opts.store.replace(this.id, objects, observedAt);
+  }
+
+  /** The duplicates now: those not known before are reported. */
+  private takeDuplicates(duplicates: Problem[]): void {
     const fresh = duplicates.filter(
       (d) => !this.duplicates.some((x) => x.reason === d.reason && x.object === d.object),
     );
     for (const d of fresh) this.opts.onProblem(d);
     this.duplicates = duplicates;
-    this.opts.store.replace(this.id, all, observedAt);
+  }
+
+  /** Notes that a file's objects change (or it goes), with its objects as last published. */
+  private changing(path: string): void {
+    if (!this.changedFiles.has(path)) this.changedFiles.set(path, this.files.get(path)?.objects ?? []);
   }
 }
 

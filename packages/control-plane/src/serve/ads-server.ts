@@ -11,7 +11,13 @@ import { verifiedIdentityOf } from './verified-identity.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { translateContext, type TranslateContext, type TranslateMemos } from '../translate/context.js';
 import { EndpointsMemo } from '../translate/endpoints-memo.js';
-import { generateAll, generatorFor, isWildcardType, type TypeGenerators } from '../translate/generators.js';
+import {
+  generateAll,
+  generatorFor,
+  isWildcardType,
+  type Resource,
+  type TypeGenerators,
+} from '../translate/generators.js';
 import { proxyClassKey, sameClassInputs } from '../translate/proxy-class.js';
 import { VirtualHostMemo } from '../translate/vhost-memo.js';
 import type { SecurityContributor } from '../translate/security.js';
@@ -429,13 +435,22 @@ export class XdsServer {
         const namesKey = s.wildcard ? '*' : (s.namesKey ?? '');
         let shared = byNames.get(namesKey);
         if (!shared) {
-          const list = gen.shared.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r));
-          // Unchanged since the previous snapshot: the previous list itself (no hash), so every
-          // stream holding it sees "same list" without comparing a thousand versions.
+          const generated = gen.shared.generate(ctx, names);
           const before = this.previousShared.get(typeUrl)?.get(c.classKey)?.get(namesKey);
-          if (before && sameEncoded(before.resources, list)) shared = before;
-          else {
-            shared = { resources: list, version: responseVersion(list) };
+          // Places where the class's list holds what it held before keep their encoding.
+          const list = this.encoder.encodeList(
+            typeUrl,
+            generated,
+            before && { generated: before.generated, encoded: before.resources },
+          );
+          // Unchanged since the previous snapshot: the previous list itself (no hash), so every
+          // stream holding it sees "same list" without comparing a thousand versions. It keeps
+          // the latest generated list, whose objects the next snapshot's list shares.
+          if (before && sameEncoded(before.resources, list)) {
+            shared = before;
+            before.generated = generated;
+          } else {
+            shared = { resources: list, version: responseVersion(list), generated };
             this.sharedLists.add(list);
           }
           byNames.set(namesKey, shared);
@@ -802,7 +817,14 @@ export class XdsServer {
 }
 
 /** Encoded lists shared by the proxies of a class: by type, class key, subscription key. */
-type SharedLists = Map<string, Map<string, Map<string, { resources: EncodedResource[]; version: string }>>>;
+type SharedLists = Map<string, Map<string, Map<string, SharedList>>>;
+
+/** A class's encoded list and its version, and the generated list it was last encoded from. */
+interface SharedList {
+  readonly resources: EncodedResource[];
+  readonly version: string;
+  generated: readonly Resource[];
+}
 
 /** No own resources (never mutated). */
 const NO_OWN: EncodedResource[] = [];

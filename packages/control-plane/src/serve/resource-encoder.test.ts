@@ -56,3 +56,74 @@ describe('ResourceEncoder', () => {
     expect(renamed.any).toBe(a.any);
   });
 });
+
+describe('ResourceEncoder.encodeList', () => {
+  const vh = (i: number, weight: number) => ({
+    name: `h${i}:80`,
+    domains: [`h${i}`],
+    routes: [{ match: { prefix: '/' }, route: { cluster: `c${i}`, timeout: `${weight}s` } }],
+  });
+  const VH = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
+  const plain = (e: { name: string; version: string; any: { value: Uint8Array } }) => ({
+    name: e.name,
+    version: e.version,
+    bytes: Buffer.from(e.any.value).toString('hex'),
+  });
+
+  it('keeps the encoding of unchanged places and encodes the patched ones', () => {
+    const enc = new ResourceEncoder();
+    const first = Array.from({ length: 5 }, (_, i) => ({ name: `80/h${i}`, body: vh(i, 1) }));
+    const encoded = enc.encodeList(VH, first);
+    enc.rotate();
+    // A patched list: same Resource objects except at place 2.
+    const next = first.slice();
+    next[2] = { name: '80/h2', body: vh(2, 7) };
+    const out = enc.encodeList(VH, next, { generated: first, encoded });
+    for (const i of [0, 1, 3, 4]) expect(out[i]).toBe(encoded[i]);
+    expect(out[2]?.version).not.toBe(encoded[2]?.version);
+    expect(out.map(plain)).toEqual(new ResourceEncoder().encodeList(VH, next).map(plain));
+  });
+
+  it('equals encoding every resource anew over random edit sequences', () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    const bodies = new Map<number, object>();
+    const bodyOf = (i: number, w: number): object => {
+      const k = i * 100 + w;
+      let b = bodies.get(k);
+      if (!b) bodies.set(k, (b = vh(i, w)));
+      return b; // memoized bodies: equal content is the same object, as vhost-memo hands them out
+    };
+    const enc = new ResourceEncoder();
+    let list = Array.from({ length: 8 }, (_, i) => ({ name: `80/h${i}`, body: bodyOf(i, 0) }));
+    let encoded = enc.encodeList(VH, list);
+    for (let step = 0; step < 200; step++) {
+      enc.rotate();
+      const next = list.slice();
+      const edits = rand(3);
+      for (let e = 0; e < edits; e++) {
+        const at = rand(next.length);
+        const kind = rand(4);
+        if (kind === 0)
+          next[at] = { name: `80/h${at}`, body: bodyOf(at, rand(5)) }; // new content
+        else if (kind === 1)
+          next[at] = { name: `80/h${at}`, body: next[at]!.body }; // same body, new object
+        else if (kind === 2)
+          next[at] = { name: `80/x${at}`, body: next[at]!.body }; // renamed
+        else if (next.length > 4)
+          next.splice(at, 1); // a different length: encoded whole
+        else next.push({ name: `80/h${next.length}`, body: bodyOf(next.length, 0) });
+      }
+      const out = enc.encodeList(VH, next, { generated: list, encoded });
+      expect(out.map(plain)).toEqual(new ResourceEncoder().encodeList(VH, next).map(plain));
+      list = next;
+      encoded = out;
+    }
+  });
+});
