@@ -83,6 +83,11 @@ describe('routing from a static bootstrap', () => {
     expect(JSON.parse((await get(port, '/hdr')).text).name).toBe('a');
   });
 
+  it('forwards a field named like an Object.prototype member as it was sent', async () => {
+    const r = JSON.parse((await get(port, '/hdr', { constructor: 'a', tostring: 'b' })).text);
+    expect(r.headers).toMatchObject({ constructor: 'a', tostring: 'b' });
+  });
+
   it('selects the virtual host by exact domain before the wildcard', async () => {
     const r = await get(port, '/x', { host: 'reviews.example' });
     expect(JSON.parse(r.text).name).toBe('b');

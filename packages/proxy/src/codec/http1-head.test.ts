@@ -42,6 +42,21 @@ describe('request heads', () => {
     expect(h.close).toBe(false);
   });
 
+  it('keeps fields named like Object.prototype members as they were sent', () => {
+    const h = req(
+      'GET / HTTP/1.1\r\nHost: x\r\nConstructor: a\r\ntoString: b\r\n__proto__: c\r\n__proto__: d\r\n\r\n',
+    );
+    expect(Object.entries(h.headers)).toEqual([
+      ['host', 'x'],
+      ['constructor', 'a'],
+      ['tostring', 'b'],
+      ['__proto__', 'c, d'],
+    ]);
+    expect(Object.getPrototypeOf(h.headers)).toBe(Object.prototype);
+    const r = res('HTTP/1.1 200 OK\r\nconstructor: e\r\nContent-Length: 0\r\n\r\n');
+    expect(r.headers['constructor']).toBe('e');
+  });
+
   it('finds a head split across reads, resuming where it stopped', () => {
     const whole = Buffer.from('GET / HTTP/1.1\r\nhost: x\r\n\r\nrest');
     for (let cut = 1; cut < whole.length; cut++) {

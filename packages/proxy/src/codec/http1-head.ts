@@ -95,6 +95,14 @@ function rememberName(raw: string, lower: string): void {
   else NAMES.set(key, [raw, lower]);
 }
 
+/** A field named `__proto__` as an own property (an assignment would set the prototype instead). */
+const OWN_FIELD = (value: string): PropertyDescriptor => ({
+  value,
+  writable: true,
+  enumerable: true,
+  configurable: true,
+});
+
 /** A NUL, or a CR or LF that is not part of a CRLF: somewhere in the head a value may be invalid. */
 const SUSPECT = /\0|\r(?!\n)|(?<!\r)\n/;
 
@@ -137,9 +145,13 @@ function parseFields(text: string, pos: number, limits: HeadLimits, out: ParsedH
     while (ve > vs && isTrimmed(text.charCodeAt(ve - 1))) ve--;
     const value = text.slice(vs, ve);
     if (checkValues && BAD_VALUE.test(value)) throw new HttpParseError(`invalid value of ${name}`);
-    const prev = headers[name];
-    if (prev === undefined) headers[name] = value;
-    else if (name === 'set-cookie') headers[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
+    let prev = headers[name];
+    // A name Object.prototype has (`constructor`, `toString`, ...) is not a repeat of a field.
+    if (prev !== undefined && !Object.hasOwn(headers, name)) prev = undefined;
+    if (prev === undefined) {
+      if (name === '__proto__') Object.defineProperty(headers, name, OWN_FIELD(value));
+      else headers[name] = value;
+    } else if (name === 'set-cookie') headers[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
     else if (name === 'content-length') {
       if (prev !== value) throw new HttpParseError('conflicting content-length');
     } else
