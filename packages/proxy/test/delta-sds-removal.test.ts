@@ -9,6 +9,7 @@ import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
 import { ADMIN, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
+import { until } from './helpers/until.js';
 
 const ID = 'spiffe://cluster.local/ns/default/sa/server';
 const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
@@ -53,15 +54,6 @@ function handshake(port: number): Promise<{ fingerprint?: string; error?: string
     s.once('error', (e) => resolve({ error: e.message }));
     s.once('close', () => resolve({ error: 'closed before the handshake' }));
   });
-}
-
-/** Polls `check` until it holds (the condition is the synchronisation, not the delay). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {
@@ -116,7 +108,7 @@ describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {
     // Both secrets were asked for over DeltaSecrets; the server answered `default` and removed the other.
     const req = await sds.waitForRequest((r) => r.delta && r.resourceNames.includes('not-on-the-server'));
     expect(req.typeUrl).toBe(TypeUrl.Secret);
-    await until('the proxy to be ready', () => proxy.isReady);
+    await until('the proxy to be ready', () => proxy.isReady, { timeoutMs: 10_000 });
     const missing = proxy.listenerAddress('missing');
     expect(missing).toBeDefined();
     // it serves, but has no certificate: handshakes fail
@@ -140,6 +132,7 @@ describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {
     await until(
       'the new certificate',
       async () => (await handshake(port)).fingerprint !== before.fingerprint,
+      { timeoutMs: 10_000 },
     );
   });
 });

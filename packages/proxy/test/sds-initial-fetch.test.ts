@@ -9,6 +9,7 @@ import { startProxy, startTestAdsServer, type RunningProxy } from '../src/index.
 import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
 import { adsBootstrap } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki, type Leaf } from './helpers/certs.js';
+import { until } from './helpers/until.js';
 
 const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const ID = 'spiffe://cluster.local/ns/default/sa/server';
@@ -71,15 +72,6 @@ function handshake(port: number): Promise<{ fingerprint?: string; error?: string
   });
 }
 
-/** Polls `check` until it holds (the condition is the synchronisation, not the delay). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe.skipIf(!hasOpenssl())('SDS initial_fetch_timeout (as Envoy)', () => {
   it('a static listener whose secret does not come in time serves without it; 0s keeps waiting', async () => {
     const pki = makePki();
@@ -113,6 +105,7 @@ describe.skipIf(!hasOpenssl())('SDS initial_fetch_timeout (as Envoy)', () => {
     await until(
       'the late secret’s wait to run out',
       () => proxy.stats.value('sds.late-cert.init_fetch_timeout') === 1,
+      { timeoutMs: 10_000 },
     );
     // `late` no longer holds the start; `patient` (0s) still does.
     expect(proxy.listenerManager.warmingNames()).toEqual(['patient']);
@@ -130,7 +123,9 @@ describe.skipIf(!hasOpenssl())('SDS initial_fetch_timeout (as Envoy)', () => {
 
     // The secret arrives later: the same listener serves it.
     sds.set(TypeUrl.Secret, [secret('patient-cert', patient), secret('late-cert', pki.leaf(ID))]);
-    await until('the late certificate', async () => (await handshake(latePort)).fingerprint !== undefined);
+    await until('the late certificate', async () => (await handshake(latePort)).fingerprint !== undefined, {
+      timeoutMs: 10_000,
+    });
     expect(proxy.stats.value('sds.late-cert.init_fetch_timeout')).toBe(1);
   });
 
