@@ -120,7 +120,7 @@ export function idleBootstrap(port, clusters = 100) {
 if (import.meta.filename === process.argv[1]) {
   const { spawn } = await import('node:child_process');
   const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
-  const net = (await import('node:net')).default;
+  const { freePort, waitPort } = await import('./ports.mjs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const root = join(import.meta.dirname, '..', '..', '..');
@@ -128,25 +128,6 @@ if (import.meta.filename === process.argv[1]) {
   const work = mkdtempSync(join(tmpdir(), 'skein-idle-'));
   const rounds = Number(process.env.BENCH_IDLE_ROUNDS ?? 5);
   const extra = (process.env.SKEIN_IDLE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const freePort = () =>
-    new Promise((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-    });
-  const waitPort = async (port) => {
-    for (let i = 0; i < 400; i++) {
-      const ok = await new Promise((r) => {
-        const c = net.connect(port, '127.0.0.1');
-        c.once('connect', () => (c.destroy(), r(true)));
-        c.once('error', () => r(false));
-      });
-      if (ok) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`port ${port} never opened`);
-  };
   const start = (args) => spawn(node, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = (p) => p.kill('SIGTERM');
   // `pre`: node flags before the entry. skein-proxy is started as bin/skein-proxy starts it (no
@@ -185,7 +166,8 @@ if (import.meta.filename === process.argv[1]) {
     );
   }
   try {
-    printIdleRss(await measureIdleRss({ variants, rounds, freePort, waitPort, stop }), rounds);
+    const wait = (port) => waitPort(port, 400);
+    printIdleRss(await measureIdleRss({ variants, rounds, freePort, waitPort: wait, stop }), rounds);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

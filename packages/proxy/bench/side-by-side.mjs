@@ -3,12 +3,12 @@
 // connections each; CPU from /proc/<pid>/task/*/schedstat (ns); prints per-round ratios and medians.
 // Usage (under flock /tmp/skein-bench.lock): node side-by-side.mjs <distA> <distB> [rounds] [seconds] [rps]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { skeinBootstrap } from './bootstrap.mjs';
-import { freePort, startNginxUpstream } from './nginx-upstream.mjs';
+import { sideScriptSetup } from './nginx-upstream.mjs';
+import { freePort } from './ports.mjs';
 const root = join(import.meta.dirname, '..', '..', '..');
 const require = createRequire(join(root, 'package.json'));
 const { Pool } = require('undici');
@@ -17,16 +17,8 @@ const ROUNDS = Number(roundsArg),
   SEC = Number(secArg),
   RPS = Number(rpsArg),
   CONNS = 16;
-const work = mkdtempSync(join(tmpdir(), 'hcm-ab-'));
-const kids = [];
-// A failed round (an exception) still stops the proxies and nginx, and removes the work directory.
-process.on('exit', () => {
-  for (const k of kids) k.kill('SIGTERM');
-  rmSync(work, { recursive: true, force: true });
-});
-const upstream = await startNginxUpstream(work);
-kids.push(upstream.proc);
-const up = upstream.port;
+// A failed run (an exception) still stops the proxies and nginx, and removes the work directory.
+const { work, kids, up } = await sideScriptSetup('hcm-ab');
 const boot = (px) => skeinBootstrap(px, up);
 const node = process.execPath;
 async function startProxy(name, dist) {
