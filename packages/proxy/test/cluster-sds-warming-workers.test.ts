@@ -12,7 +12,8 @@ import { startTestAdsServer } from '../src/index.js';
 import { get } from './helpers/upstreams.js';
 import { adsBootstrap, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki } from './helpers/certs.js';
-import { certSecret, mtlsCluster, rootSecret, tlsUpstream } from './helpers/tls-upstream.js';
+import { certSecret, rootSecret } from './helpers/sds-secrets.js';
+import { mtlsCluster, tlsUpstream } from './helpers/tls-upstream.js';
 import { until } from './helpers/until.js';
 
 const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'skein-proxy');

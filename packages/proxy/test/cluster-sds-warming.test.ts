@@ -10,13 +10,8 @@ import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer }
 import { ADMIN, anyHostRoutes, get, httpListener } from './helpers/upstreams.js';
 import { adsBootstrap, grpcCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
-import {
-  certSecret,
-  mtlsCluster as mtlsToUpstream,
-  rootSecret,
-  tlsUpstream,
-  type TlsUpstream,
-} from './helpers/tls-upstream.js';
+import { certSecret, rootSecret } from './helpers/sds-secrets.js';
+import { mtlsCluster as mtlsToUpstream, tlsUpstream, type TlsUpstream } from './helpers/tls-upstream.js';
 import { until } from './helpers/until.js';
 
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';

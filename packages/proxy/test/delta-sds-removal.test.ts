@@ -3,12 +3,13 @@
 // removal is ACKed and ignored — the held certificate keeps serving new handshakes — while a
 // removal of a secret never received ends its listener's warming (the listener serves, its
 // handshakes fail until the secret arrives). Against the in-process server on DeltaSecrets.
-import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
 import { ADMIN, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
+import { certSecret } from './helpers/sds-secrets.js';
+import { handshake } from './helpers/tls-handshake.js';
 import { until } from './helpers/until.js';
 
 const ID = 'spiffe://cluster.local/ns/default/sa/server';
@@ -44,35 +45,16 @@ function tlsListener(name: string, secret: string): Record<string, unknown> {
   return l;
 }
 
-/** The certificate a TLS handshake on `port` presents (its fingerprint), or the handshake error. */
-function handshake(port: number): Promise<{ fingerprint?: string; error?: string }> {
-  return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      resolve({ fingerprint: s.getPeerCertificate().fingerprint256 });
-      s.destroy();
-    });
-    s.once('error', (e) => resolve({ error: e.message }));
-    s.once('close', () => resolve({ error: 'closed before the handshake' }));
-  });
-}
-
 describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {
   let pki: TestPki;
   let sds: TestAdsServer;
   let app: Echo;
   let proxy: RunningProxy;
-  const secret = (name: string, leaf: { cert: string; key: string }) => ({
-    name,
-    tlsCertificate: {
-      certificateChain: { inlineString: leaf.cert },
-      privateKey: { inlineString: leaf.key },
-    },
-  });
 
   beforeAll(async () => {
     pki = makePki();
     sds = await startTestAdsServer({ reportAbsent: true });
-    sds.set(TypeUrl.Secret, [secret('default', pki.leaf(ID))]);
+    sds.set(TypeUrl.Secret, [certSecret(pki.leaf(ID))]);
     app = await startEcho('app');
     proxy = await startProxy(
       {
@@ -128,7 +110,7 @@ describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {
     expect(await handshake(port)).toEqual(before);
     // and a later certificate for it still arrives and serves
     const next = pki.leaf(ID);
-    sds.set(TypeUrl.Secret, [secret('default', next)]);
+    sds.set(TypeUrl.Secret, [certSecret(next)]);
     await until(
       'the new certificate',
       async () => (await handshake(port)).fingerprint !== before.fingerprint,
