@@ -4,23 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, get, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
+import { jwk, token } from './helpers/jwt.js';
 import { until } from './helpers/until.js';
 
 const F = 'type.googleapis.com/envoy.extensions.filters.';
 const ISS = 'https://sync.example';
 const ISS_ASYNC = 'https://async.example';
-const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
-
-function token(payload: Record<string, unknown>): string {
-  const b = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const input = `${b({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${b(payload)}`;
-  return `${input}.${sign('RSA-SHA256', Buffer.from(input), privateKey).toString('base64url')}`;
-}
-
 let app: Echo;
 let jwksServer: http.Server;
 const fetches: { path: string; host: string; at: number }[] = [];
