@@ -9,11 +9,11 @@ import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer }
 import { ADMIN, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
 import { certSecret } from './helpers/sds-secrets.js';
+import { withSdsCertificate } from './helpers/sds-listener.js';
 import { handshake } from './helpers/tls-handshake.js';
 import { until } from './helpers/until.js';
 
 const ID = 'spiffe://cluster.local/ns/default/sa/server';
-const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 
 const deltaSds = {
   api_config_source: {
@@ -31,18 +31,8 @@ function tlsListener(name: string, secret: string): Record<string, unknown> {
     virtual_hosts: [
       { name, domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] },
     ],
-  }) as { filter_chains: Record<string, unknown>[] };
-  l.filter_chains[0] = {
-    ...l.filter_chains[0],
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': `${TLS}DownstreamTlsContext`,
-        common_tls_context: { tls_certificate_sds_secret_configs: [{ name: secret, sds_config: deltaSds }] },
-      },
-    },
-  };
-  return l;
+  });
+  return withSdsCertificate(l, secret, deltaSds);
 }
 
 describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {

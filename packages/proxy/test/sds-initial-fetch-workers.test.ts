@@ -13,6 +13,7 @@ import { adsBootstrap } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
 import { handshake } from './helpers/tls-handshake.js';
+import { withSdsCertificate } from './helpers/sds-listener.js';
 
 const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'skein-proxy');
 const built = existsSync(join(import.meta.dirname, '..', 'dist', 'main.js'));
@@ -49,26 +50,10 @@ describe.skipIf(!built || !hasOpenssl())('SDS initial_fetch_timeout on worker th
       { name: 'r', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [] }] },
       {},
       { stat_prefix: 'tls', address: { socket_address: { address: '127.0.0.1', port_value: port } } },
-    ) as { filter_chains: Record<string, unknown>[] };
-    l.filter_chains[0] = {
-      ...l.filter_chains[0],
-      transport_socket: {
-        name: 'envoy.transport_sockets.tls',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
-          common_tls_context: {
-            tls_certificate_sds_secret_configs: [
-              {
-                name: SECRET,
-                sds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0.2s' },
-              },
-            ],
-          },
-        },
-      },
-    };
+    );
+    const sdsConfig = { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0.2s' };
     ads.set(TypeUrl.Cluster, []);
-    ads.set(TypeUrl.Listener, [l]);
+    ads.set(TypeUrl.Listener, [withSdsCertificate(l, SECRET, sdsConfig)]);
     dir = mkdtempSync(join(tmpdir(), 'skein-proxy-sds-workers-'));
     const bootstrap = adsBootstrap(ads.port, {
       admin: { address: { socketAddress: { address: '127.0.0.1', portValue: adminPort } } },

@@ -9,10 +9,10 @@ import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
 import { adsBootstrap } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki } from './helpers/certs.js';
 import { certSecret } from './helpers/sds-secrets.js';
+import { withSdsCertificate } from './helpers/sds-listener.js';
 import { handshake } from './helpers/tls-handshake.js';
 import { until } from './helpers/until.js';
 
-const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const ID = 'spiffe://cluster.local/ns/default/sa/server';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -30,20 +30,8 @@ function tlsListener(name: string, secretName: string, sdsConfig: Record<string,
     {
       stat_prefix: name,
     },
-  ) as { filter_chains: Record<string, unknown>[] };
-  l.filter_chains[0] = {
-    ...l.filter_chains[0],
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': `${TLS}DownstreamTlsContext`,
-        common_tls_context: {
-          tls_certificate_sds_secret_configs: [{ name: secretName, sds_config: sdsConfig }],
-        },
-      },
-    },
-  };
-  return l;
+  );
+  return withSdsCertificate(l, secretName, sdsConfig);
 }
 
 const sdsGrpc = (initialFetchTimeout: string) => ({
