@@ -2,7 +2,7 @@
 // sds_config's initial_fetch_timeout runs out stops holding the start — it comes up without the
 // secret (handshakes fail until it arrives) and `sds.<secret>.init_fetch_timeout` counts it —
 // while `0s` keeps waiting. Over an SDS stream (StreamSecrets) and over ADS; real sockets.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy } from '../src/index.js';
 import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
@@ -12,13 +12,11 @@ import { certSecret } from './helpers/sds-secrets.js';
 import { withSdsCertificate } from './helpers/sds-listener.js';
 import { handshake } from './helpers/tls-handshake.js';
 import { until } from './helpers/until.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
 const ID = 'spiffe://cluster.local/ns/default/sa/server';
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 /** An HTTP listener on 127.0.0.1:0 terminating TLS with SDS secret `secret` from `sdsConfig`. */
 function tlsListener(name: string, secretName: string, sdsConfig: Record<string, unknown>) {
