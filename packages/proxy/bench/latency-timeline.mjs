@@ -15,7 +15,7 @@ import { Pool } from 'undici';
 import { skeinBootstrap } from './bootstrap.mjs';
 import { makeCerts, tlsCommon } from './certs.mjs';
 import { sideScriptSetup } from './nginx-upstream.mjs';
-import { freePort } from './ports.mjs';
+import { freePort, waitAnswers } from './ports.mjs';
 import { istioInbound, istioOutbound } from './mtls.mjs';
 
 const [target = 'relay', secArg = '3', rpsArg = '1000'] = process.argv.slice(2);
@@ -56,15 +56,7 @@ if (target === 'relay') {
 } else proxy = skein(target, 'b.json', skeinBootstrap(px, up));
 traced.unshift(proxy.pid);
 kids.push(proxy);
-for (let i = 0; ; i++) {
-  try {
-    await fetch(`http://127.0.0.1:${px}/`, { headers: { host: 'bench' } });
-    break;
-  } catch {
-    if (i > 600) throw new Error(`${target} never answered`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+await waitAnswers(px, target);
 // Warm-up at saturation (V8's top tier), then at the fixed rate.
 spawnSync('wrk', ['-t1', `-c${CONNS}`, '-d3s', '-H', 'Host: bench', `http://127.0.0.1:${px}/`]);
 const pool = new Pool(`http://127.0.0.1:${px}`, { connections: CONNS, pipelining: 1 });

@@ -1,5 +1,5 @@
 // Loopback ports for the bench scripts: one the kernel just gave out, and waiting until a started
-// target accepts on its port.
+// target accepts on its port (or answers HTTP there).
 import net from 'node:net';
 
 /** A loopback port the kernel just gave out (free when this resolves). */
@@ -23,4 +23,17 @@ export async function waitPort(port, tries = 200) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`port ${port} never opened`);
+}
+
+/** Resolves once http://127.0.0.1:`port`/ answers (any status); tries every 50 ms, 600 times. */
+export async function waitAnswers(port, what) {
+  for (let tries = 0; ; tries++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`, { headers: { host: 'bench' } });
+      return;
+    } catch {
+      if (tries >= 600) throw new Error(`${what} never answered on port ${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
