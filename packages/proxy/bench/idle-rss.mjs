@@ -5,6 +5,7 @@
 // when given. RSS is split into anonymous memory (heaps, malloc) and file pages (the node binary's
 // code and read-only data that the process touched).
 import { readFileSync } from 'node:fs';
+import { loopbackCluster } from './bootstrap.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -68,21 +69,6 @@ export function printIdleRss(results, rounds) {
 
 /** The idle bench's bootstrap: one HTTP listener on `port` and `clusters` STATIC clusters. */
 export function idleBootstrap(port, clusters = 100) {
-  const cluster = (name, p) => ({
-    name,
-    type: 'STATIC',
-    connect_timeout: '1s',
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [
-        {
-          lb_endpoints: [
-            { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p } } } },
-          ],
-        },
-      ],
-    },
-  });
   const hcm = {
     '@type':
       'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -110,7 +96,7 @@ export function idleBootstrap(port, clusters = 100) {
           filter_chains: [{ filters: [{ name: 'hcm', typed_config: hcm }] }],
         },
       ],
-      clusters: Array.from({ length: clusters }, (_, i) => cluster(`c${i}`, 10000 + i)),
+      clusters: Array.from({ length: clusters }, (_, i) => loopbackCluster(`c${i}`, 10000 + i)),
     },
   };
 }
