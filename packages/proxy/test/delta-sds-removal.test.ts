@@ -9,7 +9,7 @@ import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer }
 import { ADMIN, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
 import { certSecret } from './helpers/sds-secrets.js';
-import { withSdsCertificate } from './helpers/sds-listener.js';
+import { withSdsCertificate } from './helpers/downstream-tls.js';
 import { handshake } from './helpers/tls-handshake.js';
 import { until } from './helpers/until.js';
 

@@ -13,7 +13,7 @@ import { adsBootstrap } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
 import { handshake } from './helpers/tls-handshake.js';
-import { withSdsCertificate } from './helpers/sds-listener.js';
+import { withSdsCertificate } from './helpers/downstream-tls.js';
 
 const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'skein-proxy');
 const built = existsSync(join(import.meta.dirname, '..', 'dist', 'main.js'));

@@ -9,7 +9,7 @@ import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
 import { adsBootstrap } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki } from './helpers/certs.js';
 import { certSecret } from './helpers/sds-secrets.js';
-import { withSdsCertificate } from './helpers/sds-listener.js';
+import { withSdsCertificate } from './helpers/downstream-tls.js';
 import { handshake } from './helpers/tls-handshake.js';
 import { until } from './helpers/until.js';
 import { cleanupAfterEach } from './helpers/cleanup.js';

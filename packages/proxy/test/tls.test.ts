@@ -8,6 +8,7 @@ import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer }
 import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
 import { grpcCluster } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki, type Leaf, type TestPki } from './helpers/certs.js';
+import { withDownstreamTls } from './helpers/downstream-tls.js';
 
 const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
@@ -38,15 +39,8 @@ function tlsListener(name: string, context: Record<string, unknown>): Record<str
         routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }],
       },
     ],
-  }) as { filter_chains: Record<string, unknown>[] };
-  l.filter_chains[0] = {
-    ...l.filter_chains[0],
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: { '@type': `${TLS}DownstreamTlsContext`, ...context },
-    },
-  };
-  return l;
+  });
+  return withDownstreamTls(l, context);
 }
 
 interface Handshake {
