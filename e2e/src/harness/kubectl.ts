@@ -3,10 +3,10 @@
  * $SKEIN_KUBECTL), run against the suite's cluster: for what users see, e.g. the message of a
  * refused `kubectl apply`.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SKEIN_CACHE, type Cluster } from './cluster.js';
+import { runCommand, type CommandResult } from './run-command.js';
 
 export function kubectlBinary(): string {
   const fromEnv = process.env['SKEIN_KUBECTL'];
@@ -22,21 +22,6 @@ export function kubectlBinary(): string {
   return found;
 }
 
-export function kubectl(
-  cluster: Cluster,
-  args: readonly string[],
-  stdin = '',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(kubectlBinary(), ['--kubeconfig', cluster.kubeconfigPath, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-    p.stdin.end(stdin);
-  });
+export function kubectl(cluster: Cluster, args: readonly string[], stdin = ''): Promise<CommandResult> {
+  return runCommand(kubectlBinary(), ['--kubeconfig', cluster.kubeconfigPath, ...args], stdin);
 }

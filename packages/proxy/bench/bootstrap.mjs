@@ -26,45 +26,33 @@ export function benchRouteAction(route = process.env.BENCH_ROUTE ?? 'istio') {
   return { cluster: 'up', timeout: '0s', retry_policy: ISTIO_RETRY_POLICY };
 }
 
+/** A STATIC cluster `name` of one endpoint, 127.0.0.1:`port` (its load assignment named `assignment`). */
+export function loopbackCluster(name, port, assignment = name) {
+  return {
+    name,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    load_assignment: {
+      cluster_name: assignment,
+      endpoints: [
+        {
+          lb_endpoints: [
+            { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 /**
  * `tls`: `{ upstream?, downstream? }` common TLS contexts (downstream requires client certificates);
  * `route`: see benchRouteAction.
  */
 export function skeinBootstrap(port, upstream, extraClusters = 0, tls = undefined, route = undefined) {
-  const clusters = [
-    {
-      name: 'up',
-      type: 'STATIC',
-      connect_timeout: '1s',
-      load_assignment: {
-        cluster_name: 'up',
-        endpoints: [
-          {
-            lb_endpoints: [
-              { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upstream } } } },
-            ],
-          },
-        ],
-      },
-    },
-  ];
-  for (let i = 0; i < extraClusters; i++) {
-    clusters.push({
-      name: `outbound|80||svc-${i}.default.svc.cluster.local`,
-      type: 'STATIC',
-      connect_timeout: '1s',
-      load_assignment: {
-        cluster_name: `c${i}`,
-        endpoints: [
-          {
-            lb_endpoints: [
-              { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 10000 + i } } } },
-            ],
-          },
-        ],
-      },
-    });
-  }
+  const clusters = [loopbackCluster('up', upstream)];
+  for (let i = 0; i < extraClusters; i++)
+    clusters.push(loopbackCluster(`outbound|80||svc-${i}.default.svc.cluster.local`, 10000 + i, `c${i}`));
   if (tls?.upstream)
     clusters[0].transport_socket = {
       name: 'tls',

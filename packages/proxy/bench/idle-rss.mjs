@@ -5,6 +5,7 @@
 // when given. RSS is split into anonymous memory (heaps, malloc) and file pages (the node binary's
 // code and read-only data that the process touched).
 import { readFileSync } from 'node:fs';
+import { loopbackCluster } from './bootstrap.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -68,21 +69,6 @@ export function printIdleRss(results, rounds) {
 
 /** The idle bench's bootstrap: one HTTP listener on `port` and `clusters` STATIC clusters. */
 export function idleBootstrap(port, clusters = 100) {
-  const cluster = (name, p) => ({
-    name,
-    type: 'STATIC',
-    connect_timeout: '1s',
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [
-        {
-          lb_endpoints: [
-            { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p } } } },
-          ],
-        },
-      ],
-    },
-  });
   const hcm = {
     '@type':
       'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -110,7 +96,7 @@ export function idleBootstrap(port, clusters = 100) {
           filter_chains: [{ filters: [{ name: 'hcm', typed_config: hcm }] }],
         },
       ],
-      clusters: Array.from({ length: clusters }, (_, i) => cluster(`c${i}`, 10000 + i)),
+      clusters: Array.from({ length: clusters }, (_, i) => loopbackCluster(`c${i}`, 10000 + i)),
     },
   };
 }
@@ -120,7 +106,7 @@ export function idleBootstrap(port, clusters = 100) {
 if (import.meta.filename === process.argv[1]) {
   const { spawn } = await import('node:child_process');
   const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
-  const net = (await import('node:net')).default;
+  const { freePort, waitPort } = await import('./ports.mjs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const root = join(import.meta.dirname, '..', '..', '..');
@@ -128,25 +114,6 @@ if (import.meta.filename === process.argv[1]) {
   const work = mkdtempSync(join(tmpdir(), 'skein-idle-'));
   const rounds = Number(process.env.BENCH_IDLE_ROUNDS ?? 5);
   const extra = (process.env.SKEIN_IDLE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const freePort = () =>
-    new Promise((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-    });
-  const waitPort = async (port) => {
-    for (let i = 0; i < 400; i++) {
-      const ok = await new Promise((r) => {
-        const c = net.connect(port, '127.0.0.1');
-        c.once('connect', () => (c.destroy(), r(true)));
-        c.once('error', () => r(false));
-      });
-      if (ok) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`port ${port} never opened`);
-  };
   const start = (args) => spawn(node, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = (p) => p.kill('SIGTERM');
   // `pre`: node flags before the entry. skein-proxy is started as bin/skein-proxy starts it (no
@@ -185,7 +152,8 @@ if (import.meta.filename === process.argv[1]) {
     );
   }
   try {
-    printIdleRss(await measureIdleRss({ variants, rounds, freePort, waitPort, stop }), rounds);
+    const wait = (port) => waitPort(port, 400);
+    printIdleRss(await measureIdleRss({ variants, rounds, freePort, waitPort: wait, stop }), rounds);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

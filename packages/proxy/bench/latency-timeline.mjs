@@ -8,63 +8,36 @@
 // side, Istio's inbound/outbound shapes, certificates made here with openssl) and traces both.
 // Usage (root, under flock /tmp/skein-bench.lock):
 //   node latency-timeline.mjs <dist dir | relay | pair=<dist dir>> [seconds] [rps]
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { Pool } from 'undici';
 import { skeinBootstrap } from './bootstrap.mjs';
-import { freePort, startNginxUpstream } from './nginx-upstream.mjs';
+import { makeCerts, tlsCommon } from './certs.mjs';
+import { sideScriptSetup } from './nginx-upstream.mjs';
+import { freePort, waitAnswers } from './ports.mjs';
 import { istioInbound, istioOutbound } from './mtls.mjs';
 
 const [target = 'relay', secArg = '3', rpsArg = '1000'] = process.argv.slice(2);
 const SEC = Number(secArg);
 const RPS = Number(rpsArg);
 const CONNS = 16;
-const work = mkdtempSync(join(tmpdir(), 'skein-timeline-'));
-const kids = [];
-process.on('exit', () => {
-  for (const k of kids) k.kill('SIGTERM');
-  rmSync(work, { recursive: true, force: true });
-});
+// A failed run (an exception) still stops the proxies and nginx, and removes the work directory.
+const { work, kids, up } = await sideScriptSetup('skein-timeline');
 
-const upstream = await startNginxUpstream(work);
-kids.push(upstream.proc);
-const up = upstream.port;
 const px = await freePort();
 const skein = (dist, name, bootstrap) => {
   writeFileSync(join(work, name), JSON.stringify(bootstrap));
   const args = ['-c', join(work, name), '--concurrency', '1', '--log-level', 'warning'];
   return spawn(process.execPath, [join(dist, 'main.js'), ...args], { stdio: 'ignore' });
 };
-/** A CA and the client's and server's SPIFFE leaf certificates (P-256), as the bench makes them. */
+/** The client's and server's TLS contexts, with the bench's certificates (bench/certs.mjs). */
 function pairTls() {
-  const o = (...a) => execFileSync('openssl', a, { cwd: work, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  o('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=timeline-ca', '-days', '1');
-  const pem = (f) => readFileSync(join(work, f), 'utf8');
-  const leaf = (sa) => {
-    writeFileSync(join(work, `${sa}.ext`), `subjectAltName=URI:spiffe://cluster.local/ns/bench/sa/${sa}\n`);
-    o('req', ...ec, '-keyout', `${sa}.key`, '-out', `${sa}.csr`, '-subj', '/O=bench');
-    const sign = ['-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1'];
-    o('x509', '-req', '-in', `${sa}.csr`, ...sign, '-out', `${sa}.crt`, '-extfile', `${sa}.ext`);
-    return { cert: pem(`${sa}.crt`), key: pem(`${sa}.key`) };
+  const certs = makeCerts(work);
+  return {
+    client: tlsCommon(certs.client, certs.ca, 'server'),
+    server: tlsCommon(certs.server, certs.ca, 'client'),
   };
-  const ca = pem('ca.crt');
-  const side = (self, peer) => ({
-    tls_certificates: [
-      { certificate_chain: { inline_string: self.cert }, private_key: { inline_string: self.key } },
-    ],
-    validation_context: {
-      trusted_ca: { inline_string: ca },
-      match_typed_subject_alt_names: [
-        { san_type: 'URI', matcher: { exact: `spiffe://cluster.local/ns/bench/sa/${peer}` } },
-      ],
-    },
-  });
-  const client = leaf('client');
-  const server = leaf('server');
-  return { client: side(client, 'server'), server: side(server, 'client') };
 }
 let proxy;
 const traced = [];
@@ -83,15 +56,7 @@ if (target === 'relay') {
 } else proxy = skein(target, 'b.json', skeinBootstrap(px, up));
 traced.unshift(proxy.pid);
 kids.push(proxy);
-for (let i = 0; ; i++) {
-  try {
-    await fetch(`http://127.0.0.1:${px}/`, { headers: { host: 'bench' } });
-    break;
-  } catch {
-    if (i > 600) throw new Error(`${target} never answered`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+await waitAnswers(px, target);
 // Warm-up at saturation (V8's top tier), then at the fixed rate.
 spawnSync('wrk', ['-t1', `-c${CONNS}`, '-d3s', '-H', 'Host: bench', `http://127.0.0.1:${px}/`]);
 const pool = new Pool(`http://127.0.0.1:${px}`, { connections: CONNS, pipelining: 1 });

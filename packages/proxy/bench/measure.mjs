@@ -1,7 +1,7 @@
 // The measuring half of `npm run bench:proxy` (run.mjs and the mTLS pairs): a target's CPU in
 // nanoseconds (every thread of the process tree, from /proc/<pid>/task/<tid>/schedstat), the
 // fixed-rate load with a settle lead-in before the measured window, wrk saturation, optional
-// taskset pinning, and per-round ratio statistics (medians with min–max).
+// taskset pinning, CPU ticks and RSS beside them, and per-round ratio statistics (medians with min–max).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Pool } from 'undici';
@@ -37,6 +37,30 @@ export function cpuNs(pids) {
     }
   }
   return total;
+}
+
+/** CPU ticks (utime + stime, 1/CLK_TCK s) of a target: the old measure, kept beside schedstat's. */
+export function cpuTicks(pids) {
+  let total = 0;
+  for (const p of pids) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      total += Number(f[11]) + Number(f[12]);
+    } catch {}
+  }
+  return total;
+}
+
+/** Resident memory (MB) of every process of a target. */
+export function rssMb(proc) {
+  let kb = 0;
+  for (const p of pidsOf(proc)) {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      kb += Number(m?.[1] ?? 0);
+    } catch {}
+  }
+  return kb / 1024;
 }
 
 /** Pins every thread of the pids to `cpus` (a taskset list such as "1"); no-op when cpus is empty. */

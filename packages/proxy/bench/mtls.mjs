@@ -5,23 +5,17 @@
 // between the two skein pairs is what TLS itself costs, the rest is two proxies in series.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { skeinBootstrap } from './bootstrap.mjs';
+import { tlsCommon } from './certs.mjs';
+import { freePort, waitPort } from './ports.mjs';
 
 /**
- * The pair targets, as [name, launch(port)] for the bench's target list. `skein(args)` starts a
- * skein-proxy with the given arguments; `baseline`, when set, does the same for the baseline build.
+ * The pair targets, as [name, launch(port)] for the bench's target list, with the certificates of
+ * bench/certs.mjs (`certs`, their files in `work`). `skein(name, args)` starts a skein-proxy with the
+ * given arguments; `baseline`, when set, does the same for the baseline build; `start(name, cmd,
+ * args)` starts nginx.
  */
-export function mtlsTargets({
-  work,
-  certs,
-  upstreamPort,
-  freePort,
-  waitPort,
-  start,
-  skeinBootstrap,
-  tlsCommon,
-  skein,
-  baseline,
-}) {
+export function mtlsTargets({ work, certs, upstreamPort, start, skein, baseline }) {
   const skeinPair =
     (label, run, tls, sidecar = false) =>
     async (port) => {

@@ -11,29 +11,21 @@
 // route carries Istio's default retry policy, as a sidecar's outbound route does
 // (bench/bootstrap.mjs; BENCH_ROUTE=plain drops it), except "skein plain route" and "baseline plain"
 // (never have one).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import {
-  cpuNs,
-  fixedRate,
-  median,
-  medRange,
-  percentiles,
-  perRound,
-  pidsOf,
-  pin,
-  saturation,
-} from './measure.mjs';
-import { measureIdleRss, printIdleRss } from './idle-rss.mjs';
-import { mtlsTargets, printMtls } from './mtls.mjs';
+import { cpuNs, cpuTicks, fixedRate, percentiles, pidsOf, pin, rssMb, saturation } from './measure.mjs';
+import { measureIdleRss } from './idle-rss.mjs';
 import { skeinBootstrap } from './bootstrap.mjs';
+import { startNginxUpstream } from './nginx-upstream.mjs';
+import { freePort, waitPort } from './ports.mjs';
+import { alive, ensureDebian, processStarter, stop } from './processes.mjs';
+import { printRounds, printSummary } from './report.mjs';
+import { benchTargets } from './targets.mjs';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const here = import.meta.dirname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RPS = Number(process.env.BENCH_RPS ?? 1000);
@@ -58,198 +50,7 @@ const SLICES = Math.max(1, Number(process.env.BENCH_SLICES ?? 3));
 // BENCH_RESTART=0 keeps one process per target for the whole run.
 const RESTART = process.env.BENCH_RESTART !== '0';
 const work = mkdtempSync(join(tmpdir(), 'skein-bench-'));
-const children = [];
-
-function ensureDebian(pkgs) {
-  const missing = pkgs
-    .filter(([bin]) => spawnSync('which', [bin], { stdio: 'ignore' }).status !== 0)
-    .map(([, p]) => p);
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(' ')} (run as root to install)`);
-  console.log(`installing ${missing.join(' ')} from Debian...`);
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-}
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const p = s.address().port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
-async function waitPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), r(true)));
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} never opened`);
-}
-
-function start(name, cmd, args, env = {}) {
-  // BENCH_TRACE_GC=1: Node targets run with --trace-gc (bin/skein-proxy is node + dist/main.js
-  // without flags; NODE_OPTIONS cannot carry it); their collections are counted per window.
-  const trace = TRACE_GC && (cmd === process.execPath || cmd.endsWith('skein-proxy'));
-  if (trace && cmd !== process.execPath) {
-    args = [join(root, 'packages/proxy/dist/main.js'), ...args];
-    cmd = process.execPath;
-  }
-  // The trace goes to a file: a pipe would block the target while spawnSync(wrk) holds our loop.
-  const gcLog = trace ? join(work, `gc-${name}-${children.length}.log`) : undefined;
-  const p = spawn(cmd, trace ? ['--trace-gc', ...args] : args, {
-    stdio: ['ignore', gcLog ? openSync(gcLog, 'w') : 'ignore', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  if (gcLog) {
-    p.gc = () => {
-      const text = readFileSync(gcLog, 'utf8');
-      const count = (re) => (text.match(re) ?? []).length;
-      return {
-        scavenge: count(/Scavenge|Minor Mark/g),
-        major: count(/Mark-Compact|Mark-sweep/gi),
-        reduce: count(/reduce|idle/gi),
-      };
-    };
-  }
-  let err = '';
-  p.stderr.on('data', (d) => (err += d));
-  p.on(
-    'exit',
-    (code) => code && code !== 0 && !p.stopping && console.error(`${name} exited ${code}: ${err}`),
-  );
-  children.push(p);
-  return p;
-}
-
-/** True while a process exists and is not a zombie. */
-function alive(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function stop(p) {
-  p.stopping = true;
-  try {
-    process.kill(p.pid, 'SIGTERM');
-  } catch {}
-}
-
-/** CPU ticks (utime + stime, 1/CLK_TCK s) of a target: the old measure, kept beside schedstat's. */
-function cpuTicks(pids) {
-  let total = 0;
-  for (const p of pids) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      total += Number(f[11]) + Number(f[12]);
-    } catch {}
-  }
-  return total;
-}
-
-function rssMb(proc) {
-  let kb = 0;
-  for (const p of pidsOf(proc)) {
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      kb += Number(m?.[1] ?? 0);
-    } catch {}
-  }
-  return kb / 1024;
-}
-
-/**
- * A CA and two leaf certificates (client and server SPIFFE identities) made with openssl. The
- * server's also carries DNS:server.bench, the name the client-side nginx verifies (nginx checks
- * DNS names, skein-proxy the SPIFFE URI).
- */
-function makeCerts() {
-  const o = (...a) => execFileSync('openssl', a, { cwd: work, stdio: 'pipe' });
-  o(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-subj',
-    '/CN=bench-ca',
-    '-days',
-    '1',
-  );
-  const leaf = (name) => {
-    writeFileSync(
-      join(work, `${name}.ext`),
-      `subjectAltName=URI:spiffe://cluster.local/ns/bench/sa/${name}${name === 'server' ? ',DNS:server.bench' : ''}\n`,
-    );
-    o(
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      '/O=bench',
-    );
-    o(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-    );
-    return {
-      cert: readFileSync(join(work, `${name}.crt`), 'utf8'),
-      key: readFileSync(join(work, `${name}.key`), 'utf8'),
-    };
-  };
-  // ca.crt and <name>.crt/.key stay in the work directory for nginx.
-  return { ca: readFileSync(join(work, 'ca.crt'), 'utf8'), client: leaf('client'), server: leaf('server') };
-}
-
-function tlsCommon(leaf, ca, peer) {
-  return {
-    tls_certificates: [
-      { certificate_chain: { inline_string: leaf.cert }, private_key: { inline_string: leaf.key } },
-    ],
-    validation_context: {
-      trusted_ca: { inline_string: ca },
-      match_typed_subject_alt_names: [
-        { san_type: 'URI', matcher: { exact: `spiffe://cluster.local/ns/bench/sa/${peer}` } },
-      ],
-    },
-  };
-}
+const { start, children } = processStarter({ root, work, traceGc: TRACE_GC });
 
 async function main() {
   ensureDebian([
@@ -265,126 +66,13 @@ async function main() {
   const node = process.execPath;
 
   // Upstream: an nginx instance returning 1 KB from memory (cheap, so proxies dominate the cost).
-  const upstreamPort = await freePort();
-  const upConf = join(work, 'upstream.conf');
-  writeFileSync(
-    upConf,
-    `daemon off; worker_processes 1; pid ${work}/up.pid; error_log ${work}/up.err; events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${upstreamPort}; location / { return 200 '${'x'.repeat(1024)}'; } } }\n`,
+  const { port: upstreamPort, proc: upstream } = await startNginxUpstream(work, (cmd, args) =>
+    start('upstream', cmd, args),
   );
-  const upstream = start('upstream', 'nginx', ['-c', upConf, '-p', work]);
   await waitPort(upstreamPort);
   pin(pidsOf(upstream), PIN_OTHER);
 
-  const targets = [];
-  const add = async (name, launch) => {
-    const port = await freePort();
-    targets.push({ name, port, launch: () => launch(port) });
-  };
-  await add('skein-proxy', (port) => {
-    const f = join(work, 'skein.json');
-    writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
-    return start('skein-proxy', join(root, 'bin/skein-proxy'), [
-      '-c',
-      f,
-      '--concurrency',
-      '1',
-      '--log-level',
-      'warning',
-    ]);
-  });
-  await add('skein plain route', (port) => {
-    const f = join(work, 'skein-plain.json');
-    writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort, 0, undefined, 'plain')));
-    return start('skein-plain', join(root, 'bin/skein-proxy'), [
-      '-c',
-      f,
-      '--concurrency',
-      '1',
-      '--log-level',
-      'warning',
-    ]);
-  });
-  await add('skein-proxy c2', (port) => {
-    const f = join(work, 'skein-c2.json');
-    writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
-    return start('skein-proxy-c2', join(root, 'bin/skein-proxy'), [
-      '-c',
-      f,
-      '--concurrency',
-      '2',
-      '--log-level',
-      'warning',
-    ]);
-  });
-  await add('skein node:http', (port) => {
-    const f = join(work, 'skein-legacy.json');
-    writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
-    return start(
-      'skein-legacy',
-      join(root, 'bin/skein-proxy'),
-      ['-c', f, '--concurrency', '1', '--log-level', 'warning'],
-      { SKEIN_PROXY_HTTP1: 'legacy' },
-    );
-  });
-  if (process.env.BENCH_BASELINE) {
-    const main = join(process.env.BENCH_BASELINE, 'main.js');
-    await add('skein baseline', (port) => {
-      const f = join(work, 'skein-baseline.json');
-      writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort)));
-      return start('skein-baseline', node, [main, '-c', f, '--concurrency', '1', '--log-level', 'warning']);
-    });
-    await add('baseline plain', (port) => {
-      const f = join(work, 'skein-baseline-plain.json');
-      writeFileSync(f, JSON.stringify(skeinBootstrap(port, upstreamPort, 0, undefined, 'plain')));
-      return start('baseline-plain', node, [main, '-c', f, '--concurrency', '1', '--log-level', 'warning']);
-    });
-  }
-  const certs = spawnSync('which', ['openssl'], { stdio: 'ignore' }).status === 0 ? makeCerts() : undefined;
-  if (certs) {
-    const skeinArgs = (name, args) => start(name, join(root, 'bin/skein-proxy'), args);
-    const baselineMain = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, 'main.js') : undefined;
-    const pairs = mtlsTargets({
-      work,
-      certs,
-      upstreamPort,
-      freePort,
-      waitPort,
-      start,
-      skeinBootstrap,
-      tlsCommon,
-      skein: skeinArgs,
-      baseline: baselineMain ? (name, args) => start(name, node, [baselineMain, ...args]) : undefined,
-    });
-    for (const [name, launch] of pairs) await add(name, launch);
-  }
-  await add('nginx', (port) => {
-    const conf = join(work, `nginx-${port}.conf`);
-    writeFileSync(
-      conf,
-      `daemon off; worker_processes 1; pid ${work}/ngx-${port}.pid; error_log ${work}/ngx.err; events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; upstream up { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`,
-    );
-    return start('nginx', 'nginx', ['-c', conf, '-p', work]);
-  });
-  await add('haproxy', (port) => {
-    const conf = join(work, `haproxy-${port}.cfg`);
-    writeFileSync(
-      conf,
-      `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 60s\n  timeout server 60s\n  http-reuse always\nfrontend f\n  bind 127.0.0.1:${port}\n  default_backend b\nbackend b\n  server s1 127.0.0.1:${upstreamPort}\n`,
-    );
-    return start('haproxy', 'haproxy', ['-f', conf, '-db']);
-  });
-  await add('http-proxy', (port) =>
-    start('http-proxy', node, [join(here, 'http-proxy.mjs'), String(port), String(upstreamPort)]),
-  );
-  await add('undici-minimal', (port) =>
-    start('undici', node, [join(here, 'undici-proxy.mjs'), String(port), String(upstreamPort)]),
-  );
-  await add('node relay floor', (port) =>
-    start('relay', node, [join(here, 'node-relay.mjs'), String(port), String(upstreamPort)]),
-  );
+  const targets = await benchTargets({ root, work, upstreamPort, start });
 
   if (AA) process.env.BENCH_ONLY = 'skein-proxy,skein plain route,nginx';
   if (process.env.BENCH_ONLY) {
@@ -556,107 +244,22 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   }
   const idle = await measureIdleRss({ variants: idleVariants, rounds: idleRounds, freePort, waitPort, stop });
 
-  const m = (name, k) => (results[name] ? median(results[name][k]) : NaN);
-  const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-  console.log(
-    `\nskein-proxy benchmark: ${ROUNDS} rounds (${SCHEDULE}; order rotating; ${SETTLE}s lead-in${PIN_TARGET ? `; pinned ${process.env.BENCH_PIN}` : ''}), ${SECONDS}s each, ${RPS} rps over ${CONNS} connections, 1 KB responses, medians`,
-  );
-  console.log(
-    `direct: p50 ${fmt(m('direct', 'p50'))} ms, p90 ${fmt(m('direct', 'p90'))} ms, p99 ${fmt(m('direct', 'p99'))} ms, saturation ${fmt(m('direct', 'sat'), 0)} rps\n`,
-  );
-  console.log(
-    'proxy              added p50  added p90  added p99   CPU s/1000 req   RSS MB   saturation rps',
-  );
-  for (const t of targets) {
-    console.log(
-      `${t.name.padEnd(18)} ${fmt(m(t.name, 'p50')).padStart(9)}  ${fmt(m(t.name, 'p90')).padStart(9)}  ${fmt(m(t.name, 'p99')).padStart(9)}   ${fmt(m(t.name, 'cpu'), 3).padStart(14)}   ${fmt(m(t.name, 'rss'), 0).padStart(6)}   ${fmt(m(t.name, 'sat'), 0).padStart(14)}`,
-    );
-  }
-  const s = (n) => m(n, 'sat');
-  console.log('\ntargets (ratios in this run):');
-  console.log(
-    `  added p90 vs nginx:                ${fmt(m('skein-proxy', 'p90'))} ms vs ${fmt(m('nginx', 'p90'))} ms  (target: ≤ nginx within noise)`,
-  );
-  // "Within noise": the per-round gap beside nginx's own spread across the same rounds.
-  const rounds = (name, k) => results[name]?.[k] ?? [];
-  const spread = (xs) => (xs.length ? Math.max(...xs) - Math.min(...xs) : NaN);
-  const perRoundGap = (a, b, k) => rounds(a, k).map((x, i) => x - (rounds(b, k)[i] ?? NaN));
-  const range = (xs) => (xs.length ? `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}` : 'n/a');
-  const gapLine = (a, b) => {
-    const gap = perRoundGap(a, b, 'p90');
-    console.log(
-      `    per round, added p90 ms: ${a} ${rounds(a, 'p90')
-        .map((x) => fmt(x))
-        .join(' ')} | ${b} ${rounds(b, 'p90')
-        .map((x) => fmt(x))
-        .join(' ')}`,
-    );
-    console.log(
-      `    ${a} − ${b}: median ${fmt(median(gap))} ms (${range(gap)}); ${b}'s own spread over the rounds ${fmt(spread(rounds(b, 'p90')))} ms`,
-    );
-  };
-  if (results['nginx']) gapLine('skein-proxy', 'nginx');
-  if (results['skein mTLS pair'] && results['nginx mTLS pair']) gapLine('skein mTLS pair', 'nginx mTLS pair');
-  // Ratios are medians of per-round ratios (each round's target over nginx's in the same round), with min–max.
-  const pr = (a, b, k) => medRange(perRound(rounds(a, k), rounds(b, k)));
-  console.log(`  saturation / nginx:                ${pr('skein-proxy', 'nginx', 'sat')}  (target ≥ 0.5)`);
-  console.log(
-    `  saturation / http-proxy:           ${pr('skein-proxy', 'http-proxy', 'sat')}  (target ≥ 1.5)`,
-  );
-  console.log(
-    `  saturation / minimal undici proxy: ${pr('skein-proxy', 'undici-minimal', 'sat')}  (target ≥ 0.9)`,
-  );
-  console.log(`  CPU per 1000 req / nginx:          ${pr('skein-proxy', 'nginx', 'cpu')}  (target ≤ 2)`);
-  if (results['skein plain route']) {
-    const aa = AA ? 'A/A (both rows the plain route): ' : 'Istio route / plain route: ';
-    console.log(
-      `  ${aa}CPU ${pr('skein-proxy', 'skein plain route', 'cpu')}, [ticks ${pr('skein-proxy', 'skein plain route', 'ticks')}], saturation ${pr('skein-proxy', 'skein plain route', 'sat')}`,
-    );
-    gapLine('skein-proxy', 'skein plain route');
-  }
-  if (results['node relay floor']) {
-    console.log(
-      `  CPU per 1000 req, node relay floor / nginx: ${pr('node relay floor', 'nginx', 'cpu')}; skein-proxy / floor: ${pr('skein-proxy', 'node relay floor', 'cpu')}`,
-    );
-  }
-  if (results['skein-proxy c2']) {
-    console.log(
-      `  --concurrency 2 (default):         CPU per 1000 req / nginx ${pr('skein-proxy c2', 'nginx', 'cpu')}, saturation (2 threads) / nginx (1 worker) ${pr('skein-proxy c2', 'nginx', 'sat')}`,
-    );
-  }
-  if (results['skein node:http']) {
-    console.log(
-      `  vs node:http + undici path:        saturation ${fmt(s('skein-proxy') / s('skein node:http'))}x, CPU per request ${fmt(m('skein-proxy', 'cpu') / m('skein node:http', 'cpu'))}x`,
-    );
-  }
-  if (results['skein baseline']) {
-    console.log(
-      `  vs baseline build:                 saturation ${fmt(s('skein-proxy') / s('skein baseline'))}x, CPU per request ${fmt(m('skein-proxy', 'cpu') / m('skein baseline', 'cpu'))}x`,
-    );
-  }
-  printMtls(m, s, fmt, pr);
-  printIdleRss(idle, idleRounds);
-  console.log(
-    '\nIstio published figures, for reference: sidecar with 2 workers 0.20 vCPU and 60 MB at 1000 rps (1.24);',
-  );
-  console.log(
-    'client+server sidecars add 0.228 ms p90 / 0.298 ms p99 (1.20, mTLS); Linkerd2 proxy 17.8-26 MB, < 1 ms median added.',
-  );
-}
-
-/** Per round: each target's CPU (s/1000 req, schedstat and ticks) and its ratio to nginx's. */
-function printRounds(results, targets) {
-  const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-  const ngx = results['nginx']?.cpu ?? [];
-  console.log(
-    '\nper round, CPU s/1000 req (schedstat) [ticks] {GCs in the window: s=scavenges m=major r=reduce/idle}:',
-  );
-  for (const t of targets) {
-    const r = results[t.name];
-    const cells = r.cpu.map((c, i) => `${f(c)} [${f(r.ticks[i])}]${r.gc[i] ? ` {${r.gc[i]}}` : ''}`);
-    const ratio = t.name === 'nginx' ? '' : `  / nginx per round: ${medRange(perRound(r.cpu, ngx))}`;
-    console.log(`  ${t.name.padEnd(18)} ${cells.join('  ')}${ratio}`);
-  }
+  printSummary({
+    results,
+    targets,
+    run: {
+      rounds: ROUNDS,
+      schedule: SCHEDULE,
+      settle: SETTLE,
+      pin: PIN_TARGET ? process.env.BENCH_PIN : undefined,
+      seconds: SECONDS,
+      rps: RPS,
+      conns: CONNS,
+      aa: AA,
+    },
+    idle,
+    idleRounds,
+  });
 }
 
 async function fixedRateShort(port) {

@@ -3,12 +3,13 @@
 // connections each; CPU from /proc/<pid>/task/*/schedstat (ns); prints per-round ratios and medians.
 // Usage (under flock /tmp/skein-bench.lock): node side-by-side.mjs <distA> <distB> [rounds] [seconds] [rps]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { skeinBootstrap } from './bootstrap.mjs';
-import { freePort, startNginxUpstream } from './nginx-upstream.mjs';
+import { sideScriptSetup } from './nginx-upstream.mjs';
+import { cpuNs } from './measure.mjs';
+import { freePort, waitAnswers } from './ports.mjs';
 const root = join(import.meta.dirname, '..', '..', '..');
 const require = createRequire(join(root, 'package.json'));
 const { Pool } = require('undici');
@@ -17,16 +18,8 @@ const ROUNDS = Number(roundsArg),
   SEC = Number(secArg),
   RPS = Number(rpsArg),
   CONNS = 16;
-const work = mkdtempSync(join(tmpdir(), 'hcm-ab-'));
-const kids = [];
-// A failed round (an exception) still stops the proxies and nginx, and removes the work directory.
-process.on('exit', () => {
-  for (const k of kids) k.kill('SIGTERM');
-  rmSync(work, { recursive: true, force: true });
-});
-const upstream = await startNginxUpstream(work);
-kids.push(upstream.proc);
-const up = upstream.port;
+// A failed run (an exception) still stops the proxies and nginx, and removes the work directory.
+const { work, kids, up } = await sideScriptSetup('hcm-ab');
 const boot = (px) => skeinBootstrap(px, up);
 const node = process.execPath;
 async function startProxy(name, dist) {
@@ -38,25 +31,9 @@ async function startProxy(name, dist) {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   kids.push(p);
-  for (let tries = 0; ; tries++) {
-    try {
-      await fetch(`http://127.0.0.1:${px}/`, { headers: { host: 'bench' } });
-      break;
-    } catch {
-      if (tries >= 600) throw new Error(`${name} (${dist}) never answered on port ${px}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await waitAnswers(px, `${name} (${dist})`);
   return { name, px, pid: p.pid, pool: new Pool(`http://127.0.0.1:${px}`, { connections: CONNS }) };
 }
-const cpuNs = (pid) =>
-  readdirSync(`/proc/${pid}/task`).reduce((a, t) => {
-    try {
-      return a + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      return a;
-    }
-  }, 0);
 async function load(t, sec) {
   const interval = 1000 / (RPS / CONNS);
   const end = performance.now() + sec * 1000;
@@ -84,11 +61,11 @@ const ratios = [],
   as = [],
   bs = [];
 for (let r = 0; r < ROUNDS; r++) {
-  const a0 = cpuNs(A.pid),
-    b0 = cpuNs(B.pid);
+  const a0 = cpuNs([A.pid]),
+    b0 = cpuNs([B.pid]);
   const [na, nb] = await Promise.all([load(A, SEC), load(B, SEC)]);
-  const a = (cpuNs(A.pid) - a0) / 1e6 / na,
-    b = (cpuNs(B.pid) - b0) / 1e6 / nb; // ms CPU per request = s per 1000 req
+  const a = (cpuNs([A.pid]) - a0) / 1e6 / na,
+    b = (cpuNs([B.pid]) - b0) / 1e6 / nb; // ms CPU per request = s per 1000 req
   as.push(a);
   bs.push(b);
   ratios.push(a / b);

@@ -1,34 +1,15 @@
 // The xDS client against the in-process test ADS server: subscription order and warming, ACK and
 // NACK with error_detail, last good config kept, reconnect and resync, state of the world and delta.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
-import {
-  startProxy,
-  startTestAdsServer,
-  type RunningProxy,
-  type TestAdsServer,
-  type XdsEvent,
-} from '../src/index.js';
+import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
 import { get, startEcho, type Echo } from './helpers/upstreams.js';
 import { adsBootstrap, assignment, edsCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
+import { nextXds } from './helpers/xds-events.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-function nextXds(proxy: RunningProxy, pred: (e: XdsEvent) => boolean): Promise<XdsEvent> {
-  return new Promise((resolve) => {
-    const on = (e: XdsEvent): void => {
-      if (pred(e)) {
-        proxy.off('xds', on);
-        resolve(e);
-      }
-    };
-    proxy.on('xds', on);
-  });
-}
+const cleanup = cleanupAfterEach();
 
 async function setup(
   delta: boolean,

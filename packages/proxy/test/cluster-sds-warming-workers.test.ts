@@ -2,7 +2,7 @@
 // thread's copy of a CDS cluster warms on the secret the primary forwards, so once the proxy is
 // ready every request — on either thread — goes out with the client certificate (a cluster still
 // warming on a thread would answer 503 NC, one without its certificate would fail its handshake).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,10 @@ import { startTestAdsServer } from '../src/index.js';
 import { get } from './helpers/upstreams.js';
 import { adsBootstrap, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki } from './helpers/certs.js';
-import { certSecret, mtlsCluster, rootSecret, tlsUpstream } from './helpers/tls-upstream.js';
+import { certSecret, rootSecret } from './helpers/sds-secrets.js';
+import { mtlsCluster, tlsUpstream } from './helpers/tls-upstream.js';
 import { until } from './helpers/until.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
 const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'skein-proxy');
 const built = existsSync(join(import.meta.dirname, '..', 'dist', 'main.js'));
@@ -21,10 +23,7 @@ const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
 const SERVER_ID = 'spiffe://cluster.local/ns/default/sa/server';
 const CLUSTER = 'outbound|443||server.default.svc.cluster.local';
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 describe.skipIf(!built || !hasOpenssl())('clusters warm until their SDS secrets on worker threads', () => {
   it('both threads send the first requests with the late certificate', async () => {

@@ -4,29 +4,22 @@
 // client certificate instead of failing its handshake; a secret whose `initial_fetch_timeout` runs
 // out lets the cluster go active without it (as Envoy); a later rotation swaps in place, no re-warm.
 // Real sockets: a TLS upstream requiring a client certificate, the in-process ADS and SDS servers.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
 import { ADMIN, anyHostRoutes, get, httpListener } from './helpers/upstreams.js';
 import { adsBootstrap, grpcCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
-import {
-  certSecret,
-  mtlsCluster as mtlsToUpstream,
-  rootSecret,
-  tlsUpstream,
-  type TlsUpstream,
-} from './helpers/tls-upstream.js';
+import { certSecret, rootSecret } from './helpers/sds-secrets.js';
+import { mtlsCluster as mtlsToUpstream, tlsUpstream, type TlsUpstream } from './helpers/tls-upstream.js';
 import { until } from './helpers/until.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
 const SERVER_ID = 'spiffe://cluster.local/ns/default/sa/server';
 const CLUSTER = 'outbound|443||server.default.svc.cluster.local';
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 const sdsSource = (initialFetchTimeout: string) => ({
   apiConfigSource: {

@@ -4,18 +4,16 @@
 // warms beside the old one, which keeps serving until the swap; a cluster new to CDS is hidden while
 // it warms (503 `NC`, not `UH`), then serves. Real upstreams whose health
 // answers the test holds back, so each step waits on an event, not on time.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer } from '../src/index.js';
 import { get } from './helpers/upstreams.js';
 import { adsBootstrap, assignment, edsCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
 import { startHeldUpstream as startHeld, type HeldUpstream } from './helpers/held-upstream.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 async function startHeldUpstream(name: string): Promise<HeldUpstream> {
   const u = await startHeld(name);

@@ -2,7 +2,7 @@
 // worker accepts on the port it got, the primary binds first and the worker thread binds the same
 // port (SO_REUSEPORT) — for a static listener and for one added over LDS after the start.
 // `/listeners` reports that port, and both threads' connection counters grow on it.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -13,14 +13,12 @@ import { startTestAdsServer } from '../src/index.js';
 import { anyHostRoutes, get, httpListener } from './helpers/upstreams.js';
 import { adsBootstrap, rdsListener } from './helpers/xds-resources.js';
 import { until } from './helpers/until.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
 const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'skein-proxy');
 const built = existsSync(join(import.meta.dirname, '..', 'dist', 'main.js'));
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 const direct = (body: string) => [
   { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: body } } },

@@ -3,15 +3,17 @@
 // removal is ACKed and ignored — the held certificate keeps serving new handshakes — while a
 // removal of a secret never received ends its listener's warming (the listener serves, its
 // handshakes fail until the secret arrives). Against the in-process server on DeltaSecrets.
-import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
 import { ADMIN, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
+import { certSecret } from './helpers/sds-secrets.js';
+import { withSdsCertificate } from './helpers/downstream-tls.js';
+import { handshake } from './helpers/tls-handshake.js';
+import { until } from './helpers/until.js';
 
 const ID = 'spiffe://cluster.local/ns/default/sa/server';
-const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 
 const deltaSds = {
   api_config_source: {
@@ -29,39 +31,8 @@ function tlsListener(name: string, secret: string): Record<string, unknown> {
     virtual_hosts: [
       { name, domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] },
     ],
-  }) as { filter_chains: Record<string, unknown>[] };
-  l.filter_chains[0] = {
-    ...l.filter_chains[0],
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': `${TLS}DownstreamTlsContext`,
-        common_tls_context: { tls_certificate_sds_secret_configs: [{ name: secret, sds_config: deltaSds }] },
-      },
-    },
-  };
-  return l;
-}
-
-/** The certificate a TLS handshake on `port` presents (its fingerprint), or the handshake error. */
-function handshake(port: number): Promise<{ fingerprint?: string; error?: string }> {
-  return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      resolve({ fingerprint: s.getPeerCertificate().fingerprint256 });
-      s.destroy();
-    });
-    s.once('error', (e) => resolve({ error: e.message }));
-    s.once('close', () => resolve({ error: 'closed before the handshake' }));
   });
-}
-
-/** Polls `check` until it holds (the condition is the synchronisation, not the delay). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return withSdsCertificate(l, secret, deltaSds);
 }
 
 describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {
@@ -69,18 +40,11 @@ describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {
   let sds: TestAdsServer;
   let app: Echo;
   let proxy: RunningProxy;
-  const secret = (name: string, leaf: { cert: string; key: string }) => ({
-    name,
-    tlsCertificate: {
-      certificateChain: { inlineString: leaf.cert },
-      privateKey: { inlineString: leaf.key },
-    },
-  });
 
   beforeAll(async () => {
     pki = makePki();
     sds = await startTestAdsServer({ reportAbsent: true });
-    sds.set(TypeUrl.Secret, [secret('default', pki.leaf(ID))]);
+    sds.set(TypeUrl.Secret, [certSecret(pki.leaf(ID))]);
     app = await startEcho('app');
     proxy = await startProxy(
       {
@@ -116,7 +80,7 @@ describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {
     // Both secrets were asked for over DeltaSecrets; the server answered `default` and removed the other.
     const req = await sds.waitForRequest((r) => r.delta && r.resourceNames.includes('not-on-the-server'));
     expect(req.typeUrl).toBe(TypeUrl.Secret);
-    await until('the proxy to be ready', () => proxy.isReady);
+    await until('the proxy to be ready', () => proxy.isReady, { timeoutMs: 10_000 });
     const missing = proxy.listenerAddress('missing');
     expect(missing).toBeDefined();
     // it serves, but has no certificate: handshakes fail
@@ -136,10 +100,11 @@ describe.skipIf(!hasOpenssl())('delta SDS removed_resources (as Envoy)', () => {
     expect(await handshake(port)).toEqual(before);
     // and a later certificate for it still arrives and serves
     const next = pki.leaf(ID);
-    sds.set(TypeUrl.Secret, [secret('default', next)]);
+    sds.set(TypeUrl.Secret, [certSecret(next)]);
     await until(
       'the new certificate',
       async () => (await handshake(port)).fingerprint !== before.fingerprint,
+      { timeoutMs: 10_000 },
     );
   });
 });

@@ -1,30 +1,17 @@
 // Driven by a third-party xDS server: go-control-plane (built from the Go module proxy by the
 // test) serves Cluster/ClusterLoadAssignment/Listener/RouteConfiguration over ADS, then a later
 // update; the proxy ACKs and routes accordingly, over state of the world and delta.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
-import { startProxy, type XdsEvent, type RunningProxy } from '../src/index.js';
+import { startProxy } from '../src/index.js';
 import { get, startEcho } from './helpers/upstreams.js';
 import { adsBootstrap } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
+import { nextXds } from './helpers/xds-events.js';
 import { buildGoControlPlane, hasGo, startGoControlPlane } from './helpers/go-control-plane.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-function nextXds(proxy: RunningProxy, pred: (e: XdsEvent) => boolean): Promise<XdsEvent> {
-  return new Promise((resolve) => {
-    const on = (e: XdsEvent): void => {
-      if (pred(e)) {
-        proxy.off('xds', on);
-        resolve(e);
-      }
-    };
-    proxy.on('xds', on);
-  });
-}
+const cleanup = cleanupAfterEach();
 
 // Skipped only where the Go toolchain is missing (it is on every machine of this project's kind).
 describe.skipIf(!hasGo())('go-control-plane drives skein-proxy', () => {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, get, httpListener, staticCluster, anyHostRoutes } from './helpers/upstreams.js';
+import { until } from './helpers/until.js';
 
 interface Upstream {
   port: number;
@@ -88,10 +89,6 @@ afterAll(async () => {
   }
 });
 
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-}
-
 /** Gaps after the first check answered `status` from index `from`: to the next check and the one after. */
 function gapsAfterFirst(u: Upstream, status: number, from: number): [number, number] {
   const i = u.checks.findIndex((c, k) => k >= from && c.status === status);
@@ -101,21 +98,29 @@ function gapsAfterFirst(u: Upstream, status: number, from: number): [number, num
 
 describe('edge intervals', () => {
   it('the check after a change comes at the edge interval, the next at the steady one', async () => {
-    await until(() => edges.checks.length >= 1);
+    await until('the first check', () => edges.checks.length >= 1, { everyMs: 10 });
     // Listeners bind once both clusters had their first health-check round.
     await proxy.waitReady();
     // Traffic ends the no-traffic intervals.
     expect((await get(proxy.listenerAddress('http')?.port ?? 0, '/')).text).toBe('app');
     const from = edges.checks.length;
     edges.health = 503;
-    await until(() => edges.checks.slice(from).filter((c) => c.status === 503).length >= 3);
+    await until(
+      'three failed checks',
+      () => edges.checks.slice(from).filter((c) => c.status === 503).length >= 3,
+      { everyMs: 10 },
+    );
     const [edgeDown, steadyDown] = gapsAfterFirst(edges, 503, from);
     expect(edgeDown).toBeLessThan(200);
     expect(steadyDown).toBeGreaterThanOrEqual(380);
 
     const back = edges.checks.length;
     edges.health = 200;
-    await until(() => edges.checks.slice(back).filter((c) => c.status === 200).length >= 3);
+    await until(
+      'three passed checks',
+      () => edges.checks.slice(back).filter((c) => c.status === 200).length >= 3,
+      { everyMs: 10 },
+    );
     const [edgeUp, steadyUp] = gapsAfterFirst(edges, 200, back);
     expect(edgeUp).toBeLessThan(200);
     expect(steadyUp).toBeGreaterThanOrEqual(380);
@@ -124,12 +129,16 @@ describe('edge intervals', () => {
 
 describe('no_traffic_healthy_interval', () => {
   it('spaces the checks of a healthy host of an untouched cluster by it, of an unhealthy one by no_traffic_interval', async () => {
-    await until(() => quiet.checks.length >= 3);
+    await until('three checks', () => quiet.checks.length >= 3, { everyMs: 10 });
     const failing = quiet.checks.slice(0, 3).map((c) => c.at);
     expect((failing[2] ?? 0) - (failing[0] ?? 0)).toBeLessThan(400);
     const from = quiet.checks.length;
     quiet.health = 200;
-    await until(() => quiet.checks.slice(from).filter((c) => c.status === 200).length >= 2);
+    await until(
+      'two passed checks',
+      () => quiet.checks.slice(from).filter((c) => c.status === 200).length >= 2,
+      { everyMs: 10 },
+    );
     const [next] = gapsAfterFirst(quiet, 200, from);
     expect(next).toBeGreaterThanOrEqual(480);
   });

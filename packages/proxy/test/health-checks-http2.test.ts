@@ -8,6 +8,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, httpListener, staticCluster, anyHostRoutes } from './helpers/upstreams.js';
+import { until } from './helpers/until.js';
 
 interface Upstream {
   port: number;
@@ -119,10 +120,10 @@ async function clusters(): Promise<string> {
   return (await fetch(`http://127.0.0.1:${proxy.adminAddress?.port}/clusters`)).text();
 }
 
-/** Waits until /clusters shows this host line (the test's timeout bounds it). */
+/** Waits until /clusters shows this host line. */
 async function waitFlag(cluster: string, hostPort: number, flags: string): Promise<void> {
   const line = `${cluster}::127.0.0.1:${hostPort}::health_flags::${flags}\n`;
-  while (!(await clusters()).includes(line)) await new Promise((r) => setTimeout(r, 20));
+  await until(`/clusters to show ${line.trim()}`, async () => (await clusters()).includes(line));
 }
 
 describe('HTTP health checks over HTTP/2', () => {
@@ -159,27 +160,23 @@ describe('x-envoy-immediate-health-check-fail', () => {
 describe('reuse_connection', () => {
   it('by default, the checks of a host share one connection', async () => {
     const from = h1.ports.length;
-    await until(() => h1.ports.length >= from + 4);
+    await until('four more checks', () => h1.ports.length >= from + 4);
     expect(new Set(h1.ports.slice(from)).size).toBe(1);
   });
 
   it('false: each check opens a connection of its own', async () => {
-    await until(() => fresh.ports.length >= 4);
+    await until('four checks', () => fresh.ports.length >= 4);
     expect(new Set(fresh.ports.slice(0, 4)).size).toBe(4);
   });
 
   it('over HTTP/2, by default, the checks of a host are streams of one session', async () => {
-    await until(() => h2Kept.ports.length >= 4);
+    await until('four checks', () => h2Kept.ports.length >= 4);
     expect(new Set(h2Kept.ports.slice(0, 4)).size).toBe(1);
     expect(h2Kept.checks.every((c) => c.http2)).toBe(true);
   });
 
   it('over HTTP/2 with false, each check opens a session of its own', async () => {
-    await until(() => h2Fresh.ports.length >= 4);
+    await until('four checks', () => h2Fresh.ports.length >= 4);
     expect(new Set(h2Fresh.ports.slice(0, 4)).size).toBe(4);
   });
 });
-
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 20));
-}

@@ -2,21 +2,12 @@
 // rejects a bad token with 401, lets requests without a token through when the rule allows it,
 // and hands request.auth.principal to the RBAC filter after it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, get, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
+import { jwk, token } from './helpers/jwt.js';
 
 const F = 'type.googleapis.com/envoy.extensions.filters.';
 const ISS = 'https://issuer.example';
-const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
-
-function token(payload: Record<string, unknown>): string {
-  const b = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const input = `${b({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${b(payload)}`;
-  return `${input}.${sign('RSA-SHA256', Buffer.from(input), privateKey).toString('base64url')}`;
-}
-
 let app: Echo;
 let proxy: RunningProxy;
 let port: number;

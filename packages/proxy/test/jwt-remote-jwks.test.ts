@@ -4,22 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, get, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
+import { jwk, token } from './helpers/jwt.js';
+import { until } from './helpers/until.js';
 
 const F = 'type.googleapis.com/envoy.extensions.filters.';
 const ISS = 'https://sync.example';
 const ISS_ASYNC = 'https://async.example';
-const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
-
-function token(payload: Record<string, unknown>): string {
-  const b = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const input = `${b({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${b(payload)}`;
-  return `${input}.${sign('RSA-SHA256', Buffer.from(input), privateKey).toString('base64url')}`;
-}
-
 let app: Echo;
 let jwksServer: http.Server;
 const fetches: { path: string; host: string; at: number }[] = [];
@@ -98,9 +90,6 @@ afterAll(async () => {
 });
 
 const count = (path: string): number => fetches.filter((f) => f.path === path).length;
-const until = async (cond: () => boolean): Promise<void> => {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-};
 
 describe('remote JWKS', () => {
   const good = token({ iss: ISS, sub: 'alice', aud: 'shop', exp: Math.floor(Date.now() / 1000) + 600 });
@@ -113,7 +102,7 @@ describe('remote JWKS', () => {
   });
 
   it('async_fetch: fetched through the cluster before any request', async () => {
-    await until(() => count('/async.json') >= 1);
+    await until('the async fetch', () => count('/async.json') >= 1, { everyMs: 10 });
     expect(count('/sync.json')).toBe(0);
     expect(fetches[0]?.host).toBe('jwks.invalid');
   });
@@ -128,7 +117,7 @@ describe('remote JWKS', () => {
 
   it('refetches once cache_duration has passed', async () => {
     const last = fetches.filter((f) => f.path === '/sync.json').at(-1)?.at ?? 0;
-    await until(() => Date.now() - last > 350);
+    await until('the cache to expire', () => Date.now() - last > 350, { everyMs: 10 });
     expect((await get(port, '/sync/d', auth)).status).toBe(200);
     expect(count('/sync.json')).toBe(2);
   });
@@ -136,8 +125,8 @@ describe('remote JWKS', () => {
   it('async_fetch: an expired entry keeps serving while it is refetched in the background', async () => {
     const before = count('/async.json');
     const last = fetches.filter((f) => f.path === '/async.json').at(-1)?.at ?? 0;
-    await until(() => Date.now() - last > 350);
+    await until('the cache to expire', () => Date.now() - last > 350, { everyMs: 10 });
     expect((await get(port, '/async/x', { authorization: `Bearer ${asyncToken}` })).status).toBe(200);
-    await until(() => count('/async.json') >= before + 1);
+    await until('the background refetch', () => count('/async.json') >= before + 1, { everyMs: 10 });
   });
 });

@@ -4,18 +4,16 @@
 // /config_dump's dynamic listeners with a warming_state. Real sockets; the start is held by a
 // health check the test answers.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy } from '../src/index.js';
 import { ADMIN, anyHostRoutes, get, httpListener, startEcho, staticCluster } from './helpers/upstreams.js';
 import { adsBootstrap, rdsListener } from './helpers/xds-resources.js';
 import { startHeldUpstream } from './helpers/held-upstream.js';
 import { nextXds } from './helpers/xds-events.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 function connectOutcome(port: number): Promise<'accepted' | 'refused'> {
   return new Promise((resolve, reject) => {

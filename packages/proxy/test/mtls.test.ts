@@ -7,6 +7,8 @@ import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
 import { ADMIN, get, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
+import { withDownstreamTls } from './helpers/downstream-tls.js';
+import { certSecret, rootSecret } from './helpers/sds-secrets.js';
 
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
 const SERVER_ID = 'spiffe://cluster.local/ns/default/sa/server';
@@ -57,16 +59,7 @@ describe.skipIf(!hasOpenssl())('mTLS between two skein-proxies', () => {
     const serverLeaf = pki.leaf(SERVER_ID);
     const clientLeaf = pki.leaf(CLIENT_ID);
     sds = await startTestAdsServer();
-    sds.set(TypeUrl.Secret, [
-      {
-        name: 'default',
-        tlsCertificate: {
-          certificateChain: { inlineString: clientLeaf.cert },
-          privateKey: { inlineString: clientLeaf.key },
-        },
-      },
-      { name: 'ROOTCA', validationContext: { trustedCa: { inlineString: pki.ca } } },
-    ]);
+    sds.set(TypeUrl.Secret, [certSecret(clientLeaf), rootSecret(pki)]);
     app = await startEcho('server-app');
     const inbound = httpListener(
       'inbound',
@@ -82,31 +75,24 @@ describe.skipIf(!hasOpenssl())('mTLS between two skein-proxies', () => {
       },
       {},
       { traffic_direction: 'INBOUND' },
-    ) as { filter_chains: Record<string, unknown>[] };
-    inbound.filter_chains[0] = {
-      ...inbound.filter_chains[0],
-      transport_socket: {
-        name: 'envoy.transport_sockets.tls',
-        typed_config: {
-          '@type': `${TLS}DownstreamTlsContext`,
-          require_client_certificate: true,
-          common_tls_context: {
-            tls_certificates: [
-              {
-                certificate_chain: { inline_string: serverLeaf.cert },
-                private_key: { inline_string: serverLeaf.key },
-              },
-            ],
-            validation_context: {
-              trusted_ca: { inline_string: pki.ca },
-              match_typed_subject_alt_names: [
-                { san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/ns/default/' } },
-              ],
-            },
+    );
+    const inboundTls = withDownstreamTls(inbound, {
+      require_client_certificate: true,
+      common_tls_context: {
+        tls_certificates: [
+          {
+            certificate_chain: { inline_string: serverLeaf.cert },
+            private_key: { inline_string: serverLeaf.key },
           },
+        ],
+        validation_context: {
+          trusted_ca: { inline_string: pki.ca },
+          match_typed_subject_alt_names: [
+            { san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/ns/default/' } },
+          ],
         },
       },
-    };
+    });
     const meta = (name: string, appName: string) => ({
       id: `sidecar~127.0.0.1~${name}.default~default.svc.cluster.local`,
       metadata: {
@@ -120,7 +106,10 @@ describe.skipIf(!hasOpenssl())('mTLS between two skein-proxies', () => {
       {
         node: meta('server-v1', 'server'),
         admin: ADMIN,
-        static_resources: { listeners: [inbound], clusters: [staticCluster('inbound|8080||', [app.port])] },
+        static_resources: {
+          listeners: [inboundTls],
+          clusters: [staticCluster('inbound|8080||', [app.port])],
+        },
       },
       { logLevel: 'off' },
     );

@@ -1,7 +1,6 @@
 // SDS initial_fetch_timeout with `--concurrency 2` (the built binary): the primary's timeout reaches
 // the worker thread, so both threads' listeners serve without the secret (every handshake fails,
 // on both threads) instead of the worker's staying unbound; once the secret arrives both serve it.
-import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +12,8 @@ import { httpListener } from './helpers/upstreams.js';
 import { adsBootstrap } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
+import { handshake } from './helpers/tls-handshake.js';
+import { withSdsCertificate } from './helpers/downstream-tls.js';
 
 const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'skein-proxy');
 const built = existsSync(join(import.meta.dirname, '..', 'dist', 'main.js'));
@@ -25,16 +26,8 @@ let dir: string;
 let port: number;
 let adminPort: number;
 
-function handshake(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.once('close', () => resolve(false));
-  });
-}
+/** Whether a TLS handshake on the listener gets a certificate. */
+const served = async (): Promise<boolean> => (await handshake(port)).fingerprint !== undefined;
 
 async function counters(): Promise<{ w0: number; w1: number; notReady: number }> {
   const s = await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).text();
@@ -57,26 +50,10 @@ describe.skipIf(!built || !hasOpenssl())('SDS initial_fetch_timeout on worker th
       { name: 'r', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [] }] },
       {},
       { stat_prefix: 'tls', address: { socket_address: { address: '127.0.0.1', port_value: port } } },
-    ) as { filter_chains: Record<string, unknown>[] };
-    l.filter_chains[0] = {
-      ...l.filter_chains[0],
-      transport_socket: {
-        name: 'envoy.transport_sockets.tls',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
-          common_tls_context: {
-            tls_certificate_sds_secret_configs: [
-              {
-                name: SECRET,
-                sds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0.2s' },
-              },
-            ],
-          },
-        },
-      },
-    };
+    );
+    const sdsConfig = { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0.2s' };
     ads.set(TypeUrl.Cluster, []);
-    ads.set(TypeUrl.Listener, [l]);
+    ads.set(TypeUrl.Listener, [withSdsCertificate(l, SECRET, sdsConfig)]);
     dir = mkdtempSync(join(tmpdir(), 'skein-proxy-sds-workers-'));
     const bootstrap = adsBootstrap(ads.port, {
       admin: { address: { socketAddress: { address: '127.0.0.1', portValue: adminPort } } },
@@ -117,7 +94,7 @@ describe.skipIf(!built || !hasOpenssl())('SDS initial_fetch_timeout on worker th
 
   it('both threads serve without the secret, then with it', async () => {
     // New connections each time: SO_REUSEPORT spreads them over both threads' sockets.
-    for (let i = 0; i < 30; i++) expect(await handshake()).toBe(false);
+    for (let i = 0; i < 30; i++) expect(await served()).toBe(false);
     const before = await counters();
     expect(before.w0).toBeGreaterThan(0);
     expect(before.w1).toBeGreaterThan(0);
@@ -136,7 +113,7 @@ describe.skipIf(!built || !hasOpenssl())('SDS initial_fetch_timeout on worker th
     // Both threads have the secret once several handshakes in a row succeed.
     let streak = 0;
     const deadline = Date.now() + 10_000;
-    while (streak < 20 && Date.now() < deadline) streak = (await handshake()) ? streak + 1 : 0;
+    while (streak < 20 && Date.now() < deadline) streak = (await served()) ? streak + 1 : 0;
     expect(streak).toBe(20);
     const after = await counters();
     expect(after.w0).toBeGreaterThan(before.w0);

@@ -2,26 +2,21 @@
 // sds_config's initial_fetch_timeout runs out stops holding the start — it comes up without the
 // secret (handshakes fail until it arrives) and `sds.<secret>.init_fetch_timeout` counts it —
 // while `0s` keeps waiting. Over an SDS stream (StreamSecrets) and over ADS; real sockets.
-import * as tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy } from '../src/index.js';
 import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
 import { adsBootstrap } from './helpers/xds-resources.js';
-import { hasOpenssl, makePki, type Leaf } from './helpers/certs.js';
+import { hasOpenssl, makePki } from './helpers/certs.js';
+import { certSecret } from './helpers/sds-secrets.js';
+import { withSdsCertificate } from './helpers/downstream-tls.js';
+import { handshake } from './helpers/tls-handshake.js';
+import { until } from './helpers/until.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
-const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const ID = 'spiffe://cluster.local/ns/default/sa/server';
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-const secret = (name: string, leaf: Leaf) => ({
-  name,
-  tlsCertificate: { certificateChain: { inlineString: leaf.cert }, privateKey: { inlineString: leaf.key } },
-});
+const cleanup = cleanupAfterEach();
 
 /** An HTTP listener on 127.0.0.1:0 terminating TLS with SDS secret `secret` from `sdsConfig`. */
 function tlsListener(name: string, secretName: string, sdsConfig: Record<string, unknown>) {
@@ -33,20 +28,8 @@ function tlsListener(name: string, secretName: string, sdsConfig: Record<string,
     {
       stat_prefix: name,
     },
-  ) as { filter_chains: Record<string, unknown>[] };
-  l.filter_chains[0] = {
-    ...l.filter_chains[0],
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': `${TLS}DownstreamTlsContext`,
-        common_tls_context: {
-          tls_certificate_sds_secret_configs: [{ name: secretName, sds_config: sdsConfig }],
-        },
-      },
-    },
-  };
-  return l;
+  );
+  return withSdsCertificate(l, secretName, sdsConfig);
 }
 
 const sdsGrpc = (initialFetchTimeout: string) => ({
@@ -58,27 +41,6 @@ const sdsGrpc = (initialFetchTimeout: string) => ({
   resource_api_version: 'V3',
   initial_fetch_timeout: initialFetchTimeout,
 });
-
-/** The certificate a TLS handshake on `port` presents (its fingerprint), or the handshake error. */
-function handshake(port: number): Promise<{ fingerprint?: string; error?: string }> {
-  return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      resolve({ fingerprint: s.getPeerCertificate().fingerprint256 });
-      s.destroy();
-    });
-    s.once('error', (e) => resolve({ error: e.message }));
-    s.once('close', () => resolve({ error: 'closed before the handshake' }));
-  });
-}
-
-/** Polls `check` until it holds (the condition is the synchronisation, not the delay). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.skipIf(!hasOpenssl())('SDS initial_fetch_timeout (as Envoy)', () => {
   it('a static listener whose secret does not come in time serves without it; 0s keeps waiting', async () => {
@@ -113,6 +75,7 @@ describe.skipIf(!hasOpenssl())('SDS initial_fetch_timeout (as Envoy)', () => {
     await until(
       'the late secret’s wait to run out',
       () => proxy.stats.value('sds.late-cert.init_fetch_timeout') === 1,
+      { timeoutMs: 10_000 },
     );
     // `late` no longer holds the start; `patient` (0s) still does.
     expect(proxy.listenerManager.warmingNames()).toEqual(['patient']);
@@ -120,7 +83,7 @@ describe.skipIf(!hasOpenssl())('SDS initial_fetch_timeout (as Envoy)', () => {
     expect(proxy.stats.value('sds.patient-cert.init_fetch_timeout')).toBe(0);
 
     const patient = pki.leaf(ID);
-    sds.set(TypeUrl.Secret, [secret('patient-cert', patient)]);
+    sds.set(TypeUrl.Secret, [certSecret(patient, 'patient-cert')]);
     await proxy.waitReady();
     // `late` serves without its certificate: handshakes fail, counted as secrets not ready.
     const latePort = proxy.listenerAddress('late')!.port;
@@ -129,8 +92,10 @@ describe.skipIf(!hasOpenssl())('SDS initial_fetch_timeout (as Envoy)', () => {
     expect((await handshake(proxy.listenerAddress('patient')!.port)).fingerprint).toBeDefined();
 
     // The secret arrives later: the same listener serves it.
-    sds.set(TypeUrl.Secret, [secret('patient-cert', patient), secret('late-cert', pki.leaf(ID))]);
-    await until('the late certificate', async () => (await handshake(latePort)).fingerprint !== undefined);
+    sds.set(TypeUrl.Secret, [certSecret(patient, 'patient-cert'), certSecret(pki.leaf(ID), 'late-cert')]);
+    await until('the late certificate', async () => (await handshake(latePort)).fingerprint !== undefined, {
+      timeoutMs: 10_000,
+    });
     expect(proxy.stats.value('sds.late-cert.init_fetch_timeout')).toBe(1);
   });
 

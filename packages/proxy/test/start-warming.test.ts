@@ -3,7 +3,7 @@
 // EDS), LDS and the listeners' RDS answered (a rejected first response counts) or their
 // initial_fetch_timeout ran out. Meanwhile /ready answers 503 INITIALIZING and `server.state` is 3; then 200 LIVE and 0.
 // Real sockets; the health answers are held by the test, so each step waits on an event.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy } from '../src/index.js';
@@ -11,11 +11,9 @@ import { ADMIN, anyHostRoutes, get, httpListener, startEcho, staticCluster } fro
 import { adsBootstrap, assignment, edsCluster, rdsListener, routeTo } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
 import { startHeldUpstream } from './helpers/held-upstream.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 /** Whether a TCP connection to the port is accepted or refused. */
 function connectOutcome(port: number): Promise<'accepted' | 'refused'> {

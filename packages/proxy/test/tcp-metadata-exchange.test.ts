@@ -5,6 +5,7 @@ import net from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, staticCluster } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type TestPki } from './helpers/certs.js';
+import { until } from './helpers/until.js';
 
 const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const TCP_PROXY = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -163,25 +164,25 @@ async function prom(p: RunningProxy): Promise<string[]> {
   return text.split('\n');
 }
 
-async function until(cond: () => Promise<boolean>): Promise<void> {
-  while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
-}
-
 describe.skipIf(!ready)('TCP metadata exchange (istio-peer-exchange)', () => {
   it('carries the bytes untouched and names the peer workload on both sides', async () => {
     const sock = net.connect(client.listenerAddress('outbound')?.port ?? 0, '127.0.0.1');
     const echoed: Buffer[] = [];
     sock.on('data', (d: Buffer) => echoed.push(d));
     sock.write('hello over mesh tcp');
-    while (Buffer.concat(echoed).toString() !== 'hello over mesh tcp')
-      await new Promise((r) => setTimeout(r, 10));
+    await until('the echo', () => Buffer.concat(echoed).toString() === 'hello over mesh tcp', {
+      everyMs: 10,
+    });
     expect(Buffer.concat(appReceived).toString()).toBe('hello over mesh tcp');
     sock.end();
     const clientLine = async (): Promise<string | undefined> =>
       (await prom(client)).find((l) => l.startsWith('istio_tcp_connections_opened_total{'));
     const serverLine = async (): Promise<string | undefined> =>
       (await prom(server)).find((l) => l.startsWith('istio_tcp_connections_opened_total{'));
-    await until(async () => (await clientLine()) !== undefined && (await serverLine()) !== undefined);
+    await until(
+      'both opened lines',
+      async () => (await clientLine()) !== undefined && (await serverLine()) !== undefined,
+    );
     // The client (reporter source) names the server workload; the server names the client.
     const c = (await clientLine()) ?? '';
     expect(c).toContain('reporter="source"');
@@ -193,7 +194,7 @@ describe.skipIf(!ready)('TCP metadata exchange (istio-peer-exchange)', () => {
     expect(s).toContain('destination_workload="server-v1"');
     expect(s).toContain(`source_principal="${CLIENT_ID}"`);
     // Closed connections carry the same labels.
-    await until(async () =>
+    await until("the server's closed line", async () =>
       (await prom(server)).some(
         (l) =>
           l.startsWith('istio_tcp_connections_closed_total{') && l.includes('source_workload="client-v1"'),

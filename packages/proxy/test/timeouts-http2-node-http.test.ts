@@ -9,6 +9,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
+import { until } from './helpers/until.js';
 
 let upstream: http2.Http2Server;
 let proxy: RunningProxy;
@@ -18,10 +19,6 @@ const held: http2.Http2ServerResponse[] = [];
 
 const port = (listener: string): number => proxy.listenerAddress(listener)?.port ?? 0;
 const stat = (name: string): number => proxy.stats.value(name) ?? 0;
-
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-}
 
 function h2Options(common: Record<string, string>): Record<string, unknown> {
   return {
@@ -152,7 +149,7 @@ describe('downstream HTTP/2', () => {
     const c = h2Client(port('h2-idle'));
     const pending = held.length;
     const answer = c.get('/hold');
-    await until(() => held.length > pending);
+    await until('held.length > pending', () => held.length > pending, { everyMs: 10 });
     await new Promise((r) => setTimeout(r, 600)); // twice the idle timeout, with the stream open
     expect(c.session.closed).toBe(false);
     held[pending]?.end('late');
@@ -164,7 +161,7 @@ describe('downstream HTTP/2', () => {
     const c = h2Client(port('h2-max'));
     const pending = held.length;
     const answer = c.get('/hold');
-    await until(() => held.length > pending);
+    await until('held.length > pending', () => held.length > pending, { everyMs: 10 });
     await c.goaway;
     expect(stat('http.h2-max.downstream_cx_max_duration_reached')).toBe(1);
     // (A client session is closed, not destroyed, by a GOAWAY: its open streams go on.)
@@ -179,41 +176,49 @@ describe('upstream HTTP/2 sessions', () => {
   it("the cluster's idle_timeout closes an upstream session with no open stream", async () => {
     const before = { ...sessions };
     expect((await get10(port('to-idle'))).status).toBe(200);
-    await until(() => sessions.opened > before.opened);
-    await until(() => sessions.closed > before.closed);
+    await until('sessions.opened > before.opened', () => sessions.opened > before.opened, { everyMs: 10 });
+    await until('sessions.closed > before.closed', () => sessions.closed > before.closed, { everyMs: 10 });
     // The next request opens a new session.
     expect((await get10(port('to-idle'))).status).toBe(200);
     expect(sessions.opened).toBe(before.opened + 2);
-    await until(() => sessions.closed === before.closed + 2); // it goes idle too
+    await until('sessions.closed === before.closed + 2', () => sessions.closed === before.closed + 2, {
+      everyMs: 10,
+    }); // it goes idle too
   });
 
   it("the cluster's idle_timeout does not run while a stream is open on the session", async () => {
     const before = { ...sessions };
     const pending = held.length;
     const answer = get10(port('to-idle'), '/hold');
-    await until(() => held.length > pending);
+    await until('held.length > pending', () => held.length > pending, { everyMs: 10 });
     await new Promise((r) => setTimeout(r, 600)); // twice the idle timeout, with the stream open
     // Another request shares the session: it was not closed.
     expect((await get10(port('to-idle'))).status).toBe(200);
     expect(sessions.opened).toBe(before.opened + 1);
     held[pending]?.end('held');
     expect(await answer).toMatchObject({ status: 200, body: 'held' });
-    await until(() => sessions.closed === before.closed + 1);
+    await until('sessions.closed === before.closed + 1', () => sessions.closed === before.closed + 1, {
+      everyMs: 10,
+    });
   });
 
   it("the cluster's max_connection_duration: the stream in flight finishes, then the session closes", async () => {
     const before = { ...sessions };
     const pending = held.length;
     const answer = get10(port('to-max'), '/hold');
-    await until(() => held.length > pending);
-    await until(() => stat('cluster.up-max.upstream_cx_max_duration_reached') === 1);
+    await until('held.length > pending', () => held.length > pending, { everyMs: 10 });
+    await until(
+      "stat('cluster.up-max.upstream_cx_max_duration_reached') === 1",
+      () => stat('cluster.up-max.upstream_cx_max_duration_reached') === 1,
+      { everyMs: 10 },
+    );
     expect(sessions.closed).toBe(before.closed);
     // A request now goes over a new session.
     expect((await get10(port('to-max'))).status).toBe(200);
     expect(sessions.opened).toBe(before.opened + 2);
     held[pending]?.end('held');
     expect(await answer).toMatchObject({ status: 200, body: 'held' });
-    await until(() => sessions.closed > before.closed);
+    await until('sessions.closed > before.closed', () => sessions.closed > before.closed, { everyMs: 10 });
   });
 });
 
@@ -221,7 +226,7 @@ describe('connections served by node:http (HTTP/1.0 keep-alive)', () => {
   it('request_headers_timeout applies to every request, not only the first', async () => {
     const c = raw(port('h1-headers'));
     c.sock.write(HTTP10);
-    await until(() => c.text().includes('ok'));
+    await until("c.text().includes('ok')", () => c.text().includes('ok'), { everyMs: 10 });
     // Idle between requests is not the headers timeout: wait past it, then start a head and stall.
     await new Promise((r) => setTimeout(r, 500));
     expect(c.sock.destroyed).toBe(false);
@@ -236,7 +241,7 @@ describe('connections served by node:http (HTTP/1.0 keep-alive)', () => {
   it('max_connection_duration closes an idle kept-alive connection', async () => {
     const c = raw(port('h1-max'));
     c.sock.write(HTTP10);
-    await until(() => c.text().includes('ok'));
+    await until("c.text().includes('ok')", () => c.text().includes('ok'), { everyMs: 10 });
     expect(c.text()).toMatch(/connection: keep-alive/i);
     await c.closed;
     expect(stat('http.h1-max.downstream_cx_max_duration_reached')).toBe(1);

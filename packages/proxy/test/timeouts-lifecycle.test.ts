@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, get, httpListener, staticCluster } from './helpers/upstreams.js';
+import { until } from './helpers/until.js';
 
 let upstream: http.Server;
 let proxy: RunningProxy;
@@ -23,12 +24,12 @@ const upstreamConns = new Map<number, { opened: number; closed?: number }>();
 
 const port = (listener: string): number => proxy.listenerAddress(listener)?.port ?? 0;
 
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-}
-
 async function accessLogHas(line: string): Promise<void> {
-  await until(() => existsSync(logPath) && readFileSync(logPath, 'utf8').split('\n').includes(line));
+  await until(
+    `the access log line ${line}`,
+    () => existsSync(logPath) && readFileSync(logPath, 'utf8').split('\n').includes(line),
+    { everyMs: 10 },
+  );
 }
 
 const ACCESS_LOG = {
@@ -117,7 +118,8 @@ function rawConnection(p: number): {
     sock,
     text: () => got,
     closed,
-    waitFor: (pred) => until(() => pred(got) || sock.destroyed),
+    waitFor: (pred) =>
+      until('the expected bytes or a close', () => pred(got) || sock.destroyed, { everyMs: 10 }),
   };
 }
 
@@ -271,7 +273,7 @@ describe("the cluster's max_connection_duration", () => {
     const p = Number(first.headers['x-proxy-port']);
     const conn = upstreamConns.get(p);
     expect(conn).toBeDefined();
-    await until(() => conn?.closed !== undefined);
+    await until('the connection to close', () => conn?.closed !== undefined, { everyMs: 10 });
     expect((conn?.closed ?? 0) - (conn?.opened ?? 0)).toBeGreaterThanOrEqual(250);
     expect(proxy.stats.value('cluster.up-mcd.upstream_cx_max_duration_reached')).toBeGreaterThanOrEqual(1);
     // A busy connection finishes its exchange (no reset), then closes.
@@ -279,7 +281,7 @@ describe("the cluster's max_connection_duration", () => {
     expect(late.status).toBe(200);
     expect(late.text).toBe('late');
     const lateConn = upstreamConns.get(Number(late.headers['x-proxy-port']));
-    await until(() => lateConn?.closed !== undefined);
+    await until('the late connection to close', () => lateConn?.closed !== undefined, { everyMs: 10 });
     const second = await get(port('up-conn-duration'), '/b');
     expect(second.status).toBe(200);
   });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, get, httpListener, staticCluster } from './helpers/upstreams.js';
+import { until } from './helpers/until.js';
 
 let upstream: http.Server;
 let upPort: number;
@@ -50,18 +51,11 @@ function fetchRaw(
   });
 }
 
-/** Waits until a condition holds (the test times out otherwise). */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-}
-
-/** Waits until the access log has this line (the test times out otherwise). */
+/** Waits until the access log has this line. */
 async function accessLogLine(line: string): Promise<string> {
-  for (;;) {
-    const lines = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n') : [];
-    if (lines.includes(line)) return line;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const lines = (): string[] => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n') : []);
+  await until(`the access log line ${line}`, () => lines().includes(line), { everyMs: 10 });
+  return line;
 }
 
 const ACCESS_LOG = {
@@ -204,7 +198,11 @@ describe('route timeout', () => {
     expect(r.body).toBe('first part ');
     expect(r.aborted).toBe(true);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
-    await until(() => proxy.stats.value('cluster.up.upstream_rq_timeout') >= 1);
+    await until(
+      'an upstream request timeout',
+      () => proxy.stats.value('cluster.up.upstream_rq_timeout') >= 1,
+      { everyMs: 10 },
+    );
     expect(await accessLogLine('/slow-body 200 UT')).toBeTruthy();
   });
 
@@ -231,7 +229,9 @@ describe('stream idle timeout', () => {
     const r = await fetchRaw(port('idle'), '/slow-body');
     expect(r.status).toBe(200);
     expect(r.aborted).toBe(true);
-    await until(() => proxy.stats.value('http.idle.response_flag.SI') === 2);
+    await until('two SI responses', () => proxy.stats.value('http.idle.response_flag.SI') === 2, {
+      everyMs: 10,
+    });
   });
 
   it('is not fired while body bytes keep moving, even past the timeout in total', async () => {
@@ -337,7 +337,7 @@ describe('upstream connection pool', () => {
     expect(r.status).toBe(200);
     const answered = Date.now();
     const used = Number(r.headers['x-proxy-port']);
-    await until(() => upstreamClosed.has(used));
+    await until('the pooled connection to close', () => upstreamClosed.has(used), { everyMs: 10 });
     // Node's upstream keeps an idle connection 5 s; the proxy's 0.2 s idle timeout closes it first.
     expect((upstreamClosed.get(used) ?? 0) - answered).toBeLessThan(3000);
   });

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { startProxy, type RunningProxy } from '../src/index.js';
 import { ADMIN, get, httpListener, staticCluster } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type Leaf, type TestPki } from './helpers/certs.js';
+import { withDownstreamTls } from './helpers/downstream-tls.js';
 
 const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
@@ -125,7 +126,7 @@ beforeAll(async () => {
     match: { prefix },
     route: { cluster },
   });
-  const mtls = httpListener('mtls', {
+  const plain = httpListener('mtls', {
     name: 'mtls',
     virtual_hosts: [
       {
@@ -134,21 +135,11 @@ beforeAll(async () => {
         routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }],
       },
     ],
-  }) as { filter_chains: Record<string, unknown>[] };
-  mtls.filter_chains[0] = {
-    ...mtls.filter_chains[0],
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': `${TLS}DownstreamTlsContext`,
-        require_client_certificate: true,
-        common_tls_context: {
-          tls_certificates: [cert(serverLeaf)],
-          validation_context: validation(CLIENT_ID),
-        },
-      },
-    },
-  };
+  });
+  const mtls = withDownstreamTls(plain, {
+    require_client_certificate: true,
+    common_tls_context: { tls_certificates: [cert(serverLeaf)], validation_context: validation(CLIENT_ID) },
+  });
   proxy = await startProxy(
     {
       admin: ADMIN,

@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import tls from 'node:tls';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer, type RunningProxy, type TestAdsServer } from '../src/index.js';
-import { ADMIN, httpListener } from './helpers/upstreams.js';
+import { ADMIN, httpListener, staticCluster } from './helpers/upstreams.js';
+import { grpcCluster } from './helpers/xds-resources.js';
 import { hasOpenssl, makePki, type Leaf, type TestPki } from './helpers/certs.js';
+import { withDownstreamTls } from './helpers/downstream-tls.js';
 
 const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
@@ -37,15 +39,8 @@ function tlsListener(name: string, context: Record<string, unknown>): Record<str
         routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }],
       },
     ],
-  }) as { filter_chains: Record<string, unknown>[] };
-  l.filter_chains[0] = {
-    ...l.filter_chains[0],
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: { '@type': `${TLS}DownstreamTlsContext`, ...context },
-    },
-  };
-  return l;
+  });
+  return withDownstreamTls(l, context);
 }
 
 interface Handshake {
@@ -201,33 +196,7 @@ describe.skipIf(!ready)('SDS warming', () => {
               },
             }),
           ],
-          clusters: [
-            {
-              name: 'sds-grpc',
-              type: 'STATIC',
-              connect_timeout: '1s',
-              typed_extension_protocol_options: {
-                'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-                  '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-                  explicit_http_config: { http2_protocol_options: {} },
-                },
-              },
-              load_assignment: {
-                cluster_name: 'sds-grpc',
-                endpoints: [
-                  {
-                    lb_endpoints: [
-                      {
-                        endpoint: {
-                          address: { socket_address: { address: '127.0.0.1', port_value: sds.port } },
-                        },
-                      },
-                    ],
-                  },
-                ],
-              },
-            },
-          ],
+          clusters: [grpcCluster('sds-grpc', sds.port)],
         },
       },
       { logLevel: 'off' },
@@ -262,34 +231,22 @@ describe.skipIf(!ready)('health checks over the cluster TLS', () => {
     const upstream = https.createServer({ cert: leaf.cert, key: leaf.key }, (_req, res) => res.end('ok'));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const upPort = (upstream.address() as { port: number }).port;
-    const tlsCluster = (name: string, san: string, hc: Record<string, unknown>): Record<string, unknown> => ({
-      name,
-      type: 'STATIC',
-      connect_timeout: '1s',
-      load_assignment: {
-        cluster_name: name,
-        endpoints: [
-          {
-            lb_endpoints: [
-              { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upPort } } } },
-            ],
-          },
-        ],
-      },
-      health_checks: [{ timeout: '1s', interval: '0.05s', no_traffic_interval: '0.05s', ...hc }],
-      transport_socket: {
-        name: 'envoy.transport_sockets.tls',
-        typed_config: {
-          '@type': `${TLS}UpstreamTlsContext`,
-          common_tls_context: {
-            validation_context: {
-              trusted_ca: { inline_string: pki.ca },
-              match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: san } }],
+    const tlsCluster = (name: string, san: string, hc: Record<string, unknown>): Record<string, unknown> =>
+      staticCluster(name, [upPort], {
+        health_checks: [{ timeout: '1s', interval: '0.05s', no_traffic_interval: '0.05s', ...hc }],
+        transport_socket: {
+          name: 'envoy.transport_sockets.tls',
+          typed_config: {
+            '@type': `${TLS}UpstreamTlsContext`,
+            common_tls_context: {
+              validation_context: {
+                trusted_ca: { inline_string: pki.ca },
+                match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: san } }],
+              },
             },
           },
         },
-      },
-    });
+      });
     const p = await startProxy(
       {
         admin: ADMIN,

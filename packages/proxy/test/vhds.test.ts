@@ -3,19 +3,17 @@
 // route configuration's name); a changed virtual host replaces the old one, a removed one goes
 // (delta removed_resources), and a bad one is NACKed with error_detail naming it while requests
 // keep using the last good virtual hosts.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '@skein/api-types';
 import { startProxy, startTestAdsServer } from '../src/index.js';
 import { get, startEcho } from './helpers/upstreams.js';
 import { adsBootstrap, assignment, edsCluster, rdsListener } from './helpers/xds-resources.js';
 import { freePort } from './helpers/free-port.js';
 import { nextXds } from './helpers/xds-events.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 
 const VHDS = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 const vhost = (host: string, cluster: string, match: Record<string, unknown> = { prefix: '/' }) => ({
   name: `r1/${host}`,

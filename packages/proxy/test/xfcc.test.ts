@@ -7,10 +7,10 @@ import { createHash, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { startProxy, type RunningProxy } from '../src/index.js';
-import { ADMIN, HCM, ROUTER, get, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
+import { ADMIN, get, httpListener, startEcho, staticCluster, type Echo } from './helpers/upstreams.js';
 import { hasOpenssl, makePki, type Leaf, type TestPki } from './helpers/certs.js';
+import { withDownstreamTls } from './helpers/downstream-tls.js';
 
-const TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
 const SERVER_ID = 'spiffe://cluster.local/ns/default/sa/server';
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
 const ready = hasOpenssl();
@@ -22,42 +22,13 @@ let echo: Echo;
 let proxy: RunningProxy;
 
 function listener(name: string, hcmExtra: Record<string, unknown>, tlsContext?: Record<string, unknown>) {
-  return {
-    name,
-    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: 'envoy.filters.network.http_connection_manager',
-            typed_config: {
-              '@type': HCM,
-              stat_prefix: name,
-              route_config: {
-                virtual_hosts: [
-                  {
-                    name: 'all',
-                    domains: ['*'],
-                    routes: [{ match: { prefix: '/' }, route: { cluster: 'echo' } }],
-                  },
-                ],
-              },
-              http_filters: [ROUTER],
-              ...hcmExtra,
-            },
-          },
-        ],
-        ...(tlsContext
-          ? {
-              transport_socket: {
-                name: 'envoy.transport_sockets.tls',
-                typed_config: { '@type': `${TLS}DownstreamTlsContext`, ...tlsContext },
-              },
-            }
-          : {}),
-      },
+  const routes = {
+    virtual_hosts: [
+      { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'echo' } }] },
     ],
   };
+  const l = httpListener(name, routes, hcmExtra);
+  return tlsContext ? withDownstreamTls(l, tlsContext) : l;
 }
 
 beforeAll(async () => {

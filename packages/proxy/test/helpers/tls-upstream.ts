@@ -1,5 +1,5 @@
-// Upstream mTLS for tests: an HTTPS server requiring a client certificate from the test CA, a CDS
-// cluster originating mTLS with SDS secrets `default` and `ROOTCA`, and those secrets.
+// Upstream mTLS for tests: an HTTPS server requiring a client certificate from the test CA, and a
+// CDS cluster originating mTLS with SDS secrets `default` and `ROOTCA` (helpers/sds-secrets.ts).
 import * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Leaf, TestPki } from './certs.js';
@@ -83,12 +83,3 @@ export function mtlsCluster(
     },
   };
 }
-
-export const certSecret = (leaf: Leaf) => ({
-  name: 'default',
-  tlsCertificate: { certificateChain: { inlineString: leaf.cert }, privateKey: { inlineString: leaf.key } },
-});
-export const rootSecret = (pki: TestPki) => ({
-  name: 'ROOTCA',
-  validationContext: { trustedCa: { inlineString: pki.ca } },
-});
