@@ -39,13 +39,11 @@ describe('DirectorySource', () => {
     });
   const names = (): string[] => store.list().map((o) => o.metadata.name);
 
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'skein-dir-'));
-    store = new ConfigStore();
-    problems = [];
-    scanWaiters = [];
-    looked = [];
-    source = new DirectorySource({
+  /** A source over `dir` and `store` that records problems and scans; `options` override. */
+  const newSource = (
+    options: Partial<ConstructorParameters<typeof DirectorySource>[0]> = {},
+  ): DirectorySource =>
+    new DirectorySource({
       dir,
       store,
       validate: meshValidator,
@@ -58,7 +56,16 @@ describe('DirectorySource', () => {
         scanWaiters = [];
         for (const f of w) f();
       },
+      ...options,
     });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skein-dir-'));
+    store = new ConfigStore();
+    problems = [];
+    scanWaiters = [];
+    looked = [];
+    source = newSource();
   });
   afterEach(async () => {
     await source.stop();
@@ -137,19 +144,9 @@ describe('DirectorySource', () => {
     const host = (o: { spec?: unknown } | undefined): string | undefined =>
       (o?.spec as { hosts?: string[] } | undefined)?.hosts?.[0];
     await source.stop();
-    source = new DirectorySource({
-      dir,
-      store,
-      validate: meshValidator,
-      onProblem: (p) => problems.push(p),
+    source = newSource({
       settleMs: 150,
-      resyncMs: 0,
       onPreview: (objects) => previews.push(objects.map((o) => `${o.metadata.name}:${host(o)}`)),
-      onScan: () => {
-        const w = scanWaiters;
-        scanWaiters = [];
-        for (const f of w) f();
-      },
     });
     await writeFile(
       join(dir, 'a.yaml'),
