@@ -25,7 +25,9 @@ export function requestHeaderRecord(h: IncomingHttpHeaders, withoutHost = false)
   for (const k in h) {
     const v = h[k];
     if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k) || (withoutHost && k === 'host')) continue;
-    out[k] = Array.isArray(v) ? v.join(k === 'cookie' ? '; ' : ', ') : v;
+    const value = Array.isArray(v) ? v.join(k === 'cookie' ? '; ' : ', ') : v;
+    if (k === '__proto__') setOwn(out, k, value);
+    else out[k] = value;
   }
   if (h['te'] === 'trailers') out['te'] = 'trailers';
   return out;
@@ -63,9 +65,15 @@ export function responseHeaderRecord(
   for (const k in h) {
     const v = h[k];
     if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k)) continue;
-    out[k] = v;
+    if (k === '__proto__') setOwn(out, k, v);
+    else out[k] = v;
   }
   return out;
+}
+
+/** A field named `__proto__` as an own property of a record (assigning it would set the prototype). */
+function setOwn<T>(record: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(record, name, { value, writable: true, enumerable: true, configurable: true });
 }
 
 export function firstValue(v: string | string[] | undefined): string | undefined {
