@@ -2,6 +2,8 @@
 // line or status line plus header fields, strictly (token names, no obs-fold, no bare CR/LF/NUL in
 // values, one Content-Length, Transfer-Encoding ending in chunked, size and count limits).
 
+import { setOwnField } from './own-field.js';
+
 export type HeaderMap = Record<string, string | string[]>;
 
 export interface HeadLimits {
@@ -95,14 +97,6 @@ function rememberName(raw: string, lower: string): void {
   else NAMES.set(key, [raw, lower]);
 }
 
-/** A field named `__proto__` as an own property (an assignment would set the prototype instead). */
-const OWN_FIELD = (value: string): PropertyDescriptor => ({
-  value,
-  writable: true,
-  enumerable: true,
-  configurable: true,
-});
-
 /** A NUL, or a CR or LF that is not part of a CRLF: somewhere in the head a value may be invalid. */
 const SUSPECT = /\0|\r(?!\n)|(?<!\r)\n/;
 
@@ -149,7 +143,7 @@ function parseFields(text: string, pos: number, limits: HeadLimits, out: ParsedH
     // A name Object.prototype has (`constructor`, `toString`, ...) is not a repeat of a field.
     if (prev !== undefined && !Object.hasOwn(headers, name)) prev = undefined;
     if (prev === undefined) {
-      if (name === '__proto__') Object.defineProperty(headers, name, OWN_FIELD(value));
+      if (name === '__proto__') setOwnField(headers, name, value);
       else headers[name] = value;
     } else if (name === 'set-cookie') headers[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
     else if (name === 'content-length') {

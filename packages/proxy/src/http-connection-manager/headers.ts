@@ -1,6 +1,7 @@
 // Header handling at the HTTP connection manager's edges: hop-by-hop removal, the x-forwarded-*
 // and x-request-id headers Envoy sets, and conversion between Node's header shapes.
 import type { IncomingHttpHeaders } from 'node:http';
+import { setOwnField } from '../codec/own-field.js';
 import { randomRequestId } from './request-id.js';
 
 /** Hop-by-hop and connection-specific headers never forwarded. */
@@ -26,7 +27,7 @@ export function requestHeaderRecord(h: IncomingHttpHeaders, withoutHost = false)
     const v = h[k];
     if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k) || (withoutHost && k === 'host')) continue;
     const value = Array.isArray(v) ? v.join(k === 'cookie' ? '; ' : ', ') : v;
-    if (k === '__proto__') setOwn(out, k, value);
+    if (k === '__proto__') setOwnField(out, k, value);
     else out[k] = value;
   }
   if (h['te'] === 'trailers') out['te'] = 'trailers';
@@ -65,15 +66,10 @@ export function responseHeaderRecord(
   for (const k in h) {
     const v = h[k];
     if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k)) continue;
-    if (k === '__proto__') setOwn(out, k, v);
+    if (k === '__proto__') setOwnField(out, k, v);
     else out[k] = v;
   }
   return out;
-}
-
-/** A field named `__proto__` as an own property of a record (assigning it would set the prototype). */
-function setOwn<T>(record: Record<string, T>, name: string, value: T): void {
-  Object.defineProperty(record, name, { value, writable: true, enumerable: true, configurable: true });
 }
 
 export function firstValue(v: string | string[] | undefined): string | undefined {
