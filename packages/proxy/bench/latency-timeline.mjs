@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { skeinBootstrap } from './bootstrap.mjs';
 import { makeCerts, tlsCommon } from './certs.mjs';
+import { fixedRate } from './measure.mjs';
 import { sideScriptSetup } from './nginx-upstream.mjs';
 import { freePort, waitAnswers } from './ports.mjs';
 import { istioInbound, istioOutbound } from './mtls.mjs';
@@ -61,26 +62,11 @@ await waitAnswers(px, target);
 spawnSync('wrk', ['-t1', `-c${CONNS}`, '-d3s', '-H', 'Host: bench', `http://127.0.0.1:${px}/`]);
 const pool = new Pool(`http://127.0.0.1:${px}`, { connections: CONNS, pipelining: 1 });
 
-/** The bench's fixed-rate client (run.mjs): CONNS connections, each on its own timer. */
+/** The bench's fixed-rate client (measure.mjs), on one pool for the whole run; the sorted latencies. */
 async function load(sec) {
-  const lat = [];
-  const interval = 1000 / (RPS / CONNS);
-  const end = performance.now() + sec * 1000;
-  await Promise.all(
-    Array.from({ length: CONNS }, async (_, i) => {
-      let next = performance.now() + (i * interval) / CONNS;
-      while (next < end) {
-        const w = next - performance.now();
-        if (w > 0) await new Promise((r) => setTimeout(r, w));
-        const t0 = performance.now();
-        const r = await pool.request({ path: '/', method: 'GET', headers: { host: 'bench' } });
-        await r.body.dump();
-        lat.push(performance.now() - t0);
-        next += interval;
-      }
-    }),
-  );
-  return lat.sort((a, b) => a - b);
+  const r = await fixedRate(px, { rps: RPS, conns: CONNS, seconds: sec, pool });
+  if (r.errors) throw new Error(`${r.errors} failed requests (first: ${r.firstError})`);
+  return r.lat;
 }
 await load(2);
 const traceFile = join(work, 'trace.txt');

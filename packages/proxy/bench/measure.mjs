@@ -83,11 +83,14 @@ export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
  * last `seconds` are measured: `mark()` is called when they begin (the caller reads CPU there) and
  * only requests started after it count. The lead-in puts the target in its steady state at this
  * rate (timers armed, caches warm, whatever the previous phase left behind run off) before CPU counts.
+ * With no lead-in every request counts. `pool` keeps the caller's connections across calls (it is
+ * then not closed); `sent` is every request made, lead-in included.
  */
-export async function fixedRate(port, { rps, conns, seconds, settle = 0, mark = () => {} }) {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: conns, pipelining: 1 });
+export async function fixedRate(port, { rps, conns, seconds, settle = 0, mark = () => {}, pool: given }) {
+  const pool = given ?? new Pool(`http://127.0.0.1:${port}`, { connections: conns, pipelining: 1 });
   const lat = [];
   let errors = 0;
+  let sent = 0;
   let firstError;
   const interval = 1000 / (rps / conns);
   const begin = performance.now();
@@ -101,7 +104,7 @@ export async function fixedRate(port, { rps, conns, seconds, settle = 0, mark = 
     markAt = performance.now();
     mark();
   };
-  const markTimer = setTimeout(markOnce, Math.max(0, from - performance.now()));
+  const markTimer = settle > 0 ? setTimeout(markOnce, Math.max(0, from - performance.now())) : markOnce();
   await Promise.all(
     Array.from({ length: conns }, async (_, i) => {
       let next = begin + (i * interval) / conns;
@@ -110,6 +113,7 @@ export async function fixedRate(port, { rps, conns, seconds, settle = 0, mark = 
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const t0 = performance.now();
         const counted = marked && t0 >= markAt;
+        sent++;
         try {
           const r = await pool.request({ path: '/', method: 'GET', headers: { host: 'bench' } });
           await r.body.dump();
@@ -128,9 +132,9 @@ export async function fixedRate(port, { rps, conns, seconds, settle = 0, mark = 
   );
   clearTimeout(markTimer);
   markOnce();
-  await pool.close();
+  if (!given) await pool.close();
   lat.sort((a, b) => a - b);
-  return { ...percentiles(lat), lat, n: lat.length, errors, firstError };
+  return { ...percentiles(lat), lat, n: lat.length, sent, errors, firstError };
 }
 
 /** Saturation requests/s with `wrk -t1 -c<conns>` (optionally pinned with taskset). */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { skeinBootstrap } from './bootstrap.mjs';
 import { sideScriptSetup } from './nginx-upstream.mjs';
-import { cpuNs } from './measure.mjs';
+import { cpuNs, fixedRate } from './measure.mjs';
 import { freePort, waitAnswers } from './ports.mjs';
 const root = join(import.meta.dirname, '..', '..', '..');
 const require = createRequire(join(root, 'package.json'));
@@ -34,25 +34,11 @@ async function startProxy(name, dist) {
   await waitAnswers(px, `${name} (${dist})`);
   return { name, px, pid: p.pid, pool: new Pool(`http://127.0.0.1:${px}`, { connections: CONNS }) };
 }
+/** `sec` seconds of the bench's fixed-rate client (measure.mjs) on `t`'s pool; the requests made. */
 async function load(t, sec) {
-  const interval = 1000 / (RPS / CONNS);
-  const end = performance.now() + sec * 1000;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: CONNS }, async (_, i) => {
-      let next = performance.now() + (i * interval) / CONNS;
-      while (next < end) {
-        const w = next - performance.now();
-        if (w > 0) await new Promise((r) => setTimeout(r, w));
-        const r = await t.pool.request({ path: '/', method: 'GET', headers: { host: 'bench' } });
-        await r.body.dump();
-        if (r.statusCode !== 200) throw new Error('status ' + r.statusCode);
-        n++;
-        next += interval;
-      }
-    }),
-  );
-  return n;
+  const r = await fixedRate(t.px, { rps: RPS, conns: CONNS, seconds: sec, pool: t.pool });
+  if (r.errors) throw new Error(`${t.name}: ${r.errors} failed requests (first: ${r.firstError})`);
+  return r.sent;
 }
 const A = await startProxy('A', distA),
   B = await startProxy('B', distB);
