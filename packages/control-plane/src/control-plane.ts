@@ -27,6 +27,9 @@ import { meshSecurity } from '@skein/ca';
 import { startEmbeddedCa, type EmbeddedCa, type EmbeddedCaConfig } from './security/embedded-ca.js';
 import { startWebhooks, type RunningWebhooks, type WebhookConfig } from './webhook/start-webhooks.js';
 
+/** What a snapshot is built from (the store's list, or a directory change's preview of it). */
+type SnapshotObjects = Parameters<typeof buildSnapshot>[0]['objects'];
+
 export interface ControlPlaneOptions {
   /** Directory of mesh YAML, watched. */
   readonly configDir?: string | undefined;
@@ -116,17 +119,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   let registryServices: Service[] = [];
   let generation = 0;
   // The previous snapshot goes along: kinds (and services) whose objects did not change are kept.
-  const rebuild = (): Snapshot =>
-    buildSnapshot(
-      {
-        version: `${store.version}.${generation}`,
-        mesh,
-        objects: store.list(),
-        registryServices,
-        namespaces,
-      },
-      snapshot,
-    );
+  const snapshotOf = (version: string, objects: SnapshotObjects): Snapshot =>
+    buildSnapshot({ version, mesh, objects, registryServices, namespaces }, snapshot);
+  const rebuild = (): Snapshot => snapshotOf(`${store.version}.${generation}`, store.list());
 
   // While a directory change settles, the snapshot it would bring is built ahead (see
   // model/snapshot-ahead.ts); the store's change takes it when it brought exactly those objects.
@@ -222,12 +217,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           const list = dirSource && store.preview(dirSource.id, objects);
           if (!list) return;
           // The version and inputs `rebuild` will use once this is the store's next change.
-          ahead.prepare(`${store.version + 1}.${generation}`, snapshot, list, (objects) =>
-            buildSnapshot(
-              { version: `${store.version + 1}.${generation}`, mesh, objects, registryServices, namespaces },
-              snapshot,
-            ),
-          );
+          const version = `${store.version + 1}.${generation}`;
+          ahead.prepare(version, snapshot, list, (objects) => snapshotOf(version, objects));
         },
         onStage: trace
           ? (stage) => (stage === 'fileEvent' ? trace.open(stage) : trace.mark(stage))
