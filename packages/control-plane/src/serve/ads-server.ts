@@ -32,7 +32,7 @@ import { Connection, heldMap, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
 import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
-import { diffByName } from './resource-diff.js';
+import { diffByName, diffByPlaces } from './resource-diff.js';
 import { SendBudget } from './send-budget.js';
 import type { PushTrace } from './push-trace.js';
 import { encodeDeltaResponse, encodeSotwResponse } from './discovery-response.js';
@@ -129,6 +129,8 @@ export class XdsServer {
   /** The previous snapshot's `shared`, whose unchanged lists are carried over by identity. */
   private previousShared: SharedLists = new Map();
   private sharedVersion = '';
+  /** A class's encoded list → its entry in `shared`, for as long as a stream holds the list. */
+  private readonly sharedOf = new WeakMap<readonly EncodedResource[], SharedList>();
   private readonly now: () => number;
   private readonly budget: SendBudget<string>;
   private ids = 0;
@@ -436,7 +438,13 @@ export class XdsServer {
         let shared = byNames.get(namesKey);
         if (!shared) {
           const generated = gen.shared.generate(ctx, names);
-          const before = this.previousShared.get(typeUrl)?.get(c.classKey)?.get(namesKey);
+          // The class's list one snapshot before, or else the one this stream was last sent
+          // (a push of other types in between: an endpoint change, then a route change).
+          const last = c.conn.protocol === 'delta' ? s.heldList : s.sentList;
+          const before =
+            this.previousShared.get(typeUrl)?.get(c.classKey)?.get(namesKey) ??
+            (last && this.sharedOf.get(last)) ??
+            (s.merged && this.sharedOf.get(s.merged.shared));
           // Places where the class's list holds what it held before keep their encoding.
           const list = this.encoder.encodeList(
             typeUrl,
@@ -452,6 +460,7 @@ export class XdsServer {
           } else {
             shared = { resources: list, version: responseVersion(list), generated };
             this.sharedLists.add(list);
+            this.sharedOf.set(list, shared);
           }
           byNames.set(namesKey, shared);
         }
@@ -541,7 +550,9 @@ export class XdsServer {
     const byPrev = memo ? this.deltaChanges.get(prev) : undefined;
     const hit = byPrev?.get(next);
     if (hit) return hit;
-    const out = diffByName(prev, next);
+    // A class's list patched from the one the stream holds: only the patched places compared.
+    const patch = this.encoder.patchOf(next);
+    const out = patch?.from === prev ? diffByPlaces(prev, next, patch.places) : diffByName(prev, next);
     if (memo) {
       this.sharedLists.add(out.changed);
       const m = byPrev ?? new WeakMap();

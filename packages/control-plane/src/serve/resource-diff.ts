@@ -39,6 +39,24 @@ export function diffByName(
   return { changed, removed };
 }
 
+/**
+ * The same for `next` patched from `prev` at `places` (ascending) with the same name at every
+ * place (see `ResourceEncoder.patchOf`): only those places are compared, nothing is removed.
+ * Equals `diffByName(prev, next)` for lists of distinct names.
+ */
+export function diffByPlaces(
+  prev: readonly EncodedResource[],
+  next: readonly EncodedResource[],
+  places: readonly number[],
+): { changed: EncodedResource[]; removed: string[] } {
+  const changed: EncodedResource[] = [];
+  for (const i of places) {
+    const b = next[i] as EncodedResource;
+    if ((prev[i] as EncodedResource).version !== b.version) changed.push(b);
+  }
+  return { changed, removed: [] };
+}
+
 function diffByMap(
   prev: readonly EncodedResource[],
   next: readonly EncodedResource[],

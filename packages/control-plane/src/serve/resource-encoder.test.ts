@@ -1,5 +1,6 @@
 import { decodeToJson, encodeJson, TypeUrl } from '@skein/api-types';
 import { describe, expect, it } from 'vitest';
+import { diffByName, diffByPlaces } from './resource-diff.js';
 import { ResourceEncoder } from './resource-encoder.js';
 
 const vhost = (host: string, cluster: string) => ({
@@ -82,6 +83,13 @@ describe('ResourceEncoder.encodeList', () => {
     for (const i of [0, 1, 3, 4]) expect(out[i]).toBe(encoded[i]);
     expect(out[2]?.version).not.toBe(encoded[2]?.version);
     expect(out.map(plain)).toEqual(new ResourceEncoder().encodeList(VH, next).map(plain));
+    // The patch is recorded: the list it came from and the place encoded anew.
+    expect(enc.patchOf(out)).toEqual({ from: encoded, places: [2] });
+    // A renamed place (the name sequence differs) records none, nor does a list encoded whole.
+    const renamed = first.slice();
+    renamed[1] = { name: '80/x1', body: vh(1, 1) };
+    expect(enc.patchOf(enc.encodeList(VH, renamed, { generated: first, encoded }))).toBeUndefined();
+    expect(enc.patchOf(encoded)).toBeUndefined();
   });
 
   it('equals encoding every resource anew over random edit sequences', () => {
@@ -103,6 +111,7 @@ describe('ResourceEncoder.encodeList', () => {
     const enc = new ResourceEncoder();
     let list = Array.from({ length: 8 }, (_, i) => ({ name: `80/h${i}`, body: bodyOf(i, 0) }));
     let encoded = enc.encodeList(VH, list);
+    let patched = 0;
     for (let step = 0; step < 200; step++) {
       enc.rotate();
       const next = list.slice();
@@ -122,8 +131,22 @@ describe('ResourceEncoder.encodeList', () => {
       }
       const out = enc.encodeList(VH, next, { generated: list, encoded });
       expect(out.map(plain)).toEqual(new ResourceEncoder().encodeList(VH, next).map(plain));
+      // Where a patch is recorded, diffing its places alone equals diffing the whole lists (of
+      // distinct names, as generated lists are; the edits here may repeat a name).
+      const patch = enc.patchOf(out);
+      if (patch && new Set(out.map((r) => r.name)).size === out.length) {
+        patched++;
+        expect(patch.from).toBe(encoded);
+        const byPlaces = diffByPlaces(encoded, out, patch.places);
+        const whole = diffByName(encoded, out);
+        expect({ changed: byPlaces.changed.map(plain), removed: byPlaces.removed }).toEqual({
+          changed: whole.changed.map(plain),
+          removed: whole.removed,
+        });
+      }
       list = next;
       encoded = out;
     }
+    expect(patched).toBeGreaterThan(50);
   });
 });

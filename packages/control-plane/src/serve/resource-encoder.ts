@@ -14,6 +14,12 @@ export interface EncodedResource {
   readonly any: Any;
 }
 
+/** A list made from `from` by re-encoding `places` (ascending), the names unchanged. */
+export interface ListPatch {
+  readonly from: readonly EncodedResource[];
+  readonly places: readonly number[];
+}
+
 export function contentHash(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 16);
 }
@@ -99,15 +105,31 @@ export class ResourceEncoder {
     if (!before || !encoded || before.length !== list.length || encoded.length !== list.length)
       return list.map((r) => this.encode(typeUrl, r));
     const out = new Array<EncodedResource>(list.length);
+    const places: number[] = [];
+    let sameNames = true;
     for (let i = 0; i < list.length; i++) {
       const r = list[i] as Resource;
       const p = before[i] as Resource;
-      out[i] =
-        r === p || (r.body === p.body && r.name === p.name)
-          ? (encoded[i] as EncodedResource)
-          : this.encode(typeUrl, r);
+      if (r === p || (r.body === p.body && r.name === p.name)) out[i] = encoded[i] as EncodedResource;
+      else {
+        out[i] = this.encode(typeUrl, r);
+        places.push(i);
+        if (r.name !== (encoded[i] as EncodedResource).name) sameNames = false;
+      }
     }
+    if (sameNames) this.patches.set(out, { from: encoded, places });
     return out;
+  }
+
+  /**
+   * Lists `encodeList` patched from a previous encoding with the same name at every place: that
+   * encoding and the places encoded anew (every other place holds the very object it held).
+   */
+  private readonly patches = new WeakMap<readonly EncodedResource[], ListPatch>();
+
+  /** How `list` was patched from its predecessor, when `encodeList` made it so. */
+  patchOf(list: readonly EncodedResource[]): ListPatch | undefined {
+    return this.patches.get(list);
   }
 
   private encodeNew(typeUrl: string, r: Resource): EncodedResource {

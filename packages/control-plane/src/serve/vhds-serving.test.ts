@@ -1,9 +1,10 @@
 // VHDS serving with real gRPC clients on loopback: a delta sidecar that sets SKEIN_VHDS gets its
 // route configuration without virtual hosts and the virtual hosts over VHDS; a VirtualService
 // change then sends that one virtual host and does not resend the unchanged route configuration;
-// a proxy that does not opt in (SotW, or delta without the metadata) keeps whole route configs.
+// a proxy that does not opt in (SotW, or delta without the metadata) keeps whole route configs;
+// after a push of other types (endpoints) a VS change re-encodes the changed virtual host only.
 import { TypeUrl } from '@skein/api-types';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AdsClient } from '../../test/support/ads-client.js';
 import { objectsFromYaml } from '../../test/support/translate.js';
 import { createLogger } from '../log.js';
@@ -12,8 +13,9 @@ import { buildSnapshot, type Snapshot } from '../model/snapshot.js';
 import { VIRTUAL_HOST_TYPE } from '../translate/vhds.js';
 import { XdsServer } from './ads-server.js';
 import { XdsMetrics } from './metrics.js';
+import { ResourceEncoder } from './resource-encoder.js';
 
-const service = (name: string, n: number): string => `apiVersion: networking.istio.io/v1
+const service = (name: string, n: number, endpoint = `10.1.0.${n}`): string => `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: ${name}, namespace: one }
 spec:
@@ -21,7 +23,7 @@ spec:
   addresses: [240.0.0.${n}]
   resolution: STATIC
   ports: [{ number: 80, name: http }]
-  endpoints: [{ address: 10.1.0.${n} }]
+  endpoints: [{ address: ${endpoint} }]
 `;
 const timeoutVs = (t: string): string => `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -32,11 +34,13 @@ spec:
 `;
 
 let versions = 0;
-const world = (vs?: string): Snapshot =>
+const world = (vs?: string, aEndpoint?: string): Snapshot =>
   buildSnapshot({
     version: String(++versions),
     mesh: DEFAULT_MESH_CONFIG,
-    objects: objectsFromYaml([service('a', 1), service('b', 2), ...(vs ? [vs] : [])].join('---\n')),
+    objects: objectsFromYaml(
+      [service('a', 1, aEndpoint), service('b', 2), ...(vs ? [vs] : [])].join('---\n'),
+    ),
   });
 
 const A = '80/a.one.svc.cluster.local:80';
@@ -129,6 +133,45 @@ describe('VHDS serving', () => {
       (c) => responses(c, VIRTUAL_HOST_TYPE) > n && c.resource(VIRTUAL_HOST_TYPE, B) === undefined,
     );
     expect(vhds.resource(VIRTUAL_HOST_TYPE, A)).toBeDefined();
+  });
+
+  it('re-encodes only the changed virtual host of a VS edit that follows an endpoint-only push', async () => {
+    let snap = world();
+    server = new XdsServer({ snapshot: () => snap, metrics: new XdsMetrics(), log: createLogger('none') });
+    const address = await server.listen('127.0.0.1:0');
+    const [c1, c2] = [connect(address, '10.9.0.1', true, true), connect(address, '10.9.0.2', true, true)];
+    for (const c of [c1, c2]) await c.until((x) => x.resource(VIRTUAL_HOST_TYPE, B) !== undefined);
+    const push = (types: string[]) =>
+      server?.push({
+        full: false,
+        hosts: new Set(['a.one.svc.cluster.local']),
+        types,
+        changeAt: Date.now(),
+        reason: 'test',
+      });
+    // An endpoint change: a snapshot at which no virtual host list is generated.
+    const eds = responses(c1, TypeUrl.ClusterLoadAssignment);
+    snap = world(undefined, '10.1.0.9');
+    push([TypeUrl.ClusterLoadAssignment]);
+    await c1.until((x) => responses(x, TypeUrl.ClusterLoadAssignment) > eds);
+    // Then a VirtualService on a: the class's list is patched from the one its streams hold.
+    const encode = vi.spyOn(ResourceEncoder.prototype, 'encode');
+    try {
+      const vh = [c1, c2].map((c) => responses(c, VIRTUAL_HOST_TYPE));
+      snap = world(timeoutVs('9s'), '10.1.0.9');
+      push([TypeUrl.RouteConfiguration, VIRTUAL_HOST_TYPE]);
+      for (const [i, c] of [c1, c2].entries())
+        await c.until((x) => responses(x, VIRTUAL_HOST_TYPE) > (vh[i] ?? 0));
+      const encoded = encode.mock.calls.filter(([t]) => t === VIRTUAL_HOST_TYPE).map(([, r]) => r.name);
+      expect(encoded).toEqual([A]);
+    } finally {
+      encode.mockRestore();
+    }
+    for (const c of [c1, c2]) {
+      expect(c.types.get(VIRTUAL_HOST_TYPE)?.last.resources).toBe(1);
+      expect(JSON.stringify(c.resource(VIRTUAL_HOST_TYPE, A))).toContain('"timeout":"9s"');
+      expect(c.resource(VIRTUAL_HOST_TYPE, B)).toBeDefined();
+    }
   });
 
   it('answers an on-demand <route config>/<host> subscription with the virtual host serving it', async () => {
