@@ -218,7 +218,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           if (!list) return;
           // The version and inputs `rebuild` will use once this is the store's next change.
           const version = `${store.version + 1}.${generation}`;
-          ahead.prepare(version, snapshot, list, (objects) => snapshotOf(version, objects));
+          const next = ahead.prepare(version, snapshot, list, (objects) => snapshotOf(version, objects));
+          // Every proxy's context for it too, so that a push for it starts writing at once.
+          xds.prepare(next);
         },
         onStage: trace
           ? (stage) => (stage === 'fileEvent' ? trace.open(stage) : trace.mark(stage))

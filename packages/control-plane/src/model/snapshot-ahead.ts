@@ -10,15 +10,17 @@ export class SnapshotAhead {
   private ahead:
     { version: string; from: Snapshot; objects: readonly ConfigObject[]; snapshot: Snapshot } | undefined;
 
-  /** Builds (with `build`) and keeps the snapshot for `objects` at `version`, replacing `from`. */
+  /** Builds (with `build`), keeps and returns the snapshot for `objects` at `version`, replacing `from`. */
   prepare(
     version: string,
     from: Snapshot,
     objects: readonly ConfigObject[],
     build: (objects: readonly ConfigObject[]) => Snapshot,
-  ): void {
+  ): Snapshot {
     this.ahead = undefined;
-    this.ahead = { version, from, objects, snapshot: build(objects) };
+    const snapshot = build(objects);
+    this.ahead = { version, from, objects, snapshot };
+    return snapshot;
   }
 
   /**

@@ -1,7 +1,8 @@
 // The ADS server's caches and fan-out with real gRPC clients on loopback: a proxy class's
 // response is encoded once and shared, a push reaches only the classes it concerns, SotW EDS
 // sends only changed load assignments relative to what the proxy last accepted (so a NACKed
-// one is sent again), and a send budget smaller than one response still delivers everything.
+// one is sent again), a send budget smaller than one response still delivers everything, and
+// the contexts built ahead for a snapshot are used only once it is current.
 import { TypeUrl } from '@skein/api-types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdsClient } from '../../test/support/ads-client.js';
@@ -167,6 +168,47 @@ describe('XdsServer sharing and fan-out', () => {
     expect(edsSizes).toEqual([1, 1, 2]);
     expect(JSON.stringify(c.resource(TypeUrl.ClusterLoadAssignment, cla('b.one')))).toContain('10.1.0.8');
     expect(JSON.stringify(c.resource(TypeUrl.ClusterLoadAssignment, cla('a.one')))).toContain('10.1.0.9');
+  });
+
+  it('takes the contexts built ahead for a snapshot only when that snapshot becomes current', async () => {
+    let snap = world();
+    const address = await start(() => snap);
+    const cs = [connect(address, '10.9.2.1', 'one'), connect(address, '10.9.2.2', 'two')];
+    await Promise.all(cs.map((c) => c.until(full)));
+    const eds = () => cs.map((c) => c.types.get(TypeUrl.ClusterLoadAssignment)?.responses ?? 0);
+    const arrived = async (before: number[]) =>
+      Promise.all(
+        cs.map((c, i) =>
+          c.until((x) => (x.types.get(TypeUrl.ClusterLoadAssignment)?.responses ?? 0) > (before[i] ?? 0)),
+        ),
+      );
+
+    // Built ahead for a snapshot that never becomes current: another one is pushed, built anew.
+    server?.prepare(world({ a: '10.1.0.3' }));
+    let before = eds();
+    snap = world({ a: '10.1.0.4' });
+    server?.push(push(['a.one'], [TypeUrl.ClusterLoadAssignment]));
+    await arrived(before);
+    expect(server?.contextsAhead).toBe(0);
+    expect(JSON.stringify(cs[0]?.resource(TypeUrl.ClusterLoadAssignment, cla('a.one')))).toContain(
+      '10.1.0.4',
+    );
+
+    // Built ahead for the snapshot that becomes current: every proxy's is taken, same classes.
+    const next = world({ a: '10.1.0.5', c: '10.2.0.5' });
+    server?.prepare(next);
+    before = eds();
+    snap = next;
+    server?.push(push(['a.one', 'c.two'], [TypeUrl.ClusterLoadAssignment]));
+    await arrived(before);
+    expect(server?.contextsAhead).toBe(2);
+    expect(JSON.stringify(cs[0]?.resource(TypeUrl.ClusterLoadAssignment, cla('a.one')))).toContain(
+      '10.1.0.5',
+    );
+    expect(JSON.stringify(cs[1]?.resource(TypeUrl.ClusterLoadAssignment, cla('c.two')))).toContain(
+      '10.2.0.5',
+    );
+    expect(cs[0]?.resource(TypeUrl.ClusterLoadAssignment, cla('c.two'))).toBeUndefined();
   });
 
   it('delivers everything in order with a send budget smaller than one response', async () => {

@@ -97,6 +97,8 @@ interface Client {
   ctx: TranslateContext | undefined;
   ctxVersion: string;
   classKey: string;
+  /** The context and class key for a snapshot not yet current, built ahead (`prepare`). */
+  ahead: { readonly ctx: TranslateContext; readonly classKey: string } | undefined;
   /** Served RDS without virtual hosts and the virtual hosts over VHDS (delta, opted in). */
   readonly vhds: boolean;
   /** Types waiting for the send budget (the active entries), with why. */
@@ -349,12 +351,42 @@ export class XdsServer {
         this.memos.endpoints.rotate();
         this.memoVersion = snap.version;
       }
-      const prev = c.ctx;
-      c.ctx = translateContext(snap, c.conn.proxy, this.opts.security, this.memos);
+      const ahead = c.ahead;
+      c.ahead = undefined;
+      if (ahead?.ctx.snapshot === snap) {
+        this.contextsAhead++;
+        c.ctx = ahead.ctx;
+        c.classKey = ahead.classKey;
+      } else {
+        const prev = c.ctx;
+        c.ctx = translateContext(snap, c.conn.proxy, this.opts.security, this.memos);
+        if (!prev || !sameClassInputs(prev, c.ctx)) c.classKey = this.classKeyOf(c, c.ctx);
+      }
       c.ctxVersion = snap.version;
-      if (!prev || !sameClassInputs(prev, c.ctx)) c.classKey = proxyClassKey(c.ctx) + (c.vhds ? '|vhds' : '');
     }
     return c.ctx;
+  }
+
+  private classKeyOf(c: Client, ctx: TranslateContext): string {
+    return proxyClassKey(ctx) + (c.vhds ? '|vhds' : '');
+  }
+
+  /** Contexts taken from `prepare` when their snapshot became current (for tests and logs). */
+  contextsAhead = 0;
+
+  /**
+   * Builds every connected proxy's context and class key for `snap` before it is current (while a
+   * change settles, for the snapshot built ahead), so a push for it starts writing at once instead
+   * of first building 2000 contexts. Used only if `snap` itself becomes current; any other
+   * snapshot, or a later `prepare`, discards them.
+   */
+  prepare(snap: Snapshot): void {
+    for (const c of this.clients.values()) {
+      const ctx = translateContext(snap, c.conn.proxy, this.opts.security, this.memos);
+      // A class key stands for the class inputs: the current one holds while they are the same.
+      const classKey = c.ctx && sameClassInputs(c.ctx, ctx) ? c.classKey : this.classKeyOf(c, ctx);
+      c.ahead = { ctx, classKey };
+    }
   }
 
   /** The generators of a type for a client: VHDS clients get RDS without virtual hosts, and VHDS. */
@@ -388,6 +420,7 @@ export class XdsServer {
       ctx: undefined,
       ctxVersion: '',
       classKey: '',
+      ahead: undefined,
       vhds: protocol === 'delta' && wantsVhds(proxy),
       pending: new Map(),
       flush: () => this.flushPending(client),

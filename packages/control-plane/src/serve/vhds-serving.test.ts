@@ -15,7 +15,11 @@ import { XdsServer } from './ads-server.js';
 import { XdsMetrics } from './metrics.js';
 import { ResourceEncoder } from './resource-encoder.js';
 
-const service = (name: string, n: number, endpoint = `10.1.0.${n}`): string => `apiVersion: networking.istio.io/v1
+const service = (
+  name: string,
+  n: number,
+  endpoint = `10.1.0.${n}`,
+): string => `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: ${name}, namespace: one }
 spec:
