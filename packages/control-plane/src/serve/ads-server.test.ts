@@ -200,7 +200,6 @@ describe('XdsServer sharing and fan-out', () => {
     const next = world({ a: '10.1.0.5', c: '10.2.0.5' });
     const req = push(['a.one', 'c.two'], [TypeUrl.ClusterLoadAssignment]);
     server?.prepare(next, req);
-    await new Promise((r) => setTimeout(r, 50)); // the lists are built one per event-loop turn
     before = eds();
     snap = next;
     const encodeList = vi.spyOn(ResourceEncoder.prototype, 'encodeList');

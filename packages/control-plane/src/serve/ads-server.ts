@@ -376,22 +376,18 @@ export class XdsServer {
 
   /**
    * Builds every connected proxy's context and class key for `snap` before it is current (while a
-   * change settles, for the snapshot built ahead) and, given the push request the change will
-   * bring, the class lists that push will send (over the next event-loop turns), so the push
-   * starts writing at once instead of first building 2000 contexts and the classes' lists. Used
-   * only if `snap` itself becomes current; any other snapshot, or a later `prepare`, discards them.
+   * change settles, for the snapshot built ahead), so a push for it starts writing at once instead
+   * of first building 2000 contexts. Used only if `snap` itself becomes current; any other
+   * snapshot, or a later `prepare`, discards them.
    */
   prepare(snap: Snapshot, req?: PushRequest): void {
     const lists: SharedLists = new Map();
-    const jobs: (() => void)[] = [];
-    const queued = new Set<string>();
-    const previous = this.shared;
     for (const c of this.clients.values()) {
       const ctx = translateContext(snap, c.conn.proxy, this.opts.security, this.memos);
       // A class key stands for the class inputs: the current one holds while they are the same.
       const classKey = c.ctx && sameClassInputs(c.ctx, ctx) ? c.classKey : this.classKeyOf(c, ctx);
       c.ahead = { ctx, classKey };
-      // With the push request the change will bring: the class lists it will send, one per job.
+      // With the push request the change will bring: the class lists it will send, built now.
       if (!req || !affects(ctx, req)) continue;
       for (const t of req.types ?? PUSH_ORDER) {
         const s = c.conn.types.get(t);
@@ -403,27 +399,25 @@ export class XdsServer {
         }
         const names = s.wildcard ? [] : (s.sortedNames ?? []);
         if (!s.wildcard && names.length === 0) continue;
-        const namesKey = s.wildcard ? '*' : s.namesKey;
-        const job = `${t}\n${classKey}\n${namesKey}`;
-        if (queued.has(job)) continue;
-        queued.add(job);
-        jobs.push(() => this.classList(c, classKey, ctx, s, t, gen, names, namesKey, lists, previous));
+        try {
+          this.classList(
+            c,
+            classKey,
+            ctx,
+            s,
+            t,
+            gen,
+            names,
+            s.wildcard ? '*' : s.namesKey,
+            lists,
+            this.shared,
+          );
+        } catch {
+          // The push generates it again and reports the failure.
+        }
       }
     }
     this.aheadShared = { snapshot: snap, lists };
-    // One list per event-loop turn, so the settle's timer is not held up by this work; the ones
-    // not built when the snapshot becomes current (or is replaced) are left to the push.
-    const next = (): void => {
-      const job = jobs.shift();
-      if (!job || this.aheadShared?.lists !== lists) return;
-      try {
-        job();
-      } catch {
-        // The push generates it again and reports the failure.
-      }
-      setImmediate(next);
-    };
-    if (jobs.length > 0) setImmediate(next);
   }
 
   /** Class lists built ahead for a snapshot not yet current (`prepare`). */
