@@ -214,22 +214,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         onProblem,
         settleMs: options.settleMs,
         onPreview: (objects) => {
-          const preview = dirSource && store.previewChange(dirSource.id, objects);
-          if (!preview) return;
+          const list = dirSource && store.preview(dirSource.id, objects);
+          if (!list) return;
           // The version and inputs `rebuild` will use once this is the store's next change.
           const version = `${store.version + 1}.${generation}`;
-          const before = snapshot;
-          const next = ahead.prepare(version, before, preview.list, (objects) =>
-            snapshotOf(version, objects),
-          );
-          // Every proxy's context for it too, and the class lists its push will send, so that
-          // the push starts writing at once. Only work done early: a failure here is left to
-          // the push, which does the same and reports it.
-          try {
-            xds.prepare(next, pushRequestFor(preview.change, preview.get, [before, next], Date.now()));
-          } catch (err) {
-            pushLog.debug('nothing built ahead', { error: String(err) });
-          }
+          const next = ahead.prepare(version, snapshot, list, (objects) => snapshotOf(version, objects));
+          // Every proxy's context for it too, so that a push for it starts writing at once.
+          xds.prepare(next);
         },
         onStage: trace
           ? (stage) => (stage === 'fileEvent' ? trace.open(stage) : trace.mark(stage))

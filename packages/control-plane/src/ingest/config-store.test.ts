@@ -111,16 +111,8 @@ describe('ConfigStore', () => {
         probe.addSource('b');
         for (const x of ['a', 'b']) probe.replace(x, [...(given[x] as Map<string, ConfigObject>).values()]);
         const was = probe.list();
-        let told: ConfigChange | undefined;
-        probe.onChange((c) => (told = c));
         probe.replace(other, next);
         const after = probe.list();
-        // The change told beforehand is the one the store tells when it happens.
-        const pc = store.previewChange(other, next);
-        expect(pc?.list).toEqual(previewed);
-        expect(pc?.change.changed ?? []).toEqual(told?.changed ?? []);
-        expect([...(pc?.change.before ?? new Map())]).toEqual([...(told?.before ?? new Map())]);
-        for (const o of after) expect(pc?.get(configKey(o)) ?? o).toBe(o);
         if (previewed === undefined)
           expect(after.every((o, i) => o === was[i]) && after.length === was.length).toBe(true);
         else {

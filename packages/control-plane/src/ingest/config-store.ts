@@ -62,18 +62,6 @@ export class ConfigStore {
    * when the merged view would not change (or the source is unknown).
    */
   preview(sourceId: string, objects: Iterable<ConfigObject>): ConfigObject[] | undefined {
-    return this.previewChange(sourceId, objects)?.list;
-  }
-
-  /**
-   * `preview`, with the change listeners would be told and a lookup of the objects after it.
-   */
-  previewChange(
-    sourceId: string,
-    objects: Iterable<ConfigObject>,
-  ):
-    | { list: ConfigObject[]; change: ConfigChange; get: (key: ConfigKey) => ConfigObject | undefined }
-    | undefined {
     const index = this.sources.findIndex((s) => s.id === sourceId);
     if (index < 0) return undefined;
     const mine = new Map<ConfigKey, ConfigObject>();
@@ -90,28 +78,18 @@ export class ConfigStore {
       }
       return undefined;
     };
-    const changed: ConfigKey[] = [];
-    const before = new Map<ConfigKey, ConfigObject>();
+    let differs = false;
     const next = new Map<ConfigKey, ConfigObject>();
-    const seen = new Set<ConfigKey>();
     for (const k of [...this.merged.keys(), ...mine.keys()]) {
-      if (seen.has(k)) continue;
-      seen.add(k);
+      if (next.has(k)) continue;
       const o = winner(k);
-      const was = this.merged.get(k);
-      // As `recompute` tells it: a key whose object is replaced by an equal one has not changed.
-      if (o !== was && (o === undefined || was === undefined || JSON.stringify(o) !== JSON.stringify(was))) {
-        changed.push(k);
-        if (was !== undefined) before.set(k, was);
-      }
+      if (o !== this.merged.get(k)) differs = true;
       if (o !== undefined) next.set(k, o);
     }
-    if (changed.length === 0 && [...next.keys()].every((k) => next.get(k) === this.merged.get(k)))
-      return undefined;
-    const list = [...next.keys()]
+    if (!differs) return undefined;
+    return [...next.keys()]
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
       .map((k) => next.get(k) as ConfigObject);
-    return { list, change: { changed: changed.sort(), before }, get: (k) => next.get(k) };
   }
 
   /**

@@ -380,48 +380,14 @@ export class XdsServer {
    * of first building 2000 contexts. Used only if `snap` itself becomes current; any other
    * snapshot, or a later `prepare`, discards them.
    */
-  prepare(snap: Snapshot, req?: PushRequest): void {
-    const lists: SharedLists = new Map();
+  prepare(snap: Snapshot): void {
     for (const c of this.clients.values()) {
       const ctx = translateContext(snap, c.conn.proxy, this.opts.security, this.memos);
       // A class key stands for the class inputs: the current one holds while they are the same.
       const classKey = c.ctx && sameClassInputs(c.ctx, ctx) ? c.classKey : this.classKeyOf(c, ctx);
       c.ahead = { ctx, classKey };
-      // With the push request the change will bring: the class lists it will send, built now.
-      if (!req || !affects(ctx, req)) continue;
-      for (const t of req.types ?? PUSH_ORDER) {
-        const s = c.conn.types.get(t);
-        const gen = s && this.generator(c, ctx, t);
-        if (!s || !gen) continue;
-        if (s.namesKey === undefined) {
-          s.sortedNames = [...s.names].sort();
-          s.namesKey = s.sortedNames.join(',');
-        }
-        const names = s.wildcard ? [] : (s.sortedNames ?? []);
-        if (!s.wildcard && names.length === 0) continue;
-        try {
-          this.classList(
-            c,
-            classKey,
-            ctx,
-            s,
-            t,
-            gen,
-            names,
-            s.wildcard ? '*' : s.namesKey,
-            lists,
-            this.shared,
-          );
-        } catch {
-          // The push generates it again and reports the failure.
-        }
-      }
     }
-    this.aheadShared = { snapshot: snap, lists };
   }
-
-  /** Class lists built ahead for a snapshot not yet current (`prepare`). */
-  private aheadShared: { readonly snapshot: Snapshot; readonly lists: SharedLists } | undefined;
 
   /** The generators of a type for a client: VHDS clients get RDS without virtual hosts, and VHDS. */
   private generator(c: Client, ctx: TranslateContext, typeUrl: string): TypeGenerators | undefined {
@@ -478,57 +444,6 @@ export class XdsServer {
     this.opts.log.info('proxy disconnected', { proxy: c.conn.proxy.id, connection: c.conn.id });
   }
 
-  /**
-   * The class's encoded list of a type for a subscription, from `lists` (the lists of the
-   * snapshot of `ctx`) or generated into it, patched from the class's list one snapshot before
-   * (`previousShared`, or the current lists when building ahead) or else from the one this stream
-   * was last sent (a push of other types in between: an endpoint change, then a route change).
-   */
-  private classList(
-    c: Client,
-    classKey: string,
-    ctx: TranslateContext,
-    s: TypeState,
-    typeUrl: string,
-    gen: TypeGenerators,
-    names: readonly string[],
-    namesKey: string,
-    lists: SharedLists,
-    previous: SharedLists = this.previousShared,
-  ): SharedList {
-    let byClass = lists.get(typeUrl);
-    if (!byClass) lists.set(typeUrl, (byClass = new Map()));
-    let byNames = byClass.get(classKey);
-    if (!byNames) byClass.set(classKey, (byNames = new Map()));
-    let shared = byNames.get(namesKey);
-    if (shared) return shared;
-    const generated = gen.shared.generate(ctx, names);
-    const last = c.conn.protocol === 'delta' ? s.heldList : s.sentList;
-    const before =
-      previous.get(typeUrl)?.get(classKey)?.get(namesKey) ??
-      (last && this.sharedOf.get(last)) ??
-      (s.merged && this.sharedOf.get(s.merged.shared));
-    // Places where the class's list holds what it held before keep their encoding.
-    const list = this.encoder.encodeList(
-      typeUrl,
-      generated,
-      before && { generated: before.generated, encoded: before.resources },
-    );
-    // Unchanged since the previous snapshot: the previous list itself (no hash), so every
-    // stream holding it sees "same list" without comparing a thousand versions. It keeps
-    // the latest generated list, whose objects the next snapshot's list shares.
-    if (before && sameEncoded(before.resources, list)) {
-      shared = before;
-      before.generated = generated;
-    } else {
-      shared = { resources: list, version: responseVersion(list), generated };
-      this.sharedLists.add(list);
-      this.sharedOf.set(list, shared);
-    }
-    byNames.set(namesKey, shared);
-    return shared;
-  }
-
   /** Generates and sends one type to one client if its content changed (or `force`). */
   private send(c: Client, typeUrl: string, force: boolean, changeAt?: number): void {
     const s = c.conn.state(typeUrl);
@@ -545,13 +460,43 @@ export class XdsServer {
       if (gen && (s.wildcard || names.length > 0)) {
         if (this.sharedVersion !== ctx.snapshot.version) {
           this.previousShared = this.shared;
-          // The lists built ahead for this very snapshot (`prepare`), else none yet.
-          this.shared = this.aheadShared?.snapshot === ctx.snapshot ? this.aheadShared.lists : new Map();
-          this.aheadShared = undefined;
+          this.shared = new Map();
           this.sharedVersion = ctx.snapshot.version;
         }
+        let byClass = this.shared.get(typeUrl);
+        if (!byClass) this.shared.set(typeUrl, (byClass = new Map()));
+        let byNames = byClass.get(c.classKey);
+        if (!byNames) byClass.set(c.classKey, (byNames = new Map()));
         const namesKey = s.wildcard ? '*' : (s.namesKey ?? '');
-        const shared = this.classList(c, c.classKey, ctx, s, typeUrl, gen, names, namesKey, this.shared);
+        let shared = byNames.get(namesKey);
+        if (!shared) {
+          const generated = gen.shared.generate(ctx, names);
+          // The class's list one snapshot before, or else the one this stream was last sent
+          // (a push of other types in between: an endpoint change, then a route change).
+          const last = c.conn.protocol === 'delta' ? s.heldList : s.sentList;
+          const before =
+            this.previousShared.get(typeUrl)?.get(c.classKey)?.get(namesKey) ??
+            (last && this.sharedOf.get(last)) ??
+            (s.merged && this.sharedOf.get(s.merged.shared));
+          // Places where the class's list holds what it held before keep their encoding.
+          const list = this.encoder.encodeList(
+            typeUrl,
+            generated,
+            before && { generated: before.generated, encoded: before.resources },
+          );
+          // Unchanged since the previous snapshot: the previous list itself (no hash), so every
+          // stream holding it sees "same list" without comparing a thousand versions. It keeps
+          // the latest generated list, whose objects the next snapshot's list shares.
+          if (before && sameEncoded(before.resources, list)) {
+            shared = before;
+            before.generated = generated;
+          } else {
+            shared = { resources: list, version: responseVersion(list), generated };
+            this.sharedLists.add(list);
+            this.sharedOf.set(list, shared);
+          }
+          byNames.set(namesKey, shared);
+        }
         const own = gen.own
           ? gen.own.generate(ctx, names).map((r) => this.encoder.encode(typeUrl, r))
           : NO_OWN;
