@@ -1,8 +1,6 @@
 // HTTP/1.1 message heads (RFC 9112): finds the end of a head in buffered bytes and parses a request
 // line or status line plus header fields, strictly (token names, no obs-fold, no bare CR/LF/NUL in
-// values, one Content-Length, Transfer-Encoding ending in chunked, size and count limits). The header
-// record it makes is the one the proxy forwards: hop-by-hop fields are read here and left out of it
-// (a request's Host too), names are lowercased once, repeats joined as node:http joins them.
+// values, one Content-Length, Transfer-Encoding ending in chunked, size and count limits).
 
 import { setOwnField } from './own-field.js';
 
@@ -24,17 +22,7 @@ export type BodyFraming =
 export interface ParsedHead {
   /** HTTP minor version (1.0 → 0, 1.1 → 1). */
   minor: number;
-  /**
-   * The end-to-end fields, ready to forward: no hop-by-hop field (`HOP_BY_HOP`: what they say is in
-   * the fields below) except a request's `te: trailers`, no request `host` (in `host`). Only a
-   * response's `set-cookie` is a list; every other repeat is one value joined with `, ` (`; ` for
-   * `cookie`).
-   */
   headers: HeaderMap;
-  /** The Keep-Alive field's value (a server's idle timeout hint). */
-  keepAlive: string | undefined;
-  /** The Expect field's value. */
-  expect: string | undefined;
   /** `Connection: close` (or HTTP/1.0 without keep-alive). */
   close: boolean;
   /** The Connection header lists `upgrade` and an Upgrade header is present. */
@@ -50,8 +38,6 @@ export interface ParsedHead {
 export interface RequestHead extends ParsedHead {
   method: string;
   target: string;
-  /** The Host field's value (repeats joined with `, `), not in `headers`. */
-  host: string | undefined;
 }
 
 export interface ResponseHead extends ParsedHead {
@@ -119,26 +105,12 @@ function isTrimmed(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 160;
 }
 
-/** `prev` and `value` of a repeated field as one value. */
-const joined = (prev: string | undefined, value: string): string =>
-  prev === undefined ? value : `${prev}, ${value}`;
-
-/**
- * The header fields of `text` (the head without its final CRLFCRLF) from `pos`, one line at a
- * time; `request`: a request head's (its Host and `te: trailers` handled as such).
- */
-function parseFields(
-  text: string,
-  pos: number,
-  limits: HeadLimits,
-  out: ParsedHead & { host?: string | undefined },
-  request: boolean,
-): void {
+/** The header fields of `text` (the head without its final CRLFCRLF) from `pos`, one line at a time. */
+function parseFields(text: string, pos: number, limits: HeadLimits, out: ParsedHead): void {
   const headers = out.headers;
   let count = 0;
   let connection = '';
   let te: string | undefined;
-  let teHeader: string | undefined;
   let hasUpgradeHeader = false;
   const n = text.length;
   // Values are checked one by one only when the head has a character they may not contain.
@@ -167,51 +139,22 @@ function parseFields(
     while (ve > vs && isTrimmed(text.charCodeAt(ve - 1))) ve--;
     const value = text.slice(vs, ve);
     if (checkValues && BAD_VALUE.test(value)) throw new HttpParseError(`invalid value of ${name}`);
-    // Hop-by-hop fields (and a request's Host) are read here and not put in the record.
-    switch (name) {
-      case 'connection':
-        connection = connection ? `${connection},${value}` : value;
-        continue;
-      case 'transfer-encoding':
-        te = te === undefined ? value : `${te},${value}`;
-        continue;
-      case 'upgrade':
-        hasUpgradeHeader = true;
-        continue;
-      case 'keep-alive':
-        out.keepAlive = joined(out.keepAlive, value);
-        continue;
-      case 'expect':
-        out.expect = joined(out.expect, value);
-        continue;
-      case 'te':
-        teHeader = joined(teHeader, value);
-        continue;
-      case 'proxy-connection':
-      case 'http2-settings':
-        continue;
-      case 'host':
-        if (request) {
-          out.host = joined(out.host, value);
-          continue;
-        }
-    }
     let prev = headers[name];
     // A name Object.prototype has (`constructor`, `toString`, ...) is not a repeat of a field.
     if (prev !== undefined && !Object.hasOwn(headers, name)) prev = undefined;
     if (prev === undefined) {
       if (name === '__proto__') setOwnField(headers, name, value);
       else headers[name] = value;
-    } else if (name === 'set-cookie' && !request)
-      headers[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
+    } else if (name === 'set-cookie') headers[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
     else if (name === 'content-length') {
       if (prev !== value) throw new HttpParseError('conflicting content-length');
     } else
       headers[name] =
         `${Array.isArray(prev) ? prev.join(', ') : prev}${name === 'cookie' ? '; ' : ', '}${value}`;
+    if (name === 'connection') connection = connection ? `${connection},${value}` : value;
+    else if (name === 'transfer-encoding') te = te === undefined ? value : `${te},${value}`;
+    else if (name === 'upgrade') hasUpgradeHeader = true;
   }
-  // TE is hop-by-hop, but a request's `te: trailers` goes on (Envoy keeps it for gRPC).
-  if (request && teHeader === 'trailers') headers['te'] = 'trailers';
   const cl = headers['content-length'];
   if (typeof cl === 'string') {
     if (!DIGITS.test(cl)) throw new HttpParseError('invalid content-length');
@@ -275,20 +218,17 @@ export function parseRequestHead(
   const head: RequestHead = {
     method,
     target,
-    host: undefined,
     minor,
     headers: {},
-    keepAlive: undefined,
-    expect: undefined,
     close: minor === 0,
     upgrade: false,
     contentLength: undefined,
     chunked: false,
     otherEncoding: false,
   };
-  parseFields(text, eol + 2, limits, head, true);
+  parseFields(text, eol + 2, limits, head);
   if (head.otherEncoding) throw new HttpParseError('transfer-encoding without chunked');
-  if (minor === 1 && head.host === undefined) throw new HttpParseError('missing host');
+  if (minor === 1 && head.headers['host'] === undefined) throw new HttpParseError('missing host');
   return head;
 }
 
@@ -322,15 +262,13 @@ export function parseResponseHead(
     reason: line.slice(s1 + 5),
     minor,
     headers: {},
-    keepAlive: undefined,
-    expect: undefined,
     close: minor === 0,
     upgrade: false,
     contentLength: undefined,
     chunked: false,
     otherEncoding: false,
   };
-  parseFields(text, eol + 2, limits, head, false);
+  parseFields(text, eol + 2, limits, head);
   return head;
 }
 

@@ -51,10 +51,7 @@ export interface Http1Exchange {
 
 export interface Http1Response {
   status: number;
-  /** The parser's record (see ParsedHead): no hop-by-hop field, forwardable as it is. */
   headers: HeaderMap;
-  /** Marks `headers` as forwardable without a copy (responses of this pool always are). */
-  readonly forwardable: true;
   body: Readable;
   trailers: Promise<Record<string, string>>;
   /**
@@ -73,7 +70,6 @@ const EMPTY = Buffer.alloc(0);
 class CompleteResponse implements Http1Response {
   private stream: Readable | undefined;
   readonly trailers = NO_TRAILERS;
-  readonly forwardable = true;
   constructor(
     readonly status: number,
     readonly headers: HeaderMap,
@@ -376,20 +372,20 @@ class Connection {
         if (whole === acc.length - end) {
           // The whole response is in hand (the common small response): no body stream.
           const body = whole === 0 ? EMPTY : this.ownFrom(acc, end);
-          this.completeResponse(head.status, head.headers, body, head.close, head.keepAlive);
+          this.completeResponse(head.status, head.headers, body, head.close);
           return;
         }
         buf = acc.subarray(end);
-        this.startResponse(head.status, head.headers, responseFraming(head, method), head.close, head.keepAlive);
+        this.startResponse(head.status, head.headers, responseFraming(head, method), head.close);
       }
     } catch (e) {
       this.fail(e);
     }
   }
 
-  /** `ka`: the response's Keep-Alive field. */
-  private keepAliveHint(ka: string | undefined): void {
-    if (ka !== undefined) {
+  private keepAliveHint(headers: HeaderMap): void {
+    const ka = headers['keep-alive'];
+    if (typeof ka === 'string') {
       const m = KEEP_ALIVE_TIMEOUT.exec(ka);
       // A server's hint may shorten, never lengthen, the idle timeout (a second of margin).
       const ms = m ? Math.min(this.keepAliveMs, Math.max(0, Number(m[1]) * 1000 - 1000)) : this.keepAliveMs;
@@ -400,18 +396,12 @@ class Connection {
     }
   }
 
-  private completeResponse(
-    status: number,
-    headers: HeaderMap,
-    body: Buffer,
-    close: boolean,
-    keepAlive: string | undefined,
-  ): void {
+  private completeResponse(status: number, headers: HeaderMap, body: Buffer, close: boolean): void {
     const p = this.pending;
     if (!p) return;
     this.pending = undefined;
     if (close) this.closeAfter = true;
-    this.keepAliveHint(keepAlive);
+    this.keepAliveHint(headers);
     this.responseDone = true;
     this.finish();
     p.resolve(new CompleteResponse(status, headers, body));
@@ -422,13 +412,12 @@ class Connection {
     headers: HeaderMap,
     framing: ReturnType<typeof responseFraming>,
     close: boolean,
-    keepAlive: string | undefined,
   ): void {
     const p = this.pending;
     if (!p) return;
     this.pending = undefined;
     if (close || framing.kind === 'close') this.closeAfter = true;
-    this.keepAliveHint(keepAlive);
+    this.keepAliveHint(headers);
     const s = this.socket;
     let ended = false;
     const body = new Readable({
@@ -454,7 +443,7 @@ class Connection {
         this.finish();
       },
     });
-    p.resolve({ status, headers, forwardable: true, body, trailers });
+    p.resolve({ status, headers, body, trailers });
     this.decoder.endIfEmpty();
   }
 

@@ -42,7 +42,7 @@ import { checkTraceProvider, providerTracer } from '../tracing/trace-provider.js
 import type { TraceProviderJson } from './proxy-context.js';
 import { hcmTimeoutsOf, routeStreamLimits, type HcmTimeouts } from './stream-timeouts.js';
 import { DownstreamStream, type StreamOwner } from './downstream-stream.js';
-import { RawResponse, type RawRequest } from './http1-server-connection.js';
+import { RawResponse } from './http1-server-connection.js';
 import { applyClientCertDetails } from '../transport-socket/client-cert-details.js';
 
 export type HcmJson = httpConnectionManagerV3.HttpConnectionManagerJson;
@@ -324,12 +324,8 @@ export class HttpConnectionManager implements StreamOwner {
   private run(req: AnyReq, res: AnyRes, conn: DownstreamConnection): Promise<void> | undefined {
     const cfg = this.config;
     this.rqTotal.value++;
-    // The raw HTTP/1.1 codec's record is already forwardable: edited in place, not copied.
-    const rawReq = forwardable(req);
-    const headers = rawReq ? rawReq.headers : requestHeaderRecord(req.headers, true);
-    const authority = rawReq
-      ? (rawReq.host ?? '')
-      : (firstValue(req.headers[':authority']) ?? req.headers.host ?? '');
+    const headers = requestHeaderRecord(req.headers, true);
+    const authority = firstValue(req.headers[':authority']) ?? req.headers.host ?? '';
     applyForwardedHeaders(headers, {
       useRemoteAddress: cfg.useRemoteAddress === true,
       skipXffAppend: cfg.skipXffAppend === true,
@@ -471,15 +467,12 @@ export class HttpConnectionManager implements StreamOwner {
     }
 
     const cl = req.headers['content-length'];
-    const raw = forwardable(req);
     const hasBody =
       info.protocol === 'HTTP/2'
         ? !(req as Http2ServerRequest).stream.endAfterHeaders
-        : raw
-          ? raw.hasBody
-          : cl !== undefined
-            ? Number(cl) > 0
-            : req.headers['transfer-encoding'] !== undefined;
+        : cl !== undefined
+          ? Number(cl) > 0
+          : req.headers['transfer-encoding'] !== undefined;
     if (!hasBody || req.readableEnded) {
       stream.requestDone = true;
       timers.requestComplete();
@@ -536,8 +529,7 @@ export class HttpConnectionManager implements StreamOwner {
     }
     const up = result.response;
     info.upstreamResponseMs = Date.now();
-    // The raw HTTP/1.1 pool's record is already forwardable: edited in place, not copied.
-    const h = up.forwardable ? up.headers : responseHeaderRecord(up.headers);
+    const h = responseHeaderRecord(up.headers);
     if (outbound) {
       const peer = decodePeerMetadata(firstValue(h[PEER_METADATA_HEADER]));
       if (peer) info.peer = peer;
@@ -669,12 +661,6 @@ export class HttpConnectionManager implements StreamOwner {
   get idleTimeoutMs(): number {
     return durationMs(this.config.commonHttpProtocolOptions?.idleTimeout) ?? 3_600_000;
   }
-}
-
-/** The request as the raw HTTP/1.1 codec made it (its headers forwardable as they are), or undefined. */
-function forwardable(req: AnyReq): RawRequest | undefined {
-  const r = req as unknown as Partial<RawRequest>;
-  return r.forwardable === true ? (r as RawRequest) : undefined;
 }
 
 /** The request as route matching reads it (pseudo-headers from the request line). */

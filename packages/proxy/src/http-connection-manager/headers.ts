@@ -1,9 +1,20 @@
 // Header handling at the HTTP connection manager's edges: hop-by-hop removal, the x-forwarded-*
 // and x-request-id headers Envoy sets, and conversion between Node's header shapes.
 import type { IncomingHttpHeaders } from 'node:http';
-import { HOP_BY_HOP } from '../codec/hop-by-hop.js';
 import { setOwnField } from '../codec/own-field.js';
 import { randomRequestId } from './request-id.js';
+
+/** Hop-by-hop and connection-specific headers never forwarded. */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'expect',
+  'http2-settings',
+]);
 
 /**
  * Downstream request headers as a plain record, pseudo-headers and hop-by-hop removed (and `host`

@@ -15,6 +15,7 @@ import {
   HttpParseError,
   parseRequestHead,
   requestFraming,
+  type HeaderMap,
   type RequestHead,
 } from '../codec/http1-head.js';
 import { ON_STREAM_IDLE, type StreamIdleHandler } from './stream-timeouts.js';
@@ -120,22 +121,12 @@ function frame(prefix: string, data: Buffer, crlf: boolean): Buffer {
   return out;
 }
 
-/**
- * A request as the HCM reads it: node:http's IncomingMessage fields, with its body as a stream.
- * Unlike node:http's, its `headers` are the record the proxy forwards (see ParsedHead: no hop-by-hop
- * field, no Host, every value a string): the HCM edits it in place instead of copying it.
- */
+/** A request as the HCM reads it: node:http's IncomingMessage fields, with its body as a stream. */
 export interface RawRequest {
   method: string;
   url: string;
   httpVersion: string;
-  headers: Record<string, string>;
-  /** Marks this shape of request (`headers` forwardable as they are). */
-  readonly forwardable: true;
-  /** The Host field's value. */
-  host: string | undefined;
-  /** The request has a body (Content-Length above 0, or chunked). */
-  hasBody: boolean;
+  headers: HeaderMap;
   readableEnded: boolean;
   once(event: 'end', fn: () => void): unknown;
 }
@@ -145,10 +136,7 @@ class RequestBody extends Readable implements RawRequest {
   method: string;
   url: string;
   httpVersion = '1.1';
-  headers: Record<string, string>;
-  readonly forwardable = true;
-  host: string | undefined;
-  readonly hasBody = true;
+  headers: HeaderMap;
   constructor(
     head: RequestHead,
     private readonly conn: Http1ServerConnection,
@@ -156,8 +144,7 @@ class RequestBody extends Readable implements RawRequest {
     super();
     this.method = head.method;
     this.url = head.target;
-    this.headers = head.headers as Record<string, string>;
-    this.host = head.host;
+    this.headers = head.headers;
   }
   override _read(): void {
     this.conn.resumeFor(this);
@@ -173,11 +160,7 @@ function bodylessRequest(head: RequestHead): RawRequest {
     method: head.method,
     url: head.target,
     httpVersion: '1.1',
-    // A request head's record has no lists (ParsedHead).
-    headers: head.headers as Record<string, string>,
-    forwardable: true,
-    host: head.host,
-    hasBody: false,
+    headers: head.headers,
     readableEnded: true,
     once: NO_LISTENER,
   };
@@ -485,8 +468,8 @@ export class Http1ServerConnection {
       this.hooks.onRequest(bodylessRequest(head), res);
       return;
     }
-    const expect = head.expect;
-    if (expect !== undefined) {
+    const expect = head.headers['expect'];
+    if (typeof expect === 'string') {
       if (expect.toLowerCase() !== '100-continue') throw new HttpParseError('unsupported expectation', 417);
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     }

@@ -131,42 +131,6 @@ function overflowReply(
   };
 }
 
-const some = (list: readonly unknown[] | undefined): boolean => list !== undefined && list.length > 0;
-
-/**
- * Whether the router (or its attempts) will add, change or remove any upstream request header: the
- * upstream request then gets its own copy of the HCM's record, else it is sent as it is.
- */
-function editsHeaders(
-  req: RouterRequest,
-  weighted: { requestHeadersToAdd?: unknown[]; requestHeadersToRemove?: string[] } | undefined,
-  path: string,
-  timeoutMs: number,
-  policy: RetryPolicy | undefined,
-): boolean {
-  const action = req.route.route ?? {};
-  const h = req.headers;
-  return (
-    some(weighted?.requestHeadersToAdd) ||
-    some(weighted?.requestHeadersToRemove) ||
-    some(req.route.requestHeadersToAdd) ||
-    some(req.route.requestHeadersToRemove) ||
-    some(req.vhost.requestHeadersToAdd) ||
-    some(req.vhost.requestHeadersToRemove) ||
-    some(req.routeConfigHeaders.add) ||
-    some(req.routeConfigHeaders.remove) ||
-    path !== req.path ||
-    action.hostRewriteLiteral !== undefined ||
-    action.hostRewriteHeader !== undefined ||
-    timeoutMs > 0 ||
-    policy !== undefined ||
-    req.vhost.includeRequestAttemptCount === true ||
-    h['x-envoy-retry-on'] !== undefined ||
-    h['x-envoy-max-retries'] !== undefined ||
-    h['x-envoy-upstream-rq-timeout-ms'] !== undefined
-  );
-}
-
 /** What the router decided before any attempt: where the request goes and how. */
 interface Plan extends AttemptPlan {
   mirrors: readonly routeComponentsV3.RouteAction_RequestMirrorPolicyJson[];
@@ -192,17 +156,8 @@ export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<Rou
   stats.counter('cluster.{envoy_cluster_name}.upstream_rq_total', 'envoy_cluster_name', cluster.name).value++;
   if (cluster.tls) req.info.upstreamTls = true;
 
-  const timeoutMs = routeTimeoutMs(action, req.view);
-  const policy = effectiveRetryPolicy(req);
-  const perTry = policy?.perTryTimeoutMs;
-  const path = rewritePath(action, req.route.match, req.path);
-  const mirrors = action.requestMirrorPolicies ?? NO_MIRRORS;
-
-  // Upstream request headers: route-level, virtual host, then route configuration options. The
-  // HCM's record itself when nothing here edits it (the access log and filters keep reading it).
-  const headers: Record<string, string | string[]> = editsHeaders(req, chosen.weighted, path, timeoutMs, policy)
-    ? { ...req.headers }
-    : req.headers;
+  // Upstream request headers: route-level, virtual host, then route configuration options.
+  const headers: Record<string, string | string[]> = { ...req.headers };
   applyHeaderOptions(headers, chosen.weighted?.requestHeadersToAdd);
   removeHeaders(headers, chosen.weighted?.requestHeadersToRemove);
   applyHeaderOptions(headers, req.route.requestHeadersToAdd);
@@ -212,6 +167,7 @@ export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<Rou
   applyHeaderOptions(headers, req.routeConfigHeaders.add);
   removeHeaders(headers, req.routeConfigHeaders.remove);
 
+  const path = rewritePath(action, req.route.match, req.path);
   if (path !== req.path) headers['x-envoy-original-path'] = req.path;
   let authority = req.authority;
   if (action.hostRewriteLiteral) authority = action.hostRewriteLiteral;
@@ -220,6 +176,9 @@ export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<Rou
   }
   if (action.hostRewriteLiteral || action.hostRewriteHeader) headers['x-forwarded-host'] = req.authority;
 
+  const timeoutMs = routeTimeoutMs(action, req.view);
+  const policy = effectiveRetryPolicy(req);
+  const perTry = policy?.perTryTimeoutMs;
   if (timeoutMs > 0 || perTry) headers['x-envoy-expected-rq-timeout-ms'] = String(perTry ?? timeoutMs);
   delete headers['x-envoy-retry-on'];
   delete headers['x-envoy-max-retries'];
@@ -227,6 +186,7 @@ export function routeRequest(ctx: ProxyContext, req: RouterRequest): Promise<Rou
 
   const protocol: UpstreamProtocol =
     cluster.protocol === 'downstream' ? req.downstreamProtocol : cluster.protocol;
+  const mirrors = action.requestMirrorPolicies ?? NO_MIRRORS;
   // A retrying route's first attempt takes the fast path too when there is no body to buffer for
   // a replay; a retriable outcome continues in the general attempts loop (SingleAttempt).
   if (

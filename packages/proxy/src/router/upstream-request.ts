@@ -26,8 +26,6 @@ export interface UpstreamRequest {
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[]>;
-  /** `headers` hold no hop-by-hop field and may be forwarded (edited) as they are (raw HTTP/1.1 pool). */
-  forwardable?: true;
   body: Readable;
   /** Resolves with the trailers once the body has ended. */
   trailers: Promise<Record<string, string>>;
