@@ -6,7 +6,8 @@
 // compilations (and of which watched function: TIMELINE_WATCH, a comma-separated list of names) and
 // the deoptimisations (the trace costs CPU itself: read trace runs for timing, not for CPU).
 // Usage (under flock /tmp/skein-bench.lock):
-//   node tiering-timeline.mjs <seconds> <rps> <name>=<dist dir>[,<node flag>...] ...
+//   node tiering-timeline.mjs <seconds> <rps> <name>=<dist dir | relay>[,<node flag>...] ...
+// (`relay`: the node relay floor, bench/node-relay.mjs, instead of a skein-proxy build.)
 import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,12 +40,23 @@ async function start(spec) {
   const [name, rest] = spec.split(/=(.*)/s);
   const [dist, ...flags] = rest.split(',');
   const px = await freePort();
-  writeFileSync(join(work, `${name}.json`), JSON.stringify(skeinBootstrap(px, up)));
+  // `relay` instead of a dist directory: the node relay floor (bench/node-relay.mjs).
+  const relay = dist === 'relay';
+  if (!relay) writeFileSync(join(work, `${name}.json`), JSON.stringify(skeinBootstrap(px, up)));
   const args = [
     ...flags,
     ...(TRACE ? ['--trace-opt', '--trace-deopt', ...(VERBOSE ? ['--trace-opt-verbose'] : [])] : []),
-    join(dist, 'main.js'),
-    ...['-c', join(work, `${name}.json`), '--concurrency', '1', '--log-level', 'warning'],
+    ...(relay
+      ? [join(import.meta.dirname, 'node-relay.mjs'), String(px), String(up)]
+      : [
+          join(dist, 'main.js'),
+          '-c',
+          join(work, `${name}.json`),
+          '--concurrency',
+          '1',
+          '--log-level',
+          'warning',
+        ]),
   ];
   const p = spawn(process.execPath, args, { stdio: ['ignore', TRACE ? 'pipe' : 'ignore', 'inherit'] });
   kids.push(p);
@@ -87,11 +99,29 @@ async function start(spec) {
 
 const variants = [];
 for (const s of specs) variants.push(await start(s));
+// TIMELINE_BURST=<n>: n requests at once on every variant before the timeline (the bench's warm-up burst is 2000).
+const BURST = Number(process.env.TIMELINE_BURST ?? 0);
+if (BURST > 0)
+  await Promise.all(
+    variants.map((v) =>
+      Promise.all(
+        Array.from({ length: BURST }, async () =>
+          (await v.pool.request({ path: '/', method: 'GET', headers: { host: 'bench' } })).body.dump(),
+        ),
+      ),
+    ),
+  );
 for (second = 0; second < SEC; second++) {
+  // TIMELINE_GAP=<s>: every variant idle that long before each measured second (the bench's targets
+  // idle between their slices while the others are measured).
+  const gap = Number(process.env.TIMELINE_GAP ?? 0);
+  if (gap > 0 && second > 0) await new Promise((r) => setTimeout(r, gap * 1000));
   const before = variants.map((v) => cpuNs([v.pid]));
   const sent = await Promise.all(
     variants.map(async (v) => {
-      const r = await fixedRate(v.px, { rps: RPS, conns: CONNS, seconds: 1, pool: v.pool });
+      // TIMELINE_FRESH_POOL=1: new connections every second (as the bench's slices), else one pool.
+      const pool = process.env.TIMELINE_FRESH_POOL === '1' ? undefined : v.pool;
+      const r = await fixedRate(v.px, { rps: RPS, conns: CONNS, seconds: 1, pool });
       if (r.errors) throw new Error(`${v.name}: ${r.errors} failed requests (first: ${r.firstError})`);
       v.sent += r.sent;
       return r.sent;
@@ -151,4 +181,5 @@ if (TRACE)
       `${v.name}: first TurboFan code of ${[...WATCH].map((f) => (v.first.has(f) ? `${f} at second ${v.first.get(f).second + 1} (after ${v.first.get(f).sent} requests)` : `${f} never`)).join(', ')}`,
     );
 for (const v of variants) await v.pool.close();
-for (const k of kids) k.kill('SIGTERM'); // (a traced child's stdout pipe would keep this process up)
+for (const k of kids) k.kill('SIGTERM');
+process.exit(0); // (a traced child's stdout pipe would keep this process up)
