@@ -58,7 +58,20 @@ async function start(spec) {
           'warning',
         ]),
   ];
-  const p = spawn(process.execPath, args, { stdio: ['ignore', TRACE ? 'pipe' : 'ignore', 'inherit'] });
+  // `bin:<script>` instead of a dist directory: that launcher (e.g. bin/skein-proxy) with the bootstrap.
+  const bin = dist.startsWith('bin:') ? dist.slice(4) : undefined;
+  if (bin)
+    args.splice(
+      0,
+      args.length,
+      '-c',
+      join(work, `${name}.json`),
+      '--concurrency',
+      '1',
+      '--log-level',
+      'warning',
+    );
+  const p = spawn(bin ?? process.execPath, args, { stdio: ['ignore', TRACE ? 'pipe' : 'ignore', 'inherit'] });
   kids.push(p);
   const v = {
     name,
