@@ -36,7 +36,8 @@ const TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).tr
 // (seconds of fixed-rate lead-in before each measured window, 1), BENCH_PIN ("<target cpus>:<other
 // cpus>", e.g. "1:0": targets on CPU 1, upstream + load generator + wrk on CPU 0; off by default),
 // BENCH_TRACE_GC=1, BENCH_ORDER=reverse, BENCH_AA=1 (an A/A: the plain route in the first two rows),
-// BENCH_RESTART=0 (one process per target for the whole run).
+// BENCH_RESTART=0 (one process per target for the whole run), BENCH_WARM_SECONDS (seconds of fixed-rate
+// load on every target at once after each warm-up, 0).
 const AA = process.env.BENCH_AA === '1';
 if (AA) process.env.BENCH_ROUTE = 'plain';
 const SCHEDULE = process.env.BENCH_SCHEDULE ?? 'split';
@@ -101,6 +102,7 @@ async function main() {
   pin([process.pid], PIN_OTHER);
   // Warm up every path (JIT, pools).
   for (const t of targets) await fixedRateShort(t.port);
+  await warmAtRate(targets);
 
   const load = { rps: RPS, conns: CONNS, seconds: SECONDS };
   // The order rotates every round, so no target keeps a slot (e.g. the one after direct's).
@@ -198,6 +200,7 @@ async function main() {
       if (RESTART && round > 1) {
         for (const t of targets) await restart(t);
         for (const t of order(round)) await fixedRateShort(t.port);
+        await warmAtRate(targets);
       }
       await fixedRound(round);
     }
@@ -260,6 +263,19 @@ async function main() {
     idle,
     idleRounds,
   });
+}
+
+/**
+ * BENCH_WARM_SECONDS (0: off) of the fixed-rate load on every target at once after the warm-up
+ * burst, not measured: a fresh skein-proxy runs its request path as Maglev code until TurboFan
+ * has compiled it (about 10 000 requests on the branch point, 1–2 000 since round 8), so the
+ * default warm-up measures the early phase; with e.g. 15 s every Node target is measured in its
+ * steady state (README, "Round 8").
+ */
+async function warmAtRate(targets) {
+  const seconds = Number(process.env.BENCH_WARM_SECONDS ?? 0);
+  if (!(seconds > 0)) return;
+  await Promise.all(targets.map((t) => fixedRate(t.port, { rps: RPS, conns: CONNS, seconds })));
 }
 
 async function fixedRateShort(port) {
