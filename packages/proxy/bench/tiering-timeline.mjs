@@ -43,34 +43,18 @@ async function start(spec) {
   // `relay` instead of a dist directory: the node relay floor (bench/node-relay.mjs).
   const relay = dist === 'relay';
   if (!relay) writeFileSync(join(work, `${name}.json`), JSON.stringify(skeinBootstrap(px, up)));
-  const args = [
-    ...flags,
-    ...(TRACE ? ['--trace-opt', '--trace-deopt', ...(VERBOSE ? ['--trace-opt-verbose'] : [])] : []),
-    ...(relay
-      ? [join(import.meta.dirname, 'node-relay.mjs'), String(px), String(up)]
-      : [
-          join(dist, 'main.js'),
-          '-c',
-          join(work, `${name}.json`),
-          '--concurrency',
-          '1',
-          '--log-level',
-          'warning',
-        ]),
-  ];
   // `bin:<script>` instead of a dist directory: that launcher (e.g. bin/skein-proxy) with the bootstrap.
   const bin = dist.startsWith('bin:') ? dist.slice(4) : undefined;
-  if (bin)
-    args.splice(
-      0,
-      args.length,
-      '-c',
-      join(work, `${name}.json`),
-      '--concurrency',
-      '1',
-      '--log-level',
-      'warning',
-    );
+  const proxyArgs = ['-c', join(work, `${name}.json`), '--concurrency', '1', '--log-level', 'warning'];
+  const args = bin
+    ? proxyArgs
+    : [
+        ...flags,
+        ...(TRACE ? ['--trace-opt', '--trace-deopt', ...(VERBOSE ? ['--trace-opt-verbose'] : [])] : []),
+        ...(relay
+          ? [join(import.meta.dirname, 'node-relay.mjs'), String(px), String(up)]
+          : [join(dist, 'main.js'), ...proxyArgs]),
+      ];
   const p = spawn(bin ?? process.execPath, args, { stdio: ['ignore', TRACE ? 'pipe' : 'ignore', 'inherit'] });
   kids.push(p);
   const v = {
