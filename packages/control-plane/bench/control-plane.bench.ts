@@ -352,10 +352,16 @@ function report(protocol: Protocol, groups: Group[]): void {
     for (const k of KINDS) {
       const traces = g.rounds[k].flatMap((r) => (r.trace ? [r.trace] : []));
       if (traces.length === 0) continue;
-      const stages = Object.keys(traces[0] ?? {});
+      // Every stage any round logged, in time order; a stage some rounds lack (e.g. a push no file
+      // scan led to) is the median of the rounds that have it, with their count.
+      const stages = [...new Set(traces.flatMap((t) => Object.keys(t)))].map((s) => {
+        const xs = traces.flatMap((t) => (t[s] === undefined ? [] : [t[s]]));
+        return { s, ms: median(xs), n: xs.length };
+      });
+      stages.sort((a, b) => a.ms - b.ms);
       console.log(
         `  ${g.server.name} ${k} stages, ms after the change (median of ${traces.length}): ${stages
-          .map((s) => `${s} ${median(traces.map((t) => t[s] ?? NaN)).toFixed(1)}`)
+          .map(({ s, ms, n }) => `${s} ${ms.toFixed(1)}${n < traces.length ? ` (${n} rounds)` : ''}`)
           .join(', ')}`,
       );
     }
