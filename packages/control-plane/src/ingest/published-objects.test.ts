@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededUint32 } from '../../test/support/seeded-random.js';
 import type { ConfigObject } from '../model/istio-types.js';
 import { configKey } from './config-store.js';
 import { mergeObjects, PublishedObjects } from './published-objects.js';
@@ -13,13 +14,8 @@ const obj = (name: string, ns: string, v: number): ConfigObject =>
 
 describe('PublishedObjects', () => {
   it('merges changed files key by key into exactly what a full merge gives', () => {
-    let seed = 3;
-    const rand = (n: number): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) % n;
-    };
+    const next = seededUint32(3);
+    const rand = (n: number): number => next() % n;
     const name = (p: string): string => p;
     const files = new Map<string, ConfigObject[]>();
     const objectsOf = (p: string): readonly ConfigObject[] => files.get(p) ?? [];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../test/support/seeded-random.js';
 import type { ConfigObject } from './istio-types.js';
 import { DEFAULT_MESH_CONFIG } from './mesh-config.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
@@ -10,17 +11,6 @@ const obj = (kind: string, name: string, namespace: string, spec: object): Confi
   spec,
 });
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const NS = ['a', 'b'];
 
 describe('services after WorkloadEntry-only changes', () => {
@@ -28,7 +18,7 @@ describe('services after WorkloadEntry-only changes', () => {
     let keptServices = 0;
     let rejoins = 0;
     for (let seed = 1; seed <= 8; seed++) {
-      const r = rng(seed);
+      const r = seededRandom(seed);
       const n = (k: number): number => Math.floor(r() * k);
       const objects = new Map<string, ConfigObject>();
       const put = (o: ConfigObject): void =>

@@ -1,6 +1,7 @@
 import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { discoveryV3, TypeUrl } from '@skein/api-types';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../test/support/seeded-random.js';
 import { VIRTUAL_HOST_TYPE } from '../translate/vhds.js';
 import { decodeDeltaRequest, decodeSotwRequest } from './ack-decoder.js';
 
@@ -8,17 +9,6 @@ const KNOWN = [...Object.values(TypeUrl), VIRTUAL_HOST_TYPE];
 
 const Delta = discoveryV3.DeltaDiscoveryRequestSchema;
 const Sotw = discoveryV3.DiscoveryRequestSchema;
-
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function words(r: () => number): string {
   const pick = r();
@@ -67,7 +57,7 @@ function randomSotw(r: () => number): Uint8Array {
 
 describe('ack-decoder', () => {
   it('decodes 500 varied delta requests exactly as the full decoder does', () => {
-    const r = rng(7);
+    const r = seededRandom(7);
     let fast = 0;
     for (let i = 0; i < 500; i++) {
       const b = Buffer.from(randomDelta(r));
@@ -83,7 +73,7 @@ describe('ack-decoder', () => {
   });
 
   it('decodes 500 varied SotW requests exactly as the full decoder does', () => {
-    const r = rng(11);
+    const r = seededRandom(11);
     let fast = 0;
     for (let i = 0; i < 500; i++) {
       const b = Buffer.from(randomSotw(r));

@@ -1,5 +1,6 @@
 import { decodeToJson, encodeJson, TypeUrl } from '@skein/api-types';
 import { describe, expect, it } from 'vitest';
+import { seededUint32 } from '../../test/support/seeded-random.js';
 import { diffByName, diffByPlaces } from './resource-diff.js';
 import { ResourceEncoder } from './resource-encoder.js';
 
@@ -93,14 +94,8 @@ describe('ResourceEncoder.encodeList', () => {
   });
 
   it('equals encoding every resource anew over random edit sequences', () => {
-    let seed = 7;
-    const rand = (n: number): number => {
-      // mulberry32
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) % n;
-    };
+    const next = seededUint32(7);
+    const rand = (n: number): number => next() % n;
     const bodies = new Map<number, object>();
     const bodyOf = (i: number, w: number): object => {
       const k = i * 100 + w;

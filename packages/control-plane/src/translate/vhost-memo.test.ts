@@ -6,6 +6,7 @@
 // generated with the memos carried across snapshots — route configurations, VHDS resources, load
 // assignments — must equal those generated from scratch.
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../test/support/seeded-random.js';
 import { proxy } from '../../test/support/translate.js';
 import type { ConfigObject } from '../model/istio-types.js';
 import { DEFAULT_MESH_CONFIG } from '../model/mesh-config.js';
@@ -17,25 +18,13 @@ import { endpointsFor, loadAssignments } from './endpoints.js';
 import { VirtualHostMemo } from './vhost-memo.js';
 import { routeConfigsOf, virtualHostResources } from './vhds.js';
 
-/** A small deterministic PRNG (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const NS = ['a', 'b'];
 const SERVICES = ['s0', 's1', 's2', 's3', 's4'];
 const nsOfSvc = (i: number): string => NS[i % 2] ?? 'a';
 const host = (i: number): string => `s${i}.${nsOfSvc(i)}.svc.cluster.local`;
 
 function world(seed: number) {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const n = (k: number): number => Math.floor(r() * k);
   const obj = (kind: string, name: string, ns: string, spec: unknown): ConfigObject => ({
