@@ -2,7 +2,8 @@
 // originating TLS with its certificate (verifying the server's SPIFFE SAN), the server side
 // requiring and verifying the client's, keep-alive on every hop. Besides the skein and nginx mTLS
 // pairs it runs a plain skein pair (the same two proxies without TLS) as a control: the difference
-// between the two skein pairs is what TLS itself costs, the rest is two proxies in series.
+// between the two skein pairs is what TLS itself costs, the rest is two proxies in series; a plain
+// nginx pair is the same control for the nginx mTLS pair.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { skeinBootstrap } from './bootstrap.mjs';
@@ -61,39 +62,59 @@ export function mtlsTargets({ work, certs, upstreamPort, start, skein, baseline 
     if (process.env.BENCH_BASELINE_FIRST === '1') targets.unshift(b);
     else targets.push(b);
   }
-  targets.push([
-    'nginx mTLS pair',
-    async (port) => {
-      const serverPort = await freePort();
-      // Like the skein pair's inbound side, the server side forwards the client certificate's details.
-      const sconf = join(work, `nginx-mtls-server-${serverPort}.conf`);
-      writeFileSync(
-        sconf,
-        `daemon off; worker_processes 1; pid ${work}/ngx-mtls-s.pid; error_log ${work}/ngx-mtls-s.err; events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; upstream up { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-server { listen 127.0.0.1:${serverPort} ssl; ssl_certificate ${work}/server.crt; ssl_certificate_key ${work}/server.key;
-  ssl_client_certificate ${work}/ca.crt; ssl_verify_client on; ssl_protocols TLSv1.3 TLSv1.2;
-  location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection "";
-    proxy_set_header X-Forwarded-Client-Cert "Hash=$ssl_client_fingerprint;Subject=\\"$ssl_client_s_dn\\""; } } }\n`,
-      );
-      const cconf = join(work, `nginx-mtls-client-${port}.conf`);
-      writeFileSync(
-        cconf,
-        `daemon off; worker_processes 1; pid ${work}/ngx-mtls-c.pid; error_log ${work}/ngx-mtls-c.err; events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; upstream tlsup { server 127.0.0.1:${serverPort}; keepalive 64; }
-server { listen 127.0.0.1:${port};
-  location / { proxy_pass https://tlsup; proxy_http_version 1.1; proxy_set_header Connection "";
+  targets.push(['nginx mTLS pair', nginxPair(work, upstreamPort, start, true)]);
+  targets.push(['nginx plain pair', nginxPair(work, upstreamPort, start, false)]);
+  return targets;
+}
+
+/**
+ * Two nginx in series, `tls`: the client side originating TLS with its certificate and verifying
+ * the server's, the server side requiring and verifying the client's and forwarding its details (as
+ * the skein pair's inbound side does); without `tls`, the same two nginx in plain text (the control
+ * for what TLS costs nginx, as the plain skein pair is for skein).
+ */
+function nginxPair(work, upstreamPort, start, tls) {
+  return async (port) => {
+    const serverPort = await freePort();
+    const tag = tls ? 'mtls' : 'plain';
+    const events = 'events { worker_connections 4096; }';
+    const http = (upstream) =>
+      `access_log off; keepalive_requests 1000000; upstream up { server 127.0.0.1:${upstream}; keepalive 64; }`;
+    const sconf = join(work, `nginx-${tag}-server-${serverPort}.conf`);
+    const serverTls = tls
+      ? ` ssl; ssl_certificate ${work}/server.crt; ssl_certificate_key ${work}/server.key;
+  ssl_client_certificate ${work}/ca.crt; ssl_verify_client on; ssl_protocols TLSv1.3 TLSv1.2`
+      : '';
+    const xfcc = tls
+      ? `
+    proxy_set_header X-Forwarded-Client-Cert "Hash=$ssl_client_fingerprint;Subject=\\"$ssl_client_s_dn\\"";`
+      : '';
+    writeFileSync(
+      sconf,
+      `daemon off; worker_processes 1; pid ${work}/ngx-${tag}-s.pid; error_log ${work}/ngx-${tag}-s.err; ${events}
+http { ${http(upstreamPort)}
+server { listen 127.0.0.1:${serverPort}${serverTls};
+  location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection "";${xfcc} } } }\n`,
+    );
+    const cconf = join(work, `nginx-${tag}-client-${port}.conf`);
+    const clientTls = tls
+      ? `
     proxy_ssl_certificate ${work}/client.crt; proxy_ssl_certificate_key ${work}/client.key;
     proxy_ssl_trusted_certificate ${work}/ca.crt; proxy_ssl_verify on; proxy_ssl_name server.bench;
-    proxy_ssl_session_reuse on; } } }\n`,
-      );
-      const server = start('nginx-mtls-server', 'nginx', ['-c', sconf, '-p', work]);
-      const client = start('nginx-mtls-client', 'nginx', ['-c', cconf, '-p', work]);
-      await waitPort(serverPort);
-      return { pid: client.pid, pids: [client.pid, server.pid] };
-    },
-  ]);
-  return targets;
+    proxy_ssl_session_reuse on;`
+      : '';
+    writeFileSync(
+      cconf,
+      `daemon off; worker_processes 1; pid ${work}/ngx-${tag}-c.pid; error_log ${work}/ngx-${tag}-c.err; ${events}
+http { ${http(serverPort)}
+server { listen 127.0.0.1:${port};
+  location / { proxy_pass ${tls ? 'https' : 'http'}://up; proxy_http_version 1.1; proxy_set_header Connection "";${clientTls} } } }\n`,
+    );
+    const server = start(`nginx-${tag}-server`, 'nginx', ['-c', sconf, '-p', work]);
+    const client = start(`nginx-${tag}-client`, 'nginx', ['-c', cconf, '-p', work]);
+    await waitPort(serverPort);
+    return { pid: client.pid, pids: [client.pid, server.pid] };
+  };
 }
 
 /**
@@ -173,12 +194,22 @@ export function printMtls(m, s, fmt, pr) {
   if (has('baseline mTLS pair'))
     console.log(`  mTLS pair, baseline build:         ${pair('baseline mTLS pair')}`);
   console.log(`  mTLS, client + server nginx:       ${pair('nginx mTLS pair')}`);
+  if (has('nginx plain pair'))
+    console.log(`  same nginx pair without TLS:       ${pair('nginx plain pair')}`);
   console.log(
     `  mTLS pair added p90 skein / nginx: ${fmt(m('skein mTLS pair', 'p90') / m('nginx mTLS pair', 'p90'))}  (target: within noise of 1); per round: CPU ${pr('skein mTLS pair', 'nginx mTLS pair', 'cpu')}, saturation ${pr('skein mTLS pair', 'nginx mTLS pair', 'sat')}`,
   );
   if (has('skein plain pair'))
     console.log(
-      `  TLS's own cost in the skein pair:  p90 ${fmt(m('skein mTLS pair', 'p90') - m('skein plain pair', 'p90'))} ms, CPU ${fmt(m('skein mTLS pair', 'cpu') / m('skein plain pair', 'cpu'))}x the plain pair's`,
+      `  TLS's own cost in the skein pair:  p90 ${fmt(m('skein mTLS pair', 'p90') - m('skein plain pair', 'p90'))} ms, CPU ${fmt(m('skein mTLS pair', 'cpu') / m('skein plain pair', 'cpu'))}x the plain pair's (+${fmt(m('skein mTLS pair', 'cpu') - m('skein plain pair', 'cpu'), 3)} s/1000 req)`,
+    );
+  if (has('nginx plain pair'))
+    console.log(
+      `  TLS's own cost in the nginx pair:  p90 ${fmt(m('nginx mTLS pair', 'p90') - m('nginx plain pair', 'p90'))} ms, CPU ${fmt(m('nginx mTLS pair', 'cpu') / m('nginx plain pair', 'cpu'))}x the plain pair's (+${fmt(m('nginx mTLS pair', 'cpu') - m('nginx plain pair', 'cpu'), 3)} s/1000 req)`,
+    );
+  if (has('skein plain pair') && has('nginx plain pair'))
+    console.log(
+      `  plain pairs, skein / nginx:        per round: CPU ${pr('skein plain pair', 'nginx plain pair', 'cpu')}, saturation ${pr('skein plain pair', 'nginx plain pair', 'sat')}`,
     );
   console.log(
     '  Istio 1.20 published, two Envoys with mTLS at 1000 rps: +0.228 ms p90, +0.298 ms p99 (on dedicated hardware)',
