@@ -1,9 +1,10 @@
 // Downstream and upstream TLS contexts (envoy.transport_sockets.tls): certificates and trust from
 // inline/file data sources, static secrets or SDS secrets by name; several certificates per
 // context (chosen by SNI, then by key type as the client's signature algorithms allow); ALPN;
-// client certificate requirement; subject-alt-name verification of the peer; session resumption
-// (a session id context on server contexts, a session cache on client ones). A context rebuilds
-// its SecureContext when one of its secrets changes (rotation reaches new connections at once).
+// client certificate requirement; tls_params' protocol versions; subject-alt-name verification of
+// the peer; session resumption (a session id context on server contexts, a session cache on client
+// ones). A context rebuilds its SecureContext when one of its secrets changes (rotation reaches new
+// connections at once).
 import type tls from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { nodeCrypto, nodeTls } from '../util/node-builtins.js';
@@ -12,6 +13,7 @@ import type { tlsV3, tlsCommonV3, tlsSecretV3 } from '@skein/api-types';
 import { compileStringMatcher, type StringTest } from '../router/string-matcher.js';
 import { dataSourceText, type SecretStore } from './secret-store.js';
 import { TlsSessionCache } from './tls-session-cache.js';
+import { protocolRange } from './tls-params.js';
 
 export const DOWNSTREAM_TLS =
   'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
@@ -150,6 +152,8 @@ export function compileTlsContext(
   const staticValidation: Validation | undefined =
     common.validationContext ?? combined?.defaultValidationContext;
   const rules = sanRules(staticValidation);
+  // tls_params' protocol versions (checked here, so that a bad range rejects the config).
+  const versions = protocolRange(common.tlsParams);
 
   /** Every certificate of the context (inline ones, then SDS ones), or undefined while one is missing. */
   const certificates = (): CertPair[] | undefined => {
@@ -177,7 +181,7 @@ export function compileTlsContext(
     nodeTls.createSecureContext({
       ...(pairs.length > 0 ? { cert: pairs.map((p) => p.cert), key: pairs.map((p) => p.key) } : {}),
       ...(ca ? { ca } : {}),
-      minVersion: 'TLSv1.2',
+      ...versions,
       // A server that asks for client certificates must name its session id context, or OpenSSL
       // fails every handshake in which a client offers a session to resume ("session id context
       // uninitialized"): Envoy sidecars, nginx and skein clients all do on reconnect.
