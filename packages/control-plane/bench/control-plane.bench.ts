@@ -351,7 +351,9 @@ function report(protocol: Protocol, groups: Group[]): void {
       console.log(
         `    server's other threads, CPU ms (median over rounds): ${names
           .map((n) => `${n} ${m((r) => r.sched.server.others[n] ?? 0)}`)
-          .join(', ')}`,
+          .join(
+            ', ',
+          )}; per round: server ${rounds.map((r) => r.sched.server.procCpu.toFixed(0)).join(' ')}, its other threads ${rounds.map((r) => (r.sched.server.procCpu - r.sched.server.mainCpu).toFixed(0)).join(' ')}`,
       );
     }
   for (const g of groups.filter((x) => x.trace))

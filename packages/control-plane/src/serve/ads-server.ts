@@ -686,12 +686,12 @@ export class XdsServer {
   /** ACK/NACK bookkeeping shared by both protocols. Returns false for a stale nonce. */
   private acknowledge(
     c: Client,
+    s: TypeState,
     typeUrl: string,
     nonce: string,
     version: string,
     error: string | undefined,
   ): boolean {
-    const s = c.conn.state(typeUrl);
     if (nonce !== s.sentNonce) return false; // stale: a response the client has not seen yet supersedes it
     const now = this.now();
     if (error !== undefined) {
@@ -744,16 +744,7 @@ export class XdsServer {
       const s = client.conn.state(typeUrl);
       const wildcardAsked = req.resourceNames.length === 0 || req.resourceNames.includes('*');
       if (req.responseNonce) {
-        if (
-          !this.acknowledge(
-            client,
-            typeUrl,
-            req.responseNonce,
-            req.versionInfo,
-            req.errorDetail ? req.errorDetail.message || `code ${req.errorDetail.code}` : undefined,
-          )
-        )
-          return;
+        if (!this.acknowledge(client, s, typeUrl, req.responseNonce, req.versionInfo, nackOf(req))) return;
         if (req.errorDetail) return;
         const wildcard = isWildcardType(this.context(client), typeUrl) && wildcardAsked;
         if (wildcard === s.wildcard && sameNames(s.sub, req.resourceNames)) return;
@@ -799,18 +790,21 @@ export class XdsServer {
       if (!client) return;
       const typeUrl = req.typeUrl;
       const s = client.conn.state(typeUrl);
+      // A plain ACK or NACK on a stream already answered, no subscription change (2000 of these
+      // follow every push): the bookkeeping and nothing else, the same as the general path does.
+      if (
+        req.responseNonce &&
+        s.sentNonce &&
+        req.resourceNamesSubscribe.length === 0 &&
+        req.resourceNamesUnsubscribe.length === 0
+      ) {
+        this.acknowledge(client, s, typeUrl, req.responseNonce, s.sentVersion, nackOf(req));
+        return;
+      }
       const ctx = this.context(client);
       const first = !s.sentNonce && s.names.size === 0 && !s.wildcard;
       if (req.responseNonce) {
-        if (
-          !this.acknowledge(
-            client,
-            typeUrl,
-            req.responseNonce,
-            s.sentVersion,
-            req.errorDetail ? req.errorDetail.message || `code ${req.errorDetail.code}` : undefined,
-          )
-        ) {
+        if (!this.acknowledge(client, s, typeUrl, req.responseNonce, s.sentVersion, nackOf(req))) {
           if (req.resourceNamesSubscribe.length === 0 && req.resourceNamesUnsubscribe.length === 0) return;
         }
       }
@@ -920,6 +914,13 @@ function nodeInfo(node: discoveryV3.DiscoveryRequest['node']): NodeInfo | undefi
       ? { region: node.locality.region, zone: node.locality.zone, subZone: node.locality.subZone }
       : undefined,
   };
+}
+
+/** A request's NACK message (its error detail), or undefined for an ACK. */
+function nackOf(req: {
+  readonly errorDetail?: { message: string; code: number } | undefined;
+}): string | undefined {
+  return req.errorDetail ? req.errorDetail.message || `code ${req.errorDetail.code}` : undefined;
 }
 
 function grpcError(message: string): Error {
