@@ -91,7 +91,7 @@ interface Client {
     typeUrl: string,
     s: TypeState,
     resources: EncodedResource[],
-    removed: string[],
+    removed: readonly string[],
     version: string,
   ) => string;
   ctx: TranslateContext | undefined;
@@ -274,8 +274,9 @@ export class XdsServer {
   push(req: PushRequest): number {
     this.encoder.rotate();
     let reached = 0;
+    const snap = this.opts.snapshot();
     for (const c of this.clients.values()) {
-      const ctx = this.context(c);
+      const ctx = this.context(c, snap);
       if (!affects(ctx, req)) continue;
       reached++;
       for (const t of req.types ?? PUSH_ORDER)
@@ -343,8 +344,7 @@ export class XdsServer {
     return out;
   }
 
-  private context(c: Client): TranslateContext {
-    const snap = this.opts.snapshot();
+  private context(c: Client, snap: Snapshot = this.opts.snapshot()): TranslateContext {
     if (!c.ctx || c.ctxVersion !== snap.version) {
       if (this.memoVersion !== snap.version) {
         this.memos.virtualHosts.rotate();
@@ -444,6 +444,43 @@ export class XdsServer {
     this.opts.log.info('proxy disconnected', { proxy: c.conn.proxy.id, connection: c.conn.id });
   }
 
+  /** A class's encoded list of `typeUrl` for the current snapshot, patched from its predecessor. */
+  private classList(
+    c: Client,
+    ctx: TranslateContext,
+    s: TypeState,
+    typeUrl: string,
+    gen: TypeGenerators,
+    names: readonly string[],
+    namesKey: string,
+  ): SharedList {
+    const generated = gen.shared.generate(ctx, names);
+    // The class's list one snapshot before, or else the one this stream was last sent
+    // (a push of other types in between: an endpoint change, then a route change).
+    const last = c.conn.protocol === 'delta' ? s.heldList : s.sentList;
+    const before =
+      this.previousShared.get(typeUrl)?.get(c.classKey)?.get(namesKey) ??
+      (last && this.sharedOf.get(last)) ??
+      (s.merged && this.sharedOf.get(s.merged.shared));
+    // Places where the class's list holds what it held before keep their encoding.
+    const list = this.encoder.encodeList(
+      typeUrl,
+      generated,
+      before && { generated: before.generated, encoded: before.resources },
+    );
+    // Unchanged since the previous snapshot: the previous list itself (no hash), so every
+    // stream holding it sees "same list" without comparing a thousand versions. It keeps
+    // the latest generated list, whose objects the next snapshot's list shares.
+    if (before && sameEncoded(before.resources, list)) {
+      before.generated = generated;
+      return before;
+    }
+    const shared = { resources: list, version: responseVersion(list), generated };
+    this.sharedLists.add(list);
+    this.sharedOf.set(list, shared);
+    return shared;
+  }
+
   /** Generates and sends one type to one client if its content changed (or `force`). */
   private send(c: Client, typeUrl: string, force: boolean, changeAt?: number): void {
     const s = c.conn.state(typeUrl);
@@ -470,31 +507,9 @@ export class XdsServer {
         const namesKey = s.wildcard ? '*' : (s.namesKey ?? '');
         let shared = byNames.get(namesKey);
         if (!shared) {
-          const generated = gen.shared.generate(ctx, names);
-          // The class's list one snapshot before, or else the one this stream was last sent
-          // (a push of other types in between: an endpoint change, then a route change).
-          const last = c.conn.protocol === 'delta' ? s.heldList : s.sentList;
-          const before =
-            this.previousShared.get(typeUrl)?.get(c.classKey)?.get(namesKey) ??
-            (last && this.sharedOf.get(last)) ??
-            (s.merged && this.sharedOf.get(s.merged.shared));
-          // Places where the class's list holds what it held before keep their encoding.
-          const list = this.encoder.encodeList(
-            typeUrl,
-            generated,
-            before && { generated: before.generated, encoded: before.resources },
-          );
-          // Unchanged since the previous snapshot: the previous list itself (no hash), so every
-          // stream holding it sees "same list" without comparing a thousand versions. It keeps
-          // the latest generated list, whose objects the next snapshot's list shares.
-          if (before && sameEncoded(before.resources, list)) {
-            shared = before;
-            before.generated = generated;
-          } else {
-            shared = { resources: list, version: responseVersion(list), generated };
-            this.sharedLists.add(list);
-            this.sharedOf.set(list, shared);
-          }
+          // The first stream of its class in this snapshot: the class's list (not on the path of
+          // the other streams, so kept out of this function's optimized code).
+          shared = this.classList(c, ctx, s, typeUrl, gen, names, namesKey);
           byNames.set(namesKey, shared);
         }
         const own = gen.own
@@ -565,7 +580,7 @@ export class XdsServer {
     if (!force && changed.length === 0 && removed.length === 0) return;
     s.aliases = aliases;
     if (aliases) for (const list of aliases.values()) for (const a of list) (s.answered ??= new Set()).add(a);
-    this.emit(c, typeUrl, s, changed, [...removed], version, changeAt);
+    this.emit(c, typeUrl, s, changed, removed, version, changeAt);
   }
 
   private readonly deltaChanges = new WeakMap<
@@ -618,7 +633,7 @@ export class XdsServer {
     typeUrl: string,
     s: TypeState,
     resources: EncodedResource[],
-    removed: string[],
+    removed: readonly string[],
     version: string,
     changeAt?: number,
   ): void {
