@@ -91,7 +91,7 @@ interface Client {
     typeUrl: string,
     s: TypeState,
     resources: EncodedResource[],
-    removed: readonly string[],
+    removed: string[],
     version: string,
   ) => string;
   ctx: TranslateContext | undefined;
@@ -274,9 +274,8 @@ export class XdsServer {
   push(req: PushRequest): number {
     this.encoder.rotate();
     let reached = 0;
-    const snap = this.opts.snapshot();
     for (const c of this.clients.values()) {
-      const ctx = this.context(c, snap);
+      const ctx = this.context(c);
       if (!affects(ctx, req)) continue;
       reached++;
       for (const t of req.types ?? PUSH_ORDER)
@@ -344,7 +343,8 @@ export class XdsServer {
     return out;
   }
 
-  private context(c: Client, snap: Snapshot = this.opts.snapshot()): TranslateContext {
+  private context(c: Client): TranslateContext {
+    const snap = this.opts.snapshot();
     if (!c.ctx || c.ctxVersion !== snap.version) {
       if (this.memoVersion !== snap.version) {
         this.memos.virtualHosts.rotate();
@@ -444,43 +444,6 @@ export class XdsServer {
     this.opts.log.info('proxy disconnected', { proxy: c.conn.proxy.id, connection: c.conn.id });
   }
 
-  /** A class's encoded list of `typeUrl` for the current snapshot, patched from its predecessor. */
-  private classList(
-    c: Client,
-    ctx: TranslateContext,
-    s: TypeState,
-    typeUrl: string,
-    gen: TypeGenerators,
-    names: readonly string[],
-    namesKey: string,
-  ): SharedList {
-    const generated = gen.shared.generate(ctx, names);
-    // The class's list one snapshot before, or else the one this stream was last sent
-    // (a push of other types in between: an endpoint change, then a route change).
-    const last = c.conn.protocol === 'delta' ? s.heldList : s.sentList;
-    const before =
-      this.previousShared.get(typeUrl)?.get(c.classKey)?.get(namesKey) ??
-      (last && this.sharedOf.get(last)) ??
-      (s.merged && this.sharedOf.get(s.merged.shared));
-    // Places where the class's list holds what it held before keep their encoding.
-    const list = this.encoder.encodeList(
-      typeUrl,
-      generated,
-      before && { generated: before.generated, encoded: before.resources },
-    );
-    // Unchanged since the previous snapshot: the previous list itself (no hash), so every
-    // stream holding it sees "same list" without comparing a thousand versions. It keeps
-    // the latest generated list, whose objects the next snapshot's list shares.
-    if (before && sameEncoded(before.resources, list)) {
-      before.generated = generated;
-      return before;
-    }
-    const shared = { resources: list, version: responseVersion(list), generated };
-    this.sharedLists.add(list);
-    this.sharedOf.set(list, shared);
-    return shared;
-  }
-
   /** Generates and sends one type to one client if its content changed (or `force`). */
   private send(c: Client, typeUrl: string, force: boolean, changeAt?: number): void {
     const s = c.conn.state(typeUrl);
@@ -507,9 +470,31 @@ export class XdsServer {
         const namesKey = s.wildcard ? '*' : (s.namesKey ?? '');
         let shared = byNames.get(namesKey);
         if (!shared) {
-          // The first stream of its class in this snapshot: the class's list (not on the path of
-          // the other streams, so kept out of this function's optimized code).
-          shared = this.classList(c, ctx, s, typeUrl, gen, names, namesKey);
+          const generated = gen.shared.generate(ctx, names);
+          // The class's list one snapshot before, or else the one this stream was last sent
+          // (a push of other types in between: an endpoint change, then a route change).
+          const last = c.conn.protocol === 'delta' ? s.heldList : s.sentList;
+          const before =
+            this.previousShared.get(typeUrl)?.get(c.classKey)?.get(namesKey) ??
+            (last && this.sharedOf.get(last)) ??
+            (s.merged && this.sharedOf.get(s.merged.shared));
+          // Places where the class's list holds what it held before keep their encoding.
+          const list = this.encoder.encodeList(
+            typeUrl,
+            generated,
+            before && { generated: before.generated, encoded: before.resources },
+          );
+          // Unchanged since the previous snapshot: the previous list itself (no hash), so every
+          // stream holding it sees "same list" without comparing a thousand versions. It keeps
+          // the latest generated list, whose objects the next snapshot's list shares.
+          if (before && sameEncoded(before.resources, list)) {
+            shared = before;
+            before.generated = generated;
+          } else {
+            shared = { resources: list, version: responseVersion(list), generated };
+            this.sharedLists.add(list);
+            this.sharedOf.set(list, shared);
+          }
           byNames.set(namesKey, shared);
         }
         const own = gen.own
@@ -580,7 +565,7 @@ export class XdsServer {
     if (!force && changed.length === 0 && removed.length === 0) return;
     s.aliases = aliases;
     if (aliases) for (const list of aliases.values()) for (const a of list) (s.answered ??= new Set()).add(a);
-    this.emit(c, typeUrl, s, changed, removed, version, changeAt);
+    this.emit(c, typeUrl, s, changed, [...removed], version, changeAt);
   }
 
   private readonly deltaChanges = new WeakMap<
@@ -633,7 +618,7 @@ export class XdsServer {
     typeUrl: string,
     s: TypeState,
     resources: EncodedResource[],
-    removed: readonly string[],
+    removed: string[],
     version: string,
     changeAt?: number,
   ): void {
@@ -701,12 +686,12 @@ export class XdsServer {
   /** ACK/NACK bookkeeping shared by both protocols. Returns false for a stale nonce. */
   private acknowledge(
     c: Client,
-    s: TypeState,
     typeUrl: string,
     nonce: string,
     version: string,
     error: string | undefined,
   ): boolean {
+    const s = c.conn.state(typeUrl);
     if (nonce !== s.sentNonce) return false; // stale: a response the client has not seen yet supersedes it
     const now = this.now();
     if (error !== undefined) {
@@ -759,7 +744,16 @@ export class XdsServer {
       const s = client.conn.state(typeUrl);
       const wildcardAsked = req.resourceNames.length === 0 || req.resourceNames.includes('*');
       if (req.responseNonce) {
-        if (!this.acknowledge(client, s, typeUrl, req.responseNonce, req.versionInfo, nackOf(req))) return;
+        if (
+          !this.acknowledge(
+            client,
+            typeUrl,
+            req.responseNonce,
+            req.versionInfo,
+            req.errorDetail ? req.errorDetail.message || `code ${req.errorDetail.code}` : undefined,
+          )
+        )
+          return;
         if (req.errorDetail) return;
         const wildcard = isWildcardType(this.context(client), typeUrl) && wildcardAsked;
         if (wildcard === s.wildcard && sameNames(s.sub, req.resourceNames)) return;
@@ -805,21 +799,18 @@ export class XdsServer {
       if (!client) return;
       const typeUrl = req.typeUrl;
       const s = client.conn.state(typeUrl);
-      // A plain ACK or NACK on a stream already answered, no subscription change (2000 of these
-      // follow every push): the bookkeeping and nothing else, the same as the general path does.
-      if (
-        req.responseNonce &&
-        s.sentNonce &&
-        req.resourceNamesSubscribe.length === 0 &&
-        req.resourceNamesUnsubscribe.length === 0
-      ) {
-        this.acknowledge(client, s, typeUrl, req.responseNonce, s.sentVersion, nackOf(req));
-        return;
-      }
       const ctx = this.context(client);
       const first = !s.sentNonce && s.names.size === 0 && !s.wildcard;
       if (req.responseNonce) {
-        if (!this.acknowledge(client, s, typeUrl, req.responseNonce, s.sentVersion, nackOf(req))) {
+        if (
+          !this.acknowledge(
+            client,
+            typeUrl,
+            req.responseNonce,
+            s.sentVersion,
+            req.errorDetail ? req.errorDetail.message || `code ${req.errorDetail.code}` : undefined,
+          )
+        ) {
           if (req.resourceNamesSubscribe.length === 0 && req.resourceNamesUnsubscribe.length === 0) return;
         }
       }
@@ -929,13 +920,6 @@ function nodeInfo(node: discoveryV3.DiscoveryRequest['node']): NodeInfo | undefi
       ? { region: node.locality.region, zone: node.locality.zone, subZone: node.locality.subZone }
       : undefined,
   };
-}
-
-/** A request's NACK message (its error detail), or undefined for an ACK. */
-function nackOf(req: {
-  readonly errorDetail?: { message: string; code: number } | undefined;
-}): string | undefined {
-  return req.errorDetail ? req.errorDetail.message || `code ${req.errorDetail.code}` : undefined;
 }
 
 function grpcError(message: string): Error {
