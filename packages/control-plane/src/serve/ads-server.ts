@@ -31,7 +31,14 @@ import {
 import { Connection, heldMap, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
-import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
+import {
+  listSum,
+  listVersion,
+  patchedSum,
+  ResourceEncoder,
+  responseVersion,
+  type EncodedResource,
+} from './resource-encoder.js';
 import { diffByName, diffByPlaces } from './resource-diff.js';
 import { SendBudget } from './send-budget.js';
 import type { PushTrace } from './push-trace.js';
@@ -491,7 +498,13 @@ export class XdsServer {
             shared = before;
             before.generated = generated;
           } else {
-            shared = { resources: list, version: responseVersion(list), generated };
+            // Its version: patched from the predecessor's at the places encoded anew, or summed.
+            const patch = this.encoder.patchOf(list);
+            const sum =
+              before && patch?.from === before.resources
+                ? patchedSum(before.sum, before.resources, list, patch.places)
+                : listSum(list);
+            shared = { resources: list, version: listVersion(sum, list.length), sum, generated };
             this.sharedLists.add(list);
             this.sharedOf.set(list, shared);
           }
@@ -867,6 +880,8 @@ type SharedLists = Map<string, Map<string, Map<string, SharedList>>>;
 interface SharedList {
   readonly resources: EncodedResource[];
   readonly version: string;
+  /** `listSum(resources)`, kept so a patched successor's version costs its patched places only. */
+  readonly sum: number;
   generated: readonly Resource[];
 }
 
