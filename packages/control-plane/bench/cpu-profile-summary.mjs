@@ -3,11 +3,12 @@
 // `--last-seconds` of the profile (the bench's interleaved rounds, when the server is otherwise
 // idle), idle and GC shown apart.
 // `--bursts N` instead sums the last N bursts of work (busy samples with less than `--gap-ms`, 150,
-// of idle between them) before the last `--skip-last` K (1: the clients' teardown), and prints
+// of idle between them; bursts busy for less than `--min-busy` ms, 5, are left out) before the
+// last `--skip-last` K (1: the clients' teardown; see the bursts printed), and prints
 // each burst and the figures per burst: with the bench's rounds, one burst is one change (the
 // server is idle in the quiet gap between changes), so the figures are CPU ms per change.
 // Usage: node cpu-profile-summary.mjs FILE.cpuprofile [--last-seconds 60 | --bursts 12
-//        [--skip-last 1] [--gap-ms 150]] [--top 40]
+//        [--skip-last 1] [--gap-ms 150] [--min-busy 5]] [--top 40]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -18,6 +19,7 @@ const { values, positionals } = parseArgs({
     bursts: { type: 'string', default: '0' },
     'skip-last': { type: 'string', default: '1' },
     'gap-ms': { type: 'string', default: '150' },
+    'min-busy': { type: 'string', default: '5' },
     top: { type: 'string', default: '40' },
   },
 });
@@ -44,11 +46,17 @@ if (BURSTS > 0) {
     if (open && times[i] - times[open[1]] < gap) open[1] = i;
     else bursts.push((open = [i, i]));
   }
-  const skip = Number(values['skip-last']);
-  ranges = bursts.slice(Math.max(0, bursts.length - skip - BURSTS), bursts.length - skip);
-  for (const [a, b] of ranges) {
+  const busyOf = ([a, b]) => {
     let busy = 0;
     for (let i = a; i <= b; i++) if (!isIdle(i)) busy += (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    return busy;
+  };
+  // A burst of less than `--min-busy` ms (a timer) is no change.
+  const changes = bursts.filter((r) => busyOf(r) >= Number(values['min-busy']));
+  const skip = Number(values['skip-last']);
+  ranges = changes.slice(Math.max(0, changes.length - skip - BURSTS), changes.length - skip);
+  for (const [a, b] of ranges) {
+    const busy = busyOf([a, b]);
     console.log(
       `burst at ${((times[a] - profile.startTime) / 1e6).toFixed(2)} s: ${((times[b] - times[a]) / 1000).toFixed(1)} ms long, busy ${busy.toFixed(1)} ms`,
     );
