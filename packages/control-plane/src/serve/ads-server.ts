@@ -31,14 +31,7 @@ import {
 import { Connection, heldMap, type TypeState } from './connection.js';
 import type { XdsMetrics } from './metrics.js';
 import { affects, type PushRequest } from './push-scope.js';
-import {
-  listSum,
-  listVersion,
-  patchedSum,
-  ResourceEncoder,
-  responseVersion,
-  type EncodedResource,
-} from './resource-encoder.js';
+import { ResourceEncoder, responseVersion, type EncodedResource } from './resource-encoder.js';
 import { diffByName, diffByPlaces } from './resource-diff.js';
 import { SendBudget } from './send-budget.js';
 import type { PushTrace } from './push-trace.js';
@@ -498,13 +491,7 @@ export class XdsServer {
             shared = before;
             before.generated = generated;
           } else {
-            // Its version: patched from the predecessor's at the places encoded anew, or summed.
-            const patch = this.encoder.patchOf(list);
-            const sum =
-              before && patch?.from === before.resources
-                ? patchedSum(before.sum, before.resources, list, patch.places)
-                : listSum(list);
-            shared = { resources: list, version: listVersion(sum, list.length), sum, generated };
+            shared = { resources: list, version: responseVersion(list), generated };
             this.sharedLists.add(list);
             this.sharedOf.set(list, shared);
           }
@@ -880,8 +867,6 @@ type SharedLists = Map<string, Map<string, Map<string, SharedList>>>;
 interface SharedList {
   readonly resources: EncodedResource[];
   readonly version: string;
-  /** `listSum(resources)`, kept so a patched successor's version costs its patched places only. */
-  readonly sum: number;
   generated: readonly Resource[];
 }
 

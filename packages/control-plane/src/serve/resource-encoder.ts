@@ -31,58 +31,6 @@ export function responseVersion(
   return contentHash(resources.map((r) => `${r.name}@${r.version}`).join('\n'));
 }
 
-/** 2^48: list sums are kept below it, so a sum plus an entry's hash stays an exact integer. */
-const SUM_MOD = 2 ** 48;
-
-/** 32-bit FNV-1a of `s` from `seed`. */
-function fnv(s: string, seed: number): number {
-  let h = seed;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
-/** A 48-bit hash of one entry's name and version (two FNV-1a hashes of `name@version`). */
-export function entryHash(r: { readonly name: string; readonly version: string }): number {
-  const text = `${r.name}@${r.version}`;
-  return (fnv(text, 0x811c9dc5) & 0xffff) * 2 ** 32 + fnv(text, 0x050c5d1f);
-}
-
-/** The sum (mod 2^48) of a list's entry hashes: its version's content, see `listVersion`. */
-export function listSum(list: readonly { readonly name: string; readonly version: string }[]): number {
-  let sum = 0;
-  for (const r of list) sum = (sum + entryHash(r)) % SUM_MOD;
-  return sum;
-}
-
-/**
- * The sum of `next`, a list patched from `prev` (whose sum is `prevSum`) at `places`: only the
- * entries at those places are hashed (a patched class list of a thousand, one changed: two hashes).
- */
-export function patchedSum(
-  prevSum: number,
-  prev: readonly EncodedResource[],
-  next: readonly EncodedResource[],
-  places: readonly number[],
-): number {
-  let sum = prevSum;
-  for (const i of places) {
-    const a = prev[i];
-    const b = next[i];
-    if (a) sum = (sum - entryHash(a) + SUM_MOD) % SUM_MOD;
-    if (b) sum = (sum + entryHash(b)) % SUM_MOD;
-  }
-  return sum;
-}
-
-/**
- * A class list's version from its sum and length: determined by its content (the set of
- * name@version entries; a list's names are distinct and sorted, so the set is the list), and
- * kept up to date place by place when the list is patched instead of hashing the whole list.
- */
-export function listVersion(sum: number, length: number): string {
-  return `${length.toString(36)}.${sum.toString(36)}`;
-}
-
 const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';
 
 /** A length-delimited protobuf field (wire type 2): tag, varint length, bytes. */
