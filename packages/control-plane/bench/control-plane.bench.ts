@@ -347,6 +347,14 @@ function report(protocol: Protocol, groups: Group[]): void {
       console.log(
         `  ${g.server.name} ${k}: change → last receipt ${m((r) => r.sched.wallMs)} ms; CPU ms in it (median over rounds): server ${m((r) => r.sched.server.procCpu)} (main thread ${m((r) => r.sched.server.mainCpu)}, waiting for a core ${m((r) => r.sched.server.mainWait)}), bench ${m((r) => r.sched.bench.procCpu)} (main ${m((r) => r.sched.bench.mainCpu)}, waiting ${m((r) => r.sched.bench.mainWait)}), machine busy ${m((r) => r.sched.bench.machineBusy)} of ${m((r) => 2 * r.sched.wallMs)}`,
       );
+      const names = [...new Set(rounds.flatMap((r) => Object.keys(r.sched.server.others)))].sort();
+      console.log(
+        `    server's other threads, CPU ms (median over rounds): ${names
+          .map((n) => `${n} ${m((r) => r.sched.server.others[n] ?? 0)}`)
+          .join(
+            ', ',
+          )}; per round: server ${rounds.map((r) => r.sched.server.procCpu.toFixed(0)).join(' ')}, its other threads ${rounds.map((r) => (r.sched.server.procCpu - r.sched.server.mainCpu).toFixed(0)).join(' ')}`,
+      );
     }
   for (const g of groups.filter((x) => x.trace))
     for (const k of KINDS) {
