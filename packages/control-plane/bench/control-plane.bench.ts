@@ -8,7 +8,10 @@
 // convergence and the median of the per-round ratios of skeind's p99 to the floor's.
 // Options: --services N --proxies N (1000 / 2000); --protocols sotw,vhds (both); --rounds N (6;
 // the servers after the floor swap order every other round, so an even number is fair);
-// --gap MS (quiet time after each convergence, 500); --scenarios floor,unscoped,floor-sized,scoped;
+// --warmup N (4: rounds of changes before the measured ones, reported apart: a fresh process's V8
+// compiles the change path during its first changes — skeind's helper threads 57, 57, 143, 25,
+// 48, 32, 17, 5 ms in the first eight, ~1 ms from the ninth on — so these rounds measure start-up,
+// not convergence); --gap MS (quiet time after each convergence, 500); --scenarios floor,unscoped,floor-sized,scoped;
 // --trace: skeind runs with --trace-push and each change's stage timestamps are printed;
 // --baseline DIST: an A/B run — a second unscoped skeind from another build's dist directory
 // (e.g. a copy of dist made before a change), interleaved with the others.
@@ -39,6 +42,7 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: 'floor,unscoped,floor-sized,scoped' },
     protocols: { type: 'string', default: 'sotw,vhds' },
     rounds: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '4' },
     gap: { type: 'string', default: '500' },
     trace: { type: 'boolean', default: false },
     baseline: { type: 'string' },
@@ -48,6 +52,7 @@ const SCENARIOS = new Set((values.scenarios ?? '').split(','));
 const SERVICES = Number(values.services);
 const PROXIES = Number(values.proxies);
 const ROUNDS = Number(values.rounds);
+const WARMUP = Number(values.warmup);
 const GAP_MS = Number(values.gap);
 const TRACE = values.trace === true;
 const PROTOCOLS = (values.protocols ?? '')
@@ -83,6 +88,8 @@ interface Group {
   /** What the first proxy received per type at full config (count, bytes). */
   readonly sizes: Sizes;
   readonly rounds: Record<ChangeKind, Convergence[]>;
+  /** The warm-up rounds' results (not in the medians; printed apart). */
+  readonly warmup: Record<ChangeKind, Convergence[]>;
   readonly trace: TraceLog | undefined;
   /** The server process's CPU seconds and peak RSS, read after the last round. */
   usage?: { cpuS: number; rssMb: number };
@@ -148,7 +155,16 @@ async function connect(
     TYPES.map((t) => [t, first?.types.get(t)?.last ?? { resources: 0, bytes: 0 }]),
   );
   progress(`${server.name}: every proxy holds full config after ${fullConfigMs.toFixed(0)} ms`);
-  return { server, protocol, clients, fullConfigMs, sizes, rounds: { vs: [], endpoint: [] }, trace };
+  return {
+    server,
+    protocol,
+    clients,
+    fullConfigMs,
+    sizes,
+    rounds: { vs: [], endpoint: [] },
+    warmup: { vs: [], endpoint: [] },
+    trace,
+  };
 }
 
 /** One change to one server: change → every affected proxy received the new version. */
@@ -248,8 +264,7 @@ async function runProtocol(protocol: Protocol, all: readonly BenchProxy[]): Prom
     if (SCENARIOS.has('floor-sized') && unscoped)
       await startedGroup(() => startFloor(protocol, unscoped.sizes), false);
     if (SCENARIOS.has('scoped')) await startedGroup(skeind(true), TRACE);
-    progress(`${protocol}: ${ROUNDS} interleaved rounds, load ${loadAverage()}`);
-    const roundsStart = performance.now();
+    progress(`${protocol}: ${WARMUP} warm-up rounds, load ${loadAverage()}`);
     // The floor goes first in every round; the servers after it run in reverse order on odd
     // rounds, since the slot right after the floor measured slower (skeind's push loop ~1.7x in
     // both orders of an A/B pair: README, Benchmark) — so an A/B pair shares that slot evenly.
@@ -257,6 +272,17 @@ async function runProtocol(protocol: Protocol, all: readonly BenchProxy[]): Prom
       const [first, ...rest] = groups;
       return first?.server.isFloor && r % 2 === 1 ? [first, ...rest.reverse()] : groups;
     };
+    for (let r = 0; r < WARMUP; r++)
+      for (const kind of KINDS)
+        for (const g of order(r)) {
+          const res = await converge(g, kind);
+          g.warmup[kind].push(res);
+          progress(
+            `warm-up ${r + 1} ${kind}: ${g.server.name} p99 ${res.p99.toFixed(0)} ms (${res.affected})`,
+          );
+        }
+    progress(`${protocol}: ${ROUNDS} interleaved rounds, load ${loadAverage()}`);
+    const roundsStart = performance.now();
     for (let r = 0; r < ROUNDS; r++)
       for (const kind of KINDS)
         for (const g of order(r)) {
@@ -298,6 +324,18 @@ function report(protocol: Protocol, groups: Group[]): void {
     console.log(
       `  ${g.server.name.padEnd(33)} ${g.rounds.vs.map((r) => f(r.p99, 6)).join('')} |${g.rounds.endpoint.map((r) => f(r.p99, 6)).join('')}`,
     );
+  if (floor.warmup.vs.length > 0) {
+    console.log(`warm-up rounds (not in the figures above), p99 per round (ms) and / floor, VS | EP:`);
+    for (const g of groups) {
+      const line = (k: ChangeKind): string =>
+        g.warmup[k]
+          .map(
+            (r, i) => `${f(r.p99, 6)}${g === floor ? '' : ` ${x(r.p99 / (floor.warmup[k][i]?.p99 ?? NaN))}`}`,
+          )
+          .join('');
+      console.log(`  ${g.server.name.padEnd(33)} ${line('vs')} |${line('endpoint')}`);
+    }
+  }
   for (const g of groups.filter((x) => x !== floor)) {
     const ratios = (k: ChangeKind): number[] =>
       g.rounds[k].map((r, i) => r.p99 / (floor.rounds[k][i]?.p99 ?? NaN));
@@ -347,6 +385,14 @@ function report(protocol: Protocol, groups: Group[]): void {
       console.log(
         `  ${g.server.name} ${k}: change → last receipt ${m((r) => r.sched.wallMs)} ms; CPU ms in it (median over rounds): server ${m((r) => r.sched.server.procCpu)} (main thread ${m((r) => r.sched.server.mainCpu)}, waiting for a core ${m((r) => r.sched.server.mainWait)}), bench ${m((r) => r.sched.bench.procCpu)} (main ${m((r) => r.sched.bench.mainCpu)}, waiting ${m((r) => r.sched.bench.mainWait)}), machine busy ${m((r) => r.sched.bench.machineBusy)} of ${m((r) => 2 * r.sched.wallMs)}`,
       );
+      const names = [...new Set(rounds.flatMap((r) => Object.keys(r.sched.server.others)))].sort();
+      console.log(
+        `    server's other threads, CPU ms (median over rounds): ${names
+          .map((n) => `${n} ${m((r) => r.sched.server.others[n] ?? 0)}`)
+          .join(
+            ', ',
+          )}; per round: server ${rounds.map((r) => r.sched.server.procCpu.toFixed(0)).join(' ')}, its other threads ${rounds.map((r) => (r.sched.server.procCpu - r.sched.server.mainCpu).toFixed(0)).join(' ')}`,
+      );
     }
   for (const g of groups.filter((x) => x.trace))
     for (const k of KINDS) {
@@ -370,7 +416,7 @@ function report(protocol: Protocol, groups: Group[]): void {
 async function main(): Promise<void> {
   const all = proxies(SERVICES, PROXIES);
   console.log(
-    `skeind benchmark: ${SERVICES} services, ${PROXIES} proxies per server (one gRPC connection + ADS stream each: ${PROTOCOLS.join(', ')}), ${ROUNDS} interleaved rounds, node ${process.version}, load ${loadAverage()}`,
+    `skeind benchmark: ${SERVICES} services, ${PROXIES} proxies per server (one gRPC connection + ADS stream each: ${PROTOCOLS.join(', ')}), ${ROUNDS} interleaved rounds after ${WARMUP} warm-up rounds, node ${process.version}, load ${loadAverage()}`,
   );
   for (const protocol of PROTOCOLS) report(protocol, await runProtocol(protocol, all));
   console.log(

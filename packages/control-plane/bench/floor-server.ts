@@ -241,3 +241,5 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   complete();
 });
 process.stdin.on('end', () => process.exit(0));
+// Stopped with SIGTERM: exit normally, so `--cpu-prof` in FLOOR_NODE_OPTIONS writes its profile.
+process.on('SIGTERM', () => process.exit(0));

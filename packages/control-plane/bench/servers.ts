@@ -74,9 +74,12 @@ export async function startFloor(
   sizes?: Sizes,
   onLog?: (line: string) => void,
 ): Promise<Server> {
+  // FLOOR_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=D`): the floor profiled as skeind is.
+  const nodeOptions = process.env['FLOOR_NODE_OPTIONS']?.split(' ').filter(Boolean) ?? [];
   const child = spawn(
     process.execPath,
     [
+      ...nodeOptions,
       join(import.meta.dirname, 'floor-server.ts'),
       ...(sizes ? ['--sizes', JSON.stringify(sizes)] : []),
       ...(onLog ? ['--trace'] : []),
@@ -220,6 +223,8 @@ export interface SchedSample {
   mainCpu: number;
   mainWait: number;
   machineBusy: number;
+  /** CPU ms of the threads other than the main one, by thread name (V8Worker, libuv-worker, …). */
+  others: Record<string, number>;
 }
 
 const schedstat = (path: string): [number, number] => {
@@ -233,14 +238,28 @@ const schedstat = (path: string): [number, number] => {
 
 export function schedSample(pid: number): SchedSample {
   let procCpu = 0;
-  for (const t of readdirSync(`/proc/${pid}/task`))
-    procCpu += schedstat(`/proc/${pid}/task/${t}/schedstat`)[0];
+  const others: Record<string, number> = {};
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const cpu = schedstat(`/proc/${pid}/task/${t}/schedstat`)[0];
+    procCpu += cpu;
+    if (t === String(pid)) continue;
+    const name = threadName(`/proc/${pid}/task/${t}/comm`);
+    others[name] = (others[name] ?? 0) + cpu;
+  }
   const [mainCpu, mainWait] = schedstat(`/proc/${pid}/task/${pid}/schedstat`);
   // /proc/stat's first line: user nice system idle iowait irq softirq steal, in clock ticks (10 ms).
   const ticks = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
   const busy = ticks.reduce((a, b, i) => (i === 3 || i === 4 ? a : a + (b || 0)), 0);
-  return { procCpu, mainCpu, mainWait, machineBusy: busy * 10 };
+  return { procCpu, mainCpu, mainWait, machineBusy: busy * 10, others };
 }
+
+const threadName = (path: string): string => {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '?'; // a thread that exited between listing and reading
+  }
+};
 
 /** `after - before`, field by field. */
 export const schedDelta = (before: SchedSample, after: SchedSample): SchedSample => ({
@@ -248,4 +267,7 @@ export const schedDelta = (before: SchedSample, after: SchedSample): SchedSample
   mainCpu: after.mainCpu - before.mainCpu,
   mainWait: after.mainWait - before.mainWait,
   machineBusy: after.machineBusy - before.machineBusy,
+  others: Object.fromEntries(
+    Object.entries(after.others).map(([name, cpu]) => [name, cpu - (before.others[name] ?? 0)]),
+  ),
 });
