@@ -272,24 +272,22 @@ async function runProtocol(protocol: Protocol, all: readonly BenchProxy[]): Prom
       const [first, ...rest] = groups;
       return first?.server.isFloor && r % 2 === 1 ? [first, ...rest.reverse()] : groups;
     };
-    for (let r = 0; r < WARMUP; r++)
-      for (const kind of KINDS)
-        for (const g of order(r)) {
-          const res = await converge(g, kind);
-          g.warmup[kind].push(res);
-          progress(
-            `warm-up ${r + 1} ${kind}: ${g.server.name} p99 ${res.p99.toFixed(0)} ms (${res.affected})`,
-          );
-        }
+    // Warm-up rounds first (kept apart), then the measured ones, all in the same order.
+    const run = async (n: number, label: string, into: (g: Group) => Group['rounds']): Promise<void> => {
+      for (let r = 0; r < n; r++)
+        for (const kind of KINDS)
+          for (const g of order(r)) {
+            const res = await converge(g, kind);
+            into(g)[kind].push(res);
+            progress(
+              `${label} ${r + 1} ${kind}: ${g.server.name} p99 ${res.p99.toFixed(0)} ms (${res.affected})`,
+            );
+          }
+    };
+    await run(WARMUP, 'warm-up', (g) => g.warmup);
     progress(`${protocol}: ${ROUNDS} interleaved rounds, load ${loadAverage()}`);
     const roundsStart = performance.now();
-    for (let r = 0; r < ROUNDS; r++)
-      for (const kind of KINDS)
-        for (const g of order(r)) {
-          const res = await converge(g, kind);
-          g.rounds[kind].push(res);
-          progress(`round ${r + 1} ${kind}: ${g.server.name} p99 ${res.p99.toFixed(0)} ms (${res.affected})`);
-        }
+    await run(ROUNDS, 'round', (g) => g.rounds);
     progress(`rounds took ${((performance.now() - roundsStart) / 1000).toFixed(1)} s, load ${loadAverage()}`);
     for (const g of groups) {
       const pid = g.server.child.pid ?? 0;

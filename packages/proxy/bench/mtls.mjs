@@ -199,14 +199,14 @@ export function printMtls(m, s, fmt, pr) {
   console.log(
     `  mTLS pair added p90 skein / nginx: ${fmt(m('skein mTLS pair', 'p90') / m('nginx mTLS pair', 'p90'))}  (target: within noise of 1); per round: CPU ${pr('skein mTLS pair', 'nginx mTLS pair', 'cpu')}, saturation ${pr('skein mTLS pair', 'nginx mTLS pair', 'sat')}`,
   );
-  if (has('skein plain pair'))
-    console.log(
-      `  TLS's own cost in the skein pair:  p90 ${fmt(m('skein mTLS pair', 'p90') - m('skein plain pair', 'p90'))} ms, CPU ${fmt(m('skein mTLS pair', 'cpu') / m('skein plain pair', 'cpu'))}x the plain pair's (+${fmt(m('skein mTLS pair', 'cpu') - m('skein plain pair', 'cpu'), 3)} s/1000 req)`,
-    );
-  if (has('nginx plain pair'))
-    console.log(
-      `  TLS's own cost in the nginx pair:  p90 ${fmt(m('nginx mTLS pair', 'p90') - m('nginx plain pair', 'p90'))} ms, CPU ${fmt(m('nginx mTLS pair', 'cpu') / m('nginx plain pair', 'cpu'))}x the plain pair's (+${fmt(m('nginx mTLS pair', 'cpu') - m('nginx plain pair', 'cpu'), 3)} s/1000 req)`,
-    );
+  // What TLS itself costs a pair: its mTLS row against its plain control.
+  for (const who of ['skein', 'nginx']) {
+    const [tls, plain] = [`${who} mTLS pair`, `${who} plain pair`];
+    if (has(plain))
+      console.log(
+        `  TLS's own cost in the ${who} pair:  p90 ${fmt(m(tls, 'p90') - m(plain, 'p90'))} ms, CPU ${fmt(m(tls, 'cpu') / m(plain, 'cpu'))}x the plain pair's (+${fmt(m(tls, 'cpu') - m(plain, 'cpu'), 3)} s/1000 req)`,
+      );
+  }
   if (has('skein plain pair') && has('nginx plain pair'))
     console.log(
       `  plain pairs, skein / nginx:        per round: CPU ${pr('skein plain pair', 'nginx plain pair', 'cpu')}, saturation ${pr('skein plain pair', 'nginx plain pair', 'sat')}`,
