@@ -39,6 +39,38 @@ export function cpuNs(pids) {
   return total;
 }
 
+/** The number of V8 helper threads (`V8Worker`) of the processes: 0 for a target that is not Node. */
+export function v8HelperCount(pids) {
+  let n = 0;
+  for (const pid of pids) {
+    try {
+      for (const t of readdirSync(`/proc/${pid}/task`))
+        if (readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'V8Worker') n++;
+    } catch {}
+  }
+  return n;
+}
+
+/** Run time in ns of V8's helper threads (`V8Worker`: its background compilers and GC) of the processes. */
+export function v8HelperNs(pids) {
+  let total = 0;
+  for (const pid of pids) {
+    let tids = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tids) {
+      try {
+        if (readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() !== 'V8Worker') continue;
+        total += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {}
+    }
+  }
+  return total;
+}
+
 /** CPU ticks (utime + stime, 1/CLK_TCK s) of a target: the old measure, kept beside schedstat's. */
 export function cpuTicks(pids) {
   let total = 0;

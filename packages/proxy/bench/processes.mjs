@@ -28,7 +28,7 @@ export function processStarter({ root, work, traceGc }) {
   function start(name, cmd, args, env = {}) {
     const trace = traceGc && (cmd === process.execPath || cmd.endsWith('skein-proxy'));
     if (trace && cmd !== process.execPath) {
-      args = [join(root, 'packages/proxy/dist/main.js'), ...args];
+      args = ['--no-memory-reducer', join(root, 'packages/proxy/dist/main.js'), ...args]; // as bin/.skein-exec
       cmd = process.execPath;
     }
     // The trace goes to a file: a pipe would block the target while spawnSync(wrk) holds our loop.

@@ -7,7 +7,11 @@ import { printIdleRss } from './idle-rss.mjs';
 import { printMtls } from './mtls.mjs';
 
 /** Per round: each target's CPU (s/1000 req, schedstat and ticks) and its ratio to nginx's. */
-export function printRounds(results, targets) {
+/**
+ * Per-round figures. `warmed`: per fixed-rate round, the seconds of steady-state warm-up each Node
+ * target took (run.mjs's warmToSteady; empty maps with BENCH_WARM=burst).
+ */
+export function printRounds(results, targets, warmed = []) {
   const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
   const ngx = results['nginx']?.cpu ?? [];
   console.log(
@@ -18,6 +22,25 @@ export function printRounds(results, targets) {
     const cells = r.cpu.map((c, i) => `${f(c)} [${f(r.ticks[i])}]${r.gc[i] ? ` {${r.gc[i]}}` : ''}`);
     const ratio = t.name === 'nginx' ? '' : `  / nginx per round: ${medRange(perRound(r.cpu, ngx))}`;
     console.log(`  ${t.name.padEnd(18)} ${cells.join('  ')}${ratio}`);
+  }
+  if (warmed.some((m) => m.size > 0)) {
+    console.log(
+      '  steady-state warm-up before each round, seconds (helper threads under 5% of the CPU for 2 s):',
+    );
+    for (const t of targets) {
+      if (warmed.some((m) => m.has(t.name)))
+        console.log(
+          `  ${t.name.padEnd(18)} ${warmed.map((m) => String(m.get(t.name) ?? '-').padStart(5)).join('  ')}`,
+        );
+    }
+  }
+  console.log("  V8's helper threads' share of each round's CPU (its background compilers and GC):");
+  for (const t of targets) {
+    const shares = results[t.name].helpers;
+    if (shares?.some((x) => x > 0))
+      console.log(
+        `  ${t.name.padEnd(18)} ${shares.map((x) => `${(100 * x).toFixed(0)}%`.padStart(5)).join('  ')}`,
+      );
   }
 }
 
@@ -87,6 +110,11 @@ export function printSummary({ results, targets, run, idle, idleRounds }) {
   if (results['node relay floor']) {
     console.log(
       `  CPU per 1000 req, node relay floor / nginx: ${pr('node relay floor', 'nginx', 'cpu')}; skein-proxy / floor: ${pr('skein-proxy', 'node relay floor', 'cpu')}`,
+    );
+  }
+  if (results['node http/1 floor']) {
+    console.log(
+      `  CPU per 1000 req, node http/1 floor / nginx: ${pr('node http/1 floor', 'nginx', 'cpu')}; skein-proxy / http/1 floor: ${pr('skein-proxy', 'node http/1 floor', 'cpu')}`,
     );
   }
   if (results['skein-proxy c2']) {

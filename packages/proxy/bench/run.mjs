@@ -16,7 +16,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { cpuNs, cpuTicks, fixedRate, percentiles, pidsOf, pin, rssMb, saturation } from './measure.mjs';
+import {
+  cpuNs,
+  cpuTicks,
+  fixedRate,
+  percentiles,
+  pidsOf,
+  pin,
+  rssMb,
+  saturation,
+  v8HelperCount,
+  v8HelperNs,
+} from './measure.mjs';
 import { measureIdleRss } from './idle-rss.mjs';
 import { skeinBootstrap } from './bootstrap.mjs';
 import { startNginxUpstream } from './nginx-upstream.mjs';
@@ -36,8 +47,8 @@ const TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).tr
 // (seconds of fixed-rate lead-in before each measured window, 1), BENCH_PIN ("<target cpus>:<other
 // cpus>", e.g. "1:0": targets on CPU 1, upstream + load generator + wrk on CPU 0; off by default),
 // BENCH_TRACE_GC=1, BENCH_ORDER=reverse, BENCH_AA=1 (an A/A: the plain route in the first two rows),
-// BENCH_RESTART=0 (one process per target for the whole run), BENCH_WARM_SECONDS (seconds of fixed-rate
-// load on every target at once after each warm-up, 0).
+// BENCH_RESTART=0 (one process per target for the whole run), BENCH_WARM ('steady', the default, or
+// 'burst'; see warmToSteady).
 const AA = process.env.BENCH_AA === '1';
 if (AA) process.env.BENCH_ROUTE = 'plain';
 const SCHEDULE = process.env.BENCH_SCHEDULE ?? 'split';
@@ -45,6 +56,8 @@ const SETTLE = Number(process.env.BENCH_SETTLE ?? 1);
 const [PIN_TARGET, PIN_OTHER] = (process.env.BENCH_PIN ?? '').split(':');
 const TRACE_GC = process.env.BENCH_TRACE_GC === '1';
 const SLICES = Math.max(1, Number(process.env.BENCH_SLICES ?? 3));
+const WARM = process.env.BENCH_WARM ?? 'steady';
+if (WARM !== 'steady' && WARM !== 'burst') throw new Error(`BENCH_WARM: 'steady' or 'burst', not ${WARM}`);
 // Every target is restarted (and warmed up again) before each fixed-rate round, so the rounds sample
 // fresh processes: one Node process's CPU per request differs from another's of the same build by
 // up to ~25% (A/A: 1.08x / 1.26x with one process per target, 1.03x / 0.99x restarted; README).
@@ -85,7 +98,7 @@ async function main() {
   const results = Object.fromEntries(
     ['direct', ...targets.map((t) => t.name)].map((n) => [
       n,
-      { p50: [], p90: [], p99: [], cpu: [], ticks: [], gc: [], rss: [], sat: [] },
+      { p50: [], p90: [], p99: [], cpu: [], helpers: [], ticks: [], gc: [], rss: [], sat: [] },
     ]),
   );
   for (const t of targets) {
@@ -102,7 +115,7 @@ async function main() {
   pin([process.pid], PIN_OTHER);
   // Warm up every path (JIT, pools).
   for (const t of targets) await fixedRateShort(t.port);
-  await warmAtRate(targets);
+  const warmed = [await warmToSteady(targets)];
 
   const load = { rps: RPS, conns: CONNS, seconds: SECONDS };
   // The order rotates every round, so no target keeps a slot (e.g. the one after direct's).
@@ -113,6 +126,7 @@ async function main() {
   // One slice of a target's fixed-rate window: CPU (schedstat ns and ticks), GCs, latencies.
   const slice = async (t, seconds) => {
     let before = 0;
+    let helpersBefore = 0;
     let ticks = 0;
     let gc0;
     const r = await fixedRate(t.port, {
@@ -123,13 +137,15 @@ async function main() {
         gc0 = t.proc.gc?.();
         ticks = cpuTicks(t.pids);
         before = cpuNs(t.pids);
+        helpersBefore = v8HelperNs(t.pids);
       },
     });
     const ns = cpuNs(t.pids) - before;
+    const helperNs = v8HelperNs(t.pids) - helpersBefore;
     const gc1 = t.proc.gc?.();
     const gc = gc1 ? Object.fromEntries(Object.entries(gc1).map(([k, v]) => [k, v - gc0[k]])) : undefined;
     if (r.errors) console.log(`  ${t.name}: ${r.errors} errors (first: ${r.firstError})`);
-    return { ns, ticks: cpuTicks(t.pids) - ticks, n: r.n, lat: r.lat, gc };
+    return { ns, helperNs, ticks: cpuTicks(t.pids) - ticks, n: r.n, lat: r.lat, gc };
   };
   /**
    * One round of fixed-rate windows: each target's SECONDS split into SLICES slices, taken in turn
@@ -137,13 +153,16 @@ async function main() {
    * the machine's time and a burst of someone else's load falls on all of them alike.
    */
   const fixedRound = async (round, members = targets) => {
-    const acc = new Map([...members, direct].map((t) => [t, { ns: 0, ticks: 0, n: 0, lat: [], gc: {} }]));
+    const acc = new Map(
+      [...members, direct].map((t) => [t, { ns: 0, helperNs: 0, ticks: 0, n: 0, lat: [], gc: {} }]),
+    );
     for (let k = 0; k < SLICES; k++) {
       const turn = order((round - 1) * SLICES + k + 1).filter((t) => members.includes(t));
       for (const t of [direct, ...turn]) {
         const r = await slice(t, SECONDS / SLICES);
         const a = acc.get(t);
         a.ns += r.ns;
+        a.helperNs += r.helperNs;
         a.ticks += r.ticks;
         a.n += r.n;
         a.lat.push(...r.lat);
@@ -158,6 +177,7 @@ async function main() {
       const res = results[t.name];
       for (const k of ['p50', 'p90', 'p99']) res[k].push(p[k] - base[k]);
       res.cpu.push((a.ns / 1e9 / a.n) * 1000);
+      res.helpers.push(a.helperNs / a.ns);
       res.ticks.push((a.ticks / TCK / a.n) * 1000);
       if (t.proc.gc)
         res.gc.push(
@@ -200,7 +220,7 @@ async function main() {
       if (RESTART && round > 1) {
         for (const t of targets) await restart(t);
         for (const t of order(round)) await fixedRateShort(t.port);
-        await warmAtRate(targets);
+        warmed.push(await warmToSteady(targets));
       }
       await fixedRound(round);
     }
@@ -210,7 +230,7 @@ async function main() {
       for (const t of order(round)) results[t.name].sat.push(sat(t.port));
     }
   }
-  printRounds(results, targets);
+  printRounds(results, targets, warmed);
 
   // Idle RSS: skein-proxy with 100 clusters vs a bare Node 24 process (bench/idle-rss.mjs).
   for (const t of targets) for (const p of t.proc.pids ?? [t.proc.pid]) stop({ pid: p });
@@ -266,16 +286,40 @@ async function main() {
 }
 
 /**
- * BENCH_WARM_SECONDS (0: off) of the fixed-rate load on every target at once after the warm-up
- * burst, not measured: a fresh skein-proxy runs its request path as Maglev code until TurboFan
- * has compiled it (about 10 000 requests on the branch point, 1–2 000 since round 8), so the
- * default warm-up measures the early phase; with e.g. 15 s every Node target is measured in its
- * steady state (README, "Round 8").
+ * The warm-up after every start, after the 2000-request burst (`BENCH_WARM`): 'steady' (the
+ * default) loads each target that has V8 helper threads (the Node targets: `V8Worker`, its
+ * background compilers and GC) alone at the bench's rate, one second at a time, until in two
+ * consecutive seconds those threads took under 5% of its CPU — V8 has compiled the request path and the target runs as it
+ * will for as long as it serves this rate — with at least `BENCH_WARM_MIN` (3) and at most
+ * `BENCH_WARM_SECONDS` (20) seconds. nginx and HAProxy (one thread each, nothing to compile) get
+ * the burst only. 'burst': the burst only, for every target (the default before 27 Nov: a fresh
+ * Node target was then measured while V8 was still compiling its path; README, "Steady state").
+ * Returns the seconds each warmed target took.
  */
-async function warmAtRate(targets) {
-  const seconds = Number(process.env.BENCH_WARM_SECONDS ?? 0);
-  if (!(seconds > 0)) return;
-  await Promise.all(targets.map((t) => fixedRate(t.port, { rps: RPS, conns: CONNS, seconds })));
+async function warmToSteady(targets) {
+  const took = new Map();
+  if (WARM !== 'steady') return took;
+  const min = Number(process.env.BENCH_WARM_MIN ?? 3);
+  const max = Number(process.env.BENCH_WARM_SECONDS ?? 20);
+  for (const t of targets) {
+    const pids = pidsOf(t.proc);
+    if (!(v8HelperCount(pids) > 0)) continue;
+    const pool = new Pool(`http://127.0.0.1:${t.port}`, { connections: CONNS, pipelining: 1 });
+    let quiet = 0;
+    let s = 0;
+    while (s < max && !(quiet >= 2 && s >= min)) {
+      const all0 = cpuNs(pids);
+      const helpers0 = v8HelperNs(pids);
+      await fixedRate(t.port, { rps: RPS, conns: CONNS, seconds: 1, pool });
+      const all = cpuNs(pids) - all0;
+      const helpers = v8HelperNs(pids) - helpers0;
+      quiet = all > 0 && helpers / all < 0.05 ? quiet + 1 : 0;
+      s++;
+    }
+    await pool.close();
+    took.set(t.name, s);
+  }
+  return took;
 }
 
 async function fixedRateShort(port) {

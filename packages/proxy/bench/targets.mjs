@@ -84,5 +84,6 @@ server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http
   await script('http-proxy', 'http-proxy', 'http-proxy.mjs');
   await script('undici-minimal', 'undici', 'undici-proxy.mjs');
   await script('node relay floor', 'relay', 'node-relay.mjs');
+  await script('node http/1 floor', 'http1floor', 'node-http1-floor.mjs');
   return targets;
 }

@@ -6,7 +6,8 @@ import { SKEIN_VERSION } from '@skein/api-types';
 import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
 import { RunningProxy } from './proxy.js';
 import { isLogLevel } from './util/logger.js';
-import { releaseStartupMemory } from './util/release-memory.js';
+import { IDLE_RELEASE_DEFAULTS, watchIdle } from './util/idle-release.js';
+import { releaseIdleMemory, releaseStartupMemory } from './util/release-memory.js';
 import { releaseOptimizingCompilers } from './util/startup-tiering.js';
 import { helpText, parseProxyArgs } from './cli-flags.js';
 
@@ -64,7 +65,8 @@ async function main(): Promise<void> {
     void stopAll().then(() => process.exit(0));
   };
   // Once the first full configuration is in, give what loading it took back to the OS, then let
-  // V8 optimise again (main.ts held its optimising compilers during startup). A proxy that waits
+  // V8 optimise again (main.ts held its optimising compilers during startup), and from then on give
+  // back what traffic grew whenever the thread goes quiet (util/idle-release.ts). A proxy that waits
   // long for its configuration (xDS server down) gets them back after COMPILERS_HELD_MAX_MS anyway.
   const fallback = setTimeout(releaseOptimizingCompilers, COMPILERS_HELD_MAX_MS).unref();
   void proxy.waitReady().then(() =>
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
       releaseStartupMemory();
       clearTimeout(fallback);
       releaseOptimizingCompilers();
+      watchIdle({ ...IDLE_RELEASE_DEFAULTS, release: releaseIdleMemory });
     }),
   );
   process.once('SIGTERM', stop);

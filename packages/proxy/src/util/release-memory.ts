@@ -42,15 +42,34 @@ function gcFunction(): GcFunction | undefined {
   return typeof gc === 'function' ? (gc as GcFunction) : undefined;
 }
 
+export interface Released {
+  descriptors: number;
+  gc: boolean;
+  trimmed: boolean;
+}
+
 /** Releases what startup used; returns what it could do. */
-export function releaseStartupMemory(): { descriptors: number; gc: boolean; trimmed: boolean } {
+export function releaseStartupMemory(): Released {
+  return release(STARTUP_GCS);
+}
+
+/**
+ * Releases what traffic grew, once the proxy has gone idle (idle-release.ts): one compacting
+ * collection (young generation to its minimum) and the C heap trimmed, as at startup. This is what
+ * V8's memory reducer would do after a few quiet seconds; skein-proxy runs without the reducer
+ * (bin/.skein-exec) and does it itself only after a longer quiet period.
+ */
+export function releaseIdleMemory(): Released {
+  return release(1);
+}
+
+function release(gcs: number): Released {
   const descriptors = releaseDescriptors();
   let gc = false;
   try {
     const collect = gcFunction();
     if (collect) {
-      for (let i = 0; i < STARTUP_GCS; i++)
-        collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+      for (let i = 0; i < gcs; i++) collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
       gc = true;
     }
   } catch {

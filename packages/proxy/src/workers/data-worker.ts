@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunningProxy } from '../proxy.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-pool.js';
-import { releaseStartupMemory } from '../util/release-memory.js';
+import { IDLE_RELEASE_DEFAULTS, watchIdle } from '../util/idle-release.js';
+import { releaseIdleMemory, releaseStartupMemory } from '../util/release-memory.js';
 
 const data = workerData as WorkerData;
 const port = parentPort;
@@ -34,6 +35,11 @@ proxy
   .start()
   .then(() => {
     post({ kind: 'ready' });
-    void proxy.waitReady().then(() => setImmediate(releaseStartupMemory));
+    void proxy.waitReady().then(() =>
+      setImmediate(() => {
+        releaseStartupMemory();
+        watchIdle({ ...IDLE_RELEASE_DEFAULTS, release: releaseIdleMemory });
+      }),
+    );
   })
   .catch((err: unknown) => post({ kind: 'error', error: err instanceof Error ? err.message : String(err) }));
