@@ -17,58 +17,45 @@ export function tree(pid) {
 /** Every pid of a target: its process (or a pair's processes) and their descendants. */
 export const pidsOf = (proc) => (proc.pids ?? [proc.pid]).flatMap(tree);
 
+/** Each thread of the processes: its name and its run time in ns (schedstat). */
+function threads(pids) {
+  const out = [];
+  for (const pid of pids) {
+    let tids = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tids) {
+      try {
+        const ns = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+        out.push({ comm: readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim(), ns });
+      } catch {}
+    }
+  }
+  return out;
+}
+
+const sumNs = (ts) => ts.reduce((a, t) => a + t.ns, 0);
+const isV8Helper = (t) => t.comm === 'V8Worker';
+
 /**
  * CPU time (ns) that the given pids' threads have run. schedstat's run time is exact, unlike
  * /proc/<pid>/stat's utime+stime in 10 ms ticks (±1 tick at each end of a 3 s window was ±3–6%).
  */
 export function cpuNs(pids) {
-  let total = 0;
-  for (const pid of pids) {
-    let tids = [];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const t of tids) {
-      try {
-        total += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {}
-    }
-  }
-  return total;
+  return sumNs(threads(pids));
 }
 
 /** The number of V8 helper threads (`V8Worker`) of the processes: 0 for a target that is not Node. */
 export function v8HelperCount(pids) {
-  let n = 0;
-  for (const pid of pids) {
-    try {
-      for (const t of readdirSync(`/proc/${pid}/task`))
-        if (readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'V8Worker') n++;
-    } catch {}
-  }
-  return n;
+  return threads(pids).filter(isV8Helper).length;
 }
 
 /** Run time in ns of V8's helper threads (`V8Worker`: its background compilers and GC) of the processes. */
 export function v8HelperNs(pids) {
-  let total = 0;
-  for (const pid of pids) {
-    let tids = [];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const t of tids) {
-      try {
-        if (readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() !== 'V8Worker') continue;
-        total += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {}
-    }
-  }
-  return total;
+  return sumNs(threads(pids).filter(isV8Helper));
 }
 
 /** CPU ticks (utime + stime, 1/CLK_TCK s) of a target: the old measure, kept beside schedstat's. */

@@ -14,6 +14,17 @@ const [listenPort, upstreamPort] = process.argv.slice(2).map(Number);
 const CRLF2 = Buffer.from('\r\n\r\n');
 const idle = [];
 
+/**
+ * The head collected so far in `holder.head` plus `chunk`, and where it ends (its CRLF CRLF);
+ * undefined while the head is incomplete (then kept in `holder.head`).
+ */
+function takeHead(holder, chunk) {
+  const buf = holder.head ? Buffer.concat([holder.head, chunk]) : chunk;
+  const end = buf.indexOf(CRLF2);
+  holder.head = end < 0 ? buf : undefined;
+  return end < 0 ? undefined : { buf, end };
+}
+
 /** The Content-Length of a head (latin1 text), -1 when it has none. */
 function contentLength(head) {
   const at = head.toLowerCase().indexOf('\ncontent-length:');
@@ -28,13 +39,9 @@ function upstream() {
   socket.on('data', (chunk) => {
     let c = chunk;
     if (up.left < 0) {
-      const buf = up.head ? Buffer.concat([up.head, c]) : c;
-      const end = buf.indexOf(CRLF2);
-      if (end < 0) {
-        up.head = buf;
-        return;
-      }
-      up.head = undefined;
+      const head = takeHead(up, c);
+      if (!head) return;
+      const { buf, end } = head;
       up.left = contentLength(buf.latin1Slice(0, end + 2));
       if (up.left < 0) throw new Error('response without Content-Length');
       up.left += end + 4;
@@ -74,13 +81,9 @@ function onRequestBytes(down, chunk) {
   }
   let c = chunk;
   if (!down.up) {
-    const buf = down.head ? Buffer.concat([down.head, c]) : c;
-    const end = buf.indexOf(CRLF2);
-    if (end < 0) {
-      down.head = buf;
-      return;
-    }
-    down.head = undefined;
+    const head = takeHead(down, c);
+    if (!head) return;
+    const { buf, end } = head;
     const length = contentLength(buf.latin1Slice(0, end + 2));
     down.left = (length < 0 ? 0 : length) + end + 4;
     down.up = idle.pop() ?? upstream();
