@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 // V8's flags are process-wide, so each case runs in a child Node on the built module (with Maglev
-// off, so that only TurboFan can optimise), asking V8 (natives syntax) whether a hot function was
+// off, so that only TurboFan can optimise, and compiling synchronously), asking V8 (natives syntax) whether a hot function was
 // optimised while TurboFan was held and after.
 const built = new URL('../../dist/util/startup-tiering.js', import.meta.url);
 
@@ -21,7 +21,17 @@ function run(nodeFlags: string[]): { held: string[]; during: boolean; released: 
     console.log(JSON.stringify({ held, during, released, after: optimized() }));`;
   const out = execFileSync(
     process.execPath,
-    ['--allow-natives-syntax', '--no-maglev', ...nodeFlags, '--input-type=module', '-e', script],
+    // Compiled synchronously: with V8's background compiler, a fresh-clone CI run once checked
+    // before TurboFan's job had finished.
+    [
+      '--allow-natives-syntax',
+      '--no-maglev',
+      '--no-concurrent-recompilation',
+      ...nodeFlags,
+      '--input-type=module',
+      '-e',
+      script,
+    ],
     { encoding: 'utf8' },
   );
   return JSON.parse(out) as { held: string[]; during: boolean; released: string[]; after: boolean };
