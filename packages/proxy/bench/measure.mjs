@@ -48,14 +48,15 @@ export function cpuNs(pids) {
   return sumNs(threads(pids));
 }
 
-/** The number of V8 helper threads (`V8Worker`) of the processes: 0 for a target that is not Node. */
-export function v8HelperCount(pids) {
-  return threads(pids).filter(isV8Helper).length;
-}
-
-/** Run time in ns of V8's helper threads (`V8Worker`: its background compilers and GC) of the processes. */
-export function v8HelperNs(pids) {
-  return sumNs(threads(pids).filter(isV8Helper));
+/**
+ * From one walk of the processes' threads: their CPU time in ns (`ns`, as cpuNs), that of V8's
+ * helper threads among them (`helperNs`: `V8Worker`, its background compilers and GC), and how many
+ * helpers there are (`helpers`: 0 for a target that is not Node).
+ */
+export function cpuSplit(pids) {
+  const all = threads(pids);
+  const helpers = all.filter(isV8Helper);
+  return { ns: sumNs(all), helperNs: sumNs(helpers), helpers: helpers.length };
 }
 
 /** CPU ticks (utime + stime, 1/CLK_TCK s) of a target: the old measure, kept beside schedstat's. */

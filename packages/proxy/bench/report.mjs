@@ -6,10 +6,10 @@ import { median, medRange, perRound } from './measure.mjs';
 import { printIdleRss } from './idle-rss.mjs';
 import { printMtls } from './mtls.mjs';
 
-/** Per round: each target's CPU (s/1000 req, schedstat and ticks) and its ratio to nginx's. */
 /**
- * Per-round figures. `warmed`: per fixed-rate round, the seconds of steady-state warm-up each Node
- * target took (run.mjs's warmToSteady; empty maps with BENCH_WARM=burst).
+ * Per round: each target's CPU (s/1000 req, schedstat and ticks) and its ratio to nginx's, the
+ * seconds of steady-state warm-up each Node target took (`warmed`: one map per fixed-rate round,
+ * from run.mjs's warmToSteady; empty with BENCH_WARM=burst), and V8's helper threads' share.
  */
 export function printRounds(results, targets, warmed = []) {
   const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');

@@ -16,18 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import {
-  cpuNs,
-  cpuTicks,
-  fixedRate,
-  percentiles,
-  pidsOf,
-  pin,
-  rssMb,
-  saturation,
-  v8HelperCount,
-  v8HelperNs,
-} from './measure.mjs';
+import { cpuSplit, cpuTicks, fixedRate, percentiles, pidsOf, pin, rssMb, saturation } from './measure.mjs';
 import { measureIdleRss } from './idle-rss.mjs';
 import { skeinBootstrap } from './bootstrap.mjs';
 import { startNginxUpstream } from './nginx-upstream.mjs';
@@ -125,8 +114,7 @@ async function main() {
   };
   // One slice of a target's fixed-rate window: CPU (schedstat ns and ticks), GCs, latencies.
   const slice = async (t, seconds) => {
-    let before = 0;
-    let helpersBefore = 0;
+    let before = { ns: 0, helperNs: 0 };
     let ticks = 0;
     let gc0;
     const r = await fixedRate(t.port, {
@@ -136,12 +124,12 @@ async function main() {
       mark: () => {
         gc0 = t.proc.gc?.();
         ticks = cpuTicks(t.pids);
-        before = cpuNs(t.pids);
-        helpersBefore = v8HelperNs(t.pids);
+        before = cpuSplit(t.pids);
       },
     });
-    const ns = cpuNs(t.pids) - before;
-    const helperNs = v8HelperNs(t.pids) - helpersBefore;
+    const after = cpuSplit(t.pids);
+    const ns = after.ns - before.ns;
+    const helperNs = after.helperNs - before.helperNs;
     const gc1 = t.proc.gc?.();
     const gc = gc1 ? Object.fromEntries(Object.entries(gc1).map(([k, v]) => [k, v - gc0[k]])) : undefined;
     if (r.errors) console.log(`  ${t.name}: ${r.errors} errors (first: ${r.firstError})`);
@@ -289,8 +277,9 @@ async function main() {
  * The warm-up after every start, after the 2000-request burst (`BENCH_WARM`): 'steady' (the
  * default) loads each target that has V8 helper threads (the Node targets: `V8Worker`, its
  * background compilers and GC) alone at the bench's rate, one second at a time, until in two
- * consecutive seconds those threads took under 5% of its CPU — V8 has compiled the request path and the target runs as it
- * will for as long as it serves this rate — with at least `BENCH_WARM_MIN` (3) and at most
+ * consecutive seconds those threads took under 5% of its CPU — V8 has compiled the request path
+ * and the target runs as it will for as long as it serves this rate — with at least
+ * `BENCH_WARM_MIN` (3) and at most
  * `BENCH_WARM_SECONDS` (20) seconds. nginx and HAProxy (one thread each, nothing to compile) get
  * the burst only. 'burst': the burst only, for every target (the default before 27 Nov: a fresh
  * Node target was then measured while V8 was still compiling its path; README, "Steady state").
@@ -303,16 +292,16 @@ async function warmToSteady(targets) {
   const max = Number(process.env.BENCH_WARM_SECONDS ?? 20);
   for (const t of targets) {
     const pids = pidsOf(t.proc);
-    if (!(v8HelperCount(pids) > 0)) continue;
+    if (cpuSplit(pids).helpers === 0) continue;
     const pool = new Pool(`http://127.0.0.1:${t.port}`, { connections: CONNS, pipelining: 1 });
     let quiet = 0;
     let s = 0;
     while (s < max && !(quiet >= 2 && s >= min)) {
-      const all0 = cpuNs(pids);
-      const helpers0 = v8HelperNs(pids);
+      const a = cpuSplit(pids);
       await fixedRate(t.port, { rps: RPS, conns: CONNS, seconds: 1, pool });
-      const all = cpuNs(pids) - all0;
-      const helpers = v8HelperNs(pids) - helpers0;
+      const b = cpuSplit(pids);
+      const all = b.ns - a.ns;
+      const helpers = b.helperNs - a.helperNs;
       quiet = all > 0 && helpers / all < 0.05 ? quiet + 1 : 0;
       s++;
     }

@@ -6,8 +6,8 @@ import { SKEIN_VERSION } from '@skein/api-types';
 import { loadBootstrapFile } from './bootstrap/load-bootstrap.js';
 import { RunningProxy } from './proxy.js';
 import { isLogLevel } from './util/logger.js';
-import { IDLE_RELEASE_DEFAULTS, watchIdle } from './util/idle-release.js';
-import { releaseIdleMemory, releaseStartupMemory } from './util/release-memory.js';
+import { releaseWhenIdle } from './util/idle-release.js';
+import { releaseStartupMemory } from './util/release-memory.js';
 import { releaseOptimizingCompilers } from './util/startup-tiering.js';
 import { helpText, parseProxyArgs } from './cli-flags.js';
 
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       releaseStartupMemory();
       clearTimeout(fallback);
       releaseOptimizingCompilers();
-      watchIdle({ ...IDLE_RELEASE_DEFAULTS, release: releaseIdleMemory });
+      releaseWhenIdle();
     }),
   );
   process.once('SIGTERM', stop);

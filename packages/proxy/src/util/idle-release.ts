@@ -8,6 +8,7 @@
 // it was nearly idle triggers one release (release-memory.ts), and nothing more until it is busy
 // again.
 import { performance } from 'node:perf_hooks';
+import { releaseIdleMemory } from './release-memory.js';
 
 export interface IdleReleaseOptions {
   /** Length of a window (ms): a release comes one to two windows into a quiet period. */
@@ -19,7 +20,7 @@ export interface IdleReleaseOptions {
 }
 
 /** 60 s windows; idle below 0.2% of the event loop (an idle proxy's timers use far less). */
-export const IDLE_RELEASE_DEFAULTS = { windowMs: 60_000, idleUtilization: 0.002 } as const;
+const IDLE_RELEASE_DEFAULTS = { windowMs: 60_000, idleUtilization: 0.002 } as const;
 
 /** Starts watching this thread's event loop; returns a function that stops it. */
 export function watchIdle(options: IdleReleaseOptions): () => void {
@@ -37,4 +38,9 @@ export function watchIdle(options: IdleReleaseOptions): () => void {
   }, options.windowMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** Watches this thread with the defaults and gives memory back through `releaseIdleMemory`. */
+export function releaseWhenIdle(): () => void {
+  return watchIdle({ ...IDLE_RELEASE_DEFAULTS, release: releaseIdleMemory });
 }

@@ -3,8 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunningProxy } from '../proxy.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-pool.js';
-import { IDLE_RELEASE_DEFAULTS, watchIdle } from '../util/idle-release.js';
-import { releaseIdleMemory, releaseStartupMemory } from '../util/release-memory.js';
+import { releaseWhenIdle } from '../util/idle-release.js';
+import { releaseStartupMemory } from '../util/release-memory.js';
 
 const data = workerData as WorkerData;
 const port = parentPort;
@@ -38,7 +38,7 @@ proxy
     void proxy.waitReady().then(() =>
       setImmediate(() => {
         releaseStartupMemory();
-        watchIdle({ ...IDLE_RELEASE_DEFAULTS, release: releaseIdleMemory });
+        releaseWhenIdle();
       }),
     );
   })
